@@ -1,0 +1,9 @@
+"""The ``report:`` section of the rules file."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,92 @@
+"""The rule catalogue as data (for `rules list/explain`, the README) and rules-file tools (check, infer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crmclean.config import load_rules, suggest
+from crmclean.errors import UsageError
+from crmclean.rules.base import Rule, all_rules, find_rule, rule_keys
+from crmclean.sources import SourceOptions, open_source
+
+
+def rule_doc(cls: type[Rule]) -> dict[str, Any]:
+    return {
+        "code": cls.code,
+        "name": cls.name,
+        "kind": cls.kind,
+        "fixes": cls.fixes,
+        "summary": cls.summary,
+        "roles": list(cls.roles),
+        "severity": getattr(cls, "severity", None) if cls.kind == "validate" else None,
+        "description": cls.description(),
+        "examples": [{"before": e.before, "after": e.after, "note": e.note} for e in cls.examples],
+        "options": [{"key": k, "type": t, "description": d} for k, t, d in cls.option_docs()],
+    }
+
+
+def rule_catalogue() -> list[dict[str, Any]]:
+    return [rule_doc(cls) for cls in all_rules()]
+
+
+def explain_rule(key: str) -> dict[str, Any]:
+    cls = find_rule(key)
+    if cls is None:
+        guess = suggest(key, rule_keys())
+        raise UsageError(f"unknown rule {key!r}", hint=f"did you mean `{guess}`?" if guess else "see `crmclean rules list`")
+    doc = rule_doc(cls)
+    lines = [f"{cls.code}  {cls.name}  ({cls.kind}, {'fixes' if cls.fixes else 'flags only'})", "", cls.summary, ""]
+    if doc["description"] and doc["description"] != cls.summary:
+        lines += [doc["description"], ""]
+    if cls.roles:
+        lines += [f"Applies to columns with roles: {', '.join(cls.roles)}", ""]
+    if cls.examples:
+        lines.append("Examples (before → after):")
+        for e in cls.examples:
+            note = f"   # {e.note}" if e.note else ""
+            lines.append(f"  {e.before!r} → {e.after!r}{note}")
+        lines.append("")
+    lines.append("YAML keys (standardize.rules.<CODE> or validate.rules.<CODE>):")
+    for key_, typ, desc in cls.option_docs():
+        lines.append(f"  {key_}: {typ}" + (f"  — {desc}" if desc else ""))
+    doc["text"] = "\n".join(lines) + "\n"
+    return doc
+
+
+def check_rules_file(path: Path, source: str | None = None) -> dict[str, Any]:
+    rules = load_rules(path)
+    if source:
+        open_source(source, rules)  # raises ConfigError on unknown columns
+    return {
+        "file": str(path),
+        "ok": True,
+        "rules": len(rules.standardize.rules),
+        "columns": len(rules.columns),
+        "hash": rules.content_hash,
+    }
+
+
+def infer_rules_yaml(source: str, opts: SourceOptions | None = None) -> str:
+    """A starter rules file: the columns crmclean recognized, as an explicit mapping to edit."""
+    table, _, _ = open_source(source, None, opts)
+    unknown = [c for c in table.data_columns if c not in table.roles and c != table.id_column]
+    data: dict[str, Any] = {"version": 1, "object": table.object_type}
+    src: dict[str, Any] = {}
+    if table.id_column and not table.id_column.startswith("__"):
+        src["id_column"] = table.id_column
+    if src:
+        data["source"] = src
+    data["columns"] = dict(table.roles)
+    data["defaults"] = {"region": "RU"}
+    header = (
+        f"# crmclean rules inferred from {source} ({len(table)} records)\n"
+        "# Edit the roles below; see rules.example.yaml for every option and\n"
+        "# `crmclean rules list` for rule codes.\n"
+    )
+    if unknown:
+        header += "# Columns with no recognized role (map them under `columns:` if they matter):\n"
+        header += "".join(f"#   {c}\n" for c in unknown)
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

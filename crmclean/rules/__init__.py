@@ -1,0 +1,1 @@
+"""Built-in rules: importing this package registers every rule module."""

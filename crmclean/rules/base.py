@@ -1,0 +1,261 @@
+"""Rule objects: every standardizer and every check is a documented class with a stable code.
+
+A rule class carries its own documentation (code, dotted name, summary, examples, the
+YAML keys it reads), so ``crmclean rules list`` / ``rules explain CODE`` and the README
+are generated from the same objects the engine runs.
+
+Two kinds exist:
+
+* :class:`Standardizer` (``kind = "standardize"``) returns :class:`ColumnEdit` objects:
+  the full new value of a column for every row. The engine diffs them against the
+  current values to produce change-log rows, and applies edits whose confidence is
+  ``fix`` (``suggest`` edits are only proposed).
+* :class:`Check` (``kind = "validate"``) returns findings: rows that break a rule.
+
+Rules work column-wise on polars Series; per-value libraries are called once per unique
+value through :func:`map_unique`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+Confidence = Literal["fix", "suggest"]
+Severity = Literal["error", "warning", "info"]
+
+# Schema of the change log (one row per changed cell).
+CHANGE_SCHEMA: dict[str, Any] = {
+    "record_id": pl.String,
+    "column": pl.String,
+    "before": pl.String,
+    "after": pl.String,
+    "rule": pl.String,
+    "confidence": pl.String,
+    "reason": pl.String,
+}
+
+# Schema of findings (one row per rule violation).
+FINDING_SCHEMA: dict[str, Any] = {
+    "record_id": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+    "severity": pl.String,
+    "message": pl.String,
+    "hint": pl.String,
+}
+
+
+class RuleOptions(BaseModel):
+    """Keys every rule accepts in the rules file; rules subclass this to add their own.
+
+    Field descriptions become the documentation of the YAML keys.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    columns: list[str] | None = None  # apply to these columns (default: the rule's roles)
+    roles: list[str] | None = None  # apply to columns with these roles
+
+
+@dataclass(frozen=True)
+class Example:
+    """A bad → good example shown by ``rules explain``."""
+
+    before: str
+    after: str
+    note: str = ""
+
+
+@dataclass
+class RuleContext:
+    """What a rule may know besides the column it works on."""
+
+    frame: pl.DataFrame  # the current (already standardized by earlier rules) record table
+    roles: Mapping[str, Sequence[str]]  # role -> columns with that role
+    id_column: str
+    default_region: str = "RU"
+    settings: Any = None  # the validated RulesFile (crmclean.config.RulesFile) or None
+
+    def columns_for(self, role: str) -> list[str]:
+        return list(self.roles.get(role, ()))
+
+    def first_column(self, role: str) -> str | None:
+        cols = self.roles.get(role, ())
+        return cols[0] if cols else None
+
+
+@dataclass
+class ColumnEdit:
+    """New values for one column: ``after`` has one value per row (unchanged rows repeat the old)."""
+
+    column: str
+    after: pl.Series
+    reason: pl.Series | str
+    confidence: pl.Series | Confidence = "fix"
+
+
+@dataclass
+class RuleResult:
+    """What a rule returns: edits, findings (with a ``row`` index column) and derived columns."""
+
+    edits: list[ColumnEdit] = field(default_factory=list)
+    findings: pl.DataFrame | None = None  # columns: row (u32/i64), column, value, severity, message, hint
+    derived: dict[str, pl.Series] = field(default_factory=dict)  # new columns, e.g. "Phone__ext"
+
+
+class Rule:
+    """Base of every rule. Subclasses set the class attributes and implement one method."""
+
+    code: ClassVar[str]  # stable short code, e.g. "PHONE001"
+    name: ClassVar[str]  # dotted name, e.g. "phone.e164"
+    summary: ClassVar[str]  # one line
+    kind: ClassVar[Literal["standardize", "validate"]]
+    fixes: ClassVar[bool] = False  # True when it can change values, False when it only flags
+    roles: ClassVar[tuple[str, ...]] = ()  # column roles it applies to by default
+    examples: ClassVar[tuple[Example, ...]] = ()
+    Options: ClassVar[type[RuleOptions]] = RuleOptions
+    order: ClassVar[int] = 100  # default position in the pipeline (lower runs first)
+
+    def __init__(self, options: RuleOptions | Mapping[str, Any] | None = None) -> None:
+        if options is None:
+            options = self.Options()
+        elif not isinstance(options, RuleOptions):
+            options = self.Options.model_validate(dict(options))
+        self.options = options
+
+    @classmethod
+    def description(cls) -> str:
+        """The rule's docstring: What it does / Why / (anti-pattern → best practice)."""
+        return inspect.cleandoc(cls.__doc__ or cls.summary)
+
+    @classmethod
+    def option_docs(cls) -> list[tuple[str, str, str]]:
+        """(key, type, description) for every YAML key the rule reads."""
+        docs = []
+        for key, info in cls.Options.model_fields.items():
+            annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+            docs.append((key, annotation.replace("typing.", ""), info.description or ""))
+        return docs
+
+    def target_columns(self, ctx: RuleContext) -> list[str]:
+        """Columns this rule runs on: explicit ``columns`` first, else columns with its roles."""
+        opts = self.options
+        if opts.columns is not None:
+            return [c for c in opts.columns if c in ctx.frame.columns]
+        roles = opts.roles if opts.roles is not None else list(self.roles)
+        cols: list[str] = []
+        for role in roles:
+            for col in ctx.columns_for(role):
+                if col not in cols:
+                    cols.append(col)
+        return cols
+
+
+class Standardizer(Rule):
+    """A rule that proposes new values."""
+
+    kind = "standardize"
+    fixes = True
+
+    def apply(self, ctx: RuleContext) -> RuleResult:
+        """Default: apply :meth:`transform_column` to each target column."""
+        result = RuleResult()
+        for column in self.target_columns(ctx):
+            sub = self.transform_column(ctx.frame[column], column, ctx)
+            result.edits.extend(sub.edits)
+            result.derived.update(sub.derived)
+            if sub.findings is not None:
+                result.findings = (
+                    sub.findings
+                    if result.findings is None
+                    else pl.concat([result.findings, sub.findings], how="diagonal_relaxed")
+                )
+        return result
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> RuleResult:
+        raise NotImplementedError
+
+
+class Check(Rule):
+    """A rule that only flags: returns findings."""
+
+    kind = "validate"
+    fixes = False
+    severity: ClassVar[Severity] = "warning"
+
+    def apply(self, ctx: RuleContext) -> RuleResult:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator adding a rule to the registry (codes and names must be unique)."""
+    for key in (cls.code.upper(), cls.name.lower()):
+        if key in _REGISTRY and _REGISTRY[key] is not cls:
+            raise RuntimeError(f"duplicate rule key {key}")
+        _REGISTRY[key] = cls
+    return cls
+
+
+def _load_builtin_rules() -> None:
+    # Importing the package registers every built-in rule module.
+    import crmclean.rules  # noqa: F401
+
+
+def all_rules() -> list[type[Rule]]:
+    _load_builtin_rules()
+    seen: dict[str, type[Rule]] = {}
+    for cls in _REGISTRY.values():
+        seen[cls.code] = cls
+    return sorted(seen.values(), key=lambda c: (c.kind, c.order, c.code))
+
+
+def find_rule(key: str) -> type[Rule] | None:
+    _load_builtin_rules()
+    return _REGISTRY.get(key.upper()) or _REGISTRY.get(key.lower())
+
+
+def rule_keys() -> list[str]:
+    _load_builtin_rules()
+    return sorted({c.code for c in _REGISTRY.values()} | {c.name for c in _REGISTRY.values()})
+
+
+# ---------------------------------------------------------------- helpers for rule authors
+
+
+def map_unique(
+    values: pl.Series, fn: Callable[[str], Any], return_dtype: pl.DataType | None = None
+) -> pl.Series:
+    """Apply ``fn`` once per unique non-null value and broadcast back (nulls stay null).
+
+    This is how slow per-value libraries (phonenumbers, email-validator) are called.
+    """
+    uniques = values.drop_nulls().unique()
+    mapped = [fn(v) for v in uniques.to_list()]
+    lookup = pl.DataFrame(
+        {"__key": uniques, "__val": pl.Series(mapped, dtype=return_dtype, strict=False)}
+    )
+    out = (
+        pl.DataFrame({"__key": values})
+        .join(lookup, on="__key", how="left", maintain_order="left")
+        .get_column("__val")
+    )
+    return out.alias(values.name)
+
+
+def findings_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
+    """Build a findings frame (with ``row`` index) from dicts."""
+    schema = {"row": pl.Int64, **{k: v for k, v in FINDING_SCHEMA.items() if k != "record_id"}}
+    return pl.DataFrame(list(rows), schema=schema)
