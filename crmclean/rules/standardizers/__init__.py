@@ -1,0 +1,1 @@
+"""Standardization rules (one module per field family); importing registers them."""
