@@ -118,11 +118,11 @@ def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any
         for key_node, value_node in node.value:
             key = key_node.value
             # the key's own position is the most useful place to point at
-            _collect_marks(value_node, path + (key,), marks)
-            marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _collect_marks(value_node, (*path, key), marks)
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _collect_marks(item, path + (i,), marks)
+            _collect_marks(item, (*path, i), marks)
 
 
 def _closest_mark(
@@ -201,7 +201,7 @@ def load_rules(path: str | Path | None) -> RulesFile:
 def parse_rules(text: str, path: str = "<rules>") -> RulesFile:
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +37,9 @@ _EXTENSIONS = {
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 256 * 1024
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# CRM notes and descriptions can be megabytes; the csv module refuses fields over 128 KiB by default
+csv.field_size_limit(2**31 - 1)
 
 
 def format_for(path: Path, override: str | None) -> str:
@@ -69,13 +73,19 @@ def detect_encoding(sample: bytes) -> str:
         # a multi-byte character cut by the sample's end is still UTF-8
         if exc.start >= len(sample) - 4 and exc.reason.startswith("unexpected end"):
             return "utf-8"
-    high = [b for b in sample if b >= 0x80]
-    # cp1251 puts Cyrillic letters at 0xC0-0xFF (and Ёё at 0xA8/0xB8); Western text in latin-1
-    # uses those bytes far more sparsely and mixes in 0x80-0xBF symbols.
-    cyr = sum(1 for b in high if b >= 0xC0 or b in (0xA8, 0xB8))
-    if high and cyr / len(high) > 0.8 and len(high) > 0.05 * len(sample.strip()):
-        return "cp1251"
-    if high and cyr / len(high) > 0.9:
+    # cp1251 puts Cyrillic letters at 0xC0-0xFF (Ёё at 0xA8/0xB8), so Russian words are runs of
+    # high bytes; latin-1 text has isolated accented letters between ASCII ones ("Müller").
+    def is_cyr(b: int) -> bool:
+        return b >= 0xC0 or b in (0xA8, 0xB8)
+
+    high = paired = 0
+    for i, b in enumerate(sample):
+        if b < 0x80:
+            continue
+        high += 1
+        if is_cyr(b) and ((i > 0 and is_cyr(sample[i - 1])) or (i + 1 < len(sample) and is_cyr(sample[i + 1]))):
+            paired += 1
+    if high and paired / high > 0.5:
         return "cp1251"
     return "latin-1"
 
@@ -159,59 +169,29 @@ def read_csv_file(
     data = raw if enc == "utf-8" else text.encode("utf-8")
 
     issues: list[ReadIssue] = []
-    # count fields per record with the C csv reader: exact line numbers for ragged rows
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
-        header = next(reader)
+        header = next(csv.reader(io.StringIO(text[:_SNIFF_BYTES], newline=""), delimiter=delim))
     except StopIteration:
         raise SourceError("file is empty (no header row)", path=str(path)) from None
     except csv.Error as exc:
         raise SourceError(f"malformed CSV header: {exc}", path=str(path), line=1) from None
     width = len(header)
-    ragged = False
-    blank_lines = 0
-    try:
-        while True:
-            start = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            n = len(row)
-            if n == width:
-                continue
-            if n == 0:
-                blank_lines += 1
-                continue
-            ragged = True
-            if n > width:
-                extra = [v for v in row[width:] if v != ""]
-                if extra:
-                    issues.append(ReadIssue(start, f"{n} fields, header has {width}: extra values "
-                                                   f"{extra[:5]!r} dropped", kept=True))
-                else:
-                    issues.append(ReadIssue(start, f"{n} fields, header has {width}: empty trailing "
-                                                   "fields ignored", kept=True))
-            else:
-                issues.append(ReadIssue(start, f"{n} fields, header has {width}: missing values left empty",
-                                        kept=True))
-    except csv.Error as exc:
-        raise SourceError(f"malformed CSV: {exc}", path=str(path), line=reader.line_num) from None
-
     names = _dedupe_headers(header, path, issues)
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            separator=delim,
-            infer_schema=False,
-            has_header=True,
-            new_columns=names,
-            truncate_ragged_lines=ragged,
-            raise_if_empty=False,
-            quote_char='"',
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise SourceError(f"cannot parse CSV: {str(exc).splitlines()[0]}", path=str(path)) from None
+
+    def parse() -> pl.DataFrame:
+        # truncate_ragged_lines is a no-op on well-formed files; ragged rows are reported by the scan below
+        return pl.read_csv(io.BytesIO(data), separator=delim, infer_schema=False, has_header=True,
+                           new_columns=names, truncate_ragged_lines=True, raise_if_empty=False, quote_char='"')
+
+    # polars parses (releasing the GIL) while the C csv reader counts fields per record, which gives
+    # exact line numbers for ragged rows even with multi-line quoted cells
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(parse)
+        blank_lines = _scan_ragged(text, delim, width, path, issues)
+        try:
+            frame = future.result()
+        except pl.exceptions.PolarsError as exc:
+            raise SourceError(f"cannot parse CSV: {str(exc).splitlines()[0]}", path=str(path)) from None
     if frame.width < width:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in names[frame.width:])
     # empty strings are missing values; strip nothing else: standardization decides
@@ -221,6 +201,34 @@ def read_csv_file(
     if blank_lines:
         issues.append(ReadIssue(None, f"{blank_lines} blank line(s) skipped", kept=False))
     return frame, issues, enc, delim
+
+
+def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[ReadIssue]) -> int:
+    """Report records whose field count differs from the header's; returns the number of blank lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    blank_lines = 0
+    try:
+        next(reader, None)
+        while True:
+            start = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                break
+            n = len(row)
+            if n == width:
+                continue
+            if n == 0:
+                blank_lines += 1
+            elif n > width:
+                extra = [v for v in row[width:] if v != ""]
+                message = f"extra values {extra[:5]!r} dropped" if extra else "empty trailing fields ignored"
+                issues.append(ReadIssue(start, f"{n} fields, header has {width}: {message}", kept=True))
+            else:
+                issues.append(ReadIssue(start, f"{n} fields, header has {width}: missing values left empty",
+                                        kept=True))
+    except csv.Error as exc:
+        raise SourceError(f"malformed CSV: {exc}", path=str(path), line=reader.line_num) from None
+    return blank_lines
 
 
 def read_xlsx_file(path: Path, sheet: str | None) -> tuple[pl.DataFrame, list[ReadIssue]]:
