@@ -90,3 +90,15 @@ def infer_rules_yaml(source: str, opts: SourceOptions | None = None) -> str:
         header += "# Columns with no recognized role (map them under `columns:` if they matter):\n"
         header += "".join(f"#   {c}\n" for c in unknown)
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def starter_rules_yaml() -> str:
+    """A minimal rules file for when no source is at hand."""
+    return (
+        "# crmclean rules (see rules.example.yaml for every option)\n"
+        "version: 1\n"
+        "object: contacts\n"
+        "columns: {}          # e.g. \"Телефон\": phone — headers are recognized without this\n"
+        "defaults:\n"
+        "  region: RU         # country for phones written without a country code\n"
+    )
