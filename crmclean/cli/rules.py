@@ -18,7 +18,8 @@ rules_app = typer.Typer(
     "  crmclean rules list                      # every rule: code, name, fixes or flags\n\n"
     "  crmclean rules explain PHONE001          # what it does, examples, YAML keys\n\n"
     "  crmclean rules check rules.yaml          # validate a rules file (exit 2 on mistakes)\n\n"
-    "  crmclean rules infer contacts.csv > rules.yaml   # a starter rules file for a source",
+    "  crmclean rules infer contacts.csv > rules.yaml   # a starter rules file for a source\n\n"
+    "  crmclean rules example                   # every option, documented",
     no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
@@ -92,3 +93,14 @@ def infer_command(
     """
     opts = source_options(format, sheet, id_column, encoding, delimiter)
     typer.echo(infer_rules_yaml(source, opts), nl=False)
+
+
+@rules_app.command("example")
+def example_command() -> None:
+    """Print a rules file documenting every option with its default (this is rules.example.yaml).
+
+    Example: crmclean rules example > rules.example.yaml
+    """
+    from crmclean.config.example import render_example
+
+    typer.echo(render_example(), nl=False)

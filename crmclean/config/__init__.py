@@ -248,21 +248,22 @@ def _check_rule_options(rules: RulesFile, marks: dict, path: str) -> None:
             hint=f"did you mean `{guess}`? (see `crmclean rules list`)" if guess else "see `crmclean rules list`",
         )
 
-    std = rules.standardize
-    for listname in ("select", "ignore", "order"):
-        for i, key in enumerate(getattr(std, listname)):
-            if key.upper() != "ALL" and find_rule(key) is None:
-                raise unknown(key, ("standardize", listname, i))
-    for key, options in std.rules.items():
-        cls = find_rule(key)
-        loc = ("standardize", "rules", key)
-        if cls is None:
-            raise unknown(key, loc)
-        try:
-            cls.Options.model_validate(options or {})
-        except ValidationError as err:
-            raise _pydantic_error(err, {k[len(loc):]: v for k, v in marks.items() if k[: len(loc)] == loc}
-                                  | {(): _closest_mark(marks, loc)}, path, cls.Options) from None
+    for section_name, section in (("standardize", rules.standardize), ("validate", rules.validate_)):
+        for listname in ("select", "ignore", "order"):
+            for i, key in enumerate(getattr(section, listname, []) or []):
+                if key.upper() != "ALL" and find_rule(key) is None:
+                    raise unknown(key, (section_name, listname, i))
+        for key, options in (getattr(section, "rules", {}) or {}).items():
+            cls = find_rule(key)
+            loc = (section_name, "rules", key)
+            if cls is None:
+                raise unknown(key, loc)
+            sub_marks = {k[len(loc):]: v for k, v in marks.items() if k[: len(loc)] == loc}
+            sub_marks[()] = _closest_mark(marks, loc)  # type: ignore[assignment]
+            try:
+                cls.Options.model_validate(options or {})
+            except ValidationError as err:
+                raise _pydantic_error(err, sub_marks, path, cls.Options) from None
 
 
 def _check_roles(rules: RulesFile, marks: dict, path: str) -> None:
@@ -300,9 +301,10 @@ def check_columns(rules: RulesFile, headers: Sequence[str]) -> None:
     for column in rules.columns:
         if column not in headers:
             raise missing(column, ("columns", column))
-    for key, options in rules.standardize.rules.items():
-        for i, column in enumerate((options or {}).get("columns") or []):
-            if column not in headers:
-                raise missing(column, ("standardize", "rules", key, "columns", i))
+    for section_name, section in (("standardize", rules.standardize), ("validate", rules.validate_)):
+        for key, options in (getattr(section, "rules", {}) or {}).items():
+            for i, column in enumerate((options or {}).get("columns") or []):
+                if column not in headers:
+                    raise missing(column, (section_name, "rules", key, "columns", i))
     if rules.source.id_column and rules.source.id_column not in headers:
         raise missing(rules.source.id_column, ("source", "id_column"))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Confidence = Literal["fix", "suggest"]
 Severity = Literal["error", "warning", "info"]
@@ -60,9 +60,11 @@ class RuleOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    columns: list[str] | None = None  # apply to these columns (default: the rule's roles)
-    roles: list[str] | None = None  # apply to columns with these roles
+    enabled: bool = Field(True, description="Run this rule.")
+    columns: list[str] | None = Field(
+        None, description="Apply to these columns only (default: every column with one of the rule's roles)."
+    )
+    roles: list[str] | None = Field(None, description="Apply to columns with these roles instead of the defaults.")
 
 
 @dataclass(frozen=True)
