@@ -393,6 +393,204 @@ def backup_path(path: Path) -> Path:
         n += 1
 
 
+# ---------------------------------------------------------------- round-trip CSV writing (write-back targets)
+
+
+class CsvLayout:
+    """How a CSV file is written (encoding, delimiter, line ends, per-column quoting) and its raw records.
+
+    Write-back copies every unchanged record byte for byte and writes changed ones in the same
+    style, so applying then rolling back a plan restores the file exactly.
+    """
+
+    def __init__(self, encoding: str, delimiter: str, header_raw: str, records_raw: list[str] | None,
+                 lineterminator: str, final_newline: bool, quote_always: list[bool], quote_empty: list[bool]) -> None:
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.header_raw = header_raw
+        self.records_raw = records_raw
+        self.lineterminator = lineterminator
+        self.final_newline = final_newline
+        self.quote_always = quote_always
+        self.quote_empty = quote_empty
+
+
+def _quote_flags(raw: str, delim: str) -> list[tuple[bool, bool]]:
+    """(was quoted, is empty) for each field of one raw record."""
+    flags: list[tuple[bool, bool]] = []
+    i, n = 0, len(raw.rstrip("\r\n"))
+    while True:
+        if i < n and raw[i] == '"':
+            j = i + 1
+            while j < n:
+                if raw[j] == '"':
+                    if j + 1 < n and raw[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            flags.append((True, j == i + 1))
+            k = raw.find(delim, j)
+        else:
+            k = raw.find(delim, i)
+            end = n if k == -1 or k > n else k
+            flags.append((False, end == i))
+        if k == -1 or k >= n:
+            return flags
+        i = k + len(delim)
+
+
+def scan_csv_layout(path: Path, encoding: str, delimiter: str, expected_records: int) -> CsvLayout:
+    """Split a CSV file into raw records (one csv pass) and learn its quoting, column by column."""
+    text = path.read_bytes().decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    pending: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            pending.append(line)
+            yield line
+
+    raws: list[str] = []
+    for _ in csv.reader(lines(), delimiter=delimiter):
+        raws.append("".join(pending))
+        pending.clear()
+    if pending and raws:  # trailing text the reader did not turn into a record
+        raws[-1] += "".join(pending)
+    header_raw = raws[0] if raws else ""
+    records = raws[1:]
+    stripped = header_raw.rstrip("\r\n")
+    terminator = header_raw[len(stripped):] or "\n"
+    final_newline = (records[-1] if records else header_raw).endswith(("\n", "\r"))
+    width = len(_quote_flags(header_raw, delimiter))
+    quoted = [0] * width
+    plain = [0] * width
+    empty_quoted = [0] * width
+    empty_plain = [0] * width
+    for raw in [header_raw, *records[:500]]:
+        for col, (was_quoted, is_empty) in enumerate(_quote_flags(raw, delimiter)[:width]):
+            if is_empty:
+                if was_quoted:
+                    empty_quoted[col] += 1
+                else:
+                    empty_plain[col] += 1
+            elif was_quoted:
+                quoted[col] += 1
+            else:
+                plain[col] += 1
+    quote_always = [quoted[c] > 0 and plain[c] == 0 for c in range(width)]
+    quote_empty = [empty_quoted[c] > empty_plain[c] or (empty_quoted[c] == empty_plain[c] == 0 and quote_always[c])
+                   for c in range(width)]
+    return CsvLayout(
+        encoding=encoding,
+        delimiter=delimiter,
+        header_raw=header_raw,
+        # records that do not line up one to one with the parsed rows cannot be reused safely
+        records_raw=records if len(records) == expected_records else None,
+        lineterminator=terminator,
+        final_newline=final_newline,
+        quote_always=quote_always,
+        quote_empty=quote_empty,
+    )
+
+
+def _csv_line(values: Sequence[str | None], layout: CsvLayout) -> str:
+    delim = layout.delimiter
+    fields = []
+    for col, value in enumerate(values):
+        always = layout.quote_always[col] if col < len(layout.quote_always) else False
+        if value is None or value == "":
+            empty_quoted = layout.quote_empty[col] if col < len(layout.quote_empty) else False
+            fields.append('""' if empty_quoted else "")
+        elif always or delim in value or '"' in value or "\n" in value or "\r" in value:
+            fields.append('"' + value.replace('"', '""') + '"')
+        else:
+            fields.append(value)
+    return delim.join(fields) + layout.lineterminator
+
+
+def write_csv_like(frame: pl.DataFrame, path: Path, layout: CsvLayout, base: pl.DataFrame | None,
+                   id_field: str, *, bom: bool = False) -> None:
+    """Write ``frame`` in ``layout``'s style, atomically; rows equal to their ``base`` row reuse its raw bytes."""
+    columns = [c for c in frame.columns if not c.startswith("__")]
+    reuse: list[int | None] = [None] * frame.height
+    if base is not None and layout.records_raw is not None and id_field in base.columns:
+        base_cols = [c for c in base.columns if not c.startswith("__")]
+        if base_cols == columns:
+            indexed = base.select([id_field, *[pl.col(c).alias(f"{c}\x00base") for c in columns if c != id_field]])
+            indexed = indexed.with_row_index("\x00idx")
+            joined = frame.select(columns if id_field in columns else [id_field, *columns]).join(
+                indexed, on=id_field, how="left", maintain_order="left")
+            same = pl.lit(True)
+            for c in columns:
+                if c != id_field:
+                    same = same & pl.col(c).eq_missing(pl.col(f"{c}\x00base"))
+            picked = joined.select(pl.when(same).then(pl.col("\x00idx")).otherwise(None).alias("i"))
+            reuse = picked.get_column("i").to_list()
+    data = frame.select(columns)
+    parts = [layout.header_raw if layout.header_raw else _csv_line(columns, layout)]
+    raws = layout.records_raw or []
+    rows = data.iter_rows()
+    for idx, row in zip(reuse, rows, strict=True):
+        if idx is not None:
+            raw = raws[idx]
+            if not raw.endswith(("\n", "\r")):
+                raw += layout.lineterminator
+            parts.append(raw)
+        else:
+            parts.append(_csv_line(row, layout))
+    if not parts[0].endswith(("\n", "\r")):
+        parts[0] += layout.lineterminator
+    if not layout.final_newline:
+        parts[-1] = parts[-1].rstrip("\r\n")
+    payload = "".join(parts).encode(layout.encoding.replace("utf-8-sig", "utf-8"))
+    _atomic_write_bytes(path, (b"\xef\xbb\xbf" if bom else b"") + payload)
+
+
+def write_xlsx_exact(frame: pl.DataFrame, path: Path) -> None:
+    """XLSX with every value a text cell (no formula is ever evaluated, no value altered), atomically."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    frame = frame.select([c for c in frame.columns if not c.startswith("__")])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet()
+
+        def text_cell(value: str | None) -> object:
+            if value is None:
+                return None
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
+
+        ws.append([text_cell(c) for c in frame.columns])
+        for row in frame.iter_rows():
+            ws.append([text_cell(v) for v in row])
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 # ---------------------------------------------------------------- the connector
 
 
@@ -424,8 +622,15 @@ class FileConnector:
         self.delimiter = ","
         self._frame: pl.DataFrame | None = None
         self.output: Path | None = None  # where writes go; None = not writable yet
+        # False: a fresh write starts from the input even when ``output`` already exists
+        self.resume_output = True
         self._dirty = False
         self.id_field = ROW_ID
+        # the frame as read from disk and where from: write-back reuses raw CSV bytes of unchanged rows
+        self._base: pl.DataFrame | None = None
+        self._base_file: Path | None = None
+        self._base_stat: tuple[int, int] | None = None
+        self._layout: CsvLayout | None = None
 
     # -- reading
     def load(self) -> pl.DataFrame:
@@ -460,6 +665,9 @@ class FileConnector:
                 pl.int_range(1, frame.height + 1, dtype=pl.Int64).cast(pl.String).alias(ROW_ID)
             )
         self._frame = frame
+        self._base, self._base_file = frame, path
+        st = path.stat()
+        self._base_stat = (st.st_size, st.st_mtime_ns)
         return frame
 
     def describe(self) -> list[FieldInfo]:
@@ -475,7 +683,9 @@ class FileConnector:
 
     def fetch(self, ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, Record]:
         frame = self.current()
-        sub = frame.filter(pl.col(self.id_field).is_in(list(ids)))
+        # __position (row index now) lets a re-created record go back where it was (rollback of a merge)
+        sub = frame.with_row_index("__position").with_columns(pl.col("__position").cast(pl.String))
+        sub = sub.filter(pl.col(self.id_field).is_in(list(ids)))
         if fields:
             sub = sub.select([self.id_field, *[f for f in fields if f in sub.columns and f != self.id_field]])
         return {row[self.id_field]: row for row in sub.iter_rows(named=True)}
@@ -486,13 +696,35 @@ class FileConnector:
     # -- writing: changes accumulate in memory and land atomically on close()/flush()
     def current(self) -> pl.DataFrame:
         """The target's present state: the output file if it exists, else the input."""
-        if self.output is not None and self.output.exists() and self.output != self.path and not self._dirty:
+        if (self.output is not None and self.output.exists() and self.output != self.path and not self._dirty
+                and self.resume_output):
+            self.load()  # learn id column, encoding and delimiter from the input first
             reader = FileConnector(self.output, self.kind, sheet=self.sheet,
                                    id_column=None if self.id_field == ROW_ID else self.id_field,
                                    encoding=self.encoding, delimiter=self.delimiter)
             self._frame = reader.load()
+            self._base, self._base_file, self._base_stat = reader._base, reader._base_file, reader._base_stat
             self._dirty = True  # from now on our in-memory frame is the truth
         return self.load()
+
+    def _capture_layout(self) -> None:
+        """Before the first write to a CSV target, remember the raw bytes of the file the frame came from."""
+        if self.kind != "csv" or self._layout is not None or self._base_file is None or self._base is None:
+            return
+        st = self._base_file.stat()
+        layout = scan_csv_layout(self._base_file, self.encoding, self.delimiter, self._base.height)
+        if (st.st_size, st.st_mtime_ns) != self._base_stat:
+            layout.records_raw = None  # the file changed on disk since we read it: its bytes are not our rows
+        self._layout = layout
+
+    def _encodable(self, value: Value) -> bool:
+        if value is None or self.kind != "csv" or self.encoding.lower().startswith("utf"):
+            return True
+        try:
+            value.encode(self.encoding)
+        except UnicodeEncodeError:
+            return False
+        return True
 
     def _require_output(self) -> Path:
         if self.output is None:
@@ -502,6 +734,7 @@ class FileConnector:
     def update(self, updates: Sequence[FieldUpdate]) -> list[WriteOutcome]:
         self._require_output()
         frame = self.current()
+        self._capture_layout()
         by_field: dict[str, dict[str, Value]] = {}
         outcomes: list[WriteOutcome] = []
         ids = set(frame.get_column(self.id_field).to_list())
@@ -513,8 +746,14 @@ class FileConnector:
             if bad:
                 outcomes.append(WriteOutcome(up.record_id, "failed", f"unknown field(s) {bad}"))
                 continue
+            unencodable = [f for f, v in up.values.items() if not self._encodable(v)]
+            if unencodable:
+                outcomes.append(WriteOutcome(up.record_id, "failed",
+                                             f"value of {unencodable} cannot be written in {self.encoding}"))
+                continue
             for f, v in up.values.items():
-                by_field.setdefault(f, {})[up.record_id] = v
+                # a file cannot tell an empty cell from a missing one: both read back as None
+                by_field.setdefault(f, {})[up.record_id] = v if v != "" else None
             outcomes.append(WriteOutcome(up.record_id, "ok"))
         exprs = []
         for f, mapping in by_field.items():
@@ -539,24 +778,32 @@ class FileConnector:
         return outcomes
 
     def create(self, records: Sequence[Record]) -> list[WriteOutcome]:
+        """Append records; one carrying ``__position`` (from ``fetch``) is inserted back at that row index."""
         self._require_output()
         frame = self.current()
-        rows = []
+        self._capture_layout()
         outcomes = []
         for rec in records:
-            row = {c: rec.get(c) for c in frame.columns}
+            row = {c: (rec.get(c) if rec.get(c) != "" else None) for c in frame.columns}
             if self.id_field == ROW_ID and not row.get(ROW_ID):
-                row[ROW_ID] = str(frame.height + len(rows) + 1)
-            rows.append(row)
+                row[ROW_ID] = str(frame.height + 1)
+            new = pl.DataFrame([row], schema=frame.schema)
+            position = rec.get("__position")
+            if position is not None and str(position).isdigit() and int(position) < frame.height:
+                at = int(position)
+                frame = pl.concat([frame.slice(0, at), new, frame.slice(at)])
+            else:
+                frame = pl.concat([frame, new])
             outcomes.append(WriteOutcome(str(row[self.id_field]), "ok", new_id=str(row[self.id_field])))
-        if rows:
-            self._frame = pl.concat([frame, pl.DataFrame(rows, schema=frame.schema)])
+        if records:
+            self._frame = frame
             self._dirty = True
         return outcomes
 
     def delete(self, ids: Sequence[str]) -> list[WriteOutcome]:
         self._require_output()
         frame = self.current()
+        self._capture_layout()
         present = set(frame.get_column(self.id_field).to_list())
         self._frame = frame.filter(~pl.col(self.id_field).is_in(list(ids)))
         self._dirty = True
@@ -570,7 +817,16 @@ class FileConnector:
         if out.resolve() == self.path.resolve() and not getattr(self, "_backed_up", False):
             shutil.copy2(self.path, backup_path(self.path))
             self._backed_up = True
-        write_frame(self._frame, out, self.kind, delimiter=self.delimiter, encoding=self.encoding)
+        # write-back keeps values exactly (no formula quoting: that would change the data we journaled)
+        if self.kind == "csv":
+            self._capture_layout()
+            assert self._layout is not None
+            write_csv_like(self._frame, out, self._layout, self._base, self.id_field,
+                           bom=self.encoding.lower() == "utf-8-sig")
+        elif self.kind == "xlsx":
+            write_xlsx_exact(self._frame, out)
+        else:
+            write_frame(self._frame, out, self.kind, delimiter=self.delimiter, encoding=self.encoding)
 
     def close(self) -> None:
         self.flush()

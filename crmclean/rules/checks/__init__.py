@@ -1,1 +1,17 @@
 """Validation checks (one module per family); importing registers them."""
+
+from crmclean.rules.checks import (  # noqa: F401  (registration side effects)
+    country,
+    dates,
+    email,
+    format,
+    freetext,
+    hygiene,
+    phone,
+    picklist,
+    ranges,
+    required,
+    taxid,
+    unique,
+    xfield,
+)
