@@ -1,11 +1,138 @@
-"""`crmclean runs`: not built yet."""
+"""`crmclean runs`: list runs, show one, export its before/after CSV."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crmclean import ui
 from crmclean.cli import app
-from crmclean.errors import NotBuiltError
+from crmclean.cli.options import Json, Store
+from crmclean.errors import UsageError
+from crmclean.jobs import export_changes
+from crmclean.journal import Journal
+from crmclean.store import RunInfo, default_store_path
+
+runs_app = typer.Typer(
+    help="Runs recorded in the run store (Insycle-style activity tracker).\n\n"
+    "Examples:\n\n"
+    "  crmclean runs                                  # latest runs: id, when, source, mode, counts, status\n\n"
+    "  crmclean runs show 20261123-024500-a1b2        # one run: counts, conflicts, what rollback cannot restore\n\n"
+    "  crmclean runs show 20261123-0245 --csv changes.csv   # before/after CSV of every field written",
+    invoke_without_command=True,
+)
+app.add_typer(runs_app, name="runs")
 
 
-@app.command("runs", help="Not built yet: this verb exits 2.")
-def runs_command() -> None:
-    raise NotBuiltError("`crmclean runs` is not built yet")
+def _counts(counts: dict[str, Any]) -> str:
+    if "ok" in counts:  # write runs: outcomes, zeros left out
+        return " ".join(f"{counts[k]} {k}" for k in ("ok", "conflict", "failed", "skipped") if counts.get(k)) or "-"
+    return ", ".join(f"{k} {v}" for k, v in list(counts.items())[:4] if not isinstance(v, (dict, list)))
+
+
+def _row(r: RunInfo) -> dict[str, Any]:
+    return {"run_id": r.run_id, "started_at": r.started_at, "finished_at": r.finished_at, "command": r.command,
+            "source": r.source, "mode": r.mode, "status": r.status, "counts": r.counts, "kpis": r.kpis,
+            "parent_run": r.parent_run, "details": r.details}
+
+
+@runs_app.callback()
+def runs_command(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option("--source", help="Only runs on this source.")] = None,
+    command: Annotated[str | None, typer.Option("--command", help="Only runs of this command (apply, rollback, ...)")]
+        = None,
+    limit: Annotated[int, typer.Option("--limit", help="Most runs to list.")] = 20,
+    store: Store = None,
+    json_out: Json = False,
+) -> None:
+    """List runs, newest first: id, when, source, command and mode, counts, status.
+
+    Example: crmclean runs --source contacts.csv --command apply
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    journal = Journal(store or default_store_path())
+    with journal.store() as st:
+        runs = st.list_runs(source=source, command=command, limit=limit)
+    if json_out:
+        ui.print_json([_row(r) for r in runs])
+        return
+    table = Table(title="runs")
+    for name in ("run id", "started (UTC)", "source", "command", "mode", "counts", "status"):
+        table.add_column(name, no_wrap=name in ("run id", "started (UTC)", "command"))
+    for r in runs:
+        source = r.source if ":" in r.source and not r.source.startswith("/") else Path(r.source).name
+        table.add_row(r.run_id, r.started_at.strftime("%Y-%m-%d %H:%M"), escape(source), r.command, r.mode,
+                      _counts(r.counts), r.status)
+    ui.out.print(table)
+
+
+@runs_app.command("show")
+def show_command(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix will do).", show_default=False)],
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the run's before/after CSV here.")] = None,
+    store: Store = None,
+    json_out: Json = False,
+) -> None:
+    """Show one run: what it did record by record (conflicts and failures with why), what a rollback
+    cannot restore, and the runs that undid it; --csv exports every field's before/after.
+
+    Example: crmclean runs show 20261123-024500-a1b2 --csv changes.csv
+    """
+    journal = Journal(store or default_store_path())
+    with journal.store() as st:
+        info = st.get_run(run_id)
+        if info is None:
+            raise UsageError(f"no run {run_id!r} in the run store", hint="list runs with `crmclean runs`")
+        undone_by = [r[0] for r in st.con.execute(
+            "SELECT run_id FROM runs WHERE parent_run = ? ORDER BY started_at", [info.run_id]).fetchall()]
+    changes = journal.changes(info.run_id) if info.command in ("apply", "rollback") else None
+    written = export_changes(journal, info.run_id, csv_path) if csv_path is not None and changes is not None else None
+    problems = []
+    if changes is not None:
+        problems = [r for r in changes.filter(changes.get_column("status").is_in(["conflict", "failed", "in doubt"]))
+                    .select("record_id", "status", "error").unique(maintain_order=True).iter_rows(named=True)]
+    if json_out:
+        payload = _row(info) | {"undone_by": undone_by, "problems": problems}
+        if csv_path is not None:
+            payload["csv"] = str(csv_path)
+        ui.print_json(payload)
+        return
+    d = info.details or {}
+    lines = [
+        f"run       {info.run_id}",
+        f"command   {info.command} ({info.mode})" + (f", undoes {info.parent_run}" if info.parent_run else ""),
+        f"source    {info.source}",
+        f"target    {d.get('target', info.source)}",
+        f"started   {info.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        + (f", finished {info.finished_at:%H:%M:%S}" if info.finished_at else ""),
+        f"status    {info.status}",
+        f"counts    {_counts(info.counts) or '-'}",
+    ]
+    if d.get("plan_path"):
+        lines.append(f"plan      {d['plan_path']}")
+    if undone_by:
+        lines.append(f"undone by {', '.join(undone_by)}")
+    ui.out.print("\n".join(lines), highlight=False, markup=False)
+    if changes is not None and changes.height:
+        table = Table("record", "field", "before", "after", "status", title=f"{changes.height} change row(s)")
+        for r in changes.head(30).iter_rows(named=True):
+            table.add_row(escape(str(r["record_id"])), escape(str(r["field"] or r["operation"] or "")),
+                          escape(str(r["before"] if r["before"] is not None else "")),
+                          escape(str(r["after"] if r["after"] is not None else "")), r["status"])
+        ui.out.print(table)
+        if changes.height > 30:
+            ui.info(f"… {changes.height - 30} more; export all with --csv FILE")
+    for p in problems[:50]:
+        ui.out.print(f"  {p['status']:8} {escape(str(p['record_id']))}: {escape(str(p['error']))}", highlight=False)
+    for line in d.get("cannot_restore") or []:
+        ui.warn(f"cannot restore: {line}")
+    if written is not None:
+        ui.info(f"wrote {csv_path} ({written} row(s))")
+    if info.status in ("running", "interrupted"):
+        ui.info(f"interrupted? finish it with: crmclean apply --resume {info.run_id}")

@@ -413,6 +413,7 @@ class CsvLayout:
         self.final_newline = final_newline
         self.quote_always = quote_always
         self.quote_empty = quote_empty
+        self.raw_series: pl.Series | None = None  # records_raw, each ending in a line terminator
 
 
 def _quote_flags(raw: str, delim: str) -> list[tuple[bool, bool]]:
@@ -510,11 +511,22 @@ def _csv_line(values: Sequence[str | None], layout: CsvLayout) -> str:
     return delim.join(fields) + layout.lineterminator
 
 
+def _csv_field(col_index: int, name: str, layout: CsvLayout) -> pl.Expr:
+    col = pl.col(name)
+    always = layout.quote_always[col_index] if col_index < len(layout.quote_always) else False
+    empty_quoted = layout.quote_empty[col_index] if col_index < len(layout.quote_empty) else False
+    quoted = pl.lit('"') + col.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    needs = (col.str.contains(layout.delimiter, literal=True) | col.str.contains('"', literal=True)
+             | col.str.contains("\n", literal=True) | col.str.contains("\r", literal=True))
+    filled = quoted if always else pl.when(needs).then(quoted).otherwise(col)
+    return pl.when(col.is_null() | (col == "")).then(pl.lit('""' if empty_quoted else "")).otherwise(filled)
+
+
 def write_csv_like(frame: pl.DataFrame, path: Path, layout: CsvLayout, base: pl.DataFrame | None,
                    id_field: str, *, bom: bool = False) -> None:
     """Write ``frame`` in ``layout``'s style, atomically; rows equal to their ``base`` row reuse its raw bytes."""
     columns = [c for c in frame.columns if not c.startswith("__")]
-    reuse: list[int | None] = [None] * frame.height
+    reuse: pl.Series | None = None
     if base is not None and layout.records_raw is not None and id_field in base.columns:
         base_cols = [c for c in base.columns if not c.startswith("__")]
         if base_cols == columns:
@@ -527,24 +539,26 @@ def write_csv_like(frame: pl.DataFrame, path: Path, layout: CsvLayout, base: pl.
                 if c != id_field:
                     same = same & pl.col(c).eq_missing(pl.col(f"{c}\x00base"))
             picked = joined.select(pl.when(same).then(pl.col("\x00idx")).otherwise(None).alias("i"))
-            reuse = picked.get_column("i").to_list()
-    data = frame.select(columns)
-    parts = [layout.header_raw if layout.header_raw else _csv_line(columns, layout)]
-    raws = layout.records_raw or []
-    rows = data.iter_rows()
-    for idx, row in zip(reuse, rows, strict=True):
-        if idx is not None:
-            raw = raws[idx]
-            if not raw.endswith(("\n", "\r")):
-                raw += layout.lineterminator
-            parts.append(raw)
-        else:
-            parts.append(_csv_line(row, layout))
-    if not parts[0].endswith(("\n", "\r")):
-        parts[0] += layout.lineterminator
+            reuse = picked.get_column("i")
+    # column-wise: every row serialized in the file's style, then unchanged rows swapped for their raw bytes
+    lines = frame.select(
+        pl.concat_str([_csv_field(i, c, layout) for i, c in enumerate(columns)], separator=layout.delimiter)
+        + pl.lit(layout.lineterminator)
+    ).to_series() if frame.height else pl.Series([], dtype=pl.String)
+    if reuse is not None and layout.records_raw is not None and reuse.null_count() < len(reuse):
+        if layout.raw_series is None:
+            layout.raw_series = pl.Series([r if r.endswith(("\n", "\r")) else r + layout.lineterminator
+                                           for r in layout.records_raw], dtype=pl.String)
+        raw = layout.raw_series.gather(reuse)
+        lines = pl.select(pl.when(raw.is_not_null()).then(raw).otherwise(lines)).to_series()
+    header = layout.header_raw or _csv_line(columns, layout)
+    if not header.endswith(("\n", "\r")):
+        header += layout.lineterminator
+    body = lines.str.join("").item() if len(lines) else ""
+    text = header + body
     if not layout.final_newline:
-        parts[-1] = parts[-1].rstrip("\r\n")
-    payload = "".join(parts).encode(layout.encoding.replace("utf-8-sig", "utf-8"))
+        text = text.rstrip("\r\n")
+    payload = text.encode(layout.encoding.replace("utf-8-sig", "utf-8"))
     _atomic_write_bytes(path, (b"\xef\xbb\xbf" if bom else b"") + payload)
 
 
@@ -761,7 +775,7 @@ class FileConnector:
             vals = pl.Series(list(mapping.values()), dtype=pl.String)
             idcol = pl.col(self.id_field)
             exprs.append(
-                pl.when(idcol.is_in(keys)).then(idcol.replace_strict(keys, vals, default=None))
+                pl.when(idcol.is_in(keys.implode())).then(idcol.replace_strict(keys, vals, default=None))
                 .otherwise(pl.col(f)).alias(f)
             )
         if exprs:
