@@ -352,6 +352,7 @@ class Engine:
         # record -> its version right after this run wrote it: a CRM stamps a new last-modified date on every
         # write, so a later unit on the same record (a merge after its updates) accepts the run's own write
         self.written: dict[str, str] = {}
+        self.merged_away: dict[str, str] = {}  # loser -> master, merged by this run
 
     # -- batching: a batch never holds two units touching one record (versions would go stale mid-batch)
     def _batches(self, units: Sequence[Unit]) -> Iterator[list[Unit]]:
@@ -398,6 +399,8 @@ class Engine:
             return "skip", f"the {self.connector.kind} target cannot create records"
         if unit.op == "update":
             rec = current.get(unit.record_id)
+            if rec is None and unit.record_id in self.merged_away:
+                return "skip", f"merged into {self.merged_away[unit.record_id]} by this run (the merge carried its values)"
             if rec is None:
                 return "conflict", "record no longer exists in the target"
             done = all(_same(rec.get(f), after) for f, (_, after) in unit.changes.items())
@@ -405,7 +408,7 @@ class Engine:
             if unit.in_doubt:
                 if done:
                     return "done", "found written when resuming"
-                if version == unit.intent_versions.get(unit.record_id):
+                if version in (unit.intent_versions.get(unit.record_id), self.written.get(unit.record_id)):
                     return "send", None
                 return "conflict", _describe_conflict(unit, rec)
             accepted = unit.accept.get(unit.record_id)
@@ -427,8 +430,12 @@ class Engine:
                 done = not losers_present and all(_same(master.get(f), a) for f, (_, a) in unit.changes.items())
                 if done:
                     return "done", "found merged when resuming"
-                if len(losers_present) == len(unit.loser_ids) and all(
-                        versions[rid] == unit.intent_versions.get(rid) for rid in unit.record_ids):
+                # losers this run already merged into the master stay merged; the rest are merged now
+                merged_here = all(self.merged_away.get(rid) == unit.record_id
+                                  for rid in unit.loser_ids if rid not in current)
+                if merged_here and all(versions[rid] in (unit.intent_versions.get(rid), self.written.get(rid))
+                                       for rid in (unit.record_id, *losers_present)):
+                    unit.loser_ids = tuple(losers_present)
                     return "send", None
                 return "conflict", "records changed while the merge was interrupted; check them by hand"
             if len(losers_present) < len(unit.loser_ids):
@@ -482,8 +489,10 @@ class Engine:
             prev = self.final.get(unit.key)
             if prev is None or _SEVERITY[status] > _SEVERITY[prev]:
                 self.final[unit.key] = status
-            if status == "ok" and after_version is not None:
+            if after_version is not None:  # only set when this run changed the record
                 self.written[new_id or rid] = after_version
+            if status == "ok" and unit.op == "merge" and rid != unit.record_id:
+                self.merged_away[rid] = unit.record_id
             if status in ("conflict", "failed"):
                 self.problems.append({"unit": unit.key, "record_id": rid, "status": status, "error": error})
 
@@ -513,16 +522,18 @@ class Engine:
             flush()  # a file target must hold exactly the writes we are about to record as ok
         _maybe_die("flushed", self.batch_no)
 
-        after_ids = []
-        for u in to_send:
-            for rid, o in results.get(u.key, []):
-                if o.status == "ok" and not (u.op == "merge" and rid != u.record_id) and u.op != "delete":
-                    after_ids.append(o.new_id or rid)
+        # records we changed: written ok, or the master of a merge that merged some but not all of its losers
+        changed = {(u.key, rid) for u in to_send for rid, o in results.get(u.key, [])
+                   if u.op != "delete" and (
+                       (o.status == "ok" and not (u.op == "merge" and rid != u.record_id))
+                       or (u.op == "merge" and rid == u.record_id
+                           and any(x.status == "ok" for _, x in results[u.key][1:])))}
+        after_ids = [o.new_id or rid for u in to_send for rid, o in results.get(u.key, []) if (u.key, rid) in changed]
         after = self._fetch(sorted(set(after_ids)))
         for u in to_send:
             for rid, o in results.get(u.key, []):
                 rec = after.get(o.new_id or rid)
-                after_version = self.connector.version_of(rec) if o.status == "ok" and rec is not None else None
+                after_version = self.connector.version_of(rec) if (u.key, rid) in changed and rec is not None else None
                 outcome(u, rid, o.status, o.error, o.new_id, after_version)
         if self.journal is not None:
             self.journal.write_outcomes(outcome_rows)
@@ -869,9 +880,13 @@ def resume_run(run_id: str, journal: Journal, *, connector: Connector | None = N
         st.update_status(run_id, "running")
     engine = Engine(connector, journal, run_id, batch_size=batch_size or details.get("batch_size"),
                     progress=progress)
-    for rid, nid, st, av in journal.outcomes(run_id).select("record_id", "new_id", "status", "after_version").iter_rows():
-        if st == "ok" and av is not None:
+    masters = {u.key: u.record_id for u in units if u.op == "merge"}
+    for key, rid, nid, st, av in journal.outcomes(run_id).select(
+            "unit", "record_id", "new_id", "status", "after_version").iter_rows():
+        if av is not None:
             engine.written[nid or rid] = av  # the earlier attempt's writes are this run's own
+        if st == "ok" and key in masters and rid != masters[key]:
+            engine.merged_away[rid] = masters[key]
     with _interrupt_guard(journal, run_id):
         engine.run(pending, first_seq=max_seq, first_batch=max_batch)
         connector.close()
@@ -886,11 +901,14 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
     after_version: dict[tuple[str, str], str] = {}
     new_ids: dict[str, str] = {}
     last_version: dict[str, str] = {}  # record -> the version the run left it at (its last write wins)
+    record_status: dict[tuple[str, str], str] = {}  # (unit, record) -> its latest outcome
     for unit, rid, st, nid, av in outcomes.select("unit", "record_id", "status", "new_id", "after_version").iter_rows():
+        record_status[(unit, rid)] = st
+        if av is not None:
+            last_version[rid] = av  # after_version is only journaled when the run changed the record
         if st == "ok":
             if av is not None:
                 after_version[(unit, rid)] = av
-                last_version[rid] = av
             if nid is not None:
                 new_ids[unit] = nid
     # a record the run updated and then merged away is re-created with its values from before the update
@@ -911,7 +929,10 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
     cannot: list[str] = []
     for key in reversed(order):
         st = status.get(key)
-        if st not in (None, "ok"):
+        # a merge that failed part-way merged some losers: those come back
+        partial = st == "failed" and by_unit[key][0]["op"] == "merge" and any(
+            record_status.get((key, r["record_id"])) == "ok" for r in by_unit[key] if _role(r) == "loser")
+        if st not in (None, "ok") and not partial:
             continue  # conflict / failed / skipped: nothing was written
         in_doubt = st is None
         rows = by_unit[key]
@@ -944,6 +965,8 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
                                   accept={master_id: frozenset([av])} if av and not in_doubt else {}))
             losers = [r for r in rows if r["field"] is None and _role(r) == "loser"]
             for r in reversed(losers):
+                if partial and record_status.get((key, r["record_id"])) != "ok":
+                    continue
                 snap = json.loads(r["detail"])["snapshot"]
                 if not in_doubt:  # merged for sure: no record left to undo the updates on
                     snap = {**snap, **first_before.get(r["record_id"], {})}

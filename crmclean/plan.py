@@ -429,7 +429,9 @@ def build_plan(
             result = standardize_table(table, rules, apply_suggestions=include_suggestions)
             changes = result.changes
             working = result.table  # duplicates are found on standardized values
-    if "dedupe" in steps:
+    if "dedupe" in steps and table.object_type == "deals":
+        notes.append("deals are not deduplicated (the matcher compares people and companies): no merges planned")
+    elif "dedupe" in steps:
         try:
             from crmclean.matching.engine import dedupe
         except ImportError:

@@ -4,15 +4,20 @@ This is the seam between standardization and deduplication/validation: standardi
 builds it (E.164 phones, lowercased emails, split name parts, company keys ...), the
 matcher and completeness scoring read it, never raw strings.
 
-PROFILE_SCHEMA is the contract. ``build_profile`` below is a deliberately naive first
-version (raw values, lower-cased) that the standardization module replaces.
+PROFILE_SCHEMA is the contract. ``build_profile`` reads a :class:`StandardizeResult`
+(running standardization when none is given): values come from the standardized table,
+parts that are not in the table (name parts split from a full name, E.164 of every
+number in a cell, seniority ...) from the derived columns the rules computed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from crmclean.standardize import StandardizeResult
 
 PROFILE_SCHEMA: dict[str, Any] = {
     "record_id": pl.String,
@@ -41,55 +46,185 @@ PROFILE_SCHEMA: dict[str, Any] = {
     "updated_at": pl.String,
 }
 
+_EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+_E164_SHAPE = r"^\+\d{7,15}$"
+_NULL_LIST = pl.lit(None, dtype=pl.List(pl.String))
 
-def _first(table: Any, role: str) -> pl.Expr:
-    cols = table.by_role.get(role, [])
-    return pl.col(cols[0]) if cols else pl.lit(None, dtype=pl.String)
 
+def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
+    """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
+    from crmclean.rules.base import map_unique
+    from crmclean.rules.standardizers.companies import company_key, legal_form_of
+    from crmclean.rules.standardizers.countries import country_alpha2
+    from crmclean.rules.standardizers.emails import is_free_domain, is_role_address
+    from crmclean.rules.standardizers.taxids import clean_tax_id, inn_error
+    from crmclean.rules.standardizers.titles import canonical_title
 
-def build_profile(table: Any, rules: Any = None) -> pl.DataFrame:
-    """Naive placeholder: the standardization module provides the real implementation."""
-    f = table.frame
-    by_role = table.by_role
-    email_cols = by_role.get("email", []) + by_role.get("email2", [])
-    phone_cols = by_role.get("phone", []) + by_role.get("mobile", [])
-    emails = (
-        pl.concat_list([pl.col(c).str.strip_chars().str.to_lowercase() for c in email_cols]).list.drop_nulls()
-        if email_cols
-        else pl.lit([], dtype=pl.List(pl.String))
+    if std is None:
+        from crmclean.standardize import standardize_table
+
+        std = standardize_table(table, rules)
+    out_table = std.table
+    frame = out_table.frame
+    derived = std.derived
+    by_role = out_table.by_role
+    n = frame.height
+
+    def col(role: str) -> pl.Series | None:
+        cols = [c for c in by_role.get(role, []) if c in frame.columns]
+        return frame.get_column(cols[0]) if cols else None
+
+    def der(column: str | None, suffix: str) -> pl.Series | None:
+        if column is None:
+            return None
+        name = f"{column}__{suffix}"
+        if name in derived.columns:
+            return derived.get_column(name)
+        return None
+
+    def nulls(dtype: Any = pl.String) -> pl.Series:
+        return pl.Series([None] * n, dtype=dtype)
+
+    def first_col(role: str) -> str | None:
+        cols = [c for c in by_role.get(role, []) if c in frame.columns]
+        return cols[0] if cols else None
+
+    cols: dict[str, pl.Series] = {"record_id": frame.get_column(out_table.id_column).cast(pl.String)}
+
+    # names: explicit columns win, parts split from a full name fill the gaps
+    full = first_col("full_name")
+    for part, role in (("first", "first_name"), ("middle", "middle_name"), ("last", "last_name")):
+        explicit = col(role)
+        split = der(full, part)
+        value = explicit if explicit is not None else nulls()
+        if split is not None:
+            value = _coalesce(value, split) if explicit is not None else split
+        elif explicit is None and full is not None:
+            from crmclean.rules.standardizers.names import split_full_names
+
+            value = split_full_names(frame.get_column(full)).get_column(part)
+        cols[role] = value
+
+    # emails: every email column, its extra addresses, valid ones only, lower-cased
+    email_lists = []
+    for role in ("email", "email2"):
+        for c in by_role.get(role, []):
+            if c not in frame.columns:
+                continue
+            main = frame.get_column(c).str.strip_chars().str.to_lowercase()
+            valid = der(c, "valid")
+            main = main.zip_with(valid.fill_null(False), nulls()) if valid is not None else main.zip_with(
+                main.str.contains(_EMAIL_SHAPE).fill_null(False), nulls())
+            email_lists.append(main.cast(pl.String).to_frame("m").select(pl.concat_list(pl.col("m"))).to_series())
+            extra = der(c, "extra")
+            if extra is not None:
+                parts = extra.str.split("; ").list.eval(
+                    pl.element().filter(pl.element().str.contains(_EMAIL_SHAPE)))
+                email_lists.append(parts)
+    emails = _concat_lists(email_lists, n)
+    cols["emails"] = emails
+    cols["email"] = emails.list.first()
+    domain = cols["email"].str.extract(r"@(.+)$", 1)
+    cols["email_domain"] = domain
+    cols["email_is_free"] = map_unique(domain, is_free_domain, pl.Boolean())
+    cols["email_is_role"] = map_unique(cols["email"], is_role_address, pl.Boolean())
+
+    # phones: E.164 of every valid number of every phone column
+    phone_lists = []
+    for role in ("phone", "mobile"):
+        for c in by_role.get(role, []):
+            if c not in frame.columns:
+                continue
+            e164 = der(c, "e164")
+            if e164 is None:
+                raw = frame.get_column(c)
+                e164 = raw.zip_with(raw.str.contains(_E164_SHAPE).fill_null(False), nulls())
+            phone_lists.append(e164.to_frame("p").select(pl.concat_list(pl.col("p"))).to_series())
+            extra = der(c, "e164_extra")
+            if extra is not None:
+                phone_lists.append(extra.str.split("; "))
+    phones = _concat_lists(phone_lists, n)
+    cols["phones"] = phones
+    cols["phone"] = phones.list.first()
+
+    # company
+    company_col = first_col("company")
+    company = col("company")
+    cols["company"] = company if company is not None else nulls()
+    key = der(company_col, "key")
+    cols["company_key"] = key if key is not None else (
+        map_unique(company, company_key, pl.String()) if company is not None else nulls())
+    form = der(company_col, "legal_form")
+    cols["legal_form"] = form if form is not None else (
+        map_unique(company, legal_form_of, pl.String()) if company is not None else nulls())
+
+    # job title: canonical (English) when known, else the cleaned value
+    title_col = first_col("job_title")
+    title = col("job_title")
+    canonical = der(title_col, "canonical")
+    seniority = der(title_col, "seniority")
+    function = der(title_col, "function")
+    if title is not None and (canonical is None or seniority is None):
+        info = map_unique(title, lambda v: {"en": (m := canonical_title(v)).en, "s": m.seniority, "f": m.function},
+                          pl.Struct({"en": pl.String, "s": pl.String, "f": pl.String})).struct.unnest()
+        canonical, seniority, function = info.get_column("en"), info.get_column("s"), info.get_column("f")
+    cols["job_title"] = (_coalesce(canonical, title) if canonical is not None and title is not None
+                         else (title if title is not None else nulls()))
+    cols["seniority"] = seniority if seniority is not None else nulls()
+    cols["function"] = function if function is not None else nulls()
+
+    city = col("city")
+    cols["city"] = city if city is not None else nulls()
+    country_col = first_col("country")
+    iso = der(country_col, "iso2")
+    country = col("country")
+    cols["country"] = iso if iso is not None else (
+        map_unique(country, country_alpha2, pl.String()) if country is not None else nulls())
+
+    inn = col("inn")
+    if inn is not None:
+        digits = map_unique(inn, clean_tax_id, pl.String())
+        ok = map_unique(digits, lambda v: inn_error(v) is None, pl.Boolean()).fill_null(False)
+        cols["inn"] = digits.zip_with(ok, nulls())
+    else:
+        cols["inn"] = nulls()
+
+    website = col("website")
+    cols["website_domain"] = (
+        website.str.strip_chars().str.to_lowercase().str.replace(r"^[a-z]+://", "").str.replace(r"^www\.", "")
+        .str.replace(r"[/?#:].*$", "").str.strip_chars(".")
+        if website is not None else nulls()
     )
-    phones = (
-        pl.concat_list([pl.col(c).str.replace_all(r"\D", "") for c in phone_cols]).list.drop_nulls()
-        if phone_cols
-        else pl.lit([], dtype=pl.List(pl.String))
-    )
-    out = f.select(
-        pl.col(table.id_column).alias("record_id"),
-        _first(table, "first_name").alias("first_name"),
-        _first(table, "middle_name").alias("middle_name"),
-        _first(table, "last_name").alias("last_name"),
-        emails.alias("emails"),
-        phones.alias("phones"),
-        _first(table, "company").alias("company"),
-        _first(table, "company").str.to_lowercase().alias("company_key"),
-        _first(table, "job_title").alias("job_title"),
-        _first(table, "city").alias("city"),
-        _first(table, "country").alias("country"),
-        _first(table, "inn").alias("inn"),
-        _first(table, "website").alias("website_domain"),
-        _first(table, "owner").alias("owner"),
-        _first(table, "created_at").alias("created_at"),
-        _first(table, "updated_at").alias("updated_at"),
-    ).with_columns(
-        pl.col("emails").list.first().alias("email"),
-        pl.col("phones").list.first().alias("phone"),
-    )
-    out = out.with_columns(
-        pl.col("email").str.split("@").list.last().alias("email_domain"),
-        pl.lit(None, dtype=pl.Boolean).alias("email_is_free"),
-        pl.lit(None, dtype=pl.Boolean).alias("email_is_role"),
-        pl.lit(None, dtype=pl.String).alias("legal_form"),
-        pl.lit(None, dtype=pl.String).alias("seniority"),
-        pl.lit(None, dtype=pl.String).alias("function"),
-    )
+    for role in ("owner", "created_at", "updated_at"):
+        s = col(role)
+        cols[role] = s if s is not None else nulls()
+
+    # fillers ("нет", "Test Test", noemail@…) are not data: they must never make two records look alike
+    from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+    for field, role in (("first_name", "first_name"), ("middle_name", "middle_name"), ("last_name", "last_name"),
+                        ("company", "company"), ("company_key", "company"), ("job_title", "job_title"),
+                        ("city", "city"), ("email", "email")):
+        series = cols[field]
+        cols[field] = series.zip_with(~placeholder_mask(series, role), nulls())
+    cols["emails"] = cols["emails"].list.eval(pl.element().filter(~pl.element().str.contains(
+        r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@|@(?:example\.\w+|test\.\w+|nomail\.\w+|noemail\.\w+)$")))
+    cols["email"] = cols["emails"].list.first()
+    out = pl.DataFrame({name: series.alias(name) for name, series in cols.items()})
     return out.select([pl.col(c).cast(t) for c, t in PROFILE_SCHEMA.items()])
+
+
+def _coalesce(a: pl.Series, b: pl.Series) -> pl.Series:
+    return a.zip_with(a.is_not_null(), b)
+
+
+def _concat_lists(lists: list[pl.Series], n: int) -> pl.Series:
+    """Row-wise concatenation of list columns, nulls and duplicates dropped, order kept."""
+    if not lists:
+        return pl.Series([[] for _ in range(n)], dtype=pl.List(pl.String)) if n else pl.Series(
+            [], dtype=pl.List(pl.String))
+    frame = pl.DataFrame({f"l{i}": s.cast(pl.List(pl.String)) for i, s in enumerate(lists)})
+    return frame.select(
+        pl.concat_list([pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in frame.columns])
+        .list.drop_nulls().list.unique(maintain_order=True).alias("x")
+    ).to_series()

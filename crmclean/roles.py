@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 # role -> header spellings (compared after normalize_header)
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "record id", "recordid", "record_id", "hs_object_id", "object id", "contact id",
-           "lead id", "account id", "company id", "ид", "идентификатор", "код", "guid", "uuid",
+           "lead id", "ид", "идентификатор", "код", "guid", "uuid",
            "external id", "crm id", "№", "номер записи"),
     "full_name": ("full name", "fullname", "name", "contact name", "contact", "person", "фио",
                   "ф.и.о.", "ф и о", "полное имя", "имя фамилия", "фамилия имя отчество", "контакт",
@@ -32,6 +32,9 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                 "organisation", "org", "employer", "компания", "организация", "название компании",
                 "наименование", "наименование организации", "контрагент", "клиент компания",
                 "юрлицо", "юр. лицо", "фирма", "предприятие", "associatedcompany"),
+    # a lookup to the record's company (Salesforce AccountId): an id, so standardizers leave it alone
+    "account_id": ("account id", "accountid", "company id", "companyid", "associatedcompanyid",
+                   "id компании", "ид компании", "код контрагента"),
     "job_title": ("job title", "jobtitle", "title", "position", "role", "designation", "должность",
                   "позиция", "роль", "должность контакта"),
     "department": ("department", "отдел", "подразделение", "департамент"),
@@ -176,3 +179,62 @@ def guess_object(roles: Mapping[str, str]) -> str:
     if "company" in present or "inn" in present:
         return "companies"
     return "contacts"
+
+
+# Standard fields of CRM objects whose API names the header heuristics get wrong (CreatedById is no date,
+# LastViewedDate no last name, Account.Name no person) or cannot know (AccountId). "ignore" = no role.
+_SF_SYSTEM = {name: "ignore" for name in (
+    "IsDeleted", "MasterRecordId", "CreatedById", "LastModifiedById", "SystemModstamp", "LastViewedDate",
+    "LastReferencedDate", "LastCURequestDate", "LastCUUpdateDate", "EmailBouncedReason", "EmailBouncedDate",
+    "IsEmailBounced", "PhotoUrl", "Jigsaw", "JigsawContactId", "JigsawCompanyId", "IndividualId", "ReportsToId",
+    "RecordTypeId", "ParentId", "Name", "IsConverted", "ConvertedDate", "ConvertedAccountId", "ConvertedContactId",
+    "ConvertedOpportunityId", "IsUnreadByOwner", "AccountNumber", "Site", "CleanStatus", "DandbCompanyId")}
+_SF_COMMON = {**_SF_SYSTEM, "OwnerId": "owner", "CreatedDate": "created_at", "LastModifiedDate": "updated_at",
+              "LastActivityDate": "last_activity", "Description": "notes", "LeadSource": "lead_source"}
+_CRM_FIELD_ROLES: dict[tuple[str, str], dict[str, str]] = {
+    # Contact.Name and Lead.Name are read-only compounds of FirstName/LastName
+    ("salesforce", "contact"): {**_SF_COMMON, "AccountId": "account_id"},
+    ("salesforce", "lead"): {**_SF_COMMON, "Company": "company", "Status": "status"},
+    ("salesforce", "account"): {**_SF_COMMON, "Name": "company", "AccountSource": "lead_source",
+                                "NumberOfEmployees": "employees"},
+    ("salesforce", "opportunity"): {**_SF_COMMON, "AccountId": "account_id", "Amount": "deal_amount",
+                                    "StageName": "deal_stage"},
+    ("hubspot", "contacts"): {"associatedcompanyid": "account_id", "hs_merged_object_ids": "ignore",
+                              "hs_all_contact_vids": "ignore", "createdate": "created_at",
+                              "lastmodifieddate": "updated_at", "hubspot_owner_id": "owner"},
+    ("hubspot", "companies"): {"name": "company", "domain": "website", "description": "notes",
+                               "hs_merged_object_ids": "ignore", "createdate": "created_at",
+                               "hs_lastmodifieddate": "updated_at", "hubspot_owner_id": "owner"},
+    ("hubspot", "deals"): {"amount": "deal_amount", "dealstage": "deal_stage", "hs_merged_object_ids": "ignore",
+                           "createdate": "created_at", "hs_lastmodifieddate": "updated_at",
+                           "hubspot_owner_id": "owner", "description": "notes"},
+}
+_CRM_OBJECT_TYPES = {("salesforce", "contact"): "contacts", ("salesforce", "lead"): "leads",
+                     ("salesforce", "account"): "companies", ("salesforce", "opportunity"): "deals",
+                     ("hubspot", "contacts"): "contacts", ("hubspot", "companies"): "companies",
+                     ("hubspot", "deals"): "deals"}
+_HUBSPOT_ALIASES = {"contact": "contacts", "0-1": "contacts", "company": "companies", "0-2": "companies",
+                    "deal": "deals", "0-3": "deals"}
+
+
+def _crm_key(spec: str) -> tuple[str, str] | None:
+    prefix, sep, obj = spec.partition(":")
+    prefix, obj = prefix.strip().lower(), obj.strip().lower()
+    if not sep or prefix not in ("salesforce", "hubspot"):
+        return None
+    return prefix, _HUBSPOT_ALIASES.get(obj, obj) if prefix == "hubspot" else obj
+
+
+def crm_field_roles(spec: str) -> dict[str, str]:
+    """Known roles of a CRM object's standard API fields (``salesforce:Contact`` -> {"AccountId": "account_id", ...}).
+
+    Used below the rules file's ``columns:``; fields not listed fall back to header detection.
+    """
+    key = _crm_key(spec)
+    return dict(_CRM_FIELD_ROLES.get(key, {})) if key else {}
+
+
+def crm_object_type(spec: str) -> str | None:
+    """contacts / leads / companies / deals for a CRM object spec, None for files and unknown objects."""
+    key = _crm_key(spec)
+    return _CRM_OBJECT_TYPES.get(key) if key else None

@@ -10,7 +10,7 @@ import polars as pl
 
 from crmclean.connectors.base import FieldInfo
 from crmclean.errors import SourceError
-from crmclean.roles import columns_by_role, detect_roles, guess_object
+from crmclean.roles import columns_by_role, crm_field_roles, crm_object_type, detect_roles, guess_object
 
 if TYPE_CHECKING:
     from crmclean.connectors import Connector
@@ -170,7 +170,8 @@ def read_table(
         kind=connector.kind,
         id_column=explicit,
         fields=fields,
-        role_overrides=role_overrides,
-        object_type=object_type,
+        # a CRM object's standard fields have known roles; the rules file's `columns:` still wins
+        role_overrides={**crm_field_roles(connector.spec), **(role_overrides or {})},
+        object_type=object_type or crm_object_type(connector.spec),
         issues=issues,
     )

@@ -33,3 +33,8 @@ class ReportSettings(BaseModel):
     max_clusters: int = Field(50, ge=0, le=5000, description="Duplicate clusters shown in the HTML report.")
     max_changes: int = Field(200, ge=0, le=50000, description="Proposed changes shown in the HTML report.")
     lights: CheckLights = Field(default_factory=CheckLights)
+    clean_ignore_rules: list[str] = Field(
+        default_factory=lambda: ["TITLE001"],
+        description="Standardizer codes whose `fix` changes do not make a record unclean (default: canonical job "
+        "titles — a synonym is not an error).",
+    )

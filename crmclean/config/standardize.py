@@ -1,8 +1,8 @@
-"""The ``standardize:`` section of the rules file: which standardization rules run, in what order."""
+"""The ``standardize:`` section of the rules file: which standardization rules run, in what order, and what is written."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,4 +22,14 @@ class StandardizeSettings(BaseModel):
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Options per rule, keyed by rule code or dotted name (see `crmclean rules explain CODE`).",
+    )
+    derived: Literal["auto", "all", "none"] = Field(
+        "auto",
+        description="Derived columns added to the output: auto = only those holding data moved out of a cell "
+        "(Phone__ext, Phone__extra, Email__extra, Name__salutation, Company__legal_form with mode split); "
+        "all = also computed ones (Phone__type, Name__first/__middle/__last, Title__seniority/__function ...); "
+        "none = no new columns (moved parts are then only in the change log).",
+    )
+    apply_suggestions: bool = Field(
+        False, description="Apply `suggest` changes too (same as --apply-suggestions)."
     )

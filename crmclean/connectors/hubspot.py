@@ -44,7 +44,8 @@ default, lowered to ``X-HubSpot-RateLimit-Max`` when the server says less), 429 
 counts HTTP requests. A daily-limit 429 is final.
 
 Options read here: ``credentials_file``, ``where``, ``fields``, ``concurrency``, and in ``extra``:
-``rate_limit`` (requests per 10 s), ``timeout`` (seconds per request), ``max_attempts``.
+``rate_limit`` (requests per 10 s), ``timeout`` (seconds per request), ``max_attempts`` — or the same from the
+environment as ``HUBSPOT_RATE_LIMIT``, ``HUBSPOT_TIMEOUT``, ``HUBSPOT_MAX_ATTEMPTS``.
 """
 
 from __future__ import annotations
@@ -503,7 +504,9 @@ class HubSpotConnector:
             raise UsageError("name the HubSpot object, e.g. hubspot:contacts")
         self.spec = f"hubspot:{obj}"
         self._token, self.base_url = load_credentials(self.options)
-        extra = self.options.extra or {}
+        # HUBSPOT_RATE_LIMIT (e.g. 190 on Professional/Enterprise), HUBSPOT_TIMEOUT, HUBSPOT_MAX_ATTEMPTS
+        extra = {**{k: os.environ[f"HUBSPOT_{k.upper()}"] for k in ("rate_limit", "timeout", "max_attempts")
+                    if os.environ.get(f"HUBSPOT_{k.upper()}")}, **(self.options.extra or {})}
         self.timeout = _number(extra, "timeout", DEFAULT_TIMEOUT, float)
         self.max_attempts = _number(extra, "max_attempts", DEFAULT_MAX_ATTEMPTS, int)
         self.concurrency = max(1, int(self.options.concurrency or 1))

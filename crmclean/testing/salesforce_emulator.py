@@ -2193,6 +2193,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # headers and body go out in two writes: without NODELAY, Nagle + delayed ACK add ~40 ms per request
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
 
@@ -2226,6 +2228,41 @@ class _Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------------------------
 
 
+_STANDARD_FIELDS = {"id": "Legacy_Id__c", "first_name": "FirstName", "last_name": "LastName",
+                    "middle_name": "MiddleName", "salutation": "Salutation", "email": "Email", "phone": "Phone", "mobile": "MobilePhone",
+                    "job_title": "Title", "department": "Department", "city": "MailingCity", "region": "MailingState",
+                    "country": "MailingCountry", "address": "MailingStreet", "zip": "MailingPostalCode",
+                    "lead_source": "LeadSource", "notes": "Description"}
+_CUSTOM_FIELDS = {"full_name": "Full_Name__c", "email2": "Personal_Email__c", "company": "Company__c",
+                  "inn": "INN__c", "kpp": "KPP__c", "ogrn": "OGRN__c", "owner": "Owner__c",
+                  "created_at": "Created_Date__c", "updated_at": "Last_Modified__c", "website": "Website__c"}
+
+
+def with_api_names(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A spreadsheet's headers ("ФИО", "First Name", "Телефон") as Contact API names (Full_Name__c, FirstName, Phone).
+
+    SOQL only takes ASCII identifiers: recognized columns become the standard field or a custom ``__c`` field
+    named after their role; anything else a sanitized custom field. The file's own id goes to ``Legacy_Id__c``:
+    the org gives every record a Salesforce id.
+    """
+    from crmclean.roles import detect_roles  # noqa: PLC0415 - the emulator needs crmclean only here
+    from crmclean.testing.generate import translit  # noqa: PLC0415
+
+    headers = list(rows[0]) if rows else []
+    roles = detect_roles(headers)
+    names: dict[str, str] = {}
+    for header in headers:
+        role = roles.get(header)
+        name = _STANDARD_FIELDS.get(role or "") or _CUSTOM_FIELDS.get(role or "")
+        if name is None:
+            name = re.sub(r"[^A-Za-z0-9]+", "_", translit(header)).strip("_") or "Field"
+            name = (name if name[0].isalpha() else f"F_{name}") + "__c"
+        while name in names.values():
+            name = name.removesuffix("__c") + "_2__c"
+        names[header] = name
+    return [{names[k]: v for k, v in row.items() if k in names} for row in rows]
+
+
 def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
     """Rows of a CSV file as dicts (stdlib csv, UTF-8 with or without BOM)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -2252,7 +2289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not sep:
             obj, path = args.object, spec
         try:
-            objects.setdefault(obj, []).extend(read_csv_rows(path))
+            objects.setdefault(obj, []).extend(with_api_names(read_csv_rows(path)))
         except OSError as err:
             print(f"cannot read {path}: {err.strerror}", file=sys.stderr)
             return 2

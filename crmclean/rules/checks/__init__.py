@@ -4,6 +4,7 @@ from crmclean.rules.checks import (  # noqa: F401  (registration side effects)
     country,
     dates,
     email,
+    existing,
     format,
     freetext,
     hygiene,

@@ -1,0 +1,624 @@
+"""The matching engine: standardize → block → compare → score → cluster → survivorship, for dedupe and linking.
+
+``dedupe(table, rules)`` finds records of one table that are the same person or company;
+``link(source, other, rules)`` finds which rows of a source already exist in another table
+(the pre-import check); ``explain_pair(table, id1, id2, rules)`` shows why two records do
+or do not match as a waterfall of per-field weights. Everything reads the normalized match
+profile, never raw strings, and works column-wise in polars.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.config import RulesFile
+from crmclean.config.dedupe import DedupeSettings
+from crmclean.errors import ConfigError, SourceError, UsageError
+from crmclean.matching.blocking import (
+    BlockingKey,
+    block_pairs,
+    companies_blocking_keys,
+    contacts_blocking_keys,
+)
+from crmclean.matching.clustering import cluster_pairs
+from crmclean.matching.comparisons import (
+    Comparison,
+    TermFrequencies,
+    companies_comparisons,
+    contacts_comparisons,
+    generic_comparison,
+)
+from crmclean.matching.explain import Explanation, explanation_from_row
+from crmclean.matching.features import IDX, build_features, extra_column_values
+from crmclean.matching.scoring import (
+    MatchModel,
+    compute_levels,
+    estimate_u,
+    train_from_labels,
+    train_m_em,
+    weigh_levels,
+)
+from crmclean.matching.survivorship import golden_records
+
+Progress = Callable[[str, int, int | None], None]
+
+# roles of the record table that get a comparison automatically when present (not in the profile)
+_AUTO_COMPARISONS: dict[str, str] = {"birthdate": "date", "zip": "exact", "address": "jaro_winkler"}
+_PEOPLE = ("contacts", "leads")
+
+
+@dataclass
+class MatchSetup:
+    """Everything needed to score pairs of one record set: features, comparisons, model, term frequencies."""
+
+    object_type: str  # "people" or "companies"
+    features: pl.DataFrame
+    comparisons: list[Comparison]
+    model: MatchModel
+    tf: TermFrequencies
+    settings: DedupeSettings
+    record_ids: pl.Series
+
+    def score(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        levels, _ = compute_levels(self.features, pairs, self.comparisons, self.tf)
+        return weigh_levels(levels, self.model)
+
+
+@dataclass
+class DedupeResult:
+    """What ``dedupe`` found: clusters per record, scored pairs, golden records, review queue, statistics."""
+
+    clusters: pl.DataFrame  # record_id, cluster_id, cluster_role, match_score (input order)
+    pairs: pl.DataFrame  # left_id, right_id, score, decision, reason, evidence (JSON)
+    golden: pl.DataFrame  # cluster_id, master_id, loser_ids, <golden columns>, reasons
+    review: pl.DataFrame  # pairs a steward should decide, with both records side by side and a label column
+    blocking_stats: list[dict[str, Any]]
+    model: MatchModel
+    summary: dict[str, Any] = field(default_factory=dict)
+    setup: MatchSetup | None = None
+
+    def annotated(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Every input row and column, in input order, plus cluster_id, cluster_role and match_score."""
+        cols = self.clusters.select(
+            pl.col("cluster_id"), pl.col("cluster_role"),
+            pl.col("match_score").round(4).cast(pl.String).alias("match_score"),
+        )
+        data = frame.select([c for c in frame.columns if not c.startswith("__")])
+        taken = [c for c in ("cluster_id", "cluster_role", "match_score") if c in data.columns]
+        if taken:
+            data = data.drop(taken)
+        return pl.concat([data, cols], how="horizontal")
+
+
+@dataclass
+class LinkResult:
+    """For each source row: the best match in the other table (if any) with its score and decision."""
+
+    matches: pl.DataFrame  # source_id, other_id, score, decision, evidence
+    blocking_stats: list[dict[str, Any]]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def annotated(self, frame: pl.DataFrame, id_column: str) -> pl.DataFrame:
+        """Every source row plus match_id, match_score, match_decision (exists / review / new)."""
+        best = self.matches.select(
+            pl.col("source_id"), pl.col("other_id").alias("match_id"),
+            pl.col("score").round(4).cast(pl.String).alias("match_score"),
+            pl.col("decision").replace_strict({"match": "exists", "review": "review"}, default="new")
+            .alias("match_decision"),
+        )
+        data = frame.select([c for c in frame.columns if not c.startswith("__") or c == id_column])
+        out = data.join(best, left_on=id_column, right_on="source_id", how="left", maintain_order="left")
+        out = out.with_columns(pl.col("match_decision").fill_null("new"))
+        if id_column.startswith("__"):
+            out = out.drop(id_column)
+        return out
+
+
+# ---------------------------------------------------------------- setup
+
+
+def _settings(rules: RulesFile | None) -> DedupeSettings:
+    return rules.dedupe if rules is not None else DedupeSettings()
+
+
+def resolve_object(table: Any, settings: DedupeSettings, override: str | None = None) -> str:
+    """'people' or 'companies' from --object, the rules file, or the table's detected object type."""
+    chosen = override or settings.object or getattr(table, "object_type", None) or "contacts"
+    if chosen in _PEOPLE:
+        return "people"
+    if chosen in ("companies", "accounts"):
+        return "companies"
+    raise UsageError(f"dedupe compares contacts, leads or companies, not {chosen!r}", hint="pass --object contacts")
+
+
+def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.Series], list[Comparison]]:
+    """Normalized raw columns for custom comparisons (rules file) and auto ones (birthdate, zip, address)."""
+    extra: dict[str, pl.Series] = {}
+    comps: list[Comparison] = []
+    by_role = table.by_role
+    for name, opts in settings.comparisons.items():
+        if opts.column is None and opts.type is None:
+            continue
+        if opts.column is None or opts.type is None:
+            raise ConfigError(f"comparison `{name}` needs both `column` and `type`", path=None)
+        if not opts.enabled:
+            continue
+        column = opts.column
+        if column not in table.frame.columns:
+            # a role name is accepted too: `column: birthdate`
+            cols = by_role.get(column, [])
+            if not cols:
+                raise ConfigError(f"comparison `{name}`: column {column!r} not in the source")
+            column = cols[0]
+        key = f"x__{name}"
+        extra[key] = extra_column_values(table, column, opts.type).alias(key)
+        comp = generic_comparison(name, opts.type, key, thresholds=opts.thresholds)
+        comps.append(comp.with_overrides(opts.m, opts.u))
+    for role, kind in _AUTO_COMPARISONS.items():
+        cols = by_role.get(role, [])
+        if not cols or role in settings.comparisons or any(c.name == role for c in comps):
+            continue
+        key = f"x__{role}"
+        extra[key] = extra_column_values(table, cols[0], kind).alias(key)
+        comps.append(generic_comparison(role, kind, key))
+    return extra, comps
+
+
+def _comparisons(object_type: str, settings: DedupeSettings) -> list[Comparison]:
+    base = contacts_comparisons() if object_type == "people" else companies_comparisons()
+    out = []
+    for comp in base:
+        opts = settings.comparisons.get(comp.name)
+        if opts is not None:
+            if not opts.enabled:
+                continue
+            comp = comp.with_overrides(opts.m, opts.u)
+        out.append(comp)
+    return out
+
+
+def _blocking_keys(object_type: str, settings: DedupeSettings, features: pl.DataFrame) -> list[BlockingKey]:
+    defaults = contacts_blocking_keys() if object_type == "people" else companies_blocking_keys()
+    if settings.blocking is None:
+        return defaults
+    by_name = {k.name: k for k in defaults}
+    keys = []
+    for spec in settings.blocking:
+        base = by_name.get(spec.name)
+        if spec.columns:
+            cols = tuple(c if c in features.columns else f"x__{c}" for c in spec.columns)
+            missing = [c for c in cols if c not in features.columns]
+            if missing:
+                raise ConfigError(f"blocking key `{spec.name}`: unknown column(s) {', '.join(missing)}",
+                                  hint=f"feature columns: {', '.join(c for c in features.columns if c != IDX)}")
+            base = BlockingKey(spec.name, cols, refine=tuple(spec.refine), description="from the rules file")
+        if base is None:
+            raise ConfigError(f"unknown blocking key `{spec.name}`",
+                              hint=f"built-in keys: {', '.join(by_name)}; or give `columns`")
+        if spec.max_block_size is not None or spec.refine:
+            base = BlockingKey(base.name, base.columns, refine=tuple(spec.refine) or base.refine,
+                               min_length=base.min_length, max_block_size=spec.max_block_size or base.max_block_size,
+                               sorted_pair=base.sorted_pair, description=base.description)
+        keys.append(base)
+    return keys
+
+
+def _profile(table: Any, rules: RulesFile | None, profile: pl.DataFrame | None) -> pl.DataFrame:
+    if profile is not None:
+        return profile
+    from crmclean.profile import build_profile
+
+    return build_profile(table, rules)
+
+
+def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], object_type: str) -> pl.DataFrame:
+    feats = build_features(profile, table)
+    if object_type == "companies":
+        feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
+    if extra:
+        feats = feats.with_columns(list(extra.values()))
+    return feats
+
+
+def prepare(
+    table: Any,
+    rules: RulesFile | None = None,
+    *,
+    profile: pl.DataFrame | None = None,
+    object_type: str | None = None,
+) -> MatchSetup:
+    """Profile, features, comparisons and an untrained model for one table."""
+    settings = _settings(rules)
+    obj = resolve_object(table, settings, object_type)
+    extra, custom = _extra_columns(table, settings)
+    feats = _features(table, _profile(table, rules, profile), extra, obj)
+    comps = _comparisons(obj, settings) + custom
+    model = MatchModel.default(comps, feats.height, duplicate_pairs_per_record=settings.duplicate_rate)
+    tf = TermFrequencies(feats)
+    return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"))
+
+
+# ---------------------------------------------------------------- labels (review round trip)
+
+_ACCEPT = {"accept", "accepted", "yes", "y", "match", "same", "merge", "1", "true", "да", "дубль", "+"}
+_REJECT = {"reject", "rejected", "no", "n", "no-match", "nomatch", "different", "0", "false", "нет", "-"}
+
+
+def read_labels(path: str | Path) -> pl.DataFrame:
+    """A reviewed pairs CSV -> left_id, right_id, accepted (bool); rows without a verdict are skipped."""
+    p = Path(path)
+    if not p.exists():
+        raise SourceError("labels file not found", path=str(p))
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(4096)
+        fh.seek(0)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+        if "left_id" not in fields or "right_id" not in fields or "label" not in fields:
+            raise SourceError("labels file needs columns left_id, right_id, label", path=str(p), line=1)
+        rows = []
+        for line_no, row in enumerate(reader, start=2):
+            norm = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            verdict = norm.get("label", "").casefold()
+            if not verdict:
+                continue
+            if verdict in _ACCEPT:
+                accepted = True
+            elif verdict in _REJECT:
+                accepted = False
+            else:
+                raise SourceError(f"label {norm.get('label')!r} is neither accept nor reject", path=str(p),
+                                  line=line_no, column="label")
+            # our own CSV writer defuses formula-like cells with a leading apostrophe: undo it for ids
+            rows.append((norm["left_id"].removeprefix("'"), norm["right_id"].removeprefix("'"), accepted))
+    return pl.DataFrame(rows, schema={"left_id": pl.String, "right_id": pl.String, "accepted": pl.Boolean},
+                        orient="row")
+
+
+def _label_positions(labels: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    index = pl.DataFrame({"id": ids, "pos": pl.int_range(0, len(ids), dtype=pl.UInt32, eager=True)})
+    out = (labels.join(index.rename({"id": "left_id", "pos": "a"}), on="left_id")
+           .join(index.rename({"id": "right_id", "pos": "b"}), on="right_id")
+           .select(pl.min_horizontal("a", "b").alias("l"), pl.max_horizontal("a", "b").alias("r"), "accepted")
+           .filter(pl.col("l") != pl.col("r")).unique(subset=["l", "r"], keep="last"))
+    return out
+
+
+# ---------------------------------------------------------------- dedupe
+
+
+def _level_names_expr(comps: Sequence[Comparison]) -> list[pl.Expr]:
+    parts = []
+    for c in comps:
+        names = {i: lv.name for i, lv in enumerate(c.levels)}
+        parts.append(
+            pl.struct(
+                pl.col(f"lvl__{c.name}").replace_strict(names, default=None, return_dtype=pl.String).alias("level"),
+                pl.col(f"w__{c.name}").round(2).alias("weight"),
+            ).alias(c.name)
+        )
+    return parts
+
+
+def _evidence_json(scored: pl.DataFrame, comps: Sequence[Comparison], prior_weight: float) -> pl.Series:
+    """Per-pair evidence as a JSON object: {field: {level, weight}, ..., prior, correlated_adjustment}."""
+    return scored.select(
+        pl.struct(
+            *_level_names_expr(comps),
+            pl.col("swapped").alias("names_swapped"),
+            pl.col("group_adjust").round(2).alias("correlated_adjustment"),
+            pl.lit(round(prior_weight, 2)).alias("prior"),
+        ).struct.json_encode().alias("evidence")
+    ).to_series()
+
+
+def dedupe(
+    table: Any,
+    rules: RulesFile | None = None,
+    *,
+    profile: pl.DataFrame | None = None,
+    labels: str | Path | pl.DataFrame | None = None,
+    object_type: str | None = None,
+    progress: Progress | None = None,
+) -> DedupeResult:
+    """Find duplicate records in ``table``: clusters, scored pairs, golden records and a review queue."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 3)
+        t0 = now
+        if progress:
+            progress(name, 0, None)
+
+    setup = prepare(table, rules, profile=profile, object_type=object_type)
+    settings = setup.settings
+    step("standardize")
+    feats, model, tf = setup.features, setup.model, setup.tf
+    n = feats.height
+    keys = _blocking_keys(setup.object_type, settings, feats)
+    candidates = block_pairs(feats, keys, max_block_size=settings.max_block_size)
+    step("block")
+    if settings.estimate_u:
+        estimate_u(model, feats, tf)
+    step("estimate")
+    levels, _ = compute_levels(feats, candidates.pairs, setup.comparisons, tf)
+    step("compare")
+
+    label_frame: pl.DataFrame | None = None
+    labels = labels if labels is not None else settings.labels
+    if labels is not None:
+        raw = labels if isinstance(labels, pl.DataFrame) else read_labels(labels)
+        label_frame = _label_positions(raw, setup.record_ids)
+        if label_frame.height:
+            # labelled pairs the blocking missed are compared too
+            extra_pairs = label_frame.select("l", "r").join(candidates.pairs, on=["l", "r"], how="anti")
+            if extra_pairs.height:
+                more, _ = compute_levels(feats, extra_pairs, setup.comparisons, tf)
+                levels = pl.concat([levels, more], how="vertical_relaxed")
+            labelled = levels.join(label_frame, on=["l", "r"], how="inner")
+            train_from_labels(model, labelled.drop("accepted"), labelled.get_column("accepted"))
+    if settings.train == "em":
+        train_m_em(model, levels)
+    scored = weigh_levels(levels, model)
+    step("score")
+
+    # ---- clustering without chaining
+    match_t, review_t = settings.thresholds.match, settings.thresholds.review
+    if review_t > match_t:
+        raise ConfigError("dedupe.thresholds.review must not exceed dedupe.thresholds.match")
+    mergeable = pl.col("probability") >= match_t
+    if settings.require_corroboration:
+        mergeable = mergeable & pl.col("corroborated")
+    edges = scored.filter(mergeable).select("l", "r", "probability")
+    # the match weight of every scored pair involving a record that may merge: cross-pair checks read it
+    in_edges = pl.concat([edges.get_column("l"), edges.get_column("r")]).unique()
+    relevant = scored.filter(pl.col("l").is_in(in_edges.implode()) & pl.col("r").is_in(in_edges.implode()))
+    evidence = {(int(a), int(b)): float(w) for a, b, w in relevant.select("l", "r", "weight").iter_rows()}
+
+    def score_missing(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+        frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
+                             schema={"l": pl.UInt32, "r": pl.UInt32})
+        s = setup.score(frame)
+        return {(int(a), int(b)): float(w) for a, b, w in s.select("l", "r", "weight").iter_rows()}
+
+    must = cannot = []
+    if label_frame is not None and label_frame.height:
+        must = [(int(a), int(b)) for a, b in label_frame.filter(pl.col("accepted")).select("l", "r").iter_rows()]
+        cannot = [(int(a), int(b)) for a, b in label_frame.filter(~pl.col("accepted")).select("l", "r").iter_rows()]
+    clustering = cluster_pairs(n, edges, evidence, score_missing, max_cluster_size=settings.max_cluster_size,
+                               min_cross_weight=settings.min_cross_weight, must_link=must, cannot_link=cannot)
+    step("cluster")
+
+    # ---- masters and golden records (cluster id = the master's record id)
+    label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
+    data_columns = table.data_columns
+    golden = golden_records(table.frame, label.cast(pl.String), id_column=table.id_column,
+                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship)
+    ranks = golden.masters  # record_id, cluster_id(root as str), rank
+    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
+                                                        pl.col("record_id").alias("master_id"))
+    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
+    clusters = (
+        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
+                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+        .join(master_of, on="root", how="left", maintain_order="left")
+        .join(sizes, on="root", how="left", maintain_order="left")
+        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
+    )
+    golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
+
+    # ---- pair decisions
+    root_l = label.gather(scored.get_column("l"))
+    root_r = label.gather(scored.get_column("r"))
+    refused = pl.DataFrame(
+        {"l": [a for a, _ in clustering.refused], "r": [b for _, b in clustering.refused],
+         "reason": list(clustering.refused.values())},
+        schema={"l": pl.UInt32, "r": pl.UInt32, "reason": pl.String},
+    )
+    scored = scored.with_columns((root_l == root_r).alias("same_cluster")).join(
+        refused, on=["l", "r"], how="left", maintain_order="left")
+    scored = scored.with_columns(
+        pl.when(pl.col("same_cluster")).then(pl.lit("match"))
+        .when(pl.col("probability") >= review_t).then(pl.lit("review"))
+        .when(pl.col("reason") == "rejected").then(pl.lit("no-match"))
+        .otherwise(pl.lit("no-match")).alias("decision"),
+    ).with_columns(
+        pl.when(pl.col("decision") == "match").then(None)
+        .when(pl.col("reason").is_not_null()).then(pl.col("reason"))
+        .when((pl.col("probability") >= match_t) & ~pl.col("corroborated")).then(pl.lit("names only"))
+        .when(pl.col("probability") >= match_t).then(pl.lit("conflict"))
+        .when(pl.col("decision") == "review").then(pl.lit("between thresholds"))
+        .otherwise(None).alias("reason"),
+    )
+    # match score per record: its strongest link inside its cluster
+    in_cluster = scored.filter(pl.col("decision") == "match")
+    best = pl.concat([
+        in_cluster.select(pl.col("l").alias(IDX), "probability"),
+        in_cluster.select(pl.col("r").alias(IDX), "probability"),
+    ]).group_by(IDX).agg(pl.col("probability").max().alias("match_score"))
+    clusters = clusters.join(best, on=IDX, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("size") > 1).then(pl.col("master_id")).otherwise(pl.col("record_id")).alias("cluster_id"),
+        pl.when(pl.col("size") <= 1).then(pl.lit("single"))
+        .when(pl.col("rank") == 0).then(pl.lit("master")).otherwise(pl.lit("duplicate")).alias("cluster_role"),
+    ).with_columns(
+        pl.when(pl.col("cluster_role") == "single").then(None).otherwise(pl.col("match_score")).alias("match_score")
+    ).select("record_id", "cluster_id", "cluster_role", "match_score")
+
+    ids = setup.record_ids
+    keep = scored.filter((pl.col("probability") >= settings.pairs_min_score) | (pl.col("decision") == "match"))
+    keep = keep.sort("probability", descending=True)
+    pairs_out = keep.select(
+        ids.gather(keep.get_column("l")).alias("left_id"),
+        ids.gather(keep.get_column("r")).alias("right_id"),
+        pl.col("probability").round(4).alias("score"),
+        pl.col("weight").round(2).alias("match_weight"),
+        "decision",
+        "reason",
+    ).with_columns(_evidence_json(keep, setup.comparisons, model.prior_weight))
+    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup)
+    step("write")
+
+    multi = clusters.filter(pl.col("cluster_role") != "single")
+    at_limit = sizes.filter(pl.col("size") >= settings.max_cluster_size).height
+    compared = candidates.pairs.height
+    compare_seconds = timings.get("compare", 0) + timings.get("score", 0)
+    summary = {
+        "object": setup.object_type,
+        "records": n,
+        "clusters": multi.get_column("cluster_id").n_unique() if multi.height else 0,
+        "duplicates": multi.filter(pl.col("cluster_role") == "duplicate").height,
+        "records_in_clusters": multi.height,
+        "candidate_pairs": compared,
+        "possible_pairs": candidates.total_possible,
+        "reduction_ratio": round(candidates.reduction_ratio, 8),
+        "comparisons_per_second": round(compared / compare_seconds) if compare_seconds else None,
+        "matched_pairs": int((scored.get_column("decision") == "match").sum()),
+        "review_pairs": review.height,
+        "refused_merges": len(clustering.refused),
+        "clusters_at_size_limit": at_limit,
+        "thresholds": {"match": match_t, "review": review_t},
+        "trained": list(model.trained),
+        "timings": timings,
+    }
+    return DedupeResult(clusters, pairs_out, golden_frame, review, [s.as_dict() for s in candidates.stats], model,
+                        summary, setup)
+
+
+_REVIEW_FIELDS = (("name", "name_display"), ("email", "email"), ("phone", "phones"), ("company", "company_text"),
+                  ("city", "city"))
+
+
+def _review_frame(rows: pl.DataFrame, setup: MatchSetup) -> pl.DataFrame:
+    """Review queue: pair, score, why, both records' key fields side by side, and an empty label column."""
+    ids = setup.record_ids
+    feats = setup.features
+    cols: list[pl.Series] = [
+        ids.gather(rows.get_column("l")).alias("left_id"),
+        ids.gather(rows.get_column("r")).alias("right_id"),
+        rows.get_column("probability").round(4).alias("score"),
+        rows.get_column("reason").alias("reason"),
+        pl.Series("label", [""] * rows.height, dtype=pl.String),
+    ]
+    for name, col in _REVIEW_FIELDS:
+        for side in ("l", "r"):
+            s = feats.get_column(col).gather(rows.get_column(side))
+            if s.dtype == pl.List(pl.String):
+                s = s.list.join(", ")
+            cols.append(s.alias(f"{'left' if side == 'l' else 'right'}_{name}"))
+    summary = rows.select(pl.concat_str([
+        pl.when(pl.col(f"lvl__{c.name}").is_not_null()).then(
+            pl.lit(c.name + "=") + pl.col(f"lvl__{c.name}").replace_strict(
+                {i: lv.name for i, lv in enumerate(c.levels)}, default="?", return_dtype=pl.String)
+            + pl.lit("(") + pl.col(f"w__{c.name}").round(1).cast(pl.String) + pl.lit(")"))
+        for c in setup.comparisons
+    ], separator=" ", ignore_nulls=True).alias("evidence")).to_series()
+    cols.append(summary)
+    return pl.DataFrame(cols)
+
+
+# ---------------------------------------------------------------- link (pre-import check)
+
+
+def link(
+    source_table: Any,
+    other_table: Any,
+    rules: RulesFile | None = None,
+    *,
+    source_profile: pl.DataFrame | None = None,
+    other_profile: pl.DataFrame | None = None,
+    object_type: str | None = None,
+) -> LinkResult:
+    """Which rows of ``source_table`` already exist in ``other_table`` (best match per source row)."""
+    settings = _settings(rules)
+    obj = resolve_object(source_table, settings, object_type)
+    extra_s, custom = _extra_columns(source_table, settings)
+    extra_o, _ = _extra_columns(other_table, settings)
+    fs = _features(source_table, _profile(source_table, rules, source_profile), extra_s, obj)
+    fo = _features(other_table, _profile(other_table, rules, other_profile), extra_o, obj)
+    n_source = fs.height
+    feats = pl.concat([fs, fo], how="diagonal_relaxed").with_columns(
+        pl.int_range(0, fs.height + fo.height, dtype=pl.UInt32).alias(IDX))
+    comps = _comparisons(obj, settings) + custom
+    # prior: each source row has at most one counterpart among the other table's rows
+    prior = min(0.5, settings.duplicate_rate * 2 / max(fo.height, 1))
+    model = MatchModel.default(comps, feats.height, prior=prior)
+    tf = TermFrequencies(feats)
+    if settings.estimate_u:
+        estimate_u(model, feats, tf)
+    keys = _blocking_keys(obj, settings, feats)
+    candidates = block_pairs(feats, keys, max_block_size=settings.max_block_size, link_boundary=n_source)
+    levels, _ = compute_levels(feats, candidates.pairs, comps, tf)
+    scored = weigh_levels(levels, model)
+    match_t, review_t = settings.thresholds.match, settings.thresholds.review
+    ids = feats.get_column("record_id")
+    best = scored.sort("probability", descending=True).unique(subset=["l"], keep="first", maintain_order=True)
+    best = best.filter(pl.col("probability") >= min(review_t, settings.pairs_min_score))
+    matches = best.select(
+        ids.gather(best.get_column("l")).alias("source_id"),
+        ids.gather(best.get_column("r")).alias("other_id"),
+        pl.col("probability").round(4).alias("score"),
+        pl.when(pl.col("probability") >= match_t).then(pl.lit("match"))
+        .when(pl.col("probability") >= review_t).then(pl.lit("review")).otherwise(pl.lit("no-match"))
+        .alias("decision"),
+    ).with_columns(_evidence_json(best, comps, model.prior_weight))
+    existing = int((matches.get_column("decision") == "match").sum())
+    to_review = int((matches.get_column("decision") == "review").sum())
+    summary = {
+        "object": obj,
+        "source_records": n_source,
+        "other_records": fo.height,
+        "candidate_pairs": candidates.pairs.height,
+        "existing": existing,
+        "review": to_review,
+        "new": n_source - existing - to_review,
+    }
+    return LinkResult(matches, [s.as_dict() for s in candidates.stats], summary)
+
+
+# ---------------------------------------------------------------- explain
+
+
+def explain_pair(
+    table: Any,
+    id1: str,
+    id2: str,
+    rules: RulesFile | None = None,
+    *,
+    profile: pl.DataFrame | None = None,
+    object_type: str | None = None,
+    setup: MatchSetup | None = None,
+) -> Explanation:
+    """The per-field evidence for two records as a waterfall (prior + each field = match weight)."""
+    setup = setup or prepare(table, rules, profile=profile, object_type=object_type)
+    if setup.settings.estimate_u and "u:random-pairs" not in setup.model.trained:
+        estimate_u(setup.model, setup.features, setup.tf)
+    ids = setup.record_ids
+    positions = []
+    for rid in (id1, id2):
+        hits = (ids == rid).arg_true()
+        if len(hits) == 0:
+            raise UsageError(f"record id {rid!r} not found in {getattr(table, 'source', 'the source')}",
+                             hint=f"ids come from column {getattr(table, 'id_column', 'id')!r}")
+        positions.append(int(hits[0]))
+    a, b = positions
+    if a == b:
+        raise UsageError("--explain needs two different record ids")
+    pairs = pl.DataFrame({"l": [a], "r": [b]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    levels, view = compute_levels(setup.features, pairs, setup.comparisons, setup.tf)
+    scored = weigh_levels(levels, setup.model)
+    row = scored.row(0, named=True)
+    shown = {c.name: tuple(s[0] for s in c.shown(view)) for c in setup.comparisons}
+    th = setup.settings.thresholds
+    return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
+                                match_threshold=th.match, review_threshold=th.review)

@@ -1,0 +1,307 @@
+"""Match features: the per-record keys comparisons and blocking read, derived from the match profile.
+
+The profile (``crmclean.profile.build_profile``) holds standardized values (E.164 phones,
+lower-case emails, split name parts, company keys). This module adds what only matching
+needs: transliteration skeletons, nickname canonical forms, phonetic keys, initials,
+email local parts, phone keys — computed once per unique value. It also copes with a
+thinner profile (names still in one ФИО column, raw phone digits, company names with
+their legal form) so matching degrades gracefully instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from crmclean.matching.nicknames import canonical_first_name, groups_key
+from crmclean.matching.translit import latin_key, latin_text, phonetic_key
+
+IDX = "__idx"  # row position in the table (UInt32): the join key of every pair frame
+
+_EMAIL_RE = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[a-z]{2,}$"
+_PATRONYMIC = re.compile(r"(вич|вна|ична|ичн|ьич|ович|евич|овна|евна|inichna|ovich|evich|ovna|evna|ichna|ilyich)$", re.I)
+_INITIALS = re.compile(r"^([^\W\d_])\.?$")
+_LEGAL_WORDS = frozenset(
+    ["ооо", "оао", "зао", "пао", "нао", "ао", "ип", "тоо", "чп", "пк", "нко", "ано", "фгуп", "муп", "гуп", "ооо.", "ltd", "ltd.", "llc", "inc", "inc.", "corp", "corp.", "co", "co.", "gmbh", "ag", "plc", "sa", "sas", "sarl", "bv", "nv", "oy", "ab", "as", "spa", "srl", "llp", "lp", "pte", "pty", "kg", "ug", "ooo", "oao", "zao", "pao", "jsc", "cjsc", "pjsc", "ojsc", "limited", "incorporated", "corporation", "company", "the", "group"]
+)
+_LEGAL_PHRASES = (
+    "общество с ограниченной ответственностью", "публичное акционерное общество", "закрытое акционерное общество",
+    "открытое акционерное общество", "непубличное акционерное общество", "акционерное общество",
+    "индивидуальный предприниматель", "limited liability company",
+)
+_HARD_C = re.compile(r"c(?=[aoulrtk]|$)")  # English hard c (Vector, Acme) as Russian к
+_CITY_NOISE = re.compile(r"^(г\.?|город|gorod|city of)\s*", re.I)
+
+
+@lru_cache(maxsize=1)
+def _data_set(name: str) -> frozenset[str]:
+    try:
+        text = resources.files("crmclean").joinpath("data", name).read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(
+        line.split("\t")[0].strip().casefold().replace("ё", "е")
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def free_email_domains() -> frozenset[str]:
+    return _data_set("email_free_domains.txt") | {
+        "gmail.com", "yandex.ru", "mail.ru", "bk.ru", "list.ru", "inbox.ru", "ya.ru", "rambler.ru", "outlook.com",
+        "yahoo.com", "hotmail.com", "icloud.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "web.de",
+    }
+
+
+def role_local_parts() -> frozenset[str]:
+    return _data_set("email_role_localparts.txt") | {
+        "info", "sales", "office", "hello", "contact", "admin", "support", "mail", "team", "hr", "zakaz", "buh",
+    }
+
+
+@lru_cache(maxsize=1)
+def _known_first_names() -> frozenset[str]:
+    names = set(_data_set("first_names_ru.txt")) | set(_data_set("first_names_en.txt"))
+    from crmclean.matching.nicknames import _groups
+
+    keys = set(_groups())
+    return frozenset({latin_key(n) for n in names} | keys)
+
+
+def split_full_name(text: str) -> tuple[str, str, str]:
+    """(first, middle, last) from one ФИО / full-name cell: 'Иванов Иван Иванович', 'John Smith', 'Иванов И.И.'.
+
+    Used only when the profile has no split name parts; order is guessed from patronymic
+    suffixes and known given names (swapped names are tolerated later by the comparison).
+    """
+    cleaned = re.sub(r"[,;]+", " ", text.strip())
+    # "И.И." -> "И. И."
+    cleaned = re.sub(r"(?<=\.)(?=[^\W\d_])", " ", cleaned)
+    tokens = [t for t in cleaned.split() if t and t not in ("-", "—")]
+    if not tokens:
+        return "", "", ""
+    if len(tokens) == 1:
+        return "", "", tokens[0]
+    middle = ""
+    rest = list(tokens)
+    for i in range(len(rest) - 1, -1, -1):
+        if _PATRONYMIC.search(rest[i]) and len(rest) >= 3:
+            middle = rest.pop(i)
+            break
+    known = _known_first_names()
+    initials = [t for t in rest if _INITIALS.match(t)]
+    if initials and len(rest) - len(initials) == 1:
+        # "Иванов И. И." / "J. Smith"
+        last = next(t for t in rest if not _INITIALS.match(t))
+        first = initials[0].rstrip(".")
+        middle = " ".join(x for x in [middle, *(i.rstrip(".") for i in initials[1:])] if x)
+        return first, middle, last
+    if len(rest) >= 3 and not middle:
+        # "John Michael Smith" / "Иванов Иван Иван": first, middle..., last for Latin; last first middle for Cyrillic
+        if re.search(r"[\u0400-\u04ff]", rest[0]):
+            return rest[1], " ".join(rest[2:]), rest[0]
+        return rest[0], " ".join(rest[1:-1]), rest[-1]
+    a, b = rest[0], " ".join(rest[1:])
+    a_known, b_known = latin_key(a) in known, latin_key(b) in known
+    cyrillic = bool(re.search(r"[\u0400-\u04ff]", a))
+    if a_known and not b_known:
+        return a, middle, b
+    if b_known and not a_known:
+        return b, middle, a
+    # Russian convention puts the surname first when a patronymic follows
+    if cyrillic and middle:
+        return b, middle, a
+    return a, middle, b
+
+
+def _map(values: pl.Series, fn: Callable[[str], Any], dtype: Any = pl.String) -> pl.Series:
+    """Apply ``fn`` once per unique non-null value (the hot path never loops over rows)."""
+    uniques = values.drop_nulls().unique()
+    mapped = pl.Series("__val", [fn(v) for v in uniques.to_list()], dtype=dtype, strict=False)
+    lookup = pl.DataFrame({"__key": uniques, "__val": mapped})
+    return (
+        pl.DataFrame({"__key": values})
+        .join(lookup, on="__key", how="left", maintain_order="left")
+        .get_column("__val")
+        .alias(values.name)
+    )
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
+
+
+def _company_tokens(text: str) -> str:
+    """Legal-form-free, quote-free Latin words of a company name: 'ООО «Ромашка»' -> 'romashka'."""
+    low = text.casefold().replace("ё", "е")
+    for phrase in _LEGAL_PHRASES:
+        low = low.replace(phrase, " ")
+    low = re.sub(r"[«»\"'“”„`]", " ", low)
+    words = [w for w in re.split(r"[\s,.()/&+-]+", low) if w and w not in _LEGAL_WORDS]
+    if not words:
+        return ""
+    # spelling-insensitive words: Вектор ~ Vector, Кристалл ~ Kristal, Техносервис ~ Tekhnoservis
+    keys = [_HARD_C.sub("k", latin_key(w)) or latin_text(w) for w in words]
+    return " ".join(k for k in keys if k).strip()
+
+
+def _phone_key(text: str) -> str | None:
+    """Comparable phone key: the last ten digits (+7 495 123-45-67 ~ 8 (495) 1234567 ~ 495 123 45 67)."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 7 or len(set(digits)) <= 2:
+        return None  # 000, 1111111: filler, not a number
+    return digits[-10:]
+
+
+def _title_key(text: str) -> str:
+    return " ".join(latin_text(text).split())
+
+
+def _city_key(text: str) -> str:
+    return latin_key(_CITY_NOISE.sub("", text.strip()))
+
+
+def _email_local(email: str) -> str:
+    local = email.split("@", 1)[0]
+    return local.split("+", 1)[0]
+
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
+    "name_display",
+    "email", "emails", "email_local", "email_domain", "org_domain", "phones", "company_text", "company_key",
+    "company_ph", "inn", "city", "title", "country", "website_domain",
+)
+
+
+def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFrame:
+    """One row per record (same order as the profile) with every key matching compares or blocks on."""
+    n = profile.height
+    prof = profile
+    # names: fall back to splitting a full-name column when the profile did not
+    if table is not None and (prof.get_column("first_name").null_count() == n
+                              and prof.get_column("last_name").null_count() == n):
+        full_cols = table.by_role.get("full_name", [])
+        if full_cols:
+            full = table.frame.get_column(full_cols[0])
+            parts = _map(full, lambda t: list(split_full_name(t)), pl.List(pl.String))
+            prof = prof.with_columns(
+                parts.list.get(0, null_on_oob=True).alias("first_name"),
+                parts.list.get(1, null_on_oob=True).alias("middle_name"),
+                parts.list.get(2, null_on_oob=True).alias("last_name"),
+            )
+    first = prof.get_column("first_name").str.strip_chars()
+    middle = prof.get_column("middle_name").str.strip_chars()
+    last = prof.get_column("last_name").str.strip_chars()
+    fn = _map(first, latin_key)
+    ln = _map(last, latin_key)
+    mn = _map(middle, latin_key)
+    out = pl.DataFrame({
+        IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True),
+        "record_id": prof.get_column("record_id"),
+        "fn": fn,
+        "fn_groups": _map(first, groups_key),
+        "fn_canon": _map(first, canonical_first_name),
+        "mn": mn,
+        "ln": ln,
+        "ln_ph": _map(last, phonetic_key),
+        "ln_groups": _map(last, groups_key),  # for swapped names: the surname field may hold a given name
+        "fn_ph": _map(first, phonetic_key),
+    })
+    name_display = pl.concat_str(
+        [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")], separator=" ", ignore_nulls=True
+    )
+    out = out.with_columns(
+        *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph")),
+        prof.select(_blank_to_null(name_display)).to_series().alias("name_display"),
+    ).with_columns(
+        pl.col("fn").str.slice(0, 1).alias("fi"),
+        pl.col("mn").str.slice(0, 1).alias("mi"),
+        pl.col("ln").str.slice(0, 1).alias("li"),
+    )
+
+    # emails: every valid address; the primary one first
+    emails = (
+        prof.get_column("emails")
+        .list.eval(pl.element().str.strip_chars().str.to_lowercase())
+        .list.eval(pl.element().filter(pl.element().str.contains(_EMAIL_RE)))
+        .list.unique(maintain_order=True)
+    )
+    email = emails.list.first()
+    free = free_email_domains()
+    role = role_local_parts()
+    local = _map(email, _email_local)
+    domain = email.str.split("@").list.last()
+    out = out.with_columns(
+        emails.alias("emails"),
+        email.alias("email"),
+        pl.when(local.is_in(list(role)) | (local.str.len_chars() < 4)).then(None).otherwise(local).alias(
+            "email_local"),
+        domain.alias("email_domain"),
+        pl.when(domain.is_in(list(free))).then(None).otherwise(domain).alias("org_domain"),
+    )
+    # phones: the national significant number of every phone the profile validated, plus raw digits of
+    # phone cells it could not place (a US number in a file whose default region is RU is still evidence)
+    phone_parts = [pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
+                                 "p": prof.get_column("phones")}).explode("p")]
+    if table is not None:
+        for col in table.by_role.get("phone", []) + table.by_role.get("mobile", []):
+            raw = table.frame.get_column(col).str.replace(r"(?i)\s*(доб\.?|ext\.?|x|#|вн\.?)\s*\d+\s*$", "")
+            cells = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
+                                  "p": raw.str.split_exact(";", 1).struct.field("field_0").str.split(",")})
+            phone_parts.append(cells.explode("p"))
+    exploded = pl.concat(phone_parts, how="vertical_relaxed")
+    exploded = exploded.with_columns(_map(exploded.get_column("p").cast(pl.String), _phone_key).alias("key"))
+    phone_lists = (
+        exploded.drop_nulls("key").group_by("row").agg(pl.col("key").unique(maintain_order=True))
+    )
+    phone_col = (
+        pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+        .join(phone_lists, on="row", how="left", maintain_order="left")
+        .get_column("key")
+    )
+    out = out.with_columns(phone_col.alias("phones"))
+
+    # company: legal-form-free tokens in Latin, plus a compact key
+    company_src = prof.get_column("company_key").fill_null(prof.get_column("company"))
+    tokens = _map(company_src, _company_tokens)
+    out = out.with_columns(
+        _blank_to_null(pl.lit(tokens)).alias("company_text"),
+    ).with_columns(
+        pl.col("company_text").str.replace_all(" ", "").alias("company_key"),
+        pl.col("company_text").str.split(" ").list.first().str.slice(0, 4).alias("company_ph"),
+    )
+    inn = prof.get_column("inn").str.replace_all(r"\D", "")
+    out = out.with_columns(
+        pl.when(inn.str.len_chars().is_in([10, 12])).then(inn).otherwise(None).alias("inn"),
+        _blank_to_null(pl.lit(_map(prof.get_column("city"), _city_key))).alias("city"),
+        _blank_to_null(pl.lit(_map(prof.get_column("job_title"), _title_key))).alias("title"),
+        prof.get_column("country").str.to_uppercase().alias("country"),
+        prof.get_column("website_domain").str.to_lowercase().str.replace(r"^(https?://)?(www\.)?", "")
+        .str.replace(r"/.*$", "").alias("website_domain"),
+    )
+    return out
+
+
+def extra_column_values(table: Any, column: str, kind: str) -> pl.Series:
+    """Normalized values of a raw table column for a configured comparison (FEBRL addresses, birth dates ...)."""
+    values = table.frame.get_column(column).str.strip_chars()
+    if kind in ("date", "exact_digits", "levenshtein_digits"):
+        values = values.str.replace_all(r"\D", "")
+    elif kind in ("jaro_winkler", "token", "levenshtein"):
+        values = _map(values, latin_text)
+    else:
+        values = values.str.to_lowercase()
+    return pl.select(_blank_to_null(pl.lit(values))).to_series().alias(column)
+
+
+def known_first_names() -> frozenset[str]:
+    return _known_first_names()
+
+
+__all__: Sequence[str] = ("FEATURE_COLUMNS", "IDX", "build_features", "extra_column_values", "split_full_name")

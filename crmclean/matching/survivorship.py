@@ -1,0 +1,202 @@
+"""Survivorship: pick each cluster's master record and build its golden record, column by column, declaratively.
+
+Master rules (applied in order, each breaking the previous one's ties; file order last):
+``most_complete`` (most non-empty fields), ``oldest`` / ``newest`` (created date),
+``most_recently_modified`` (modified date), ``source_priority`` (a column's values in a
+given order), ``field_order`` (same, another column), ``first``.
+
+Field rules: ``master`` (master's value, else the best-ranked non-empty one), ``master_only``,
+``first_non_empty`` (oldest record first), ``most_recent``, ``most_frequent``, ``longest``,
+``max``, ``min``, ``concat_unique`` (notes, tags), ``keep_all`` (the master's value, and
+every distinct value in ``<column>__all``: phones, emails). All work column-wise in polars.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from crmclean.config.dedupe import SurvivorshipSettings
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S",
+                 "%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y")
+
+
+def parse_dates(values: pl.Expr) -> pl.Expr:
+    """Best-effort datetime from the date spellings CRMs export (ISO, 31.12.2024, 12/31/2024)."""
+    cleaned = values.str.strip_chars().str.replace(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)$", "")
+    return pl.coalesce([cleaned.str.to_datetime(fmt, strict=False) for fmt in _DATE_FORMATS])
+
+
+@dataclass
+class GoldenRecords:
+    """One row per multi-record cluster: ids, golden values, and where each value came from."""
+
+    frame: pl.DataFrame  # cluster_id, master_id, loser_ids, <data columns...>, <col>__all, reasons
+    masters: pl.DataFrame  # record_id, cluster_id, rank (0 = master)
+
+
+def rank_members(
+    frame: pl.DataFrame,
+    cluster_of: pl.Series,
+    *,
+    id_column: str,
+    data_columns: Sequence[str],
+    roles: dict[str, list[str]],
+    settings: SurvivorshipSettings,
+) -> pl.DataFrame:
+    """Rank records within each cluster by the master rules: record_id, cluster_id, rank, _pos."""
+    work = frame.select(pl.col(id_column).alias("record_id"), *data_columns).with_columns(
+        cluster_of.alias("cluster_id"), pl.int_range(0, frame.height).alias("_pos"))
+    created = roles.get("created_at", [])
+    updated = roles.get("updated_at", [])
+    sort_cols: list[str] = ["cluster_id"]
+    descending: list[bool] = [False]
+    keys: list[pl.Expr] = []
+    for i, rule in enumerate(settings.master):
+        name = f"_k{i}"
+        expr: pl.Expr | None = None
+        desc = False
+        if rule == "most_complete":
+            expr = pl.sum_horizontal([
+                (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32) for c in data_columns
+            ])
+            desc = True
+        elif rule in ("oldest", "newest") and created:
+            expr = parse_dates(pl.col(created[0]))
+            desc = rule == "newest"
+        elif rule == "most_recently_modified" and (updated or created):
+            expr = parse_dates(pl.col((updated or created)[0]))
+            desc = True
+        elif rule == "source_priority" and settings.source_column and settings.source_column in frame.columns:
+            order = {v.casefold(): j for j, v in enumerate(settings.source_priority)}
+            expr = pl.col(settings.source_column).str.to_lowercase().replace_strict(
+                order, default=len(order), return_dtype=pl.Int32)
+        elif rule == "field_order" and settings.order_column and settings.order_column in frame.columns:
+            order = {v.casefold(): j for j, v in enumerate(settings.order_values)}
+            expr = pl.col(settings.order_column).str.to_lowercase().replace_strict(
+                order, default=len(order), return_dtype=pl.Int32)
+        if expr is None:
+            continue
+        keys.append(expr.alias(name))
+        sort_cols.append(name)
+        descending.append(desc)
+    if keys:
+        work = work.with_columns(keys)
+    sort_cols.append("_pos")
+    descending.append(False)
+    work = work.sort(sort_cols, descending=descending, nulls_last=True)
+    return work.with_columns(pl.int_range(0, pl.len()).over("cluster_id").alias("rank")).select(
+        "record_id", "cluster_id", "rank", "_pos")
+
+
+def golden_records(
+    frame: pl.DataFrame,
+    cluster_of: pl.Series,
+    *,
+    id_column: str,
+    data_columns: Sequence[str],
+    roles: dict[str, list[str]],
+    settings: SurvivorshipSettings,
+) -> GoldenRecords:
+    """Master and golden record of every cluster with two or more records."""
+    ranked = rank_members(frame, cluster_of, id_column=id_column, data_columns=data_columns, roles=roles,
+                          settings=settings)
+    sizes = ranked.group_by("cluster_id").len()
+    multi = sizes.filter(pl.col("len") > 1).select("cluster_id")
+    members = ranked.join(multi, on="cluster_id").sort("cluster_id", "rank")
+    values = frame.select(*[c for c in data_columns if c != id_column]).with_columns(
+        pl.int_range(0, frame.height).alias("_pos"))
+    created = roles.get("created_at", [])
+    updated = roles.get("updated_at", [])
+    extra: list[pl.Expr] = []
+    if created:
+        extra.append(parse_dates(pl.col(created[0])).alias("_created"))
+    if updated or created:
+        extra.append(parse_dates(pl.col((updated or created)[0])).alias("_updated"))
+    values = values.with_columns(extra) if extra else values
+    rows = members.join(values, on="_pos", how="left").sort("cluster_id", "rank")
+    base = rows.group_by("cluster_id", maintain_order=True).agg(
+        pl.col("record_id").first().alias("master_id"),
+        pl.col("record_id").slice(1).str.join("; ").alias("loser_ids"),
+    )
+    out_cols: list[pl.DataFrame] = [base]
+    reasons: list[pl.Expr] = []
+    for col in data_columns:
+        if col == id_column:
+            continue
+        rule = settings.fields.get(col, settings.default)
+        val, src = _apply_rule(rows, col, rule)
+        part = rows.group_by("cluster_id", maintain_order=True).agg(val.alias(col), src.alias(f"_src_{col}"))
+        if rule == "keep_all":
+            allv = rows.group_by("cluster_id", maintain_order=True).agg(
+                _non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
+            part = part.join(allv, on="cluster_id", maintain_order="left")
+        out_cols.append(part.drop("cluster_id"))
+        reasons.append(pl.struct(pl.lit(rule).alias("rule"), pl.col(f"_src_{col}").alias("from")).alias(col))
+    golden = pl.concat(out_cols, how="horizontal") if len(out_cols) > 1 else base
+    if reasons:
+        golden = golden.with_columns(pl.struct(reasons).struct.json_encode().alias("reasons"))
+        golden = golden.drop([c for c in golden.columns if c.startswith("_src_")])
+    return GoldenRecords(golden, ranked.select("record_id", "cluster_id", "rank"))
+
+
+def _non_empty(col: str) -> pl.Expr:
+    c = pl.col(col)
+    return pl.when(c.str.strip_chars().str.len_chars() > 0).then(c).otherwise(None)
+
+
+def _apply_rule(rows: pl.DataFrame, col: str, rule: str) -> tuple[pl.Expr, pl.Expr]:
+    """(value, source record id) aggregations for one column under one field rule (rows sorted by rank)."""
+    v = _non_empty(col)
+    has = v.is_not_null()
+    rid = pl.col("record_id")
+    if rule == "master_only":
+        return pl.col(col).first(), rid.first()
+    if rule in ("master", "keep_all"):
+        return v.filter(has).first(), rid.filter(has).first()
+    if rule == "first_non_empty" and "_created" in rows.columns:
+        order = pl.col("_created").filter(has)
+        return v.filter(has).sort_by(order, nulls_last=True).first(), rid.filter(has).sort_by(
+            order, nulls_last=True).first()
+    if rule == "first_non_empty":
+        return v.filter(has).first(), rid.filter(has).first()
+    if rule == "most_recent" and "_updated" in rows.columns:
+        order = pl.col("_updated").filter(has)
+        return (v.filter(has).sort_by(order, descending=True, nulls_last=True).first(),
+                rid.filter(has).sort_by(order, descending=True, nulls_last=True).first())
+    if rule == "most_recent":
+        return v.filter(has).first(), rid.filter(has).first()
+    if rule == "most_frequent":
+        freq = pl.len().over(["cluster_id", col])
+        key = pl.when(has).then(freq).otherwise(0)
+        return (v.sort_by(key, descending=True, maintain_order=True).first(),
+                rid.sort_by(key, descending=True, maintain_order=True).first())
+    if rule == "longest":
+        key = v.str.len_chars().fill_null(-1)
+        return (v.sort_by(key, descending=True, maintain_order=True).first(),
+                rid.sort_by(key, descending=True, maintain_order=True).first())
+    if rule in ("max", "min"):
+        num = v.str.replace_all(r"[\s\u00a0]", "").str.replace(",", ".").cast(pl.Float64, strict=False)
+        desc = rule == "max"
+        key = pl.when(num.is_not_null()).then(num).otherwise(None)
+        # numbers compare as numbers; text falls back to text order
+        value = pl.when(num.is_not_null().any()).then(
+            v.sort_by(key, descending=desc, nulls_last=True).first()
+        ).otherwise(v.filter(has).sort(descending=desc).first())
+        source = pl.when(num.is_not_null().any()).then(
+            rid.sort_by(key, descending=desc, nulls_last=True).first()
+        ).otherwise(rid.filter(has).sort_by(v.filter(has), descending=desc, nulls_last=True).first())
+        return value, source
+    if rule == "concat_unique":
+        return v.drop_nulls().unique(maintain_order=True).str.join("; "), rid.filter(has).str.join("; ")
+    return v.filter(has).first(), rid.filter(has).first()
+
+
+def reasons_text(reasons_json: str) -> str:
+    """'Email: master (100234); Notes: concat_unique (100234; 100871)' from the reasons column."""
+    data = json.loads(reasons_json)
+    return "; ".join(f"{col}: {r['rule']} ({r['from']})" for col, r in data.items() if r.get("from"))

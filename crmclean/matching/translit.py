@@ -1,0 +1,113 @@
+"""Cyrillic ↔ Latin transliteration keys, so that Иванов, Ivanov and Iwanow compare as one name.
+
+Names reach a CRM romanized in many ways: passports (ICAO 2013: Iuliia, Shchukin),
+BGN/PCGN (Yuliya, Aleksey), German-style (Iwanow, Schukin, Julija) and ad-hoc (Alexey,
+Kuznecov). ``to_latin`` gives one romanization; ``latin_key`` folds the differences
+between those systems (and between Latin spellings such as x/ks, w/v, ph/f, double letters)
+into one comparable skeleton; ``phonetic_key`` is a coarser key for blocking.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CYR_TO_LAT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y",
+    "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    # Ukrainian and Belarusian letters seen in CIS data
+    "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u",
+}
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+# Rewrites applied in order to a lower-case Latin string; each folds spellings that
+# different romanization systems (or typists) use for one Cyrillic sound.
+_FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"schtsch|shch|sch|chsh|shh", "sh"),  # щ: shch (BGN/ICAO), schtsch (German), sch, shh
+        (r"tsch|tch", "ch"),  # ч: German tsch
+        (r"zh|sh(?=[aeiou])j", "zh"),
+        (r"kh|ch(?=[^aeiouy]|$)", "h"),  # х: kh (BGN) / h (ad hoc); 'ch' before a consonant is German х
+        (r"x", "ks"),  # Alexander ~ Aleksandr
+        (r"ck|q", "k"),
+        (r"ph", "f"),
+        (r"w", "v"),  # Iwanow ~ Ivanov
+        (r"tz|ts|cz", "c"),  # ц: ts (BGN), tz (German), c (ad hoc, Polish)
+        (r"(?<=[aeiou])j(?=[aeiou])", "i"),
+        (r"[jy]", "i"),  # й / я / ю / ё: y (BGN), i (ICAO), j (German)
+        (r"(?<=[bcdfghklmnprstvz])io", "e"),  # ё after a consonant: Pyotr ~ Petr, Fyodor ~ Fedor
+        (r"^ie", "e"),  # initial е: Yevgeny ~ Evgeny
+        (r"ie(?=v$|va$)", "e"),  # Solovyev ~ Solovev, Grigoryev ~ Grigorev
+        (r"i+", "i"),  # Dmitriy ~ Dmitrii ~ Dmitry; Iuliia ~ Yuliya
+        (r"([a-z])\1+", r"\1"),  # double letters: Kirill ~ Kiril, Anna ~ Ana
+        (r"ei$", "ei"),
+    )
+)
+_PHONETIC_CLASSES = str.maketrans({
+    "s": "s", "z": "s", "c": "s",  # з/с/ц and German s for з
+    "v": "v", "f": "v", "b": "p", "p": "p",
+    "d": "t", "t": "t",
+    "g": "k", "k": "k", "h": "k",
+})
+_VOWELS = re.compile(r"[aeiou]")
+
+
+def has_cyrillic(text: str) -> bool:
+    return bool(_CYRILLIC.search(text))
+
+
+def _strip_accents(text: str) -> str:
+    # ü -> u, é -> e, ß -> ss (Müller ~ Muller); Cyrillic й/ё survive because we transliterate first
+    text = text.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("œ", "oe")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=262_144)
+def to_latin(text: str) -> str:
+    """Romanize Cyrillic letters (BGN/PCGN-like); Latin text passes through lower-cased."""
+    low = text.lower()
+    if not has_cyrillic(low):
+        return low
+    return "".join(_CYR_TO_LAT.get(ch, ch) for ch in low)
+
+
+@lru_cache(maxsize=262_144)
+def latin_key(text: str) -> str:
+    """A spelling-insensitive Latin skeleton of a name: Иванов, Ivanov, Iwanow -> 'ivanov'.
+
+    Щукин/Shchukin/Schukin -> 'shukin'; Юлия/Yuliya/Iuliia/Julija -> 'iulia'.
+    Letters only (spaces, hyphens and apostrophes dropped): O'Brien -> 'obrien'.
+    """
+    if not text:
+        return ""
+    s = _strip_accents(to_latin(text.replace("ё", "е").replace("Ё", "Е")))
+    s = re.sub(r"[^a-z]", "", s)
+    for pattern, repl in _FOLDS:
+        s = pattern.sub(repl, s)
+    return s
+
+
+@lru_cache(maxsize=262_144)
+def phonetic_key(text: str) -> str:
+    """A coarse key for blocking: first letter plus consonant classes, vowels dropped.
+
+    Kuznetsov / Kusnezow / Кузнецов -> 'kssv'; tolerant of romanization, not of every typo.
+    """
+    key = latin_key(text)
+    if not key:
+        return ""
+    head, tail = key[0], key[1:]
+    tail = _VOWELS.sub("", tail).translate(_PHONETIC_CLASSES)
+    tail = re.sub(r"(.)\1+", r"\1", tail)
+    return (head + tail)[:6]
+
+
+def latin_text(text: str) -> str:
+    """Latin-only, accent-free, lower-case words of ``text`` (spaces kept): for token comparisons."""
+    s = _strip_accents(to_latin(text))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())

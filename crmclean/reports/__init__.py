@@ -1,0 +1,104 @@
+"""Audit reports: report.html / report.json / report.md and the findings, changes and duplicates CSVs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.audit import AuditResult
+from crmclean.connectors.files import write_frame
+from crmclean.reports.content import build_report, mask_free_text, masker
+from crmclean.reports.html import render_html
+from crmclean.reports.jsonreport import render_json
+from crmclean.reports.markdown import render_markdown
+
+
+@dataclass
+class ReportFiles:
+    directory: Path
+    files: dict[str, Path]
+    report: dict[str, Any]
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: str(path) for name, path in self.files.items()}
+
+
+def default_out_dir(base: str | Path | None = None) -> Path:
+    """./crmclean-report/<timestamp>/ (a new folder per audit, so earlier reports stay)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(base or "crmclean-report") / stamp
+
+
+def findings_frame_for_csv(result: AuditResult, mask_pii: bool) -> pl.DataFrame:
+    f = result.findings.select("record_id", "rule", "severity", "column", "value", "message", "hint", "origin")
+    if mask_pii:
+        show = masker(result.table, True)
+        f = f.with_columns(
+            pl.struct("column", "value").map_elements(lambda s: show(s["column"], s["value"]), return_dtype=pl.String)
+            .alias("value"),
+            pl.col("message").map_elements(mask_free_text, return_dtype=pl.String),
+            pl.col("hint").map_elements(mask_free_text, return_dtype=pl.String),
+        )
+    return f
+
+
+def changes_frame_for_csv(result: AuditResult, mask_pii: bool) -> pl.DataFrame:
+    ch = result.changes
+    if mask_pii and ch.height:
+        show = masker(result.table, True)
+        ch = ch.with_columns(
+            pl.struct("column", "before").map_elements(lambda s: show(s["column"], s["before"]),
+                                                       return_dtype=pl.String).alias("before"),
+            pl.struct("column", "after").map_elements(lambda s: show(s["column"], s["after"]),
+                                                      return_dtype=pl.String).alias("after"),
+            pl.col("reason").map_elements(mask_free_text, return_dtype=pl.String),
+        )
+    return ch
+
+
+def duplicates_frame_for_csv(result: AuditResult) -> pl.DataFrame:
+    """One row per clustered record, with the best pair score that put it there."""
+    clusters = result.clusters
+    if clusters.height == 0:
+        return pl.DataFrame(schema={"cluster_id": pl.String, "record_id": pl.String, "size": pl.Int64,
+                                    "best_score": pl.Float64, "matched_with": pl.String})
+    pairs = result.pairs
+    sides = pl.concat([
+        pairs.select(pl.col("left_id").alias("record_id"), pl.col("right_id").alias("other"), "score"),
+        pairs.select(pl.col("right_id").alias("record_id"), pl.col("left_id").alias("other"), "score"),
+    ])
+    best = sides.sort("score", descending=True, nulls_last=True).group_by("record_id", maintain_order=True).agg(
+        pl.col("score").first().alias("best_score"), pl.col("other").first().alias("matched_with"))
+    return clusters.join(best, on="record_id", how="left").sort(["size", "cluster_id"], descending=[True, False])
+
+
+def write_reports(result: AuditResult, out_dir: str | Path | None = None, *, mask_pii: bool | None = None,
+                  formats: tuple[str, ...] = ("html", "json", "md", "csv")) -> ReportFiles:
+    """Write every report file into ``out_dir`` (created) and return their paths and the report dict."""
+    settings = result.rules.report
+    directory = Path(out_dir) if out_dir else (Path(settings.out_dir) if settings.out_dir else default_out_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    masked = settings.mask_pii if mask_pii is None else mask_pii
+    report = build_report(result, mask_pii=masked)
+    files: dict[str, Path] = {}
+    if "json" in formats:
+        files["json"] = directory / "report.json"
+        files["json"].write_text(render_json(report), encoding="utf-8")
+    if "html" in formats:
+        files["html"] = directory / "report.html"
+        files["html"].write_text(render_html(report), encoding="utf-8")
+    if "md" in formats:
+        files["md"] = directory / "report.md"
+        files["md"].write_text(render_markdown(report), encoding="utf-8")
+    if "csv" in formats:
+        files["findings"] = directory / "findings.csv"
+        write_frame(findings_frame_for_csv(result, masked), files["findings"], "csv", encoding="utf-8-sig")
+        files["changes"] = directory / "changes.csv"
+        write_frame(changes_frame_for_csv(result, masked), files["changes"], "csv", encoding="utf-8-sig")
+        files["duplicates"] = directory / "duplicates.csv"
+        write_frame(duplicates_frame_for_csv(result), files["duplicates"], "csv", encoding="utf-8-sig")
+    return ReportFiles(directory=directory, files=files, report=report)

@@ -1,0 +1,148 @@
+"""Date checks: unreadable dates, dates outside their range, modified-before-created."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from crmclean.config.validate import DateRange
+from crmclean.roles import DATE_ROLES
+from crmclean.rules.base import Example, RuleResult, register
+from crmclean.rules.checks._common import (
+    BaseCheck,
+    CheckContext,
+    concat_findings,
+    empty_mask,
+    findings_where,
+    parse_dates,
+    resolve_columns,
+    severity_of,
+)
+
+EARLIEST = date(1900, 1, 1)
+
+
+def date_columns(ctx: CheckContext) -> list[tuple[str, DateRange]]:
+    """(column, range): every column with a date role, plus those configured in ``validate.dates``."""
+    out: dict[str, DateRange] = {}
+    for role in sorted(DATE_ROLES):
+        for column in ctx.columns_for(role):
+            out[column] = DateRange()
+    for key, spec in ctx.validate.dates.items():
+        for column in resolve_columns(ctx, key):
+            out[column] = spec
+    return list(out.items())
+
+
+def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
+    """Parsed dates of a column, cached on the context (several checks read the same column)."""
+    cache: dict[str, pl.Series] = ctx.__dict__.setdefault("_parsed_dates", {})
+    if column not in cache:
+        cache[column] = parse_dates(ctx.frame.get_column(column))
+    return cache[column]
+
+
+@register
+class UnreadableDate(BaseCheck):
+    """A date column holds a value that is not a date ('вчера', '31.02.2024', 'Q3').
+
+    Understood: ISO (2024-03-01, 2024-03-01T10:00:00Z), 01.03.2024, 01/03/2024 (day first unless the
+    column shows month-first values), epoch seconds/milliseconds (HubSpot), Excel serial numbers.
+    """
+
+    code = "DATE001"
+    name = "date.unreadable"
+    summary = "A value of a date column cannot be read as a date."
+    severity = "warning"
+    invalidates = True
+    examples = (
+        Example("Дата создания: '31.02.2024'", "flagged: no such date"),
+        Example("Created: 'last week'", "flagged: not a date"),
+    )
+
+    def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
+        parts = []
+        for column, _ in date_columns(ctx):
+            values = ctx.frame.get_column(column)
+            bad = parsed_column(ctx, column).is_null() & ~empty_mask(ctx, values)
+            parts.append(findings_where(bad, column, values, "not a readable date",
+                                        "write the date as YYYY-MM-DD or DD.MM.YYYY", severity_of(self)))
+        return RuleResult(findings=concat_findings(parts))
+
+
+@register
+class DateOutOfRange(BaseCheck):
+    """A date is outside its allowed range: before 1900, in the future, or outside ``validate.dates``.
+
+    YAML::
+
+        validate:
+          dates:
+            birthdate: {min: 1920-01-01}
+            "Дата договора": {min: 2015-01-01, allow_future: true}
+    """
+
+    code = "DATE002"
+    name = "date.range"
+    summary = "A date is before its minimum (default 1900-01-01) or after its maximum (default today)."
+    severity = "warning"
+    invalidates = True
+    examples = (
+        Example("Дата создания: '01.01.1899'", "flagged: before 1900-01-01"),
+        Example("Last Modified: '2031-05-01'", "flagged: in the future"),
+    )
+
+    def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
+        parts = []
+        for column, spec in date_columns(ctx):
+            values = ctx.frame.get_column(column)
+            parsed = parsed_column(ctx, column)
+            lo = datetime.combine(spec.min or EARLIEST, datetime.min.time())
+            hi_date = spec.max or (None if spec.allow_future else ctx.today)
+            early = (parsed < lo).fill_null(False)
+            if hi_date is not None:
+                hi = datetime.combine(hi_date, datetime.max.time())
+                late = (parsed > hi).fill_null(False)
+            else:
+                late = pl.Series([False] * len(values))
+            message = pl.select(
+                pl.when(pl.lit(early)).then(pl.lit(f"before {(spec.min or EARLIEST).isoformat()}"))
+                .otherwise(pl.lit(f"after {hi_date.isoformat()}" if hi_date else "out of range"))
+            ).to_series()
+            parts.append(findings_where(early | late, column, values, message,
+                                        "check the date (typo in the year? wrong day/month order?)",
+                                        severity_of(self)))
+        return RuleResult(findings=concat_findings(parts))
+
+
+@register
+class ModifiedBeforeCreated(BaseCheck):
+    """The last-modified (or last-activity) date is earlier than the creation date.
+
+    **Why.** Usually a day/month swap or an import that overwrote dates; stale-record checks
+    then misjudge the record.
+    """
+
+    code = "DATE003"
+    name = "date.order"
+    summary = "Modified or last-activity date is earlier than the created date."
+    severity = "warning"
+    invalidates = False
+    examples = (Example("Создан: 2024-05-10, Изменён: 2023-05-10", "flagged: modified before created"),)
+
+    def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
+        created_col = ctx.first_column("created_at")
+        if created_col is None:
+            return RuleResult()
+        created = parsed_column(ctx, created_col).dt.date()
+        parts = []
+        for role in ("updated_at", "last_activity"):
+            for column in ctx.columns_for(role):
+                later = parsed_column(ctx, column).dt.date()
+                bad = (later < created).fill_null(False)
+                shown = ctx.frame.get_column(column)
+                message = pl.select(pl.format("{} is before {} ({})", pl.lit(column), pl.lit(created_col),
+                                              pl.lit(ctx.frame.get_column(created_col)))).to_series()
+                parts.append(findings_where(bad, column, shown, message, "check both dates", severity_of(self)))
+        return RuleResult(findings=concat_findings(parts))

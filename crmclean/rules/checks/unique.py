@@ -1,0 +1,79 @@
+"""Uniqueness check: a column whose non-empty values must not repeat across records."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crmclean.rules.base import Example, RuleResult, register
+from crmclean.rules.checks._common import (
+    BaseCheck,
+    CheckContext,
+    concat_findings,
+    empty_mask,
+    findings_where,
+    norm_text,
+    resolve_columns,
+    severity_of,
+)
+
+DEFAULT_UNIQUE: dict[str, list[str]] = {"companies": ["inn"], "contacts": [], "leads": [], "deals": []}
+
+
+@register
+class UniqueValue(BaseCheck):
+    """A value that must be unique appears in more than one record.
+
+    **What it does.** For each column or role in ``validate.unique`` (default: ``inn`` for
+    companies) flags every record whose value (trimmed, case-insensitive) is shared with
+    another record; the hint names up to three other record ids.
+
+    **Why.** Two companies with one INN are the same counterparty entered twice; a unique
+    external key that repeats breaks integrations. (Fuzzy duplicates are the dedupe step's job.)
+
+    YAML::
+
+        validate:
+          unique: [inn, "External ID"]
+    """
+
+    code = "UNIQUE001"
+    name = "unique.value"
+    summary = "A value that must be unique (validate.unique) is shared by several records."
+    severity = "error"
+    invalidates = False
+    kpi = "not_unique"
+    examples = (
+        Example("ИНН 7707083893 in records 17 and 245", "both flagged; hint: also in record 245 / 17"),
+        Example("External ID 'SF-001' twice", "both flagged"),
+    )
+
+    def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
+        specs = ctx.validate.unique
+        if specs is None:
+            specs = DEFAULT_UNIQUE.get(ctx.object_type, [])
+        parts = []
+        ids = ctx.frame.get_column(ctx.id_column)
+        for spec in specs:
+            for column in resolve_columns(ctx, spec):
+                values = ctx.frame.get_column(column)
+                key = norm_text(values).set(empty_mask(ctx, values), None)
+                frame = pl.DataFrame({"key": key, "id": ids, "row": pl.int_range(0, len(ids), eager=True)})
+                groups = (
+                    frame.filter(pl.col("key").is_not_null())
+                    .group_by("key")
+                    .agg(pl.col("id").head(4).alias("ids"), pl.len().alias("n"))
+                    .filter(pl.col("n") > 1)
+                )
+                if groups.height == 0:
+                    continue
+                joined = frame.join(groups, on="key", how="left", maintain_order="left")
+                dup = joined.get_column("n").is_not_null()
+                hint = joined.select(
+                    pl.format(
+                        "{} records share this value; also in: {}",
+                        pl.col("n"),
+                        pl.col("ids").list.set_difference(pl.concat_list(pl.col("id"))).list.head(3).list.join(", "),
+                    )
+                ).to_series()
+                parts.append(findings_where(dup, column, values, f"{column} must be unique", hint, severity_of(self)))
+        return RuleResult(findings=concat_findings(parts))

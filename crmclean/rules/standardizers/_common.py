@@ -1,0 +1,232 @@
+"""Shared plumbing for standardization rules: package data, derived-column naming, findings and fast per-unique mapping."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+import yaml
+
+from crmclean.rules.base import RuleContext, RuleResult, Severity, Standardizer
+
+# ---------------------------------------------------------------- package data
+
+
+def _data_text(name: str) -> str:
+    return (resources.files("crmclean") / "data" / name).read_text(encoding="utf-8")
+
+
+@cache
+def data_lines(name: str) -> tuple[str, ...]:
+    """Non-empty, non-comment lines of a data file shipped in ``crmclean/data``."""
+    lines = []
+    for raw in _data_text(name).splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return tuple(lines)
+
+
+@cache
+def data_set(name: str) -> frozenset[str]:
+    """First field of every line, lower-cased (ё → е): a lookup set."""
+    return frozenset(fold(line.split("\t")[0]) for line in data_lines(name))
+
+
+@cache
+def data_yaml(name: str) -> Any:
+    return yaml.safe_load(_data_text(name))
+
+
+def fold(text: str) -> str:
+    """Case- and ё-insensitive form of a value used for dictionary lookups."""
+    return text.casefold().replace("ё", "е")
+
+
+# ---------------------------------------------------------------- results
+
+
+def derived_name(column: str, suffix: str) -> str:
+    """Name of a derived column: ``Phone`` + ``ext`` -> ``Phone__ext``."""
+    return f"{column}__{suffix}"
+
+
+@dataclass
+class StdResult(RuleResult):
+    """A rule result that also says which derived columns carry data removed from a cell.
+
+    The engine always writes those to the output (unless ``derived: none``), so moving an
+    extension or a salutation out of a cell never loses it.
+    """
+
+    carries: set[str] = field(default_factory=set)
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+FINDINGS_SCHEMA: dict[str, Any] = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "severity": pl.String,
+    "message": pl.String,
+    "hint": pl.String,
+}
+
+
+def findings_where(
+    mask: pl.Series,
+    values: pl.Series,
+    column: str,
+    *,
+    severity: Severity,
+    message: pl.Series | str,
+    hint: pl.Series | str | None = None,
+) -> pl.DataFrame:
+    """Findings for the rows where ``mask`` is true (null counts as false)."""
+    mask = mask.fill_null(False)
+    if not mask.any():
+        return empty_findings()
+    n = len(values)
+    frame = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.Int64, eager=True), "value": values.cast(pl.String)})
+    frame = frame.with_columns(
+        (message.cast(pl.String) if isinstance(message, pl.Series) else pl.lit(message, dtype=pl.String)).alias(
+            "message"
+        ),
+        (hint.cast(pl.String) if isinstance(hint, pl.Series) else pl.lit(hint, dtype=pl.String)).alias("hint"),
+    )
+    return frame.filter(mask).select(
+        "row",
+        pl.lit(column, dtype=pl.String).alias("column"),
+        "value",
+        pl.lit(severity, dtype=pl.String).alias("severity"),
+        "message",
+        "hint",
+    )
+
+
+def concat_findings(parts: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None:
+    frames = [p for p in parts if p is not None and p.height]
+    if not frames:
+        return None
+    return pl.concat([f.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA) for f in frames])  # type: ignore[arg-type]
+
+
+class ColumnRule(Standardizer):
+    """A standardizer that works one target column at a time and may report carried derived columns."""
+
+    def apply(self, ctx: RuleContext) -> RuleResult:
+        result = StdResult()
+        findings: list[pl.DataFrame | None] = []
+        for column in self.target_columns(ctx):
+            if column == ctx.id_column or column.startswith("__"):
+                continue
+            sub = self.transform_column(ctx.frame.get_column(column), column, ctx)
+            result.edits.extend(sub.edits)
+            result.derived.update(sub.derived)
+            findings.append(sub.findings)
+            result.carries |= getattr(sub, "carries", set())
+        result.findings = concat_findings(findings)
+        return result
+
+
+def settings_derived(ctx: RuleContext) -> str:
+    """The ``standardize.derived`` setting (auto, all or none)."""
+    std = getattr(ctx.settings, "standardize", None)
+    return getattr(std, "derived", "auto") if std is not None else "auto"
+
+
+# ---------------------------------------------------------------- per-unique mapping
+
+_PARALLEL_MIN = 8_000  # below this many uniques a process pool costs more than it saves
+
+
+def _workers(requested: int | None = None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    env = os.environ.get("CRMCLEAN_WORKERS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _apply_chunk(args: tuple[Callable[[str], Any], list[str]]) -> list[Any]:
+    fn, chunk = args
+    return [fn(v) for v in chunk]
+
+
+def _picklable(fn: Callable[[str], Any]) -> bool:
+    try:
+        pickle.dumps(fn)
+    except Exception:
+        return False
+    return True
+
+
+def map_unique_fast(
+    values: pl.Series,
+    fn: Callable[[str], Any],
+    return_dtype: pl.DataType | type[pl.DataType] | None = None,
+    *,
+    workers: int | None = None,
+) -> pl.Series:
+    """Like :func:`crmclean.rules.base.map_unique`, spreading many uniques over processes.
+
+    ``fn`` must be a picklable module-level function that does not touch polars (the worker
+    processes are forked, and polars' thread pool is not fork-safe).
+    """
+    uniques = values.drop_nulls().unique()
+    keys = uniques.to_list()
+    n_workers = _workers(workers)
+    if len(keys) >= _PARALLEL_MIN and n_workers > 1 and "fork" in mp.get_all_start_methods() and _picklable(fn):
+        size = (len(keys) + n_workers - 1) // n_workers
+        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
+            mapped = [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
+    else:
+        mapped = [fn(v) for v in keys]
+    lookup = pl.DataFrame({"__key": uniques, "__val": pl.Series(mapped, dtype=return_dtype, strict=False)})
+    return (
+        pl.DataFrame({"__key": values})
+        .join(lookup, on="__key", how="left", maintain_order="left")
+        .get_column("__val")
+        .alias(values.name)
+    )
+
+
+def lookup_series(values: pl.Series, mapping: dict[str, Any], return_dtype: Any = pl.String) -> pl.Series:
+    """Replace values through a dict (missing keys become null), vectorized."""
+    if not mapping:
+        return pl.Series(values.name, [None] * len(values), dtype=return_dtype)
+    return values.replace_strict(
+        pl.Series(list(mapping.keys()), dtype=pl.String),
+        pl.Series(list(mapping.values()), dtype=return_dtype, strict=False),
+        default=None,
+        return_dtype=return_dtype,
+    )
+
+
+def has_cyrillic(text: str) -> bool:
+    return _CYRILLIC.search(text) is not None
+
+
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+def first_role_column(ctx: RuleContext, roles: Sequence[str]) -> str | None:
+    for role in roles:
+        col = ctx.first_column(role)
+        if col is not None and col in ctx.frame.columns:
+            return col
+    return None

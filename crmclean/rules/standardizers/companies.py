@@ -1,0 +1,276 @@
+"""Company names: quotes normalized, legal form (ООО, АО, LLC, GmbH …) recognized and normalized or split, a dedup key (COMPANY001-002)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, partial
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import Field
+
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    StdResult,
+    data_yaml,
+    derived_name,
+    fold,
+    has_cyrillic,
+    map_unique_fast,
+)
+
+QuoteStyle = Literal["auto", "«»", '""', "none"]
+FormMode = Literal["normalize", "split", "keep"]
+
+_OPEN = "«„“\"”‘'"
+_UNQUOTED_FORMS = frozenset({"ИП", "КФХ"})  # a sole trader's name is a person's name: ИП Иванов И.И.
+_QUOTE_CHARS = "«»„“”\"‟″"
+
+
+@dataclass(frozen=True)
+class LegalForm:
+    form: str
+    position: Literal["prefix", "suffix"]
+
+
+@dataclass(frozen=True)
+class CompanyParts:
+    """A company name taken apart: the bare name (no form, no outer quotes) and its legal form."""
+
+    name: str
+    legal_form: str | None
+    position: Literal["prefix", "suffix"] | None
+
+
+def _variant_regex(variant: str) -> str:
+    if "." in variant or " " in variant:
+        pieces = []
+        for ch in variant.replace(".", "").replace(" ", ""):
+            pieces.append(re.escape(ch))
+        body = r"\.?\s?".join(pieces)
+        return body + r"\.?"
+    return re.escape(variant) + (r"\.?" if variant[-1].isalpha() else "")
+
+
+def _full_regex(phrase: str) -> str:
+    words = [re.escape(w).replace("е", "[её]") for w in phrase.split()]
+    return r"\s+".join(words)
+
+
+@cache
+def _forms() -> tuple[tuple[LegalForm, str], ...]:
+    """(form, alternation regex) ordered so that longer spellings are tried first."""
+    out = []
+    for entry in data_yaml("legal_forms.yaml"):
+        alts = [_full_regex(p) for p in entry.get("full") or []]
+        alts += [_variant_regex(v) for v in entry["variants"]]
+        alts.sort(key=len, reverse=True)
+        out.append((LegalForm(entry["form"], entry["position"]), "|".join(alts)))
+    out.sort(key=lambda fa: -max(len(a) for a in fa[1].split("|")))
+    return tuple(out)
+
+
+@cache
+def _prefix_re() -> re.Pattern[str]:
+    alts = "|".join(f"(?P<f{i}>{regex})" for i, (_, regex) in enumerate(_forms()))
+    return re.compile(rf"^\s*(?:{alts})(?=$|[\s,«„“\"”'(])[\s,]*", re.IGNORECASE)
+
+
+@cache
+def _suffix_re() -> re.Pattern[str]:
+    alts = "|".join(f"(?P<f{i}>{regex})" for i, (_, regex) in enumerate(_forms()))
+    return re.compile(rf"(?:^|[\s,»“”\"')])\s*,?\s*\(?(?:{alts})\)?\s*$", re.IGNORECASE)
+
+
+def _which(match: re.Match[str]) -> LegalForm:
+    for name, value in match.groupdict().items():
+        if value is not None:
+            return _forms()[int(name[1:])][0]
+    raise AssertionError("no group matched")
+
+
+def _strip_outer_quotes(name: str) -> str:
+    n = name.strip()
+    while len(n) >= 2 and n[0] in _OPEN and n[-1] in "»“”\"'‘’":
+        n = n[1:-1].strip()
+    # an unbalanced leading or trailing quote: ООО "Ромашка
+    if n.count("\"") == 1 or (n[:1] in "«„" and "»" not in n and "“" not in n):
+        n = n.strip("\"«„").strip()
+    if n[-1:] in "»\"" and n.count(n[-1]) == 1 and not any(c in n for c in "«\"„" if c != n[-1]):
+        n = n[:-1].strip()
+    return n
+
+
+def parse_company(text: str) -> CompanyParts:
+    """Split the legal form off a company name: 'ООО "Ромашка"' -> ('Ромашка', 'ООО', 'prefix')."""
+    value = re.sub(r"\s+", " ", text.strip()).strip(" ,;")
+    m = _prefix_re().match(value)
+    if m and value[m.end():].strip(" ,\"«»„“”"):
+        form = _which(m)
+        return CompanyParts(_strip_outer_quotes(value[m.end():].strip(" ,")), form.form, "prefix")
+    m2 = _suffix_re().search(value)
+    if m2 and value[: m2.start()].strip(" ,\"«»„“”"):
+        form = _which(m2)
+        head = value[: m2.start() + (1 if value[m2.start()] in "»“”\"')" else 0)].strip(" ,")
+        return CompanyParts(_strip_outer_quotes(head), form.form, "suffix")
+    return CompanyParts(_strip_outer_quotes(value), None, None)
+
+
+def _nest_inner_quotes(name: str, style: QuoteStyle, cyrillic: bool) -> str:
+    """Quotes inside a name become the inner pair of the style: „…“ inside «…»."""
+    if not any(c in name for c in _QUOTE_CHARS):
+        return name
+    if style == "none":
+        return re.sub(f"[{_QUOTE_CHARS}]", "", name)
+    use_guillemets = style == "«»" or (style == "auto" and cyrillic)
+    inner_open, inner_close = ("„", "“") if use_guillemets else ('"', '"')
+    out = []
+    for i, ch in enumerate(name):
+        if ch in _QUOTE_CHARS:
+            # any quote at a word start opens, any other closes: “ and ” swap roles between languages
+            starts = i == 0 or name[i - 1] in " («„“\""
+            out.append(inner_open if starts and ch not in "»" else inner_close)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _quote(name: str, style: QuoteStyle, cyrillic: bool) -> str:
+    if style == "none":
+        return name
+    if style == "«»" or (style == "auto" and cyrillic):
+        return f"«{name}»"
+    return f'"{name}"'
+
+
+def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyle = "auto",
+                      quote_names: bool = True) -> tuple[str, str | None]:
+    """(normalized name, legal form): 'общество с ограниченной ответственностью "ромашка"' -> ('ООО «ромашка»', 'ООО').
+
+    ``normalize`` writes the canonical form in its usual place (ООО «Ромашка», Acme LLC);
+    ``split`` drops it from the name (returned separately); ``keep`` leaves the form as typed
+    and only fixes quotes.
+    """
+    parts = parse_company(text)
+    cyr = has_cyrillic(parts.name)
+    name = _nest_inner_quotes(parts.name, quotes, cyr)
+    if parts.legal_form is None or mode == "keep":
+        if parts.legal_form is None and not any(c in text for c in _QUOTE_CHARS):
+            return re.sub(r"\s+", " ", text.strip()), None
+        if parts.legal_form is None:
+            had_outer = text.strip()[:1] in _OPEN
+            return (_quote(name, quotes, cyr) if had_outer else name), None
+        return _requote_keep(text, quotes), parts.legal_form
+    if mode == "split":
+        return name, parts.legal_form
+    if parts.position == "prefix" or (parts.legal_form and _prefix_form(parts.legal_form)):
+        bare = parts.legal_form in _UNQUOTED_FORMS or any(c in name for c in "«»")
+        shown = _quote(name, quotes, cyr) if quote_names and not bare else name
+        return f"{parts.legal_form} {shown}", parts.legal_form
+    return f"{name} {parts.legal_form}", parts.legal_form
+
+
+def _requote_keep(text: str, quotes: QuoteStyle) -> str:
+    cyr = has_cyrillic(text)
+    if quotes == "none":
+        return re.sub(f"[{_QUOTE_CHARS}]", "", text)
+    if quotes == "«»" or (quotes == "auto" and cyr):
+        t = re.sub(r'"([^"]*)"', r"«\1»", text)
+        return t.replace("“", "»").replace("„", "«").replace("”", "»")
+    return re.sub(f"[{_QUOTE_CHARS}]", '"', text)
+
+
+@cache
+def _prefix_forms() -> frozenset[str]:
+    return frozenset(e["form"] for e in data_yaml("legal_forms.yaml") if e["position"] == "prefix")
+
+
+def _prefix_form(form: str) -> bool:
+    return form in _prefix_forms()
+
+
+def legal_form_of(text: str) -> str | None:
+    """The canonical legal form in a company name, or None."""
+    return parse_company(text).legal_form
+
+
+def company_key(text: str) -> str:
+    """Matching key: no legal form, no quotes or punctuation, lower case, ё = е ('ООО «Ромашка»' -> 'ромашка')."""
+    name = parse_company(text).name
+    key = fold(name)
+    key = re.sub(r"(?<=\w)['‘’`](?=\w)", "", key)
+    key = re.sub(r"[«»„“”\"'‘’`.,:;!?()\[\]{}/\\|*+_#№-]+", " ", key)
+    key = key.replace("&", " and ")
+    key = re.sub(r"^(?:the)\s+", "", key)
+    return re.sub(r"\s+", " ", key).strip()
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _normalize_for_rule(text: str, mode: FormMode, quotes: QuoteStyle, quote_names: bool) -> dict[str, Any]:
+    value, form = normalize_company(text, mode, quotes, quote_names)
+    return {"value": value, "form": form, "key": company_key(text)}
+
+
+_STRUCT = pl.Struct({"value": pl.String, "form": pl.String, "key": pl.String})
+
+
+class LegalFormOptions(RuleOptions):
+    mode: FormMode = Field("normalize", description="normalize: canonical form in its usual place (ООО «Ромашка», "
+                           "Acme LLC); split: remove it from the name into <column>__legal_form; keep: leave as typed.")
+    quotes: QuoteStyle = Field("auto", description="Quotes around a Russian name after a prefix form: auto («» for "
+                               "Cyrillic names, \"\" for Latin), «», \"\" or none.")
+    quote_names: bool = Field(True, description="Put the name in quotes after a prefix form (ООО Ромашка → "
+                              "ООО «Ромашка»).")
+
+
+@register
+class CompanyLegalForm(ColumnRule):
+    """Recognize the legal form of a company name and normalize it in place or move it to its own field.
+
+    What it does: finds the legal form at the start or end of the name, written as an
+    abbreviation with or without dots (ООО, О.О.О., АО, ПАО, ИП, LLC, L.L.C., Inc.,
+    Ltd, GmbH, S.A., B.V. …) or in full ("Общество с ограниченной ответственностью",
+    "Limited Liability Company"), and writes it canonically: Russian forms before the
+    name with the name in «», foreign forms after it ("Acme LLC"). Quotes of any kind
+    ("", „“, “”) become «» (inner ones „“). With ``mode: split`` the form moves to
+    ``<column>__legal_form`` and the name keeps only itself. The matching key without
+    form, quotes and case (``company_key``) goes to the match profile.
+
+    Why: "ООО Ромашка", "Ромашка, ООО", "Общество с ограниченной ответственностью
+    «Ромашка»" and 'OOO "Romashka"' are one account for a steward but four for a
+    duplicate check.
+    """
+
+    code = "COMPANY001"
+    name = "company.legal_form"
+    summary = "Legal forms (ООО, АО, ИП, LLC, Inc., GmbH …) recognized and normalized or split; quotes → «»."
+    roles = ("company",)
+    order = 52
+    Options = LegalFormOptions
+    examples = (
+        Example("Общество с ограниченной ответственностью \"Ромашка\"", "ООО «Ромашка»"),
+        Example("ООО Ромашка", "ООО «Ромашка»"),
+        Example("Ромашка, ООО", "ООО «Ромашка»"),
+        Example("ЗАО “Торговый дом “Север””", "ЗАО «Торговый дом „Север“»"),
+        Example("Acme, Inc", "Acme Inc."),
+        Example("Globex L.L.C.", "Globex LLC"),
+        Example("Initech Limited", "Initech Ltd"),
+        Example("ООО «Ромашка»", "Ромашка", "mode: split; Company__legal_form = ООО"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, LegalFormOptions)
+        fn = partial(_normalize_for_rule, mode=opts.mode, quotes=opts.quotes, quote_names=opts.quote_names)
+        info = map_unique_fast(values, fn, _STRUCT).struct.unnest()
+        after = info.get_column("value").fill_null(values).alias(column)
+        form = info.get_column("form")
+        edits = [ColumnEdit(column, after, "legal form and quotes normalized" if opts.mode != "split"
+                            else f"legal form moved to {derived_name(column, 'legal_form')}")]
+        derived = {derived_name(column, "legal_form"): form, derived_name(column, "key"): info.get_column("key")}
+        carries = {derived_name(column, "legal_form")} if opts.mode == "split" else set()
+        return StdResult(edits=edits, derived=derived, carries=carries)

@@ -1,0 +1,627 @@
+"""Person names: proper case with exceptions, salutations out, full-name split (ФИО, initials), swapped first/last (NAME001-004).
+
+Speed: name rules never call Python once per row. Case is fixed once per unique *token*;
+a full name is split by classifying its tokens column-wise (known given name, patronymic
+ending, surname ending, initial) and deciding the order once per unique *pattern* of
+classes ("S F P" = surname, given name, patronymic). Values that do not fit that shape
+(particles, more than four words) go through :func:`parse_full_name` once per unique value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    StdResult,
+    data_set,
+    derived_name,
+    fold,
+    map_unique_fast,
+)
+
+NAME_PART_ROLES = ("first_name", "last_name", "middle_name")
+NAME_ROLES = ("full_name", *NAME_PART_ROLES)
+NameOrder = Literal["auto", "last_first", "first_last"]
+
+# ---------------------------------------------------------------- vocabulary
+
+PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "la", "le", "du", "da", "di", "dos", "das",
+                       "zu", "ten", "ter", "bin", "ibn", "al", "el", "st.", "y"})
+TURKIC_PATRONYMIC = frozenset({"оглы", "кызы", "улы", "уулу", "оглу", "кизи"})
+_MAC_NAMES = frozenset({"macdonald", "macleod", "mackenzie", "macgregor", "macarthur", "macmillan", "macintyre",
+                        "mackay", "maclean", "macneil", "macpherson", "mackinnon", "macaulay", "macbeth", "macdougall",
+                        "macfarlane", "maclaren", "macnamara", "macrae", "macdonnell", "macintosh", "mackintosh"})
+_ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii"})
+
+SALUTATION_RE = (
+    r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
+    r"проф|уважаемый|уважаемая|mme|mlle|herr|frau)\.?(?:\s+|$)"
+)
+SUFFIX_RE = (
+    r"(?i)(?:,?\s+)(?:jr|sr|ii|iii|iv|phd|ph\.d|md|m\.d|mba|esq|cpa|dds|к\.т\.н|д\.т\.н|к\.э\.н|д\.э\.н|"
+    r"к\.ю\.н|к\.ф\.-м\.н|к\.м\.н|д\.м\.н|мл|ст)\.?$"
+)
+_PATRONYMIC_RE = r"(?:ович|евич|ёвич|ьич|овна|евна|ёвна|ична|инична|ьинична)$"
+_SURNAME_RE = (
+    r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ской|ных|ных|ых|их|енко|ко|ук|юк|чук|ян|янц|дзе|"
+    r"швили|ой|ая|ий)$"
+)
+_INITIAL_RE = r"^\p{L}\.?$"
+
+
+@cache
+def given_names() -> frozenset[str]:
+    """Known given names (Russian and English, with common short forms), folded."""
+    return data_set("first_names_ru.txt") | data_set("first_names_en.txt")
+
+
+def is_given_name(token: str) -> bool:
+    return fold(token) in given_names()
+
+
+# ---------------------------------------------------------------- case
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:].lower()
+
+
+def _case_piece(piece: str) -> str:
+    low = piece.lower()
+    if not low:
+        return piece
+    if low in _ROMAN:
+        return low.upper()
+    if len(low) > 3 and low.startswith("mc") and low[2:].isalpha():
+        return "Mc" + _cap(low[2:])
+    if low in _MAC_NAMES:
+        return "Mac" + _cap(low[3:])
+    if "'" in low or "’" in low:
+        q = "'" if "'" in low else "’"
+        head, _, tail = low.partition(q)
+        if head in ("o", "d", "l") and tail:
+            return head.upper() + q + _cap(tail)
+        return _cap(head) + q + tail
+    return _cap(low)
+
+
+def proper_case_token(token: str, *, alone: bool = False) -> str:
+    """Proper case for one word of a name; mixed-case words (McDonald, DeVito) are kept as typed."""
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        return token
+    if token != token.lower() and token != token.upper():
+        return token
+    low = token.lower()
+    if not alone and (low in PARTICLES or fold(low) in TURKIC_PATRONYMIC):
+        return low
+    if len(letters) == 1 or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", token):
+        return token.upper()  # initials: "и." -> "И.", "и.и." -> "И.И."
+    return "-".join(_case_piece(p) for p in token.split("-"))
+
+
+def proper_case_name(value: str) -> str:
+    """Proper case a name value word by word: "иванов иван" -> "Иванов Иван", "JEAN-LUC" -> "Jean-Luc"."""
+    tokens = value.split(" ")
+    if len(tokens) == 1:
+        return proper_case_token(value, alone=True)
+    return " ".join(proper_case_token(t) for t in tokens)
+
+
+def _needs_case(values: pl.Series) -> pl.Series:
+    """Some word is all lower or all upper case (a value already in proper case is left alone)."""
+    word_flat = values.str.contains(r"(?:^|[\s-])(?:\p{Ll}{2,}|\p{Lu}{2,})(?:$|[\s'-])|^\p{Ll}|\s\p{Ll}[\.\s]|\s\p{Ll}$")
+    return word_flat.fill_null(False)
+
+
+# ---------------------------------------------------------------- salutation / suffix
+
+
+def split_salutation(value: str) -> tuple[str, str | None, str | None]:
+    """(name without them, salutation, suffix): "Dr. John Smith Jr." -> ("John Smith", "Dr.", "Jr.")."""
+    sal = None
+    suf = None
+    m = re.match(SALUTATION_RE.replace("(?i)", ""), value, re.IGNORECASE)
+    if m and value[m.end():].strip():
+        sal = value[: m.end()].strip()
+        value = value[m.end():].strip()
+    m2 = re.search(SUFFIX_RE.replace("(?i)", ""), value, re.IGNORECASE)
+    if m2 and value[: m2.start()].strip():
+        suf = value[m2.start():].strip(" ,")
+        value = value[: m2.start()].strip(" ,")
+    return value, sal, suf
+
+
+# ---------------------------------------------------------------- full-name split
+
+
+@dataclass(frozen=True)
+class NameParts:
+    first: str | None
+    middle: str | None
+    last: str | None
+    salutation: str | None = None
+    suffix: str | None = None
+    confident: bool = True  # False when the order was a guess (two unknown words)
+
+
+def tokenize_name(value: str) -> list[str]:
+    """Words of a full name: "Иванов И.И." -> ["Иванов", "И.", "И."]; "Smith, John" -> ["John", "Smith"]."""
+    v = value.strip()
+    if v.count(",") == 1:
+        left, right = (p.strip() for p in v.split(","))
+        if left and right:
+            v = f"{right} {left}"
+    v = re.sub(r"(\w)\.(?=\w)", r"\1. ", v)
+    v = re.sub(r"\s+", " ", v).strip()
+    return v.split(" ") if v else []
+
+
+def token_class(token: str) -> str:
+    """I initial, P patronymic, F known given name, S surname-like, X unknown (same logic as the vectorized path)."""
+    if re.fullmatch(r"[^\W\d_]\.?", token):
+        return "I"
+    f = fold(token)
+    if len(f) >= 5 and re.search(_PATRONYMIC_RE.replace("ё", "е"), f):
+        return "P"
+    if f in given_names():
+        return "F"
+    if len(f) >= 4 and re.search(_SURNAME_RE.replace("ё", "е"), f):
+        return "S"
+    return "X"
+
+
+def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tuple[int, int, int, bool]:
+    """(first, middle, last) token indexes for a pattern of token classes (-1 = none), and whether it is sure.
+
+    The order of Russian ФИО ("Фамилия Имя Отчество") is recognized by the patronymic
+    or initials; two plain words are resolved by the given-name list, then by surname
+    endings, then by ``order`` (``auto``: Cyrillic → last first, Latin → first last).
+    """
+    n = len(pattern)
+    if n == 0:
+        return -1, -1, -1, True
+    if n == 1:
+        return (0, -1, -1, True) if pattern in ("F", "I") else (-1, -1, 0, pattern != "X")
+    default_last_first = order == "last_first" or (order == "auto" and cyrillic)
+    if n == 2:
+        a, b = pattern[0], pattern[1]
+        if a == "I" and b != "I":
+            return 0, -1, 1, True
+        if b == "I" and a != "I":
+            return 1, -1, 0, True
+        if b == "P":
+            return 0, 1, -1, True  # "Иван Иванович"
+        if a == "F" and b != "F":
+            return 0, -1, 1, True
+        if b == "F" and a != "F":
+            return 1, -1, 0, True
+        if a == "S" and b != "S":
+            return 1, -1, 0, True
+        if b == "S" and a != "S":
+            return 0, -1, 1, True
+        return (1, -1, 0, False) if default_last_first else (0, -1, 1, False)
+    if n == 3:
+        if pattern[2] == "P":
+            return 1, 2, 0, True  # Иванов Иван Иванович
+        if pattern[1] == "P":
+            return 0, 1, 2, True  # Иван Иванович Иванов
+        if pattern[1:] == "II":
+            return 1, 2, 0, True  # Иванов И. И.
+        if pattern[:2] == "II":
+            return 0, 1, 2, True  # И. И. Иванов
+        if pattern[0] in "FI" or pattern[1] == "I":
+            return 0, 1, 2, pattern[0] == "F"  # John F. Kennedy / Mary Ann Smith
+        if pattern[1] == "F" and pattern[0] in "SX":
+            return 1, 2, 0, False  # Смит Джон Пол: surname first
+        return (1, 2, 0, False) if default_last_first else (0, 1, 2, False)
+    if n == 4 and pattern[3] == "P":
+        return 1, 2, 0, False  # double first name / compound
+    return 0, -1, n - 1, False
+
+
+def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
+    """Split a full name into first / middle / last; never adds a word that is not in the value.
+
+    Handles "Иванов Иван Иванович", "Иван Иванович Иванов", "Иванов И.И.", "И. И. Иванов",
+    "Smith, John", "Dr. John A. Smith Jr.", "Jan van der Berg", "Алиев Рашид Гусейн оглы".
+    """
+    rest, sal, suf = split_salutation(value.strip())
+    tokens = tokenize_name(rest)
+    # glue particles to the following word and Turkic patronymic markers to the preceding one
+    merged: list[str] = []
+    classes: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        low = fold(tok)
+        if low in TURKIC_PATRONYMIC and merged:
+            merged[-1] = f"{merged[-1]} {tok}"
+            classes[-1] = "P"
+            i += 1
+            continue
+        if low in PARTICLES and i + 1 < len(tokens) and i > 0:
+            j = i
+            parts = []
+            while j < len(tokens) and fold(tokens[j]) in PARTICLES and j + 1 < len(tokens):
+                parts.append(tokens[j])
+                j += 1
+            parts.append(tokens[j])
+            merged.append(" ".join(parts))
+            classes.append("L")
+            i = j + 1
+            continue
+        merged.append(tok)
+        classes.append(token_class(tok))
+        i += 1
+    pattern = "".join(classes)
+    cyr = bool(re.search(r"[А-Яа-яЁё]", rest))
+    if "L" in pattern:
+        last_idx = pattern.index("L")
+        last = " ".join(merged[last_idx:])
+        first = merged[0] if last_idx > 0 else None
+        middle = " ".join(merged[1:last_idx]) or None if last_idx > 1 else None
+        return NameParts(first, middle, last, sal, suf, True)
+    pattern_core = pattern.replace("L", "X")
+    if len(merged) > 4:
+        return NameParts(merged[0], " ".join(merged[1:-1]), merged[-1], sal, suf, False)
+    fi, mi, li, sure = assign_parts(pattern_core, cyr, order)
+    if len(merged) == 4 and (fi, mi, li) == (0, -1, 3):
+        return NameParts(merged[0], " ".join(merged[1:3]), merged[3], sal, suf, False)
+    if len(merged) == 4:
+        # Иванов Иван Петр Иванович style: the two middle words are given names
+        return NameParts(" ".join(merged[1:3]), merged[3], merged[0], sal, suf, False)
+
+    def pick(k: int) -> str | None:
+        return merged[k] if 0 <= k < len(merged) else None
+
+    return NameParts(pick(fi), pick(mi), pick(li), sal, suf, sure)
+
+
+# ---------------------------------------------------------------- vectorized split
+
+
+def _tokens_expr(col: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`tokenize_name` for values without commas (those go to the slow path)."""
+    v = col.str.replace_all(r"(\w)\.(\w)", "$1. $2").str.replace_all(r"(\w)\.(\w)", "$1. $2")
+    return v.str.replace_all(r"\s+", " ").str.strip_chars().str.split(" ")
+
+
+def _class_expr(tok: pl.Expr, f: pl.Expr, names: pl.Series) -> pl.Expr:
+    """Vectorized :func:`token_class`; ``f`` is the token already lower-cased with ё -> е."""
+    return (
+        pl.when(tok.is_null()).then(pl.lit(""))
+        .when(tok.str.contains(r"^[\p{L}]\.?$")).then(pl.lit("I"))
+        .when((f.str.len_chars() >= 5) & f.str.contains(_PATRONYMIC_RE.replace("ё", "е"))).then(pl.lit("P"))
+        .when(f.is_in(names.implode())).then(pl.lit("F"))
+        .when((f.str.len_chars() >= 4) & f.str.contains(_SURNAME_RE.replace("ё", "е"))).then(pl.lit("S"))
+        .otherwise(pl.lit("X"))
+    )
+
+
+def _assign_key(key: str) -> int:
+    order, cyr, pattern = key.split("|")
+    fi, mi, li, sure = assign_parts(pattern, cyr == "1", order)  # type: ignore[arg-type]
+    return (fi + 1) + 10 * (mi + 1) + 100 * (li + 1) + 1000 * int(sure)
+
+
+_PARTS_STRUCT = pl.Struct({"first": pl.String, "middle": pl.String, "last": pl.String, "sure": pl.Boolean})
+
+
+def _slow_parse(key: str) -> dict[str, object]:
+    order, value = key.split("|", 1)
+    p = parse_full_name(value, order)  # type: ignore[arg-type]
+    return {"first": p.first, "middle": p.middle, "last": p.last, "sure": p.confident}
+
+
+def split_full_names(values: pl.Series, order: NameOrder = "auto") -> pl.DataFrame:
+    """first / middle / last / sure for every row of a full-name column (vectorized, same result as parse_full_name)."""
+    names = pl.Series(sorted(given_names()), dtype=pl.String)
+    particle_words = "|".join(sorted(PARTICLES | TURKIC_PATRONYMIC)).replace(".", r"\.")
+    # lower-case once for the whole value (Unicode case mapping is the costly step), split both forms alike
+    frame = pl.DataFrame({"v": values}).with_columns(
+        pl.col("v").str.to_lowercase().str.replace_all("ё", "е", literal=True).alias("fv")
+    )
+    frame = frame.with_columns(
+        (
+            pl.col("fv").str.contains(",")
+            | pl.col("fv").str.contains(SALUTATION_RE)
+            | pl.col("fv").str.contains(SUFFIX_RE)
+            | pl.col("fv").str.contains(rf"(?:^|\s)(?:{particle_words})(?:\s|$)")
+        ).fill_null(False).alias("slow"),
+        _tokens_expr(pl.col("v")).alias("t"),
+        _tokens_expr(pl.col("fv")).alias("ft"),
+    )
+    frame = frame.with_columns(pl.col("t").list.len().alias("n"))
+    frame = frame.with_columns((pl.col("slow") | (pl.col("n") > 4)).alias("slow"))
+    frame = frame.with_columns(
+        [pl.col("t").list.get(i, null_on_oob=True).alias(f"t{i}") for i in range(4)]
+        + [pl.col("ft").list.get(i, null_on_oob=True).alias(f"f{i}") for i in range(4)]
+    )
+    frame = frame.with_columns(
+        pl.concat_str([_class_expr(pl.col(f"t{i}"), pl.col(f"f{i}"), names) for i in range(4)]).alias("pattern"),
+        pl.col("v").str.contains(r"[А-Яа-яЁё]").fill_null(False).alias("cyr"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("n") == 4).then(None).otherwise(
+            pl.concat_str([pl.lit(order + "|"), pl.col("cyr").cast(pl.Int8).cast(pl.String), pl.lit("|"),
+                           pl.col("pattern")])
+        ).alias("key")
+    )
+    code = map_unique_fast(frame.get_column("key"), _assign_key, pl.Int64)
+    frame = frame.with_columns(code.alias("code"))
+
+    def pick(shift: int) -> pl.Expr:
+        k = (pl.col("code") // shift) % 10 - 1
+        return (
+            pl.when(k == 0).then(pl.col("t0")).when(k == 1).then(pl.col("t1"))
+            .when(k == 2).then(pl.col("t2")).when(k == 3).then(pl.col("t3")).otherwise(None)
+        )
+
+    out = frame.select(
+        pick(1).alias("first"), pick(10).alias("middle"), pick(100).alias("last"),
+        ((pl.col("code") // 1000) == 1).alias("sure"),
+        (pl.col("slow") | (pl.col("n") == 4)).alias("slow"),
+    )
+    slow = out.get_column("slow") & values.is_not_null()
+    if slow.any():
+        keys = order + "|" + values.filter(slow)
+        parsed = map_unique_fast(keys, _slow_parse, _PARTS_STRUCT).struct.unnest()
+        idx = slow.arg_true()
+        out = out.with_columns(
+            out.get_column(c).scatter(idx, parsed.get_column(c)) for c in ("first", "middle", "last", "sure")
+        )
+    return out.select("first", "middle", "last", "sure")
+
+
+# ---------------------------------------------------------------- rules
+
+
+def _role_of(ctx: RuleContext, column: str) -> str | None:
+    for role, cols in ctx.roles.items():
+        if column in cols:
+            return role
+    return None
+
+
+@register
+class NameCase(ColumnRule):
+    """Proper-case person names typed in ALL CAPS or all lower case, with the usual exceptions.
+
+    What it does: re-cases each word that is entirely upper or lower case: "ИВАНОВ" →
+    "Иванов", "mcdonald" → "McDonald", "o'neil" → "O'Neil", "jean-luc" → "Jean-Luc",
+    "римский-корсаков" → "Римский-Корсаков"; particles stay lower case inside a name
+    ("van der Berg", "de la Cruz", "Гусейн оглы"); initials become capitals ("и." → "И.").
+    Words already in mixed case (DeVito, McDonald) are left as typed.
+
+    Why: "ИВАНОВ ИВАН" in a greeting looks like shouting; "иванов" and "Иванов" must be
+    one person in lookups and duplicate checks.
+    """
+
+    code = "NAME001"
+    name = "name.case"
+    summary = "Proper-case names (McDonald, O'Neil, van der Berg, de la Cruz, Jean-Luc, Римский-Корсаков)."
+    roles = NAME_ROLES
+    order = 32
+    examples = (
+        Example("ИВАНОВ ИВАН ИВАНОВИЧ", "Иванов Иван Иванович"),
+        Example("петрова-водкина анна", "Петрова-Водкина Анна"),
+        Example("JOHN MCDONALD", "John McDonald"),
+        Example("o'neil", "O'Neil"),
+        Example("JAN VAN DER BERG", "Jan van der Berg"),
+        Example("maria de la cruz", "Maria de la Cruz"),
+        Example("jean-luc picard", "Jean-Luc Picard"),
+        Example("иванов и.и.", "Иванов И.И."),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        need = _needs_case(values)
+        if not need.any():
+            return StdResult()
+        sub = values.filter(need)
+        single = ~sub.str.contains(" ")
+        after_single = map_unique_fast(sub.filter(single), _proper_alone, pl.String)
+        multi = sub.filter(~single)
+        tokens = multi.str.split(" ")
+        uniq = tokens.explode().drop_nulls().unique()
+        mapped = pl.Series([proper_case_token(t) for t in uniq.to_list()], dtype=pl.String)
+        fixed_multi = (
+            pl.DataFrame({"t": tokens})
+            .select(pl.col("t").list.eval(pl.element().replace_strict(uniq, mapped, default=pl.element())).list.join(" "))
+            .to_series()
+        )
+        fixed = sub.clone()
+        if len(after_single):
+            fixed = fixed.scatter(single.arg_true(), after_single)
+        if len(fixed_multi):
+            fixed = fixed.scatter((~single).arg_true(), fixed_multi)
+        after = values.clone().scatter(need.arg_true(), fixed).alias(column)
+        return StdResult(edits=[ColumnEdit(column, after, "name case fixed")])
+
+
+def _proper_alone(value: str) -> str:
+    return proper_case_token(value, alone=True)
+
+
+@register
+class NameSalutation(ColumnRule):
+    """Move salutations and suffixes (Mr, Dr, г-н, Jr, PhD, к.т.н.) out of name fields.
+
+    What it does: a salutation at the start of a name (Mr, Mrs, Ms, Dr, Prof, г-н, г-жа,
+    господин, д-р, проф.) moves to the salutation column when the table has an empty one,
+    else to ``<column>__salutation``; a suffix at the end (Jr, Sr, III, PhD, MBA, к.т.н.)
+    moves to ``<column>__suffix``. Nothing is deleted.
+
+    Why: "Dr. Ivan Petrov" in a first/last-name split gives the first name "Dr."; mail
+    merges say "Dear Dr. Dr. Petrov".
+    """
+
+    code = "NAME002"
+    name = "name.salutation"
+    summary = "Move salutations and suffixes (Mr, Dr, г-н, Jr, PhD) out of name fields into their own field."
+    roles = NAME_ROLES
+    order = 30
+    examples = (
+        Example("Dr. John Smith", "John Smith", "Salutation = Dr."),
+        Example("г-н Иванов Иван", "Иванов Иван", "Salutation = г-н"),
+        Example("John Smith Jr.", "John Smith", "Name__suffix = Jr."),
+        Example("Петров Пётр, к.т.н.", "Петров Пётр", "Name__suffix = к.т.н."),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        sal = values.str.extract(f"({SALUTATION_RE})", 1)
+        rest = values.str.replace(SALUTATION_RE, "")
+        sal = sal.zip_with(rest.str.strip_chars().str.len_chars().fill_null(0) > 0, pl.Series([None] * len(values),
+                                                                                             dtype=pl.String))
+        cleaned = pl.Series(values).zip_with(sal.is_null(), rest)
+        suf = cleaned.str.extract(f"({SUFFIX_RE})", 1)
+        before_suffix = cleaned.str.replace(SUFFIX_RE, "")
+        has_suf = suf.is_not_null() & (before_suffix.str.strip_chars(" ,").str.len_chars().fill_null(0) > 0)
+        cleaned = cleaned.zip_with(~has_suf, before_suffix.str.strip_chars(" ,"))
+        sal = sal.str.strip_chars()
+        suf = suf.zip_with(has_suf, pl.Series([None] * len(values), dtype=pl.String)).str.strip_chars(" ,")
+        if not (sal.is_not_null().any() or suf.is_not_null().any()):
+            return StdResult()
+        after = cleaned.str.strip_chars().alias(column)
+        edits = [ColumnEdit(column, after, "salutation/suffix moved out of the name")]
+        derived: dict[str, pl.Series] = {}
+        carries: set[str] = set()
+        sal_col = ctx.first_column("salutation")
+        if sal_col is not None and sal_col in ctx.frame.columns:
+            current = ctx.frame.get_column(sal_col)
+            fill = current.is_null() & sal.is_not_null()
+            if fill.any():
+                edits.append(ColumnEdit(sal_col, current.zip_with(~fill, sal), f"salutation taken from {column}"))
+            rest_sal = sal.zip_with(~fill, pl.Series([None] * len(values), dtype=pl.String))
+        else:
+            rest_sal = sal
+        if rest_sal.is_not_null().any():
+            derived[derived_name(column, "salutation")] = rest_sal
+            carries.add(derived_name(column, "salutation"))
+        if suf.is_not_null().any():
+            derived[derived_name(column, "suffix")] = suf
+            carries.add(derived_name(column, "suffix"))
+        return StdResult(edits=edits, derived=derived, carries=carries)
+
+
+class NameSplitOptions(RuleOptions):
+    order: NameOrder = Field("auto", description="Order of two words when nothing tells: auto (a column named "
+                             "ФИО or Cyrillic text → last first; else first last), last_first or first_last.")
+    fill_parts: bool = Field(True, description="Fill empty first/middle/last-name columns of the same record "
+                             "from the full name (fix when the order is certain, suggest when it was a guess).")
+
+
+@register
+class NameSplit(ColumnRule):
+    """Split a full-name column into first, middle and last name (Russian ФИО and initials included).
+
+    What it does: recognizes "Фамилия Имя Отчество" by the patronymic ending (-ович,
+    -евич, -ична, -овна, -евна, -инична), initials ("Иванов И.И.", "И. И. Иванов"),
+    "Last, First", particles (van der, de la) and Turkic "оглы/кызы"; a known given name
+    or a surname ending settles two-word names. The parts go to empty first/middle/last
+    columns of the same record (when the table has them) and to the match profile; as
+    columns ``<column>__first`` / ``__middle`` / ``__last`` with ``derived: all``.
+    Words are only moved, never invented or dropped.
+
+    Why: one "ФИО" column cannot be sorted by surname, greeted by first name, or matched
+    against a CRM that stores names in parts.
+    """
+
+    code = "NAME003"
+    name = "name.split"
+    summary = "Split full names into first/middle/last: ФИО order by patronymic, initials, 'Last, First'."
+    roles = ("full_name",)
+    order = 34
+    Options = NameSplitOptions
+    examples = (
+        Example("Иванов Иван Иванович", "last=Иванов first=Иван middle=Иванович"),
+        Example("Иван Иванович Иванов", "first=Иван middle=Иванович last=Иванов"),
+        Example("Иванов И.И.", "last=Иванов first=И. middle=И."),
+        Example("И. И. Иванов", "first=И. middle=И. last=Иванов"),
+        Example("Smith, John", "first=John last=Smith"),
+        Example("Jan van der Berg", "first=Jan last=van der Berg"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, NameSplitOptions)
+        order = opts.order
+        if order == "auto" and fold(column).replace(".", "").replace(" ", "") in ("фио", "фамилияимяотчество"):
+            order = "last_first"
+        parts = split_full_names(values, order)
+        derived = {derived_name(column, p): parts.get_column(p) for p in ("first", "middle", "last")}
+        edits: list[ColumnEdit] = []
+        if opts.fill_parts:
+            sure = parts.get_column("sure").fill_null(False)
+            for part, role in (("first", "first_name"), ("middle", "middle_name"), ("last", "last_name")):
+                target = ctx.first_column(role)
+                if target is None or target not in ctx.frame.columns:
+                    continue
+                current = ctx.frame.get_column(target)
+                new = parts.get_column(part)
+                fill = current.is_null() & new.is_not_null()
+                if not fill.any():
+                    continue
+                after = current.zip_with(~fill, new)
+                conf = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
+                edits.append(ColumnEdit(target, after, f"{part} name taken from {column}", conf))
+        return StdResult(edits=edits, derived=derived)
+
+
+@register
+class NameSwapped(ColumnRule):
+    """Detect first and last name swapped between columns and propose the swap (as `suggest`).
+
+    What it does: when the first-name column holds a word that is not a known given name
+    (or looks like a surname: -ов, -ева, -ский …) and the last-name column holds a known
+    given name, it proposes exchanging them. Known given names come from lists shipped
+    with crmclean (Russian and English, both genders, common short forms).
+
+    Why: imports and web forms often fill "Имя" with the surname; the greeting then says
+    "Dear Ivanov" and duplicate checks miss the person.
+    """
+
+    code = "NAME004"
+    name = "name.swapped"
+    summary = "Detect first/last name swapped between columns (by a given-name list) and propose the swap."
+    roles = ("first_name", "last_name")
+    order = 36
+    examples = (
+        Example("first=Иванов last=Иван", "first=Иван last=Иванов", "suggest"),
+        Example("first=Smith last=John", "first=John last=Smith", "suggest"),
+    )
+
+    def apply(self, ctx: RuleContext) -> StdResult:
+        first_col = ctx.first_column("first_name")
+        last_col = ctx.first_column("last_name")
+        if first_col is None or last_col is None:
+            return StdResult()
+        first = ctx.frame.get_column(first_col)
+        last = ctx.frame.get_column(last_col)
+        names = pl.Series(sorted(given_names()), dtype=pl.String).implode()
+        frame = pl.DataFrame({"f": first, "l": last}).with_columns(
+            pl.col(c).str.to_lowercase().str.replace_all("ё", "е", literal=True).alias(c + "k") for c in ("f", "l")
+        )
+        swapped = frame.select(
+            (
+                pl.col("lk").is_in(names)
+                & ~pl.col("fk").is_in(names)
+                & (pl.col("fk").str.len_chars() >= 2)
+                & ~pl.col("fk").str.contains(r"\.|\s")
+            ).fill_null(False)
+        ).to_series()
+        if not swapped.any():
+            return StdResult()
+        new_first = first.zip_with(~swapped, last)
+        new_last = last.zip_with(~swapped, first)
+        reason = "first and last name look swapped (the last name is a known given name)"
+        return StdResult(edits=[ColumnEdit(first_col, new_first, reason, "suggest"),
+                                ColumnEdit(last_col, new_last, reason, "suggest")])

@@ -1,0 +1,683 @@
+"""Phone numbers: parse with phonenumbers in the record's country, write E.164, split extensions and extra numbers (PHONE001, PHONE002).
+
+Speed: a cell that is only digits and separators is resolved by a vectorized fast path that
+applies phonenumbers' own metadata (country codes, trunk prefixes, number patterns) in
+polars; everything else (letters, extensions, several numbers, IDD prefixes, countries that
+share a code with a different main region) goes to ``phonenumbers`` once per unique value.
+``tests/test_std_phones.py`` checks that both paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+import phonenumbers
+import polars as pl
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+from pydantic import Field
+
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    StdResult,
+    derived_name,
+    findings_where,
+    first_role_column,
+    map_unique_fast,
+)
+
+PhoneFormat = Literal["E164", "INTERNATIONAL", "NATIONAL", "RFC3966"]
+PHONE_ROLES = ("phone", "mobile")
+
+_TYPE_NAMES = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+# "доб. 123", "вн. 45", "ext 45", "x45", "#12", "(доб.123)" at the end of a number
+_EXT_RE = re.compile(
+    r"[\s,;(]*(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*(\d{1,7})\s*\)?\s*$",
+    re.IGNORECASE,
+)
+_LABEL_RE = re.compile(
+    r"^\s*(?:(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|раб(?:очий)?|дом(?:ашний)?|гор(?:одской)?|факс|"
+    r"tel(?:ephone)?|phone|ph|mob(?:ile)?|cell|work|office|home|fax|t|m|p|w)\s*[.:]?\s*)+(?=[+\d(])",
+    re.IGNORECASE,
+)
+_SPLIT_RE = re.compile(r"\s*[,;\n]\s*|\s+/\s+|\s+(?:или|либо|or|и|and)\s+|(?<=\d)\s*/\s*(?=\+?\d{5})", re.IGNORECASE)
+_EXT_ONLY_RE = re.compile(r"^(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*\d{1,7}\)?$",
+                          re.IGNORECASE)
+_SIMPLE_RE = r"^\+?[\d\s().\-]+$"
+
+
+@dataclass(frozen=True)
+class PhoneParse:
+    """One number: E.164 and type when valid, else the reason it is not."""
+
+    text: str
+    e164: str | None
+    ext: str | None
+    type: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class PhoneResult:
+    """A cell of phones: the main number, extension, the other numbers, and why the main one is invalid."""
+
+    phone: str | None  # the main valid number in the chosen format (None when no valid number)
+    e164: str | None
+    ext: str | None
+    type: str | None
+    extra: tuple[str, ...]  # other numbers of the cell: formatted when valid, raw text when not
+    extra_e164: tuple[str, ...]
+    error: str | None  # why the cell has no valid number / why an extra number is invalid
+    suggestion: str | None = None  # a likely intended number (e.g. "+8 916…" typed for "+7 916…")
+
+
+def split_phones(text: str) -> list[str]:
+    """Split a cell holding several numbers; an extension-only part stays with the number before it."""
+    parts = [p.strip() for p in _SPLIT_RE.split(text) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        if out and _EXT_ONLY_RE.match(part):
+            out[-1] = f"{out[-1]} {part}"
+        elif out and sum(c.isdigit() for c in part) < 5 and not part.startswith("+"):
+            out[-1] = f"{out[-1]} {part}"  # a fragment such as "(495)" or "123" belongs to the previous number
+        else:
+            out.append(part)
+    return out
+
+
+def _reason(exc: NumberParseException) -> str:
+    return {
+        NumberParseException.INVALID_COUNTRY_CODE: "unknown or missing country code",
+        NumberParseException.NOT_A_NUMBER: "not a phone number",
+        NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+        NumberParseException.TOO_SHORT_NSN: "too short",
+        NumberParseException.TOO_LONG: "too long",
+    }.get(exc.error_type, "not a phone number")
+
+
+def parse_phone(text: str, region: str | None = "RU") -> PhoneParse:
+    """Parse one number (with an optional extension) in ``region``; never guesses a different number."""
+    raw = _LABEL_RE.sub("", text.strip())
+    ext = None
+    m = _EXT_RE.search(raw)
+    if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
+        ext = m.group(1)
+        raw = raw[: m.start()]
+    region = (region or "").upper() or None
+    try:
+        num = phonenumbers.parse(raw, region)
+    except NumberParseException as exc:
+        return PhoneParse(text, None, ext, None, _reason(exc))
+    if num.extension and not ext:
+        ext = num.extension
+    digits = sum(c.isdigit() for c in raw)
+    if not phonenumbers.is_valid_number(num):
+        why = phonenumbers.is_possible_number_with_reason(num)
+        where = phonenumbers.region_code_for_country_code(num.country_code or 0)
+        if why == phonenumbers.ValidationResult.TOO_SHORT:
+            error = f"too short for {where} ({digits} digits)"
+        elif why == phonenumbers.ValidationResult.TOO_LONG:
+            error = f"too long for {where} ({digits} digits)"
+        elif why == phonenumbers.ValidationResult.INVALID_LENGTH:
+            error = f"wrong length for {where} ({digits} digits)"
+        elif why == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+            error = "unknown country code"
+        else:
+            error = f"no such number range in {where}"
+        return PhoneParse(text, None, ext, None, error)
+    e164 = phonenumbers.format_number(num, PhoneNumberFormat.E164)
+    return PhoneParse(text, e164, ext, _TYPE_NAMES.get(phonenumbers.number_type(num)), None)
+
+
+def format_phone(e164: str, fmt: PhoneFormat = "E164") -> str:
+    """Format a valid E.164 number as E164, INTERNATIONAL, NATIONAL or RFC3966."""
+    if fmt == "E164":
+        return e164
+    num = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(num, getattr(PhoneNumberFormat, fmt))
+
+
+def normalize_phone(text: str, region: str | None = "RU", fmt: PhoneFormat = "E164") -> PhoneResult:
+    """Normalize a phone cell: main number formatted, extension and extra numbers split out.
+
+    Invalid numbers are never rewritten into another number: the cell keeps its text and
+    ``error`` says why. A "+8 …" typed for "+7 …" is offered as ``suggestion`` only.
+    """
+    parts = split_phones(text) or [text]
+    parsed = [parse_phone(p, region) for p in parts]
+    valid = [p for p in parsed if p.e164]
+    if not valid:
+        suggestion = _plus8_suggestion(text, region)
+        return PhoneResult(None, None, parsed[0].ext, None, (), (), parsed[0].error, suggestion)
+    main = valid[0]
+    extra: list[str] = []
+    extra_e164: list[str] = []
+    errors: list[str] = []
+    for p in parsed:
+        if p is main:
+            continue
+        if p.e164:
+            shown = format_phone(p.e164, fmt) + (f" доб. {p.ext}" if p.ext else "")
+            extra.append(shown)
+            extra_e164.append(p.e164)
+        else:
+            extra.append(p.text)
+            errors.append(f"{p.text!r}: {p.error}")
+    return PhoneResult(
+        format_phone(main.e164 or "", fmt), main.e164, main.ext, main.type, tuple(extra), tuple(extra_e164),
+        "; ".join(errors) or None,
+    )
+
+
+def _plus8_suggestion(text: str, region: str | None) -> str | None:
+    stripped = text.strip()
+    digits = re.sub(r"\D", "", stripped)
+    if stripped.startswith("+8") and len(digits) == 11:
+        candidate = parse_phone("+7" + digits[1:], region)
+        if candidate.e164:
+            return candidate.e164
+    return None
+
+
+# ---------------------------------------------------------------- vectorized fast path
+
+
+@dataclass(frozen=True)
+class _RegionRules:
+    region: str
+    cc: str
+    npp: str | None  # national_prefix_for_parsing
+    idd: str | None
+    general: str | None
+    general_lengths: tuple[int, ...]
+    local_lengths: tuple[int, ...]
+    leading: str | None
+    types: tuple[tuple[str, str, tuple[int, ...]], ...]  # (type, pattern, lengths) in phonenumbers' order
+    same_mobile_fixed: bool
+    fixed: tuple[str, tuple[int, ...]] | None
+    mobile: tuple[str, tuple[int, ...]] | None
+    fast: bool  # the fast path reproduces phonenumbers exactly for this region
+
+
+@cache
+def _rules(region: str) -> _RegionRules | None:
+    md = PhoneMetadata.metadata_for_region(region)
+    if md is None:
+        return None
+
+    def desc(d: Any) -> tuple[str, tuple[int, ...]] | None:
+        if d is None or d.national_number_pattern is None:
+            return None
+        return d.national_number_pattern, tuple(d.possible_length or ())
+
+    types = []
+    for name, attr in (("premium_rate", "premium_rate"), ("toll_free", "toll_free"), ("shared_cost", "shared_cost"),
+                       ("voip", "voip"), ("personal_number", "personal_number"), ("pager", "pager"),
+                       ("uan", "uan"), ("voicemail", "voicemail")):
+        d = desc(getattr(md, attr))
+        if d is not None:
+            types.append((name, d[0], d[1]))
+    cc = str(md.country_code)
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(md.country_code or 0, ())
+    fast = (
+        bool(regions)
+        and regions[0] == region
+        and not md.national_prefix_transform_rule
+        and md.general_desc is not None
+        and bool(md.general_desc.possible_length)
+        and md.general_desc.possible_length[0] != -1
+    )
+    return _RegionRules(
+        region=region,
+        cc=cc,
+        npp=md.national_prefix_for_parsing or None,
+        idd=md.international_prefix or None,
+        general=md.general_desc.national_number_pattern if md.general_desc else None,
+        general_lengths=tuple(md.general_desc.possible_length or ()) if md.general_desc else (),
+        local_lengths=tuple(md.general_desc.possible_length_local_only or ()) if md.general_desc else (),
+        leading=md.leading_digits,
+        types=tuple(types),
+        same_mobile_fixed=bool(md.same_mobile_and_fixed_line_pattern),
+        fixed=desc(md.fixed_line),
+        mobile=desc(md.mobile),
+        fast=fast,
+    )
+
+
+def _full(e: pl.Expr, pattern: str) -> pl.Expr:
+    return e.str.contains(f"^(?:{pattern})$")
+
+
+def _matches_desc(e: pl.Expr, pattern: str, lengths: tuple[int, ...]) -> pl.Expr:
+    m = _full(e, pattern)
+    if lengths:
+        m = m & e.str.len_chars().is_in(list(lengths))
+    return m
+
+
+def _type_expr(nat: pl.Expr, r: _RegionRules) -> pl.Expr:
+    """phonenumbers' number_type for the national number under region ``r`` (null = UNKNOWN)."""
+    if r.general is None:
+        return pl.lit(None, dtype=pl.String)
+    general = _matches_desc(nat, r.general, r.general_lengths)
+    chain: Any = None
+    for name, pattern, lengths in r.types:
+        cond = general & _matches_desc(nat, pattern, lengths)
+        chain = pl.when(cond).then(pl.lit(name)) if chain is None else chain.when(cond).then(pl.lit(name))
+    fixed = _matches_desc(nat, *r.fixed) if r.fixed else pl.lit(False)
+    mobile = _matches_desc(nat, *r.mobile) if r.mobile else pl.lit(False)
+    fixed_type = pl.lit("fixed_line_or_mobile") if r.same_mobile_fixed else (
+        pl.when(mobile).then(pl.lit("fixed_line_or_mobile")).otherwise(pl.lit("fixed_line"))
+    )
+    cond_f = general & fixed
+    chain = pl.when(cond_f).then(fixed_type) if chain is None else chain.when(cond_f).then(fixed_type)
+    if not r.same_mobile_fixed:
+        chain = chain.when(general & mobile).then(pl.lit("mobile"))
+    return chain.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def _strip_np(frame: pl.DataFrame, src: str, dst: str, r: _RegionRules) -> pl.DataFrame:
+    """phonenumbers' _maybe_strip_national_prefix_carrier_code (regions without a transform rule).
+
+    Works in materialized steps: nested when/then trees re-evaluate their branches.
+    """
+    if not r.npp or r.general is None:
+        return frame.with_columns(pl.col(src).alias(dst))
+    nat = pl.col(src)
+    frame = frame.with_columns(nat.str.extract(f"^((?:{r.npp}))", 1).str.len_chars().fill_null(0).alias("_pl"))
+    frame = frame.with_columns(nat.str.slice(pl.col("_pl")).alias("_st"))
+    keep = (pl.col("_pl") == 0) | (nat.str.len_chars() == 0) | (_full(nat, r.general) & ~_full(pl.col("_st"), r.general))
+    return frame.with_columns(pl.when(keep).then(nat).otherwise(pl.col("_st")).alias(dst)).drop("_pl", "_st")
+
+
+def _length_accepts(nat: pl.Expr, r: _RegionRules) -> pl.Expr:
+    """True unless phonenumbers' _test_number_length says TOO_SHORT, local-only or INVALID_LENGTH."""
+    n = nat.str.len_chars()
+    lengths = list(r.general_lengths)
+    ok = n.is_in(lengths) | (n > max(lengths))
+    if r.local_lengths:
+        ok = ok & ~n.is_in(list(r.local_lengths))
+    return ok
+
+
+def _strip_if_long_enough(frame: pl.DataFrame, src: str, dst: str, r: _RegionRules) -> pl.DataFrame:
+    frame = _strip_np(frame, src, "_s2", r)
+    return frame.with_columns(
+        pl.when(_length_accepts(pl.col("_s2"), r)).then(pl.col("_s2")).otherwise(pl.col(src)).alias(dst)
+    ).drop("_s2")
+
+
+def _national_numbers(frame: pl.DataFrame, r: _RegionRules) -> pl.DataFrame:
+    """Add ``nat``: the national number phonenumbers derives from ``d`` (digits) and ``plus`` in region ``r``."""
+    assert r.general is not None
+    d = pl.col("d")
+    # with '+': the digits after the country code
+    frame = frame.with_columns(d.str.slice(len(r.cc)).alias("_after_cc"))
+    frame = _strip_if_long_enough(frame, "_after_cc", "_plus_nat", r)
+    # without '+': a leading country code is dropped when that makes the number viable or fixes TOO_LONG
+    frame = _strip_np(frame, "_after_cc", "_potential", r)
+    take_cc = d.str.starts_with(r.cc) & (
+        (~_full(d, r.general) & _full(pl.col("_potential"), r.general)) | (d.str.len_chars() > max(r.general_lengths))
+    )
+    frame = frame.with_columns(pl.when(take_cc).then(pl.col("_potential")).otherwise(d).alias("_base"))
+    frame = _strip_if_long_enough(frame, "_base", "_local_nat", r)
+    nat = pl.when(pl.col("plus")).then(pl.col("_plus_nat")).otherwise(pl.col("_local_nat"))
+    if r.idd:
+        # numbers dialled with the international prefix (810…, 00…) go to the slow path
+        nat = pl.when(~pl.col("plus") & d.str.contains(f"^(?:{r.idd})")).then(None).otherwise(nat)
+    return frame.with_columns(nat.alias("nat")).drop("_after_cc", "_plus_nat", "_potential", "_base", "_local_nat")
+
+
+@cache
+def _country_code_sets() -> tuple[dict[str, str], ...]:
+    """Country calling codes (1-3 digits) -> main region, for geographic regions the fast path handles."""
+    by_len: tuple[dict[str, str], ...] = ({}, {}, {})
+    for cc, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        if regions and regions[0] != "001":
+            by_len[len(str(cc)) - 1][str(cc)] = regions[0]
+    return by_len
+
+
+def fast_e164(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series]:
+    """(E.164, type) for simple cells, null where the slow path must decide (vectorized)."""
+    frame = pl.DataFrame({"v": values})
+    frame = frame.with_columns(
+        (regions if isinstance(regions, pl.Series) else pl.lit(regions, dtype=pl.String)).alias("region")
+    )
+    simple = pl.col("v").str.contains(_SIMPLE_RE)
+    frame = frame.with_columns(
+        simple.fill_null(False).alias("simple"),
+        pl.col("v").str.strip_chars().str.starts_with("+").alias("plus"),
+        pl.col("v").str.replace_all(r"\D", "").alias("d"),
+    )
+    one, two, three = _country_code_sets()
+    d = pl.col("d")
+    cc = (
+        pl.when(d.str.slice(0, 1).is_in(list(one))).then(d.str.slice(0, 1))
+        .when(d.str.slice(0, 2).is_in(list(two))).then(d.str.slice(0, 2))
+        .when(d.str.slice(0, 3).is_in(list(three))).then(d.str.slice(0, 3))
+        .otherwise(None)
+    )
+    all_cc = {**one, **two, **three}
+    frame = frame.with_columns(cc.alias("cc"))
+    frame = frame.with_columns(
+        pl.when(pl.col("plus")).then(pl.col("cc").replace_strict(all_cc, default=None))
+        .otherwise(pl.col("region")).alias("rr")
+    )
+    out_e164 = pl.Series("e164", [None] * frame.height, dtype=pl.String)
+    out_type = pl.Series("type", [None] * frame.height, dtype=pl.String)
+    frame = frame.with_row_index("i")
+    cand = frame.filter(pl.col("simple") & pl.col("rr").is_not_null() & (pl.col("d").str.len_chars() >= 5)
+                        & (pl.col("d").str.len_chars() <= 17))
+    for region in cand.get_column("rr").unique().to_list():
+        r = _rules(region)
+        if r is None or not r.fast or r.general is None:
+            continue
+        sub = _national_numbers(cand.filter(pl.col("rr") == region), r)
+        lead_ok = pl.col("nat").str.contains(f"^(?:{r.leading})") if r.leading else pl.lit(True)
+        sub = sub.with_columns(_type_expr(pl.col("nat"), r).alias("t"), lead_ok.alias("lead"))
+        sub = sub.filter(pl.col("t").is_not_null() & pl.col("lead") & (pl.col("nat").str.len_chars() >= 2))
+        if sub.height == 0:
+            continue
+        idx = sub.get_column("i")
+        out_e164 = out_e164.scatter(idx, ("+" + r.cc + sub.get_column("nat")).alias("e164"))
+        out_type = out_type.scatter(idx, sub.get_column("t"))
+    return out_e164, out_type
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _region_series(ctx: RuleContext, n: int) -> pl.Series | str:
+    """Each record's country (alpha-2) from a country column, else the default region."""
+    from crmclean.rules.standardizers.countries import country_alpha2
+
+    default = (ctx.default_region or "RU").upper()
+    col = first_role_column(ctx, ("country",))
+    if col is None:
+        return default
+    codes = map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String)
+    return codes.fill_null(default).alias("region")
+
+
+_STRUCT = pl.Struct({
+    "phone": pl.String, "e164": pl.String, "ext": pl.String, "type": pl.String, "extra": pl.String,
+    "extra_e164": pl.String, "error": pl.String, "suggestion": pl.String,
+})
+
+
+def _slow_key(key: str) -> dict[str, Any]:
+    region, fmt, text = key.split("\x1f", 2)
+    res = normalize_phone(text, region or None, fmt)  # type: ignore[arg-type]
+    return {
+        "phone": res.phone, "e164": res.e164, "ext": res.ext, "type": res.type,
+        "extra": "; ".join(res.extra) or None, "extra_e164": "; ".join(res.extra_e164) or None,
+        "error": res.error, "suggestion": res.suggestion,
+    }
+
+
+def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat = "E164") -> pl.DataFrame:
+    """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path)."""
+    e164, ptype = fast_e164(values, regions)
+    n = len(values)
+    region_col = regions if isinstance(regions, pl.Series) else pl.Series("region", [regions] * n, dtype=pl.String)
+    slow_mask = e164.is_null() & values.is_not_null()
+    out = pl.DataFrame({"e164": e164, "type": ptype})
+    out = out.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in ("ext", "extra", "extra_e164", "error", "suggestion")
+    )
+    if fmt == "E164":
+        out = out.with_columns(pl.col("e164").alias("phone"))
+    else:
+        out = out.with_columns(map_unique_fast(e164, _format_factory(fmt), pl.String).alias("phone"))
+    if slow_mask.any() and fmt == "E164":
+        out, slow_mask = _second_chance(values, region_col, slow_mask, out)
+    if slow_mask.any():
+        keys = (region_col.filter(slow_mask).fill_null("") + "\x1f" + fmt + "\x1f" + values.filter(slow_mask))
+        slow = map_unique_fast(keys, _slow_key, _STRUCT).struct.unnest()
+        idx = slow_mask.arg_true()
+        cols = {}
+        for name in ("phone", "e164", "type", "ext", "extra", "extra_e164", "error", "suggestion"):
+            cols[name] = out.get_column(name).scatter(idx, slow.get_column(name))
+        out = pl.DataFrame(cols)
+    return out.select("phone", "e164", "ext", "type", "extra", "extra_e164", "error", "suggestion")
+
+
+# Rust-regex forms of _LABEL_RE / _EXT_RE / _SPLIT_RE (no look-around): used before giving up on the fast path
+_LABEL_RS = (r"(?i)^\s*(?:(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|раб(?:очий)?|дом(?:ашний)?|гор(?:одской)?|факс|"
+             r"tel(?:ephone)?|phone|ph|mob(?:ile)?|cell|work|office|home|fax|t|m|p|w)\s*[.:]?\s*)+([+\d(].*)$")
+_EXT_RS = (r"(?i)^(.*?)[\s,;(]*(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*"
+           r"(\d{1,7})\s*\)?\s*$")
+_SPLIT_RS = r"\s*[,;\n]\s*|\s+/\s+"
+
+
+def _second_chance(values: pl.Series, regions: pl.Series, todo: pl.Series,
+                   out: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Vectorized handling of labels ("тел.:"), extensions ("доб. 12") and "a, b" lists of plain numbers.
+
+    Cells whose every part then passes the fast path are resolved here; the rest stay for
+    phonenumbers (``todo`` is returned narrowed).
+    """
+    idx = todo.arg_true()
+    sub = pl.DataFrame({"i": idx, "v": values.gather(idx), "r": regions.gather(idx)})
+    sub = sub.with_columns(pl.col("v").str.replace_all(_SPLIT_RS, "\x1f").str.split("\x1f").alias("parts"))
+    sub = sub.with_columns(pl.col("parts").list.len().alias("n")).filter((pl.col("n") >= 1) & (pl.col("n") <= 4))
+    parts = sub.select("i", "r", "parts").with_columns(pl.int_ranges(0, pl.col("parts").list.len()).alias("k"))
+    parts = parts.explode("parts", "k").rename({"parts": "p"})
+    labelled = pl.col("p").str.extract(_LABEL_RS, 1)
+    parts = parts.with_columns(pl.coalesce(labelled, pl.col("p")).str.strip_chars().alias("p"))
+    parts = parts.with_columns(
+        pl.col("p").str.extract(_EXT_RS, 1).alias("base"), pl.col("p").str.extract(_EXT_RS, 2).alias("ext")
+    )
+    parts = parts.with_columns(
+        pl.when(pl.col("base").str.count_matches(r"\d") >= 5).then(pl.col("base")).otherwise(None).alias("base")
+    ).with_columns(
+        pl.when(pl.col("base").is_null()).then(None).otherwise(pl.col("ext")).alias("ext"),
+        pl.coalesce(pl.col("base"), pl.col("p")).alias("num"),
+    )
+    if parts.height == 0:
+        return out, todo
+    e164, ptype = fast_e164(parts.get_column("num"), parts.get_column("r"))
+    parts = parts.with_columns(e164.alias("e"), ptype.alias("t"))
+    # only extensions on the first number are carried (the slow path keeps others in the text)
+    ok = parts.group_by("i").agg(
+        pl.col("e").is_not_null().all().alias("all_ok"),
+        (pl.col("ext").is_not_null() & (pl.col("k") > 0)).any().alias("late_ext"),
+        pl.col("e").sort_by("k").first().alias("e164"),
+        pl.col("t").sort_by("k").first().alias("type"),
+        pl.col("ext").sort_by("k").first().alias("ext"),
+        pl.col("e").sort_by("k").slice(1).str.join("; ").alias("extra"),
+    ).filter(pl.col("all_ok") & ~pl.col("late_ext"))
+    if ok.height == 0:
+        return out, todo
+    ok = ok.with_columns(pl.when(pl.col("extra") == "").then(None).otherwise(pl.col("extra")).alias("extra"))
+    rows = ok.get_column("i")
+    cols = {name: out.get_column(name) for name in out.columns}
+    for name, src in (("e164", "e164"), ("phone", "e164"), ("type", "type"), ("ext", "ext"), ("extra", "extra"),
+                      ("extra_e164", "extra")):
+        cols[name] = cols[name].scatter(rows, ok.get_column(src).cast(pl.String))
+    done = pl.Series([False] * len(todo)).scatter(rows, True)
+    return pl.DataFrame(cols), todo & ~done
+
+
+def _format_international(e164: str) -> str:
+    return format_phone(e164, "INTERNATIONAL")
+
+
+def _format_national(e164: str) -> str:
+    return format_phone(e164, "NATIONAL")
+
+
+def _format_rfc3966(e164: str) -> str:
+    return format_phone(e164, "RFC3966")
+
+
+def _format_factory(fmt: PhoneFormat) -> Any:
+    return {"INTERNATIONAL": _format_international, "NATIONAL": _format_national, "RFC3966": _format_rfc3966}[fmt]
+
+
+class PhoneFormatOptions(RuleOptions):
+    format: PhoneFormat = Field("E164", description="Output format: E164 (+74951234567), INTERNATIONAL "
+                                "(+7 495 123-45-67), NATIONAL (8 (495) 123-45-67) or RFC3966 (tel:+7-495-123-45-67).")
+    region: str | None = Field(None, description="Country (ISO alpha-2) for numbers without a country code; "
+                               "default: the record's country column, else `defaults.region`.")
+    suggest_plus8: bool = Field(True, description="Propose +7 for 11-digit numbers typed as +8… (suggest only).")
+
+
+@register
+class PhoneE164(ColumnRule):
+    """Parse phone numbers and write them in one format (E.164 by default).
+
+    What it does: parses each number with Google's libphonenumber (``phonenumbers``) in
+    the record's country (its country column), or by the number's own +prefix, or in
+    ``defaults.region``. Handles the Russian trunk prefix ``8``, ``+7``, ``7-…``,
+    brackets, dots and dashes. An extension ("доб. 123", "ext 45", "x45") moves to
+    ``<column>__ext``; a cell with several numbers keeps the first valid one and moves
+    the rest to ``<column>__extra``. The number type (mobile, fixed_line, toll_free …) is
+    available as ``<column>__type`` (written with ``derived: all``).
+
+    Why: "8 (495) 123-45-67", "+7 495 1234567" and "74951234567" are one number; only
+    one spelling matches in duplicate checks, dialers and integrations.
+
+    Invalid numbers are never rewritten into another number: they stay as typed and
+    PHONE002 reports why.
+    """
+
+    code = "PHONE001"
+    name = "phone.e164"
+    summary = "Parse phones in the record's country and write E.164; split extensions and extra numbers."
+    roles = PHONE_ROLES
+    order = 70
+    Options = PhoneFormatOptions
+    examples = (
+        Example("8 (495) 123-45-67", "+74951234567", "Russian trunk prefix 8"),
+        Example("+7 916 123 45 67", "+79161234567"),
+        Example("7-916-123-45-67", "+79161234567"),
+        Example("8 495 123-45-67 доб. 123", "+74951234567", "Phone__ext = 123"),
+        Example("(212) 555-0142 ext 45", "+12125550142", "country column says US; Phone__ext = 45"),
+        Example("+44 20 7946 0958", "+442079460958"),
+        Example("8-916-123-45-67, 8 (495) 123-45-67", "+79161234567", "Phone__extra = +74951234567"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, PhoneFormatOptions)
+        from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+        regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
+        work = values.zip_with(~placeholder_mask(values, "phone"), pl.Series([None] * len(values), dtype=pl.String))
+        info = analyze_phones(work, regions, opts.format)
+        phone = info.get_column("phone")
+        after = phone.fill_null(values).alias(column)
+        moved = []
+        reason = (
+            pl.DataFrame({"ext": info.get_column("ext"), "extra": info.get_column("extra"), "ok": phone.is_not_null()})
+            .select(
+                pl.concat_str(
+                    pl.lit(f"phone → {opts.format}"),
+                    pl.when(pl.col("ext").is_not_null() & pl.col("ok"))
+                    .then(pl.lit(f"; extension → {derived_name(column, 'ext')}")).otherwise(pl.lit("")),
+                    pl.when(pl.col("extra").is_not_null() & pl.col("ok"))
+                    .then(pl.lit(f"; other numbers → {derived_name(column, 'extra')}")).otherwise(pl.lit("")),
+                )
+            )
+            .to_series()
+        )
+        edits = [ColumnEdit(column, after, reason)]
+        if opts.suggest_plus8:
+            sugg = info.get_column("suggestion")
+            if sugg.is_not_null().any():
+                suggested = sugg.fill_null(after)
+                edits.append(ColumnEdit(column, suggested, "'+8' looks like a mistyped '+7'", "suggest"))
+        ok = phone.is_not_null()
+        derived = {
+            derived_name(column, "ext"): info.get_column("ext").zip_with(ok, _nulls(len(values))),
+            derived_name(column, "extra"): info.get_column("extra").zip_with(ok, _nulls(len(values))),
+            derived_name(column, "type"): info.get_column("type"),
+            derived_name(column, "e164"): info.get_column("e164"),
+            derived_name(column, "e164_extra"): info.get_column("extra_e164"),
+            # for PHONE002: the reasons, so invalid numbers are not parsed twice
+            derived_name(column, "error"): info.get_column("error"),
+            derived_name(column, "suggestion"): info.get_column("suggestion"),
+        }
+        moved = [derived_name(column, "ext"), derived_name(column, "extra")]
+        return StdResult(edits=edits, derived=derived, carries=set(moved))
+
+
+def _nulls(n: int) -> pl.Series:
+    return pl.Series([None] * n, dtype=pl.String)
+
+
+class PhoneInvalidOptions(RuleOptions):
+    region: str | None = Field(None, description="Country (ISO alpha-2) for numbers without a country code; "
+                               "default: the record's country column, else `defaults.region`.")
+
+
+@register
+class PhoneInvalid(ColumnRule):
+    """Flag phone numbers that are not valid, with the reason.
+
+    What it does: reports cells with no valid number (too short, too long, unknown country
+    code, a number range that does not exist in the country) and cells where one of
+    several numbers is invalid. The value is never changed.
+
+    Why: an invalid number cannot be dialled or matched; the reason tells the steward
+    whether a digit is missing or the country is wrong.
+    """
+
+    code = "PHONE002"
+    name = "phone.invalid"
+    summary = "Flag invalid phone numbers with the reason (too short, unknown country code, no such range)."
+    roles = PHONE_ROLES
+    fixes = False
+    order = 71
+    Options = PhoneInvalidOptions
+    examples = (
+        Example("8 (495) 123-45", "8 (495) 123-45", "flagged: too short for RU (9 digits)"),
+        Example("+7 123 456 78 90", "+7 123 456 78 90", "flagged: no such number range in RU"),
+        Example("+999 123 4567", "+999 123 4567", "flagged: unknown or missing country code"),
+        Example("тел. 8 (916) 12-34", "тел. 8 (916) 12-34", "flagged: too short for RU (7 digits)"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, PhoneInvalidOptions)
+        from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+        work = values.zip_with(~placeholder_mask(values, "phone"), _nulls(len(values)))
+        known = getattr(ctx, "derived", {})
+        if derived_name(column, "error") in known and not opts.region:
+            # PHONE001 ran on this column: its reasons still hold (it never rewrites an invalid number)
+            info = pl.DataFrame({"error": known[derived_name(column, "error")],
+                                 "suggestion": known[derived_name(column, "suggestion")]})
+        else:
+            regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
+            info = analyze_phones(work, regions, "E164")
+        error = info.get_column("error")
+        bad = error.is_not_null() & work.is_not_null()
+        notes = info.select(
+            (pl.lit("invalid phone: ") + pl.col("error").fill_null("")).alias("message"),
+            pl.when(pl.col("suggestion").is_not_null())
+            .then(pl.lit("did you mean ") + pl.col("suggestion"))
+            .otherwise(pl.lit("check the digits and the record's country"))
+            .alias("hint"),
+        )
+        message, hints = notes.get_column("message"), notes.get_column("hint")
+        findings = findings_where(bad, values, column, severity="warning", message=message, hint=hints)
+        return StdResult(findings=findings)

@@ -1,0 +1,270 @@
+"""Whitespace and letter-case rules that apply to free-text columns (TEXT001, TEXT002)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    StdResult,
+    data_lines,
+    data_yaml,
+    fold,
+    map_unique_fast,
+)
+
+# Characters that look like nothing or like a space: NBSP and friends become a space,
+# zero-width and directional marks disappear.
+SPACE_LIKE = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\v\f"
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_SPACE_RE = f"[{SPACE_LIKE}]"
+_INVISIBLE_RE = f"[{INVISIBLE}]"
+_DIRTY_RE = f"^[ \n]|[ \n]$|  |\n|\r|[{SPACE_LIKE}{INVISIBLE}]"
+
+
+def clean_whitespace(value: str, *, multiline: bool = False) -> str | None:
+    """Trim, turn NBSP-like characters into spaces, drop invisible ones, collapse runs of spaces.
+
+    ``multiline`` keeps line breaks (notes, addresses); otherwise they become spaces.
+    Returns None when nothing is left.
+    """
+    text = re.sub(_INVISIBLE_RE, "", value)
+    text = re.sub(_SPACE_RE, " ", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        lines = [re.sub(" {2,}", " ", line).strip() for line in text.split("\n")]
+        text = re.sub("\n{3,}", "\n\n", "\n".join(lines)).strip()
+    else:
+        text = re.sub(r"[ \n]+", " ", text).strip()
+    return text or None
+
+
+def clean_whitespace_expr(col: pl.Expr, *, multiline: bool = False) -> pl.Expr:
+    """Vectorized :func:`clean_whitespace` (same result, row by row)."""
+    e = col.str.replace_all(_INVISIBLE_RE, "").str.replace_all(_SPACE_RE, " ")
+    e = e.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+    if multiline:
+        e = e.str.replace_all(" {2,}", " ").str.replace_all(r" *\n *", "\n").str.replace_all("\n{3,}", "\n\n")
+        e = e.str.strip_chars(" \n")
+    else:
+        e = e.str.replace_all(r"[ \n]+", " ").str.strip_chars(" ")
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+class WhitespaceOptions(RuleOptions):
+    multiline_roles: list[str] = Field(
+        default_factory=lambda: ["notes", "address"],
+        description="Roles whose line breaks are kept (only spaces inside each line are collapsed).",
+    )
+
+
+@register
+class Whitespace(ColumnRule):
+    """Trim values, collapse inner spaces, remove invisible characters.
+
+    What it does: removes leading/trailing spaces, turns non-breaking and other exotic
+    spaces into plain ones, deletes zero-width characters, soft hyphens and direction
+    marks, collapses runs of spaces, and makes a value that is only spaces empty.
+
+    Why: "Иван␠Петров" (with a non-breaking space from a web form or Excel) and
+    "Иван Петров" look the same to a person but never match in a lookup, a filter or a
+    duplicate check.
+
+    Runs on every column by default (set ``columns`` or ``roles`` to narrow it).
+    """
+
+    code = "TEXT001"
+    name = "text.whitespace"
+    summary = "Trim, collapse inner spaces and remove invisible characters (NBSP, zero-width)."
+    roles = ()
+    order = 10
+    Options = WhitespaceOptions
+    examples = (
+        Example("  Иван   Петров ", "Иван Петров"),
+        Example("ООО\u00a0«Ромашка»", "ООО «Ромашка»", "non-breaking space"),
+        Example("john\u200b.smith@acme.com", "john.smith@acme.com", "zero-width space"),
+        Example("   ", "", "only spaces: emptied"),
+    )
+
+    def target_columns(self, ctx: RuleContext) -> list[str]:
+        if self.options.columns is not None or self.options.roles is not None:
+            return super().target_columns(ctx)
+        return [c for c in ctx.frame.columns if c != ctx.id_column and not c.startswith("__")]
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, WhitespaceOptions)
+        role = _role_of(ctx, column)
+        multiline = role in opts.multiline_roles
+        # one cheap scan finds the few values that need work; only those go through the replacements
+        dirty = values.str.contains(_DIRTY_RE).fill_null(False)
+        if not dirty.any():
+            return StdResult()
+        sub = values.filter(dirty)
+        cleaned = pl.DataFrame({"v": sub}).select(clean_whitespace_expr(pl.col("v"), multiline=multiline)).to_series()
+        after = values.clone().scatter(dirty.arg_true(), cleaned)
+        return StdResult(edits=[ColumnEdit(column, after.alias(column), "whitespace cleaned")])
+
+
+def _role_of(ctx: RuleContext, column: str) -> str | None:
+    for role, cols in ctx.roles.items():
+        if column in cols:
+            return role
+    return None
+
+
+# ---------------------------------------------------------------- case
+
+CaseStyle = Literal["title", "sentence"]
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_SMALL_EN = frozenset({"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to",
+                       "upon", "via", "with", "de", "la", "du", "des", "van", "von", "der", "den"})
+_SMALL_RU = frozenset({"и", "в", "во", "на", "по", "с", "со", "к", "ко", "о", "об", "от", "для", "из", "у", "за",
+                       "при", "под", "над", "до"})
+_VOWELS = set("aeiouyаеёиоуыэюя")
+
+
+@cache
+def fixed_tokens() -> dict[str, str]:
+    """Tokens with a fixed spelling: acronyms and legal-form abbreviations (folded -> canonical)."""
+    out: dict[str, str] = {}
+    for line in data_lines("acronyms.txt"):
+        out[fold(line)] = line
+    for entry in data_yaml("legal_forms.yaml"):
+        for variant in entry["variants"]:
+            if variant.isalpha():
+                out.setdefault(fold(variant), variant)
+    return out
+
+
+def is_shouting_or_flat(value: str) -> bool:
+    """True when a value's letters are all upper case or all lower case (and there are some)."""
+    letters = [c for c in value if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    return value == value.upper() or value == value.lower()
+
+
+def _case_word(word: str, *, first: bool, style: CaseStyle, in_caps_value: bool) -> str:
+    fixed = fixed_tokens().get(fold(word))
+    if fixed is not None:
+        return fixed
+    low = word.lower()
+    if in_caps_value and len(word) <= 4 and not (_VOWELS & set(low)) and word.isupper():
+        return word  # an acronym such as HSBC, МТС, ВТБ
+    if not first and (low in _SMALL_EN or low in _SMALL_RU):
+        return low
+    if style == "sentence" and not first:
+        return low
+    return low[:1].upper() + low[1:]
+
+
+def fix_case(value: str, style: CaseStyle = "title") -> str:
+    """Re-case an ALL CAPS or all lower value, keeping acronyms and legal forms (IBM, ООО, LLC).
+
+    ``title`` capitalizes every word except small joining words ("Ростов-на-Дону",
+    "Bank of America"); ``sentence`` capitalizes only the first word of the value and of
+    every quoted part ("ООО «Торговый дом»"). Values in mixed case are returned unchanged:
+    someone typed them deliberately.
+    """
+    if not is_shouting_or_flat(value):
+        return value
+    caps = value == value.upper()
+    # a one-word value of up to 4 letters in capitals is almost always an acronym (IBM, ВТБ)
+    if caps and _WORD.fullmatch(value) and len(value) <= 4:
+        return value
+    out: list[str] = []
+    pos = 0
+    first = True
+    for m in _WORD.finditer(value):
+        gap = value[pos : m.start()]
+        if any(q in gap for q in "«\"„“'("):
+            first = True  # a new quoted name starts
+        word = m.group(0)
+        is_fixed = fold(word) in fixed_tokens()
+        out.append(gap)
+        out.append(_case_word(word, first=first, style=style, in_caps_value=caps))
+        if not is_fixed:
+            first = False
+        pos = m.end()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _fix_title(value: str) -> str:
+    return fix_case(value, "title")
+
+
+def _fix_sentence(value: str) -> str:
+    return fix_case(value, "sentence")
+
+
+def _default_styles() -> dict[str, CaseStyle]:
+    return {"company": "sentence", "city": "title", "region": "title", "department": "sentence"}
+
+
+class CaseOptions(RuleOptions):
+    style: dict[str, CaseStyle] = Field(
+        default_factory=lambda: _default_styles(),
+        description="Case style per role: title (every word) or sentence (first word of each quoted part). "
+        "Latin-script company names always get title case.",
+    )
+
+
+@register
+class ShoutingCase(ColumnRule):
+    """Fix ALL CAPS and all lower-case values in company, city and similar columns.
+
+    What it does: re-cases a value only when every letter in it is upper case or every
+    letter is lower case. Acronyms and legal forms keep their spelling (IBM, ВТБ, ООО,
+    LLC, GmbH); small joining words stay lower case (Ростов-на-Дону, Bank of America).
+    Russian company names get sentence case, English ones title case.
+
+    Why: "ООО РОМАШКА" and "ооо ромашка" are the same account; reports, mail merges and
+    duplicate checks need one spelling. Mixed-case values are left alone.
+    """
+
+    code = "TEXT002"
+    name = "text.case"
+    summary = "Fix ALL CAPS / all lower case in companies and cities without breaking acronyms (IBM, ООО, LLC)."
+    roles = ("company", "city", "region", "department")
+    order = 40
+    Options = CaseOptions
+    examples = (
+        Example("ООО РОМАШКА", "ООО Ромашка"),
+        Example("ооо «торговый дом»", "ООО «Торговый дом»"),
+        Example("ACME CORPORATION LLC", "Acme Corporation LLC"),
+        Example("IBM", "IBM", "a short all-caps name is an acronym"),
+        Example("санкт-петербург", "Санкт-Петербург"),
+        Example("ростов-на-дону", "Ростов-на-Дону"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, CaseOptions)
+        role = _role_of(ctx, column) or "company"
+        style = opts.style.get(role, "title")
+        has_lower = values.str.contains(r"\p{Ll}")
+        has_upper = values.str.contains(r"\p{Lu}")
+        from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+        candidate = (has_lower ^ has_upper).fill_null(False) & ~placeholder_mask(values, role)
+        if not candidate.any():
+            return StdResult()
+        cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
+        fn = _fix_sentence if style == "sentence" else _fix_title
+        sentence = map_unique_fast(values.filter(candidate & cyr), fn, pl.String)
+        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, pl.String)
+        after = values.clone()
+        idx_c = (candidate & cyr).arg_true()
+        idx_l = (candidate & ~cyr).arg_true()
+        after = after.scatter(idx_c, sentence) if len(idx_c) else after
+        after = after.scatter(idx_l, title) if len(idx_l) else after
+        return StdResult(edits=[ColumnEdit(column, after, "letter case fixed")])

@@ -1,0 +1,303 @@
+"""Job titles: a Russian/English dictionary of variants to one canonical title, with seniority and function (TITLE001)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz import fuzz, process
+
+from crmclean.errors import ConfigError
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    StdResult,
+    data_yaml,
+    derived_name,
+    findings_where,
+    fold,
+    map_unique_fast,
+)
+
+Language = Literal["auto", "same", "ru", "en"]
+SENIORITIES = ("Owner", "C-level", "VP", "Director", "Head", "Manager", "Specialist", "Entry")
+_RANK = {s: i for i, s in enumerate(SENIORITIES)}
+
+
+class TitleEntry(BaseModel):
+    """One dictionary entry (the shape of ``titles.yaml`` and of ``TITLE001.titles`` in the rules file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(description="Canonical English title.")
+    ru: str | None = Field(None, description="Canonical Russian title (default: the English one).")
+    seniority: str | None = Field(None, description="Owner, C-level, VP, Director, Head, Manager, Specialist, Entry.")
+    function: str | None = Field(None, description="Sales, Marketing, Finance, IT, Operations, HR, Legal, ...")
+    variants: list[str] = Field(default_factory=list, description="Spellings that mean this title.")
+
+
+@dataclass(frozen=True)
+class TitleMatch:
+    """What a title value means: canonical titles in both languages, seniority, function, and how it was found."""
+
+    en: str | None
+    ru: str | None
+    seniority: str | None
+    function: str | None
+    how: Literal["exact", "compound", "fuzzy", "keywords", "unknown"]
+    score: float = 100.0
+
+    def title(self, cyrillic: bool) -> str | None:
+        return self.ru if cyrillic else self.en
+
+
+def title_keys(text: str) -> tuple[str, str]:
+    """Two lookup keys: dots as spaces ("ген. директор" -> "ген директор") and dots dropped ("c.e.o." -> "ceo")."""
+    f = fold(text)
+    f = re.sub(r"[\-–—_/\\,;:()\"'«»!?]+", " ", f)
+    spaced = re.sub(r"\s+", " ", f.replace(".", " ")).strip()
+    dropped = re.sub(r"\s+", " ", f.replace(".", "")).strip()
+    return spaced, dropped
+
+
+_COMPOUND_RE = re.compile(r"\s*(?:&|\+|/|,|;|\band\b|\bи\b)\s*", re.IGNORECASE)
+
+# keyword fallbacks for titles outside the dictionary (checked on the spaced key, first hit wins)
+_SENIORITY_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b(founder|co founder|cofounder|owner|основатель|учредитель|соучредитель|владелец|собственник)\b", "Owner"),
+    (r"\b(chief \w+ officer|c[a-z]o|генеральный директор|президент|president|chairman|председатель)\b", "C-level"),
+    (r"\b(vice president|vp|svp|evp|вице президент)\b", "VP"),
+    (r"\b(заместитель|зам|deputy)\b", "VP"),
+    (r"\b(director|директор|dir)\b", "Director"),
+    (r"\b(head|lead|руководитель|начальник|заведующий|зав|нач|рук|главный|chief)\b", "Head"),
+    (r"\b(manager|mgr|менеджер|управляющий|supervisor)\b", "Manager"),
+    (r"\b(intern|trainee|стажер|практикант|junior|младший|assistant|ассистент|помощник|secretary|секретарь)\b",
+     "Entry"),
+    (r"\b(specialist|специалист|engineer|инженер|analyst|аналитик|developer|разработчик|программист|accountant|"
+     r"бухгалтер|consultant|консультант|designer|дизайнер|юрист|lawyer|экономист|economist|coordinator|"
+     r"координатор|officer|representative|представитель|агент|agent|эксперт|expert|оператор|operator)\b", "Specialist"),
+)
+_FUNCTION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b(sales|продаж\w*|коммерческ\w*|account|business development|развити\w* бизнеса|bdm|kam|торгов\w*)\b", "Sales"),
+    (r"\b(marketing|mktg|маркетинг\w*|маркетолог|pr|brand|бренд\w*|smm|реклам\w*|communications|коммуникац\w*)\b",
+     "Marketing"),
+    (r"\b(finance|financial|финанс\w*|cfo|бухгалт\w*|accounting|accountant|казнач\w*|treasury|экономи\w*|audit\w*|"
+     r"аудит\w*)\b", "Finance"),
+    (r"\b(it|ит|cto|cio|developer|разработ\w*|программист\w*|software|системн\w*|sysadmin|devops|data|"
+     r"информационн\w*|digital|цифров\w*)\b", "IT"),
+    (r"\b(hr|human resources|people|персонал\w*|кадр\w*|recruit\w*|рекрут\w*|talent)\b", "HR"),
+    (r"\b(legal|юрист\w*|юридическ\w*|lawyer|counsel|правов\w*)\b", "Legal"),
+    (r"\b(procurement|purchasing|закуп\w*|снабжен\w*|buyer|тендер\w*)\b", "Procurement"),
+    (r"\b(operations|operating|coo|операцион\w*|логист\w*|logistics|supply|производств\w*|production|склад\w*|"
+     r"warehouse|project|проект\w*)\b", "Operations"),
+    (r"\b(product|продукт\w*)\b", "Product"),
+    (r"\b(engineering|engineer|инженер\w*|техническ\w*|technical)\b", "Engineering"),
+    (r"\b(support|поддержк\w*|customer service|клиентск\w*|сервис\w*)\b", "Customer Service"),
+    (r"\b(security|безопасност\w*)\b", "Security"),
+    (r"\b(office|офис\w*|administrat\w*|администрат\w*|secretary|секретар\w*|assistant|помощник)\b", "Administration"),
+    (r"\b(ceo|генеральный директор|founder|основатель|owner|владелец|president|президент|general manager|"
+     r"managing director|управляющий директор|executive director|исполнительный директор|директор)\b", "Management"),
+)
+
+
+def classify_title(text: str) -> tuple[str | None, str | None]:
+    """(seniority, function) from keywords, for titles outside the dictionary."""
+    spaced, _ = title_keys(text)
+    seniority = next((s for pattern, s in _SENIORITY_WORDS if re.search(pattern, spaced)), None)
+    function = next((f for pattern, f in _FUNCTION_WORDS if re.search(pattern, spaced)), None)
+    return seniority, function
+
+
+class TitleDictionary:
+    """Variant key -> entry, built from the shipped dictionary plus the user's entries (which win)."""
+
+    def __init__(self, entries: list[TitleEntry]) -> None:
+        self.entries = entries
+        self.by_key: dict[str, TitleEntry] = {}
+        for entry in entries:
+            for spelling in [entry.en, entry.ru or entry.en, *entry.variants]:
+                for key in title_keys(spelling):
+                    if key:
+                        self.by_key[key] = entry
+        self._fuzzy_keys = [k for k in self.by_key if len(k) >= 4]
+
+    def exact(self, text: str) -> TitleEntry | None:
+        for key in title_keys(text):
+            hit = self.by_key.get(key)
+            if hit is not None:
+                return hit
+        return None
+
+    def fuzzy(self, text: str, min_score: float) -> tuple[TitleEntry, float] | None:
+        spaced, _ = title_keys(text)
+        if len(spaced) < 4:
+            return None
+        best = process.extractOne(spaced, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=min_score)
+        if best is None:
+            return None
+        return self.by_key[best[0]], float(best[1])
+
+    def match(self, text: str, min_score: float = 90) -> TitleMatch:
+        entry = self.exact(text)
+        if entry is not None:
+            return _from_entry(entry, "exact")
+        parts = [p for p in _COMPOUND_RE.split(text) if p.strip()]
+        if len(parts) > 1:
+            found = [self.exact(p) for p in parts]
+            if all(found):
+                entries = [e for e in found if e is not None]
+                top = min(entries, key=lambda e: _RANK.get(e.seniority or "", 99))
+                en = " & ".join(dict.fromkeys(e.en for e in entries))
+                ru_parts = list(dict.fromkeys(e.ru or e.en for e in entries))
+                ru = " и ".join([ru_parts[0]] + [_lower_first(p) for p in ru_parts[1:]])
+                return TitleMatch(en, ru, top.seniority, top.function, "compound")
+        fuzzy = self.fuzzy(text, min_score)
+        if fuzzy is not None:
+            entry, score = fuzzy
+            return _from_entry(entry, "fuzzy", score)
+        seniority, function = classify_title(text)
+        return TitleMatch(None, None, seniority, function, "keywords" if (seniority or function) else "unknown", 0.0)
+
+
+def _lower_first(title: str) -> str:
+    first = title.split(" ")[0]
+    if first.isupper() or re.search(r"[A-Z]", first):
+        return title  # an acronym or a Latin word: CEO, IT-директор
+    return title[:1].lower() + title[1:]
+
+
+def _from_entry(entry: TitleEntry, how: Any, score: float = 100.0) -> TitleMatch:
+    return TitleMatch(entry.en, entry.ru or entry.en, entry.seniority, entry.function, how, score)
+
+
+@cache
+def builtin_entries() -> tuple[TitleEntry, ...]:
+    return tuple(TitleEntry.model_validate(e) for e in data_yaml("titles.yaml"))
+
+
+@cache
+def default_dictionary() -> TitleDictionary:
+    return TitleDictionary(list(builtin_entries()))
+
+
+def build_dictionary(extra: list[TitleEntry], path: str | None = None) -> TitleDictionary:
+    """The shipped dictionary extended (and overridden, by English title) with user entries."""
+    entries = {e.en: e for e in builtin_entries()}
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+            for raw in loaded:
+                entry = TitleEntry.model_validate(raw)
+                entries[entry.en] = entry
+        except (OSError, yaml.YAMLError, ValueError) as exc:
+            raise ConfigError(f"cannot read title dictionary: {exc}", path=path) from None
+    for entry in extra:
+        entries[entry.en] = entry
+    return TitleDictionary(list(entries.values()))
+
+
+def canonical_title(text: str, language: Language = "same", min_score: float = 90) -> TitleMatch:
+    """Canonical title, seniority and function for a job title in Russian or English (default dictionary)."""
+    return default_dictionary().match(text, min_score)
+
+
+class TitleOptions(RuleOptions):
+    language: Language = Field("auto", description="Language of the canonical title written: auto (the column's "
+                               "majority language), same (each value keeps its language), ru or en.")
+    fuzzy_score: float = Field(90, description="Minimum rapidfuzz ratio (0-100) for a title outside the dictionary "
+                               "to be matched to the closest variant.")
+    fuzzy_confidence: Literal["fix", "suggest"] = Field("suggest", description="Whether fuzzy matches are applied "
+                                                        "(fix) or only proposed (suggest).")
+    titles: list[TitleEntry] = Field(default_factory=list, description="Extra or overriding dictionary entries: "
+                                     "{en, ru, seniority, function, variants}. An entry with an existing `en` replaces it.")
+    dictionary: str | None = Field(None, description="A YAML file with more entries in the same shape.")
+    flag_unknown: bool = Field(True, description="Report titles that matched nothing (info).")
+
+
+_STRUCT = pl.Struct({"en": pl.String, "ru": pl.String, "seniority": pl.String, "function": pl.String,
+                     "how": pl.String})
+
+
+@register
+class TitleCanonical(ColumnRule):
+    """Map job-title variants, abbreviations and typos to one canonical title, with seniority and function.
+
+    What it does: looks each title up in a shipped Russian/English dictionary ("Ген.
+    директор", "Гендиректор", "CEO", "C.E.O.", "Chief Exec. Officer", "CEOn" →
+    Генеральный директор / CEO; "главбух" → Главный бухгалтер; "VP Sales", "Mktg Mgr"…),
+    keeps both roles of compound titles ("Founder & CEO", "Основатель и генеральный
+    директор"), falls back to fuzzy matching (rapidfuzz, ``fuzzy_score``) proposed as
+    `suggest`, and leaves unknown titles unchanged (counted and reported as info).
+    Seniority (C-level, VP, Director, Head, Manager, Specialist …) and function (Sales,
+    Marketing, Finance, IT …) go to the match profile and, with ``derived: all``, to
+    ``<column>__seniority`` / ``__function``; unknown titles still get them from keywords.
+
+    Why: the same role written ten ways cannot be segmented, routed or scored; a
+    canonical title and its seniority make "all C-level contacts in finance" a filter.
+    """
+
+    code = "TITLE001"
+    name = "title.canonical"
+    summary = "Map job-title variants/typos (Ген. директор, C.E.O., главбух, VP Sales) to one title + seniority + function."
+    roles = ("job_title",)
+    order = 90
+    Options = TitleOptions
+    examples = (
+        Example("Ген. директор", "Генеральный директор"),
+        Example("гендиректор", "Генеральный директор"),
+        Example("C.E.O.", "CEO"),
+        Example("Chief Exec. Officer", "CEO"),
+        Example("главбух", "Главный бухгалтер"),
+        Example("Mktg Mgr", "Marketing Manager"),
+        Example("Founder & CEO", "Founder & CEO"),
+        Example("основатель и ген. директор", "Основатель и генеральный директор"),
+    )
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        opts = self.options
+        assert isinstance(opts, TitleOptions)
+        dictionary = (
+            build_dictionary(opts.titles, opts.dictionary) if (opts.titles or opts.dictionary) else default_dictionary()
+        )
+        score = opts.fuzzy_score
+
+        def match(v: str) -> dict[str, Any]:
+            m = dictionary.match(v, score)
+            return {"en": m.en, "ru": m.ru, "seniority": m.seniority, "function": m.function, "how": m.how}
+
+        info = map_unique_fast(values, match, _STRUCT).struct.unnest()
+        cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
+        known = info.get_column("en").is_not_null()
+        language = opts.language
+        if language == "auto":
+            share = float((cyr & known).sum()) / max(1, int(known.sum()))
+            language = "ru" if share >= 0.5 else "en"
+        if language == "same":
+            title = info.get_column("en").zip_with(~cyr, info.get_column("ru"))
+        else:
+            title = info.get_column(language)
+        how = info.get_column("how")
+        after = title.fill_null(values).alias(column)
+        exact = how.is_in(["exact", "compound"])
+        fuzzy = how == "fuzzy"
+        edits = [ColumnEdit(column, after.zip_with(exact | ~known, values), "canonical job title")]
+        if fuzzy.any():
+            edits.append(ColumnEdit(column, after, "closest dictionary title (fuzzy match)",
+                                    opts.fuzzy_confidence))
+        findings = None
+        if opts.flag_unknown:
+            unknown = ~known & values.is_not_null()
+            findings = findings_where(unknown, values, column, severity="info", message="job title not in the dictionary",
+                                      hint="add it under standardize.rules.TITLE001.titles")
+        derived = {
+            derived_name(column, "canonical"): info.get_column("en"),
+            derived_name(column, "seniority"): info.get_column("seniority"),
+            derived_name(column, "function"): info.get_column("function"),
+        }
+        return StdResult(edits=edits, findings=findings, derived=derived)

@@ -1,0 +1,368 @@
+"""The standardization engine: runs the selected standardizers in order over a record table and logs every change.
+
+Each rule sees the table as the rules before it left it (``RuleContext.frame``). A rule
+returns whole-column edits; the engine diffs them against the current values, logs
+every changed cell (record id, column, before, after, rule code, confidence, reason),
+applies ``fix`` edits (and ``suggest`` ones only with ``apply_suggestions``), and keeps
+the derived columns rules compute (phone extensions, name parts, seniority …) for the
+match profile and, by ``standardize.derived``, for the output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from crmclean.config import RulesFile
+from crmclean.errors import ConfigError
+from crmclean.rules.base import (
+    CHANGE_SCHEMA,
+    FINDING_SCHEMA,
+    ColumnEdit,
+    Rule,
+    RuleContext,
+    RuleResult,
+    Standardizer,
+    all_rules,
+    find_rule,
+)
+from crmclean.table import RecordTable
+
+STATS_SCHEMA: dict[str, Any] = {
+    "rule": pl.String,
+    "name": pl.String,
+    "fixed": pl.Int64,  # cells changed and applied
+    "rows_fixed": pl.Int64,  # records with at least one applied change
+    "suggested": pl.Int64,  # cells with a proposed (not applied) change
+    "flagged": pl.Int64,  # findings
+    "seconds": pl.Float64,
+}
+
+
+@dataclass
+class StandardizeContext(RuleContext):
+    """RuleContext plus the derived columns computed so far (a later rule may read an earlier rule's parts)."""
+
+    derived: dict[str, pl.Series] = field(default_factory=dict)
+
+
+@dataclass
+class StandardizeResult:
+    """The standardized table, the change log, findings, per-rule statistics and every derived column."""
+
+    table: RecordTable  # fix edits applied; same rows, columns and order (+ derived columns by config)
+    changes: pl.DataFrame  # CHANGE_SCHEMA
+    findings: pl.DataFrame  # FINDING_SCHEMA
+    stats: pl.DataFrame  # STATS_SCHEMA, one row per rule that ran
+    derived: pl.DataFrame  # every derived column, row-aligned with ``table`` (whether written or not)
+    rules_run: list[str] = field(default_factory=list)
+    apply_suggestions: bool = False
+
+    @property
+    def unknown_titles(self) -> int:
+        f = self.findings
+        return int(f.filter(pl.col("rule") == "TITLE001").height) if f.height else 0
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for printing and for the run store."""
+        fixes = self.changes.filter(pl.col("confidence") == "fix") if self.changes.height else self.changes
+        return {
+            "records": self.table.frame.height,
+            "changes": int(self.changes.height),
+            "fixed": int(fixes.height),
+            "suggested": int(self.changes.height - fixes.height),
+            "records_changed": int(fixes.get_column("record_id").n_unique()) if fixes.height else 0,
+            "findings": int(self.findings.height),
+            "unknown_titles": self.unknown_titles,
+            "rules": self.stats.to_dicts(),
+        }
+
+
+# ---------------------------------------------------------------- rule selection
+
+
+def _options_for(cls: type[Rule], settings: RulesFile) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    for key, value in settings.standardize.rules.items():
+        if find_rule(key) is cls:
+            opts.update(value or {})
+    return opts
+
+
+def select_rules(settings: RulesFile | None = None) -> list[Standardizer]:
+    """The standardizers to run, configured and in order (``standardize.select/ignore/order/rules``)."""
+    settings = settings or RulesFile.model_validate({})
+    std = settings.standardize
+    available = [c for c in all_rules() if c.kind == "standardize"]
+
+    def resolve(key: str, where: str) -> type[Rule]:
+        cls = find_rule(key)
+        if cls is None or cls.kind != "standardize":
+            raise ConfigError(f"`standardize.{where}`: {key!r} is not a standardization rule",
+                              path=settings.path, hint="see `crmclean rules list --kind standardize`")
+        return cls
+
+    if any(k.upper() == "ALL" for k in std.select):
+        chosen = list(available)
+    else:
+        chosen = []
+        for key in std.select:
+            cls = resolve(key, "select")
+            if cls not in chosen:
+                chosen.append(cls)
+        # a rule given options is clearly wanted even if `select` forgot it
+        for key in std.rules:
+            cls = resolve(key, "rules")
+            if cls not in chosen:
+                chosen.append(cls)
+    ignored = {resolve(k, "ignore") for k in std.ignore}
+    chosen = [c for c in chosen if c not in ignored]
+    first = [resolve(k, "order") for k in std.order]
+    ordered = [c for c in first if c in chosen]
+    ordered += sorted((c for c in chosen if c not in ordered), key=lambda c: (c.order, c.code))
+    rules: list[Standardizer] = []
+    for cls in ordered:
+        try:
+            rule = cls(_options_for(cls, settings))
+        except Exception as exc:  # pydantic ValidationError: the loader normally catches this first
+            raise ConfigError(f"`standardize.rules.{cls.code}`: {exc}", path=settings.path) from None
+        if rule.options.enabled:
+            assert isinstance(rule, Standardizer)
+            rules.append(rule)
+    return rules
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def _as_series(value: pl.Series | str, n: int, name: str) -> pl.Series:
+    if isinstance(value, pl.Series):
+        return value.cast(pl.String).alias(name)
+    return pl.Series(name, [value], dtype=pl.String).extend_constant(value, n - 1) if n else pl.Series(
+        name, [], dtype=pl.String)
+
+
+def _change_rows(
+    ids: pl.Series, column: str, before: pl.Series, after: pl.Series, changed: pl.Series, rule: str,
+    confidence: pl.Series, reason: pl.Series,
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "record_id": ids.filter(changed),
+            "column": pl.Series([column], dtype=pl.String).extend_constant(column, int(changed.sum()) - 1),
+            "before": before.filter(changed),
+            "after": after.filter(changed),
+            "rule": pl.Series([rule], dtype=pl.String).extend_constant(rule, int(changed.sum()) - 1),
+            "confidence": confidence.filter(changed),
+            "reason": reason.filter(changed),
+        },
+        schema=CHANGE_SCHEMA,
+    )
+
+
+def standardize_table(
+    table: RecordTable,
+    rules: RulesFile | None = None,
+    *,
+    apply_suggestions: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> StandardizeResult:
+    """Run every selected standardizer over ``table``; see :class:`StandardizeResult`.
+
+    Idempotent: standardizing the result again changes nothing (suggestions are proposed
+    again, but never applied unless asked).
+    """
+    settings = rules or RulesFile.model_validate({})
+    apply_suggestions = apply_suggestions or settings.standardize.apply_suggestions
+    selected = select_rules(settings)
+    frame = table.frame
+    n = frame.height
+    ids = frame.get_column(table.id_column).cast(pl.String)
+    ctx = StandardizeContext(
+        frame=frame,
+        roles=table.by_role,
+        id_column=table.id_column,
+        default_region=(settings.defaults.region or "RU").upper(),
+        settings=settings,
+    )
+    changes: list[pl.DataFrame] = []
+    findings: list[pl.DataFrame] = []
+    stats: list[dict[str, Any]] = []
+    carried: set[str] = set()
+    for i, rule in enumerate(selected):
+        if progress is not None:
+            progress(i, len(selected), rule.code)
+        started = time.perf_counter()
+        result: RuleResult = rule.apply(ctx)
+        fixed = suggested = 0
+        fixed_rows = pl.Series([False] * n) if n else pl.Series([], dtype=pl.Boolean)
+        for edit in result.edits:
+            frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code, apply_suggestions)
+            fixed += n_fixed
+            suggested += n_suggested
+            if rows is not None:
+                fixed_rows = fixed_rows | rows
+            if log is not None:
+                changes.append(log)
+        ctx.frame = frame
+        flagged = 0
+        if result.findings is not None and result.findings.height:
+            f = result.findings
+            found = f.select(
+                ids.gather(f.get_column("row").cast(pl.Int64)).alias("record_id"),
+                pl.col("column").cast(pl.String),
+                pl.col("value").cast(pl.String),
+                pl.lit(rule.code, dtype=pl.String).alias("rule"),
+                pl.col("severity").cast(pl.String),
+                pl.col("message").cast(pl.String),
+                pl.col("hint").cast(pl.String),
+            )
+            findings.append(found)
+            flagged = found.height
+        for name, series in result.derived.items():
+            if len(series) == n:
+                ctx.derived[name] = series.alias(name)
+        carried |= getattr(result, "carries", set())
+        stats.append({
+            "rule": rule.code, "name": rule.name, "fixed": fixed, "rows_fixed": int(fixed_rows.sum()) if n else 0,
+            "suggested": suggested, "flagged": flagged, "seconds": round(time.perf_counter() - started, 4),
+        })
+    derived = pl.DataFrame(ctx.derived) if ctx.derived else pl.DataFrame(schema={})
+    out_frame = _with_derived(frame, derived, settings.standardize.derived, carried)
+    change_log = pl.concat(changes) if changes else pl.DataFrame(schema=CHANGE_SCHEMA)
+    finding_log = pl.concat(findings) if findings else pl.DataFrame(schema=FINDING_SCHEMA)
+    return StandardizeResult(
+        table=table.with_frame(out_frame),
+        changes=change_log,
+        findings=finding_log,
+        stats=pl.DataFrame(stats, schema=STATS_SCHEMA),
+        derived=derived,
+        rules_run=[r.code for r in selected],
+        apply_suggestions=apply_suggestions,
+    )
+
+
+def _apply_edit(
+    frame: pl.DataFrame, ids: pl.Series, edit: ColumnEdit, code: str, apply_suggestions: bool
+) -> tuple[pl.DataFrame, int, int, pl.Series | None, pl.DataFrame | None]:
+    n = frame.height
+    if edit.column not in frame.columns:
+        return frame, 0, 0, None, None
+    if len(edit.after) != n:
+        raise RuntimeError(f"rule {code} returned {len(edit.after)} values for column {edit.column!r}, expected {n}")
+    before = frame.get_column(edit.column)
+    after = edit.after.cast(pl.String).alias(edit.column)
+    changed = before.ne_missing(after).fill_null(False)
+    n_changed = int(changed.sum())
+    if n_changed == 0:
+        return frame, 0, 0, None, None
+    confidence = _as_series(edit.confidence, n, "confidence")
+    reason = _as_series(edit.reason, n, "reason")
+    is_fix = confidence == "fix"
+    apply_mask = changed & (is_fix | apply_suggestions)
+    log = _change_rows(ids, edit.column, before, after, changed, code, confidence, reason)
+    if apply_mask.any():
+        frame = frame.with_columns(before.zip_with(~apply_mask, after).alias(edit.column))
+    n_fixed = int((changed & is_fix).sum())
+    applied_rows = apply_mask if apply_mask.any() else None
+    return frame, n_fixed, n_changed - n_fixed, applied_rows, log
+
+
+def _with_derived(frame: pl.DataFrame, derived: pl.DataFrame, mode: str, carried: set[str]) -> pl.DataFrame:
+    """Append derived columns by ``mode``; a derived column already in the table is only filled where it is empty."""
+    if mode == "none" or derived.width == 0:
+        return frame
+    names = [c for c in derived.columns if mode == "all" or c in carried]
+    exprs: list[pl.Series] = []
+    for name in names:
+        series = derived.get_column(name)
+        if series.dtype != pl.String:
+            series = series.cast(pl.String)
+        if series.null_count() == len(series) and name not in frame.columns and mode != "all":
+            continue
+        if name in frame.columns:
+            exprs.append(series.zip_with(series.is_not_null(), frame.get_column(name)).alias(name))
+        else:
+            exprs.append(series.alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def changes_for_audit(result: StandardizeResult) -> pl.DataFrame:
+    """The change log as proposals (what ``audit`` reports): every change, none applied."""
+    return result.changes
+
+
+# ---------------------------------------------------------------- the `standardize` command's work
+
+
+@dataclass
+class StandardizeRun:
+    """What `crmclean standardize` did: the result and the files written."""
+
+    result: StandardizeResult
+    source: str
+    out: str | None
+    changes_file: str | None
+    backup: str | None
+    dry_run: bool
+
+    def summary(self) -> dict[str, Any]:
+        data = self.result.summary()
+        data.update({"source": self.source, "out": self.out, "changes_file": self.changes_file,
+                     "backup": self.backup, "dry_run": self.dry_run,
+                     "applied_suggestions": self.result.apply_suggestions})
+        return data
+
+
+def run_standardize(
+    source: str,
+    rules: RulesFile | str | None = None,
+    opts: Any = None,
+    *,
+    out: str | None = None,
+    changes_file: str | None = None,
+    apply_suggestions: bool = False,
+    in_place: bool = False,
+    dry_run: bool = False,
+) -> StandardizeRun:
+    """Read ``source``, standardize it, write the standardized copy (``out``) and the change log (``changes_file``).
+
+    The input is never overwritten unless ``in_place`` (then a ``.bak`` copy is kept first).
+    """
+    import shutil
+    from pathlib import Path
+
+    from crmclean.connectors.files import backup_path, format_for, write_frame
+    from crmclean.errors import UsageError
+    from crmclean.sources import open_source
+
+    if out is None and not in_place and not dry_run:
+        raise UsageError("give --out FILE for the standardized copy (or --in-place, or --dry-run)")
+    table, settings, connector = open_source(source, rules, opts)
+    result = standardize_table(table, settings, apply_suggestions=apply_suggestions)
+    src_path = Path(source)
+    target: Path | None = Path(out) if out else (src_path if in_place else None)
+    if target is not None and src_path.exists() and target.resolve() == src_path.resolve() and not in_place:
+        raise UsageError(f"refusing to overwrite the input {source}; pass --in-place to do it (a .bak copy is kept)")
+    backup = None
+    if not dry_run:
+        if target is not None:
+            fmt = format_for(target, None)
+            delimiter = getattr(connector, "delimiter", ",") if fmt == "csv" else ","
+            encoding = getattr(connector, "encoding", "utf-8") if fmt == "csv" else "utf-8"
+            if encoding in ("utf-16", "latin-1"):
+                encoding = "utf-8"
+            if target.exists() and src_path.exists() and target.resolve() == src_path.resolve():
+                backup_file = backup_path(src_path)
+                shutil.copy2(src_path, backup_file)
+                backup = str(backup_file)
+            write_frame(result.table.frame, target, fmt, delimiter=delimiter, encoding=encoding)
+        if changes_file:
+            path = Path(changes_file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result.changes.write_csv(path)
+    return StandardizeRun(result, source, str(target) if target else None, changes_file, backup, dry_run)

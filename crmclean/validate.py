@@ -1,0 +1,252 @@
+"""The validation engine: run the configured checks over a record table and return findings with record ids."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+from pydantic import ValidationError
+
+from crmclean.config import RulesFile, suggest
+from crmclean.errors import ConfigError, UsageError
+from crmclean.rules.base import FINDING_SCHEMA, all_rules, find_rule, rule_keys
+from crmclean.rules.checks._common import BaseCheck, CheckContext
+from crmclean.table import RecordTable
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+FAIL_ON = ("error", "warning", "never")
+
+# Findings as the engine returns them: FINDING_SCHEMA plus the row index into the table.
+FINDINGS_SCHEMA: dict[str, Any] = {"row": pl.Int64, **FINDING_SCHEMA}
+
+
+@dataclass
+class CheckRun:
+    """What one check did: how many findings, on how many records, how long it took."""
+
+    code: str
+    name: str
+    summary: str
+    severity: str
+    kpi: str | None
+    invalidates: bool
+    findings: int = 0
+    records: int = 0
+    seconds: float = 0.0
+    skipped: str | None = None  # why the check did not run (not for this object type, disabled ...)
+
+
+@dataclass
+class ValidationResult:
+    findings: pl.DataFrame  # FINDINGS_SCHEMA, sorted by row
+    checks: list[CheckRun] = field(default_factory=list)
+    object_type: str = "contacts"
+    records: int = 0
+    context: CheckContext | None = None  # holds the per-column masks scoring reuses
+
+    def count(self, severity: str) -> int:
+        return int((self.findings.get_column("severity") == severity).sum())
+
+    def worst(self) -> str | None:
+        present = set(self.findings.get_column("severity").unique().to_list())
+        for sev in ("error", "warning", "info"):
+            if sev in present:
+                return sev
+        return None
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+def _config_error(rules: RulesFile, loc: tuple[Any, ...], message: str, hint: str | None = None) -> ConfigError:
+    line, col = rules.mark(loc)
+    return ConfigError(message, path=rules.path, line=line, column=col, hint=hint)
+
+
+def check_validate_config(rules: RulesFile) -> None:
+    """Every key under validate.select/ignore/rules must name a check, with valid options."""
+    settings = rules.validate_
+
+    def known(key: str, loc: tuple[Any, ...]) -> type[BaseCheck]:
+        cls = find_rule(key)
+        if cls is None or not issubclass(cls, BaseCheck):
+            guess = suggest(key, [k for k in rule_keys() if isinstance(find_rule(k), type)
+                                  and issubclass(find_rule(k), BaseCheck)])  # type: ignore[arg-type]
+            raise _config_error(rules, loc, f"unknown check `{key}`",
+                                f"did you mean `{guess}`? (see `crmclean rules list`)" if guess else
+                                "see `crmclean rules list`")
+        return cls
+
+    for listname in ("select", "ignore"):
+        for i, key in enumerate(getattr(settings, listname)):
+            if key.upper() != "ALL":
+                known(key, ("validate", listname, i))
+    for key, options in settings.rules.items():
+        cls = known(key, ("validate", "rules", key))
+        try:
+            cls.Options.model_validate(options or {})
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = ("validate", "rules", key, *first["loc"])
+            raise _config_error(rules, loc, f"`validate.rules.{key}.{'.'.join(map(str, first['loc']))}`: "
+                                f"{first['msg']}") from None
+
+
+def selected_checks(rules: RulesFile, select: Sequence[str] | None = None) -> list[BaseCheck]:
+    """Instances of the checks to run, with their options from ``validate.rules``."""
+    settings = rules.validate_
+    chosen = list(select) if select else settings.select
+    everything = [c for c in all_rules() if isinstance(c, type) and issubclass(c, BaseCheck)]
+    if any(k.upper() == "ALL" for k in chosen):
+        classes = list(everything)
+    else:
+        classes = []
+        for key in chosen:
+            cls = find_rule(key)
+            if cls is None or not issubclass(cls, BaseCheck):
+                raise UsageError(f"unknown check {key!r}", hint="see `crmclean rules list`")
+            if cls not in classes:
+                classes.append(cls)
+    ignored = {find_rule(k) for k in settings.ignore}
+    options_by_class: dict[type, dict[str, Any]] = {}
+    for key, options in settings.rules.items():
+        cls = find_rule(key)
+        if cls is not None:
+            options_by_class[cls] = dict(options or {})
+    out = []
+    for cls in classes:
+        if cls in ignored:
+            continue
+        check = cls(options_by_class.get(cls))
+        if not check.options.enabled:
+            continue
+        out.append(check)  # type: ignore[arg-type]
+    return out  # type: ignore[return-value]
+
+
+def make_context(
+    table: RecordTable,
+    rules: RulesFile,
+    *,
+    profile: pl.DataFrame | None = None,
+    today: date | None = None,
+    existing: pl.DataFrame | None = None,
+    derived: pl.DataFrame | None = None,
+    std_findings: pl.DataFrame | None = None,
+) -> CheckContext:
+    picklists = {f.name: tuple(f.picklist) for f in table.fields if f.picklist}
+    return CheckContext(
+        frame=table.frame,
+        roles=table.by_role,
+        id_column=table.id_column,
+        default_region=rules.defaults.region,
+        settings=rules,
+        object_type=table.object_type,
+        profile=profile,
+        today=today or rules.validate_.today or date.today(),
+        picklists=picklists,
+        existing=existing,
+        derived=derived,
+        std_findings=std_findings,
+    )
+
+
+def validate_table(
+    table: RecordTable,
+    rules: RulesFile | None = None,
+    *,
+    profile: pl.DataFrame | None = None,
+    today: date | None = None,
+    select: Sequence[str] | None = None,
+    existing: pl.DataFrame | None = None,
+    derived: pl.DataFrame | None = None,
+    std_findings: pl.DataFrame | None = None,
+) -> ValidationResult:
+    """Run every selected check on ``table``; findings carry the record id and the row index.
+
+    ``existing`` (row, existing_id, score) lists records already in an import target (see
+    :func:`match_existing`); EXISTS001 turns them into findings.
+    """
+    rules = rules or RulesFile()
+    check_validate_config(rules)
+    ctx = make_context(table, rules, profile=profile, today=today, existing=existing, derived=derived,
+                       std_findings=std_findings)
+    parts: list[pl.DataFrame] = []
+    runs: list[CheckRun] = []
+    for check in selected_checks(rules, select):
+        sev = getattr(check.options, "severity", None) or check.severity
+        run = CheckRun(check.code, check.name, check.summary, sev, check.kpi, check.invalidates)
+        runs.append(run)
+        if not check.applies_to(table.object_type):
+            run.skipped = f"not for {table.object_type}"
+            continue
+        started = time.perf_counter()
+        result = check.apply(ctx)
+        run.seconds = time.perf_counter() - started
+        found = result.findings
+        if found is None or found.height == 0:
+            continue
+        found = found.with_columns(
+            pl.col("row").cast(pl.Int64),
+            pl.lit(check.code).alias("rule"),
+            pl.col("severity").fill_null(sev),
+        )
+        run.findings = found.height
+        run.records = found.get_column("row").n_unique()
+        parts.append(found)
+    if parts:
+        findings = pl.concat(parts, how="diagonal_relaxed")
+        ids = table.frame.get_column(table.id_column)
+        findings = findings.with_columns(pl.col("row").map_batches(lambda r: ids.gather(r), return_dtype=pl.String)
+                                         .alias("record_id"))
+        findings = findings.select([pl.col(c).cast(t) for c, t in FINDINGS_SCHEMA.items()]).sort("row", maintain_order=True)
+    else:
+        findings = empty_findings()
+    return ValidationResult(findings=findings, checks=runs, object_type=table.object_type, records=table.frame.height,
+                            context=ctx)
+
+
+def check_fail_on(fail_on: str) -> str:
+    """The --fail-on value, or a UsageError naming the allowed ones."""
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on must be one of {', '.join(FAIL_ON)} (got {fail_on!r})")
+    return fail_on
+
+
+def exit_code_for(findings: pl.DataFrame, fail_on: str) -> int:
+    """1 when a finding reaches ``fail_on`` (error, warning), else 0; ``never`` always 0."""
+    check_fail_on(fail_on)
+    if fail_on == "never" or findings.height == 0:
+        return 0
+    threshold = SEVERITY_RANK[fail_on]
+    worst = max(SEVERITY_RANK.get(s, 0) for s in findings.get_column("severity").unique().to_list())
+    return 1 if worst >= threshold else 0
+
+
+def match_existing(table: RecordTable, other: str, rules: RulesFile, profile: pl.DataFrame | None = None
+                   ) -> pl.DataFrame:
+    """Records of ``table`` that already exist in ``other`` (file or CRM spec): row, existing_id, score.
+
+    Uses the matcher's ``link`` (the same comparisons as dedupe) and keeps the links it decides are
+    matches; "review" links are not reported as existing.
+    """
+    from crmclean.matching.engine import link
+    from crmclean.sources import open_source
+
+    from crmclean.config import SourceSettings
+
+    # the rules' columns, id column and format describe the file being imported, not the target
+    target, _, _ = open_source(other, RulesFile(source=SourceSettings(credentials_file=rules.source.credentials_file)))
+    linked = link(table, target, rules, source_profile=profile)
+    matches = linked.matches.filter(pl.col("decision") == "match")
+    rows = pl.DataFrame({"source_id": table.ids,
+                         "row": pl.int_range(0, table.frame.height, dtype=pl.Int64, eager=True)})
+    return matches.select(
+        pl.col("source_id").cast(pl.String), pl.col("other_id").cast(pl.String).alias("existing_id"),
+        pl.col("score").cast(pl.Float64),
+    ).join(rows, on="source_id").select("row", "existing_id", "score")

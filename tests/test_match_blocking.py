@@ -1,0 +1,56 @@
+"""Blocking: candidate pairs from several keys; oversized blocks (a switchboard) are split, not compared blindly."""
+
+from __future__ import annotations
+
+import polars as pl
+from _match_helpers import table_from_frame, table_from_rows
+
+from crmclean.matching.blocking import BlockingKey, block_pairs, contacts_blocking_keys
+from crmclean.matching.engine import prepare
+from crmclean.testing.generate import generate_contacts, true_pairs
+
+
+def _office(n: int) -> list[dict[str, str]]:
+    first = ["Иван", "Пётр", "Анна", "Мария", "Олег", "Ольга", "John", "Kate", "Robert", "Linda"]
+    last = ["Смирнов", "Кузнецов", "Попова", "Лебедева", "Козлов", "Новикова", "Smith", "Brown", "Wilson", "Taylor"]
+    return [{"Id": str(i), "First Name": first[i % 10], "Last Name": f"{last[(i // 10) % 10]}",
+             "Phone": "+7 (495) 100-00-00", "Company": "ООО Ромашка"} for i in range(n)]
+
+
+def test_switchboard_block_is_split_and_reported() -> None:
+    setup = prepare(table_from_rows(_office(300)))
+    keys = [k for k in contacts_blocking_keys() if k.name == "phone"]
+    result = block_pairs(setup.features, keys, max_block_size=50)
+    st = result.stats[0]
+    assert st.oversized_blocks == 1 and st.split_blocks >= 1
+    # all-pairs would be 300*299/2 = 44850; splitting by surname keeps it to colleagues with one surname
+    assert result.pairs.height < 44850 / 5
+    assert st.largest_block <= 50
+
+
+def test_block_still_too_big_after_refinement_is_dropped() -> None:
+    setup = prepare(table_from_rows(_office(120)))
+    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7)
+    result = block_pairs(setup.features, [key], max_block_size=50)
+    assert result.pairs.height == 0
+    assert result.stats[0].dropped_blocks == 1 and result.stats[0].dropped_records == 120
+
+
+def test_default_keys_find_nearly_all_true_pairs_with_few_comparisons() -> None:
+    frame, truth = generate_contacts(3000, seed=11)
+    setup = prepare(table_from_frame(frame))
+    result = block_pairs(setup.features, contacts_blocking_keys())
+    ids = setup.record_ids
+    got = {tuple(sorted(p)) for p in zip(ids.gather(result.pairs["l"]).to_list(),
+                                        ids.gather(result.pairs["r"]).to_list(), strict=True)}
+    wanted = true_pairs(truth)
+    assert len(wanted & got) / len(wanted) > 0.98
+    assert result.reduction_ratio > 0.99
+    assert {s.key for s in result.stats} >= {"email", "phone", "name", "company_name"}
+
+
+def test_link_mode_only_pairs_across_sources() -> None:
+    setup = prepare(table_from_rows(_office(20)))
+    result = block_pairs(setup.features, contacts_blocking_keys(), link_boundary=10)
+    assert result.pairs.height > 0
+    assert result.pairs.filter((pl.col("l") >= 10) | (pl.col("r") < 10)).height == 0

@@ -1,0 +1,75 @@
+"""Field comparisons read normalized features: nicknames, transliteration, swapped names, phones, companies."""
+
+from __future__ import annotations
+
+import polars as pl
+from _match_helpers import table_from_rows
+
+from crmclean.matching.comparisons import TermFrequencies, contacts_comparisons
+from crmclean.matching.engine import prepare
+from crmclean.matching.scoring import compute_levels
+
+ROWS = [
+    {"Id": "1", "Фамилия": "Иванов", "Имя": "Александр", "Отчество": "Петрович", "Email": "a.ivanov@romashka.ru",
+     "Телефон": "+7 (495) 123-45-67", "Компания": "ООО «Ромашка»"},
+    {"Id": "2", "Фамилия": "Iwanow", "Имя": "Sascha", "Email": "A.Ivanov@gmail.com",
+     "Телефон": "8 495 1234567", "Компания": "Romashka LLC"},
+    {"Id": "3", "Фамилия": "Александр", "Имя": "Иванов", "Email": "", "Телефон": "", "Компания": "Ромашка"},
+    {"Id": "4", "Фамилия": "Иванова", "Имя": "Мария", "Отчество": "Петровна", "Email": "m.ivanova@vector.ru",
+     "Телефон": "+7 495 765-43-21", "Компания": "АО Вектор"},
+    {"Id": "5", "Фамилия": "Smith", "Имя": "Bob", "Email": "bob.smith@acme.com", "Телефон": "+1 212-736-5000",
+     "Компания": "Acme Systems, Inc.", "Страна": "USA"},
+    {"Id": "6", "Фамилия": "Smith", "Имя": "Robert", "Email": "", "Телефон": "+1 (212) 736 5000",
+     "Компания": "ACME SYSTEMS", "Страна": "United States"},
+]
+
+
+def _levels(pairs: list[tuple[int, int]]) -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    setup = prepare(table_from_rows(ROWS))
+    frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    levels, _ = compute_levels(setup.features, frame, setup.comparisons, TermFrequencies(setup.features))
+    names = {c.name: [lv.name for lv in c.levels] for c in setup.comparisons}
+    return levels, names
+
+
+def _level(levels: pl.DataFrame, names: dict[str, list[str]], row: int, field: str) -> str | None:
+    code = levels.get_column(f"lvl__{field}")[row]
+    return None if code is None else names[field][code]
+
+
+def test_translit_and_diminutive_agree() -> None:
+    levels, names = _levels([(0, 1)])
+    assert _level(levels, names, 0, "last_name") == "exact"  # Иванов ~ Iwanow
+    assert _level(levels, names, 0, "first_name") == "nickname"  # Александр ~ Sascha
+    assert _level(levels, names, 0, "phone") == "exact"  # +7 (495) 123-45-67 ~ 8 495 1234567
+    assert _level(levels, names, 0, "company") in ("exact", "similar")  # ООО «Ромашка» ~ Romashka LLC
+    assert _level(levels, names, 0, "email") == "same_local_part"  # a.ivanov@ work and gmail
+    assert _level(levels, names, 0, "middle_name") is None  # missing on one side: neutral
+
+
+def test_swapped_first_and_last_name() -> None:
+    levels, names = _levels([(0, 2)])
+    assert levels.get_column("swapped")[0]
+    assert _level(levels, names, 0, "last_name") == "exact"
+    assert _level(levels, names, 0, "first_name") == "exact"
+
+
+def test_husband_and_wife_surnames_are_a_gender_form_not_a_match() -> None:
+    levels, names = _levels([(0, 3)])
+    assert _level(levels, names, 0, "last_name") == "gender_form"
+    assert _level(levels, names, 0, "middle_name") == "different"
+
+
+def test_english_nickname_and_phone_formats() -> None:
+    levels, names = _levels([(4, 5)])
+    assert _level(levels, names, 0, "first_name") == "nickname"
+    assert _level(levels, names, 0, "phone") == "exact"
+    assert _level(levels, names, 0, "company") == "exact"
+
+
+def test_every_default_comparison_has_valid_probabilities() -> None:
+    for comp in contacts_comparisons():
+        assert comp.levels
+        for lv in comp.levels:
+            assert 0 < lv.m <= 1 and 0 < lv.u <= 1, (comp.name, lv.name)

@@ -1,0 +1,80 @@
+"""Survivorship: master rules with tie-breakers and per-column field rules build each cluster's golden record."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from _match_helpers import table_from_rows
+
+from crmclean.config.dedupe import SurvivorshipSettings
+from crmclean.matching.survivorship import golden_records, rank_members
+
+ROWS = [
+    {"Id": "10", "ФИО": "Иванов Иван", "Email": "", "Телефон": "+7 495 111-22-33", "Компания": "ООО Ромашка",
+     "Комментарий": "Звонил, просил КП", "Сумма": "1200", "Дата создания": "15.03.2021 10:00",
+     "Дата изменения": "01.02.2024 12:00"},
+    {"Id": "11", "ФИО": "Иванов Иван Иванович", "Email": "ivanov@romashka.ru", "Телефон": "+7 916 555-44-33",
+     "Компания": "Ромашка", "Комментарий": "VIP", "Сумма": "900", "Дата создания": "2019-06-01 09:00:00",
+     "Дата изменения": "2020-01-01 00:00:00"},
+    {"Id": "12", "ФИО": "Ivanov Ivan", "Email": "ivan@gmail.com", "Телефон": "+7 495 111-22-33",
+     "Компания": "Romashka LLC", "Комментарий": "VIP", "Сумма": "", "Дата создания": "2022-01-01",
+     "Дата изменения": "2025-05-05"},
+    {"Id": "20", "ФИО": "Smith John", "Email": "john@acme.com", "Телефон": "", "Компания": "Acme",
+     "Комментарий": "", "Сумма": "", "Дата создания": "2020-01-01", "Дата изменения": "2020-01-02"},
+]
+
+
+def _golden(settings: SurvivorshipSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    table = table_from_rows(ROWS)
+    clusters = pl.Series(["A", "A", "A", "B"])
+    g = golden_records(table.frame, clusters, id_column=table.id_column, data_columns=table.data_columns,
+                       roles=table.by_role, settings=settings)
+    return g.frame, g.masters
+
+
+def test_most_complete_then_oldest_picks_the_master() -> None:
+    frame, masters = _golden(SurvivorshipSettings())
+    assert frame.height == 1  # single-record clusters get no golden record
+    row = frame.row(0, named=True)
+    assert row["master_id"] == "11"  # most complete (every field filled) and oldest
+    assert set(row["loser_ids"].split("; ")) == {"10", "12"}
+    assert masters.filter(pl.col("record_id") == "20").get_column("rank")[0] == 0
+
+
+def test_master_rules_in_order_are_tie_breakers() -> None:
+    frame, _ = _golden(SurvivorshipSettings(master=["most_recently_modified"]))
+    assert frame.row(0, named=True)["master_id"] == "12"
+    frame, _ = _golden(SurvivorshipSettings(master=["newest"]))
+    assert frame.row(0, named=True)["master_id"] == "12"
+    frame, _ = _golden(SurvivorshipSettings(master=["oldest"]))
+    assert frame.row(0, named=True)["master_id"] == "11"
+
+
+def test_field_rules() -> None:
+    settings = SurvivorshipSettings(
+        master=["oldest"],
+        fields={"Комментарий": "concat_unique", "Телефон": "keep_all", "Сумма": "max", "ФИО": "longest",
+                "Email": "most_recent", "Компания": "most_frequent"},
+    )
+    frame, _ = _golden(settings)
+    row = frame.row(0, named=True)
+    assert row["Комментарий"] == "VIP; Звонил, просил КП"  # master's first, duplicates removed
+    assert row["Телефон"] == "+7 916 555-44-33"  # master's value ...
+    assert set(row["Телефон__all"].split("; ")) == {"+7 916 555-44-33", "+7 495 111-22-33"}  # ... and all others
+    assert row["Сумма"] == "1200"  # numeric max, not text max ("900" > "1200" as text)
+    assert row["ФИО"] == "Иванов Иван Иванович"
+    assert row["Email"] == "ivan@gmail.com"  # from the most recently modified record
+    reasons = json.loads(row["reasons"])
+    assert reasons["Email"] == {"rule": "most_recent", "from": "12"}
+    assert reasons["Сумма"]["from"] == "10"
+
+
+def test_source_priority_master_rule() -> None:
+    table = table_from_rows([dict(r, Источник=s) for r, s in zip(ROWS, ["Import", "Сайт", "Salesforce", "Сайт"],
+                                                                  strict=True)])
+    settings = SurvivorshipSettings(master=["source_priority"], source_column="Источник",
+                                    source_priority=["Salesforce", "Сайт"])
+    ranked = rank_members(table.frame, pl.Series(["A", "A", "A", "B"]), id_column=table.id_column,
+                          data_columns=table.data_columns, roles=table.by_role, settings=settings)
+    assert ranked.filter(pl.col("rank") == 0).sort("cluster_id").get_column("record_id").to_list() == ["12", "20"]

@@ -1,0 +1,93 @@
+"""COMPANY001: legal forms normalized or split, quotes, matching key; INN/KPP/OGRN; countries."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crmclean.rules.standardizers.companies import company_key, legal_form_of, normalize_company
+from crmclean.rules.standardizers.countries import country_alpha2
+from crmclean.rules.standardizers.taxids import clean_tax_id, inn_error, lost_leading_zero, ogrn_error, tax_id_kind
+from tests._std_helpers import column, run
+
+
+def test_russian_and_foreign_legal_forms():
+    cases = {
+        'Общество с ограниченной ответственностью "Ромашка"': ("ООО «Ромашка»", "ООО"),
+        "ООО Ромашка": ("ООО «Ромашка»", "ООО"),
+        "Ромашка, ООО": ("ООО «Ромашка»", "ООО"),
+        'Публичное акционерное общество "Газпром нефть"': ("ПАО «Газпром нефть»", "ПАО"),
+        "Банк ВТБ (ПАО)": ("ПАО «Банк ВТБ»", "ПАО"),
+        "ИП Иванов Иван Иванович": ("ИП Иванов Иван Иванович", "ИП"),
+        "ЗАО “Торговый дом “Север””": ("ЗАО «Торговый дом „Север“»", "ЗАО"),
+        "Acme, Inc": ("Acme Inc.", "Inc."),
+        "Globex L.L.C.": ("Globex LLC", "LLC"),
+        "Initech Limited": ("Initech Ltd", "Ltd"),
+        "Müller GmbH & Co. KG": ("Müller GmbH & Co. KG", "GmbH & Co. KG"),
+        "Philips B.V.": ("Philips B.V.", "B.V."),
+        "IBM": ("IBM", None),
+    }
+    for raw, expected in cases.items():
+        assert normalize_company(raw) == expected, raw
+
+
+def test_split_mode_and_key():
+    assert normalize_company("ООО «Ромашка»", mode="split") == ("Ромашка", "ООО")
+    assert company_key("ООО «Ромашка»") == company_key("Ромашка, ООО") == company_key('ооо "РОМАШКА"') == "ромашка"
+    assert company_key("Acme, Inc.") == company_key("ACME LLC") == "acme"
+    assert legal_form_of("Siemens AG") == "AG"
+    result = run({"Company": ["ООО «Ромашка»", "Acme LLC"]}, "COMPANY001",
+                 extra="  rules:\n    COMPANY001: {mode: split}\n")
+    assert column(result, "Company") == ["Ромашка", "Acme"]
+    assert column(result, "Company__legal_form") == ["ООО", "LLC"]
+
+
+names = st.sampled_from(["Ромашка", "ромашка", "Acme", "Торговый дом", '"Север"', "«Лютик»", "Globex Corp"])
+forms = st.sampled_from(["ООО", "ооо", "АО", "ИП", "Общество с ограниченной ответственностью", "", "LLC", "Inc.",
+                         ", ООО", "GmbH", "(ПАО)"])
+
+
+@settings(deadline=None, max_examples=120, suppress_health_check=[HealthCheck.too_slow])
+@given(forms, names, st.booleans())
+def test_normalize_company_is_idempotent(form, name, form_first):
+    raw = f"{form} {name}" if form_first else f"{name} {form}"
+    once, _ = normalize_company(raw.strip())
+    assert normalize_company(once)[0] == once
+    assert company_key(once) == company_key(raw.strip())
+
+
+def test_tax_ids_cleaned_and_checked():
+    assert clean_tax_id("ИНН 7707 083 893") == "7707083893"
+    assert clean_tax_id("КПП: 7707 01 001") == "770701001"
+    assert inn_error("7707083893") is None
+    assert "checksum" in (inn_error("7707083894") or "")
+    assert "8 digits" in (inn_error("77070838") or "")
+    assert inn_error("500100732259") is None  # a 12-digit INN of a person
+    assert ogrn_error("1027700132195") is None
+    assert lost_leading_zero("274062111") == "0274062111"
+    assert tax_id_kind("1027700132195") == "ogrn"
+
+
+def test_tax_id_rules_flag_and_detect_wrong_columns():
+    result = run({"ИНН": ["ИНН 7707-083-893", "7707083894", "1027700132195"], "КПП": ["770701001", "7707083893", None],
+                  "Компания": ["ООО Ромашка", "ООО «Лютик» ИНН 7707083893", None]},
+                 "INN001", "INN002", "INN003", "INN005")
+    assert column(result, "ИНН")[0] == "7707083893"
+    f = result.findings
+    assert f.filter(pl.col("rule") == "INN002").get_column("record_id").to_list() == ["2", "3"]
+    wrong = f.filter(pl.col("rule") == "INN005")
+    assert set(zip(wrong["record_id"], wrong["column"], strict=True)) == {("2", "КПП"), ("3", "ИНН"), ("2", "Компания")}
+
+
+def test_countries_to_iso():
+    for raw, code in {"Россия": "RU", "РФ": "RU", "Russian Federation": "RU", "USA": "US", "U.S.A.": "US",
+                      "Соединённые Штаты": "US", "Великобритания": "GB", "Germany": "DE", "rus": "RU",
+                      "Moscow, Russia": "RU", "Беларусь": "BY"}.items():
+        assert country_alpha2(raw) == code, raw
+    result = run({"Страна": ["Россия", "Росиия", "Нарния"]}, "COUNTRY001")
+    assert column(result, "Страна") == ["RU", "Росиия", "Нарния"]
+    assert result.changes.filter(pl.col("confidence") == "suggest").get_column("after").to_list() == ["RU"]
+    assert result.findings.get_column("value").to_list() == ["Нарния"]
+    named = run({"Country": ["РФ"]}, "COUNTRY001", extra="  rules:\n    COUNTRY001: {output: name_en}\n")
+    assert column(named, "Country") == ["Russia"]

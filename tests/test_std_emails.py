@@ -1,0 +1,104 @@
+"""EMAIL001-006: cleaning, splitting, validation, typo suggestions, free/role/disposable flags."""
+
+from __future__ import annotations
+
+import polars as pl
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crmclean.rules.standardizers.emails import analyze_emails, domain_typo, normalize_email
+from tests._std_helpers import column, run
+
+SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_cleaning_lowercases_and_strips_wrappers():
+    assert normalize_email(" Ivan.Petrov@Mail.RU ").email == "ivan.petrov@mail.ru"
+    assert normalize_email('"Иван Петров" <ivan@acme.ru>').email == "ivan@acme.ru"
+    assert normalize_email("mailto:John.Smith@Acme.com").email == "john.smith@acme.com"
+    assert normalize_email("ivan @ mail.ru").email == "ivan@mail.ru"
+    assert normalize_email("ivan@mail.ru.").email == "ivan@mail.ru"
+    several = normalize_email("ivan@acme.ru; petrov@gmail.com, o.smith@acme.com")
+    assert several.email == "ivan@acme.ru" and several.extra == ("petrov@gmail.com", "o.smith@acme.com")
+
+
+def test_invalid_addresses_have_a_reason():
+    assert normalize_email("ivan.petrov@").error
+    assert normalize_email("ivan..petrov@mail.ru").error
+    assert normalize_email("john smith@acme").error
+    assert normalize_email("ivan@mail.ru").error is None
+
+
+def test_domain_typos_are_proposed_not_applied():
+    assert domain_typo("gmial.com") == "gmail.com"
+    assert domain_typo("yadnex.ru") == "yandex.ru"
+    assert domain_typo("mail.ry") == "mail.ru"
+    assert domain_typo("gmail.co") == "gmail.com"
+    assert domain_typo("acme.ru") is None
+    assert domain_typo("yandex.kz") is None  # a real domain, not a typo
+    result = run({"Email": ["ivan@gmial.com", "olga@acme.ru"]}, "EMAIL001", "EMAIL003")
+    assert column(result, "Email") == ["ivan@gmial.com", "olga@acme.ru"]
+    sugg = result.changes.filter(pl.col("rule") == "EMAIL003")
+    assert sugg.get_column("after").to_list() == ["ivan@gmail.com"]
+    assert sugg.get_column("confidence").to_list() == ["suggest"]
+    applied = run({"Email": ["ivan@gmial.com"]}, "EMAIL001", "EMAIL003", apply_suggestions=True)
+    assert column(applied, "Email") == ["ivan@gmail.com"]
+
+
+def test_flags_free_role_disposable_and_invalid():
+    result = run({"Email": ["petrov@yandex.ru", "info@romashka.ru", "x1@mailinator.com", "bad@", "i.ivanov@acme.ru"]},
+                 "EMAIL002", "EMAIL004", "EMAIL005", "EMAIL006")
+    by_rule = dict(zip(result.findings.get_column("rule"), result.findings.get_column("record_id"), strict=True))
+    assert by_rule == {"EMAIL004": "1", "EMAIL005": "2", "EMAIL006": "3", "EMAIL002": "4"}
+
+
+def test_split_cell_moves_extras_to_derived_column():
+    result = run({"E-mail": ["a.petrov@acme.ru; petrov@gmail.com"]}, "EMAIL001")
+    assert column(result, "E-mail") == ["a.petrov@acme.ru"]
+    assert column(result, "E-mail__extra") == ["petrov@gmail.com"]
+
+
+local = st.text(alphabet="abcxyz019._-+", min_size=1, max_size=12)
+domain = st.text(alphabet="abcxyz019-.", min_size=1, max_size=12)
+tld = st.sampled_from(["ru", "com", "org", "local", "test", "r", "xn", "рф", "c0m"])
+
+
+@SETTINGS
+@given(local, domain, tld)
+def test_fast_path_agrees_with_email_validator(lp, dom, top):
+    address = f"{lp}@{dom}.{top}"
+    info = analyze_emails(pl.Series([address]))
+    try:
+        validate_email(address, check_deliverability=False)
+        valid = True
+    except EmailNotValidError:
+        valid = False
+    assert (info.get_column("error")[0] is None) == valid, address
+
+
+@SETTINGS
+@given(st.text(alphabet="AbcИв@. <>\"';,mailto:", max_size=30))
+def test_normalize_is_idempotent(text):
+    first = normalize_email(text)
+    if first.email is None:
+        return
+    assert normalize_email(first.email).email == first.email
+
+
+email_cells = st.lists(
+    st.sampled_from(["ivan@acme.ru", "Petrov@Mail.RU", "info@acme.ru", "bad@", "x@gmial.com", "и", "mailto:a@b.ru",
+                     "o.smith@acme.co.uk"]),
+    min_size=1, max_size=3,
+).flatmap(lambda parts: st.sampled_from(["; ", ", ", " "]).map(lambda sep: sep.join(parts)))
+
+
+@SETTINGS
+@given(st.lists(email_cells, min_size=1, max_size=8))
+def test_vectorized_cells_agree_with_the_python_normalizer(values):
+    frame = analyze_emails(pl.Series(values))
+    for value, row in zip(values, frame.to_dicts(), strict=True):
+        slow = normalize_email(value)
+        assert row["email"] == slow.email, value
+        assert row["extra"] == ("; ".join(slow.extra) or None), value
+        assert (row["error"] is None) == (slow.error is None), value

@@ -1,0 +1,122 @@
+"""PHONE001/PHONE002: E.164 in the record's country, extensions and extra numbers, invalid numbers never rewritten."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crmclean.rules.standardizers.phones import fast_e164, normalize_phone, parse_phone, split_phones
+from tests._std_helpers import column, run
+
+SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_russian_formats_become_e164():
+    for raw in ("8 (495) 123-45-67", "+7 495 123 45 67", "7-495-123-45-67", "8.495.123.45.67", "84951234567",
+                "+7(495)1234567", "тел.: 8 (495) 123-45-67", "495 123 45 67"):
+        assert normalize_phone(raw, "RU").phone == "+74951234567", raw
+
+
+def test_extensions_and_several_numbers_are_kept_apart():
+    r = normalize_phone("8 495 123-45-67 доб. 123", "RU")
+    assert (r.phone, r.ext) == ("+74951234567", "123")
+    assert normalize_phone("+1 212 555 0142 ext 45", "US").ext == "45"
+    assert normalize_phone("(212) 555-0142 x45", "US").ext == "45"
+    many = normalize_phone("8-916-123-45-67, 8 (495) 765-43-21", "RU")
+    assert many.phone == "+79161234567" and many.extra == ("+74957654321",)
+    assert split_phones("моб. 8-916-1234567 / раб. 8-495-1234567") == ["моб. 8-916-1234567", "раб. 8-495-1234567"]
+
+
+def test_invalid_numbers_keep_their_text_and_get_a_reason():
+    short = normalize_phone("8 (495) 123-45", "RU")
+    assert short.phone is None and "too short" in (short.error or "")
+    assert "no such number range" in (normalize_phone("+7 123 456 78 90", "RU").error or "")
+    assert normalize_phone("+999 123 4567", "RU").error == "unknown or missing country code"
+    plus8 = normalize_phone("+8 916 123 45 67", "RU")
+    assert plus8.phone is None and plus8.suggestion == "+79161234567"
+
+
+def test_phone_type_is_derived():
+    assert parse_phone("+7 916 123 45 67", "RU").type == "mobile"
+    assert parse_phone("8 495 123 45 67", "RU").type == "fixed_line"
+    assert parse_phone("8 800 555 35 35", "RU").type == "toll_free"
+
+
+def test_rule_uses_the_record_country_and_writes_derived_columns():
+    result = run(
+        {"Phone": ["(212) 555-0142 ext 45", "8 (495) 123-45-67", "020 7946 0958", "8 (495) 123-45"],
+         "Country": ["USA", "Россия", "UK", "RU"]},
+        "COUNTRY001", "PHONE001", "PHONE002",
+    )
+    assert column(result, "Phone") == ["+12125550142", "+74951234567", "+442079460958", "8 (495) 123-45"]
+    assert column(result, "Phone__ext") == ["45", None, None, None]
+    findings = result.findings.filter(pl.col("rule") == "PHONE002")
+    assert findings.get_column("record_id").to_list() == ["4"]
+    assert "too short" in findings.get_column("message")[0]
+    assert result.derived.get_column("Phone__type").to_list()[1] == "fixed_line"
+
+
+def test_output_format_option():
+    result = run({"Телефон": ["8 495 123 45 67"]}, "PHONE001",
+                 extra="  rules:\n    PHONE001: {format: INTERNATIONAL}\n")
+    assert column(result, "Телефон") == ["+7 495 123-45-67"]
+
+
+@st.composite
+def dialled(draw):
+    region = draw(st.sampled_from(["RU", "US", "GB", "DE", "FR", "BY", "UA", "KZ", "IT"]))
+    prefix = draw(st.sampled_from(["", "+", "8", "7", "+7", "0", "1", "+44", "+49", "00", "810"]))
+    digits = draw(st.text(alphabet="0123456789", min_size=5, max_size=12))
+    sep = draw(st.sampled_from(["", " ", "-", "."]))
+    body = sep.join(re.findall(".{1,3}", digits))
+    return prefix + body, region
+
+
+@SETTINGS
+@given(st.lists(dialled(), min_size=1, max_size=20))
+def test_fast_path_agrees_with_phonenumbers(cases):
+    values = pl.Series([v for v, _ in cases])
+    regions = pl.Series([r for _, r in cases])
+    e164, _ = fast_e164(values, regions)
+    for (value, region), fast in zip(cases, e164.to_list(), strict=True):
+        if fast is None:
+            continue  # the slow path decides
+        num = phonenumbers.parse(value, region)
+        assert phonenumbers.is_valid_number(num), value
+        assert phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) == fast, (value, region)
+
+
+@SETTINGS
+@given(dialled())
+def test_normalize_never_invents_digits_and_is_idempotent(case):
+    value, region = case
+    result = normalize_phone(value, region)
+    if result.phone is None:
+        return
+    in_digits = re.sub(r"\D", "", value)
+    national = phonenumbers.parse(result.phone).national_number
+    assert str(national) in in_digits  # the subscriber digits all come from the input
+    again = normalize_phone(result.phone, region)
+    assert again.phone == result.phone
+
+
+cells = st.lists(
+    st.sampled_from(["8 (495) 123-45-67", "+7 916 123 45 67", "тел.: 8-916-123-45-67", "(212) 555-0142",
+                     "8 495 123-45-67 доб. 12", "x45", "123", "8 (495) 123-45", "+44 20 7946 0958", "доб. 7"]),
+    min_size=1, max_size=3,
+).map(lambda parts: ", ".join(parts))
+
+
+@SETTINGS
+@given(st.lists(cells, min_size=1, max_size=8), st.sampled_from(["RU", "US"]))
+def test_vectorized_cells_agree_with_the_python_normalizer(values, region):
+    from crmclean.rules.standardizers.phones import analyze_phones
+
+    frame = analyze_phones(pl.Series(values), region)
+    for value, row in zip(values, frame.to_dicts(), strict=True):
+        slow = normalize_phone(value, region)
+        assert (row["phone"], row["ext"], row["extra"]) == (slow.phone, slow.ext, "; ".join(slow.extra) or None), value
