@@ -1287,8 +1287,14 @@ class _Handler(BaseHTTPRequestHandler):
 def load_csv(path: str | Path) -> list[dict[str, str | None]]:
     """Rows of a CSV file (UTF-8, BOM tolerated); empty cells become None."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        return [{k: (v if v != "" else None) for k, v in row.items() if k is not None}
+        rows = [{k: (v if v != "" else None) for k, v in row.items() if k is not None}
                 for row in csv.DictReader(handle)]
+    # a spreadsheet's own ids (C0001) are no HubSpot ids: keep them as a property and let HubSpot number records
+    for row in rows:
+        for key in ("id", "Id", "ID", "hs_object_id"):
+            if row.get(key) is not None and not str(row[key]).isdigit():
+                row["legacy_id"] = row.pop(key)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
