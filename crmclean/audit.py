@@ -243,10 +243,12 @@ def correcting_changes(changes: pl.DataFrame, table: RecordTable, ignore_rules: 
         (pl.col("before").is_null() | (pl.col("before").str.strip_chars() == "")).alias("_filled_empty"),
     )
     if country_cols:
-        iso = country_codes(fixes.get_column("before"))
+        # only country cells are looked up (one lookup per distinct value)
+        in_country = fixes.get_column("column").is_in(country_cols)
+        before = fixes.get_column("before").zip_with(in_country, pl.Series([None] * fixes.height, dtype=pl.String))
+        iso = country_codes(before)
         fixes = fixes.with_columns(
-            (pl.col("_same") | (pl.col("column").is_in(country_cols) & (pl.lit(iso) == pl.col("after")))
-             .fill_null(False)).alias("_same")
+            (pl.col("_same") | (pl.lit(iso) == pl.col("after")).fill_null(False)).alias("_same")
         )
     return fixes.filter(~pl.col("_same") & ~pl.col("_filled_empty")).drop("_same", "_filled_empty")
 

@@ -238,10 +238,9 @@ def match_existing(table: RecordTable, other: str, rules: RulesFile, profile: pl
     from crmclean.matching.engine import link
     from crmclean.sources import open_source
 
-    from crmclean.config import SourceSettings
-
     # the rules' columns, id column and format describe the file being imported, not the target
-    target, _, _ = open_source(other, RulesFile(source=SourceSettings(credentials_file=rules.source.credentials_file)))
+    target_rules = RulesFile.model_validate({"source": {"credentials_file": rules.source.credentials_file}})
+    target, _, _ = open_source(other, target_rules)
     linked = link(table, target, rules, source_profile=profile)
     matches = linked.matches.filter(pl.col("decision") == "match")
     rows = pl.DataFrame({"source_id": table.ids,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,7 @@ def outcomes_by_unit(journal: Journal, run_id: str) -> dict[str, list[tuple[str,
 
 
 def expected_after_apply(plan: Plan, before: Mapping[str, Mapping[str, str | None]],
-                         skip: set[str] = frozenset()) -> tuple[dict[str, dict[str, str | None]], set[str]]:
+                         skip: Set[str] = frozenset()) -> tuple[dict[str, dict[str, str | None]], set[str]]:
     """Each record's values once the plan is applied, and the ids the merges remove (``skip``: units not applied)."""
     expected = {rid: dict(rec) for rid, rec in before.items()}
     for op in plan.updates:

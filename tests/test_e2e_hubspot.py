@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def live_contacts(emu: HubSpotEmulator) -> dict[str, dict[str, Any]]:
 
 
 def check_applied(emu: HubSpotEmulator, plan_file: Path, before: dict[str, dict[str, Any]],
-                  skip: set[str] = frozenset()) -> tuple[int, int]:
+                  skip: Set[str] = frozenset()) -> tuple[int, int]:
     """Every contact against the plan: updates applied, masters hold golden values, losers archived into them."""
     plan = load_plan(plan_file)
     expected, removed = expected_after_apply(plan, before, skip)
@@ -215,7 +215,7 @@ def test_faults_and_a_human_edit_then_resume(portal: tuple[HubSpotEmulator, Cli]
 # ---------------------------------------------------------------- every command, every HubSpot object
 
 
-COMPANIES = [
+COMPANIES: list[dict[str, Any]] = [
     {"name": "ооо ромашка", "domain": "romashka.ru", "phone": "8 (495) 123-45-67", "city": "г. Москва",
      "country": "Россия", "industry": "Ритейл", "numberofemployees": "120"},
     {"name": "Ромашка ООО", "domain": "www.romashka.ru", "phone": "+7 495 1234567", "city": "Moscow", "country": "RU",
@@ -225,7 +225,7 @@ COMPANIES = [
     {"name": "зао  «вектор»", "domain": "vector.ru", "phone": "8-812-555-11-22", "city": "спб", "country": "РФ",
      "industry": "Логистика", "numberofemployees": None},
 ]
-DEALS = [
+DEALS: list[dict[str, Any]] = [
     {"dealname": "Ромашка — поставка", "amount": "150000", "dealstage": "qualifiedtobuy", "pipeline": "default",
      "hubspot_owner_id": "7101"},
     {"dealname": "ACME renewal", "amount": "20000", "dealstage": "closedwon", "pipeline": "default",
@@ -236,7 +236,8 @@ DEALS = [
 @pytest.mark.parametrize("obj", ["contacts", "companies", "deals"])
 def test_every_command_on_a_hubspot_object(obj: str, hs_rows: list[dict[str, Any]], tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
-    rows = {"contacts": hs_rows[:60], "companies": COMPANIES * 2, "deals": DEALS * 3}[obj]
+    choices: dict[str, list[dict[str, Any]]] = {"contacts": hs_rows[:60], "companies": COMPANIES, "deals": DEALS * 3}
+    rows = choices[obj]
     if obj == "companies":  # twins of each company: the second copy differs in case and legal-form spelling
         rows = COMPANIES + [{**c, "name": str(c["name"]).upper()} for c in COMPANIES]
     with HubSpotEmulator(objects={obj: rows}, clock=clock) as emu:

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-
-from crmclean.connectors.salesforce import SalesforceConnector
-from crmclean.plan import load_plan
-from crmclean.testing.salesforce_emulator import SalesforceEmulator
 from _crm_e2e import (
     SF_CONTACT_FIELDS,
     Cli,
@@ -32,6 +28,10 @@ from _crm_e2e import (
     salesforce_rows,
     same_text,
 )
+
+from crmclean.connectors.salesforce import SalesforceConnector
+from crmclean.plan import load_plan
+from crmclean.testing.salesforce_emulator import SalesforceEmulator
 
 N = 10_000
 SEED = 20261123
@@ -79,7 +79,7 @@ def user_values(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_applied(emu: SalesforceEmulator, plan_file: Path, before: dict[str, dict[str, Any]],
-                  skip: set[str] = frozenset()) -> tuple[int, int]:
+                  skip: Set[str] = frozenset()) -> tuple[int, int]:
     """Every record of the org against the plan: updates applied, masters hold golden values, losers merged."""
     plan = load_plan(plan_file)
     expected, removed = expected_after_apply(plan, before, skip)
@@ -225,7 +225,7 @@ def test_faults_and_a_human_edit_then_resume(org: tuple[SalesforceEmulator, Cli]
 # ---------------------------------------------------------------- every command, every Salesforce object
 
 
-LEADS = [
+LEADS: list[dict[str, Any]] = [
     {"FirstName": "иван", "LastName": "ПЕТРОВ", "Company": "ооо ромашка", "Email": "Ivan.Petrov@Romashka.ru",
      "Phone": "8 (495) 123-45-67", "MobilePhone": "89161234567", "Title": "ген. директор", "Country": "Россия",
      "City": "г. Москва", "LeadSource": "Сайт", "Status": "Open"},
@@ -239,7 +239,7 @@ LEADS = [
      "Phone": "8-812-555-11-22", "MobilePhone": None, "Title": "Бухгалтер", "Country": "РФ", "City": "спб",
      "LeadSource": None, "Status": "Open"},
 ]
-ACCOUNTS = [
+ACCOUNTS: list[dict[str, Any]] = [
     {"Name": "ооо «ромашка»", "BillingCountry": "Россия", "BillingCity": "москва", "Phone": "8 495 123-45-67",
      "Website": "romashka.ru", "Industry": "Ритейл", "NumberOfEmployees": "120"},
     {"Name": "Ромашка ООО", "BillingCountry": "RU", "BillingCity": "Moscow", "Phone": "+74951234567",
@@ -254,7 +254,8 @@ def test_every_command_on_a_salesforce_object(obj: str, sf_data: tuple[list[dict
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               clock: FakeClock) -> None:
     accounts, contacts = sf_data
-    rows = {"Contact": contacts[:60], "Lead": LEADS * 3, "Account": ACCOUNTS * 2}[obj]
+    choices: dict[str, list[dict[str, Any]]] = {"Contact": contacts[:60], "Lead": LEADS * 3, "Account": ACCOUNTS * 2}
+    rows = choices[obj]
     with SalesforceEmulator() as emu:
         if obj == "Contact":
             emu.load("Account", accounts)
@@ -347,7 +348,7 @@ def test_validate_leads_against_salesforce_contacts(tmp_path: Path, monkeypatch:
          "Title": "Менеджер по закупкам", "MailingCity": "Санкт-Петербург"},
     ]
     header = ["ФИО", "Мобильный телефон", "Email", "Должность", "Город"]
-    leads = [
+    leads: list[list[str | None]] = [
         ["ПЕТРОВ Иван Сергеевич", "8 (916) 123-45-67", "Ivan.Petrov@Romashka.ru", "ген. директор", "г. Москва"],
         ["Smith Mary", "+1 415 555 0100", "MARY.SMITH@ACME.COM", "VP Sales", "San Francisco"],
         ["кузнецова анна", "8-903-555-00-11", None, "Гл. бухгалтер", "Казань"],

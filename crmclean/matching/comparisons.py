@@ -96,8 +96,16 @@ def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scal
             pl.when(pl.col("e")).then(pl.lit(exact_value)).otherwise(pl.col("s"))).to_series()
     if len(idx) == 0:
         return out.alias("sim")
-    left = a.gather(idx).to_list()
-    right = b.gather(idx).to_list()
+    sub = pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})
+    uniq = sub.unique() if len(idx) > 1000 else sub
+    if uniq.height < 0.6 * sub.height:
+        # few distinct pairs (cities, titles, company names): score each once and join back
+        scored = similarity(uniq.get_column("a"), uniq.get_column("b"), scorer, scale=scale, exact_value=None)
+        values = sub.join(uniq.with_columns(scored.alias("v")), on=["a", "b"], how="left",
+                          maintain_order="left").get_column("v")
+        return out.scatter(idx, values).alias("sim")
+    left = sub.get_column("a").to_list()
+    right = sub.get_column("b").to_list()
     if _cpdist is not None:
         scores = pl.Series("v", _cpdist(left, right, scorer=scorer, workers=-1)).cast(pl.Float64)
     else:
@@ -265,8 +273,11 @@ def align_swapped_names(view: PairView) -> pl.Series:
     fl, ll, fr, lr = view.left("fn"), view.left("ln"), view.right("fn"), view.right("ln")
     swap = pl.repeat(False, len(view), dtype=pl.Boolean, eager=True)
     # only pairs with all four parts and some disagreement can be swapped
+    # a swap is only plausible when a first letter crosses over (Иван Петров / Петров Иван)
     maybe = (fl.is_not_null() & ll.is_not_null() & fr.is_not_null() & lr.is_not_null()
-             & ((fl != fr) | (ll != lr))).fill_null(False)
+             & ((fl != fr) | (ll != lr))
+             & ((fl.str.slice(0, 1) == lr.str.slice(0, 1)) | (ll.str.slice(0, 1) == fr.str.slice(0, 1)))
+             ).fill_null(False)
     idx = maybe.arg_true()
     if len(idx) == 0:
         return swap

@@ -381,9 +381,13 @@ def dedupe(
     if settings.require_corroboration:
         mergeable = mergeable & pl.col("corroborated")
     edges = scored.filter(mergeable).select("l", "r", "probability")
-    # the match weight of every scored pair involving a record that may merge: cross-pair checks read it
-    in_edges = pl.concat([edges.get_column("l"), edges.get_column("r")]).unique()
-    relevant = scored.filter(pl.col("l").is_in(in_edges.implode()) & pl.col("r").is_in(in_edges.implode()))
+    # cross-pair checks read the match weight of scored pairs inside components of 3+ records (in a
+    # component of two there is no cross pair to check)
+    component = _components(n, edges)
+    comp_size = component.value_counts().filter(pl.col("count") >= 3).get_column(component.name)
+    relevant = scored.select("l", "r", "weight").with_columns(
+        component.gather(pl.col("l")).alias("cl"), component.gather(pl.col("r")).alias("cr")
+    ).filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
     evidence = {(int(a), int(b)): float(w) for a, b, w in relevant.select("l", "r", "weight").iter_rows()}
 
     def score_missing(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
@@ -493,6 +497,23 @@ def dedupe(
     }
     return DedupeResult(clusters, pairs_out, golden_frame, review, [s.as_dict() for s in candidates.stats], model,
                         summary, setup)
+
+
+def _components(n: int, edges: pl.DataFrame) -> pl.Series:
+    """Connected component (smallest member position) of every record over the matched edges."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges.select("l", "r").iter_rows():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return pl.Series("component", [find(i) for i in range(n)], dtype=pl.UInt32)
 
 
 _REVIEW_FIELDS = (("name", "name_display"), ("email", "email"), ("phone", "phones"), ("company", "company_text"),

@@ -152,10 +152,21 @@ def _company_tokens(text: str) -> str:
 
 def _phone_key(text: str) -> str | None:
     """Comparable phone key: the last ten digits (+7 495 123-45-67 ~ 8 (495) 1234567 ~ 495 123 45 67)."""
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 7 or len(set(digits)) <= 2:
-        return None  # 000, 1111111: filler, not a number
-    return digits[-10:]
+    return phone_keys(pl.Series([text], dtype=pl.String))[0]
+
+
+def phone_keys(values: pl.Series) -> pl.Series:
+    """Column-wise :func:`_phone_key`: last ten digits; filler (under 7 digits, one repeated digit) -> null."""
+    digits = values.str.replace_all(r"\D", "")
+    frame = pl.DataFrame({"d": digits})
+    key = frame.select(
+        pl.when(
+            (pl.col("d").str.len_chars() >= 7)
+            & (pl.col("d").str.count_matches(pl.col("d").str.slice(0, 1), literal=True)
+               < pl.col("d").str.len_chars())
+        ).then(pl.col("d").str.slice(-10)).otherwise(None)
+    ).to_series()
+    return key.alias(values.name)
 
 
 def _title_key(text: str) -> str:
@@ -172,7 +183,7 @@ def _email_local(email: str) -> str:
 
 
 FEATURE_COLUMNS: tuple[str, ...] = (
-    IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
+    IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fn_canon_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
     "name_display",
     "email", "emails", "email_local", "email_domain", "org_domain", "phones", "company_text", "company_key",
     "company_ph", "inn", "city", "title", "country", "website_domain",
@@ -212,12 +223,14 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         "ln_ph": _map(last, phonetic_key),
         "ln_groups": _map(last, groups_key),  # for swapped names: the surname field may hold a given name
         "fn_ph": _map(first, phonetic_key),
+        # sound of the canonical given name: Саша, Sascha and Александр all give one key
+        "fn_canon_ph": _map(first, lambda t: phonetic_key(canonical_first_name(t))),
     })
     name_display = pl.concat_str(
         [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")], separator=" ", ignore_nulls=True
     )
     out = out.with_columns(
-        *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph")),
+        *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph", "fn_canon_ph")),
         prof.select(_blank_to_null(name_display)).to_series().alias("name_display"),
     ).with_columns(
         pl.col("fn").str.slice(0, 1).alias("fi"),
@@ -235,7 +248,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     email = emails.list.first()
     free = free_email_domains()
     role = role_local_parts()
-    local = _map(email, _email_local)
+    local = email.str.split("@").list.first().str.split("+").list.first()
     domain = email.str.split("@").list.last()
     out = out.with_columns(
         emails.alias("emails"),
@@ -256,7 +269,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
                                   "p": raw.str.split_exact(";", 1).struct.field("field_0").str.split(",")})
             phone_parts.append(cells.explode("p"))
     exploded = pl.concat(phone_parts, how="vertical_relaxed")
-    exploded = exploded.with_columns(_map(exploded.get_column("p").cast(pl.String), _phone_key).alias("key"))
+    exploded = exploded.with_columns(phone_keys(exploded.get_column("p").cast(pl.String)).alias("key"))
     phone_lists = (
         exploded.drop_nulls("key").group_by("row").agg(pl.col("key").unique(maintain_order=True))
     )

@@ -90,6 +90,9 @@ class ScoredPairs:
         return f"w__{name}"
 
 
+CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
+
+
 def compute_levels(
     features: pl.DataFrame,
     pairs: pl.DataFrame,
@@ -97,7 +100,29 @@ def compute_levels(
     tf: TermFrequencies,
     extra: dict[str, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, PairView]:
-    """Level code and term-frequency u per comparison for each pair: l, r, swapped, lvl__<c>, tfu__<c>."""
+    """Level code and term-frequency u per comparison for each pair: l, r, swapped, lvl__<c>, tfu__<c>.
+
+    Large pair sets are compared in chunks; the returned view is the last chunk's (for explanations
+    of a handful of pairs it is the whole set).
+    """
+    if pairs.height <= CHUNK_PAIRS:
+        return _compute_levels_chunk(features, pairs, comparisons, tf, extra)
+    parts = []
+    view: PairView | None = None
+    for start in range(0, pairs.height, CHUNK_PAIRS):
+        part, view = _compute_levels_chunk(features, pairs.slice(start, CHUNK_PAIRS), comparisons, tf, extra)
+        parts.append(part)
+    assert view is not None
+    return pl.concat(parts), view
+
+
+def _compute_levels_chunk(
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    tf: TermFrequencies,
+    extra: dict[str, pl.Series] | None = None,
+) -> tuple[pl.DataFrame, PairView]:
     view = PairView(features, pairs, extra)
     out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
     if "fn" in features.columns and "ln" in features.columns:
@@ -107,8 +132,8 @@ def compute_levels(
     for comp in comparisons:
         level, tf_u = comp.compute(view, tf)
         out[f"lvl__{comp.name}"] = level.cast(pl.Int8)
-        out[f"tfu__{comp.name}"] = (tf_u if tf_u is not None else pl.repeat(None, pairs.height, dtype=pl.Float64,
-                                                                              eager=True)).cast(pl.Float64)
+        out[f"tfu__{comp.name}"] = (tf_u if tf_u is not None else pl.repeat(None, pairs.height, dtype=pl.Float32,
+                                                                              eager=True)).cast(pl.Float32)
     return pl.DataFrame(out), view
 
 
@@ -207,7 +232,7 @@ def estimate_u(
     tf: TermFrequencies,
     extra: dict[str, pl.Series] | None = None,
     *,
-    sample_pairs: int = 100_000,
+    sample_pairs: int = 60_000,
     seed: int = 42,
     strength: float = 2_000.0,
 ) -> None:

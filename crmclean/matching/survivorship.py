@@ -103,13 +103,22 @@ def golden_records(
     settings: SurvivorshipSettings,
 ) -> GoldenRecords:
     """Master and golden record of every cluster with two or more records."""
-    ranked = rank_members(frame, cluster_of, id_column=id_column, data_columns=data_columns, roles=roles,
-                          settings=settings)
-    sizes = ranked.group_by("cluster_id").len()
-    multi = sizes.filter(pl.col("len") > 1).select("cluster_id")
-    members = ranked.join(multi, on="cluster_id").sort("cluster_id", "rank")
-    values = frame.select(*[c for c in data_columns if c != id_column]).with_columns(
-        pl.int_range(0, frame.height).alias("_pos"))
+    # only records of multi-record clusters need ranking and merging (most records are singles)
+    clusters = pl.DataFrame({"cluster_id": cluster_of})
+    in_multi = clusters.select(pl.len().over("cluster_id") > 1).to_series()
+    positions = in_multi.arg_true()
+    sub = frame[positions]
+    sub_clusters = cluster_of.gather(positions)
+    ranked_sub = rank_members(sub, sub_clusters, id_column=id_column, data_columns=data_columns, roles=roles,
+                              settings=settings)
+    ranked = (
+        frame.select(pl.col(id_column).alias("record_id")).with_columns(cluster_of.alias("cluster_id"))
+        .join(ranked_sub.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
+        .with_columns(pl.col("rank").fill_null(0))
+    )
+    members = ranked_sub.sort("cluster_id", "rank")
+    values = sub.select(*[c for c in data_columns if c != id_column]).with_columns(
+        pl.int_range(0, sub.height).alias("_pos"))
     created = roles.get("created_at", [])
     updated = roles.get("updated_at", [])
     extra: list[pl.Expr] = []

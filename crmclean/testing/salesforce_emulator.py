@@ -2245,8 +2245,9 @@ def with_api_names(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     named after their role; anything else a sanitized custom field. The file's own id goes to ``Legacy_Id__c``:
     the org gives every record a Salesforce id.
     """
-    from crmclean.roles import detect_roles  # noqa: PLC0415 - the emulator needs crmclean only here
-    from crmclean.testing.generate import translit  # noqa: PLC0415
+    # imported here: the emulator itself needs nothing from crmclean
+    from crmclean.roles import detect_roles
+    from crmclean.testing.generate import translit
 
     headers = list(rows[0]) if rows else []
     roles = detect_roles(headers)
@@ -2254,6 +2255,8 @@ def with_api_names(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     for header in headers:
         role = roles.get(header)
         name = _STANDARD_FIELDS.get(role or "") or _CUSTOM_FIELDS.get(role or "")
+        if role == "id" and all(_ID_RE.match(r[header]) for r in rows if r.get(header)):
+            name = "Id"  # already Salesforce ids (an export from an org): keep them
         if name is None:
             name = re.sub(r"[^A-Za-z0-9]+", "_", translit(header)).strip("_") or "Field"
             name = (name if name[0].isalpha() else f"F_{name}") + "__c"
