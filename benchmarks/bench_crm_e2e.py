@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _crm_e2e import FakeClock, hubspot_rows, link_accounts, messy_contacts, salesforce_rows  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
+from _crm_e2e import FakeClock, hubspot_rows, link_accounts, messy_contacts, salesforce_rows
+from typer.testing import CliRunner
 
-from crmclean.cli import app  # noqa: E402
-from crmclean.connectors.hubspot import HubSpotConnector  # noqa: E402
-from crmclean.connectors.salesforce import SalesforceConnector  # noqa: E402
-from crmclean.testing.hubspot_emulator import HubSpotEmulator  # noqa: E402
-from crmclean.testing.salesforce_emulator import SalesforceEmulator  # noqa: E402
+from crmclean.cli import app
+from crmclean.connectors.hubspot import HubSpotConnector
+from crmclean.connectors.salesforce import SalesforceConnector
+from crmclean.testing.hubspot_emulator import HubSpotEmulator
+from crmclean.testing.salesforce_emulator import SalesforceEmulator
 
 
 def pipeline(spec: str, work: Path, requests: Callable[[], int]) -> list[tuple[str, float, int, str]]:

@@ -28,15 +28,21 @@ class ClusterResult:
 
 
 class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+    """Union-find over the records that appear in edges only (most records never merge)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
 
     def find(self, x: int) -> int:
         parent = self.parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while x != root:  # path compression
+            nxt = parent[x]
+            parent[x] = root
+            x = nxt
+        return root
 
     def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
@@ -78,15 +84,12 @@ def cluster_pairs(
         result.refused.setdefault(k, "rejected")
 
     # connected components of the matched graph bound the work
-    comp = _UnionFind(n)
+    comp = _UnionFind()
     for (a, b), _ in edge_rows:
         comp.union(a, b)
     members: dict[int, list[int]] = {}
-    for a, b in {k for k, _ in edge_rows}:
-        for x in (a, b):
-            members.setdefault(comp.find(x), [])
     for x in {v for (a, b), _ in edge_rows for v in (a, b)}:
-        members[comp.find(x)].append(x)
+        members.setdefault(comp.find(x), []).append(x)
     # score every unscored within-component pair of small components in one batch
     todo: list[tuple[int, int]] = []
     for nodes in members.values():
@@ -100,7 +103,7 @@ def cluster_pairs(
         evidence = dict(evidence)
         evidence.update(score_missing(todo))
 
-    uf = _UnionFind(n)
+    uf = _UnionFind()
     cluster_members: dict[int, list[int]] = {}
     for (a, b), _prob in edge_rows:
         ra, rb = uf.find(a), uf.find(b)
@@ -136,5 +139,8 @@ def cluster_pairs(
             if r != root:
                 cluster_members.pop(r, None)
         result.merged.add((a, b))
-    result.labels = [uf.find(i) for i in range(n)]
+    labels = list(range(n))
+    for x in uf.parent:
+        labels[x] = uf.find(x)
+    result.labels = labels
     return result

@@ -47,6 +47,13 @@ class PairView:
         self._cache: dict[tuple[str, str], pl.Series] = {}
         self.left_idx = pairs.get_column("l")
         self.right_idx = pairs.get_column("r")
+        if pairs.height > 10_000:
+            # one parallel gather of every feature column per side beats dozens of single-column gathers
+            cols = [c for c in features.columns if c not in ("record_id", "name_display")]
+            for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
+                gathered = features.select(cols)[idx]
+                for c in cols:
+                    self._cache[(c, which)] = gathered.get_column(c).alias(f"{c}_{which}")
 
     def __len__(self) -> int:
         return self.pairs.height

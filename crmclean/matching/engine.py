@@ -385,9 +385,13 @@ def dedupe(
     # component of two there is no cross pair to check)
     component = _components(n, edges)
     comp_size = component.value_counts().filter(pl.col("count") >= 3).get_column(component.name)
-    relevant = scored.select("l", "r", "weight").with_columns(
-        component.gather(pl.col("l")).alias("cl"), component.gather(pl.col("r")).alias("cr")
-    ).filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
+    comp_l = pl.DataFrame({"l": pl.int_range(0, n, dtype=pl.UInt32, eager=True), "cl": component})
+    relevant = (
+        scored.select("l", "r", "weight")
+        .join(comp_l, on="l", how="left")
+        .join(comp_l.rename({"l": "r", "cl": "cr"}), on="r", how="left")
+        .filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
+    )
     evidence = {(int(a), int(b)): float(w) for a, b, w in relevant.select("l", "r", "weight").iter_rows()}
 
     def score_missing(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
@@ -501,19 +505,15 @@ def dedupe(
 
 def _components(n: int, edges: pl.DataFrame) -> pl.Series:
     """Connected component (smallest member position) of every record over the matched edges."""
-    parent = list(range(n))
+    from crmclean.matching.clustering import _UnionFind
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf = _UnionFind()
     for a, b in edges.select("l", "r").iter_rows():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return pl.Series("component", [find(i) for i in range(n)], dtype=pl.UInt32)
+        uf.union(a, b)
+    labels = list(range(n))
+    for x in list(uf.parent):
+        labels[x] = uf.find(x)
+    return pl.Series("component", labels, dtype=pl.UInt32)
 
 
 _REVIEW_FIELDS = (("name", "name_display"), ("email", "email"), ("phone", "phones"), ("company", "company_text"),
