@@ -89,3 +89,24 @@ def test_rules_infer_prints_roles_for_salesforce_style_headers(tmp_path: Path) -
     for line in ("FirstName: first_name", "LastName: last_name", "MobilePhone: mobile", "Title: job_title",
                  "AccountName: company", "OwnerId: owner", "LastModifiedDate: updated_at"):
         assert line in result.output
+
+
+def test_readme_command_reference_is_current() -> None:
+    from crmclean.cli import reference
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for begin, end, render in ((reference.BEGIN, reference.END, reference.render_reference),
+                               (reference.RULES_BEGIN, reference.RULES_END, reference.render_rules_table)):
+        block = text[text.index(begin): text.index(end) + len(end)]
+        assert block == render(), "README is stale: run `python -m crmclean.cli.reference README.md`"
+
+
+def test_readme_quickstart_has_exactly_the_two_commands_ci_runs() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n", 1)[1].strip() for b in quick.split("```sh")[1:]]
+    commands = [b.split("```")[0].strip() for b in blocks]
+    assert len(commands) == 2
+    assert commands[0].startswith("pip install . && crmclean audit examples/contacts.csv")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci

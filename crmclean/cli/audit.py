@@ -53,7 +53,7 @@ def audit_command(
     """Audit a source without changing it: standardization proposals, validation, duplicates, completeness.
 
     Writes report.html (open in a browser), report.json, report.md, findings.csv, changes.csv and
-    duplicates.csv to --out (default ./crmclean-report/<timestamp>/), records the run in the run store
+    duplicates.csv to --out (default ./crmclean-report/TIMESTAMP/), records the run in the run store
     for trends, and prints a summary. Exit code follows --fail-on (default never).
 
     Example: crmclean audit examples/contacts.csv --out report/ --fail-on error
