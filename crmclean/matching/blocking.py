@@ -29,6 +29,7 @@ class BlockingKey:
     min_length: int = 1  # shortest key value that may form a block (a 2-letter surname sound is too loose)
     max_block_size: int | None = None  # None: the engine's default
     sorted_pair: bool = False  # key = the two columns' values sorted (swapped first/last names)
+    either_side: str | None = None  # keep only pairs where this boolean feature is true on one side at least
     description: str = ""
 
 
@@ -78,12 +79,14 @@ def contacts_blocking_keys() -> list[BlockingKey]:
         BlockingKey("email_local", ("email_local",), refine=("ln_ph",), min_length=4, max_block_size=12,
                     description="the same mailbox name at any domain (ivan.petrov@ at work and at gmail)"),
         BlockingKey("name", ("fn_canon_ph", "ln_ph"), sorted_pair=True, refine=("mi", "company_ph", "city"),
-                    min_length=2, max_block_size=15,
+                    min_length=2, max_block_size=12,
                     description="surname sound + canonical given name sound, in either order "
                                 "(Iwanow Sascha ~ Иванов Александр ~ Александр Иванов)"),
         BlockingKey("surname_initial", ("ln", "fi"), refine=("mi", "company_ph", "city"), min_length=3,
-                    max_block_size=10, description="exact surname + first initial (Иванов И.И. ~ Иванов Иван)"),
-        BlockingKey("company_name", ("company_key", "fn_canon"), refine=("li",), min_length=2, max_block_size=15,
+                    max_block_size=12, either_side="fn_is_initial",
+                    description="exact surname + first initial, when one side has only the initial "
+                                "(Иванов И.И. ~ Иванов Иван)"),
+        BlockingKey("company_name", ("company_key", "fn_canon"), refine=("li",), min_length=2, max_block_size=8,
                     description="company + given name (a surname typo at the same company)"),
         BlockingKey("inn_initial", ("inn", "li"), refine=("fi", "ln_ph"), min_length=10, max_block_size=15,
                     description="company INN + surname initial"),
@@ -202,6 +205,9 @@ def block_pairs(
             st.split_blocks += big.height
         if compared:
             pairs = _pairs_within(pl.concat(compared), link_boundary)
+            if key.either_side and key.either_side in features.columns:
+                flag = features.get_column(key.either_side)
+                pairs = pairs.filter(flag.gather(pairs.get_column("l")) | flag.gather(pairs.get_column("r")))
             st.pairs = pairs.height
             all_pairs.append(pairs)
         stats.append(st)

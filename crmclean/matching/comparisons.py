@@ -182,6 +182,8 @@ class Comparison:
     # True when agreement here can corroborate a name match (email, phone, company, INN, birth date ...);
     # False for names themselves and weak fields (city, job title): namesakes agree on those
     corroborates: bool = True
+    # weak fields never say more than this many bits for a match, however rare the value (city, title)
+    max_weight: float | None = None
 
     def compute(self, view: PairView, tf: TermFrequencies) -> tuple[pl.Series, pl.Series | None]:
         """(level codes Int8 with nulls for missing, u from term frequency for tf levels or None)."""
@@ -259,6 +261,15 @@ class TermFrequencies:
         return (frame.join(self._tables[key], on="value", how="left", maintain_order="left")
                 .get_column("shared").fill_null(False))
 
+    def of_left(self, view: PairView, column: str) -> pl.Series:
+        """u of each pair's left-side value of a single-valued column (a gather, no join per pair chunk)."""
+        key = f"__record_{column}"
+        if key not in self._tables:
+            s = self.extra[column] if column in self.extra else self.features.get_column(column)
+            per_record = self.lookup(column, s)
+            self._tables[key] = per_record.to_frame("tf")
+        return self._tables[key].get_column("tf").gather(view.left_idx)
+
     def lookup(self, column: str, values: pl.Series) -> pl.Series:
         frame = pl.DataFrame({"value": values.cast(pl.String)})
         return frame.join(self.table(column), on="value", how="left", maintain_order="left").get_column("tf")
@@ -328,7 +339,7 @@ class FirstNameComparison(Comparison):
         ).to_series()
         exact = a == b
         level = _levels_from([exact, nick & ~exact, jw >= 0.92, first_letters, jw >= 0.80], missing)
-        return level, tf.lookup("fn", a)
+        return level, tf.of_left(view, "fn")
 
 
 @dataclass
@@ -349,7 +360,7 @@ class LastNameComparison(Comparison):
             view.right("ln_groups").str.split("|")).list.len() > 0) & (a.str.len_chars() > 2)
         exact = a == b
         level = _levels_from([exact, gender, (jw >= 0.94) | (phon & (jw >= 0.85)) | nick, jw >= 0.85], missing)
-        return level, tf.lookup("ln", a)
+        return level, tf.of_left(view, "ln")
 
 
 @dataclass
@@ -364,7 +375,7 @@ class MiddleNameComparison(Comparison):
         female_a, female_b = a.str.ends_with("na"), b.str.ends_with("na")
         other_gender = ((male_a & female_b) | (female_a & male_b)).fill_null(False)
         level = _levels_from([exact, (jw >= 0.90) & ~other_gender, initial], missing)
-        return level, tf.lookup("mn", a)
+        return level, tf.of_left(view, "mn")
 
 
 @dataclass
@@ -389,7 +400,7 @@ class EmailComparison(Comparison):
             [has_shared & ~shared_line, has_shared & shared_line, local_same, (jw >= 0.93) & (la.str.len_chars() >= 6)],
             missing,
         )
-        u = pl.DataFrame({"lv": level, "e": tf.lookup("emails", first_shared), "l": tf.lookup("email_local", la)}
+        u = pl.DataFrame({"lv": level, "e": tf.lookup("emails", first_shared), "l": tf.of_left(view, "email_local")}
                          ).select(pl.when(pl.col("lv") == 2).then(pl.col("l")).otherwise(pl.col("e"))).to_series()
         return level, u
 
@@ -435,7 +446,7 @@ class CompanyComparison(Comparison):
             [exact, (tok >= 0.92) | (jw >= 0.94), (tok >= 0.75) | (jw >= 0.88), missing & by_domain],
             missing & ~by_domain,
         )
-        return level, tf.lookup("company_key", a)
+        return level, tf.of_left(view, "company_key")
 
 
 @dataclass
@@ -445,7 +456,7 @@ class ExactComparison(Comparison):
     def compute(self, view: PairView, tf: TermFrequencies) -> tuple[pl.Series, pl.Series | None]:
         col = self.tf_column or self.name
         a, b, missing = _both(view, col)
-        return _levels_from([a == b], missing), tf.lookup(col, a)
+        return _levels_from([a == b], missing), tf.of_left(view, col)
 
 
 @dataclass
@@ -459,7 +470,7 @@ class FuzzyTextComparison(Comparison):
         a, b, missing = _both(view, col)
         jw = jaro_winkler(a, b)
         conditions = [a == b] + [jw >= t for t in self.thresholds]
-        return _levels_from(conditions, missing), tf.lookup(col, a)
+        return _levels_from(conditions, missing), tf.of_left(view, col)
 
 
 @dataclass
@@ -473,7 +484,7 @@ class EditDistanceComparison(Comparison):
         a, b, missing = _both(view, col)
         dist = edit_distance(a, b)
         conditions = [a == b] + [dist <= d for d in self.distances]
-        return _levels_from(conditions, missing), tf.lookup(col, a)
+        return _levels_from(conditions, missing), tf.of_left(view, col)
 
 
 @dataclass
@@ -490,7 +501,7 @@ class DateComparison(Comparison):
             (pl.col("a").str.slice(0, 4) + pl.col("a").str.slice(6, 2) + pl.col("a").str.slice(4, 2)) == pl.col("b")
         ).to_series()
         level = _levels_from([a == b, (dist <= 1) | swapped, dist <= 2], missing)
-        return level, tf.lookup(col, a)
+        return level, tf.of_left(view, col)
 
 
 # ---------------------------------------------------------------- default sets per object
@@ -556,12 +567,12 @@ def contacts_comparisons() -> list[Comparison]:
             Level("exact", 0.80, 0.05, tf=True, description="same city", group=_ORG),
             Level("similar", 0.05, 0.02, description="spelling variant", group=_ORG),
             Level("different", 0.30, 0.93, description="different cities (or spellings the profile did not unify)"),
-        ), tf_column="city", display=("city",), thresholds=(0.88,), corroborates=False),
+        ), tf_column="city", display=("city",), thresholds=(0.88,), corroborates=False, max_weight=2.0),
         FuzzyTextComparison("job_title", "Job title", (
             Level("exact", 0.45, 0.05, tf=True, description="same title"),
             Level("similar", 0.10, 0.05, description="similar title"),
             Level("different", 0.45, 0.9, description="different titles (weak evidence)"),
-        ), tf_column="title", display=("title",), thresholds=(0.9,), corroborates=False),
+        ), tf_column="title", display=("title",), thresholds=(0.9,), corroborates=False, max_weight=1.5),
     ]
 
 
@@ -576,7 +587,8 @@ def companies_comparisons() -> list[Comparison]:
             Level("different", 0.08, 0.987, description="different names"),
         ), tf_column="company_key", display=("company_text",)),
         ExactComparison("inn", "INN", (
-            Level("exact", 0.95, 1e-5, tf=True, description="same INN"),
+            # an INN names one legal entity: two different companies never share it by chance
+            Level("exact", 0.95, 1e-6, description="same INN"),
             Level("different", 0.05, 0.99999, description="different INN: different legal entities"),
         ), tf_column="inn", display=("inn",)),
         ExactComparison("domain", "Website / email domain", (

@@ -173,8 +173,36 @@ def _title_key(text: str) -> str:
     return " ".join(latin_text(text).split())
 
 
+# everyday names of big cities (abbreviations, slang, English) -> one key; other cities go through latin_key
+_CITY_ALIASES: dict[str, str] = {
+    alias: canonical
+    for canonical, aliases in {
+        "moskva": ("москва", "мск", "moscow", "moskva", "msk", "москва и мо", "moscow city"),
+        "sanktpeterburg": ("санкт-петербург", "спб", "питер", "с.-петербург", "с-петербург", "санкт петербург",
+                           "saint petersburg", "st. petersburg", "st petersburg", "sankt-peterburg", "spb",
+                           "petersburg", "ленинград"),
+        "ekaterinburg": ("екатеринбург", "екб", "yekaterinburg", "ekaterinburg"),
+        "nizhnii novgorod": ("нижний новгород", "н. новгород", "н.новгород", "nizhny novgorod",
+                             "nizhniy novgorod"),
+        "rostovnadonu": ("ростов-на-дону", "ростов", "rostov-on-don", "rostov"),
+        "novosibirsk": ("новосибирск", "нск", "novosibirsk"),
+        "newyork": ("new york", "nyc", "new york city", "ny", "нью-йорк", "new york, ny"),
+        "sanfrancisco": ("san francisco", "sf", "san francisco, ca", "сан-франциско"),
+        "london": ("london", "лондон"),
+        "munich": ("munich", "münchen", "muenchen", "мюнхен"),
+        "berlin": ("berlin", "берлин"),
+    }.items()
+    for alias in aliases
+}
+
+
 def _city_key(text: str) -> str:
-    return latin_key(_CITY_NOISE.sub("", text.strip()))
+    cleaned = _CITY_NOISE.sub("", text.strip()).strip().casefold().replace("ё", "е")
+    hit = _CITY_ALIASES.get(cleaned)
+    if hit is None:
+        cleaned = re.sub(r",\s*[a-z]{2}$", "", cleaned)  # "Austin, TX" -> "austin"
+        hit = _CITY_ALIASES.get(cleaned)
+    return hit.replace(" ", "") if hit else latin_key(cleaned)
 
 
 def _email_local(email: str) -> str:
@@ -233,6 +261,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph", "fn_canon_ph")),
         prof.select(_blank_to_null(name_display)).to_series().alias("name_display"),
     ).with_columns(
+        (pl.col("fn").str.len_chars() <= 1).fill_null(False).alias("fn_is_initial"),
         pl.col("fn").str.slice(0, 1).alias("fi"),
         pl.col("mn").str.slice(0, 1).alias("mi"),
         pl.col("ln").str.slice(0, 1).alias("li"),

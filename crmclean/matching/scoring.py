@@ -158,6 +158,8 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
                 weight = pl.lit(fixed)
             expr = pl.when(lvl == k).then(weight).otherwise(expr)
         expr = pl.when(lvl.is_null()).then(pl.lit(0.0)).otherwise(expr)
+        if comp.max_weight is not None:
+            expr = expr.clip(upper_bound=comp.max_weight)
         exprs.append(expr.alias(f"w__{comp.name}"))
         for k, lv in enumerate(comp.levels):
             if lv.group:
