@@ -153,9 +153,10 @@ def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = N
     for header in headers:
         if header in overrides:
             continue
-        role = detect_role(header)
-        if role is None:
+        detected = detect_role(header)
+        if detected is None:
             continue
+        role = detected
         if role in taken:
             role = {"email": "email2", "phone": "mobile"}.get(role, role)
         roles[header] = role

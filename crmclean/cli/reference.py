@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -50,12 +51,17 @@ def render_rules_table() -> str:
     return "\n".join(lines)
 
 
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    # a function replacement, so backslashes in the text are not read as group references
+    return lambda _match: text
+
+
 def update_file(path: Path) -> bool:
     text = path.read_text(encoding="utf-8")
     new = text
     for begin, end, render in ((BEGIN, END, render_reference), (RULES_BEGIN, RULES_END, render_rules_table)):
         pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-        new = pattern.sub(lambda _, render=render: render(), new)
+        new = pattern.sub(_constant(render()), new)
     if new != text:
         path.write_text(new, encoding="utf-8")
         return True

@@ -48,13 +48,13 @@ def format_for(path: Path, override: str | None) -> str:
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {override!r}; use one of {', '.join(FORMATS)}")
         return fmt
-    fmt = _EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
+    by_ext = _EXTENSIONS.get(path.suffix.lower())
+    if by_ext is None:
         raise UsageError(
             f"cannot tell the format of {path.name!r} from its extension",
             hint=f"pass --format ({', '.join(FORMATS)})",
         )
-    return fmt
+    return by_ext
 
 
 # ---------------------------------------------------------------- CSV detection

@@ -277,8 +277,8 @@ def _evidence_html(evidence: Any) -> str:
                 rows.append(f'<tr><td>{esc(field_name)}</td><td colspan="3" class="val">{esc(v)}</td></tr>')
         return f"<table>{''.join(rows)}</table>"
     if isinstance(evidence, dict):
-        rows = "".join(f"<tr><td>{esc(k)}</td><td class=\"val\">{esc(v)}</td></tr>" for k, v in evidence.items())
-        return f"<table>{rows}</table>"
+        cells = "".join(f"<tr><td>{esc(k)}</td><td class=\"val\">{esc(v)}</td></tr>" for k, v in evidence.items())
+        return f"<table>{cells}</table>"
     if isinstance(evidence, list):
         return "<table>" + "".join(f'<tr><td class="val">{esc(v)}</td></tr>' for v in evidence) + "</table>"
     return f'<span class="val">{esc(evidence)}</span>'

@@ -238,7 +238,7 @@ def rule_keys() -> list[str]:
 
 
 def map_unique(
-    values: pl.Series, fn: Callable[[str], Any], return_dtype: pl.DataType | None = None
+    values: pl.Series, fn: Callable[[str], Any], return_dtype: pl.DataType | type[pl.DataType] | None = None
 ) -> pl.Series:
     """Apply ``fn`` once per unique non-null value and broadcast back (nulls stay null).
 
