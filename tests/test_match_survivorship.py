@@ -78,3 +78,23 @@ def test_source_priority_master_rule() -> None:
     ranked = rank_members(table.frame, pl.Series(["A", "A", "A", "B"]), id_column=table.id_column,
                           data_columns=table.data_columns, roles=table.by_role, settings=settings)
     assert ranked.filter(pl.col("rank") == 0).sort("cluster_id").get_column("record_id").to_list() == ["12", "20"]
+
+
+def test_placeholder_never_becomes_a_golden_value() -> None:
+    import polars as pl
+
+    from crmclean.config.dedupe import SurvivorshipSettings
+    from crmclean.matching.survivorship import golden_records
+
+    frame = pl.DataFrame({
+        "Id": ["1", "2"],
+        "Email": ["n/a", "ivan.petrov@romashka.ru"],
+        "Телефон": ["нет", "+74951234567"],
+        "Created": ["2020-01-01", "2024-01-01"],
+    })
+    out = golden_records(frame, pl.Series(["1", "1"]), id_column="Id", data_columns=frame.columns,
+                         roles={"email": ["Email"], "phone": ["Телефон"], "created_at": ["Created"]},
+                         settings=SurvivorshipSettings())
+    row = out.frame.row(0, named=True)
+    assert row["Email"] == "ivan.petrov@romashka.ru"
+    assert row["Телефон"] == "+74951234567"

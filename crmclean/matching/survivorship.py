@@ -107,7 +107,8 @@ def golden_records(
     clusters = pl.DataFrame({"cluster_id": cluster_of})
     in_multi = clusters.select(pl.len().over("cluster_id") > 1).to_series()
     positions = in_multi.arg_true()
-    sub = frame[positions]
+    # filler typed into required fields ("n/a", "нет", "noemail@…") must never win a golden value
+    sub = _blank_placeholders(frame[positions], roles, data_columns, id_column)
     sub_clusters = cluster_of.gather(positions)
     ranked_sub = rank_members(sub, sub_clusters, id_column=id_column, data_columns=data_columns, roles=roles,
                               settings=settings)
@@ -151,6 +152,21 @@ def golden_records(
         golden = golden.with_columns(pl.struct(reasons).struct.json_encode().alias("reasons"))
         golden = golden.drop([c for c in golden.columns if c.startswith("_src_")])
     return GoldenRecords(golden, ranked.select("record_id", "cluster_id", "rank"))
+
+
+def _blank_placeholders(frame: pl.DataFrame, roles: dict[str, list[str]], data_columns: Sequence[str],
+                        id_column: str) -> pl.DataFrame:
+    from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+    role_of = {col: role for role, cols in roles.items() for col in cols}
+    blanked = []
+    for col in data_columns:
+        if col == id_column or col not in frame.columns or frame.height == 0:
+            continue
+        mask = placeholder_mask(frame.get_column(col), role_of.get(col))
+        if mask.any():
+            blanked.append(pl.when(mask).then(None).otherwise(pl.col(col)).alias(col))
+    return frame.with_columns(blanked) if blanked else frame
 
 
 def _non_empty(col: str) -> pl.Expr:
