@@ -56,14 +56,15 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     from crmclean.rules.base import map_unique
     from crmclean.rules.standardizers.companies import company_key, legal_form_of
     from crmclean.rules.standardizers.countries import country_alpha2
-    from crmclean.rules.standardizers.emails import is_free_domain, is_role_address
+    from crmclean.rules.standardizers.emails import is_free_domain, role_local_parts
     from crmclean.rules.standardizers.taxids import clean_tax_id, inn_error
     from crmclean.rules.standardizers.titles import canonical_title
 
     if std is None:
         from crmclean.standardize import standardize_table
 
-        std = standardize_table(table, rules)
+        # only the values and derived columns: no change log, no flag-only rules (same profile, less work)
+        std = standardize_table(table, rules, profile_only=True)
     out_table = std.table
     frame = out_table.frame
     derived = std.derived
@@ -83,7 +84,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         return None
 
     def nulls(dtype: Any = pl.String) -> pl.Series:
-        return pl.Series([None] * n, dtype=dtype)
+        return pl.repeat(None, n, dtype=dtype, eager=True)
 
     def first_col(role: str) -> str | None:
         cols = [c for c in by_role.get(role, []) if c in frame.columns]
@@ -127,7 +128,9 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     domain = cols["email"].str.extract(r"@(.+)$", 1)
     cols["email_domain"] = domain
     cols["email_is_free"] = map_unique(domain, is_free_domain, pl.Boolean())
-    cols["email_is_role"] = map_unique(cols["email"], is_role_address, pl.Boolean())
+    # is_role_address, vectorized: the part before the first @, lower-cased, in the role list
+    cols["email_is_role"] = cols["email"].str.extract(r"^([^@]*)", 1).str.to_lowercase().is_in(
+        pl.Series(sorted(role_local_parts()), dtype=pl.String).implode())
 
     # phones: E.164 of every valid number of every phone column
     phone_lists = []
@@ -210,6 +213,9 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     cols["emails"] = cols["emails"].list.eval(pl.element().filter(~pl.element().str.contains(
         r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@|@(?:example\.\w+|test\.\w+|nomail\.\w+|noemail\.\w+)$")))
     cols["email"] = cols["emails"].list.first()
+    from crmclean.rules.standardizers._common import clear_memo
+
+    clear_memo()  # the filler masks above are not needed again; free the columns they hold
     out = pl.DataFrame({name: series.alias(name) for name, series in cols.items()})
     return out.select([pl.col(c).cast(t) for c, t in PROFILE_SCHEMA.items()])
 

@@ -164,21 +164,62 @@ def _change_rows(
     )
 
 
+# Rules whose result never reaches the standardized values or the derived columns: they only
+# flag, or only propose edits that are not applied unless suggestions are applied.
+_FLAG_ONLY = frozenset({"EMAIL002", "EMAIL004", "EMAIL005", "EMAIL006", "PHONE002",
+                        "INN002", "INN003", "INN004", "INN005"})
+_PROPOSE_ONLY = frozenset({"EMAIL003", "NAME004", "PLACEHOLDER001"})
+
+
+def _changes_values(rule: Standardizer, apply_suggestions: bool) -> bool:
+    """False when ``rule`` cannot change a value or a derived column (so the match profile does not need it)."""
+    if rule.code in _FLAG_ONLY:
+        return False
+    if rule.code in _PROPOSE_ONLY:
+        # PLACEHOLDER001 with `empty: true` empties fillers as a fix
+        return apply_suggestions or bool(getattr(rule.options, "empty", False))
+    return True
+
+
 def standardize_table(
     table: RecordTable,
     rules: RulesFile | None = None,
     *,
     apply_suggestions: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
+    profile_only: bool = False,
 ) -> StandardizeResult:
     """Run every selected standardizer over ``table``; see :class:`StandardizeResult`.
 
     Idempotent: standardizing the result again changes nothing (suggestions are proposed
     again, but never applied unless asked).
+
+    ``profile_only`` computes just what the match profile reads (the standardized values and
+    the derived columns): rules that only flag or only propose are skipped, and the change
+    log and findings are left empty (stats still count fixes). ``build_profile`` uses it.
     """
+    from crmclean.rules.standardizers._common import clear_memo
+
     settings = rules or RulesFile.model_validate({})
     apply_suggestions = apply_suggestions or settings.standardize.apply_suggestions
     selected = select_rules(settings)
+    clear_memo()
+    try:
+        return _run_rules(table, settings, selected, apply_suggestions, progress, profile_only)
+    finally:
+        clear_memo()
+
+
+def _run_rules(
+    table: RecordTable,
+    settings: RulesFile,
+    selected: list[Standardizer],
+    apply_suggestions: bool,
+    progress: Callable[[int, int, str], None] | None,
+    profile_only: bool,
+) -> StandardizeResult:
+    if profile_only:
+        selected = [r for r in selected if _changes_values(r, apply_suggestions)]
     frame = table.frame
     n = frame.height
     ids = frame.get_column(table.id_column).cast(pl.String)
@@ -199,9 +240,10 @@ def standardize_table(
         started = time.perf_counter()
         result: RuleResult = rule.apply(ctx)
         fixed = suggested = 0
-        fixed_rows = pl.Series([False] * n) if n else pl.Series([], dtype=pl.Boolean)
+        fixed_rows = pl.repeat(False, n, eager=True).alias("") if n else pl.Series([], dtype=pl.Boolean)
         for edit in result.edits:
-            frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code, apply_suggestions)
+            frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code, apply_suggestions,
+                                                                 log_changes=not profile_only)
             fixed += n_fixed
             suggested += n_suggested
             if rows is not None:
@@ -210,7 +252,7 @@ def standardize_table(
                 changes.append(log)
         ctx.frame = frame
         flagged = 0
-        if result.findings is not None and result.findings.height:
+        if result.findings is not None and result.findings.height and not profile_only:
             f = result.findings
             found = f.select(
                 ids.gather(f.get_column("row").cast(pl.Int64)).alias("record_id"),
@@ -247,7 +289,8 @@ def standardize_table(
 
 
 def _apply_edit(
-    frame: pl.DataFrame, ids: pl.Series, edit: ColumnEdit, code: str, apply_suggestions: bool
+    frame: pl.DataFrame, ids: pl.Series, edit: ColumnEdit, code: str, apply_suggestions: bool,
+    *, log_changes: bool = True,
 ) -> tuple[pl.DataFrame, int, int, pl.Series | None, pl.DataFrame | None]:
     n = frame.height
     if edit.column not in frame.columns:
@@ -261,10 +304,12 @@ def _apply_edit(
     if n_changed == 0:
         return frame, 0, 0, None, None
     confidence = _as_series(edit.confidence, n, "confidence")
-    reason = _as_series(edit.reason, n, "reason")
     is_fix = confidence == "fix"
     apply_mask = changed & (is_fix | apply_suggestions)
-    log = _change_rows(ids, edit.column, before, after, changed, code, confidence, reason)
+    log = None
+    if log_changes:
+        reason = _as_series(edit.reason, n, "reason")
+        log = _change_rows(ids, edit.column, before, after, changed, code, confidence, reason)
     if apply_mask.any():
         frame = frame.with_columns(before.zip_with(~apply_mask, after).alias(edit.column))
     n_fixed = int((changed & is_fix).sum())

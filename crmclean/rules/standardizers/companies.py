@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, Literal
 
 import polars as pl
@@ -103,6 +103,7 @@ def _strip_outer_quotes(name: str) -> str:
     return n
 
 
+@lru_cache(maxsize=1024)  # the rule asks for the form and the key of one value in a row: parse it once
 def parse_company(text: str) -> CompanyParts:
     """Split the legal form off a company name: 'ООО "Ромашка"' -> ('Ромашка', 'ООО', 'prefix')."""
     value = re.sub(r"\s+", " ", text.strip()).strip(" ,;")

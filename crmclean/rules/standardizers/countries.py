@@ -151,7 +151,7 @@ class CountryIso(ColumnRule):
         findings = None
         if unknown.any():
             guess = map_unique_fast(values.filter(unknown), lambda v: country_suggestion(v, opts.fuzzy_score), pl.String)
-            full_guess = pl.Series([None] * len(values), dtype=pl.String).scatter(unknown.arg_true(), guess)
+            full_guess = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("").scatter(unknown.arg_true(), guess)
             suggested = map_unique_fast(full_guess, lambda a2: country_display(a2, opts.output), pl.String)
             if suggested.is_not_null().any():
                 edits.append(ColumnEdit(column, suggested.fill_null(after), "misspelled country name", "suggest"))

@@ -25,6 +25,7 @@ from crmclean.rules.standardizers._common import (
     derived_name,
     findings_where,
     map_unique_fast,
+    memo_on_values,
 )
 
 EMAIL_ROLES = ("email", "email2")
@@ -225,7 +226,7 @@ def analyze_emails(values: pl.Series) -> pl.DataFrame:
     domains = out.get_column("email").str.extract(r"@(.+)$", 1)
     typo = map_unique_fast(domains.filter(fast), domain_typo, pl.String)
     if typo.is_not_null().any():
-        full = pl.Series([None] * len(values), dtype=pl.String).scatter(fast.arg_true(), typo)
+        full = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("").scatter(fast.arg_true(), typo)
         sugg = out.get_column("email").str.replace(r"@.+$", "@") + full
         out = out.with_columns(pl.coalesce(out.get_column("suggestion"), sugg).alias("suggestion"))
     return out
@@ -246,14 +247,14 @@ def _split_cells(values: pl.Series, todo: pl.Series, out: pl.DataFrame) -> tuple
         pl.col("c").sort_by("k").slice(1).str.join("; ").alias("extra"),
     ).filter(pl.col("all_ok"))
     if grouped.height == 0:
-        return out, pl.Series([False] * len(values))
+        return out, pl.repeat(False, len(values), eager=True).alias("")
     rows = grouped.get_column("i")
     cols = {name: out.get_column(name) for name in out.columns}
     cols["email"] = cols["email"].scatter(rows, grouped.get_column("email"))
     extra = grouped.get_column("extra")
     cols["extra"] = cols["extra"].scatter(rows, extra.zip_with(extra != "", pl.Series([None] * len(extra),
                                                                                       dtype=pl.String)))
-    done = pl.Series([False] * len(values)).scatter(rows, True)
+    done = pl.repeat(False, len(values), eager=True).alias("").scatter(rows, True)
     return pl.DataFrame(cols), done
 
 
@@ -268,7 +269,7 @@ def _local(e: pl.Series) -> pl.Series:
 def _skip_fillers(values: pl.Series) -> pl.Series:
     from crmclean.rules.standardizers.placeholders import placeholder_mask
 
-    return values.zip_with(~placeholder_mask(values, "email"), pl.Series([None] * len(values), dtype=pl.String))
+    return values.zip_with(~placeholder_mask(values, "email"), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
 
 
 # ---------------------------------------------------------------- rules
@@ -410,7 +411,9 @@ def _flag_rule_result(values: pl.Series, column: str, mask: pl.Series, severity:
 
 
 def _cleaned(values: pl.Series) -> pl.Series:
-    return pl.DataFrame({"v": values}).select(_clean_expr(pl.col("v"))).to_series()
+    # EMAIL004/005/006 each clean the same column: once is enough
+    return memo_on_values("email_cleaned", values, lambda v: pl.DataFrame({"v": v}).select(
+        _clean_expr(pl.col("v"))).to_series())
 
 
 def _analysis(values: pl.Series, column: str, ctx: RuleContext) -> pl.DataFrame:
@@ -529,6 +532,11 @@ class EmailDisposable(ColumnRule):
 
 def is_free_domain(domain: str) -> bool:
     return domain.lower() in _free()
+
+
+def role_local_parts() -> frozenset[str]:
+    """Mailbox names (before the @) that name a function, not a person: info, sales, office …"""
+    return _role()
 
 
 def is_role_address(address: str) -> bool:

@@ -149,7 +149,7 @@ class RegexReplace(ColumnRule):
             for col in _columns(ctx, rep.columns):
                 current = frame.get_column(col)
                 new = current.str.replace_all(pattern, rep.replace)
-                new = new.zip_with(new.str.strip_chars() != "", pl.Series([None] * len(new), dtype=pl.String))
+                new = new.zip_with(new.str.strip_chars() != "", pl.repeat(None, len(new), dtype=pl.String, eager=True).alias(""))
                 result.edits.append(ColumnEdit(col, new.alias(col), f"regex {rep.pattern!r}"))
                 frame = frame.with_columns(new.alias(col))
         return result

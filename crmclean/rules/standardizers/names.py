@@ -324,6 +324,19 @@ def _slow_parse(key: str) -> dict[str, object]:
 
 def split_full_names(values: pl.Series, order: NameOrder = "auto") -> pl.DataFrame:
     """first / middle / last / sure for every row of a full-name column (vectorized, same result as parse_full_name)."""
+    uniques = values.unique()
+    if len(uniques) * 4 > len(values) * 3:
+        return _split_rows(values, order)
+    # names repeat (one person, many records; common "Иванов Иван"): split each spelling once
+    parts = _split_rows(uniques, order).with_columns(uniques.alias("__v"))
+    return (
+        pl.DataFrame({"__v": values})
+        .join(parts, on="__v", how="left", maintain_order="left", nulls_equal=True)
+        .select("first", "middle", "last", "sure")
+    )
+
+
+def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
     names = pl.Series(sorted(given_names()), dtype=pl.String)
     particle_words = "|".join(sorted(PARTICLES | TURKIC_PATRONYMIC)).replace(".", r"\.")
     # lower-case once for the whole value (Unicode case mapping is the costly step), split both forms alike
@@ -487,7 +500,7 @@ class NameSalutation(ColumnRule):
         has_suf = suf.is_not_null() & (before_suffix.str.strip_chars(" ,").str.len_chars().fill_null(0) > 0)
         cleaned = cleaned.zip_with(~has_suf, before_suffix.str.strip_chars(" ,"))
         sal = sal.str.strip_chars()
-        suf = suf.zip_with(has_suf, pl.Series([None] * len(values), dtype=pl.String)).str.strip_chars(" ,")
+        suf = suf.zip_with(has_suf, pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")).str.strip_chars(" ,")
         if not (sal.is_not_null().any() or suf.is_not_null().any()):
             return StdResult()
         after = cleaned.str.strip_chars().alias(column)
@@ -500,7 +513,7 @@ class NameSalutation(ColumnRule):
             fill = current.is_null() & sal.is_not_null()
             if fill.any():
                 edits.append(ColumnEdit(sal_col, current.zip_with(~fill, sal), f"salutation taken from {column}"))
-            rest_sal = sal.zip_with(~fill, pl.Series([None] * len(values), dtype=pl.String))
+            rest_sal = sal.zip_with(~fill, pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
         else:
             rest_sal = sal
         if rest_sal.is_not_null().any():

@@ -356,6 +356,45 @@ def _country_code_sets() -> tuple[dict[str, str], ...]:
 
 def fast_e164(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series]:
     """(E.164, type) for simple cells, null where the slow path must decide (vectorized)."""
+    e164, ptype, _ = _fast_scan(values, regions)
+    return e164, ptype
+
+
+@cache
+def _cc_lengths(cc: str) -> frozenset[int]:
+    """Every national-number length any region sharing calling code ``cc`` accepts (general descriptor)."""
+    lengths: set[int] = set()
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(cc), ()):
+        md = PhoneMetadata.metadata_for_region(region)
+        if md is not None and md.general_desc is not None:
+            lengths |= set(md.general_desc.possible_length or ())
+    return frozenset(lengths)
+
+
+def _length_error(nat: pl.Expr, digits: pl.Expr, r: _RegionRules) -> pl.Expr:
+    """parse_phone's message for a national number no region of the calling code can validate.
+
+    Mirrors phonenumbers' is_possible_number_with_reason (main region of the code, general lengths).
+    """
+    n = nat.str.len_chars()
+    lengths = sorted(r.general_lengths)
+    where = f" for {r.region} ("
+    tail = pl.lit(where) + digits.cast(pl.String) + pl.lit(" digits)")
+    expr = pl.when(n.is_in(list(r.local_lengths)) if r.local_lengths else pl.lit(False)).then(
+        pl.lit(f"no such number range in {r.region}"))
+    expr = expr.when(n == lengths[0]).then(pl.lit(f"no such number range in {r.region}"))
+    expr = expr.when(n < lengths[0]).then(pl.lit("too short") + tail)
+    expr = expr.when(n > lengths[-1]).then(pl.lit("too long") + tail)
+    expr = expr.when(n.is_in(lengths[1:])).then(pl.lit(f"no such number range in {r.region}"))
+    return expr.otherwise(pl.lit("wrong length") + tail)
+
+
+def _fast_scan(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(E.164, type, error) for simple cells; all null where the slow path must decide (vectorized).
+
+    ``error`` is set only where the number cannot be valid in any region of its calling code
+    (its length fits none of them), with parse_phone's message.
+    """
     frame = pl.DataFrame({"v": values})
     frame = frame.with_columns(
         (regions if isinstance(regions, pl.Series) else pl.lit(regions, dtype=pl.String)).alias("region")
@@ -380,8 +419,9 @@ def fast_e164(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, p
         pl.when(pl.col("plus")).then(pl.col("cc").replace_strict(all_cc, default=None))
         .otherwise(pl.col("region")).alias("rr")
     )
-    out_e164 = pl.Series("e164", [None] * frame.height, dtype=pl.String)
-    out_type = pl.Series("type", [None] * frame.height, dtype=pl.String)
+    out_e164 = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("e164")
+    out_type = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("type")
+    out_error = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("error")
     frame = frame.with_row_index("i")
     cand = frame.filter(pl.col("simple") & pl.col("rr").is_not_null() & (pl.col("d").str.len_chars() >= 5)
                         & (pl.col("d").str.len_chars() <= 17))
@@ -390,15 +430,54 @@ def fast_e164(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, p
         if r is None or not r.fast or r.general is None:
             continue
         sub = _national_numbers(cand.filter(pl.col("rr") == region), r)
-        lead_ok = pl.col("nat").str.contains(f"^(?:{r.leading})") if r.leading else pl.lit(True)
-        sub = sub.with_columns(_type_expr(pl.col("nat"), r).alias("t"), lead_ok.alias("lead"))
-        sub = sub.filter(pl.col("t").is_not_null() & pl.col("lead") & (pl.col("nat").str.len_chars() >= 2))
+        sub = sub.filter(pl.col("nat").is_not_null())
+        types, every_region = _resolve_type(sub, r)
+        sub = sub.with_columns(types)
+        nat_len = pl.col("nat").str.len_chars()
+        # invalid for sure: every region of the calling code was tried, or the length fits none of them
+        certain = pl.lit(True) if every_region else ~nat_len.is_in(sorted(_cc_lengths(r.cc)))
+        hopeless = (pl.col("t").is_null() & certain & (nat_len >= 2)
+                    & ~pl.col("nat").str.starts_with("0") & ~pl.col("v").str.strip_chars().str.starts_with("+8"))
+        bad = sub.filter(hopeless)
+        if bad.height:
+            errors = bad.select(_length_error(pl.col("nat"), pl.col("d").str.len_chars(), r)).to_series()
+            out_error = out_error.scatter(bad.get_column("i"), errors)
+        sub = sub.filter(pl.col("t").is_not_null() & (nat_len >= 2))
         if sub.height == 0:
             continue
         idx = sub.get_column("i")
         out_e164 = out_e164.scatter(idx, ("+" + r.cc + sub.get_column("nat")).alias("e164"))
         out_type = out_type.scatter(idx, sub.get_column("t"))
-    return out_e164, out_type
+    return out_e164, out_type, out_error
+
+
+def _resolve_type(sub: pl.DataFrame, r: _RegionRules) -> tuple[pl.Series, bool]:
+    """The type of ``sub["nat"]`` where phonenumbers would call the number valid, else null.
+
+    The flag says whether every region of the calling code was tried (then null means invalid).
+
+    phonenumbers picks the region among those sharing the calling code in order: the first
+    whose leading digits match, or (without leading digits) whose patterns know the number;
+    the number is valid when its type in that region is known. Rows are narrowed region by
+    region so the many NANPA regions cost little.
+    """
+    out = pl.repeat(None, sub.height, dtype=pl.String, eager=True).alias("t")
+    todo = sub.select("nat").with_row_index("_j")
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(r.cc), (r.region,)):
+        if todo.height == 0:
+            break
+        rr = r if code == r.region else _rules(code)
+        if rr is None or rr.general is None:
+            return out, False  # unknown metadata: leave the rest to phonenumbers
+        nat = pl.col("nat")
+        lead = nat.str.contains(f"^(?:{rr.leading})") if rr.leading else pl.lit(None, dtype=pl.Boolean)
+        step = todo.with_columns(_type_expr(nat, rr).alias("_t"), lead.alias("_lead"))
+        decided = pl.col("_lead") if rr.leading else pl.col("_t").is_not_null()
+        done = step.filter(decided)
+        if done.height:
+            out = out.scatter(done.get_column("_j"), done.get_column("_t"))
+        todo = step.filter(~decided).select("_j", "nat")
+    return out, True
 
 
 # ---------------------------------------------------------------- the rules
@@ -434,13 +513,13 @@ def _slow_key(key: str) -> dict[str, Any]:
 
 def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat = "E164") -> pl.DataFrame:
     """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path)."""
-    e164, ptype = fast_e164(values, regions)
+    e164, ptype, error = _fast_scan(values, regions)
     n = len(values)
     region_col = regions if isinstance(regions, pl.Series) else pl.Series("region", [regions] * n, dtype=pl.String)
-    slow_mask = e164.is_null() & values.is_not_null()
-    out = pl.DataFrame({"e164": e164, "type": ptype})
+    slow_mask = e164.is_null() & error.is_null() & values.is_not_null()
+    out = pl.DataFrame({"e164": e164, "type": ptype, "error": error})
     out = out.with_columns(
-        pl.lit(None, dtype=pl.String).alias(c) for c in ("ext", "extra", "extra_e164", "error", "suggestion")
+        pl.lit(None, dtype=pl.String).alias(c) for c in ("ext", "extra", "extra_e164", "suggestion")
     )
     if fmt == "E164":
         out = out.with_columns(pl.col("e164").alias("phone"))
@@ -512,7 +591,7 @@ def _second_chance(values: pl.Series, regions: pl.Series, todo: pl.Series,
     for name, src in (("e164", "e164"), ("phone", "e164"), ("type", "type"), ("ext", "ext"), ("extra", "extra"),
                       ("extra_e164", "extra")):
         cols[name] = cols[name].scatter(rows, ok.get_column(src).cast(pl.String))
-    done = pl.Series([False] * len(todo)).scatter(rows, True)
+    done = pl.repeat(False, len(todo), eager=True).alias("").scatter(rows, True)
     return pl.DataFrame(cols), todo & ~done
 
 
@@ -581,7 +660,7 @@ class PhoneE164(ColumnRule):
         from crmclean.rules.standardizers.placeholders import placeholder_mask
 
         regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
-        work = values.zip_with(~placeholder_mask(values, "phone"), pl.Series([None] * len(values), dtype=pl.String))
+        work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
         info = analyze_phones(work, regions, opts.format)
         phone = info.get_column("phone")
         after = phone.fill_null(values).alias(column)
@@ -621,7 +700,7 @@ class PhoneE164(ColumnRule):
 
 
 def _nulls(n: int) -> pl.Series:
-    return pl.Series([None] * n, dtype=pl.String)
+    return pl.repeat(None, n, dtype=pl.String, eager=True).alias("")
 
 
 class PhoneInvalidOptions(RuleOptions):
@@ -660,17 +739,24 @@ class PhoneInvalid(ColumnRule):
         assert isinstance(opts, PhoneInvalidOptions)
         from crmclean.rules.standardizers.placeholders import placeholder_mask
 
-        work = values.zip_with(~placeholder_mask(values, "phone"), _nulls(len(values)))
         known = getattr(ctx, "derived", {})
         if derived_name(column, "error") in known and not opts.region:
             # PHONE001 ran on this column: its reasons still hold (it never rewrites an invalid number)
             info = pl.DataFrame({"error": known[derived_name(column, "error")],
                                  "suggestion": known[derived_name(column, "suggestion")]})
+            error = info.get_column("error")
+            # the filler test only matters where there is a reason to report
+            cand = error.is_not_null() & values.is_not_null()
+            filler = pl.repeat(False, len(values), eager=True).alias("")
+            if cand.any():
+                filler = filler.scatter(cand.arg_true(), placeholder_mask(values.filter(cand), "phone"))
+            bad = cand & ~filler
         else:
+            work = values.zip_with(~placeholder_mask(values, "phone"), _nulls(len(values)))
             regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
             info = analyze_phones(work, regions, "E164")
-        error = info.get_column("error")
-        bad = error.is_not_null() & work.is_not_null()
+            error = info.get_column("error")
+            bad = error.is_not_null() & work.is_not_null()
         notes = info.select(
             (pl.lit("invalid phone: ") + pl.col("error").fill_null("")).alias("message"),
             pl.when(pl.col("suggestion").is_not_null())

@@ -9,7 +9,7 @@ import polars as pl
 from pydantic import Field
 
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
-from crmclean.rules.standardizers._common import ColumnRule, StdResult, findings_where
+from crmclean.rules.standardizers._common import ColumnRule, StdResult, findings_where, memo_on_values
 
 _FILLER_SINGLE = """
     - -- --- — –– – . .. ... … ? ?? ??? ! * ** *** _ __ ___ / \\ # 0 00 000 0000 00000 000000
@@ -136,12 +136,19 @@ def is_placeholder(value: str | None, role: str | None = None) -> bool:
 def placeholder_mask(values: pl.Series, role: str | None, extra: frozenset[str] = frozenset(),
                      patterns: tuple[str, ...] = ()) -> pl.Series:
     """:func:`placeholder_expr` for a Series, evaluated once per unique value when values repeat."""
+    mask: pl.Series = memo_on_values(("placeholder", role, extra, patterns), values,
+                                     lambda v: _placeholder_mask(v, role, extra, patterns))
+    return mask.alias(values.name)
+
+
+def _placeholder_mask(values: pl.Series, role: str | None, extra: frozenset[str],
+                      patterns: tuple[str, ...]) -> pl.Series:
     if role in ("phone", "mobile") and not extra and not patterns:
         return _phone_placeholder_mask(values)
     uniques = values.drop_nulls().unique()
     if len(uniques) * 2 < len(values):
         hits = pl.DataFrame({"v": uniques}).filter(placeholder_expr(pl.col("v"), role, extra, patterns)).to_series()
-        return values.is_in(hits.implode()).fill_null(False) if len(hits) else pl.Series([False] * len(values))
+        return values.is_in(hits.implode()).fill_null(False) if len(hits) else pl.repeat(False, len(values), eager=True).alias("")
     frame = pl.DataFrame({"v": values}).with_columns(_folded(pl.col("v")).alias("f"))
     mask = frame.select(
         placeholder_expr(pl.col("v"), role, extra, patterns, names_check=False, folded=pl.col("f"))).to_series()
@@ -205,7 +212,7 @@ class Placeholder(ColumnRule):
         mask = placeholder_mask(values, role, extra, tuple(opts.patterns))
         if not mask.any():
             return StdResult()
-        after = values.zip_with(~mask, pl.Series(column, [None] * len(values), dtype=pl.String))
+        after = values.zip_with(~mask, pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(column))
         findings = findings_where(
             mask, values, column, severity="warning", message="filler value, not real data",
             hint="leave the field empty or fill in the real value",

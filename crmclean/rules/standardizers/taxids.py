@@ -126,7 +126,7 @@ def _skip(values: pl.Series, role: str) -> pl.Series:
     from crmclean.rules.standardizers.placeholders import placeholder_mask
 
     cleaned = map_unique_fast(values, clean_tax_id, pl.String)
-    return cleaned.zip_with(~placeholder_mask(values, role), pl.Series([None] * len(values), dtype=pl.String))
+    return cleaned.zip_with(~placeholder_mask(values, role), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
 
 
 @register
@@ -307,7 +307,7 @@ class TaxIdWrongColumn(ColumnRule):
             return StdResult()
         sub = values.filter(candidates)
         info = map_unique_fast(role + "\x1f" + sub, _find_tax_id_key, _WRONG_STRUCT).struct.unnest()
-        kind = pl.Series([None] * len(values), dtype=pl.String).scatter(candidates.arg_true(), info.get_column("kind"))
+        kind = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("").scatter(candidates.arg_true(), info.get_column("kind"))
         wrong = kind.is_not_null() & (kind != role)
         if not wrong.any():
             return StdResult()
