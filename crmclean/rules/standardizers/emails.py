@@ -97,7 +97,7 @@ def clean_email_text(text: str) -> list[str]:
         prev = None
         while prev != c:  # wrappers and trailing punctuation can nest: "<ivan@x.ru>.",
             prev = c
-            c = c.strip("\"'«»<>[](){} ").rstrip(".,;:")
+            c = c.strip("\"'«»<>[](){} ").lstrip(",;:").rstrip(".,;:")
         c = c.lower()
         if c:
             out.append(c)
@@ -154,9 +154,21 @@ def domain_typo(domain: str) -> str | None:
 def normalize_email(text: str) -> EmailResult:
     """Clean an email cell: first address lower-cased and validated, the rest as extras; typo proposed."""
     found = clean_email_text(text)
-    if not found:
+    main = found[0] if found else None
+    extras = list(found[1:])
+    # stripping one wrapper can expose another ("<;@@>" → ";@@" → "@@"): clean until stable, so the rule
+    # is idempotent; every pass only removes characters, so this ends
+    for _ in range(10):
+        if main is None:
+            break
+        again = clean_email_text(main)
+        if again[:1] == [main]:
+            break
+        extras.extend(again[1:])
+        main = again[0] if again else None
+    if main is None:
         return EmailResult(None, (), "empty")
-    main = found[0]
+    found = [main, *extras]
     error = email_syntax_error(main)
     suggestion = None
     if "@" in main:
@@ -175,7 +187,8 @@ def _clean_expr(col: pl.Expr) -> pl.Expr:
     e = col.str.strip_chars().str.replace(r"(?i)^mailto:\s*", "")
     inner = e.str.extract(r"<\s*([^<>\s]+@[^<>\s]+)\s*>", 1)
     e = pl.when(inner.is_not_null()).then(inner).otherwise(e)
-    return e.str.strip_chars("\"'«»<>[](){} ").str.strip_chars_end(".,;:").str.to_lowercase()
+    return (e.str.strip_chars("\"'«»<>[](){} ").str.strip_chars_start(",;:").str.strip_chars_end(".,;:")
+            .str.to_lowercase())
 
 
 def _fast_valid_expr(e: pl.Expr) -> pl.Expr:
