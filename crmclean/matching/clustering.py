@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 ScoreFn = Callable[[list[tuple[int, int]]], dict[tuple[int, int], float]]
@@ -74,22 +75,50 @@ def cluster_pairs(
     """
     must = {_key(a, b) for a, b in must_link}
     cannot = {_key(a, b) for a, b in cannot_link}
-    edge_rows = [(_key(int(a), int(b)), float(p)) for a, b, p in
-                 edges.select("l", "r", "probability").iter_rows()]
-    edge_rows = [(k, p) for k, p in edge_rows if k not in cannot]
-    edge_rows += [(k, 2.0) for k in must]  # steward-accepted pairs go first
-    edge_rows.sort(key=lambda kp: -kp[1])
+    left = edges.get_column("l").to_numpy().astype(np.int64)
+    right = edges.get_column("r").to_numpy().astype(np.int64)
+    prob = edges.get_column("probability").to_numpy().astype(np.float64)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    keep = lo != hi
+    if cannot:
+        keep &= ~np.fromiter(((int(a), int(b)) in cannot for a, b in zip(lo, hi, strict=True)), dtype=bool,
+                             count=len(lo))
+    lo, hi, prob = lo[keep], hi[keep], prob[keep]
+    if must:
+        # steward-accepted pairs go first
+        must_lo = np.array([a for a, _ in must], dtype=np.int64)
+        must_hi = np.array([b for _, b in must], dtype=np.int64)
+        lo, hi = np.concatenate([lo, must_lo]), np.concatenate([hi, must_hi])
+        prob = np.concatenate([prob, np.full(len(must_lo), 2.0)])
     result = ClusterResult(labels=list(range(n)))
     for k in cannot:
         result.refused.setdefault(k, "rejected")
+    labels = np.arange(n, dtype=np.int64)
 
     # connected components of the matched graph bound the work
-    comp = _UnionFind()
-    for (a, b), _ in edge_rows:
-        comp.union(a, b)
+    component = connected_components(n, lo, hi)
+    comp_size = np.bincount(component, minlength=n)
+    pair_comp = comp_size[component[lo]]
+    # a component of two records has one pair and no cross pair to check: merge it without the loop below
+    two = pair_comp == 2
+    for a, b in {(int(a), int(b)) for a, b in zip(lo[two], hi[two], strict=True)}:
+        forced = (a, b) in must
+        if not forced and max_cluster_size < 2:
+            result.refused[(a, b)] = "size"
+            continue
+        ev = evidence.get((a, b))
+        if not forced and ev is not None and ev < min_cross_weight:
+            result.refused[(a, b)] = "conflict"
+            continue
+        labels[b] = a
+        result.merged.add((a, b))
+    many = ~two
+    order = np.argsort(-prob[many], kind="stable")
+    edge_rows = [((int(a), int(b)), float(p)) for a, b, p in
+                 zip(lo[many][order], hi[many][order], prob[many][order], strict=True)]
     members: dict[int, list[int]] = {}
-    for x in {v for (a, b), _ in edge_rows for v in (a, b)}:
-        members.setdefault(comp.find(x), []).append(x)
+    for x in np.unique(np.concatenate([lo[many], hi[many]])).tolist():
+        members.setdefault(int(component[x]), []).append(x)
     # score every unscored within-component pair of small components in one batch
     todo: list[tuple[int, int]] = []
     for nodes in members.values():
@@ -139,8 +168,33 @@ def cluster_pairs(
             if r != root:
                 cluster_members.pop(r, None)
         result.merged.add((a, b))
-    labels = list(range(n))
     for x in uf.parent:
         labels[x] = uf.find(x)
-    result.labels = labels
+    result.labels = labels.tolist()
     return result
+
+
+def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Smallest member position of every record's connected component over the edges ``left[i]``–``right[i]``.
+
+    Min-label propagation with pointer jumping in numpy: a handful of vectorized passes (match
+    components are small and shallow) instead of a Python union-find over every edge.
+    """
+    labels = np.arange(n, dtype=np.int64)
+    if len(left) == 0:
+        return labels
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    while True:
+        low = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        # pointer jumping: follow labels to their own labels until stable
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels, before):
+            return labels

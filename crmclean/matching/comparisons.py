@@ -37,6 +37,11 @@ class Level:
     subsumed_by: tuple[str, ...] = ()
 
 
+# feature columns only blocking, display or explanations read: gathered lazily when asked for, never in bulk
+_NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph", "mi", "email", "email_domain",
+                           "company_ph", "country", "website_domain", "fn_is_initial"})
+
+
 class PairView:
     """Left/right feature columns of a pair frame, gathered lazily and cached."""
 
@@ -49,7 +54,7 @@ class PairView:
         self.right_idx = pairs.get_column("r")
         if pairs.height > 10_000:
             # one parallel gather of every feature column per side beats dozens of single-column gathers
-            cols = [c for c in features.columns if c not in ("record_id", "name_display")]
+            cols = [c for c in features.columns if c not in _NOT_COMPARED]
             for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
                 gathered = features.select(cols)[idx]
                 for c in cols:
@@ -257,9 +262,16 @@ class TermFrequencies:
                 .filter((pl.col("surnames") >= 2) & (pl.col("names") >= 2))
                 .select("value", pl.lit(True).alias("shared"))
             )
-        frame = pl.DataFrame({"value": values.cast(pl.String)})
-        return (frame.join(self._tables[key], on="value", how="left", maintain_order="left")
-                .get_column("shared").fill_null(False))
+        values = values.cast(pl.String)
+        out = pl.repeat(False, len(values), dtype=pl.Boolean, eager=True)
+        # most pairs share no value: join only the rows that have one
+        idx = values.is_not_null().arg_true()
+        if len(idx) == 0:
+            return out.alias("shared")
+        frame = pl.DataFrame({"value": values.gather(idx)})
+        hit = (frame.join(self._tables[key], on="value", how="left", maintain_order="left")
+               .get_column("shared").fill_null(False))
+        return out.scatter(idx, hit).alias("shared")
 
     def of_left(self, view: PairView, column: str) -> pl.Series:
         """u of each pair's left-side value of a single-valued column (a gather, no join per pair chunk)."""
@@ -271,8 +283,32 @@ class TermFrequencies:
         return self._tables[key].get_column("tf").gather(view.left_idx)
 
     def lookup(self, column: str, values: pl.Series) -> pl.Series:
-        frame = pl.DataFrame({"value": values.cast(pl.String)})
-        return frame.join(self.table(column), on="value", how="left", maintain_order="left").get_column("tf")
+        values = values.cast(pl.String)
+        nulls = values.null_count()
+        if nulls * 2 < len(values):
+            frame = pl.DataFrame({"value": values})
+            return frame.join(self.table(column), on="value", how="left", maintain_order="left").get_column("tf")
+        # mostly missing (a shared email or phone of a pair): join only the rows that have a value
+        table = self.table(column)
+        out = pl.repeat(None, len(values), dtype=table.schema["tf"], eager=True)
+        idx = values.is_not_null().arg_true()
+        if len(idx) == 0:
+            return out.alias("tf")
+        frame = pl.DataFrame({"value": values.gather(idx)})
+        hit = frame.join(table, on="value", how="left", maintain_order="left").get_column("tf")
+        return out.scatter(idx, hit).alias("tf")
+
+
+def _per_record(view: PairView, tf: TermFrequencies, name: str, expr: pl.Expr) -> tuple[pl.Series, pl.Series]:
+    """(left, right) values of a per-record expression over the features, computed once per record, not per pair."""
+    key = f"__derived_{name}"
+    if view.features is tf.features:
+        if key not in tf._tables:
+            tf._tables[key] = view.features.select(expr.alias(name))
+        values = tf._tables[key].get_column(name)
+    else:
+        values = view.features.select(expr.alias(name)).to_series()
+    return values.gather(view.left_idx), values.gather(view.right_idx)
 
 
 def _both(view: PairView, column: str) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -392,7 +428,8 @@ class EmailComparison(Comparison):
         local_same = (la == lb) & (la.str.len_chars() >= 4)
         jw = jaro_winkler(la, lb)
         # ivanov@ vs ivanov2@ at one company: the mail admin numbered a second person, not a typo
-        digits_only = (la.str.replace_all(r"\d", "") == lb.str.replace_all(r"\d", "")) & (la != lb)
+        na, nb = _per_record(view, tf, "email_local_letters", pl.col("email_local").str.replace_all(r"\d", ""))
+        digits_only = (na == nb) & (la != lb)
         jw = pl.DataFrame({"jw": jw, "d": digits_only.fill_null(False)}).select(
             pl.when(pl.col("d")).then(0.0).otherwise(pl.col("jw"))).to_series()
         has_shared = shared.list.len() > 0
@@ -432,10 +469,9 @@ class CompanyComparison(Comparison):
         jw = jaro_winkler(a, b)
         exact = a == b
         da, db = view.left("org_domain"), view.right("org_domain")
-        frame = pl.DataFrame({"a": a, "b": b, "da": da, "db": db}).with_columns(
-            pl.col("da").str.replace(r"\.[a-z.]+$", "").str.replace_all(r"[^a-z]", "").alias("sa"),
-            pl.col("db").str.replace(r"\.[a-z.]+$", "").str.replace_all(r"[^a-z]", "").alias("sb"),
-        )
+        sa, sb = _per_record(view, tf, "org_domain_stem",
+                             pl.col("org_domain").str.replace(r"\.[a-z.]+$", "").str.replace_all(r"[^a-z]", ""))
+        frame = pl.DataFrame({"a": a, "b": b, "da": da, "db": db, "sa": sa, "sb": sb})
         by_domain = frame.select(
             (pl.col("da") == pl.col("db"))
             | ((pl.col("a").str.len_chars() >= 4) & pl.col("sb").str.contains(pl.col("a"), literal=True))

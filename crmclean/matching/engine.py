@@ -27,7 +27,7 @@ from crmclean.matching.blocking import (
     companies_blocking_keys,
     contacts_blocking_keys,
 )
-from crmclean.matching.clustering import cluster_pairs
+from crmclean.matching.clustering import cluster_pairs, connected_components
 from crmclean.matching.comparisons import (
     Comparison,
     TermFrequencies,
@@ -505,14 +505,7 @@ def dedupe(
 
 def _components(n: int, edges: pl.DataFrame) -> pl.Series:
     """Connected component (smallest member position) of every record over the matched edges."""
-    from crmclean.matching.clustering import _UnionFind
-
-    uf = _UnionFind()
-    for a, b in edges.select("l", "r").iter_rows():
-        uf.union(a, b)
-    labels = list(range(n))
-    for x in list(uf.parent):
-        labels[x] = uf.find(x)
+    labels = connected_components(n, edges.get_column("l").to_numpy(), edges.get_column("r").to_numpy())
     return pl.Series("component", labels, dtype=pl.UInt32)
 
 

@@ -132,6 +132,16 @@ def _map(values: pl.Series, fn: Callable[[str], Any], dtype: Any = pl.String) ->
     )
 
 
+def _map_many(values: pl.Series, fns: dict[str, Callable[[str], Any]]) -> pl.DataFrame:
+    """Several String-valued :func:`_map` s of one column with one unique pass and one join."""
+    uniques = values.drop_nulls().unique()
+    items = uniques.to_list()
+    lookup = pl.DataFrame(
+        {"__key": uniques} | {name: pl.Series(name, [fn(v) for v in items], dtype=pl.String, strict=False)
+                              for name, fn in fns.items()})
+    return pl.DataFrame({"__key": values}).join(lookup, on="__key", how="left", maintain_order="left").drop("__key")
+
+
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
 
@@ -237,22 +247,26 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     first = prof.get_column("first_name").str.strip_chars()
     middle = prof.get_column("middle_name").str.strip_chars()
     last = prof.get_column("last_name").str.strip_chars()
-    fn = _map(first, latin_key)
-    ln = _map(last, latin_key)
-    mn = _map(middle, latin_key)
+    # one unique pass per name part for all its keys
+    firsts = _map_many(first, {
+        "fn": latin_key, "fn_groups": groups_key, "fn_canon": canonical_first_name, "fn_ph": phonetic_key,
+        # sound of the canonical given name: Саша, Sascha and Александр all give one key
+        "fn_canon_ph": lambda t: phonetic_key(canonical_first_name(t)),
+    })
+    # ln_groups: for swapped names the surname field may hold a given name
+    lasts = _map_many(last, {"ln": latin_key, "ln_ph": phonetic_key, "ln_groups": groups_key})
     out = pl.DataFrame({
         IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True),
         "record_id": prof.get_column("record_id"),
-        "fn": fn,
-        "fn_groups": _map(first, groups_key),
-        "fn_canon": _map(first, canonical_first_name),
-        "mn": mn,
-        "ln": ln,
-        "ln_ph": _map(last, phonetic_key),
-        "ln_groups": _map(last, groups_key),  # for swapped names: the surname field may hold a given name
-        "fn_ph": _map(first, phonetic_key),
-        # sound of the canonical given name: Саша, Sascha and Александр all give one key
-        "fn_canon_ph": _map(first, lambda t: phonetic_key(canonical_first_name(t))),
+        "fn": firsts.get_column("fn"),
+        "fn_groups": firsts.get_column("fn_groups"),
+        "fn_canon": firsts.get_column("fn_canon"),
+        "mn": _map(middle, latin_key),
+        "ln": lasts.get_column("ln"),
+        "ln_ph": lasts.get_column("ln_ph"),
+        "ln_groups": lasts.get_column("ln_groups"),
+        "fn_ph": firsts.get_column("fn_ph"),
+        "fn_canon_ph": firsts.get_column("fn_canon_ph"),
     })
     name_display = pl.concat_str(
         [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")], separator=" ", ignore_nulls=True

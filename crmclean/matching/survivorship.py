@@ -27,8 +27,26 @@ _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y
 
 def parse_dates(values: pl.Expr) -> pl.Expr:
     """Best-effort datetime from the date spellings CRMs export (ISO, 31.12.2024, 12/31/2024)."""
-    cleaned = values.str.strip_chars().str.replace(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)$", "")
-    return pl.coalesce([cleaned.str.to_datetime(fmt, strict=False) for fmt in _DATE_FORMATS])
+    return values.map_batches(_parse_date_series, return_dtype=pl.Datetime("us"))
+
+
+def _parse_date_series(values: pl.Series) -> pl.Series:
+    """The first of ``_DATE_FORMATS`` that reads each cell; each format tries only what is still unread.
+
+    A column is almost always in one format, so after the first format the rest is nearly free
+    (the same result as coalescing every format over every cell, at a fraction of the cost).
+    """
+    cleaned = values.cast(pl.String).str.strip_chars().str.replace(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)$", "")
+    out = pl.repeat(None, len(values), dtype=pl.Datetime("us"), eager=True)
+    todo = cleaned.is_not_null()
+    for fmt in _DATE_FORMATS:
+        idx = todo.arg_true()
+        if len(idx) == 0:
+            break
+        parsed = cleaned.gather(idx).str.to_datetime(fmt, strict=False, time_unit="us")
+        out = out.scatter(idx, parsed)
+        todo = todo.scatter(idx, parsed.is_null())
+    return out.alias(values.name)
 
 
 @dataclass

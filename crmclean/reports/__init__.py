@@ -15,6 +15,7 @@ from crmclean.reports.content import build_report, mask_free_text, masker
 from crmclean.reports.html import render_html
 from crmclean.reports.jsonreport import render_json
 from crmclean.reports.markdown import render_markdown
+from crmclean.rules.base import map_unique
 
 
 @dataclass
@@ -33,15 +34,28 @@ def default_out_dir(base: str | Path | None = None) -> Path:
     return Path(base or "crmclean-report") / stamp
 
 
+def _masked_cells(frame: pl.DataFrame, value_column: str, show: Any) -> pl.Series:
+    """show(column, value) once per distinct (column, value) pair, broadcast back to every row.
+
+    Millions of findings repeat a few hundred thousand distinct cells: masking row by row in Python
+    would dominate writing findings.csv.
+    """
+    distinct = frame.select("column", value_column).unique()
+    masked = pl.Series("__masked", [show(c, v) for c, v in distinct.iter_rows()], dtype=pl.String)
+    lookup = distinct.with_columns(masked)
+    return (frame.select("column", value_column)
+            .join(lookup, on=["column", value_column], how="left", maintain_order="left", nulls_equal=True)
+            .get_column("__masked").alias(value_column))
+
+
 def findings_frame_for_csv(result: AuditResult, mask_pii: bool) -> pl.DataFrame:
     f = result.findings.select("record_id", "rule", "severity", "column", "value", "message", "hint", "origin")
-    if mask_pii:
+    if mask_pii and f.height:
         show = masker(result.table, True)
         f = f.with_columns(
-            pl.struct("column", "value").map_elements(lambda s: show(s["column"], s["value"]), return_dtype=pl.String)
-            .alias("value"),
-            pl.col("message").map_elements(mask_free_text, return_dtype=pl.String),
-            pl.col("hint").map_elements(mask_free_text, return_dtype=pl.String),
+            _masked_cells(f, "value", show),
+            map_unique(f.get_column("message"), mask_free_text, pl.String).alias("message"),
+            map_unique(f.get_column("hint"), mask_free_text, pl.String).alias("hint"),
         )
     return f
 
@@ -51,11 +65,9 @@ def changes_frame_for_csv(result: AuditResult, mask_pii: bool) -> pl.DataFrame:
     if mask_pii and ch.height:
         show = masker(result.table, True)
         ch = ch.with_columns(
-            pl.struct("column", "before").map_elements(lambda s: show(s["column"], s["before"]),
-                                                       return_dtype=pl.String).alias("before"),
-            pl.struct("column", "after").map_elements(lambda s: show(s["column"], s["after"]),
-                                                      return_dtype=pl.String).alias("after"),
-            pl.col("reason").map_elements(mask_free_text, return_dtype=pl.String),
+            _masked_cells(ch, "before", show),
+            _masked_cells(ch, "after", show),
+            map_unique(ch.get_column("reason"), mask_free_text, pl.String).alias("reason"),
         )
     return ch
 
