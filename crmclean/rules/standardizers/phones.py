@@ -380,13 +380,15 @@ def _length_error(nat: pl.Expr, digits: pl.Expr, r: _RegionRules) -> pl.Expr:
     lengths = sorted(r.general_lengths)
     where = f" for {r.region} ("
     tail = pl.lit(where) + digits.cast(pl.String) + pl.lit(" digits)")
-    expr = pl.when(n.is_in(list(r.local_lengths)) if r.local_lengths else pl.lit(False)).then(
-        pl.lit(f"no such number range in {r.region}"))
-    expr = expr.when(n == lengths[0]).then(pl.lit(f"no such number range in {r.region}"))
-    expr = expr.when(n < lengths[0]).then(pl.lit("too short") + tail)
-    expr = expr.when(n > lengths[-1]).then(pl.lit("too long") + tail)
-    expr = expr.when(n.is_in(lengths[1:])).then(pl.lit(f"no such number range in {r.region}"))
-    return expr.otherwise(pl.lit("wrong length") + tail)
+    no_range = pl.lit(f"no such number range in {r.region}")
+    return (
+        pl.when(n.is_in(list(r.local_lengths)) if r.local_lengths else pl.lit(False)).then(no_range)
+        .when(n == lengths[0]).then(no_range)
+        .when(n < lengths[0]).then(pl.lit("too short") + tail)
+        .when(n > lengths[-1]).then(pl.lit("too long") + tail)
+        .when(n.is_in(lengths[1:])).then(no_range)
+        .otherwise(pl.lit("wrong length") + tail)
+    )
 
 
 def _fast_scan(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series]:
