@@ -17,10 +17,9 @@ from enum import IntEnum
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crmclean.config import _collect_marks, _pydantic_error, _UniqueKeyLoader, load_rules
+from crmclean.config import load_rules, parse_yaml_mapping, read_config_text, validate_model
 from crmclean.connectors import is_crm_spec
 from crmclean.errors import ConfigError, CrmcleanError, ExitCode, SourceError
 from crmclean.journal import Journal, LimitExceeded, apply_plan, prepare_file_target
@@ -118,33 +117,12 @@ class JobFile(BaseModel):
 
 def load_job(path: str | Path) -> JobFile:
     """Read and validate a job file; mistakes are reported with file:line:column."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError("job file not found", path=str(p))
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
-    return parse_job(text, str(p))
+    return parse_job(read_config_text(path, "job file"), str(path))
 
 
 def parse_job(text: str, path: str = "<job>") -> JobFile:
-    try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}", path=path,
-                          line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a job file is a mapping (source, rules, steps, ...)", path=path, line=1, column=1)
-    marks: dict[tuple[Any, ...], tuple[int, int]] = {}
-    if node is not None:
-        _collect_marks(node, (), marks)
-    try:
-        return JobFile.model_validate(data)
-    except ValidationError as err:
-        raise _pydantic_error(err, marks, path, JobFile) from None
+    data, marks = parse_yaml_mapping(text, path, "job file (source, rules, steps, ...)")
+    return validate_model(JobFile, data, marks, path)
 
 
 # ---------------------------------------------------------------- lock

@@ -12,7 +12,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +25,7 @@ from crmclean.config.validate import ValidateSettings
 from crmclean.errors import ConfigError
 
 ObjectType = Literal["contacts", "leads", "companies", "deals"]
+M = TypeVar("M", bound=BaseModel)
 
 
 class SourceSettings(BaseModel):
@@ -182,23 +183,23 @@ def _pydantic_error(err: ValidationError, marks: dict, path: str, root: type[Bas
     return ConfigError(message, path=path, line=line, column=col, hint=hint)
 
 
-def load_rules(path: str | Path | None) -> RulesFile:
-    """Load and validate a rules file; ``None`` gives the built-in defaults (zero-config)."""
-    if path is None:
-        return RulesFile()
+def read_config_text(path: str | Path, what: str) -> str:
+    """The text of a YAML config file (rules, job), with one-line errors for the usual mistakes."""
     p = Path(path)
     if not p.exists():
-        raise ConfigError("rules file not found", path=str(p))
+        raise ConfigError(f"{what} not found", path=str(p))
     if p.is_dir():
-        raise ConfigError("is a directory, expected a YAML rules file", path=str(p))
+        raise ConfigError(f"is a directory, expected a YAML {what}", path=str(p))
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(p)) from None
-    return parse_rules(text, str(p))
 
 
-def parse_rules(text: str, path: str = "<rules>") -> RulesFile:
+def parse_yaml_mapping(
+    text: str, path: str, what: str
+) -> tuple[dict[str, Any], dict[tuple[Any, ...], tuple[int, int]]]:
+    """Parse YAML into a mapping plus the line/column of every key (for error messages)."""
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)
@@ -215,16 +216,33 @@ def parse_rules(text: str, path: str = "<rules>") -> RulesFile:
         ) from None
     if data is None:
         data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"the {what} must be a mapping of keys", path=path, line=1, column=1)
     marks: dict[tuple[Any, ...], tuple[int, int]] = {}
     if node is not None:
         _collect_marks(node, (), marks)
-    if not isinstance(data, dict):
-        raise ConfigError("the rules file must be a mapping of sections (version, columns, standardize, ...)",
-                          path=path, line=1, column=1)
+    return data, marks
+
+
+def validate_model(model: type[M], data: dict[str, Any], marks: dict[tuple[Any, ...], tuple[int, int]],
+                   path: str) -> M:
+    """``model.model_validate(data)`` with the first error reported at its file:line:column."""
     try:
-        rules = RulesFile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
-        raise _pydantic_error(err, marks, path, RulesFile) from None
+        raise _pydantic_error(err, marks, path, model) from None
+
+
+def load_rules(path: str | Path | None) -> RulesFile:
+    """Load and validate a rules file; ``None`` gives the built-in defaults (zero-config)."""
+    if path is None:
+        return RulesFile()
+    return parse_rules(read_config_text(path, "rules file"), str(path))
+
+
+def parse_rules(text: str, path: str = "<rules>") -> RulesFile:
+    data, marks = parse_yaml_mapping(text, path, "rules file (version, columns, standardize, ...)")
+    rules = validate_model(RulesFile, data, marks, path)
     rules._path = path
     rules._marks = marks
     rules._hash = hashlib.sha1(text.encode()).hexdigest()[:12]
