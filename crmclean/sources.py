@@ -34,6 +34,9 @@ def connector_options(rules: RulesFile, opts: SourceOptions | None = None) -> Co
         delimiter=opts.delimiter or src.delimiter,
         where=opts.where or src.where,
         credentials_file=src.credentials_file,
+        bulk=src.bulk,
+        api_share=src.api_share,
+        concurrency=src.concurrency,
     )
 
 

@@ -42,6 +42,13 @@ class SourceSettings(BaseModel):
     credentials_file: str | None = Field(
         None, description="CRM sources: file holding credentials (never put secrets in the rules file)."
     )
+    bulk: Literal["auto", "always", "never"] = Field(
+        "auto", description="Salesforce: Bulk API 2.0 for reads and large writes — auto (by record count), always, never."
+    )
+    api_share: float = Field(
+        0.5, gt=0, le=1, description="Salesforce: most share of the org's daily API request limit one run may use."
+    )
+    concurrency: int = Field(1, ge=1, le=10, description="HubSpot: parallel batch write requests.")
 
 
 class DefaultSettings(BaseModel):
