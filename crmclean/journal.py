@@ -448,6 +448,10 @@ class Engine:
             return "send", None
         if unit.op == "create":
             if not self.keeps_ids:
+                if unit.record_id in current:
+                    # the merge that deleted it never took effect (killed before its outcome was journaled):
+                    # re-creating would duplicate a record that is still there
+                    return "skip", f"record {unit.record_id} still exists in the target: nothing to re-create"
                 if unit.in_doubt:
                     return "fail", f"interrupted while re-creating {unit.record_id}: check the target for a copy"
                 return "send", None

@@ -378,3 +378,57 @@ def test_validate_leads_against_salesforce_contacts(tmp_path: Path, monkeypatch:
             "--out", tmp_path / "checks2", codes=(0, 1))
         again = (tmp_path / "checks2" / "findings.csv").read_text(encoding="utf-8-sig")
         assert ",EXISTS001," not in again
+
+
+# ---------------------------------------------------------------- a merge killed before it was sent
+
+
+def test_rollback_of_a_merge_killed_before_sending_recreates_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
+    """The journal holds the merge's intent but the process died before the SOAP call: rollback must not
+    re-create the 'merged-away' contacts, which are still in the org."""
+    import crmclean.journal as journal_module
+    from crmclean.connectors import ConnectorOptions, open_connector
+    from crmclean.journal import Journal, apply_plan, rollback_run
+    from crmclean.plan import build_plan
+    from crmclean.sources import open_source
+
+    contacts = [
+        {"FirstName": "Иван", "LastName": "Петров", "Email": "ivan.petrov@romashka.ru", "Phone": "+74951234567",
+         "Title": "Генеральный директор"},
+        {"FirstName": "Ivan", "LastName": "Petrov", "Email": "IVAN.PETROV@ROMASHKA.RU", "Phone": "8 (495) 123-45-67",
+         "Title": "CEO"},
+        {"FirstName": "Anna", "LastName": "Smith", "Email": "anna.smith@acme.com", "Phone": "+12125550100",
+         "Title": "CFO"},
+    ]
+    emu = SalesforceEmulator().start()
+    try:
+        emu.load("Contact", contacts)
+        for key, value in emu.env().items():
+            monkeypatch.setenv(key, value)
+        table, rules, connector = open_source("salesforce:Contact")
+        plan = build_plan(table, rules, version_of=connector.version_of, steps=("dedupe",))
+        assert plan.merges, "the two Petrovs should be planned as one merge"
+        before = {str(r["Id"]) for r in emu.records("Contact")}
+        journal = Journal(tmp_path / "runs.duckdb")
+
+        class Killed(BaseException):
+            pass
+
+        def die(phase: str, batch: int) -> None:
+            if phase == "intents":
+                raise Killed
+
+        monkeypatch.setattr(journal_module, "CRASH_HOOK", die)
+        with pytest.raises(Killed):
+            apply_plan(plan, open_connector("salesforce:Contact", ConnectorOptions()), journal)
+        monkeypatch.setattr(journal_module, "CRASH_HOOK", None)
+        assert {str(r["Id"]) for r in emu.records("Contact")} == before  # nothing was sent
+
+        with journal.store() as st:
+            run_id = st.list_runs(command="apply", limit=1)[0].run_id
+        report = rollback_run(run_id, journal, connector=open_connector("salesforce:Contact", ConnectorOptions()))
+        assert {str(r["Id"]) for r in emu.records("Contact")} == before  # no copy of a record that never left
+        assert report.counts.get("failed", 0) == 0
+    finally:
+        emu.stop()
