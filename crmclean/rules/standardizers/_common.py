@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import pickle
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -17,7 +13,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from crmclean.rules.base import RuleContext, RuleResult, Severity, Standardizer
+from crmclean.rules.base import RuleContext, RuleResult, Severity, Standardizer, map_unique
 
 # ---------------------------------------------------------------- package data
 
@@ -150,31 +146,6 @@ def settings_derived(ctx: RuleContext) -> str:
 
 # ---------------------------------------------------------------- per-unique mapping
 
-_PARALLEL_MIN = 8_000  # below this many uniques a process pool costs more than it saves
-
-
-def _workers(requested: int | None = None) -> int:
-    if requested is not None:
-        return max(1, requested)
-    env = os.environ.get("CRMCLEAN_WORKERS")
-    if env and env.isdigit():
-        return max(1, int(env))
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _apply_chunk(args: tuple[Callable[[str], Any], list[str]]) -> list[Any]:
-    fn, chunk = args
-    return [fn(v) for v in chunk]
-
-
-def _picklable(fn: Callable[[str], Any]) -> bool:
-    try:
-        pickle.dumps(fn)
-    except Exception:
-        return False
-    return True
-
-
 def map_unique_fast(
     values: pl.Series,
     fn: Callable[[str], Any],
@@ -182,28 +153,8 @@ def map_unique_fast(
     *,
     workers: int | None = None,
 ) -> pl.Series:
-    """Like :func:`crmclean.rules.base.map_unique`, spreading many uniques over processes.
-
-    ``fn`` must be a picklable module-level function that does not touch polars (the worker
-    processes are forked, and polars' thread pool is not fork-safe).
-    """
-    uniques = values.drop_nulls().unique()
-    keys = uniques.to_list()
-    n_workers = _workers(workers)
-    if len(keys) >= _PARALLEL_MIN and n_workers > 1 and "fork" in mp.get_all_start_methods() and _picklable(fn):
-        size = (len(keys) + n_workers - 1) // n_workers
-        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
-            mapped = [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
-    else:
-        mapped = [fn(v) for v in keys]
-    lookup = pl.DataFrame({"__key": uniques, "__val": pl.Series(mapped, dtype=return_dtype, strict=False)})
-    return (
-        pl.DataFrame({"__key": values})
-        .join(lookup, on="__key", how="left", maintain_order="left")
-        .get_column("__val")
-        .alias(values.name)
-    )
+    """:func:`crmclean.rules.base.map_unique` with many uniques spread over processes."""
+    return map_unique(values, fn, return_dtype, parallel=True, workers=workers)
 
 
 _MEMO: dict[Any, tuple[pl.Series, Any]] = {}
