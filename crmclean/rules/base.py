@@ -299,7 +299,55 @@ def map_unique(
     return out.alias(values.name)
 
 
-def findings_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
-    """Build a findings frame (with ``row`` index) from dicts."""
-    schema = {"row": pl.Int64, **{k: v for k, v in FINDING_SCHEMA.items() if k != "record_id"}}
-    return pl.DataFrame(list(rows), schema=schema)
+# Schema of the findings a rule returns (a ``row`` index; the engine adds record id and rule code).
+ROW_FINDING_SCHEMA: dict[str, Any] = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "severity": pl.String,
+    "message": pl.String,
+    "hint": pl.String,
+}
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=ROW_FINDING_SCHEMA)
+
+
+def findings_where(
+    mask: pl.Series,
+    values: pl.Series,
+    column: str,
+    *,
+    severity: Severity,
+    message: pl.Series | str,
+    hint: pl.Series | str | None = None,
+) -> pl.DataFrame:
+    """Findings for the rows where ``mask`` is true (null counts as false)."""
+    mask = mask.fill_null(False)
+    if not mask.any():
+        return empty_findings()
+    n = len(values)
+    frame = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.Int64, eager=True), "value": values.cast(pl.String)})
+    frame = frame.with_columns(
+        (message.cast(pl.String) if isinstance(message, pl.Series) else pl.lit(message, dtype=pl.String)).alias(
+            "message"
+        ),
+        (hint.cast(pl.String) if isinstance(hint, pl.Series) else pl.lit(hint, dtype=pl.String)).alias("hint"),
+    )
+    return frame.filter(mask).select(
+        "row",
+        pl.lit(column, dtype=pl.String).alias("column"),
+        "value",
+        pl.lit(severity, dtype=pl.String).alias("severity"),
+        "message",
+        "hint",
+    )
+
+
+def concat_findings(parts: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None:
+    """The non-empty findings frames as one (None when there are none)."""
+    frames = [p for p in parts if p is not None and p.height]
+    if not frames:
+        return None
+    return pl.concat([f.select(list(ROW_FINDING_SCHEMA)).cast(ROW_FINDING_SCHEMA) for f in frames])  # type: ignore[arg-type]

@@ -12,7 +12,8 @@ import polars as pl
 from pydantic import Field
 
 from crmclean.config.validate import Severity, ValidateSettings
-from crmclean.rules.base import Check, RuleContext, RuleOptions
+from crmclean.rules.base import Check, RuleContext, RuleOptions, concat_findings  # noqa: F401  (re-exported)
+from crmclean.rules.base import findings_where as _findings_where
 
 # ---------------------------------------------------------------- context and base class
 
@@ -225,32 +226,8 @@ def findings_where(
     hint: str | pl.Series = "",
     severity: str = "warning",
 ) -> pl.DataFrame:
-    """One finding per True row of ``mask`` (vectorized; message/hint may be per-row Series)."""
-    mask = mask.fill_null(False)
-    n = mask.len()
-    frame = pl.DataFrame(
-        {
-            "row": pl.int_range(0, n, dtype=pl.Int64, eager=True),
-            "value": values.cast(pl.String),
-            "message": message if isinstance(message, pl.Series) else pl.Series([message] * n, dtype=pl.String),
-            "hint": hint if isinstance(hint, pl.Series) else pl.Series([hint] * n, dtype=pl.String),
-        }
-    ).filter(mask)
-    return frame.select(
-        "row",
-        pl.lit(column, dtype=pl.String).alias("column"),
-        "value",
-        pl.lit(severity, dtype=pl.String).alias("severity"),
-        pl.col("message").cast(pl.String),
-        pl.col("hint").cast(pl.String),
-    )
-
-
-def concat_findings(parts: Sequence[pl.DataFrame | None]) -> pl.DataFrame | None:
-    frames = [p for p in parts if p is not None and p.height]
-    if not frames:
-        return None
-    return pl.concat(frames, how="vertical_relaxed")
+    """One finding per True row of ``mask``: the checks' argument order over the shared builder."""
+    return _findings_where(mask, values, column, severity=severity, message=message, hint=hint)  # type: ignore[arg-type]
 
 
 def severity_of(check: BaseCheck) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -13,7 +13,17 @@ from typing import Any
 import polars as pl
 import yaml
 
-from crmclean.rules.base import RuleContext, RuleResult, Severity, Standardizer, map_unique
+from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
+    ROW_FINDING_SCHEMA,
+    RuleContext,
+    RuleResult,
+    Severity,
+    Standardizer,
+    concat_findings,
+    empty_findings,
+    findings_where,
+    map_unique,
+)
 
 # ---------------------------------------------------------------- package data
 
@@ -68,56 +78,7 @@ class StdResult(RuleResult):
     carries: set[str] = field(default_factory=set)
 
 
-def empty_findings() -> pl.DataFrame:
-    return pl.DataFrame(schema=FINDINGS_SCHEMA)
-
-
-FINDINGS_SCHEMA: dict[str, Any] = {
-    "row": pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "severity": pl.String,
-    "message": pl.String,
-    "hint": pl.String,
-}
-
-
-def findings_where(
-    mask: pl.Series,
-    values: pl.Series,
-    column: str,
-    *,
-    severity: Severity,
-    message: pl.Series | str,
-    hint: pl.Series | str | None = None,
-) -> pl.DataFrame:
-    """Findings for the rows where ``mask`` is true (null counts as false)."""
-    mask = mask.fill_null(False)
-    if not mask.any():
-        return empty_findings()
-    n = len(values)
-    frame = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.Int64, eager=True), "value": values.cast(pl.String)})
-    frame = frame.with_columns(
-        (message.cast(pl.String) if isinstance(message, pl.Series) else pl.lit(message, dtype=pl.String)).alias(
-            "message"
-        ),
-        (hint.cast(pl.String) if isinstance(hint, pl.Series) else pl.lit(hint, dtype=pl.String)).alias("hint"),
-    )
-    return frame.filter(mask).select(
-        "row",
-        pl.lit(column, dtype=pl.String).alias("column"),
-        "value",
-        pl.lit(severity, dtype=pl.String).alias("severity"),
-        "message",
-        "hint",
-    )
-
-
-def concat_findings(parts: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None:
-    frames = [p for p in parts if p is not None and p.height]
-    if not frames:
-        return None
-    return pl.concat([f.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA) for f in frames])  # type: ignore[arg-type]
+FINDINGS_SCHEMA = ROW_FINDING_SCHEMA
 
 
 class ColumnRule(Standardizer):
