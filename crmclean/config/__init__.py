@@ -208,8 +208,13 @@ def parse_yaml_mapping(
 ) -> tuple[dict[str, Any], dict[tuple[Any, ...], tuple[int, int]]]:
     """Parse YAML into a mapping plus the line/column of every key (for error messages)."""
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        # parse once: the node tree gives key positions, constructing it gives the data
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
