@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from crmclean.connectors.base import FieldInfo
 from crmclean.errors import SourceError
 from crmclean.roles import columns_by_role, crm_field_roles, crm_object_type, detect_roles, guess_object
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # connectors read into tables (connectors -> table); the table never imports them at load time
     from crmclean.connectors import Connector
+    from crmclean.connectors.base import FieldInfo
 
 ROW_ID = "__row_id"  # synthesized record id (data row number) when the source has no id column
 LINE = "__line"  # physical line in the source file where the record starts (files only)
@@ -102,6 +102,8 @@ def finalize_table(
     id_required_unique: bool = True,
 ) -> RecordTable:
     """Attach id column, roles and object type to a freshly read frame."""
+    from crmclean.connectors.base import FieldInfo
+
     headers = [c for c in frame.columns if not c.startswith("__")]
     if id_column == ROW_ID and ROW_ID in frame.columns:
         chosen = ROW_ID
