@@ -129,6 +129,22 @@ class Rule:
     examples: ClassVar[tuple[Example, ...]] = ()
     Options: ClassVar[type[RuleOptions]] = RuleOptions
     order: ClassVar[int] = 100  # default position in the pipeline (lower runs first)
+    # retired codes / dotted names of rules merged into this one (sqlfluff's ``aliases = ("L014",)``):
+    # a rules file, ``rules explain`` or a report that names one of them means this rule
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # a standardizer whose findings are also validation findings (it replaced a check): `validate`
+    # and `audit` run it as a check, `validate.select/ignore/rules` name it
+    validates: ClassVar[bool] = False
+    severity: ClassVar[Severity] = "warning"
+    # a finding means the cell's value is wrong, so it does not count as filled for completeness
+    invalidates: ClassVar[bool] = False
+    # which headline KPI the finding feeds: invalid_email, invalid_phone, stale, orphan, unassigned ...
+    kpi: ClassVar[str | None] = None
+    # object types the rule's findings make sense for (empty: all)
+    objects: ClassVar[tuple[str, ...]] = ()
+
+    def applies_to(self, object_type: str) -> bool:
+        return not self.objects or object_type in self.objects
 
     def __init__(self, options: RuleOptions | Mapping[str, Any] | None = None) -> None:
         if options is None:
@@ -195,7 +211,7 @@ class Check(Rule):
 
     kind = "validate"
     fixes = False
-    severity: ClassVar[Severity] = "warning"
+    validates = True
 
     def apply(self, ctx: RuleContext) -> RuleResult:
         raise NotImplementedError
@@ -206,9 +222,16 @@ class Check(Rule):
 _REGISTRY: dict[str, type[Rule]] = {}
 
 
+def _registry_keys(cls: type[Rule]) -> list[str]:
+    """The code, the dotted name and every alias: a dotted alias is a name (lower case), else a code."""
+    keys = [cls.code.upper(), cls.name.lower()]
+    keys += [a.lower() if "." in a else a.upper() for a in cls.aliases]
+    return keys
+
+
 def register(cls: type[Rule]) -> type[Rule]:
-    """Class decorator adding a rule to the registry (codes and names must be unique)."""
-    for key in (cls.code.upper(), cls.name.lower()):
+    """Class decorator adding a rule to the registry (codes, names and aliases must be unique)."""
+    for key in _registry_keys(cls):
         if key in _REGISTRY and _REGISTRY[key] is not cls:
             raise RuntimeError(f"duplicate rule key {key}")
         _REGISTRY[key] = cls
@@ -234,8 +257,25 @@ def find_rule(key: str) -> type[Rule] | None:
 
 
 def rule_keys() -> list[str]:
+    """Every code, dotted name and alias a rules file may use."""
     _load_builtin_rules()
-    return sorted({c.code for c in _REGISTRY.values()} | {c.name for c in _REGISTRY.values()})
+    keys = {c.code for c in _REGISTRY.values()} | {c.name for c in _REGISTRY.values()}
+    keys |= {a for c in _REGISTRY.values() for a in c.aliases}
+    return sorted(keys)
+
+
+def retired_alias(key: str) -> type[Rule] | None:
+    """The rule ``key`` is a retired code (alias) of, or None when ``key`` is a current code/name or unknown."""
+    cls = find_rule(key)
+    if cls is None:
+        return None
+    wanted = key.lower() if "." in key else key.upper()
+    return cls if any((a.lower() if "." in a else a.upper()) == wanted for a in cls.aliases) else None
+
+
+def is_check(cls: type[Rule] | None) -> bool:
+    """True when ``validate`` runs the rule: a check, or a standardizer that also flags (it replaced a check)."""
+    return cls is not None and bool(getattr(cls, "validates", False))
 
 
 # ---------------------------------------------------------------- helpers for rule authors
