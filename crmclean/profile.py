@@ -54,11 +54,11 @@ _NULL_LIST = pl.lit(None, dtype=pl.List(pl.String))
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
     from crmclean.rules.base import map_unique
-    from crmclean.rules.standardizers.companies import company_key, legal_form_of
+    from crmclean.fields.company import company_key, legal_form_of
     from crmclean.rules.standardizers.countries import country_alpha2
     from crmclean.rules.standardizers.emails import is_free_domain, role_local_parts
     from crmclean.rules.standardizers.taxids import clean_tax_id, inn_error
-    from crmclean.rules.standardizers.titles import canonical_title
+    from crmclean.fields.title import canonical_title
 
     if std is None:
         from crmclean.standardize import standardize_table
@@ -101,7 +101,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         if split is not None:
             value = _coalesce(value, split) if explicit is not None else split
         elif explicit is None and full is not None:
-            from crmclean.rules.standardizers.names import split_full_names
+            from crmclean.fields.names import split_full_names
 
             value = split_full_names(frame.get_column(full)).get_column(part)
         cols[role] = value
