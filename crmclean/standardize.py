@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.config import RulesFile
-from crmclean.errors import ConfigError
+from crmclean.config.check import check_rules
 from crmclean.rules.base import (
     CHANGE_SCHEMA,
     FINDING_SCHEMA,
@@ -95,15 +95,13 @@ def _options_for(cls: type[Rule], settings: RulesFile) -> dict[str, Any]:
 
 def select_rules(settings: RulesFile | None = None) -> list[Standardizer]:
     """The standardizers to run, configured and in order (``standardize.select/ignore/order/rules``)."""
-    settings = settings or RulesFile.model_validate({})
+    settings = check_rules(settings or RulesFile.model_validate({}))
     std = settings.standardize
     available = [c for c in all_rules() if c.kind == "standardize"]
 
     def resolve(key: str, where: str) -> type[Rule]:
         cls = find_rule(key)
-        if cls is None or cls.kind != "standardize":
-            raise ConfigError(f"`standardize.{where}`: {key!r} is not a standardization rule",
-                              path=settings.path, hint="see `crmclean rules list --kind standardize`")
+        assert cls is not None, f"standardize.{where}: {key!r} passed check_rules"
         return cls
 
     if any(k.upper() == "ALL" for k in std.select):
@@ -126,10 +124,7 @@ def select_rules(settings: RulesFile | None = None) -> list[Standardizer]:
     ordered += sorted((c for c in chosen if c not in ordered), key=lambda c: (c.order, c.code))
     rules: list[Standardizer] = []
     for cls in ordered:
-        try:
-            rule = cls(_options_for(cls, settings))
-        except Exception as exc:  # pydantic ValidationError: the loader normally catches this first
-            raise ConfigError(f"`standardize.rules.{cls.code}`: {exc}", path=settings.path) from None
+        rule = cls(_options_for(cls, settings))  # options passed check_rules
         if rule.options.enabled:
             assert isinstance(rule, Standardizer)
             rules.append(rule)

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from pydantic import ValidationError
 
-from crmclean.config import RulesFile, suggest
-from crmclean.errors import ConfigError, UsageError
-from crmclean.rules.base import FINDING_SCHEMA, all_rules, find_rule, rule_keys
+from crmclean.config import RulesFile
+from crmclean.config.check import check_rules
+from crmclean.errors import UsageError
+from crmclean.rules.base import FINDING_SCHEMA, all_rules, find_rule
 from crmclean.rules.checks._common import BaseCheck, CheckContext
 from crmclean.table import RecordTable
 
@@ -61,40 +61,6 @@ class ValidationResult:
 
 def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDINGS_SCHEMA)
-
-
-def _config_error(rules: RulesFile, loc: tuple[Any, ...], message: str, hint: str | None = None) -> ConfigError:
-    line, col = rules.mark(loc)
-    return ConfigError(message, path=rules.path, line=line, column=col, hint=hint)
-
-
-def check_validate_config(rules: RulesFile) -> None:
-    """Every key under validate.select/ignore/rules must name a check, with valid options."""
-    settings = rules.validate_
-
-    def known(key: str, loc: tuple[Any, ...]) -> type[BaseCheck]:
-        cls = find_rule(key)
-        if cls is None or not issubclass(cls, BaseCheck):
-            guess = suggest(key, [k for k in rule_keys() if isinstance(find_rule(k), type)
-                                  and issubclass(find_rule(k), BaseCheck)])  # type: ignore[arg-type]
-            raise _config_error(rules, loc, f"unknown check `{key}`",
-                                f"did you mean `{guess}`? (see `crmclean rules list`)" if guess else
-                                "see `crmclean rules list`")
-        return cls
-
-    for listname in ("select", "ignore"):
-        for i, key in enumerate(getattr(settings, listname)):
-            if key.upper() != "ALL":
-                known(key, ("validate", listname, i))
-    for key, options in settings.rules.items():
-        cls = known(key, ("validate", "rules", key))
-        try:
-            cls.Options.model_validate(options or {})
-        except ValidationError as err:
-            first = err.errors()[0]
-            loc = ("validate", "rules", key, *first["loc"])
-            raise _config_error(rules, loc, f"`validate.rules.{key}.{'.'.join(map(str, first['loc']))}`: "
-                                f"{first['msg']}") from None
 
 
 def selected_checks(rules: RulesFile, select: Sequence[str] | None = None) -> list[BaseCheck]:
@@ -172,8 +138,7 @@ def validate_table(
     ``existing`` (row, existing_id, score) lists records already in an import target (see
     :func:`match_existing`); EXISTS001 turns them into findings.
     """
-    rules = rules or RulesFile()
-    check_validate_config(rules)
+    rules = check_rules(rules or RulesFile())
     ctx = make_context(table, rules, profile=profile, today=today, existing=existing, derived=derived,
                        std_findings=std_findings)
     parts: list[pl.DataFrame] = []

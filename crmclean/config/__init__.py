@@ -1,28 +1,34 @@
 """The rules file: a typed schema, and a loader that reports mistakes with file, line and column.
 
 Each top-level section has its own module (``standardize``, ``validate``, ``dedupe``,
-``completeness``, ``report``); this module composes them and checks what pydantic
-cannot: that rule keys name real rules, rule options are valid for that rule, and
-columns named in the file exist in the source.
+``completeness``, ``report``); this module composes them and loads a file. What pydantic
+cannot check (rule keys, their sections and options, roles, regexes, columns against the
+source) is checked by the one checker in :mod:`crmclean.config.check`, which the loader calls.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crmclean.config.check import check_columns, check_rules
 from crmclean.config.completeness import CompletenessSettings
 from crmclean.config.dedupe import DedupeSettings
+from crmclean.config.positions import Marks, closest_mark, pydantic_error, suggest
 from crmclean.config.report import ReportSettings
 from crmclean.config.standardize import StandardizeSettings
 from crmclean.config.validate import ValidateSettings
 from crmclean.errors import ConfigError
+
+__all__ = [
+    "RulesFile", "check_columns", "check_rules", "load_rules", "parse_rules", "parse_yaml_mapping",
+    "read_config_text", "suggest", "validate_model",
+]
 
 ObjectType = Literal["contacts", "leads", "companies", "deals"]
 M = TypeVar("M", bound=BaseModel)
@@ -80,8 +86,9 @@ class RulesFile(BaseModel):
 
     # set by the loader: where the file came from and where each key sits
     _path: str | None = None
-    _marks: dict[tuple[Any, ...], tuple[int, int]] = {}
+    _marks: Marks = {}
     _hash: str = ""
+    _checked: bool = False  # set by crmclean.config.check.check_rules
 
     @property
     def path(self) -> str | None:
@@ -92,7 +99,7 @@ class RulesFile(BaseModel):
         return self._hash
 
     def mark(self, loc: Sequence[Any]) -> tuple[int | None, int | None]:
-        return _closest_mark(self._marks, tuple(loc))
+        return closest_mark(self._marks, tuple(loc))
 
 
 # ---------------------------------------------------------------- YAML with positions
@@ -120,7 +127,7 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], tuple[int, int]]) -> None:
+def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: Marks) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -131,63 +138,6 @@ def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _collect_marks(item, (*path, i), marks)
-
-
-def _closest_mark(
-    marks: dict[tuple[Any, ...], tuple[int, int]], loc: tuple[Any, ...]
-) -> tuple[int | None, int | None]:
-    loc = tuple("validate" if part == "validate_" else part for part in loc)
-    while loc:
-        if loc in marks:
-            return marks[loc]
-        loc = loc[:-1]
-    return marks.get((), (None, None))  # type: ignore[return-value]
-
-
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """The closest of ``choices`` to ``word``, if any is close enough."""
-    choices = list(choices)
-    lower = {c.lower(): c for c in choices}
-    hits = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
-    return lower[hits[0]] if hits else None
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
-    """The pydantic model that owns the key at ``loc`` (for 'did you mean' on unknown keys)."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        fields = current.model_fields
-        name = "validate_" if part == "validate" and "validate_" in fields else part
-        if name not in fields:
-            return None
-        ann = fields[name].annotation
-        current = ann
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [info.alias or name for name, info in model.model_fields.items()]
-
-
-def _pydantic_error(err: ValidationError, marks: dict, path: str, root: type[BaseModel]) -> ConfigError:
-    first = err.errors()[0]
-    loc = tuple(first["loc"])
-    line, col = _closest_mark(marks, loc)
-    dotted = ".".join(str(p) for p in loc).replace("validate_", "validate")
-    hint = None
-    if first["type"] == "extra_forbidden":
-        owner = _model_at(root, loc[:-1])
-        choices = _field_names(owner) if owner else []
-        guess = suggest(str(loc[-1]), choices)
-        message = f"unknown key `{dotted}`"
-        hint = f"did you mean `{guess}`?" if guess else (f"allowed: {', '.join(choices)}" if choices else None)
-    else:
-        message = f"`{dotted}`: {first['msg']}"
-        if first.get("input") is not None and first["type"] != "missing":
-            message += f" (got {first['input']!r})"
-    return ConfigError(message, path=path, line=line, column=col, hint=hint)
 
 
 def read_config_text(path: str | Path, what: str) -> str:
@@ -205,7 +155,7 @@ def read_config_text(path: str | Path, what: str) -> str:
 
 def parse_yaml_mapping(
     text: str, path: str, what: str
-) -> tuple[dict[str, Any], dict[tuple[Any, ...], tuple[int, int]]]:
+) -> tuple[dict[str, Any], Marks]:
     """Parse YAML into a mapping plus the line/column of every key (for error messages)."""
     try:
         # parse once: the node tree gives key positions, constructing it gives the data
@@ -230,19 +180,19 @@ def parse_yaml_mapping(
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"the {what} must be a mapping of keys", path=path, line=1, column=1)
-    marks: dict[tuple[Any, ...], tuple[int, int]] = {}
+    marks: Marks = {}
     if node is not None:
         _collect_marks(node, (), marks)
     return data, marks
 
 
-def validate_model(model: type[M], data: dict[str, Any], marks: dict[tuple[Any, ...], tuple[int, int]],
+def validate_model(model: type[M], data: dict[str, Any], marks: Marks,
                    path: str) -> M:
     """``model.model_validate(data)`` with the first error reported at its file:line:column."""
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise _pydantic_error(err, marks, path, model) from None
+        raise pydantic_error(err, marks, path, model) from None
 
 
 def load_rules(path: str | Path | None) -> RulesFile:
@@ -258,83 +208,4 @@ def parse_rules(text: str, path: str = "<rules>") -> RulesFile:
     rules._path = path
     rules._marks = marks
     rules._hash = hashlib.sha1(text.encode()).hexdigest()[:12]
-    _check_rule_options(rules, marks, path)
-    _check_roles(rules, marks, path)
-    return rules
-
-
-def _check_rule_options(rules: RulesFile, marks: dict, path: str) -> None:
-    """Every key under standardize.rules / select / ignore / order must name a real rule."""
-    from crmclean.rules.base import find_rule, rule_keys
-
-    def unknown(key: str, loc: tuple[Any, ...]) -> ConfigError:
-        line, col = _closest_mark(marks, loc)
-        guess = suggest(key, rule_keys())
-        return ConfigError(
-            f"unknown rule `{key}`",
-            path=path,
-            line=line,
-            column=col,
-            hint=f"did you mean `{guess}`? (see `crmclean rules list`)" if guess else "see `crmclean rules list`",
-        )
-
-    for section_name, section in (("standardize", rules.standardize), ("validate", rules.validate_)):
-        for listname in ("select", "ignore", "order"):
-            for i, key in enumerate(getattr(section, listname, []) or []):
-                if key.upper() != "ALL" and find_rule(key) is None:
-                    raise unknown(key, (section_name, listname, i))
-        for key, options in (getattr(section, "rules", {}) or {}).items():
-            cls = find_rule(key)
-            loc = (section_name, "rules", key)
-            if cls is None:
-                raise unknown(key, loc)
-            sub_marks = {k[len(loc):]: v for k, v in marks.items() if k[: len(loc)] == loc}
-            sub_marks[()] = _closest_mark(marks, loc)  # type: ignore[assignment]
-            try:
-                cls.Options.model_validate(options or {})
-            except ValidationError as err:
-                raise _pydantic_error(err, sub_marks, path, cls.Options) from None
-
-
-def _check_roles(rules: RulesFile, marks: dict, path: str) -> None:
-    from crmclean.roles import ROLES
-
-    for column, role in rules.columns.items():
-        if role not in ROLES and role != "ignore":
-            line, col = _closest_mark(marks, ("columns", column))
-            guess = suggest(role, list(ROLES))
-            raise ConfigError(
-                f"unknown role `{role}` for column {column!r}",
-                path=path,
-                line=line,
-                column=col,
-                hint=f"did you mean `{guess}`?" if guess else f"roles: {', '.join(ROLES)}",
-            )
-
-
-def check_columns(rules: RulesFile, headers: Sequence[str]) -> None:
-    """Columns named in the rules file must exist in the source (called once the source is open)."""
-    path = rules.path or "<rules>"
-    marks = rules._marks
-
-    def missing(column: str, loc: tuple[Any, ...]) -> ConfigError:
-        line, col = _closest_mark(marks, loc)
-        guess = suggest(column, headers)
-        return ConfigError(
-            f"unknown column {column!r} (not in the source)",
-            path=path,
-            line=line,
-            column=col,
-            hint=f"did you mean `{guess}`?" if guess else f"columns: {', '.join(headers)[:200]}",
-        )
-
-    for column in rules.columns:
-        if column not in headers:
-            raise missing(column, ("columns", column))
-    for section_name, section in (("standardize", rules.standardize), ("validate", rules.validate_)):
-        for key, options in (getattr(section, "rules", {}) or {}).items():
-            for i, column in enumerate((options or {}).get("columns") or []):
-                if column not in headers:
-                    raise missing(column, (section_name, "rules", key, "columns", i))
-    if rules.source.id_column and rules.source.id_column not in headers:
-        raise missing(rules.source.id_column, ("source", "id_column"))
+    return check_rules(rules)

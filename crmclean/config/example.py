@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from crmclean.config import RulesFile
-from crmclean.rules.base import Rule, all_rules
+
+if TYPE_CHECKING:
+    from crmclean.rules.base import Rule
 
 _HEADER = """\
 # rules.example.yaml — every option crmclean reads, with its default value.
@@ -91,6 +93,8 @@ def _render_rules(rules: list[type[Rule]], indent: str) -> list[str]:
 
 
 def render_example() -> str:
+    from crmclean.rules.base import all_rules  # the rules import the config schema: no import at load time
+
     lines = [_HEADER]
     for name, info in RulesFile.model_fields.items():
         key = info.alias or name
