@@ -19,9 +19,12 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.connectors import ConnectorOptions, open_connector
-from crmclean.journal import Journal, apply_plan, prepare_file_target, rollback_run
-from crmclean.plan import load_plan, plan_from_results, save_plan
 from crmclean.sources import SourceOptions, open_source
+from crmclean.writeback.apply import apply_plan
+from crmclean.writeback.plan import load_plan, plan_from_results, save_plan
+from crmclean.writeback.rollback import rollback_run
+from crmclean.writeback.store import Journal
+from crmclean.writeback.targets import prepare_file_target
 
 SURNAMES = ["Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов", "Smith", "Brown", "Müller", "Новиков"]
 NAMES = ["Иван", "Пётр", "Анна", "Мария", "Алексей", "John", "Emma", "Ольга", "Сергей", "Hans"]

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crmclean import api
 from crmclean.config import load_rules, parse_yaml_mapping, read_config_text, validate_model
 from crmclean.connectors import is_crm_spec
-from crmclean.errors import ConfigError, CrmcleanError, ExitCode, SourceError
-from crmclean.journal import Journal, LimitExceeded, apply_plan, prepare_file_target
-from crmclean.plan import build_plan, save_plan
+from crmclean.errors import ConfigError, CrmcleanError, NotBuiltError, SourceError
 from crmclean.sources import SourceOptions, open_source
-from crmclean.store import default_store_path, source_key
+from crmclean.store import default_store_path
+from crmclean.writeback.apply import LimitExceeded, apply_plan
+from crmclean.writeback.plan import build_plan, save_plan
+from crmclean.writeback.store import Journal
+from crmclean.writeback.targets import prepare_file_target
 
 
 class JobExit(IntEnum):
@@ -126,40 +125,10 @@ def parse_job(text: str, path: str = "<job>") -> JobFile:
 
 
 # ---------------------------------------------------------------- lock
-
-
-class SourceLocked(CrmcleanError):
-    """Another run holds the lock of this source."""
-
-    exit_code = ExitCode.SOURCE
-
-
-def lock_path_for(source: str, store: str | Path | None = None) -> Path:
-    store_path = Path(store) if store else default_store_path()
-    digest = hashlib.sha1(source_key(source).encode()).hexdigest()[:16]
-    return store_path.parent / "locks" / f"{digest}.lock"
-
-
-@contextlib.contextmanager
-def source_lock(source: str, store: str | Path | None = None, lock_file: str | Path | None = None) -> Iterator[Path]:
-    """Hold an exclusive lock for ``source`` (released by the OS even if the process is killed)."""
-    path = Path(lock_file) if lock_file else lock_path_for(source, store)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
-    try:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            raise SourceLocked(f"another run on {source} is in progress ({holder})", path=str(path)) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}")
-        fh.flush()
-        yield path
-    finally:
-        fh.close()
+# the per-source lock lives in the library API (apply and rollback hold it too); named here for job users
+SourceLocked = api.SourceLocked
+lock_path_for = api.lock_path_for
+source_lock = api.source_lock
 
 
 # ---------------------------------------------------------------- running a job
@@ -321,52 +290,27 @@ def _run_locked(job: JobFile, name: str, base: Path, source: str, report_dir: Pa
 
 def _run_verb_step(step: str, target: str, job: JobFile, base: Path, report_dir: Path, store: Path,
                    log: logging.Logger) -> tuple[bool, str]:
-    """Run `crmclean audit` (report) or `crmclean score` in-process on the cleaned target, output into report_dir."""
-    from crmclean import ui
-    from crmclean.cli import app
-    from crmclean.errors import NotBuiltError
-
+    """The report step (an audit with its report files) or the score step on the cleaned target, into report_dir."""
     verb = "audit" if step == "report" else "score"
     out = report_dir / ("audit" if step == "report" else "scores.csv")
-    args = [verb, target, "--out", str(out)]
     rules = _resolve(base, job.rules)
-    if rules:
-        args += ["--rules", rules]
-    if job.source_options.id_column:
-        args += ["--id-column", job.source_options.id_column]
-    if verb == "audit":
-        args += ["--store", str(store)]
-    quiet = ui.MODE.quiet
-    ui.MODE.quiet = True
-    sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - cron mails anything on stdout
+    options = SourceOptions(id_column=job.source_options.id_column)
     try:
-        with contextlib.redirect_stdout(sink):
-            app(args=args, standalone_mode=False)
+        if verb == "audit":
+            api.write_report(api.audit(target, rules, options, store=store), out)
+        else:
+            api.score(target, rules, options, out=out)
     except NotBuiltError:
         log.warning("step %s skipped: `crmclean %s` is not available in this build", step, verb)
         return True, "not available"
-    except SystemExit as exc:  # a verb ending with an exit code (e.g. findings) still produced its output
-        code = exc.code if isinstance(exc.code, int) else 0
-        log.info("step %s: `crmclean %s` exited %s; output in %s", step, verb, code, out)
-        return code in (0, 1), f"exit {code}"
     except Exception as exc:
         log.error("step %s failed: %s", step, exc)
         return False, f"failed: {exc}"
-    finally:
-        ui.MODE.quiet = quiet
-        sink.close()
     log.info("step %s: output in %s", step, out)
     return True, str(out)
 
 
-def export_changes(journal: Journal, run_id: str, path: Path) -> int:
-    """Write a run's before/after CSV (UTF-8 with BOM so Excel shows Cyrillic); returns the row count."""
-    from crmclean.connectors.files import write_frame
-
-    frame = journal.changes(run_id)
-    frame = frame.with_columns(frame.get_column("logged_at").cast(str))
-    write_frame(frame, path, "csv", encoding="utf-8-sig")
-    return frame.height
+export_changes = api.export_changes
 
 
 def _write_summary(result: JobResult, name: str, source: str, started: datetime, log_file: Path) -> None:

@@ -20,9 +20,9 @@ import polars as pl
 from typer.testing import CliRunner, Result
 
 from crmclean.cli import app
-from crmclean.journal import Journal
-from crmclean.plan import Plan
 from crmclean.testing.generate import generate_contacts
+from crmclean.writeback.plan import Plan
+from crmclean.writeback.store import Journal
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # what both CRMs accept in an e-mail field
 _OWNER_IDS = ("0055g0000000010AAA", "0055g0000000011AAA", "0055g0000000012AAA", "0055g0000000013AAA",

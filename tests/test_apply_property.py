@@ -13,12 +13,16 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean import journal as journal_module
 from crmclean.connectors import ConnectorOptions, open_connector
-from crmclean.journal import Journal, apply_plan, open_target, resume_run, rollback_run
-from crmclean.plan import plan_from_results
 from crmclean.sources import SourceOptions, open_source
 from crmclean.store import RunStore
+from crmclean.writeback import engine as engine_module
+from crmclean.writeback.apply import apply_plan
+from crmclean.writeback.plan import plan_from_results
+from crmclean.writeback.resume import resume_run
+from crmclean.writeback.rollback import rollback_run
+from crmclean.writeback.store import Journal
+from crmclean.writeback.targets import open_target
 
 HEADER = ["Id", "ФИО", "Email", "Телефон", "Город", "Компания"]
 ROWS = [
@@ -83,11 +87,11 @@ def crash_at(point: tuple[str, int] | None):
         if point == (phase, batch):
             raise Crash
 
-    journal_module.CRASH_HOOK = hook
+    engine_module.CRASH_HOOK = hook
     try:
         yield
     finally:
-        journal_module.CRASH_HOOK = None
+        engine_module.CRASH_HOOK = None
 
 
 def build(path: Path, updates: list, merges: list):

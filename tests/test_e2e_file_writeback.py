@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from crmclean.cli import app
 from crmclean.errors import CrmcleanError
-from crmclean.plan import load_plan
+from crmclean.writeback.plan import load_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
 runner = CliRunner()

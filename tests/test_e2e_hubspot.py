@@ -30,8 +30,8 @@ from _crm_e2e import (
 from crmclean.connectors import hubspot as hubspot_connector
 from crmclean.connectors.hubspot import HubSpotConnector
 from crmclean.errors import UsageError
-from crmclean.plan import load_plan
 from crmclean.testing.hubspot_emulator import HubSpotEmulator
+from crmclean.writeback.plan import load_plan
 
 N = 10_000
 SEED = 20261124

@@ -30,8 +30,8 @@ from _crm_e2e import (
 )
 
 from crmclean.connectors.salesforce import SalesforceConnector
-from crmclean.plan import load_plan
 from crmclean.testing.salesforce_emulator import SalesforceEmulator
+from crmclean.writeback.plan import load_plan
 
 N = 10_000
 SEED = 20261123
@@ -387,11 +387,13 @@ def test_rollback_of_a_merge_killed_before_sending_recreates_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     """The journal holds the merge's intent but the process died before the SOAP call: rollback must not
     re-create the 'merged-away' contacts, which are still in the org."""
-    import crmclean.journal as journal_module
+    import crmclean.writeback.engine as engine_module
     from crmclean.connectors import ConnectorOptions, open_connector
-    from crmclean.journal import Journal, apply_plan, rollback_run
-    from crmclean.plan import build_plan
     from crmclean.sources import open_source
+    from crmclean.writeback.apply import apply_plan
+    from crmclean.writeback.plan import build_plan
+    from crmclean.writeback.rollback import rollback_run
+    from crmclean.writeback.store import Journal
 
     contacts = [
         {"FirstName": "Иван", "LastName": "Петров", "Email": "ivan.petrov@romashka.ru", "Phone": "+74951234567",
@@ -419,10 +421,10 @@ def test_rollback_of_a_merge_killed_before_sending_recreates_nothing(
             if phase == "intents":
                 raise Killed
 
-        monkeypatch.setattr(journal_module, "CRASH_HOOK", die)
+        monkeypatch.setattr(engine_module, "CRASH_HOOK", die)
         with pytest.raises(Killed):
             apply_plan(plan, open_connector("salesforce:Contact", ConnectorOptions()), journal)
-        monkeypatch.setattr(journal_module, "CRASH_HOOK", None)
+        monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
         assert {str(r["Id"]) for r in emu.records("Contact")} == before  # nothing was sent
 
         with journal.store() as st:

@@ -20,18 +20,15 @@ from typer.testing import CliRunner
 from crmclean.cli import app
 from crmclean.connectors import ConnectorOptions, open_connector
 from crmclean.errors import CrmcleanError
-from crmclean.journal import (
-    KILL_ENV,
-    Journal,
-    LimitExceeded,
-    apply_plan,
-    prepare_file_target,
-    resume_run,
-    rollback_run,
-)
-from crmclean.plan import Plan, plan_from_results, save_plan
 from crmclean.sources import SourceOptions, open_source
 from crmclean.store import RunStore
+from crmclean.writeback.apply import LimitExceeded, apply_plan
+from crmclean.writeback.engine import KILL_ENV
+from crmclean.writeback.plan import Plan, plan_from_results, save_plan
+from crmclean.writeback.resume import resume_run
+from crmclean.writeback.rollback import rollback_run
+from crmclean.writeback.store import Journal
+from crmclean.writeback.targets import prepare_file_target
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
 runner = CliRunner()

@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from crmclean.cli import app
 from crmclean.connectors.base import values_hash
 from crmclean.errors import ConfigError, CrmcleanError
-from crmclean.plan import (
+from crmclean.rules.base import CHANGE_SCHEMA
+from crmclean.sources import SourceOptions, open_source
+from crmclean.table import finalize_table
+from crmclean.writeback.plan import (
     MergeOp,
     Plan,
     build_plan,
@@ -22,9 +25,6 @@ from crmclean.plan import (
     render_plan_diff,
     save_plan,
 )
-from crmclean.rules.base import CHANGE_SCHEMA
-from crmclean.sources import SourceOptions, open_source
-from crmclean.table import finalize_table
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
 runner = CliRunner()

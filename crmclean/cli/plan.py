@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli.options import (
-    Delimiter,
-    Encoding,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Rules,
-    Sheet,
-    Where,
-    source_options,
-)
+from crmclean.cli.options import Json, Rules, source_options
 from crmclean.errors import UsageError
-from crmclean.plan import build_plan, load_plan, plan_json, render_plan_diff, save_plan
-from crmclean.sources import open_source
 
-_STEPS = ("standardize", "dedupe")
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 
 @app.command("plan")
+@source_options()
 def plan_command(
     source: Annotated[str | None, typer.Argument(
         help="A file (.csv .xlsx .parquet .jsonl) or a CRM object: salesforce:Contact, hubspot:contacts.",
@@ -41,13 +30,7 @@ def plan_command(
     include_suggestions: Annotated[bool, typer.Option(
         "--include-suggestions", help="Also plan `suggest` changes (default: only confident `fix` changes).")] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most N records and N merges.")] = None,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
-    object_type: Object = None,
+    options: SourceOptions | None = None,
     json_out: Json = False,
 ) -> None:
     """Plan the writes the rules imply: field updates (before → after, rule code) and merges (master,
@@ -63,8 +46,11 @@ def plan_command(
 
       crmclean plan salesforce:Contact --steps standardize -o sf-plan.json
     """
+    from crmclean import api
+    from crmclean.writeback.plan import plan_json, render_plan_diff, save_plan
+
     if show is not None:
-        plan = load_plan(show)
+        plan = api.load_plan(show)
         if json_out:
             typer.echo(plan_json(plan), nl=False)
         else:
@@ -73,16 +59,7 @@ def plan_command(
     if source is None:
         raise UsageError("name a SOURCE to plan, or --show PLAN to review a saved plan")
     chosen = [s.strip() for s in steps.split(",") if s.strip()]
-    bad = [s for s in chosen if s not in _STEPS]
-    if bad or not chosen:
-        raise UsageError(f"--steps takes standardize and/or dedupe, not {', '.join(bad) or 'nothing'}")
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
-    table, rules_file, connector = open_source(source, str(rules) if rules else None, opts)
-    plan = build_plan(
-        table, rules_file, version_of=connector.version_of, steps=chosen, include_suggestions=include_suggestions,
-        source_options={"format": format, "sheet": sheet, "id_column": id_column, "encoding": encoding,
-                        "delimiter": delimiter, "where": where},
-    )
+    plan = api.plan(source, rules, options, steps=chosen, include_suggestions=include_suggestions)
     summary = plan.summary()
     if out is not None:
         save_plan(plan, out)

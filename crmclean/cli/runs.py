@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,9 +13,9 @@ from crmclean import ui
 from crmclean.cli import app
 from crmclean.cli.options import Json, Store
 from crmclean.errors import UsageError
-from crmclean.jobs import export_changes
-from crmclean.journal import Journal
-from crmclean.store import RunInfo, default_store_path
+
+if TYPE_CHECKING:
+    from crmclean.store import RunInfo
 
 runs_app = typer.Typer(
     help="Runs recorded in the run store (Insycle-style activity tracker).\n\n"
@@ -56,6 +56,9 @@ def runs_command(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from crmclean.store import default_store_path
+    from crmclean.writeback.store import Journal
+
     journal = Journal(store or default_store_path())
     with journal.store() as st:
         runs = st.list_runs(source=source, command=command, limit=limit)
@@ -84,6 +87,10 @@ def show_command(
 
     Example: crmclean runs show 20261123-024500-a1b2 --csv changes.csv
     """
+    from crmclean.jobs import export_changes
+    from crmclean.store import default_store_path
+    from crmclean.writeback.store import Journal
+
     journal = Journal(store or default_store_path())
     with journal.store() as st:
         info = st.get_run(run_id)
