@@ -85,8 +85,9 @@ def test_rules_example_is_generated_and_valid() -> None:
 
 def test_every_rule_is_documented_in_the_example() -> None:
     from crmclean.rules.base import all_rules
+    from crmclean.rules.builtin import is_builtin
 
     text = render_example()
-    for cls in all_rules():
+    for cls in filter(is_builtin, all_rules()):  # installed plugins (tests/plugins) are not crmclean's to document
         assert f"    {cls.code}:" in text, cls.code
         assert cls.examples, f"{cls.code} has no bad → good examples"

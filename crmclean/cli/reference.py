@@ -42,9 +42,13 @@ RULES_END = "<!-- rules-table:end -->"
 
 def render_rules_table() -> str:
     from crmclean.rulebook import rule_catalogue
+    from crmclean.rules.base import find_rule
+    from crmclean.rules.builtin import is_builtin
 
     lines = [RULES_BEGIN, "", "| code | name | kind | fixes? | summary |", "|---|---|---|---|---|"]
     for r in rule_catalogue():
+        if not is_builtin(find_rule(r["code"]) or object):
+            continue  # installed plugins are not part of crmclean's own reference
         summary = r["summary"].replace("|", "\\|")
         lines.append(f"| `{r['code']}` | `{r['name']}` | {r['kind']} | {'fix' if r['fixes'] else 'flag'} | {summary} |")
     lines += ["", RULES_END]

@@ -94,6 +94,7 @@ def _render_rules(rules: list[type[Rule]], indent: str) -> list[str]:
 
 def render_example() -> str:
     from crmclean.rules.base import all_rules  # the rules import the config schema: no import at load time
+    from crmclean.rules.builtin import is_builtin  # installed plugins are not part of the example
 
     lines = [_HEADER]
     for name, info in RulesFile.model_fields.items():
@@ -113,6 +114,6 @@ def render_example() -> str:
             kind = "standardize" if key == "standardize" else "validate"
             lines += _comment(sub.model_fields["rules"].description, "  ")
             lines.append("  rules:")
-            lines += _render_rules([r for r in all_rules() if r.kind == kind], "    ")
+            lines += _render_rules([r for r in all_rules() if r.kind == kind and is_builtin(r)], "    ")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,9 +1,16 @@
-"""Open a connector from what the user typed: a file path or ``salesforce:Object`` / ``hubspot:object``."""
+"""Open a connector from what the user typed: a file path or ``<prefix>:Object`` (``salesforce:Contact``).
+
+Connectors are found through the ``crmclean.connectors`` entry-point group: the entry-point name is the
+prefix, its object a class called as ``Cls(object_name, options)``. The entry named ``file`` opens paths
+(``factory(path, options)``). Built-ins (salesforce, hubspot, file) register the same way a plugin does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from crmclean.connectors.base import (
     Connector,
@@ -14,7 +21,7 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
-from crmclean.errors import UsageError
+from crmclean.errors import ConnectorError, UsageError
 
 __all__ = [
     "Connector",
@@ -24,11 +31,13 @@ __all__ = [
     "MergeRequest",
     "Record",
     "WriteOutcome",
+    "connector_prefixes",
+    "is_crm_spec",
     "open_connector",
     "values_hash",
 ]
 
-CRM_PREFIXES = ("salesforce", "hubspot")
+FILE_CONNECTOR = "file"  # the entry point that opens paths
 
 
 @dataclass
@@ -49,9 +58,34 @@ class ConnectorOptions:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Any]:
+    from crmclean.plugins import CONNECTORS_GROUP, plugin_entry_points
+
+    return {name.lower(): entry for name, entry in plugin_entry_points(CONNECTORS_GROUP).items()}
+
+
+def connector_prefixes() -> list[str]:
+    """The prefixes users may type before ``:`` (one per installed CRM connector)."""
+    return sorted(name for name in _registry() if name != FILE_CONNECTOR)
+
+
 def is_crm_spec(spec: str) -> bool:
     prefix, sep, _ = spec.partition(":")
-    return bool(sep) and prefix.lower() in CRM_PREFIXES
+    return bool(sep) and prefix.lower() in connector_prefixes()
+
+
+def load_connector_factory(name: str) -> Any:
+    """The class (or factory) registered as connector ``name``; a plugin that fails to load is one ConnectorError line."""
+    from crmclean.plugins import PluginLoadError, load_entry_point
+
+    entry = _registry().get(name.lower())
+    if entry is None:
+        raise UsageError(f"no connector named {name!r}; installed: {', '.join(connector_prefixes())}")
+    try:
+        return load_entry_point(entry)
+    except PluginLoadError as exc:
+        raise ConnectorError(str(exc)) from None
 
 
 def open_connector(spec: str, options: ConnectorOptions | None = None) -> Connector:
@@ -61,13 +95,7 @@ def open_connector(spec: str, options: ConnectorOptions | None = None) -> Connec
         prefix, _, obj = spec.partition(":")
         if not obj:
             raise UsageError(f"{spec}: name the CRM object, e.g. {prefix}:Contact")
-        if prefix.lower() == "salesforce":
-            from crmclean.connectors.salesforce import SalesforceConnector
-
-            return SalesforceConnector(obj, options)
-        from crmclean.connectors.hubspot import HubSpotConnector
-
-        return HubSpotConnector(obj, options)
-    from crmclean.connectors.files import open_file_connector
-
-    return open_file_connector(Path(spec), options)
+        connector: Connector = load_connector_factory(prefix)(obj, options)
+        return connector
+    opened: Connector = load_connector_factory(FILE_CONNECTOR)(Path(spec), options)
+    return opened
