@@ -199,3 +199,30 @@ def company_key(text: str) -> str:
     key = key.replace("&", " and ")
     key = re.sub(r"^(?:the)\s+", "", key)
     return re.sub(r"\s+", " ", key).strip()
+
+
+def legal_form_variants() -> tuple[str, ...]:
+    """Every abbreviation of every legal form, in the order of ``legal_forms.yaml`` (ООО, О.О.О., OOO, …)."""
+    return tuple(v for e in data_yaml("legal_forms.yaml") for v in e["variants"])
+
+
+def legal_form_phrases() -> tuple[str, ...]:
+    """Every long form, lower case ("общество с ограниченной ответственностью", "limited liability company")."""
+    return tuple(p.casefold() for e in data_yaml("legal_forms.yaml") for p in e.get("full") or [])
+
+
+# Which legal forms take which kind of Russian INN: a sole trader's is a person's (12 digits),
+# a Russian organization's has 10. Foreign forms (LLC, ТОО, ЧУП …) are neither.
+SOLE_TRADER_FORMS = frozenset({"ИП"})
+RU_ORGANIZATION_FORMS = frozenset({"ООО", "ОАО", "ЗАО", "ПАО", "НАО", "АО", "НКО", "АНО", "НП", "ФГУП", "ГУП", "МУП",
+                                   "ФГБУ", "ГБУ", "МБУ", "МКУ", "ГАУ", "ПК", "ТСЖ"})
+
+
+def is_sole_trader_form(form: str | None) -> bool:
+    """ИП: the record is a sole trader (a 12-digit INN)."""
+    return form in SOLE_TRADER_FORMS
+
+
+def is_ru_organization_form(form: str | None) -> bool:
+    """ООО, АО, ПАО, ФГУП …: a Russian legal entity (a 10-digit INN)."""
+    return form in RU_ORGANIZATION_FORMS

@@ -18,14 +18,14 @@ from typing import Any
 
 import polars as pl
 
+from crmclean.fields.names import given_names, parse_full_name
 from crmclean.matching.nicknames import canonical_first_name, groups_key
 from crmclean.matching.translit import latin_key, latin_text, phonetic_key
 
 IDX = "__idx"  # row position in the table (UInt32): the join key of every pair frame
 
 _EMAIL_RE = r"^[^@\s,;<>]+@[^@\s,;<>]+\.[a-z]{2,}$"
-_PATRONYMIC = re.compile(r"(вич|вна|ична|ичн|ьич|ович|евич|овна|евна|inichna|ovich|evich|ovna|evna|ichna|ilyich)$", re.I)
-_INITIALS = re.compile(r"^([^\W\d_])\.?$")
+_INITIALS = re.compile(r"^[^\W\d_]\.$")
 _LEGAL_WORDS = frozenset(
     ["ооо", "оао", "зао", "пао", "нао", "ао", "ип", "тоо", "чп", "пк", "нко", "ано", "фгуп", "муп", "гуп", "ооо.", "ltd", "ltd.", "llc", "inc", "inc.", "corp", "corp.", "co", "co.", "gmbh", "ag", "plc", "sa", "sas", "sarl", "bv", "nv", "oy", "ab", "as", "spa", "srl", "llp", "lp", "pte", "pty", "kg", "ug", "ooo", "oao", "zao", "pao", "jsc", "cjsc", "pjsc", "ojsc", "limited", "incorporated", "corporation", "company", "the", "group"]
 )
@@ -66,7 +66,7 @@ def role_local_parts() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _known_first_names() -> frozenset[str]:
-    names = set(_data_set("first_names_ru.txt")) | set(_data_set("first_names_en.txt"))
+    names = given_names()
     from crmclean.matching.nicknames import _groups
 
     keys = set(_groups())
@@ -76,47 +76,15 @@ def _known_first_names() -> frozenset[str]:
 def split_full_name(text: str) -> tuple[str, str, str]:
     """(first, middle, last) from one ФИО / full-name cell: 'Иванов Иван Иванович', 'John Smith', 'Иванов И.И.'.
 
-    Used only when the profile has no split name parts; order is guessed from patronymic
-    suffixes and known given names (swapped names are tolerated later by the comparison).
+    Used only when the profile has no split name parts; the split is :func:`crmclean.fields.names.parse_full_name`
+    (the one the NAME003 rule and the profile use), with the dots of initials dropped and "" for a missing part.
     """
-    cleaned = re.sub(r"[,;]+", " ", text.strip())
-    # "И.И." -> "И. И."
-    cleaned = re.sub(r"(?<=\.)(?=[^\W\d_])", " ", cleaned)
-    tokens = [t for t in cleaned.split() if t and t not in ("-", "—")]
-    if not tokens:
-        return "", "", ""
-    if len(tokens) == 1:
-        return "", "", tokens[0]
-    middle = ""
-    rest = list(tokens)
-    for i in range(len(rest) - 1, -1, -1):
-        if _PATRONYMIC.search(rest[i]) and len(rest) >= 3:
-            middle = rest.pop(i)
-            break
-    known = _known_first_names()
-    initials = [t for t in rest if _INITIALS.match(t)]
-    if initials and len(rest) - len(initials) == 1:
-        # "Иванов И. И." / "J. Smith"
-        last = next(t for t in rest if not _INITIALS.match(t))
-        first = initials[0].rstrip(".")
-        middle = " ".join(x for x in [middle, *(i.rstrip(".") for i in initials[1:])] if x)
-        return first, middle, last
-    if len(rest) >= 3 and not middle:
-        # "John Michael Smith" / "Иванов Иван Иван": first, middle..., last for Latin; last first middle for Cyrillic
-        if re.search(r"[\u0400-\u04ff]", rest[0]):
-            return rest[1], " ".join(rest[2:]), rest[0]
-        return rest[0], " ".join(rest[1:-1]), rest[-1]
-    a, b = rest[0], " ".join(rest[1:])
-    a_known, b_known = latin_key(a) in known, latin_key(b) in known
-    cyrillic = bool(re.search(r"[\u0400-\u04ff]", a))
-    if a_known and not b_known:
-        return a, middle, b
-    if b_known and not a_known:
-        return b, middle, a
-    # Russian convention puts the surname first when a patronymic follows
-    if cyrillic and middle:
-        return b, middle, a
-    return a, middle, b
+    parts = parse_full_name(text)
+
+    def bare(part: str | None) -> str:
+        return " ".join(w[:-1] if _INITIALS.match(w) else w for w in part.split()) if part else ""
+
+    return bare(parts.first), bare(parts.middle), bare(parts.last)
 
 
 def _map(values: pl.Series, fn: Callable[[str], Any], dtype: Any = pl.String) -> pl.Series:

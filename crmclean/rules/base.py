@@ -19,16 +19,14 @@ value through :func:`map_unique`.
 from __future__ import annotations
 
 import inspect
-import multiprocessing as mp
-import os
-import pickle
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
+
+from crmclean.fields._unique import map_unique  # noqa: F401  (re-exported: rules call it from here)
 
 Confidence = Literal["fix", "suggest"]
 Severity = Literal["error", "warning", "info"]
@@ -239,10 +237,8 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 
 def _load_builtin_rules() -> None:
-    # Built-in and third-party rules arrive the same way: the ``crmclean.rules`` entry-point group.
-    from crmclean.plugins import load_rules
-
-    load_rules(register)
+    # Importing the package registers every built-in rule module.
+    import crmclean.rules  # noqa: F401
 
 
 def all_rules() -> list[type[Rule]]:
@@ -281,64 +277,6 @@ def is_check(cls: type[Rule] | None) -> bool:
 
 
 # ---------------------------------------------------------------- helpers for rule authors
-
-
-_PARALLEL_MIN = 8_000  # below this many uniques a process pool costs more than it saves
-
-
-def _workers(requested: int | None = None) -> int:
-    if requested is not None:
-        return max(1, requested)
-    env = os.environ.get("CRMCLEAN_WORKERS")
-    if env and env.isdigit():
-        return max(1, int(env))
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _apply_chunk(args: tuple[Callable[[str], Any], list[str]]) -> list[Any]:
-    fn, chunk = args
-    return [fn(v) for v in chunk]
-
-
-def _picklable(fn: Callable[[str], Any]) -> bool:
-    try:
-        pickle.dumps(fn)
-    except Exception:
-        return False
-    return True
-
-
-def map_unique(
-    values: pl.Series,
-    fn: Callable[[str], Any],
-    return_dtype: pl.DataType | type[pl.DataType] | None = None,
-    *,
-    parallel: bool = False,
-    workers: int | None = None,
-) -> pl.Series:
-    """Apply ``fn`` once per unique non-null value and broadcast back (nulls stay null).
-
-    This is how slow per-value libraries (phonenumbers, email-validator) are called. With
-    ``parallel``, many uniques are spread over forked processes; ``fn`` must then be a picklable
-    module-level function that does not touch polars (its thread pool is not fork-safe).
-    """
-    uniques = values.drop_nulls().unique()
-    keys = uniques.to_list()
-    n_workers = _workers(workers) if parallel else 1
-    if len(keys) >= _PARALLEL_MIN and n_workers > 1 and "fork" in mp.get_all_start_methods() and _picklable(fn):
-        size = (len(keys) + n_workers - 1) // n_workers
-        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
-            mapped = [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
-    else:
-        mapped = [fn(v) for v in keys]
-    lookup = pl.DataFrame({"__key": uniques, "__val": pl.Series(mapped, dtype=return_dtype, strict=False)})
-    out = (
-        pl.DataFrame({"__key": values})
-        .join(lookup, on="__key", how="left", maintain_order="left")
-        .get_column("__val")
-    )
-    return out.alias(values.name)
 
 
 # Schema of the findings a rule returns (a ``row`` index; the engine adds record id and rule code).

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean.fields.company import company_key, legal_form_of, normalize_company
+from crmclean.config import parse_rules
+from crmclean.fields.company import (
+    company_key,
+    is_ru_organization_form,
+    is_sole_trader_form,
+    legal_form_of,
+    normalize_company,
+)
+from crmclean.table import finalize_table
+from crmclean.validate import validate_table
 
 
 def test_russian_and_foreign_legal_forms():
@@ -47,3 +57,28 @@ def test_normalize_company_is_idempotent(form, name, form_first):
     once, _ = normalize_company(raw.strip())
     assert normalize_company(once)[0] == once
     assert company_key(once) == company_key(raw.strip())
+
+
+def test_one_legal_form_list_knows_the_kind_of_inn():
+    # МКУ was known only to the INN/legal-form check (XFIELD004), not to COMPANY001: now both know it
+    assert normalize_company("муниципальное казенное учреждение «Школа 5»") == ("МКУ «Школа 5»", "МКУ")
+    assert legal_form_of("МКУ «Школа 5»") == "МКУ"
+    assert is_sole_trader_form(legal_form_of("ИП Смирнова Е.В."))
+    for text in ("ООО «Ромашка»", "Банк ВТБ (ПАО)", "ТСЖ «Лесная 5»", "МКУ «Школа 5»", "ФГУП «Почта»"):
+        assert is_ru_organization_form(legal_form_of(text)), text
+    # foreign forms take no Russian INN: a Kazakh ТОО's 12-digit BIN is no "legal entity with a person's INN"
+    for text in ("ТОО «Алма»", "ЧУП «Минск»", "Acme LLC", "Ромашка", "ИП Иванов"):
+        assert not is_ru_organization_form(legal_form_of(text)), text
+
+
+def test_inn_legal_form_checks_read_the_same_legal_forms() -> None:
+    frame = pl.DataFrame({
+        "Id": ["1", "2", "3", "4", "5"],
+        "Company": ["ТОО «Алма»", "ТСЖ «Лесная 5»", "ООО «Ромашка»", "ИП Смирнова Е.В.", "Ромашка, ООО"],
+        "INN": ["500100732259", "500100732259", "7707083893", "7707083893", "500100732259"],
+    })
+    table = finalize_table(frame, source="t", kind="csv", id_column="Id")
+    f = validate_table(table, parse_rules("version: 1\n"), select=["XFIELD003", "XFIELD004"]).findings
+    flagged = {(r, c) for r, c in zip(f.get_column("record_id"), f.get_column("rule"), strict=True)}
+    # before: the check's own list called ТОО (Kazakh, 12-digit BIN) a Russian legal entity and missed ТСЖ
+    assert flagged == {("2", "XFIELD004"), ("4", "XFIELD003"), ("5", "XFIELD004")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmclean.fields.company import RU_ORGANIZATION_FORMS, SOLE_TRADER_FORMS, legal_form_of
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (
     BaseCheck,
@@ -18,26 +19,17 @@ from crmclean.rules.checks.email import _domain_typo, email_analysis, free_mail_
 from crmclean.rules.checks.phone import calling_code_of, phone_analysis
 from crmclean.rules.checks.taxid import clean_taxid
 
-_LEGAL_ENTITY = (
-    r"(?i)(^|[\s«\"'(])(ооо|оао|зао|пао|ао|нао|нко|ано|гуп|муп|фгуп|фгбу|гбу|мбу|мку|оду|тоо|чуп|"
-    r"общество с ограниченной ответственностью|акционерное общество)($|[\s»\"').,])"
-)
-_SOLE_TRADER = r"(?i)(^|[\s«\"'(])(ип|индивидуальный предприниматель)($|[\s»\"').,])"
-
 
 def _legal_forms(ctx: CheckContext) -> tuple[pl.Series, pl.Series] | None:
     """(is_sole_trader, is_legal_entity) per row from the profile's legal form, else the company text."""
     column = ctx.first_column("company")
     if column is None:
         return None
-    text = ctx.frame.get_column(column)
-    sole = text.str.contains(_SOLE_TRADER).fill_null(False)
-    entity = text.str.contains(_LEGAL_ENTITY).fill_null(False) & ~sole
+    form = map_unique(ctx.frame.get_column(column), legal_form_of, pl.String())
     if ctx.profile is not None and "legal_form" in ctx.profile.columns:
-        form = ctx.profile.get_column("legal_form").str.to_uppercase()
-        sole = sole | (form == "ИП").fill_null(False)
-        entity = (entity | form.is_in(["ООО", "АО", "ПАО", "ЗАО", "ОАО", "НАО", "АНО", "НКО", "ГУП", "МУП"])
-                  .fill_null(False)) & ~sole
+        form = ctx.profile.get_column("legal_form").zip_with(ctx.profile.get_column("legal_form").is_not_null(), form)
+    sole = form.is_in(sorted(SOLE_TRADER_FORMS)).fill_null(False)
+    entity = form.is_in(sorted(RU_ORGANIZATION_FORMS)).fill_null(False) & ~sole
     return sole, entity
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import polars as pl
-import yaml
 
+from crmclean.fields._data import data_lines, data_set, data_yaml, fold, has_cyrillic  # noqa: F401  (re-exported)
 from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
     ROW_FINDING_SCHEMA,
     RuleContext,
@@ -24,40 +21,6 @@ from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modul
     findings_where,
     map_unique,
 )
-
-# ---------------------------------------------------------------- package data
-
-
-def _data_text(name: str) -> str:
-    return (resources.files("crmclean") / "data" / name).read_text(encoding="utf-8")
-
-
-@cache
-def data_lines(name: str) -> tuple[str, ...]:
-    """Non-empty, non-comment lines of a data file shipped in ``crmclean/data``."""
-    lines = []
-    for raw in _data_text(name).splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            lines.append(line)
-    return tuple(lines)
-
-
-@cache
-def data_set(name: str) -> frozenset[str]:
-    """First field of every line, lower-cased (ё → е): a lookup set."""
-    return frozenset(fold(line.split("\t")[0]) for line in data_lines(name))
-
-
-@cache
-def data_yaml(name: str) -> Any:
-    return yaml.safe_load(_data_text(name))
-
-
-def fold(text: str) -> str:
-    """Case- and ё-insensitive form of a value used for dictionary lookups."""
-    return text.casefold().replace("ё", "е")
-
 
 # ---------------------------------------------------------------- results
 
@@ -158,13 +121,6 @@ def lookup_series(values: pl.Series, mapping: dict[str, Any], return_dtype: Any 
         default=None,
         return_dtype=return_dtype,
     )
-
-
-def has_cyrillic(text: str) -> bool:
-    return _CYRILLIC.search(text) is not None
-
-
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
 def first_role_column(ctx: RuleContext, roles: Sequence[str]) -> str | None:

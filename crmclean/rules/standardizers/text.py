@@ -9,12 +9,12 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from crmclean.fields.company import legal_form_variants
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
     StdResult,
     data_lines,
-    data_yaml,
     fold,
     map_unique_fast,
 )
@@ -137,10 +137,9 @@ def fixed_tokens() -> dict[str, str]:
     out: dict[str, str] = {}
     for line in data_lines("acronyms.txt"):
         out[fold(line)] = line
-    for entry in data_yaml("legal_forms.yaml"):
-        for variant in entry["variants"]:
-            if variant.isalpha():
-                out.setdefault(fold(variant), variant)
+    for variant in legal_form_variants():
+        if variant.isalpha():
+            out.setdefault(fold(variant), variant)
     return out
 
 
