@@ -88,3 +88,15 @@ def test_proper_case_is_idempotent_and_keeps_the_words(tokens):
     once = proper_case_name(value)
     assert proper_case_name(once) == once
     assert once.lower() == value.lower()
+
+
+def test_matching_fallback_splits_names_like_the_rules() -> None:
+    # matching had its own splitter: "Dr. John Smith Jr." gave first "Dr.", last "Jr."; "Jan van der Berg" gave
+    # last "Berg". It now calls parse_full_name (initials without their dot, "" for a missing part).
+    from crmclean.matching.features import split_full_name
+
+    assert split_full_name("Dr. John Smith Jr.") == ("John", "", "Smith")
+    assert split_full_name("Jan van der Berg") == ("Jan", "", "van der Berg")
+    for value in ("Иванов Иван Иванович", "Smith, John", "Алиев Рашид Гусейн оглы", "John F. Kennedy"):
+        p = parse_full_name(value)
+        assert split_full_name(value) == tuple((x or "").rstrip(".") for x in (p.first, p.middle, p.last)), value
