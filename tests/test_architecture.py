@@ -44,9 +44,7 @@ def _module_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportF
             stack.extend(node.orelse)
         elif isinstance(node, ast.Try):
             stack.extend(node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body])
-        elif isinstance(node, ast.With):
-            stack.extend(node.body)
-        elif isinstance(node, ast.ClassDef):
+        elif isinstance(node, ast.With | ast.ClassDef):
             stack.extend(node.body)
 
 

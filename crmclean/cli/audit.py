@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crmclean import ui
-from crmclean.audit import AuditOptions, run_audit
 from crmclean.cli import app
 from crmclean.cli._report_output import print_summary, step_printer
-from crmclean.cli.options import (
-    Delimiter,
-    Encoding,
-    FailOn,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Out,
-    Rules,
-    Sheet,
-    Source,
-    Store,
-    Where,
-    source_options,
-)
-from crmclean.reports import write_reports
-from crmclean.reports.jsonreport import summary
-from crmclean.validate import check_fail_on
+from crmclean.cli.options import FailOn, Json, Out, Rules, Source, Store, source_options
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 MaskPii = Annotated[bool, typer.Option("--mask-pii", help="Show emails and phones partly masked in the report.")]
 
 
 @app.command("audit")
+@source_options()
 def audit_command(
     source: Source,
     rules: Rules = None,
@@ -42,13 +27,7 @@ def audit_command(
     mask_pii: MaskPii = False,
     json_out: Json = False,
     store: Store = None,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
-    object_type: Object = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Audit a source without changing it: standardization proposals, validation, duplicates, completeness.
 
@@ -58,11 +37,13 @@ def audit_command(
 
     Example: crmclean audit examples/contacts.csv --out report/ --fail-on error
     """
+    from crmclean import api
+    from crmclean.reports.jsonreport import summary
+
     ui.MODE.json = json_out
-    check_fail_on(fail_on)  # before the long run, not after it
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
-    result = run_audit(source, rules, opts, AuditOptions(store=store, progress=step_printer()))
-    written = write_reports(result, out, mask_pii=mask_pii or None)
+    api.check_fail_on(fail_on)  # before the long run, not after it
+    result = api.audit(source, rules, options, store=store, progress=step_printer())
+    written = api.write_report(result, out, mask_pii=mask_pii or None)
     if json_out:
         ui.print_json(summary(written.report, written.as_dict()))
     else:

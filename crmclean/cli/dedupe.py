@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli.options import (
-    Delimiter,
-    Encoding,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Out,
-    Rules,
-    Sheet,
-    Source,
-    Where,
-    source_options,
-)
-from crmclean.connectors.files import format_for, write_frame
+from crmclean.cli.options import Json, Out, Rules, Source, source_options
 from crmclean.errors import UsageError
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 PairsOut = Annotated[Path | None, typer.Option("--pairs", help="Write every scored pair: ids, score, decision, evidence.")]
 ReviewOut = Annotated[Path | None, typer.Option(
@@ -39,11 +27,8 @@ ExplainIds = Annotated[list[str] | None, typer.Option(
     "--explain", help="Explain one pair as a waterfall of field weights: --explain ID1 --explain ID2.")]
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
-    write_frame(frame, path, format_for(path, None))
-
-
 @app.command("dedupe")
+@source_options()
 def dedupe_command(
     source: Source,
     rules: Rules = None,
@@ -54,14 +39,8 @@ def dedupe_command(
     golden: GoldenOut = None,
     against: Against = None,
     explain: ExplainIds = None,
-    object_type: Object = None,
     json_out: Json = False,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Find duplicate people or companies: blocking, fuzzy comparison (nicknames, transliteration), probabilistic
     scoring, clustering that does not chain strangers, golden records.
@@ -76,21 +55,16 @@ def dedupe_command(
 
     Example: crmclean dedupe new_leads.xlsx --against salesforce:Contact --out checked.csv
     """
-    from crmclean.matching import dedupe, explain_pair, link
-    from crmclean.sources import open_source
+    from crmclean import api
 
     ui.MODE.json = json_out
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
     if explain is not None and len(explain) != 2:
         raise UsageError("--explain takes exactly two record ids: --explain ID1 --explain ID2")
     if against and (explain or labels or golden):
         raise UsageError("--against links two sources; --explain, --labels and --golden work on one source")
-    with ui.progress("reading source") as bar:
-        table, rules_file, _ = open_source(source, str(rules) if rules else None, opts,
-                                           progress=lambda done, total: bar.update(done, total))
 
     if explain:
-        expl = explain_pair(table, explain[0], explain[1], rules_file, object_type=object_type)
+        expl = api.explain(source, explain[0], explain[1], rules, options, progress=ui.progress)
         if json_out:
             ui.print_json(expl.to_dict())
         else:
@@ -98,48 +72,26 @@ def dedupe_command(
         return
 
     if against:
-        with ui.progress("reading --against") as bar:
-            other, _, _ = open_source(against, rules_file, source_options(object_type=object_type),
-                                      progress=lambda done, total: bar.update(done, total))
-        with ui.progress("linking") as bar:
-            linked = link(table, other, rules_file, object_type=object_type)
-        if out:
-            _write(linked.annotated(table.frame, table.id_column), out)
-        if pairs:
-            _write(linked.matches, pairs)
+        linked = api.link(source, against, rules, options, out=out, pairs=pairs, progress=ui.progress)
         if json_out:
-            ui.print_json({"summary": linked.summary, "blocking": linked.blocking_stats,
-                           "outputs": {k: str(v) for k, v in (("out", out), ("pairs", pairs)) if v}})
+            ui.print_json({"summary": linked.result.summary, "blocking": linked.result.blocking_stats,
+                           "outputs": linked.written})
         else:
-            s = linked.summary
+            s = linked.result.summary
             ui.info(f"[bold]{s['source_records']}[/] source rows vs [bold]{s['other_records']}[/] in {against}: "
                     f"[red]{s['existing']}[/] already exist, [yellow]{s['review']}[/] to review, "
                     f"[green]{s['new']}[/] new ({s['candidate_pairs']} pairs compared)")
-            for p, what in ((out, "rows with match_id / match_decision"), (pairs, "matches")):
-                if p:
-                    ui.info(f"  wrote {what} to {p}")
+            for key, what in (("out", "rows with match_id / match_decision"), ("pairs", "matches")):
+                if key in linked.written:
+                    ui.info(f"  wrote {what} to {linked.written[key]}")
         return
 
-    with ui.progress("deduplicating") as bar:
-        result = dedupe(table, rules_file, labels=str(labels) if labels else None, object_type=object_type,
-                        progress=lambda step, done, total: bar.update(done, total))
-    written: dict[str, str] = {}
-    if out:
-        _write(result.annotated(table.frame), out)
-        written["out"] = str(out)
-    if pairs:
-        _write(result.pairs, pairs)
-        written["pairs"] = str(pairs)
-    if review:
-        _write(result.review, review)
-        written["review"] = str(review)
-    if golden:
-        _write(result.golden, golden)
-        written["golden"] = str(golden)
+    run = api.dedupe(source, rules, options, labels=labels, out=out, pairs=pairs, review=review, golden=golden,
+                     progress=ui.progress)
     if json_out:
-        ui.print_json({"summary": result.summary, "blocking": result.blocking_stats, "outputs": written})
+        ui.print_json({"summary": run.result.summary, "blocking": run.result.blocking_stats, "outputs": run.written})
         return
-    _print_summary(result.summary, result.blocking_stats, written)
+    _print_summary(run.result.summary, run.result.blocking_stats, run.written)
 
 
 def _print_summary(s: dict, blocking: list[dict], written: dict[str, str]) -> None:

@@ -1,13 +1,22 @@
-"""Option spellings shared by every command (one spelling per concept across the CLI)."""
+"""Option spellings shared by every command (one spelling per concept across the CLI).
+
+The options that say how to open a source are declared once, in :data:`SOURCE_OPTIONS`, and added to a
+command by :func:`source_options` (the model is sqlite-utils' ``import_options``). Nothing here imports the
+engines: `crmclean --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from crmclean.sources import SourceOptions
+if TYPE_CHECKING:
+    pass
 
 Source = Annotated[
     str,
@@ -35,14 +44,75 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen;
 FailOn = Annotated[str, typer.Option("--fail-on", help="Exit 1 when findings reach this severity: error, warning, never.")]
 
 
-def source_options(
-    format: str | None = None,
-    sheet: str | None = None,
-    id_column: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    where: str | None = None,
-    object_type: str | None = None,
-) -> SourceOptions:
-    return SourceOptions(format=format, sheet=sheet, id_column=id_column, encoding=encoding,
-                         delimiter=delimiter, where=where, object_type=object_type)
+# parameter name -> its option, in the order they appear in every command's --help
+SOURCE_OPTIONS: dict[str, Any] = {
+    "format": Format,
+    "sheet": Sheet,
+    "id_column": IdColumn,
+    "encoding": Encoding,
+    "delimiter": Delimiter,
+    "where": Where,
+    "object_type": Object,
+}
+FILE_OPTIONS = ("format", "sheet", "id_column", "encoding", "delimiter")  # how to read a file, nothing CRM-specific
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def source_options(*names: str) -> Callable[[F], F]:
+    """Add the source options to a command, in place of its ``SourceOptions`` parameter.
+
+    The command declares one parameter annotated ``SourceOptions`` (placed where the options should
+    appear in --help) and receives it filled in; ``names`` picks a subset (default: all of
+    :data:`SOURCE_OPTIONS`)::
+
+        @app.command("score")
+        @source_options()
+        def score_command(source: Source, out: Out = None, options: SourceOptions | None = None) -> None: ...
+    """
+    chosen = names or tuple(SOURCE_OPTIONS)
+    unknown = [n for n in chosen if n not in SOURCE_OPTIONS]
+    if unknown:
+        raise ValueError(f"not source options: {unknown}")
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        hints = _hints(fn)
+        params: list[inspect.Parameter] = []
+        target = None
+        for param in signature.parameters.values():
+            if param.annotation in ("SourceOptions", "SourceOptions | None"):
+                target = param.name
+                params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                             annotation=SOURCE_OPTIONS[name]) for name in chosen]
+            else:
+                params.append(param.replace(annotation=hints.get(param.name, param.annotation),
+                                            kind=inspect.Parameter.KEYWORD_ONLY))
+        if target is None:
+            raise TypeError(f"{fn.__name__} has no SourceOptions parameter for @source_options")
+
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            from crmclean.sources import SourceOptions
+
+            values = {name: kwargs.pop(name, None) for name in chosen}
+            kwargs[target] = SourceOptions(**values)
+            return fn(*args, **kwargs)
+
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+        del command.__wrapped__  # typer must read the new signature, not the function's own
+        return command  # type: ignore[return-value]
+
+    return decorate
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The function's annotations as objects, except the SourceOptions one (not importable here, on purpose)."""
+    resolved: dict[str, Any] = {}
+    namespace = {**fn.__globals__}
+    for name, annotation in fn.__annotations__.items():
+        if isinstance(annotation, str) and "SourceOptions" not in annotation:
+            annotation = eval(annotation, namespace)
+        resolved[name] = annotation
+    return resolved

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli.options import Delimiter, Encoding, Format, IdColumn, Json, Sheet, Source, source_options
-from crmclean.rulebook import check_rules_file, explain_rule, infer_rules_yaml, rule_catalogue
+from crmclean.cli.options import FILE_OPTIONS, Json, Source, source_options
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
+
+# the catalogue and the checker load the rule modules (and polars): imported by the commands that use them
 
 rules_app = typer.Typer(
     help="The rule catalogue and rules files.\n\n"
@@ -34,6 +38,8 @@ def list_command(
 
     Example: crmclean rules list --kind standardize
     """
+    from crmclean.rulebook import rule_catalogue
+
     rows = [r for r in rule_catalogue() if kind is None or r["kind"] == kind]
     if json_out:
         ui.print_json(rows)
@@ -53,6 +59,8 @@ def explain_command(
 
     Example: crmclean rules explain PHONE001
     """
+    from crmclean.rulebook import explain_rule
+
     doc = explain_rule(code)
     if json_out:
         ui.print_json(doc)
@@ -71,6 +79,8 @@ def check_command(
 
     Example: crmclean rules check rules.yaml --source contacts.csv
     """
+    from crmclean.rulebook import check_rules_file
+
     summary = check_rules_file(file, source)
     if json_out:
         ui.print_json(summary)
@@ -79,20 +89,18 @@ def check_command(
 
 
 @rules_app.command("infer")
+@source_options(*FILE_OPTIONS)
 def infer_command(
     source: Source,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Print a starter rules YAML for a source: detected id column, column roles and useful defaults.
 
     Example: crmclean rules infer contacts.csv > rules.yaml
     """
-    opts = source_options(format, sheet, id_column, encoding, delimiter)
-    typer.echo(infer_rules_yaml(source, opts), nl=False)
+    from crmclean.rulebook import infer_rules_yaml
+
+    typer.echo(infer_rules_yaml(source, options), nl=False)
 
 
 @rules_app.command("example")

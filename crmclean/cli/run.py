@@ -10,7 +10,6 @@ import typer
 from crmclean import ui
 from crmclean.cli import app
 from crmclean.cli.options import DryRun, Json, Store
-from crmclean.jobs import run_job
 
 
 @app.command("run")
@@ -31,6 +30,8 @@ def run_command(
 
       0 3 1 1,4,7,10 *  cd /srv/crm && crmclean run jobs/contacts-quarterly.yaml
     """
+    from crmclean.jobs import run_job
+
     result = run_job(job_file, dry_run=dry_run, store=store)
     if json_out:
         ui.print_json({"exit_code": result.exit_code, "status": result.status, "message": result.message,

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from crmclean import ui
-from crmclean.audit import AuditOptions, run_audit
 from crmclean.cli import app
 from crmclean.cli._report_output import step_printer
-from crmclean.cli.options import (
-    Delimiter,
-    Encoding,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Rules,
-    Sheet,
-    Source,
-    Where,
-    source_options,
-)
-from crmclean.connectors.files import format_for, write_frame
-from crmclean.scoring import scored_records
+from crmclean.cli.options import Json, Rules, Source, source_options
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 ScoreOut = Annotated[
     Path | None,
@@ -37,18 +25,13 @@ ScoreOut = Annotated[
 
 
 @app.command("score")
+@source_options()
 def score_command(
     source: Source,
     out: ScoreOut = None,
     rules: Rules = None,
     json_out: Json = False,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
-    object_type: Object = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Score each record's completeness (weighted fields that are filled AND valid) with a red/yellow/green grade.
 
@@ -59,22 +42,19 @@ def score_command(
 
     Example: crmclean score contacts.csv --out contacts_scored.xlsx
     """
+    from crmclean import api
+
     ui.MODE.json = json_out
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
-    result = run_audit(source, rules, opts, AuditOptions(record_run=False, dedupe=False, command="score",
-                                                         progress=step_printer()))
-    completeness = result.completeness
-    if out is not None:
-        frame = scored_records(result.table, completeness)
-        write_frame(frame, out, format_for(out, None))
-    data = completeness.summary() | {"records": completeness.records, "out": str(out) if out else None}
+    run = api.score(source, rules, options, out=out, progress=step_printer())
+    data = run.summary()
     if json_out:
         ui.print_json(data)
         return
     if ui.MODE.quiet:
         return
+    completeness = run.completeness
     g = data["grades"]
-    ui.out.print(f"{escape(result.source)}: {completeness.records:,} {escape(data['object_type'])}, average "
+    ui.out.print(f"{escape(run.source)}: {completeness.records:,} {escape(data['object_type'])}, average "
                  f"completeness {data['average']} (median {data['median']}); [green]green {g['green']:,}[/] · "
                  f"[yellow]yellow {g['yellow']:,}[/] · [red]red {g['red']:,}[/]", highlight=False)
     table = Table("field", "columns", "weight", "filled %", "valid % of filled", title="fields", title_justify="left")

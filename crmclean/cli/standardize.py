@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli.options import (
-    Delimiter,
-    DryRun,
-    Encoding,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Out,
-    Rules,
-    Sheet,
-    Source,
-    Where,
-    source_options,
-)
-from crmclean.standardize import run_standardize
+from crmclean.cli.options import DryRun, Json, Out, Rules, Source, source_options
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 Changes = Annotated[Path | None, typer.Option("--changes", help="Write the change log here (CSV: record_id, column, "
                                               "before, after, rule, confidence, reason).")]
@@ -35,6 +23,7 @@ InPlace = Annotated[bool, typer.Option("--in-place", help="Overwrite the source 
 
 
 @app.command("standardize")
+@source_options()
 def standardize_command(
     source: Source,
     rules: Rules = None,
@@ -44,13 +33,7 @@ def standardize_command(
     in_place: InPlace = False,
     dry_run: DryRun = False,
     json_out: Json = False,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
-    object_type: Object = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Standardize names, phones, emails, titles, companies, tax ids and countries; write a clean copy and a change log.
 
@@ -61,13 +44,11 @@ def standardize_command(
 
     Example: crmclean standardize contacts.csv --out contacts.clean.csv --changes changes.csv
     """
+    from crmclean import api
+
     ui.MODE.json = json_out
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
-    run = run_standardize(
-        source, str(rules) if rules else None, opts,
-        out=str(out) if out else None, changes_file=str(changes) if changes else None,
-        apply_suggestions=apply_suggestions, in_place=in_place, dry_run=dry_run,
-    )
+    run = api.standardize(source, rules, options, out=out, changes_file=changes,
+                          apply_suggestions=apply_suggestions, in_place=in_place, dry_run=dry_run)
     data = run.summary()
     if json_out:
         ui.print_json(data)

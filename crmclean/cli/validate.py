@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from crmclean import ui
-from crmclean.audit import AuditOptions, run_audit
 from crmclean.cli import app
 from crmclean.cli._report_output import print_summary, step_printer
-from crmclean.cli.options import (
-    Delimiter,
-    Encoding,
-    FailOn,
-    Format,
-    IdColumn,
-    Json,
-    Object,
-    Out,
-    Rules,
-    Sheet,
-    Source,
-    Store,
-    Where,
-    source_options,
-)
-from crmclean.reports import write_reports
-from crmclean.reports.content import build_report
-from crmclean.reports.jsonreport import summary
-from crmclean.validate import check_fail_on
+from crmclean.cli.options import FailOn, Json, Out, Rules, Source, Store, source_options
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 Against = Annotated[
     str | None,
@@ -38,6 +21,7 @@ Against = Annotated[
 
 
 @app.command("validate")
+@source_options()
 def validate_command(
     source: Source,
     rules: Rules = None,
@@ -46,13 +30,7 @@ def validate_command(
     out: Out = None,
     json_out: Json = False,
     store: Store = None,
-    format: Format = None,
-    sheet: Sheet = None,
-    id_column: IdColumn = None,
-    encoding: Encoding = None,
-    delimiter: Delimiter = None,
-    where: Where = None,
-    object_type: Object = None,
+    options: SourceOptions | None = None,
 ) -> None:
     """Check a file before import: required fields, formats, picklists, phones, emails, INN, duplicates.
 
@@ -62,17 +40,18 @@ def validate_command(
 
     Example: crmclean validate leads.xlsx --fail-on error --against salesforce:Lead --out checks/
     """
+    from crmclean import api
+    from crmclean.reports.jsonreport import summary
+
     ui.MODE.json = json_out
-    check_fail_on(fail_on)
-    opts = source_options(format, sheet, id_column, encoding, delimiter, where, object_type)
-    result = run_audit(source, rules, opts,
-                       AuditOptions(store=store, command="validate", against=against, progress=step_printer()))
+    api.check_fail_on(fail_on)
+    result = api.validate(source, rules, options, store=store, against=against, progress=step_printer())
     files: dict[str, str] = {}
     if out is not None:
-        written = write_reports(result, out)
+        written = api.write_report(result, out)
         report, files = written.report, written.as_dict()
     else:
-        report = build_report(result)
+        report = api.report(result)
     if json_out:
         ui.print_json(summary(report, files))
     else:
