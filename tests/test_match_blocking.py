@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 from _match_helpers import table_from_frame, table_from_rows
 
-from crmclean.matching.blocking import BlockingKey, block_pairs, contacts_blocking_keys
+from crmclean.matching.backends.polars import block_pairs
 from crmclean.matching.engine import prepare
+from crmclean.matching.library import BlockingKey, contacts_blocking_keys
 from crmclean.testing.generate import generate_contacts, true_pairs
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 from _match_helpers import table_from_rows
 
-from crmclean.matching.comparisons import TermFrequencies, contacts_comparisons
+from crmclean.matching.backends.polars import TermFrequencies, compute_levels
 from crmclean.matching.engine import prepare
-from crmclean.matching.scoring import compute_levels
+from crmclean.matching.library import contacts_comparisons
 
 ROWS = [
     {"Id": "1", "Фамилия": "Иванов", "Имя": "Александр", "Отчество": "Петрович", "Email": "a.ivanov@romashka.ru",

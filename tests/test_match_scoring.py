@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 from _match_helpers import table_from_rows
 
+from crmclean.matching.backends.polars import compute_levels, weigh_levels
 from crmclean.matching.engine import prepare
-from crmclean.matching.scoring import compute_levels, train_from_labels, train_m_em, weigh_levels
+from crmclean.matching.scoring import train_from_labels, train_m_em
 
 
 def _score(rows: list[dict[str, str]], pairs: list[tuple[int, int]]) -> pl.DataFrame:

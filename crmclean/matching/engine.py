@@ -1,5 +1,9 @@
 """The matching engine: standardize → block → compare → score → cluster → survivorship, for dedupe and linking.
 
+Declarations (comparison levels, blocking keys) come from ``crmclean.matching.library``;
+every block, comparison and weight is executed by a :class:`~crmclean.matching.backend.MatchBackend`
+(``polars`` by default), so this module never computes one itself.
+
 ``dedupe(table, rules)`` finds records of one table that are the same person or company;
 ``link(source, other, rules)`` finds which rows of a source already exist in another table
 (the pre-import check); ``explain_pair(table, id1, id2, rules)`` shows why two records do
@@ -21,30 +25,20 @@ import polars as pl
 from crmclean.config import RulesFile
 from crmclean.config.dedupe import DedupeSettings
 from crmclean.errors import ConfigError, SourceError, UsageError
-from crmclean.matching.blocking import (
-    BlockingKey,
-    block_pairs,
-    companies_blocking_keys,
-    contacts_blocking_keys,
-)
+from crmclean.matching.backend import MatchBackend, get_backend
 from crmclean.matching.clustering import cluster_pairs, connected_components
-from crmclean.matching.comparisons import (
+from crmclean.matching.explain import Explanation, explanation_from_row
+from crmclean.matching.features import IDX, build_features, extra_column_values
+from crmclean.matching.library import (
+    BlockingKey,
     Comparison,
-    TermFrequencies,
+    companies_blocking_keys,
     companies_comparisons,
+    contacts_blocking_keys,
     contacts_comparisons,
     generic_comparison,
 )
-from crmclean.matching.explain import Explanation, explanation_from_row
-from crmclean.matching.features import IDX, build_features, extra_column_values
-from crmclean.matching.scoring import (
-    MatchModel,
-    compute_levels,
-    estimate_u,
-    train_from_labels,
-    train_m_em,
-    weigh_levels,
-)
+from crmclean.matching.scoring import MatchModel, estimate_u, train_from_labels, train_m_em
 from crmclean.matching.survivorship import golden_records
 
 Progress = Callable[[str, int, int | None], None]
@@ -62,13 +56,16 @@ class MatchSetup:
     features: pl.DataFrame
     comparisons: list[Comparison]
     model: MatchModel
-    tf: TermFrequencies
+    tf: Any  # the backend's term-frequency lookups
     settings: DedupeSettings
     record_ids: pl.Series
+    backend: MatchBackend = field(default_factory=get_backend)
+
+    def levels(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        return self.backend.compare(self.features, pairs, self.comparisons, self.tf)
 
     def score(self, pairs: pl.DataFrame) -> pl.DataFrame:
-        levels, _ = compute_levels(self.features, pairs, self.comparisons, self.tf)
-        return weigh_levels(levels, self.model)
+        return self.backend.weigh(self.levels(pairs), self.model)
 
 
 @dataclass
@@ -233,16 +230,18 @@ def prepare(
     *,
     profile: pl.DataFrame | None = None,
     object_type: str | None = None,
+    backend: MatchBackend | None = None,
 ) -> MatchSetup:
     """Profile, features, comparisons and an untrained model for one table."""
+    backend = backend or get_backend()
     settings = _settings(rules)
     obj = resolve_object(table, settings, object_type)
     extra, custom = _extra_columns(table, settings)
     feats = _features(table, _profile(table, rules, profile), extra, obj)
     comps = _comparisons(obj, settings) + custom
     model = MatchModel.default(comps, feats.height, duplicate_pairs_per_record=settings.duplicate_rate)
-    tf = TermFrequencies(feats)
-    return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"))
+    tf = backend.term_frequencies(feats)
+    return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"), backend)
 
 
 # ---------------------------------------------------------------- labels (review round trip)
@@ -346,13 +345,14 @@ def dedupe(
     step("standardize")
     feats, model, tf = setup.features, setup.model, setup.tf
     n = feats.height
+    backend = setup.backend
     keys = _blocking_keys(setup.object_type, settings, feats)
-    candidates = block_pairs(feats, keys, max_block_size=settings.max_block_size)
+    candidates = backend.block(feats, keys, max_block_size=settings.max_block_size)
     step("block")
     if settings.estimate_u:
-        estimate_u(model, feats, tf)
+        estimate_u(model, feats, tf, backend)
     step("estimate")
-    levels, _ = compute_levels(feats, candidates.pairs, setup.comparisons, tf)
+    levels = setup.levels(candidates.pairs)
     step("compare")
 
     label_frame: pl.DataFrame | None = None
@@ -364,13 +364,13 @@ def dedupe(
             # labelled pairs the blocking missed are compared too
             extra_pairs = label_frame.select("l", "r").join(candidates.pairs, on=["l", "r"], how="anti")
             if extra_pairs.height:
-                more, _ = compute_levels(feats, extra_pairs, setup.comparisons, tf)
+                more = setup.levels(extra_pairs)
                 levels = pl.concat([levels, more], how="vertical_relaxed")
             labelled = levels.join(label_frame, on=["l", "r"], how="inner")
             train_from_labels(model, labelled.drop("accepted"), labelled.get_column("accepted"))
     if settings.train == "em":
         train_m_em(model, levels)
-    scored = weigh_levels(levels, model)
+    scored = backend.weigh(levels, model)
     step("score")
 
     # ---- clustering without chaining
@@ -552,8 +552,10 @@ def link(
     source_profile: pl.DataFrame | None = None,
     other_profile: pl.DataFrame | None = None,
     object_type: str | None = None,
+    backend: MatchBackend | None = None,
 ) -> LinkResult:
     """Which rows of ``source_table`` already exist in ``other_table`` (best match per source row)."""
+    backend = backend or get_backend()
     settings = _settings(rules)
     obj = resolve_object(source_table, settings, object_type)
     extra_s, custom = _extra_columns(source_table, settings)
@@ -567,13 +569,12 @@ def link(
     # prior: each source row has at most one counterpart among the other table's rows
     prior = min(0.5, settings.duplicate_rate * 2 / max(fo.height, 1))
     model = MatchModel.default(comps, feats.height, prior=prior)
-    tf = TermFrequencies(feats)
+    tf = backend.term_frequencies(feats)
     if settings.estimate_u:
-        estimate_u(model, feats, tf)
+        estimate_u(model, feats, tf, backend)
     keys = _blocking_keys(obj, settings, feats)
-    candidates = block_pairs(feats, keys, max_block_size=settings.max_block_size, link_boundary=n_source)
-    levels, _ = compute_levels(feats, candidates.pairs, comps, tf)
-    scored = weigh_levels(levels, model)
+    candidates = backend.block(feats, keys, max_block_size=settings.max_block_size, link_boundary=n_source)
+    scored = backend.weigh(backend.compare(feats, candidates.pairs, comps, tf), model)
     match_t, review_t = settings.thresholds.match, settings.thresholds.review
     ids = feats.get_column("record_id")
     best = scored.sort("probability", descending=True).unique(subset=["l"], keep="first", maintain_order=True)
@@ -616,7 +617,7 @@ def explain_pair(
     """The per-field evidence for two records as a waterfall (prior + each field = match weight)."""
     setup = setup or prepare(table, rules, profile=profile, object_type=object_type)
     if setup.settings.estimate_u and "u:random-pairs" not in setup.model.trained:
-        estimate_u(setup.model, setup.features, setup.tf)
+        estimate_u(setup.model, setup.features, setup.tf, setup.backend)
     ids = setup.record_ids
     positions = []
     for rid in (id1, id2):
@@ -629,10 +630,10 @@ def explain_pair(
     if a == b:
         raise UsageError("--explain needs two different record ids")
     pairs = pl.DataFrame({"l": [a], "r": [b]}, schema={"l": pl.UInt32, "r": pl.UInt32})
-    levels, view = compute_levels(setup.features, pairs, setup.comparisons, setup.tf)
-    scored = weigh_levels(levels, setup.model)
+    levels, values = setup.backend.explain(setup.features, pairs, setup.comparisons, setup.tf)
+    scored = setup.backend.weigh(levels, setup.model)
     row = scored.row(0, named=True)
-    shown = {c.name: tuple(s[0] for s in c.shown(view)) for c in setup.comparisons}
+    shown = {name: (left[0], right[0]) for name, (left, right) in values.items()}
     th = setup.settings.thresholds
     return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
                                 match_threshold=th.match, review_threshold=th.review)

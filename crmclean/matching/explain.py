@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmclean.matching.comparisons import Comparison
+from crmclean.matching.library import Comparison
 
 
 @dataclass

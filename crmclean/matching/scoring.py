@@ -9,6 +9,9 @@ count once plus a small share of the rest. The prior odds come from the expected
 of duplicate pairs among all pairs. Weights work untrained; ``estimate_u`` refines u from
 random pairs, ``train_m_em`` fits m by EM on the candidate pairs, and
 ``train_from_labels`` uses a steward's accepted/rejected pairs.
+
+This module is the model (m/u, prior, training); a backend (``crmclean.matching.backend``)
+computes the level frames and weighs them.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crmclean.matching.comparisons import Comparison, PairView, TermFrequencies, align_swapped_names
+from crmclean.matching.library import Comparison
+
+if TYPE_CHECKING:
+    from crmclean.matching.backend import MatchBackend
 
 GROUP_EXTRA = 0.15  # share of the non-maximal positive weights of a correlated group that still counts
 MAX_WEIGHT = 24.0  # a single field can never be more than this many bits of evidence
@@ -76,150 +83,6 @@ def _clamp(w: float) -> float:
     return max(-MAX_WEIGHT, min(MAX_WEIGHT, w))
 
 
-@dataclass
-class ScoredPairs:
-    """Pairs (``l``, ``r``) with a level and weight per comparison, the total weight and probability."""
-
-    frame: pl.DataFrame  # l, r, swapped, lvl__<c>, w__<c>, group_adjust, weight, probability
-    comparisons: list[Comparison]
-
-    def level_column(self, name: str) -> str:
-        return f"lvl__{name}"
-
-    def weight_column(self, name: str) -> str:
-        return f"w__{name}"
-
-
-CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
-
-
-def compute_levels(
-    features: pl.DataFrame,
-    pairs: pl.DataFrame,
-    comparisons: Sequence[Comparison],
-    tf: TermFrequencies,
-    extra: dict[str, pl.Series] | None = None,
-) -> tuple[pl.DataFrame, PairView]:
-    """Level code and term-frequency u per comparison for each pair: l, r, swapped, lvl__<c>, tfu__<c>.
-
-    Large pair sets are compared in chunks; the returned view is the last chunk's (for explanations
-    of a handful of pairs it is the whole set).
-    """
-    if pairs.height <= CHUNK_PAIRS:
-        return _compute_levels_chunk(features, pairs, comparisons, tf, extra)
-    parts = []
-    view: PairView | None = None
-    for start in range(0, pairs.height, CHUNK_PAIRS):
-        part, view = _compute_levels_chunk(features, pairs.slice(start, CHUNK_PAIRS), comparisons, tf, extra)
-        parts.append(part)
-    assert view is not None
-    return pl.concat(parts), view
-
-
-def _compute_levels_chunk(
-    features: pl.DataFrame,
-    pairs: pl.DataFrame,
-    comparisons: Sequence[Comparison],
-    tf: TermFrequencies,
-    extra: dict[str, pl.Series] | None = None,
-) -> tuple[pl.DataFrame, PairView]:
-    view = PairView(features, pairs, extra)
-    out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
-    if "fn" in features.columns and "ln" in features.columns:
-        out["swapped"] = align_swapped_names(view)
-    else:
-        out["swapped"] = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True)
-    for comp in comparisons:
-        level, tf_u = comp.compute(view, tf)
-        out[f"lvl__{comp.name}"] = level.cast(pl.Int8)
-        out[f"tfu__{comp.name}"] = (tf_u if tf_u is not None else pl.repeat(None, pairs.height, dtype=pl.Float32,
-                                                                              eager=True)).cast(pl.Float32)
-    return pl.DataFrame(out), view
-
-
-def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
-    """Add w__<c> per comparison, the correlated-group adjustment, total weight and probability."""
-    exprs: list[pl.Expr] = []
-    group_members: dict[str, list[tuple[str, set[int]]]] = {}
-    for comp in model.comparisons:
-        lvl = pl.col(f"lvl__{comp.name}")
-        tfu = pl.col(f"tfu__{comp.name}")
-        expr: pl.Expr = pl.lit(0.0)
-        for k in range(len(comp.levels) - 1, -1, -1):
-            p = model.params[comp.name][k]
-            fixed = _clamp(math.log2(max(p.m, 1e-9) / max(p.u, 1e-12)))
-            if comp.levels[k].tf:
-                # u from the agreed value's (smoothed, leave-one-out) frequency
-                weight = pl.when(tfu.is_not_null()).then(
-                    (pl.lit(max(p.m, 1e-9)) / pl.max_horizontal(tfu, pl.lit(1e-9))).log(2).clip(-MAX_WEIGHT,
-                                                                                             MAX_WEIGHT)
-                ).otherwise(pl.lit(fixed))
-            else:
-                weight = pl.lit(fixed)
-            expr = pl.when(lvl == k).then(weight).otherwise(expr)
-        expr = pl.when(lvl.is_null()).then(pl.lit(0.0)).otherwise(expr)
-        if comp.max_weight is not None:
-            expr = expr.clip(upper_bound=comp.max_weight)
-        exprs.append(expr.alias(f"w__{comp.name}"))
-        for k, lv in enumerate(comp.levels):
-            if lv.group:
-                members = group_members.setdefault(lv.group, [])
-                found = next((m for m in members if m[0] == comp.name), None)
-                if found is None:
-                    members.append((comp.name, {k}))
-                else:
-                    found[1].add(k)
-    frame = levels.with_columns(exprs)
-    adjust: pl.Expr = pl.lit(0.0)
-    for _group, members in group_members.items():
-        if len(members) < 2:
-            continue
-        positives = [
-            pl.when(pl.col(f"lvl__{name}").is_in(sorted(ks)) & (pl.col(f"w__{name}") > 0))
-            .then(pl.col(f"w__{name}")).otherwise(0.0)
-            for name, ks in members
-        ]
-        total = pl.sum_horizontal(positives)
-        biggest = pl.max_horizontal(positives)
-        # keep the strongest organization signal and a fraction of the rest
-        adjust = adjust - (1 - GROUP_EXTRA) * (total - biggest)
-    names_present = {c.name for c in model.comparisons}
-    for comp in model.comparisons:
-        for k, lv in enumerate(comp.levels):
-            subsumers = [n for n in lv.subsumed_by if n in names_present]
-            if not subsumers:
-                continue
-            w = pl.col(f"w__{comp.name}")
-            explained = pl.sum_horizontal([pl.col(f"w__{n}").clip(lower_bound=0) for n in subsumers])
-            kept = pl.max_horizontal(w * GROUP_EXTRA, w - explained)
-            adjust = adjust + pl.when((pl.col(f"lvl__{comp.name}") == k) & (w > 0)).then(kept - w).otherwise(0.0)
-    weight_cols = [pl.col(f"w__{c.name}") for c in model.comparisons]
-    frame = frame.with_columns(adjust.alias("group_adjust"))
-    # a pair is corroborated when a field other than names (and weak ones) speaks for it
-    corroborating = [pl.col(f"w__{c.name}") >= 1.0 for c in model.comparisons if c.corroborates]
-    frame = frame.with_columns(
-        (pl.any_horizontal(corroborating) if corroborating else pl.lit(False)).alias("corroborated"))
-    frame = frame.with_columns(
-        (pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
-    ).with_columns(
-        (pl.col("evidence") + model.prior_weight).alias("weight"),
-    ).with_columns(
-        (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("weight").clip(-60, 60)))).alias("probability"),
-    )
-    return frame
-
-
-def score_pairs(
-    features: pl.DataFrame,
-    pairs: pl.DataFrame,
-    model: MatchModel,
-    tf: TermFrequencies,
-    extra: dict[str, pl.Series] | None = None,
-) -> ScoredPairs:
-    levels, _ = compute_levels(features, pairs, model.comparisons, tf, extra)
-    return ScoredPairs(weigh_levels(levels, model), model.comparisons)
-
-
 # ---------------------------------------------------------------- estimation
 
 
@@ -231,8 +94,8 @@ def _blend(count: float, total: float, default: float, strength: float) -> float
 def estimate_u(
     model: MatchModel,
     features: pl.DataFrame,
-    tf: TermFrequencies,
-    extra: dict[str, pl.Series] | None = None,
+    tf: Any,
+    backend: MatchBackend | None = None,
     *,
     sample_pairs: int = 60_000,
     seed: int = 42,
@@ -248,7 +111,11 @@ def estimate_u(
     right = [rng.randrange(n) for _ in range(k)]
     pairs = pl.DataFrame({"l": pl.Series(left, dtype=pl.UInt32), "r": pl.Series(right, dtype=pl.UInt32)}).filter(
         pl.col("l") != pl.col("r"))
-    levels, _ = compute_levels(features, pairs, model.comparisons, tf, extra)
+    if backend is None:
+        from crmclean.matching.backend import get_backend
+
+        backend = get_backend()
+    levels = backend.compare(features, pairs, model.comparisons, tf)
     for comp in model.comparisons:
         col = levels.get_column(f"lvl__{comp.name}").drop_nulls()
         total = len(col)

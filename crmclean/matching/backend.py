@@ -1,0 +1,104 @@
+"""The matching engine seam: one abstract :class:`MatchBackend`, one implementation per engine.
+
+The engine (``crmclean.matching.engine``) never computes a block or a comparison itself: it
+hands the declarations of ``crmclean.matching.library`` (blocking keys, comparison levels) to a
+backend. Today's backend is ``backends/polars`` (polars + rapidfuzz); a DuckDB or Spark backend
+is one new folder implementing these methods and registered in :data:`BACKENDS`. Frames cross
+the seam as polars DataFrames: features (one row per record, ``__idx`` = position), pairs
+(``l`` < ``r`` positions, UInt32), level frames (``l, r, swapped, lvl__<c> Int8, tfu__<c> Float32``)
+and scored frames (level frame + ``w__<c>, group_adjust, corroborated, evidence, weight, probability``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from crmclean.matching.library import BlockingKey, Comparison
+
+if TYPE_CHECKING:
+    from crmclean.matching.scoring import MatchModel
+
+
+@dataclass
+class BlockingStats:
+    """What one key did: how many blocks, how big, how many pairs, what was split or dropped."""
+
+    key: str
+    records: int = 0  # records that have a value for this key
+    blocks: int = 0  # blocks of two or more records that were compared
+    largest_block: int = 0  # largest block actually compared (after splitting)
+    pairs: int = 0  # candidate pairs this key produced (before the union with other keys)
+    oversized_blocks: int = 0  # blocks over the size limit before splitting
+    split_blocks: int = 0  # oversized blocks split into compared sub-blocks
+    dropped_blocks: int = 0  # (sub-)blocks still over the limit after every refinement: not compared
+    dropped_records: int = 0
+
+    def as_dict(self) -> dict[str, int | str]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CandidatePairs:
+    """The union of candidate pairs (``l`` < ``r`` row positions) and per-key statistics."""
+
+    pairs: pl.DataFrame
+    stats: list[BlockingStats] = field(default_factory=list)
+    total_possible: int = 0  # n(n-1)/2 (or n_source * n_other when linking)
+
+    @property
+    def reduction_ratio(self) -> float:
+        return 1.0 - self.pairs.height / self.total_possible if self.total_possible else 0.0
+
+
+class MatchBackend(ABC):
+    """Executes matching declarations: blocks → candidate pairs, comparison levels, weights."""
+
+    name: str = ""
+
+    @abstractmethod
+    def term_frequencies(self, features: pl.DataFrame) -> Any:
+        """The backend's term-frequency lookups over ``features`` (opaque to the engine, passed back in)."""
+
+    @abstractmethod
+    def block(self, features: pl.DataFrame, keys: Sequence[BlockingKey], *, max_block_size: int = 200,
+              link_boundary: int | None = None) -> CandidatePairs:
+        """Candidate pairs from every key (oversized blocks split by ``refine`` or dropped), with statistics.
+
+        ``link_boundary``: rows ``< boundary`` are the source, the rest the other table; only
+        source × other pairs are produced.
+        """
+
+    @abstractmethod
+    def compare(self, features: pl.DataFrame, pairs: pl.DataFrame, comparisons: Sequence[Comparison],
+                tf: Any) -> pl.DataFrame:
+        """Level code and term-frequency u per comparison for each pair (the level frame)."""
+
+    @abstractmethod
+    def explain(self, features: pl.DataFrame, pairs: pl.DataFrame, comparisons: Sequence[Comparison],
+                tf: Any) -> tuple[pl.DataFrame, dict[str, tuple[list[str | None], list[str | None]]]]:
+        """The level frame of a few pairs plus, per comparison, the left and right values as shown to a person."""
+
+    @abstractmethod
+    def weigh(self, levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
+        """Fellegi–Sunter weights per comparison, correlated-group adjustment, total weight and probability."""
+
+
+# backend name -> "module:class"; a new engine is one folder under backends/ and one line here
+BACKENDS: dict[str, str] = {"polars": "crmclean.matching.backends.polars:PolarsBackend"}
+_INSTANCES: dict[str, MatchBackend] = {}
+
+
+def get_backend(name: str = "polars") -> MatchBackend:
+    """The backend registered under ``name`` (one shared instance per name)."""
+    if name not in _INSTANCES:
+        if name not in BACKENDS:
+            raise ValueError(f"unknown matching backend {name!r} (known: {', '.join(BACKENDS)})")
+        module, cls = BACKENDS[name].split(":")
+        _INSTANCES[name] = getattr(importlib.import_module(module), cls)()
+    return _INSTANCES[name]

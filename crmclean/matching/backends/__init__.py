@@ -1,0 +1,1 @@
+"""Matching backends: one folder per engine implementing :class:`crmclean.matching.backend.MatchBackend`."""

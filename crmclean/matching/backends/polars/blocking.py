@@ -1,0 +1,133 @@
+"""Blocking in polars: key frames, hashed blocks, refinement of oversized blocks, pairs within blocks.
+
+Executes the :class:`~crmclean.matching.library.BlockingKey` declarations; see
+``crmclean.matching.library.blocking`` for what the keys mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from crmclean.matching.backend import BlockingStats, CandidatePairs
+from crmclean.matching.features import IDX
+from crmclean.matching.library import BlockingKey
+
+_HIGH = 1 << 32  # pair code = l * _HIGH + r
+
+
+def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
+    """(IDX, key) rows: one per record and key value (list columns exploded), short values dropped."""
+    frame = features.select(IDX, *key.columns)
+    for col in key.columns:
+        if frame.schema[col] == pl.List(pl.String):
+            frame = frame.explode(col)
+    frame = frame.drop_nulls(list(key.columns))
+    cols = [pl.col(c).cast(pl.String) for c in key.columns]
+    if key.sorted_pair and len(cols) == 2:
+        a, b = cols
+        expr = pl.when(a <= b).then(pl.concat_str([a, b], separator="\x1f")).otherwise(
+            pl.concat_str([b, a], separator="\x1f"))
+        length = pl.min_horizontal(a.str.len_chars(), b.str.len_chars())
+    else:
+        expr = pl.concat_str(cols, separator="\x1f")
+        length = cols[0].str.len_chars()
+    return (
+        frame.filter(length >= key.min_length)
+        .select(IDX, expr.alias("key"))
+        .unique()
+    )
+
+
+def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
+    """All pairs inside each block (``blocks``: IDX, block id); in link mode only source × other pairs."""
+    right = blocks.rename({IDX: "r"})
+    joined = blocks.rename({IDX: "l"}).join(right, on="block")
+    if boundary is None:
+        joined = joined.filter(pl.col("l") < pl.col("r"))
+    else:
+        joined = joined.filter((pl.col("l") < boundary) & (pl.col("r") >= boundary))
+    return joined.select("l", "r")
+
+
+def block_pairs(
+    features: pl.DataFrame,
+    keys: Sequence[BlockingKey],
+    *,
+    max_block_size: int = 200,
+    link_boundary: int | None = None,
+) -> CandidatePairs:
+    """Candidate pairs from every key, oversized blocks split or dropped, with statistics.
+
+    ``link_boundary``: when linking, rows ``< boundary`` are the source and the rest the
+    other file; only source × other pairs are produced.
+    """
+    n = features.height
+    all_pairs: list[pl.DataFrame] = []
+    stats: list[BlockingStats] = []
+    for key in keys:
+        limit = key.max_block_size or max_block_size
+        st = BlockingStats(key.name)
+        kf = _key_frame(features, key)
+        st.records = kf.get_column(IDX).n_unique() if kf.height else 0
+        kf = kf.with_columns(pl.col("key").hash(seed=17).alias("block")).select(IDX, "block")
+        pending = kf
+        refinements = list(key.refine)
+        compared: list[pl.DataFrame] = []
+        first_round = True
+        while pending.height:
+            sizes = pending.group_by("block").len()
+            if link_boundary is not None:
+                # a block is worth comparing only when it holds records of both sides
+                sides = pending.with_columns((pl.col(IDX) < link_boundary).alias("src")).group_by("block").agg(
+                    pl.col("src").any().alias("has_src"), (~pl.col("src")).any().alias("has_other"))
+                sizes = sizes.join(sides, on="block").filter(pl.col("has_src") & pl.col("has_other")).drop(
+                    "has_src", "has_other")
+            sizes = sizes.filter(pl.col("len") >= 2)
+            ok = sizes.filter(pl.col("len") <= limit)
+            big = sizes.filter(pl.col("len") > limit)
+            if ok.height:
+                compared.append(pending.join(ok.select("block"), on="block"))
+                st.blocks += ok.height
+                st.largest_block = max(st.largest_block, int(ok.get_column("len").cast(pl.Int64).max() or 0))  # type: ignore[arg-type]
+            if first_round:
+                st.oversized_blocks = big.height
+                first_round = False
+            if not big.height:
+                break
+            in_big = pending.join(big.select("block"), on="block")
+            if not refinements:
+                st.dropped_blocks += big.height
+                st.dropped_records += in_big.height
+                break
+            col = refinements.pop(0)
+            refined = in_big.join(features.select(IDX, pl.col(col).cast(pl.String).fill_null("")), on=IDX)
+            pending = refined.with_columns(
+                pl.concat_str([pl.col("block").cast(pl.String), pl.col(col)], separator="\x1f")
+                .hash(seed=17).alias("block")
+            ).select(IDX, "block")
+            st.split_blocks += big.height
+        if compared:
+            pairs = _pairs_within(pl.concat(compared), link_boundary)
+            if key.either_side and key.either_side in features.columns:
+                flag = features.get_column(key.either_side)
+                pairs = pairs.filter(flag.gather(pairs.get_column("l")) | flag.gather(pairs.get_column("r")))
+            st.pairs = pairs.height
+            all_pairs.append(pairs)
+        stats.append(st)
+    if all_pairs:
+        # one UInt64 per pair (l in the high half): deduplicating and sorting one integer column is far
+        # cheaper than two, and the keys of a record's pairs overlap a lot (email, phone and name agree)
+        code = pl.concat([
+            p.select((pl.col("l").cast(pl.UInt64) * _HIGH + pl.col("r").cast(pl.UInt64)).alias("k"))
+            for p in all_pairs
+        ]).get_column("k").unique().sort()
+        union = pl.DataFrame({"l": code // _HIGH, "r": code % _HIGH})
+    else:
+        union = pl.DataFrame({"l": pl.Series([], dtype=pl.UInt32), "r": pl.Series([], dtype=pl.UInt32)})
+    if link_boundary is None:
+        total = n * (n - 1) // 2
+    else:
+        total = link_boundary * (n - link_boundary)
+    return CandidatePairs(union.select(pl.col("l").cast(pl.UInt32), pl.col("r").cast(pl.UInt32)), stats, total)

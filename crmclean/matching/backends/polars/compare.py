@@ -1,0 +1,326 @@
+"""Comparison levels in polars: renders the conditions of ``crmclean.matching.library`` over pair chunks.
+
+For each comparison the first level whose condition holds gives the level code (Int8); the
+comparison's ``null_when`` makes it null (neutral). Every metric (Jaro-Winkler of a column,
+token similarity, edit distance), shared-list intersection and condition is computed once per
+chunk and reused by every level and comparison that names it. Term-frequency u comes from the
+comparison's (or level's) ``TfSource``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import polars as pl
+from rapidfuzz.distance import JaroWinkler
+
+from crmclean.matching.backends.polars.similarity import METRICS, similarity
+from crmclean.matching.backends.polars.view import PairView, TermFrequencies, per_record
+from crmclean.matching.library import (
+    NAME_SWAP,
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    Else,
+    Exact,
+    Fuzzy,
+    MinLength,
+    Missing,
+    NameSwap,
+    Not,
+    Predicate,
+    Shares,
+    TfLeft,
+    TfShared,
+    TfSource,
+)
+from crmclean.matching.library.conditions import DISTANCE_METRICS
+
+CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
+
+
+def _levels_from(conditions: Sequence[pl.Series], missing: pl.Series) -> pl.Series:
+    """First true condition's index as the level code; null where a side is missing."""
+    frame = pl.DataFrame({f"c{i}": c.fill_null(False) for i, c in enumerate(conditions)} | {"missing": missing})
+    expr: Any = pl.lit(len(conditions), dtype=pl.Int8)  # the last level ("different")
+    for i in range(len(conditions) - 1, -1, -1):
+        expr = pl.when(pl.col(f"c{i}")).then(pl.lit(i, dtype=pl.Int8)).otherwise(expr)
+    expr = pl.when(pl.col("missing")).then(pl.lit(None, dtype=pl.Int8)).otherwise(expr)
+    return frame.select(expr.alias("level")).to_series()
+
+
+def align_swapped_names(view: PairView, swap_decl: NameSwap = NAME_SWAP) -> pl.Series:
+    """Swap the right side's first/last name where that agrees better (Иванов Иван vs Иван Иванов).
+
+    Returns the boolean 'swapped' flag per pair; the view's right-side name columns are replaced.
+    """
+    f, la = swap_decl.first, swap_decl.last
+    fl, ll, fr, lr = view.left(f), view.left(la), view.right(f), view.right(la)
+    swap = pl.repeat(False, len(view), dtype=pl.Boolean, eager=True)
+    # only pairs with all four parts and some disagreement can be swapped
+    # a swap is only plausible when a first letter crosses over (Иван Петров / Петров Иван)
+    maybe = (fl.is_not_null() & ll.is_not_null() & fr.is_not_null() & lr.is_not_null()
+             & ((fl != fr) | (ll != lr))
+             & ((fl.str.slice(0, 1) == lr.str.slice(0, 1)) | (ll.str.slice(0, 1) == fr.str.slice(0, 1)))
+             ).fill_null(False)
+    idx = maybe.arg_true()
+    if len(idx) == 0:
+        return swap
+    sfl, sll, sfr, slr = fl.gather(idx), ll.gather(idx), fr.gather(idx), lr.gather(idx)
+    straight = similarity(sfl, sfr, JaroWinkler.normalized_similarity).fill_null(0) + similarity(
+        sll, slr, JaroWinkler.normalized_similarity).fill_null(0)
+    crossed = similarity(sfl, slr, JaroWinkler.normalized_similarity).fill_null(0) + similarity(
+        sll, sfr, JaroWinkler.normalized_similarity).fill_null(0)
+    swap = swap.scatter(idx, crossed > straight + swap_decl.margin)
+    if not swap.any():
+        return swap
+    frame = pl.DataFrame({"swap": swap})
+    new: dict[str, pl.Series] = {}
+    for a_col, b_col in swap_decl.swap_columns:
+        a, b = view.right(a_col), view.right(b_col)
+        both = frame.with_columns(a=a, b=b)
+        new[a_col] = both.select(pl.when(pl.col("swap")).then(pl.col("b")).otherwise(pl.col("a"))).to_series()
+        new[b_col] = both.select(pl.when(pl.col("swap")).then(pl.col("a")).otherwise(pl.col("b"))).to_series()
+    for col, values in new.items():
+        view.set(col, "r", values)
+    return swap
+
+
+class ChunkEvaluator:
+    """Renders conditions over one chunk of pairs; metrics, intersections and conditions are memoized."""
+
+    def __init__(self, view: PairView, tf: TermFrequencies) -> None:
+        self.view = view
+        self.tf = tf
+        self._memo: dict[Any, pl.Series] = {}
+
+    def _cached(self, key: Any, fn: Callable[[], pl.Series]) -> pl.Series:
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = fn()
+        return hit
+
+    def metric(self, column: str, metric: str) -> pl.Series:
+        return self._cached(("metric", column, metric),
+                            lambda: METRICS[metric](self.view.left(column), self.view.right(column)))
+
+    def shared(self, column: str) -> pl.Series:
+        return self._cached(("shared", column),
+                            lambda: self.view.left(column).list.set_intersection(self.view.right(column)))
+
+    def first_shared(self, column: str) -> pl.Series:
+        return self._cached(("first_shared", column), lambda: self.shared(column).list.first())
+
+    def condition(self, cond: Condition) -> pl.Series:
+        """Boolean per pair, null-free (a value missing on a side makes a leaf false)."""
+        return self._cached(cond, lambda: self._render(cond))
+
+    def _render(self, cond: Condition) -> pl.Series:
+        view = self.view
+        if isinstance(cond, Exact):
+            return (view.left(cond.column) == view.right(cond.column)).fill_null(False)
+        if isinstance(cond, Fuzzy):
+            value = self.metric(cond.column, cond.metric)
+            hit = value <= cond.threshold if cond.metric in DISTANCE_METRICS else value >= cond.threshold
+            return hit.fill_null(False)
+        if isinstance(cond, Missing):
+            a, b = view.left(cond.column), view.right(cond.column)
+            if isinstance(a.dtype, pl.List):
+                return (a.list.len().fill_null(0) == 0) | (b.list.len().fill_null(0) == 0)
+            return a.is_null() | b.is_null()
+        if isinstance(cond, Shares):
+            return (self.shared(cond.column).list.len() > 0).fill_null(False)
+        if isinstance(cond, MinLength):
+            return (view.left(cond.column).str.len_chars() >= cond.length).fill_null(False)
+        if isinstance(cond, AllOf):
+            out = self.condition(cond.parts[0])
+            for part in cond.parts[1:]:
+                out = out & self.condition(part)
+            return out
+        if isinstance(cond, AnyOf):
+            out = self.condition(cond.parts[0])
+            for part in cond.parts[1:]:
+                out = out | self.condition(part)
+            return out
+        if isinstance(cond, Not):
+            return ~self.condition(cond.part)
+        if isinstance(cond, Predicate):
+            return PREDICATES[cond.name](self, *cond.columns).fill_null(False)
+        if isinstance(cond, Else):
+            return pl.repeat(True, len(view), dtype=pl.Boolean, eager=True)
+        raise TypeError(f"the polars backend cannot render {cond!r}")
+
+    def tf_u(self, source: TfSource) -> pl.Series:
+        def compute() -> pl.Series:
+            if isinstance(source, TfShared):
+                return self.tf.lookup(source.column, self.first_shared(source.column))
+            if isinstance(source, TfLeft):
+                return self.tf.of_left(self.view, source.column)
+            raise TypeError(f"the polars backend cannot look up {source!r}")
+
+        return self._cached(("tf", source), compute)
+
+    def comparison(self, comp: Comparison) -> tuple[pl.Series, pl.Series | None]:
+        """(level codes Int8 with nulls for missing, u from term frequency for tf levels or None)."""
+        level = _levels_from([self.condition(lv.when) for lv in comp.levels[:-1]], self.condition(comp.null_when))
+        if comp.tf is None:
+            return level, None
+        u = self.tf_u(comp.tf)
+        for k, lv in enumerate(comp.levels):
+            if lv.tf_source is not None and lv.tf_source != comp.tf:
+                u = pl.DataFrame({"lv": level, "e": u, "l": self.tf_u(lv.tf_source)}).select(
+                    pl.when(pl.col("lv") == k).then(pl.col("l")).otherwise(pl.col("e"))).to_series()
+        return level, u
+
+
+# ---------------------------------------------------------------- named predicates (library.conditions.PREDICATES)
+
+
+def _groups_overlap(ev: ChunkEvaluator, column: str) -> pl.Series:
+    ga, gb = ev.view.left(column).str.split("|"), ev.view.right(column).str.split("|")
+    return ga.list.set_intersection(gb).list.len() > 0
+
+
+def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
+    """"И." matches Иван and also Ваня (whose canonical form is ivan)."""
+    view = ev.view
+    a, b = view.left(name), view.right(name)
+    ga, gb = view.left(groups).str.split("|"), view.right(groups).str.split("|")
+    return pl.DataFrame({"a": a, "b": b, "ga": ga, "gb": gb}).select(
+        ((pl.col("a").str.len_chars() == 1)
+         & ((pl.col("a") == pl.col("b").str.slice(0, 1))
+            | pl.col("gb").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("a"))))
+        | ((pl.col("b").str.len_chars() == 1)
+           & ((pl.col("b") == pl.col("a").str.slice(0, 1))
+              | pl.col("ga").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("b"))))
+    ).to_series()
+
+
+def _initial(ev: ChunkEvaluator, column: str) -> pl.Series:
+    a, b = ev.view.left(column), ev.view.right(column)
+    return ((a.str.len_chars() == 1) | (b.str.len_chars() == 1)) & (a.str.slice(0, 1) == b.str.slice(0, 1))
+
+
+def _gender_form(ev: ChunkEvaluator, column: str) -> pl.Series:
+    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+    return frame.select(
+        (pl.col("a") + "a" == pl.col("b")) | (pl.col("b") + "a" == pl.col("a"))
+        | ((pl.col("a").str.replace(r"ski$", "skaia") == pl.col("b"))
+           | (pl.col("b").str.replace(r"ski$", "skaia") == pl.col("a")))
+    ).to_series()
+
+
+def _other_gender_patronymic(ev: ChunkEvaluator, column: str) -> pl.Series:
+    a, b = ev.view.left(column), ev.view.right(column)
+    male_a, male_b = a.str.contains(r"(ih|ich)$"), b.str.contains(r"(ih|ich)$")
+    female_a, female_b = a.str.ends_with("na"), b.str.ends_with("na")
+    return ((male_a & female_b) | (female_a & male_b)).fill_null(False)
+
+
+def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
+    return ev.tf.shared_by_several(ev.view.features, column, ev.first_shared(column))
+
+
+def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
+    na, nb = per_record(ev.view, ev.tf, f"{column}_letters", pl.col(column).str.replace_all(r"\d", ""))
+    return ((na == nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
+
+
+def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Series:
+    view = ev.view
+    sa, sb = per_record(view, ev.tf, f"{domain}_stem",
+                        pl.col(domain).str.replace(r"\.[a-z.]+$", "").str.replace_all(r"[^a-z]", ""))
+    frame = pl.DataFrame({"a": view.left(key), "b": view.right(key), "da": view.left(domain),
+                          "db": view.right(domain), "sa": sa, "sb": sb})
+    return frame.select(
+        (pl.col("da") == pl.col("db"))
+        | ((pl.col("a").str.len_chars() >= 4) & pl.col("sb").str.contains(pl.col("a"), literal=True))
+        | ((pl.col("b").str.len_chars() >= 4) & pl.col("sa").str.contains(pl.col("b"), literal=True))
+    ).to_series().fill_null(False)
+
+
+def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
+    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+    # YYYYMMDD vs YYYYDDMM
+    return frame.select(
+        (pl.col("a").str.slice(0, 4) + pl.col("a").str.slice(6, 2) + pl.col("a").str.slice(4, 2)) == pl.col("b")
+    ).to_series()
+
+
+PREDICATES: dict[str, Callable[..., pl.Series]] = {
+    "groups_overlap": _groups_overlap,
+    "first_initial": _first_initial,
+    "initial": _initial,
+    "gender_form": _gender_form,
+    "other_gender_patronymic": _other_gender_patronymic,
+    "shared_line": _shared_line,
+    "numbered_mailbox": _numbered_mailbox,
+    "domain_names_company": _domain_names_company,
+    "day_month_swapped": _day_month_swapped,
+}
+
+
+# ---------------------------------------------------------------- level frames
+
+
+def compute_levels(
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    tf: TermFrequencies,
+    extra: dict[str, pl.Series] | None = None,
+) -> tuple[pl.DataFrame, PairView]:
+    """Level code and term-frequency u per comparison for each pair: l, r, swapped, lvl__<c>, tfu__<c>.
+
+    Large pair sets are compared in chunks; the returned view is the last chunk's (for explanations
+    of a handful of pairs it is the whole set).
+    """
+    if pairs.height <= CHUNK_PAIRS:
+        return _compute_levels_chunk(features, pairs, comparisons, tf, extra)
+    parts = []
+    view: PairView | None = None
+    for start in range(0, pairs.height, CHUNK_PAIRS):
+        part, view = _compute_levels_chunk(features, pairs.slice(start, CHUNK_PAIRS), comparisons, tf, extra)
+        parts.append(part)
+    assert view is not None
+    return pl.concat(parts), view
+
+
+def _compute_levels_chunk(
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    tf: TermFrequencies,
+    extra: dict[str, pl.Series] | None = None,
+) -> tuple[pl.DataFrame, PairView]:
+    view = PairView(features, pairs, extra)
+    out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
+    if NAME_SWAP.first in features.columns and NAME_SWAP.last in features.columns:
+        out["swapped"] = align_swapped_names(view, NAME_SWAP)
+    else:
+        out["swapped"] = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True)
+    ev = ChunkEvaluator(view, tf)
+    for comp in comparisons:
+        level, tf_u = ev.comparison(comp)
+        out[f"lvl__{comp.name}"] = level.cast(pl.Int8)
+        out[f"tfu__{comp.name}"] = (tf_u if tf_u is not None else pl.repeat(None, pairs.height, dtype=pl.Float32,
+                                                                              eager=True)).cast(pl.Float32)
+    return pl.DataFrame(out), view
+
+
+def shown_values(view: PairView, comp: Comparison) -> tuple[pl.Series, pl.Series]:
+    """The left and right values of a comparison's display columns as text (for explanations)."""
+    cols = comp.display or ((comp.tf_column,) if comp.tf_column else ())
+    if not cols:
+        empty = pl.Series([None] * len(view), dtype=pl.String)
+        return empty, empty
+
+    def text(which: str) -> pl.Series:
+        parts = [view.side(c, which).cast(pl.String) if view.side(c, which).dtype != pl.List(pl.String)
+                 else view.side(c, which).list.join(", ") for c in cols]
+        frame = pl.DataFrame({f"p{i}": p for i, p in enumerate(parts)})
+        return frame.select(pl.concat_str(pl.all(), separator=" ", ignore_nulls=True)).to_series()
+
+    return text("l"), text("r")

@@ -1,0 +1,97 @@
+"""String similarity for candidate pairs: each metric computed once per unique pair of values, in C.
+
+rapidfuzz scores millions of pairs on every core (``cpdist``); equal strings never reach the
+scorer, and few distinct pairs (cities, titles, company names) are scored once and joined back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+try:  # numpy lets rapidfuzz score millions of pairs in C on every core; without it we loop per unique pair
+    import numpy as _np
+    from rapidfuzz.process import cpdist as _cpdist
+except ImportError:  # pragma: no cover - numpy is a dependency; the fallback keeps matching usable without it
+    _np = None  # type: ignore[assignment]
+    _cpdist = None  # type: ignore[assignment]
+
+
+def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scale: float = 1.0,
+               exact_value: float | None = 1.0) -> pl.Series:
+    """scorer(a[i], b[i]) / scale for every row; null where either side is null.
+
+    Equal strings get ``exact_value`` without calling the scorer (most candidate pairs agree exactly).
+    """
+    n = len(a)
+    both = a.is_not_null() & b.is_not_null()
+    todo = both & (a != b) if exact_value is not None else both
+    idx = todo.arg_true()
+    out = pl.repeat(None, n, dtype=pl.Float64, eager=True)
+    if exact_value is not None:
+        out = pl.DataFrame({"s": out, "e": both & (a == b)}).select(
+            pl.when(pl.col("e")).then(pl.lit(exact_value)).otherwise(pl.col("s"))).to_series()
+    if len(idx) == 0:
+        return out.alias("sim")
+    sub = pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})
+    uniq = sub.unique() if len(idx) > 1000 else sub
+    if uniq.height < 0.6 * sub.height:
+        # few distinct pairs (cities, titles, company names): score each once and join back
+        scored = similarity(uniq.get_column("a"), uniq.get_column("b"), scorer, scale=scale, exact_value=None)
+        values = sub.join(uniq.with_columns(scored.alias("v")), on=["a", "b"], how="left",
+                          maintain_order="left").get_column("v")
+        return out.scatter(idx, values).alias("sim")
+    left = sub.get_column("a").to_list()
+    right = sub.get_column("b").to_list()
+    if _cpdist is not None:
+        scores = pl.Series("v", _cpdist(left, right, scorer=scorer, workers=-1)).cast(pl.Float64)
+    else:
+        cache: dict[tuple[str, str], float] = {}
+        values = []
+        for x, y in zip(left, right, strict=True):
+            key = (x, y)
+            v = cache.get(key)
+            if v is None:
+                v = cache[key] = float(scorer(x, y))
+            values.append(v)
+        scores = pl.Series("v", values, dtype=pl.Float64)
+    if scale != 1.0:
+        scores = scores / scale
+    return out.scatter(idx, scores).alias("sim")
+
+
+_JW_CACHE: dict[tuple[int, int], tuple[pl.Series, pl.Series, pl.Series]] = {}
+
+
+def jaro_winkler(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Jaro-Winkler similarity per row; the last few results are memoized by Series identity (swap alignment
+    and the name comparisons ask for the same pairs)."""
+    key = (id(a), id(b))
+    hit = _JW_CACHE.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    result = similarity(a, b, JaroWinkler.normalized_similarity)
+    if len(_JW_CACHE) > 16:
+        _JW_CACHE.clear()
+    _JW_CACHE[key] = (a, b, result)
+    return result
+
+
+def token_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Word-order- and subset-tolerant similarity in [0, 1] ('summit partners' ~ 'the summit partners')."""
+    return similarity(a, b, fuzz.token_set_ratio, scale=100.0)
+
+
+def edit_distance(a: pl.Series, b: pl.Series) -> pl.Series:
+    return similarity(a, b, Levenshtein.distance, exact_value=0.0)
+
+
+# metric name (library.conditions) -> the column-wise function computing it
+METRICS: dict[str, Callable[[pl.Series, pl.Series], pl.Series]] = {
+    "jaro_winkler": jaro_winkler,
+    "token_set": token_similarity,
+    "levenshtein": edit_distance,
+}

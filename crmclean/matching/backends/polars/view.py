@@ -1,0 +1,147 @@
+"""Pair views and term-frequency lookups: the polars backend's per-chunk state.
+
+A :class:`PairView` gathers left/right feature columns of a pair frame lazily (or all at once
+for big chunks); :class:`TermFrequencies` holds per-column value frequencies (u of a tf level)
+and per-record derived values, computed once per table.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# feature columns only blocking, display or explanations read: gathered lazily when asked for, never in bulk
+_NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph", "mi", "email", "email_domain",
+                           "company_ph", "country", "website_domain", "fn_is_initial"})
+
+
+class PairView:
+    """Left/right feature columns of a pair frame, gathered lazily and cached."""
+
+    def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None):
+        self.features = features
+        self.pairs = pairs
+        self.extra = extra or {}
+        self._cache: dict[tuple[str, str], pl.Series] = {}
+        self.left_idx = pairs.get_column("l")
+        self.right_idx = pairs.get_column("r")
+        if pairs.height > 10_000:
+            # one parallel gather of every feature column per side beats dozens of single-column gathers
+            cols = [c for c in features.columns if c not in _NOT_COMPARED]
+            for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
+                gathered = features.select(cols)[idx]
+                for c in cols:
+                    self._cache[(c, which)] = gathered.get_column(c).alias(f"{c}_{which}")
+
+    def __len__(self) -> int:
+        return self.pairs.height
+
+    def side(self, column: str, which: str) -> pl.Series:
+        key = (column, which)
+        if key not in self._cache:
+            source = self.extra[column] if column in self.extra else self.features.get_column(column)
+            idx = self.left_idx if which == "l" else self.right_idx
+            self._cache[key] = source.gather(idx).alias(f"{column}_{which}")
+        return self._cache[key]
+
+    def left(self, column: str) -> pl.Series:
+        return self.side(column, "l")
+
+    def right(self, column: str) -> pl.Series:
+        return self.side(column, "r")
+
+    def set(self, column: str, which: str, values: pl.Series) -> None:
+        self._cache[(column, which)] = values.alias(f"{column}_{which}")
+
+
+class TermFrequencies:
+    """How often a random other record holds each value of a feature column (lists counted per element).
+
+    u of a value held by ``c`` of ``T`` records is the leave-one-out share (c - 1) / (T - 1),
+    smoothed with a few pseudo-records so a value seen twice in a tiny table is not "common".
+    """
+
+    SMOOTHING_RECORDS = 30.0
+    SMOOTHING_U = 0.001
+
+    def __init__(self, features: pl.DataFrame, extra: dict[str, pl.Series] | None = None) -> None:
+        self.features = features
+        self.extra = extra or {}
+        self._tables: dict[str, pl.DataFrame] = {}
+
+    def table(self, column: str) -> pl.DataFrame:
+        if column not in self._tables:
+            s = self.extra[column] if column in self.extra else self.features.get_column(column)
+            if s.dtype == pl.List(pl.String):
+                s = s.explode()
+            s = s.drop_nulls()
+            total = float(len(s))
+            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
+            self._tables[column] = (
+                s.alias("value").to_frame().group_by("value").len()
+                .with_columns(((pl.col("len") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
+                .select("value", "tf", pl.col("len").alias("count"))
+            )
+        return self._tables[column]
+
+    def shared_by_several(self, features: pl.DataFrame, column: str, values: pl.Series) -> pl.Series:
+        """True where the value is held by records of two or more different surnames (a shared line/mailbox)."""
+        key = f"__shared_{column}"
+        if key not in self._tables:
+            # several people: two or more surname sounds AND two or more given names among the holders, so a
+            # typo in one record's surname (or a nickname) does not turn one person's mobile into a switchboard
+            frame = features.select(pl.col(column).alias("value"), "ln_ph", "fn_canon").explode("value").drop_nulls(
+                "value")
+            self._tables[key] = (
+                frame.group_by("value").agg(pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
+                                            pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
+                .filter((pl.col("surnames") >= 2) & (pl.col("names") >= 2))
+                .select("value", pl.lit(True).alias("shared"))
+            )
+        values = values.cast(pl.String)
+        out = pl.repeat(False, len(values), dtype=pl.Boolean, eager=True)
+        # most pairs share no value: join only the rows that have one
+        idx = values.is_not_null().arg_true()
+        if len(idx) == 0:
+            return out.alias("shared")
+        frame = pl.DataFrame({"value": values.gather(idx)})
+        hit = (frame.join(self._tables[key], on="value", how="left", maintain_order="left")
+               .get_column("shared").fill_null(False))
+        return out.scatter(idx, hit).alias("shared")
+
+    def of_left(self, view: PairView, column: str) -> pl.Series:
+        """u of each pair's left-side value of a single-valued column (a gather, no join per pair chunk)."""
+        key = f"__record_{column}"
+        if key not in self._tables:
+            s = self.extra[column] if column in self.extra else self.features.get_column(column)
+            per_record = self.lookup(column, s)
+            self._tables[key] = per_record.to_frame("tf")
+        return self._tables[key].get_column("tf").gather(view.left_idx)
+
+    def lookup(self, column: str, values: pl.Series) -> pl.Series:
+        values = values.cast(pl.String)
+        nulls = values.null_count()
+        if nulls * 2 < len(values):
+            frame = pl.DataFrame({"value": values})
+            return frame.join(self.table(column), on="value", how="left", maintain_order="left").get_column("tf")
+        # mostly missing (a shared email or phone of a pair): join only the rows that have a value
+        table = self.table(column)
+        out = pl.repeat(None, len(values), dtype=table.schema["tf"], eager=True)
+        idx = values.is_not_null().arg_true()
+        if len(idx) == 0:
+            return out.alias("tf")
+        frame = pl.DataFrame({"value": values.gather(idx)})
+        hit = frame.join(table, on="value", how="left", maintain_order="left").get_column("tf")
+        return out.scatter(idx, hit).alias("tf")
+
+
+def per_record(view: PairView, tf: TermFrequencies, name: str, expr: pl.Expr) -> tuple[pl.Series, pl.Series]:
+    """(left, right) values of a per-record expression over the features, computed once per record, not per pair."""
+    key = f"__derived_{name}"
+    if view.features is tf.features:
+        if key not in tf._tables:
+            tf._tables[key] = view.features.select(expr.alias(name))
+        values = tf._tables[key].get_column(name)
+    else:
+        values = view.features.select(expr.alias(name)).to_series()
+    return values.gather(view.left_idx), values.gather(view.right_idx)
+

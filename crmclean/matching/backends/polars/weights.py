@@ -1,0 +1,81 @@
+"""Fellegi–Sunter weights in polars: log2(m/u) per level (tf-adjusted), correlated groups, probability."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp
+
+
+def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
+    """Add w__<c> per comparison, the correlated-group adjustment, total weight and probability."""
+    exprs: list[pl.Expr] = []
+    group_members: dict[str, list[tuple[str, set[int]]]] = {}
+    for comp in model.comparisons:
+        lvl = pl.col(f"lvl__{comp.name}")
+        tfu = pl.col(f"tfu__{comp.name}")
+        expr: pl.Expr = pl.lit(0.0)
+        for k in range(len(comp.levels) - 1, -1, -1):
+            p = model.params[comp.name][k]
+            fixed = _clamp(math.log2(max(p.m, 1e-9) / max(p.u, 1e-12)))
+            if comp.levels[k].tf:
+                # u from the agreed value's (smoothed, leave-one-out) frequency
+                weight = pl.when(tfu.is_not_null()).then(
+                    (pl.lit(max(p.m, 1e-9)) / pl.max_horizontal(tfu, pl.lit(1e-9))).log(2).clip(-MAX_WEIGHT,
+                                                                                             MAX_WEIGHT)
+                ).otherwise(pl.lit(fixed))
+            else:
+                weight = pl.lit(fixed)
+            expr = pl.when(lvl == k).then(weight).otherwise(expr)
+        expr = pl.when(lvl.is_null()).then(pl.lit(0.0)).otherwise(expr)
+        if comp.max_weight is not None:
+            expr = expr.clip(upper_bound=comp.max_weight)
+        exprs.append(expr.alias(f"w__{comp.name}"))
+        for k, lv in enumerate(comp.levels):
+            if lv.group:
+                members = group_members.setdefault(lv.group, [])
+                found = next((m for m in members if m[0] == comp.name), None)
+                if found is None:
+                    members.append((comp.name, {k}))
+                else:
+                    found[1].add(k)
+    frame = levels.with_columns(exprs)
+    adjust: pl.Expr = pl.lit(0.0)
+    for _group, members in group_members.items():
+        if len(members) < 2:
+            continue
+        positives = [
+            pl.when(pl.col(f"lvl__{name}").is_in(sorted(ks)) & (pl.col(f"w__{name}") > 0))
+            .then(pl.col(f"w__{name}")).otherwise(0.0)
+            for name, ks in members
+        ]
+        total = pl.sum_horizontal(positives)
+        biggest = pl.max_horizontal(positives)
+        # keep the strongest organization signal and a fraction of the rest
+        adjust = adjust - (1 - GROUP_EXTRA) * (total - biggest)
+    names_present = {c.name for c in model.comparisons}
+    for comp in model.comparisons:
+        for k, lv in enumerate(comp.levels):
+            subsumers = [n for n in lv.subsumed_by if n in names_present]
+            if not subsumers:
+                continue
+            w = pl.col(f"w__{comp.name}")
+            explained = pl.sum_horizontal([pl.col(f"w__{n}").clip(lower_bound=0) for n in subsumers])
+            kept = pl.max_horizontal(w * GROUP_EXTRA, w - explained)
+            adjust = adjust + pl.when((pl.col(f"lvl__{comp.name}") == k) & (w > 0)).then(kept - w).otherwise(0.0)
+    weight_cols = [pl.col(f"w__{c.name}") for c in model.comparisons]
+    frame = frame.with_columns(adjust.alias("group_adjust"))
+    # a pair is corroborated when a field other than names (and weak ones) speaks for it
+    corroborating = [pl.col(f"w__{c.name}") >= 1.0 for c in model.comparisons if c.corroborates]
+    frame = frame.with_columns(
+        (pl.any_horizontal(corroborating) if corroborating else pl.lit(False)).alias("corroborated"))
+    frame = frame.with_columns(
+        (pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
+    ).with_columns(
+        (pl.col("evidence") + model.prior_weight).alias("weight"),
+    ).with_columns(
+        (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("weight").clip(-60, 60)))).alias("probability"),
+    )
+    return frame

@@ -1,0 +1,79 @@
+"""Blocking: which record pairs get compared at all, so a million records never become 10^12 comparisons.
+
+A :class:`BlockingKey` names feature columns whose joint value puts records in one block
+(every email; every phone; surname sound + canonical given name ...). Pairs inside a block
+become candidates; the union over all keys is compared. A block larger than
+``max_block_size`` (an office switchboard shared by 300 colleagues, a very common name) is
+split by the key's ``refine`` columns one after another (phone → phone + surname initial →
+phone + surname sound); what is still too big is dropped for that key and counted, never
+compared all-pairs blindly. Statistics per key are reported.
+
+Keys are declarations only (data); a backend (``crmclean.matching.backends.polars``) builds the blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BlockingKey:
+    """One blocking rule: records agreeing on every column in ``columns`` share a block."""
+
+    name: str
+    columns: tuple[str, ...]
+    refine: tuple[str, ...] = ()  # columns added one at a time to split oversized blocks
+    min_length: int = 1  # shortest key value that may form a block (a 2-letter surname sound is too loose)
+    max_block_size: int | None = None  # None: the engine's default
+    sorted_pair: bool = False  # key = the two columns' values sorted (swapped first/last names)
+    either_side: str | None = None  # keep only pairs where this boolean feature is true on one side at least
+    description: str = ""
+
+
+def contacts_blocking_keys() -> list[BlockingKey]:
+    """Default keys for people: exact contact points first, then name and organization keys.
+
+    Size limits are per key: a personal phone or mailbox is shared by a handful of records of
+    one person, so a bigger block is a switchboard or a generic mailbox name and gets split by
+    surname; name keys tolerate more (common names), organization keys less.
+    """
+    return [
+        BlockingKey("email", ("emails",), refine=("ln_ph", "fn_canon"), min_length=5, max_block_size=50,
+                    description="the same email address"),
+        BlockingKey("phone", ("phones",), refine=("ln_ph", "fn_canon"), min_length=7, max_block_size=12,
+                    description="the same phone number (a switchboard is split by surname)"),
+        BlockingKey("email_local", ("email_local",), refine=("ln_ph",), min_length=4, max_block_size=12,
+                    description="the same mailbox name at any domain (ivan.petrov@ at work and at gmail)"),
+        BlockingKey("name", ("fn_canon_ph", "ln_ph"), sorted_pair=True, refine=("mi", "company_ph", "city"),
+                    min_length=2, max_block_size=12,
+                    description="surname sound + canonical given name sound, in either order "
+                                "(Iwanow Sascha ~ Иванов Александр ~ Александр Иванов)"),
+        BlockingKey("surname_initial", ("ln", "fi"), refine=("mi", "company_ph", "city"), min_length=3,
+                    max_block_size=12, either_side="fn_is_initial",
+                    description="exact surname + first initial, when one side has only the initial "
+                                "(Иванов И.И. ~ Иванов Иван)"),
+        BlockingKey("company_name", ("company_key", "fn_canon"), refine=("li",), min_length=2, max_block_size=8,
+                    description="company + given name (a surname typo at the same company)"),
+        BlockingKey("inn_initial", ("inn", "li"), refine=("fi", "ln_ph"), min_length=10, max_block_size=15,
+                    description="company INN + surname initial"),
+        BlockingKey("domain_name", ("org_domain", "fn_canon"), refine=("li",), min_length=4, max_block_size=15,
+                    description="corporate email domain + given name (gmail.com is never a key)"),
+    ]
+
+
+def companies_blocking_keys() -> list[BlockingKey]:
+    """Default keys for companies/accounts."""
+    return [
+        BlockingKey("inn", ("inn",), min_length=10, description="the same INN"),
+        BlockingKey("company", ("company_key",), refine=("city",), min_length=2, description="the same name key"),
+        BlockingKey("company_prefix_city", ("company_ph", "city"), refine=("company_key",), min_length=3,
+                    description="first word of the name + city"),
+        BlockingKey("domain", ("domain",), min_length=4, description="the same website / email domain"),
+        BlockingKey("phone", ("phones",), refine=("company_ph",), min_length=7, description="the same phone"),
+        BlockingKey("email", ("emails",), min_length=5, description="the same email"),
+    ]
+
+
+def generic_blocking_key(name: str, columns: Sequence[str], refine: Sequence[str] = ()) -> BlockingKey:
+    return BlockingKey(name, tuple(columns), refine=tuple(refine), description="from the rules file")

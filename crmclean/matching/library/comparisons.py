@@ -1,0 +1,299 @@
+"""The comparison library as data: for each field, the levels of agreement a pair of records can show.
+
+A :class:`Comparison` is a list of :class:`Level` declarations, first match wins, the last one
+``Else`` ("different"); ``null_when`` says when the pair is neutral (a value missing: never
+evidence against). Each level carries default m (P(level | same entity)) and u (P(level |
+different entities)); levels flagged ``tf`` take u from how common the agreed value is (a
+surname or office phone shared by many records proves little). Nothing here executes: a
+backend (``crmclean.matching.backends.polars``) renders the conditions, like splink's
+comparison library rendered per database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Final
+
+from crmclean.matching.library.conditions import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Else,
+    Exact,
+    Fuzzy,
+    MinLength,
+    Missing,
+    NameSwap,
+    Not,
+    Predicate,
+    Shares,
+    TfLeft,
+    TfShared,
+    TfSource,
+)
+
+ELSE: Final = Else()  # the condition of every comparison's last level
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of agreement: its name, default m and u, whether u comes from term frequency, and its condition."""
+
+    name: str
+    m: float
+    u: float
+    tf: bool = False
+    description: str = ""
+    group: str | None = None  # correlated evidence group: positive weights in one group are not double-counted
+    # evidence mostly explained by other comparisons (a mailbox name spelled from the person's name):
+    # it adds only what those comparisons' positive weights do not already say
+    subsumed_by: tuple[str, ...] = ()
+    when: Condition = ELSE
+    tf_source: TfSource | None = None  # u for this level from another column than the comparison's
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field comparison: its levels (conditions + m/u), when it is neutral, and how to show the values."""
+
+    name: str
+    title: str
+    levels: tuple[Level, ...]
+    null_when: Condition
+    tf: TfSource | None = None  # u of tf levels (unless a level names its own source)
+    display: tuple[str, ...] = ()  # feature columns shown in explanations
+    # True when agreement here can corroborate a name match (email, phone, company, INN, birth date ...);
+    # False for names themselves and weak fields (city, job title): namesakes agree on those
+    corroborates: bool = True
+    # weak fields never say more than this many bits for a match, however rare the value (city, title)
+    max_weight: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.levels or not isinstance(self.levels[-1].when, Else):
+            raise ValueError(f"comparison {self.name!r}: the last level must be Else")
+        if any(isinstance(lv.when, Else) for lv in self.levels[:-1]):
+            raise ValueError(f"comparison {self.name!r}: only the last level may be Else")
+
+    @property
+    def tf_column(self) -> str | None:
+        return self.tf.column if self.tf is not None else None
+
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
+
+    def with_overrides(self, m: dict[str, float] | None = None, u: dict[str, float] | None = None) -> Comparison:
+        levels = tuple(
+            replace(lv, m=(m or {}).get(lv.name, lv.m), u=(u or {}).get(lv.name, lv.u)) for lv in self.levels
+        )
+        return replace(self, levels=levels)
+
+
+# the swap of first/last names every people comparison set is computed after
+NAME_SWAP = NameSwap()
+
+_ORG = "organization"  # company, INN, city, switchboard and shared mailbox all say "same organization"
+_NAME = ("first_name", "last_name")  # what a mailbox name like ivan.petrov@ is spelled from
+
+
+def _jw(column: str, t: float) -> Fuzzy:
+    return Fuzzy(column, "jaro_winkler", t)
+
+
+def _company_levels(m: Sequence[float], u: Sequence[float], desc: Sequence[str], group: str | None) -> tuple[
+        tuple[Level, ...], Condition]:
+    """Company keys; where one side has no company, its work-email domain stands in (rosskholding.ru ~ Россхолдинг)."""
+    by_domain = Predicate("domain_names_company", ("company_key", "org_domain"))
+    conds: list[Condition] = [
+        Exact("company_key"),
+        AnyOf((Fuzzy("company_text", "token_set", 0.92), _jw("company_key", 0.94))),
+        AnyOf((Fuzzy("company_text", "token_set", 0.75), _jw("company_key", 0.88))),
+        # a missing company stays neutral unless the other side's work-email domain names the same organization
+        AllOf((Missing("company_key"), by_domain)),
+        Else(),
+    ]
+    names = ("exact", "similar", "weak", "email_domain", "different")
+    levels = tuple(
+        Level(n, m[i], u[i], tf=(i == 0), description=desc[i], group=group if i < 4 else None, when=conds[i])
+        for i, n in enumerate(names)
+    )
+    return levels, AllOf((Missing("company_key"), Not(by_domain)))
+
+
+def _email_conditions() -> list[Condition]:
+    """Any shared address (tf-weighted); else the same person's local part at another domain; else different."""
+    shared_line = Predicate("shared_line", ("emails",))
+    return [
+        AllOf((Shares("emails"), Not(shared_line))),
+        AllOf((Shares("emails"), shared_line)),
+        AllOf((Exact("email_local"), MinLength("email_local", 4))),
+        # ivanov@ vs ivanov2@ at one company: the mail admin numbered a second person, not a typo
+        AllOf((_jw("email_local", 0.93), MinLength("email_local", 6),
+               Not(Predicate("numbered_mailbox", ("email_local",))))),
+        Else(),
+    ]
+
+
+def _phone_conditions() -> list[Condition]:
+    """A shared number: personal (one person's) or a shared line (a switchboard several people answer)."""
+    shared_line = Predicate("shared_line", ("phones",))
+    return [AllOf((Shares("phones"), Not(shared_line))), AllOf((Shares("phones"), shared_line)), Else()]
+
+
+def _with(levels: Sequence[Level], conditions: Sequence[Condition]) -> tuple[Level, ...]:
+    return tuple(replace(lv, when=c) for lv, c in zip(levels, conditions, strict=True))
+
+
+def contacts_comparisons() -> list[Comparison]:
+    """People (contacts, leads): names with nicknames/translit, emails, phones, company, INN, city, title."""
+    company_levels, company_null = _company_levels(
+        (0.68, 0.10, 0.05, 0.10, 0.17), (0.001, 0.002, 0.01, 0.002, 0.987),
+        ("same company (legal form ignored)", "token similarity ≥ 0.92 (typo, word order, transliteration)",
+         "token similarity ≥ 0.75", "one side's work-email domain names the other's company",
+         "different companies (people change jobs)"), _ORG)
+    return [
+        Comparison("first_name", "First name", (
+            Level("exact", 0.72, 0.02, tf=True, description="same given name", when=Exact("fn")),
+            Level("nickname", 0.08, 0.003, description="nickname / diminutive (Bob ~ Robert, Саша ~ Александр)",
+                  when=Predicate("groups_overlap", ("fn_groups",))),
+            Level("similar", 0.07, 0.004, description="Jaro-Winkler ≥ 0.92 (typo, transliteration)",
+                  when=_jw("fn", 0.92)),
+            # "И." matches Иван and also Ваня (whose canonical form is ivan)
+            Level("initial", 0.06, 0.06, description="one side is only the initial",
+                  when=Predicate("first_initial", ("fn", "fn_groups"))),
+            Level("weak", 0.03, 0.06, description="Jaro-Winkler ≥ 0.80", when=_jw("fn", 0.80)),
+            Level("different", 0.02, 0.85, description="different given names"),
+        ), Missing("fn"), tf=TfLeft("fn"), display=("fn",), corroborates=False),
+        Comparison("last_name", "Last name", (
+            Level("exact", 0.80, 0.002, tf=True, description="same surname (after transliteration)",
+                  when=Exact("ln")),
+            # Иванов / Иванова, Покровский / Покровская: husband and wife, not one person
+            Level("gender_form", 0.002, 0.002, description="male/female form (Иванов / Иванова)",
+                  when=Predicate("gender_form", ("ln",))),
+            Level("similar", 0.11, 0.002, description="typo or transliteration variant",
+                  when=AnyOf((_jw("ln", 0.94), AllOf((Exact("ln_ph"), _jw("ln", 0.85))),
+                              # a given name typed into the surname field on both sides (Аркаша ~ Аркадий)
+                              AllOf((Predicate("groups_overlap", ("ln_groups",)), MinLength("ln", 3)))))),
+            Level("weak", 0.04, 0.01, description="Jaro-Winkler ≥ 0.85", when=_jw("ln", 0.85)),
+            Level("different", 0.04, 0.985, description="different surnames"),
+        ), Missing("ln"), tf=TfLeft("ln"), display=("ln",), corroborates=False),
+        Comparison("middle_name", "Patronymic / middle name", (
+            Level("exact", 0.88, 0.03, tf=True, description="same patronymic", when=Exact("mn")),
+            # Петрович / Петровна: brother and sister (or husband and wife), never a typo of one person
+            Level("similar", 0.05, 0.01, description="typo in patronymic",
+                  when=AllOf((_jw("mn", 0.90), Not(Predicate("other_gender_patronymic", ("mn",)))))),
+            Level("initial", 0.06, 0.05, description="initial matches", when=Predicate("initial", ("mn",))),
+            Level("different", 0.01, 0.9, description="different patronymics (father and son, namesakes)"),
+        ), Missing("mn"), tf=TfLeft("mn"), display=("mn",)),
+        Comparison("email", "Email", _with((
+            Level("exact", 0.55, 1e-5, tf=True, description="a shared personal address"),
+            Level("shared_mailbox", 0.08, 1e-4, tf=True, description="a shared mailbox (info@, a colleague's)",
+                  group="organization"),
+            Level("same_local_part", 0.12, 1e-5, tf=True,
+                  description="same mailbox name at another domain (work vs personal)", subsumed_by=_NAME,
+                  tf_source=TfLeft("email_local")),
+            Level("similar_local_part", 0.03, 1e-4, description="mailbox names differ by a typo",
+                  subsumed_by=_NAME),
+            Level("different", 0.30, 0.9999, description="different addresses (work vs personal is common)"),
+        ), _email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
+        Comparison("phone", "Phone", _with((
+            Level("exact", 0.50, 1e-5, tf=True, description="a shared personal number"),
+            Level("shared_line", 0.12, 1e-4, tf=True,
+                  description="a shared line several people answer (office switchboard)", group="organization"),
+            Level("different", 0.38, 0.9999, description="different numbers (mobile vs office is common)"),
+        ), _phone_conditions()), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
+        Comparison("company", "Company", company_levels, company_null, tf=TfLeft("company_key"),
+                   display=("company_text",)),
+        Comparison("inn", "INN (company tax id)", (
+            Level("exact", 0.85, 0.001, tf=True, description="same INN", group=_ORG, when=Exact("inn")),
+            Level("different", 0.15, 0.999, description="different INN"),
+        ), Missing("inn"), tf=TfLeft("inn"), display=("inn",)),
+        Comparison("city", "City", (
+            Level("exact", 0.80, 0.05, tf=True, description="same city", group=_ORG, when=Exact("city")),
+            Level("similar", 0.05, 0.02, description="spelling variant", group=_ORG, when=_jw("city", 0.88)),
+            Level("different", 0.30, 0.93, description="different cities (or spellings the profile did not unify)"),
+        ), Missing("city"), tf=TfLeft("city"), display=("city",), corroborates=False, max_weight=2.0),
+        Comparison("job_title", "Job title", (
+            Level("exact", 0.45, 0.05, tf=True, description="same title", when=Exact("title")),
+            Level("similar", 0.10, 0.05, description="similar title", when=_jw("title", 0.9)),
+            Level("different", 0.45, 0.9, description="different titles (weak evidence)"),
+        ), Missing("title"), tf=TfLeft("title"), display=("title",), corroborates=False, max_weight=1.5),
+    ]
+
+
+def companies_comparisons() -> list[Comparison]:
+    """Companies/accounts: name key, INN (strong both ways), web/email domain, phone, city."""
+    company_levels, company_null = _company_levels(
+        (0.70, 0.15, 0.07, 0.05, 0.08), (0.001, 0.002, 0.01, 0.002, 0.987),
+        ("same name (legal form ignored)", "token similarity ≥ 0.92", "token similarity ≥ 0.75",
+         "one side's email domain names the other company", "different names"), None)
+    return [
+        Comparison("company", "Company name", company_levels, company_null, tf=TfLeft("company_key"),
+                   display=("company_text",)),
+        Comparison("inn", "INN", (
+            # an INN names one legal entity: two different companies never share it by chance
+            Level("exact", 0.95, 1e-6, description="same INN", when=Exact("inn")),
+            Level("different", 0.05, 0.99999, description="different INN: different legal entities"),
+        ), Missing("inn"), tf=TfLeft("inn"), display=("inn",)),
+        Comparison("domain", "Website / email domain", (
+            Level("exact", 0.85, 1e-4, tf=True, description="same domain", when=Exact("domain")),
+            Level("different", 0.15, 0.9999, description="different domains"),
+        ), Missing("domain"), tf=TfLeft("domain"), display=("domain",)),
+        Comparison("phone", "Phone", _with((
+            Level("exact", 0.60, 1e-5, tf=True, description="same number"),
+            Level("shared_line", 0.30, 1e-4, tf=True, description="a number shared by many records"),
+            Level("different", 0.10, 0.9999, description="different numbers"),
+        ), _phone_conditions()), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
+        Comparison("email", "Email", _with((
+            Level("exact", 0.5, 1e-5, tf=True, description="same address"),
+            Level("shared_mailbox", 0.3, 1e-4, tf=True, description="same shared mailbox"),
+            Level("same_local_part", 0.02, 0.01, tf=True, description="same mailbox name, other domain",
+                  tf_source=TfLeft("email_local")),
+            Level("similar_local_part", 0.02, 0.01, description="similar mailbox name"),
+            Level("different", 0.16, 0.97, description="different addresses"),
+        ), _email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
+        Comparison("city", "City", (
+            Level("exact", 0.85, 0.05, tf=True, description="same city", when=Exact("city")),
+            Level("similar", 0.05, 0.02, description="spelling variant", when=_jw("city", 0.88)),
+            Level("different", 0.10, 0.93, description="different cities: another branch or company"),
+        ), Missing("city"), tf=TfLeft("city"), display=("city",)),
+    ]
+
+
+def generic_comparison(name: str, kind: str, column: str, *, thresholds: Sequence[float] | None = None) -> Comparison:
+    """A comparison on any column from the rules file: exact, jaro_winkler, levenshtein, date."""
+    common = {"tf": TfLeft(column), "display": (column,)}
+    if kind == "exact":
+        return Comparison(name, name, (
+            Level("exact", 0.9, 0.01, tf=True, description=f"same {column}", when=Exact(column)),
+            Level("different", 0.1, 0.99, description=f"different {column}"),
+        ), Missing(column), **common)  # type: ignore[arg-type]
+    if kind in ("jaro_winkler", "token"):
+        ts = tuple(thresholds or (0.92, 0.8))
+        levels = [Level("exact", 0.8, 0.01, tf=True, description=f"same {column}", when=Exact(column))]
+        m_left = 0.15
+        for i, t in enumerate(ts):
+            share = m_left / 2 if i < len(ts) - 1 else m_left
+            m_left -= share if i < len(ts) - 1 else 0
+            levels.append(Level(f"jw_{t:g}", share, 0.01 * (i + 1) * 2, description=f"Jaro-Winkler ≥ {t:g}",
+                                when=_jw(column, t)))
+        levels.append(Level("different", 0.05, 0.95, description=f"different {column}"))
+        return Comparison(name, name, tuple(levels), Missing(column), **common)  # type: ignore[arg-type]
+    if kind in ("levenshtein", "levenshtein_digits", "exact_digits"):
+        ds = tuple(int(t) for t in (thresholds or (1, 2)))
+        levels = [Level("exact", 0.85, 0.001, tf=True, description=f"same {column}", when=Exact(column))]
+        levels += [Level(f"edit_{d}", 0.1 / len(ds), 0.002 * (i + 1), description=f"edit distance ≤ {d}",
+                         when=Fuzzy(column, "levenshtein", d))
+                   for i, d in enumerate(ds)]
+        levels.append(Level("different", 0.05, 0.995, description=f"different {column}"))
+        return Comparison(name, name, tuple(levels), Missing(column), **common)  # type: ignore[arg-type]
+    if kind == "date":
+        # dates as digit strings YYYYMMDD
+        return Comparison(name, name, (
+            Level("exact", 0.85, 0.0005, tf=True, description="same date", when=Exact(column)),
+            Level("typo", 0.08, 0.002, description="one digit off or day/month swapped",
+                  when=AnyOf((Fuzzy(column, "levenshtein", 1), Predicate("day_month_swapped", (column,))))),
+            Level("close", 0.03, 0.01, description="two digits off", when=Fuzzy(column, "levenshtein", 2)),
+            Level("different", 0.04, 0.99, description="different dates"),
+        ), Missing(column), **common)  # type: ignore[arg-type]
+    raise ValueError(f"unknown comparison type {kind!r}")
