@@ -190,21 +190,16 @@ def normalize_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
     return pairs.select(exprs)
 
 
-# ---------------------------------------------------------------- merging findings
+# ---------------------------------------------------------------- findings
 
 
-def merge_findings(check_findings: pl.DataFrame, std_findings: pl.DataFrame) -> pl.DataFrame:
-    """All findings, with a standardizer finding dropped when a check already flagged the same cell.
-
-    The standardizer and the checks look at the same phones/emails/INNs; one problem should be
-    reported once, and the check's finding carries the KPI and the fix hint.
-    """
-    checks = check_findings.with_columns(pl.lit("check").alias("origin"))
-    std = std_findings.with_columns(pl.lit("standardize").alias("origin"))
-    if std.height and checks.height:
-        flagged = checks.select("row", "column").unique()
-        std = std.join(flagged, on=["row", "column"], how="anti")
-    return pl.concat([checks, std], how="vertical_relaxed").sort("row", maintain_order=True)
+def with_origin(validation: ValidationResult) -> pl.DataFrame:
+    """The validation findings (one per problem per cell) with ``origin``: check, or standardize for the
+    findings of rules only the standardizer runs (TITLE001, INN005 …)."""
+    checks = sorted({run.code for run in validation.checks})
+    return validation.findings.with_columns(
+        pl.when(pl.col("rule").is_in(checks)).then(pl.lit("check")).otherwise(pl.lit("standardize")).alias("origin")
+    )
 
 
 # ---------------------------------------------------------------- KPIs
@@ -416,11 +411,13 @@ def run_audit(
 
     std: Any = None
     std_findings = pl.DataFrame(schema=FINDINGS_SCHEMA)
+    std_rules: list[str] = []
     changes = pl.DataFrame(schema=CHANGE_SCHEMA)
     if options.standardize:
         say("standardizing (proposals only)")
         try:
             std, changes, std_findings = _standardize(table, rules_file)
+            std_rules = list(getattr(std, "rules_run", []))
             parts["standardize"] = "ok"
         except ImportError as exc:
             parts["standardize"] = f"not available ({exc})"
@@ -451,7 +448,7 @@ def run_audit(
     say("validating")
     validation = validate_table(table, rules_file, profile=profile, today=options.today, existing=existing,
                                 derived=derived if isinstance(derived, pl.DataFrame) else None,
-                                std_findings=std_findings)
+                                std_findings=std_findings, std_rules=std_rules)
     parts["validate"] = "ok"
     derived = None
     if validation.context is not None:
@@ -475,7 +472,7 @@ def run_audit(
         parts["dedupe"] = "disabled"
     lap("dedupe")
 
-    findings = merge_findings(validation.findings, std_findings)
+    findings = with_origin(validation)
     say("scoring completeness")
     completeness = score_table(table, rules_file, findings, validation.context)
     parts["score"] = "ok"

@@ -57,7 +57,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.rules.standardizers.countries import country_alpha2
     from crmclean.rules.standardizers.emails import is_free_domain, role_local_parts
-    from crmclean.rules.standardizers.taxids import clean_tax_id, inn_error
+    from crmclean.fields.taxid import clean_tax_id, inn_error
     from crmclean.fields.title import canonical_title
 
     if std is None:

@@ -16,9 +16,8 @@ import polars as pl
 
 from crmclean.config import RulesFile
 from crmclean.config.completeness import GradeThresholds
-from crmclean.rules.base import RuleContext, find_rule
+from crmclean.rules.base import RuleContext, find_rule, is_check
 from crmclean.rules.checks._common import (
-    BaseCheck,
     CheckContext,
     blank_mask,
     empty_mask,
@@ -103,7 +102,7 @@ def invalid_cells(findings: pl.DataFrame) -> pl.DataFrame:
         cls = find_rule(code) if code else None
         if cls is None:
             continue
-        if issubclass(cls, BaseCheck):
+        if is_check(cls):  # a check, or a standardizer that replaced one: it says whether it invalidates
             if cls.invalidates:
                 invalidating.append(code)
         elif cls.kind == "standardize":

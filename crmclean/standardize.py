@@ -29,6 +29,8 @@ from crmclean.rules.base import (
     Standardizer,
     all_rules,
     find_rule,
+    ignored_rules,
+    rule_options,
 )
 from crmclean.table import RecordTable
 
@@ -85,14 +87,6 @@ class StandardizeResult:
 # ---------------------------------------------------------------- rule selection
 
 
-def _options_for(cls: type[Rule], settings: RulesFile) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    for key, value in settings.standardize.rules.items():
-        if find_rule(key) is cls:
-            opts.update(value or {})
-    return opts
-
-
 def select_rules(settings: RulesFile | None = None) -> list[Standardizer]:
     """The standardizers to run, configured and in order (``standardize.select/ignore/order/rules``)."""
     settings = check_rules(settings or RulesFile.model_validate({}))
@@ -117,14 +111,16 @@ def select_rules(settings: RulesFile | None = None) -> list[Standardizer]:
             cls = resolve(key, "rules")
             if cls not in chosen:
                 chosen.append(cls)
-    ignored = {resolve(k, "ignore") for k in std.ignore}
+    # validate.ignore switches off a rule that only flags everywhere; one that also fixes keeps fixing
+    # (its findings are dropped in _run_rules)
+    ignored = {resolve(k, "ignore") for k in std.ignore} | {c for c in ignored_rules(settings) if not c.fixes}
     chosen = [c for c in chosen if c not in ignored]
     first = [resolve(k, "order") for k in std.order]
     ordered = [c for c in first if c in chosen]
     ordered += sorted((c for c in chosen if c not in ordered), key=lambda c: (c.order, c.code))
     rules: list[Standardizer] = []
     for cls in ordered:
-        rule = cls(_options_for(cls, settings))  # options passed check_rules
+        rule = cls(rule_options(cls, settings))  # options passed check_rules
         if rule.options.enabled:
             assert isinstance(rule, Standardizer)
             rules.append(rule)
@@ -227,6 +223,7 @@ def _run_rules(
     )
     changes: list[pl.DataFrame] = []
     findings: list[pl.DataFrame] = []
+    muted = {c.code for c in ignored_rules(settings)}
     stats: list[dict[str, Any]] = []
     carried: set[str] = set()
     for i, rule in enumerate(selected):
@@ -247,7 +244,7 @@ def _run_rules(
                 changes.append(log)
         ctx.frame = frame
         flagged = 0
-        if result.findings is not None and result.findings.height and not profile_only:
+        if result.findings is not None and result.findings.height and not profile_only and rule.code not in muted:
             f = result.findings
             found = f.select(
                 ids.gather(f.get_column("row").cast(pl.Int64)).alias("record_id"),

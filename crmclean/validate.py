@@ -13,8 +13,8 @@ import polars as pl
 from crmclean.config import RulesFile
 from crmclean.config.check import check_rules
 from crmclean.errors import UsageError
-from crmclean.rules.base import FINDING_SCHEMA, all_rules, find_rule
-from crmclean.rules.checks._common import BaseCheck, CheckContext
+from crmclean.rules.base import FINDING_SCHEMA, Rule, all_rules, find_rule, ignored_rules, is_check, rule_options
+from crmclean.rules.checks._common import CheckContext
 from crmclean.table import RecordTable
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -63,36 +63,31 @@ def empty_findings() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDINGS_SCHEMA)
 
 
-def selected_checks(rules: RulesFile, select: Sequence[str] | None = None) -> list[BaseCheck]:
-    """Instances of the checks to run, with their options from ``validate.rules``."""
+def selected_checks(rules: RulesFile, select: Sequence[str] | None = None) -> list[Rule]:
+    """Instances of the rules ``validate`` runs (checks, and standardizers that flag), with their options."""
     settings = rules.validate_
     chosen = list(select) if select else settings.select
-    everything = [c for c in all_rules() if isinstance(c, type) and issubclass(c, BaseCheck)]
+    everything = [c for c in all_rules() if is_check(c)]
     if any(k.upper() == "ALL" for k in chosen):
         classes = list(everything)
     else:
         classes = []
         for key in chosen:
             cls = find_rule(key)
-            if cls is None or not issubclass(cls, BaseCheck):
+            if cls is None or not is_check(cls):
                 raise UsageError(f"unknown check {key!r}", hint="see `crmclean rules list`")
             if cls not in classes:
                 classes.append(cls)
-    ignored = {find_rule(k) for k in settings.ignore}
-    options_by_class: dict[type, dict[str, Any]] = {}
-    for key, options in settings.rules.items():
-        cls = find_rule(key)
-        if cls is not None:
-            options_by_class[cls] = dict(options or {})
+    ignored = ignored_rules(rules)
     out = []
     for cls in classes:
         if cls in ignored:
             continue
-        check = cls(options_by_class.get(cls))
+        check = cls(rule_options(cls, rules))
         if not check.options.enabled:
             continue
-        out.append(check)  # type: ignore[arg-type]
-    return out  # type: ignore[return-value]
+        out.append(check)
+    return out
 
 
 def make_context(
@@ -132,18 +127,26 @@ def validate_table(
     existing: pl.DataFrame | None = None,
     derived: pl.DataFrame | None = None,
     std_findings: pl.DataFrame | None = None,
+    std_rules: Sequence[str] | None = None,
 ) -> ValidationResult:
     """Run every selected check on ``table``; findings carry the record id and the row index.
 
     ``existing`` (row, existing_id, score) lists records already in an import target (see
     :func:`match_existing`); EXISTS001 turns them into findings.
+
+    ``std_findings`` are the findings of a standardization run over the same table and rules
+    (``std_rules``: the codes it ran). A rule that both fixes and flags (PHONE002, INN002 …) is
+    not run again: its findings are taken from there. The other standardizers' findings are
+    passed through, so the result holds exactly one finding per problem per cell.
     """
     rules = check_rules(rules or RulesFile())
     ctx = make_context(table, rules, profile=profile, today=today, existing=existing, derived=derived,
                        std_findings=std_findings)
     parts: list[pl.DataFrame] = []
     runs: list[CheckRun] = []
-    for check in selected_checks(rules, select):
+    ran_std = set(std_rules or ()) if std_findings is not None else set()
+    selected = selected_checks(rules, select)
+    for check in selected:
         sev = getattr(check.options, "severity", None) or check.severity
         run = CheckRun(check.code, check.name, check.summary, sev, check.kpi, check.invalidates)
         runs.append(run)
@@ -151,9 +154,11 @@ def validate_table(
             run.skipped = f"not for {table.object_type}"
             continue
         started = time.perf_counter()
-        result = check.apply(ctx)
+        if check.code in ran_std and std_findings is not None:
+            found = _row_findings(std_findings.filter(pl.col("rule") == check.code))
+        else:
+            found = check.apply(ctx).findings  # type: ignore[arg-type]
         run.seconds = time.perf_counter() - started
-        found = result.findings
         if found is None or found.height == 0:
             continue
         found = found.with_columns(
@@ -164,6 +169,8 @@ def validate_table(
         run.findings = found.height
         run.records = found.get_column("row").n_unique()
         parts.append(found)
+    if std_findings is not None and std_findings.height:
+        parts.append(_passed_through(std_findings, rules, {c.code for c in selected}))
     if parts:
         findings = pl.concat(parts, how="diagonal_relaxed")
         ids = table.frame.get_column(table.id_column)
@@ -174,6 +181,22 @@ def validate_table(
         findings = empty_findings()
     return ValidationResult(findings=findings, checks=runs, object_type=table.object_type, records=table.frame.height,
                             context=ctx)
+
+
+def _row_findings(found: pl.DataFrame) -> pl.DataFrame:
+    return found.select("row", "column", "value", "severity", "message", "hint")
+
+
+def _passed_through(std_findings: pl.DataFrame, rules: RulesFile, taken: set[str]) -> pl.DataFrame:
+    """Standardizer findings that are not a selected check's: only-standardize rules (TITLE001, INN005 …).
+
+    A rule that also validates is reported by validate (above) or not at all (not selected, ignored).
+    """
+    ignored = {c.code for c in ignored_rules(rules)}
+    flagging = {c.code for c in all_rules() if is_check(c)}
+    drop = taken | ignored | flagging
+    return std_findings.filter(~pl.col("rule").is_in(sorted(drop))).select(
+        "row", "column", "value", "rule", "severity", "message", "hint")
 
 
 def check_fail_on(fail_on: str) -> str:

@@ -15,7 +15,7 @@ from crmclean.config import parse_rules
 from crmclean.roles import detect_roles
 from crmclean.rules.checks._common import parse_dates
 from crmclean.rules.checks.email import _domain_typo, _fix_hint, email_errors
-from crmclean.rules.checks.taxid import inn_valid, kpp_valid, ogrn_valid
+from crmclean.fields.taxid import inn_valid, kpp_valid, ogrn_valid
 from crmclean.table import finalize_table
 from crmclean.validate import validate_table
 

@@ -276,7 +276,38 @@ def is_check(cls: type[Rule] | None) -> bool:
     return cls is not None and bool(getattr(cls, "validates", False))
 
 
+def ignored_rules(rules: Any) -> set[type[Rule]]:
+    """Rules switched off by ``validate.ignore`` or ``standardize.ignore`` (codes, names or retired aliases).
+
+    One rule per problem: ignoring PHONEV001 (PHONE002's retired code) switches off PHONE002 everywhere,
+    in `standardize`, `validate`, `audit` and the KPIs.
+    """
+    out: set[type[Rule]] = set()
+    for key in [*rules.validate_.ignore, *rules.standardize.ignore]:
+        cls = find_rule(key)
+        if cls is not None:
+            out.add(cls)
+    return out
+
+
+def rule_options(cls: type[Rule], rules: Any) -> dict[str, Any]:
+    """Options of ``cls`` from the rules file: ``standardize.rules`` (for a standardizer) then ``validate.rules``.
+
+    A rule that fixes and flags reads both sections, under its code, its name or a retired alias.
+    """
+    opts: dict[str, Any] = {}
+    sections = [rules.validate_.rules] if cls.kind == "validate" else [rules.standardize.rules]
+    if cls.kind != "validate" and is_check(cls):
+        sections.append(rules.validate_.rules)
+    for section in sections:
+        for key, value in section.items():
+            if find_rule(key) is cls:
+                opts.update(value or {})
+    return opts
+
+
 # ---------------------------------------------------------------- helpers for rule authors
+
 
 
 # Schema of the findings a rule returns (a ``row`` index; the engine adds record id and rule code).

@@ -12,7 +12,6 @@ from crmclean.rules.checks import (  # noqa: F401  (registration side effects)
     picklist,
     ranges,
     required,
-    taxid,
     unique,
     xfield,
 )

@@ -58,15 +58,8 @@ class BaseCheck(Check):
     """A check with the metadata the audit needs to aggregate its findings."""
 
     Options: ClassVar[type[RuleOptions]] = CheckOptions
-    # a finding means the cell's value is wrong, so it does not count as filled for completeness
-    invalidates: ClassVar[bool] = False
-    # which headline KPI the finding feeds: invalid_email, invalid_phone, stale, orphan, unassigned ...
-    kpi: ClassVar[str | None] = None
-    # object types the check applies to (empty: all)
-    objects: ClassVar[tuple[str, ...]] = ()
 
-    def applies_to(self, object_type: str) -> bool:
-        return not self.objects or object_type in self.objects
+    # invalidates, kpi, objects and applies_to live on Rule: standardizers that replaced a check carry them too
 
     def apply(self, ctx: RuleContext) -> Any:
         raise NotImplementedError

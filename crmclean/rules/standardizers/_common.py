@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
+from pydantic import Field
 
 from crmclean.fields._data import data_lines, data_set, data_yaml, fold, has_cyrillic  # noqa: F401  (re-exported)
 from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
     ROW_FINDING_SCHEMA,
+    Rule,
     RuleContext,
+    RuleOptions,
     RuleResult,
     Severity,
     Standardizer,
@@ -129,3 +132,35 @@ def first_role_column(ctx: RuleContext, roles: Sequence[str]) -> str | None:
         if col is not None and col in ctx.frame.columns:
             return col
     return None
+
+
+# ---------------------------------------------------------------- rules that fix and flag (one rule per problem)
+
+
+class FlagOptions(RuleOptions):
+    """Keys of a standardizer that also flags (it replaced a check): its findings' severity is configurable."""
+
+    severity: Literal["error", "warning", "info"] | None = Field(
+        None, description="Override the rule's severity: error, warning or info.")
+
+
+def flag_severity(rule: Rule) -> str:
+    """The rule's severity, or the ``severity`` its options set."""
+    return getattr(rule.options, "severity", None) or rule.severity
+
+
+def role_of_column(ctx: RuleContext, column: str) -> str | None:
+    for role, cols in ctx.roles.items():
+        if column in cols:
+            return role
+    return None
+
+
+def unfilled_mask(ctx: RuleContext, values: pl.Series, column: str) -> pl.Series:
+    """Blank or filler for the column's role (plus the rules file's ``validate.placeholders``): nothing to judge."""
+    from crmclean.rules.standardizers.placeholders import placeholder_mask
+
+    validate = getattr(ctx.settings, "validate_", None)
+    extra = frozenset(w.strip().lower() for w in getattr(validate, "placeholders", None) or ())
+    blank = (values.is_null() | (values.str.strip_chars() == "")).fill_null(True)
+    return blank | placeholder_mask(values, role_of_column(ctx, column), extra).fill_null(False)

@@ -6,83 +6,34 @@ import re
 
 import polars as pl
 from pydantic import Field
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
-from stdnum.ru import inn as stdnum_inn
-from stdnum.ru import ogrn as stdnum_ogrn
 
+from crmclean.fields.taxid import (  # noqa: F401  (re-exported: the rule modules' old public names)
+    TAX_ROLES,
+    clean_tax_id,
+    inn_error,
+    inn_hints,
+    is_valid_inn,
+    kpp_error,
+    lost_leading_zero,
+    ogrn_error,
+    tax_id_errors,
+    tax_id_kind,
+)
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
-from crmclean.rules.standardizers._common import ColumnRule, StdResult, findings_where, map_unique_fast
-
-TAX_ROLES = ("inn", "kpp", "ogrn")
-_LABEL = r"(?i)^\s*(?:инн|кпп|огрнип|огрн|inn|kpp|ogrnip|ogrn|№|n)\s*[:№.]?\s*"
-_KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
-
-
-def clean_tax_id(text: str) -> str:
-    """Digits of a tax id with labels and separators removed ("ИНН 7707-083-893" -> "7707083893").
-
-    A value with other letters is returned trimmed but otherwise untouched (KPP may hold
-    two capital letters; anything else is not a tax id and is left for the checks).
-    """
-    t = re.sub(_LABEL, "", text.strip()).lstrip("'")
-    compact = re.sub(r"[\s\-.‐–—_/]", "", t)
-    if compact.isdigit() or _KPP_RE.match(compact.upper() or "-"):
-        return compact.upper()
-    return text.strip()
-
-
-def inn_error(value: str) -> str | None:
-    """Why ``value`` (digits) is not a valid INN, or None."""
-    return _stdnum_error(stdnum_inn.validate, value, "INN", "10 digits for a company, 12 for a person/ИП")
-
-
-def ogrn_error(value: str) -> str | None:
-    """Why ``value`` is not a valid OGRN (13 digits) / OGRNIP (15 digits), or None."""
-    return _stdnum_error(stdnum_ogrn.validate, value, "OGRN", "13 digits (ОГРН) or 15 (ОГРНИП)")
-
-
-def kpp_error(value: str) -> str | None:
-    """Why ``value`` is not a well-formed KPP (9 characters: 4 digits, 2 digits or letters, 3 digits), or None."""
-    if len(value) != 9:
-        return f"KPP must have 9 characters, got {len(value)}"
-    if not _KPP_RE.match(value):
-        return "KPP must be 4 digits, 2 digits or capital letters, 3 digits"
-    return None
-
-
-def _stdnum_error(validate, value: str, label: str, lengths: str) -> str | None:  # type: ignore[no-untyped-def]
-    try:
-        validate(value)
-    except InvalidLength:
-        digits = sum(c.isdigit() for c in value)
-        return f"{label} has {digits} digits; expected {lengths}"
-    except InvalidFormat:
-        return f"{label} must be digits only"
-    except InvalidChecksum:
-        return f"{label} checksum does not match (a digit is wrong)"
-    except InvalidComponent:
-        return f"{label} has an invalid component"
-    except ValidationError:
-        return f"invalid {label}"
-    return None
-
-
-def is_valid_inn(value: str) -> bool:
-    return inn_error(clean_tax_id(value)) is None
-
-
-def lost_leading_zero(value: str) -> str | None:
-    """An INN whose leading 0 was eaten by Excel (9 or 11 digits) restored, when the checksum proves it."""
-    if value.isdigit() and len(value) in (9, 11) and inn_error("0" + value) is None:
-        return "0" + value
-    return None
+from crmclean.rules.standardizers._common import (
+    ColumnRule,
+    FlagOptions,
+    StdResult,
+    findings_where,
+    flag_severity,
+    map_unique_fast,
+    role_of_column,
+    unfilled_mask,
+)
 
 
 def _role_of(ctx: RuleContext, column: str) -> str | None:
-    for role, cols in ctx.roles.items():
-        if column in cols:
-            return role
-    return None
+    return role_of_column(ctx, column)
 
 
 @register
@@ -122,19 +73,43 @@ class TaxIdClean(ColumnRule):
         return StdResult(edits=edits)
 
 
-def _skip(values: pl.Series, role: str) -> pl.Series:
-    from crmclean.rules.standardizers.placeholders import placeholder_mask
+class _TaxIdFlag(ColumnRule):
+    """What INN002/INN003/INN004 share: judge each filled cell of the column with python-stdnum via fields.taxid."""
 
-    cleaned = map_unique_fast(values, clean_tax_id, pl.String)
-    return cleaned.zip_with(~placeholder_mask(values, role), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
+    fixes = False
+    validates = True
+    severity = "error"
+    invalidates = True
+    kpi = "invalid_taxid"
+    Options = FlagOptions
+    tax_role: str = "inn"
+    label: str = "INN"
+    hint: str = ""
+
+    def hints(self, values: pl.Series) -> pl.Series | str:
+        return self.hint
+
+    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
+        usable = values.zip_with(~unfilled_mask(ctx, values, column),
+                                 pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
+        error = tax_id_errors(usable, self.tax_role)
+        bad = error.is_not_null()
+        if not bad.any():
+            return StdResult()
+        return StdResult(findings=findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                                                 message=(f"invalid {self.label}: " + error.fill_null("")),
+                                                 hint=self.hints(usable)))
 
 
 @register
-class InnChecksum(ColumnRule):
-    """Flag INNs with a wrong length or checksum (python-stdnum).
+class InnChecksum(_TaxIdFlag):
+    """Flag INNs with a wrong length or checksum (python-stdnum), telling a lost leading zero and INN+KPP apart.
 
-    What it does: checks each INN: 10 digits with one check digit for organizations, 12
-    digits with two for people and sole traders (ИП). Nothing is changed.
+    What it does: checks each INN after removing formatting (labels, spaces, dots, dashes,
+    apostrophes, Excel floats such as 7707083893.0): 10 digits with one check digit for
+    organizations, 12 digits with two for people and sole traders (ИП). The hint tells a
+    leading zero lost in Excel (274062111 → 0274062111), an INN and KPP pasted together and a
+    mistyped digit apart. Nothing is changed. Replaces the check TAXID001.
 
     Why: an INN with a typo points to another company or to none; invoices and ЕГРЮЛ
     checks fail.
@@ -142,95 +117,74 @@ class InnChecksum(ColumnRule):
 
     code = "INN002"
     name = "inn.checksum"
+    aliases = ("TAXID001", "taxid.inn")
     summary = "Flag INNs with a wrong length or checksum (10 digits for companies, 12 for people/ИП)."
     roles = ("inn",)
-    fixes = False
     order = 101
+    tax_role = "inn"
+    label = "INN"
     examples = (
         Example("7707083893", "7707083893", "valid (Сбербанк)"),
+        Example("'7707.083.893", "'7707.083.893", "valid: formatting is not an error (INN001 removes it)"),
         Example("7707083894", "7707083894", "flagged: checksum does not match"),
+        Example("274062111", "274062111", "flagged; hint: a leading zero was lost: 0274062111"),
         Example("77070838", "77070838", "flagged: 8 digits"),
     )
 
-    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        cleaned = _skip(values, "inn")
-        error = map_unique_fast(cleaned, inn_error, pl.String)
-        return StdResult(findings=findings_where(error.is_not_null(), values, column, severity="error",
-                                                 message=("invalid INN: " + error.fill_null("")),
-                                                 hint="check the INN against the company's documents or ЕГРЮЛ"))
+    def hints(self, values: pl.Series) -> pl.Series | str:
+        return inn_hints(values)
 
 
 @register
-class KppFormat(ColumnRule):
+class KppFormat(_TaxIdFlag):
     """Flag KPPs that are not 9 characters of the form NNNNXXNNN.
 
     What it does: checks the KPP shape (4 digits of the tax office, 2 digits or capital
-    letters for the reason code, 3 digits). KPP has no checksum.
+    letters for the reason code, 3 digits). KPP has no checksum. Replaces the check TAXID002.
 
     Why: a KPP with a missing digit breaks invoices (счёт-фактура) and bank payments.
     """
 
     code = "INN003"
     name = "kpp.format"
+    aliases = ("TAXID002", "taxid.kpp")
     summary = "Flag KPPs that are not 9 characters (4 digits, 2 digits/letters, 3 digits)."
     roles = ("kpp",)
-    fixes = False
     order = 102
+    tax_role = "kpp"
+    label = "KPP"
+    hint = "a KPP is 9 characters, e.g. 770701001"
     examples = (
         Example("770701001", "770701001", "valid"),
         Example("КПП 77070100", "КПП 77070100", "flagged: 8 characters"),
         Example("7707AB001", "7707AB001", "valid: letters allowed in the reason code"),
     )
 
-    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        cleaned = _skip(values, "kpp")
-        error = map_unique_fast(cleaned, kpp_error, pl.String)
-        return StdResult(findings=findings_where(error.is_not_null(), values, column, severity="error",
-                                                 message=("invalid KPP: " + error.fill_null("")),
-                                                 hint="KPP is 9 characters, e.g. 770701001"))
-
 
 @register
-class OgrnChecksum(ColumnRule):
+class OgrnChecksum(_TaxIdFlag):
     """Flag OGRN (13 digits) and OGRNIP (15 digits) with a wrong length or checksum (python-stdnum).
 
     What it does: validates the registration number of a company (ОГРН) or sole trader
-    (ОГРНИП), check digit included. Nothing is changed.
+    (ОГРНИП), check digit included. Nothing is changed. Replaces the check TAXID003.
 
     Why: a wrong OGRN fails every registry lookup and due-diligence check.
     """
 
     code = "INN004"
     name = "ogrn.checksum"
+    aliases = ("TAXID003", "taxid.ogrn")
     summary = "Flag OGRN (13 digits) / OGRNIP (15 digits) with a wrong length or checksum."
     roles = ("ogrn",)
-    fixes = False
     order = 103
+    tax_role = "ogrn"
+    label = "OGRN"
+    hint = "an OGRN has 13 digits, an OGRNIP 15; check it in ЕГРЮЛ/ЕГРИП"
     examples = (
         Example("1027700132195", "1027700132195", "valid (Сбербанк)"),
+        Example("ОГРНИП: 304500116000157", "ОГРНИП: 304500116000157", "valid"),
         Example("1027700132196", "1027700132196", "flagged: checksum does not match"),
     )
-
-    def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        cleaned = _skip(values, "ogrn")
-        error = map_unique_fast(cleaned, ogrn_error, pl.String)
-        return StdResult(findings=findings_where(error.is_not_null(), values, column, severity="error",
-                                                 message=("invalid OGRN: " + error.fill_null("")),
-                                                 hint="check the number in ЕГРЮЛ/ЕГРИП"))
-
-
-def tax_id_kind(value: str) -> str | None:
-    """Which valid Russian tax id ``value`` is: inn, ogrn, kpp (shape only) or None."""
-    v = clean_tax_id(value)
-    if not v.isdigit() and not _KPP_RE.match(v):
-        return None
-    if len(v) in (10, 12) and inn_error(v) is None:
-        return "inn"
-    if len(v) in (13, 15) and ogrn_error(v) is None:
-        return "ogrn"
-    if len(v) == 9 and kpp_error(v) is None:
-        return "kpp"
-    return None
 
 
 class WrongColumnOptions(RuleOptions):

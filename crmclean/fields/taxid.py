@@ -1,0 +1,201 @@
+"""Russian tax ids (INN, KPP, OGRN/OGRNIP): pure, vectorized knowledge of one kind of value, shared by rules, profile, matching, survivorship.
+
+There is ONE cleaner (:func:`clean_tax_id`) and checksums come ONLY from python-stdnum
+(``stdnum.ru.inn``, ``stdnum.ru.ogrn``; an OGRNIP is a 15-digit OGRN; the one correction is the
+ФНС low-digit rule for OGRNIPs whose remainder is 10–12, see :func:`ogrn_error`). KPP has no checksum:
+its shape is the rule. Every column-wise function cleans first, so ``'7707083893``,
+``7707.083.893``, ``ИНН № 7707 083 893`` and the Excel float ``7.707083893E9`` get the same
+verdict wherever crmclean looks at a tax id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import polars as pl
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from stdnum.ru import inn as stdnum_inn
+from stdnum.ru import ogrn as stdnum_ogrn
+
+from crmclean.fields._unique import map_unique
+
+TAX_ROLES = ("inn", "kpp", "ogrn")
+
+_LABEL = re.compile(r"(?i)^\s*(?:инн|кпп|огрнип|огрн|inn|kpp|ogrnip|ogrn|№|n)\s*[:№.]?\s*")
+_KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+# separators people and spreadsheets put inside a number: spaces (NBSP too), dashes, dots, slashes, the
+# apostrophe or backtick Excel users type to keep leading zeros, № signs
+_SEPARATORS = re.compile(r"[\s\-.‐–—_/'’‘`´№]")
+_FLOAT = re.compile(r"^(\d+)\.0+$")  # 7707083893.0 (pandas/Excel read the column as numbers)
+_SCIENTIFIC = re.compile(r"^(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")  # 7.707083893E9
+
+
+def _from_float(text: str) -> str | None:
+    """Digits of an Excel/pandas float spelling of an integer, or None (never adds a digit)."""
+    m = _FLOAT.match(text)
+    if m:
+        return m.group(1)
+    m = _SCIENTIFIC.match(text)
+    if m:
+        head, frac, exp = m.group(1), m.group(2) or "", int(m.group(3))
+        # 7.707083893E9 is exact; 7.70708389E9 would need a made-up trailing 0: refuse it
+        if len(frac) >= exp and set(frac[exp:]) <= {"0"}:
+            return head + frac[:exp]
+    return None
+
+
+def clean_tax_id(text: str) -> str:
+    """Digits of a tax id with labels, separators and float spellings removed ("ИНН 7707-083-893" -> "7707083893").
+
+    A value with other letters is returned trimmed but otherwise untouched (KPP may hold two
+    capital letters; anything else is not a tax id and is left for the checks to flag).
+    """
+    stripped = text.strip()
+    t = _LABEL.sub("", stripped).strip().strip("'’‘`\"")
+    number = _from_float(t)
+    if number is not None:
+        return number
+    compact = _SEPARATORS.sub("", t)
+    if compact.isdigit() or _KPP_RE.match(compact.upper() or "-"):
+        return compact.upper()
+    return stripped
+
+
+def _stdnum_error(validate: Callable[[str], str], value: str, label: str, lengths: str) -> str | None:
+    try:
+        validate(value)
+    except InvalidLength:
+        digits = sum(c.isdigit() for c in value)
+        return f"{label} has {digits} digits; expected {lengths}"
+    except InvalidFormat:
+        return f"{label} must be digits only"
+    except InvalidChecksum:
+        return f"{label} checksum does not match (a digit is wrong)"
+    except InvalidComponent:
+        return f"{label} has an invalid component"
+    except ValidationError:
+        return f"invalid {label}"
+    return None
+
+
+def inn_error(value: str) -> str | None:
+    """Why ``value`` (cleaned) is not a valid INN (python-stdnum), or None."""
+    if not value.isdigit():
+        return "INN must be digits only"
+    return _stdnum_error(stdnum_inn.validate, value, "INN", "10 digits for a company, 12 for a person/ИП")
+
+
+def ogrn_error(value: str) -> str | None:
+    """Why ``value`` (cleaned) is not a valid OGRN (13 digits) / OGRNIP (15 digits) (python-stdnum), or None."""
+    if not value.isdigit():
+        return "OGRN must be digits only"
+    error = _stdnum_error(stdnum_ogrn.validate, value, "OGRN", "13 digits (ОГРН) or 15 (ОГРНИП)")
+    if error and len(value) == 15 and value[0] in "34" and _ogrnip_low_digit_ok(value):
+        return None
+    return error
+
+
+def _ogrnip_low_digit_ok(value: str) -> bool:
+    """The ФНС rule for an OGRNIP whose remainder mod 13 is 10–12: the check digit is its last digit.
+
+    python-stdnum compares the whole two-digit remainder, so it rejects these numbers, which real
+    registers contain; every other verdict is stdnum's.
+    """
+    remainder = int(value[:14]) % 13
+    return remainder >= 10 and remainder % 10 == int(value[14])
+
+
+def kpp_error(value: str) -> str | None:
+    """Why ``value`` (cleaned) is not a well-formed KPP (4 digits, 2 digits or capital letters, 3 digits), or None."""
+    if len(value) != 9:
+        return f"KPP must have 9 characters, got {len(value)}"
+    if not _KPP_RE.match(value):
+        return "KPP must be 4 digits, 2 digits or capital letters, 3 digits"
+    return None
+
+
+def is_valid_inn(value: str) -> bool:
+    return inn_error(clean_tax_id(value)) is None
+
+
+def is_valid_ogrn(value: str) -> bool:
+    return ogrn_error(clean_tax_id(value)) is None
+
+
+def is_valid_kpp(value: str) -> bool:
+    return kpp_error(clean_tax_id(value)) is None
+
+
+def lost_leading_zero(value: str) -> str | None:
+    """An INN whose leading 0 was eaten by Excel (9 or 11 digits) restored, when the checksum proves it."""
+    if value.isdigit() and len(value) in (9, 11) and inn_error("0" + value) is None:
+        return "0" + value
+    return None
+
+
+def inn_hint(value: str) -> str:
+    """Why a (cleaned) INN is wrong, in words a steward acts on."""
+    if not value.isdigit():
+        return "an INN holds only digits"
+    restored = lost_leading_zero(value)
+    if restored:
+        return f"a leading zero was lost (Excel?): {restored}"
+    if len(value) in (10, 12):
+        return "checksum fails: a digit is mistyped; check the INN in ЕГРЮЛ"
+    if len(value) == 19:
+        return "INN and KPP in one field: put the KPP in its own column"
+    return f"{len(value)} digits: an INN has 10 (organization) or 12 (ИП, person)"
+
+
+def tax_id_kind(value: str) -> str | None:
+    """Which valid Russian tax id ``value`` is: inn, ogrn, kpp (shape only) or None."""
+    v = clean_tax_id(value)
+    if not v.isdigit() and not _KPP_RE.match(v):
+        return None
+    if len(v) in (10, 12) and inn_error(v) is None:
+        return "inn"
+    if len(v) in (13, 15) and ogrn_error(v) is None:
+        return "ogrn"
+    if len(v) == 9 and kpp_error(v) is None:
+        return "kpp"
+    return None
+
+
+# ---------------------------------------------------------------- column-wise
+
+
+def clean_tax_ids(values: pl.Series) -> pl.Series:
+    """:func:`clean_tax_id` per value (once per unique value; nulls stay null)."""
+    return map_unique(values, clean_tax_id, pl.String, parallel=True)
+
+
+def _verdict(values: pl.Series, error: Callable[[str], str | None]) -> pl.Series:
+    errors = map_unique(clean_tax_ids(values), error, pl.String)
+    return errors.is_null() & values.is_not_null()
+
+
+def inn_valid(values: pl.Series) -> pl.Series:
+    """True where the value is an INN python-stdnum accepts (after :func:`clean_tax_id`); null/blank is False."""
+    return _verdict(values, inn_error).fill_null(False)
+
+
+def ogrn_valid(values: pl.Series) -> pl.Series:
+    """True where the value is a 13-digit OGRN or a 15-digit OGRNIP python-stdnum accepts; null/blank is False."""
+    return _verdict(values, ogrn_error).fill_null(False)
+
+
+def kpp_valid(values: pl.Series) -> pl.Series:
+    """True where the value is a well-formed 9-character KPP; null/blank is False."""
+    return _verdict(values, kpp_error).fill_null(False)
+
+
+def tax_id_errors(values: pl.Series, role: str) -> pl.Series:
+    """Per value: why it is not a valid tax id of ``role`` (inn, kpp, ogrn), null when valid or null."""
+    error = {"inn": inn_error, "kpp": kpp_error, "ogrn": ogrn_error}[role]
+    return map_unique(clean_tax_ids(values), error, pl.String)
+
+
+def inn_hints(values: pl.Series) -> pl.Series:
+    """:func:`inn_hint` per (raw) value."""
+    return map_unique(clean_tax_ids(values), inn_hint, pl.String)
