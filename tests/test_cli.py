@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from crmclean import __version__
 from crmclean.cli import app
+from crmclean.cli.options import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -110,3 +111,103 @@ def test_readme_quickstart_has_exactly_the_two_commands_ci_runs() -> None:
     assert commands[0].startswith("pip install . && crmclean audit examples/contacts.csv")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+# the commands that read a source, and the source options each takes (declared once, in cli/options.py)
+SOURCE_COMMANDS = {
+    "audit": 7, "validate": 7, "standardize": 7, "score": 7, "dedupe": 7, "plan": 7, "init": 5, "rules infer": 5,
+}
+
+
+def _click_command(path: str):  # type: ignore[no-untyped-def]
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for name in path.split():
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return command
+
+
+def test_source_options_are_declared_once_and_read_the_same_everywhere() -> None:
+    from crmclean.cli.options import FILE_OPTIONS, SOURCE_OPTIONS
+
+    spelled: dict[str, tuple[tuple[str, ...], str | None]] = {}
+    for path, count in SOURCE_COMMANDS.items():
+        params = {p.name: p for p in _click_command(path).params}
+        expected = list(SOURCE_OPTIONS) if count == 7 else list(FILE_OPTIONS)
+        assert [n for n in params if n in SOURCE_OPTIONS] == expected, path
+        for name in expected:
+            option = (tuple(params[name].opts), getattr(params[name], "help", None))
+            assert spelled.setdefault(name, option) == option, f"{path} spells {name} differently"
+    assert {n: o[0] for n, o in spelled.items()} == {
+        "format": ("--format",), "sheet": ("--sheet",), "id_column": ("--id-column",),
+        "encoding": ("--encoding",), "delimiter": ("--delimiter",), "where": ("--where",), "object_type": ("--object",)}
+
+
+def test_source_options_decorator_hands_the_command_one_options_object() -> None:
+    import typer
+
+    from crmclean.cli.options import source_options
+    from crmclean.sources import SourceOptions
+
+    seen: list[object] = []
+    demo = typer.Typer()
+
+    @demo.command()
+    @source_options("sheet", "delimiter")
+    def show(source: Source, options: SourceOptions | None = None, verbose: bool = False) -> None:
+        seen.append((source, options, verbose))
+
+    result = runner.invoke(demo, ["a.xlsx", "--sheet", "2", "--delimiter", ";", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("a.xlsx", SourceOptions(sheet="2", delimiter=";"), True)]
+    assert "--format" not in runner.invoke(demo, ["--help"]).output
+
+
+def test_cli_source_options_reach_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean import api
+    from crmclean.sources import SourceOptions
+
+    got: list[SourceOptions | None] = []
+
+    def fake_score(source: str, rules: object, options: SourceOptions | None, **kw: object) -> None:
+        got.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(api, "score", fake_score)
+    runner.invoke(app, ["score", "x.csv", "--encoding", "cp1251", "--delimiter", ";", "--id-column", "Id",
+                        "--object", "leads"])
+    assert got == [SourceOptions(encoding="cp1251", delimiter=";", id_column="Id", object_type="leads")]
+
+
+def test_library_api_audit_plan_apply_rollback(tmp_path: Path) -> None:
+    from crmclean import api
+
+    source = tmp_path / "contacts.csv"
+    source.write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    store = tmp_path / "runs.duckdb"
+    result = api.audit(str(source), store=store)
+    assert isinstance(result, api.AuditResult) and result.kpis["records"] == 200 and result.run_id
+    files = api.write_report(result, tmp_path / "report")
+    assert set(files.as_dict()) >= {"html", "json"} and (tmp_path / "report" / "report.json").exists()
+    assert api.report(result)["kpis"]["records"] == 200
+
+    plan = api.plan(str(source), steps=["standardize"])
+    assert plan.operations
+    plan_file = tmp_path / "plan.json"
+    from crmclean.writeback.plan import save_plan
+
+    save_plan(plan, plan_file)
+    asked: list[str] = []
+    report = api.apply(plan_file, store=store, out=tmp_path / "clean.csv", confirm=asked.append)
+    assert isinstance(report, api.RunReport) and report.status == "ok" and report.run_id
+    assert asked and asked[0].startswith("Apply ") and (tmp_path / "clean.csv").exists()
+    assert api.export_changes(api.Journal(store), report.run_id, tmp_path / "changes.csv") > 0
+    undone = api.rollback(report.run_id, store=store)
+    assert isinstance(undone, api.RunReport) and undone.status == "ok"
+    from crmclean.errors import UsageError
+
+    with pytest.raises(UsageError, match="no run"):
+        api.rollback("nope", store=store)
+    with pytest.raises(UsageError, match="--steps"):
+        api.plan(str(source), steps=["polish"])

@@ -148,3 +148,24 @@ def test_cli_run_exit_code_for_monitoring(workdir: Path) -> None:
     result = runner.invoke(app, ["run", str(job), "--json"])
     assert result.exit_code == 5
     assert json.loads(result.output)["status"] == "limit"
+
+
+def test_job_report_steps_call_the_library_not_the_cli(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean import api, ui
+
+    calls: list[str] = []
+    real_report, real_score = api.write_report, api.score
+    monkeypatch.setattr(api, "write_report", lambda *a, **k: calls.append("report") or real_report(*a, **k))
+    monkeypatch.setattr(api, "score", lambda *a, **k: calls.append("score") or real_score(*a, **k))
+    job = write_job(workdir, "source: data/contacts.csv\napply: false\nsteps: [standardize, score, report]\n"
+                             "report_dir: reports\nstore: runs.duckdb\n")
+    before = (ui.MODE.quiet, ui.MODE.json)
+    result = run_job(job)
+    assert result.exit_code == JobExit.OK, result.message
+    assert calls == ["score", "report"]
+    assert (ui.MODE.quiet, ui.MODE.json) == before  # no global output flag flipped behind the caller's back
+    assert capsys.readouterr().out == ""  # cron mails anything on stdout
+    assert (workdir / "reports" / "scores.csv").exists() and (workdir / "reports" / "audit" / "report.json").exists()
+    assert result.summary["steps"] == {"score": str(workdir / "reports" / "scores.csv"),
+                                       "report": str(workdir / "reports" / "audit")}
