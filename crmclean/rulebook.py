@@ -9,7 +9,7 @@ import yaml
 
 from crmclean.config import load_rules, suggest
 from crmclean.errors import UsageError
-from crmclean.rules.base import Rule, all_rules, find_rule, rule_keys
+from crmclean.rules.base import Rule, all_rules, find_rule, is_check, retired_alias, rule_keys
 from crmclean.sources import SourceOptions, open_source
 
 
@@ -19,9 +19,12 @@ def rule_doc(cls: type[Rule]) -> dict[str, Any]:
         "name": cls.name,
         "kind": cls.kind,
         "fixes": cls.fixes,
+        "flags": is_check(cls),  # validate and audit report its findings
+        "aliases": list(cls.aliases),  # retired codes and names that still select it
         "summary": cls.summary,
         "roles": list(cls.roles),
-        "severity": getattr(cls, "severity", None) if cls.kind == "validate" else None,
+        "severity": getattr(cls, "severity", None) if is_check(cls) else None,
+        "kpi": getattr(cls, "kpi", None),
         "description": cls.description(),
         "examples": [{"before": e.before, "after": e.after, "note": e.note} for e in cls.examples],
         "options": [{"key": k, "type": t, "description": d} for k, t, d in cls.option_docs()],
@@ -38,7 +41,14 @@ def explain_rule(key: str) -> dict[str, Any]:
         guess = suggest(key, rule_keys())
         raise UsageError(f"unknown rule {key!r}", hint=f"did you mean `{guess}`?" if guess else "see `crmclean rules list`")
     doc = rule_doc(cls)
-    lines = [f"{cls.code}  {cls.name}  ({cls.kind}, {'fixes' if cls.fixes else 'flags only'})", "", cls.summary, ""]
+    lines = []
+    if retired_alias(key) is cls:
+        doc["retired"] = key
+        lines += [f"{key} is a retired code for {cls.code} ({cls.name}): one rule now fixes and flags this problem.",
+                  ""]
+    lines += [f"{cls.code}  {cls.name}  ({cls.kind}, {'fixes' if cls.fixes else 'flags only'})", "", cls.summary, ""]
+    if cls.aliases:
+        lines += [f"Also selected by its retired codes: {', '.join(cls.aliases)}", ""]
     if doc["description"] and doc["description"] != cls.summary:
         lines += [doc["description"], ""]
     if cls.roles:

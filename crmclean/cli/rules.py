@@ -34,7 +34,7 @@ def list_command(
     kind: Annotated[str | None, typer.Option("--kind", help="Only standardize or validate rules.")] = None,
     json_out: Json = False,
 ) -> None:
-    """List every rule with its code, dotted name, kind and whether it fixes or only flags.
+    """List every rule once with its code, dotted name, kind, whether it fixes or only flags, and retired codes.
 
     Example: crmclean rules list --kind standardize
     """
@@ -44,9 +44,11 @@ def list_command(
     if json_out:
         ui.print_json(rows)
         return
-    table = Table("code", "name", "kind", "fixes", "summary", title=f"{len(rows)} rules")
+    table = Table("code", "name", "kind", "fixes", "summary", "retired codes", title=f"{len(rows)} rules")
     for r in rows:
-        table.add_row(r["code"], r["name"], r["kind"], "fix" if r["fixes"] else "flag", r["summary"])
+        does = "fix+flag" if r["fixes"] and r["flags"] else "fix" if r["fixes"] else "flag"
+        table.add_row(r["code"], r["name"], r["kind"], does, r["summary"],
+                      ", ".join(a for a in r["aliases"] if "." not in a))
     ui.out.print(table)
 
 
