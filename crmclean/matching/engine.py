@@ -327,6 +327,7 @@ def dedupe(
     labels: str | Path | pl.DataFrame | None = None,
     object_type: str | None = None,
     progress: Progress | None = None,
+    backend: MatchBackend | None = None,
 ) -> DedupeResult:
     """Find duplicate records in ``table``: clusters, scored pairs, golden records and a review queue."""
     timings: dict[str, float] = {}
@@ -340,7 +341,7 @@ def dedupe(
         if progress:
             progress(name, 0, None)
 
-    setup = prepare(table, rules, profile=profile, object_type=object_type)
+    setup = prepare(table, rules, profile=profile, object_type=object_type, backend=backend)
     settings = setup.settings
     step("standardize")
     feats, model, tf = setup.features, setup.model, setup.tf

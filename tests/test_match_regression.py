@@ -1,0 +1,73 @@
+"""Pins what matching produces on small generated sets: candidate pairs, scores and decisions, by checksum.
+
+The profiles are stored (tests/data) so a change elsewhere in standardization cannot move these
+numbers: only a change in matching itself (features, blocking, comparison levels, weights,
+clustering) can. When such a change is intended, run this file as a script to print the new
+digests, pin them, and say in the commit why the results moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+from _match_helpers import table_from_frame
+
+from crmclean.matching import dedupe
+from crmclean.testing.generate import generate_companies, generate_contacts
+
+DATA = Path(__file__).parent / "data"
+
+# digest of the sorted pairs (ids, probability and weight to 1e-7, decision, reason, evidence) + summary counts;
+# pinned before the matching engine was split into library / backend / backends.polars (identical after)
+EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
+    "contacts": ("e7445251be8c57c6bf30b8a6fbb9e9169337dcdf04d44ff3430ca2c0837ae8b4",
+                 {"candidate_pairs": 1999, "matched_pairs": 411, "review_pairs": 14, "clusters": 198}),
+    "companies": ("7689af33dc8e21b939cbe1e29646407d056ef6b2b40f15f562a00b818acc30a8",
+                  {"candidate_pairs": 371, "matched_pairs": 163, "review_pairs": 5, "clusters": 69}),
+}
+
+
+def _digest(object_type: str) -> tuple[str, dict[str, object]]:
+    if object_type == "contacts":
+        frame, _ = generate_contacts(1200, seed=21)
+        table = table_from_frame(frame)
+    else:
+        frame, _ = generate_companies(400, seed=22)
+        table = table_from_frame(frame, object_type="companies")
+    profile = pl.read_parquet(DATA / f"match_regression_{object_type}_profile.parquet")
+    result = dedupe(table, None, profile=profile)
+    setup = result.setup
+    assert setup is not None
+    ids = setup.record_ids
+    pos = pl.DataFrame({"id": ids, "p": pl.int_range(0, len(ids), dtype=pl.UInt32, eager=True)})
+    pairs = (result.pairs.select("left_id", "right_id", "decision", "reason", "evidence")
+             .join(pos.rename({"id": "left_id", "p": "l"}), on="left_id", how="left", maintain_order="left")
+             .join(pos.rename({"id": "right_id", "p": "r"}), on="right_id", how="left", maintain_order="left"))
+    scored = setup.score(pairs.select("l", "r"))
+    rows = pairs.with_columns(
+        scored.get_column("probability").round(7).alias("probability"),
+        scored.get_column("weight").round(7).alias("weight"),
+    ).sort("left_id", "right_id").select("left_id", "right_id", "probability", "weight", "decision", "reason",
+                                         "evidence")
+    h = hashlib.sha256()
+    for row in rows.iter_rows():
+        h.update(json.dumps(row, ensure_ascii=False).encode())
+    summary = {k: result.summary[k] for k in ("candidate_pairs", "matched_pairs", "review_pairs", "clusters")}
+    return h.hexdigest(), summary
+
+
+def test_contacts_pairs_and_scores_are_pinned() -> None:
+    digest, summary = _digest("contacts")
+    assert (digest, summary) == EXPECTED["contacts"]
+
+
+def test_companies_pairs_and_scores_are_pinned() -> None:
+    digest, summary = _digest("companies")
+    assert (digest, summary) == EXPECTED["companies"]
+
+if __name__ == "__main__":  # prints the digests to pin
+    for kind in ("contacts", "companies"):
+        print(kind, _digest(kind))
