@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MasterRuleName = Literal[
     "most_complete", "oldest", "newest", "most_recently_modified", "source_priority", "field_order", "first"
@@ -22,6 +22,12 @@ class ThresholdSettings(BaseModel):
     match: float = Field(0.9, ge=0, le=1, description="Match probability at or above which a pair is merged.")
     review: float = Field(0.5, ge=0, le=1, description="Probability at or above which a pair goes to the review queue.")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdSettings:
+        if self.review > self.match:
+            raise ValueError("review must not exceed match")
+        return self
+
 
 class ComparisonSettings(BaseModel):
     """Override a built-in comparison (first_name, email, company ...) or add one on any column."""
@@ -38,6 +44,13 @@ class ComparisonSettings(BaseModel):
     )
     m: dict[str, float] = Field(default_factory=dict, description="m probability per level name, e.g. {exact: 0.9}.")
     u: dict[str, float] = Field(default_factory=dict, description="u probability per level name (non-tf levels).")
+
+    @model_validator(mode="after")
+    def _custom_needs_both(self) -> ComparisonSettings:
+        # a built-in override gives neither; a custom comparison needs both
+        if (self.column is None) != (self.type is None):
+            raise ValueError("a custom comparison needs both `column` and `type`")
+        return self
 
 
 class BlockingKeySettings(BaseModel):
