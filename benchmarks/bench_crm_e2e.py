@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 
 from crmclean.cli import app
 from crmclean.connectors.hubspot import HubSpotConnector
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
 from crmclean.connectors.salesforce import SalesforceConnector
-from crmclean.testing.hubspot_emulator import HubSpotEmulator
-from crmclean.testing.salesforce_emulator import SalesforceEmulator
+from crmclean.connectors.salesforce.emulator import SalesforceEmulator
 
 
 def pipeline(spec: str, work: Path, requests: Callable[[], int]) -> list[tuple[str, float, int, str]]:

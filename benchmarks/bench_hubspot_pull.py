@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.hubspot import HubSpotConnector
-from crmclean.testing.hubspot_emulator import HubSpotEmulator
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
 
 STAGES = ("subscriber", "lead", "customer", "opportunity")
 

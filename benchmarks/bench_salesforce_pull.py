@@ -15,7 +15,7 @@ import time
 
 from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.salesforce import SalesforceConnector
-from crmclean.testing.salesforce_emulator import SalesforceEmulator
+from crmclean.connectors.salesforce.emulator import SalesforceEmulator
 
 FIRST = ["Anna", "Ivan", "Maria", "John", "Olga", "Peter", "Elena", "Sergey", "Kate", "Dmitry"]
 LAST = ["Ivanova", "Smith", "Petrov", "Kuznetsova", "Brown", "Sokolov", "Novak", "Popova", "Lee", "Garcia"]

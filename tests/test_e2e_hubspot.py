@@ -29,8 +29,8 @@ from _crm_e2e import (
 
 from crmclean.connectors import hubspot as hubspot_connector
 from crmclean.connectors.hubspot import HubSpotConnector
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
 from crmclean.errors import UsageError
-from crmclean.testing.hubspot_emulator import HubSpotEmulator
 from crmclean.writeback.plan import load_plan
 
 N = 10_000

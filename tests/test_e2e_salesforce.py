@@ -30,7 +30,7 @@ from _crm_e2e import (
 )
 
 from crmclean.connectors.salesforce import SalesforceConnector
-from crmclean.testing.salesforce_emulator import SalesforceEmulator
+from crmclean.connectors.salesforce.emulator import SalesforceEmulator
 from crmclean.writeback.plan import load_plan
 
 N = 10_000

@@ -16,9 +16,9 @@ import pytest
 
 from crmclean.connectors import ConnectorOptions, FieldUpdate, MergeRequest, open_connector
 from crmclean.connectors.hubspot import HubSpotConnector, RequestBudget, parse_where
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
+from crmclean.connectors.hubspot.emulator import server as hubspot_emulator
 from crmclean.errors import ConnectorError, ExitCode, UsageError
-from crmclean.testing import hubspot_emulator
-from crmclean.testing.hubspot_emulator import HubSpotEmulator
 
 
 class FakeClock:

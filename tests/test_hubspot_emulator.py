@@ -28,8 +28,8 @@ from hubspot.crm.objects import (
 )
 from hubspot.crm.objects.exceptions import ApiException
 
-from crmclean.testing import hubspot_emulator
-from crmclean.testing.hubspot_emulator import HubSpotEmulator
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
+from crmclean.connectors.hubspot.emulator import server as hubspot_emulator
 
 
 class FakeClock:

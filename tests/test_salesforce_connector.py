@@ -10,10 +10,10 @@ import pytest
 
 from crmclean.connectors import ConnectorOptions, FieldUpdate, MergeRequest, open_connector
 from crmclean.connectors.base import Connector
-from crmclean.connectors.retry import Retry, backoff_delay, call_with_retry
+from crmclean.connectors.http import Retry, backoff_delay, call_with_retry
 from crmclean.connectors.salesforce import SalesforceConnector, load_credentials
+from crmclean.connectors.salesforce.emulator import SalesforceEmulator
 from crmclean.errors import ConnectorError, ExitCode, UsageError
-from crmclean.testing.salesforce_emulator import SalesforceEmulator
 
 
 def contact_rows(n: int) -> list[dict[str, str]]:

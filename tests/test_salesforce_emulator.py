@@ -23,7 +23,7 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.login import SalesforceLogin, token_login
 
-from crmclean.testing.salesforce_emulator import (
+from crmclean.connectors.salesforce.emulator import (
     ApiError,
     SalesforceEmulator,
     compile_where,

@@ -40,7 +40,7 @@ primary record.
 
 Limits: a client-side rolling budget of requests per 10 seconds (HubSpot's ``TEN_SECONDLY_ROLLING`` policy; 100 by
 default, lowered to ``X-HubSpot-RateLimit-Max`` when the server says less), 429 answers wait ``Retry-After``,
-5xx answers and timeouts are retried with jittered backoff (``crmclean.connectors.retry``). ``request_count``
+5xx answers and timeouts are retried with jittered backoff (``crmclean.connectors.http``). ``request_count``
 counts HTTP requests. A daily-limit 429 is final.
 
 Options read here: ``credentials_file``, ``where``, ``fields``, ``concurrency``, and in ``extra``:
@@ -58,7 +58,6 @@ import random
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,7 +70,6 @@ from urllib.parse import quote
 import hubspot
 import polars as pl
 import urllib3
-import yaml
 from hubspot.crm.contacts import PublicMergeInput
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInput,
@@ -97,7 +95,7 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
-from crmclean.connectors.retry import Retry, call_with_retry
+from crmclean.connectors.http import RequestBudget, Retry, call_with_retry, parse_retry_after, read_credentials_file
 from crmclean.errors import ConnectorError, UsageError
 
 log = logging.getLogger(__name__)
@@ -166,103 +164,18 @@ def load_credentials(options: ConnectorOptions) -> tuple[str, str]:
 
 
 def _read_credentials_file(path: Path) -> dict[str, str]:
-    """Keys of a YAML/JSON/.env credentials file; errors never quote the file (it holds the token)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConnectorError(f"cannot read credentials file: {exc.strerror or exc}", path=str(path)) from None
-    raw: Any
-    if path.suffix.lower() in (".json", ".yaml", ".yml"):
-        try:
-            raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError):
-            raise ConnectorError(f"credentials file is not valid {path.suffix.lstrip('.').upper()}",
-                                 path=str(path)) from None
-    else:
-        raw = {}
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, _, value = line.removeprefix("export ").partition("=")
-            raw[key.strip()] = value.strip().strip("'\"")
-    if isinstance(raw, Mapping) and isinstance(raw.get("hubspot"), Mapping):
-        raw = raw["hubspot"]  # a shared file with a hubspot: section
-    if not isinstance(raw, Mapping):
-        raise ConnectorError("credentials file must hold keys like HUBSPOT_ACCESS_TOKEN", path=str(path))
+    """HUBSPOT_* keys of a credentials file (see :func:`crmclean.connectors.http.read_credentials_file`)."""
+    raw = read_credentials_file(path, "hubspot", expected="keys like HUBSPOT_ACCESS_TOKEN")
     aliases = {"access_token": ENV_TOKEN, "token": ENV_TOKEN, "base_url": ENV_BASE_URL}
     values: dict[str, str] = {}
     for key, value in raw.items():
-        name = str(key).strip()
-        name = aliases.get(name.lower(), name.upper())
-        if value is not None:
-            values[name] = str(value)
+        name = key.strip()
+        values[aliases.get(name.lower(), name.upper())] = str(value)
     return values
 
 
 # ----------------------------------------------------------------------------------------------------
 # rate budget and HTTP errors
-
-
-class RequestBudget:
-    """At most ``limit`` requests in any rolling ``interval`` seconds, shared by all threads.
-
-    A sliding log, not a token bucket: a bucket refilling at limit/interval still lets 2 x limit requests
-    through in one rolling window, which is exactly what HubSpot's TEN_SECONDLY_ROLLING policy refuses.
-    The window is ``margin`` (a share of the interval) longer than the server's: we stamp a request before
-    sending it, the server when it arrives, and without slack the 101st request can land a hair too early.
-    """
-
-    def __init__(self, limit: int, interval: float = RATE_INTERVAL, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, margin: float = 0.05) -> None:
-        if limit < 1:
-            raise UsageError(f"rate limit must be at least 1 request per {interval:g} s, got {limit}")
-        self.limit = limit
-        self.interval = interval
-        self.margin = margin
-        self.waited = 0.0  # seconds spent waiting for the budget (reported by benchmarks)
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._blocked_until = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Block until one more request fits the budget, then record it."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                if now < self._blocked_until:
-                    wait = self._blocked_until - now
-                else:
-                    window = self.interval * (1 + self.margin)
-                    while self._sent and self._sent[0] <= now - window:
-                        self._sent.popleft()
-                    if len(self._sent) < self.limit:
-                        self._sent.append(now)
-                        return
-                    wait = self._sent[0] + window - now
-            wait = max(wait, 0.001)
-            self.waited += wait
-            self._sleep(wait)
-
-    def pause(self, seconds: float) -> None:
-        """After a 429 nobody sends anything for ``seconds``."""
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Adopt the server's budget when it is smaller than ours (X-HubSpot-RateLimit-Max / -Interval)."""
-        try:
-            server_max = int(headers.get("X-HubSpot-RateLimit-Max", "") or 0)
-            interval_ms = int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "") or 0)
-        except ValueError:
-            return
-        if 0 < server_max < self.limit:
-            with self._lock:
-                self.limit = server_max
-                if interval_ms > 0:
-                    self.interval = max(self.interval, interval_ms / 1000)
 
 
 class HubSpotHTTPError(Exception):
@@ -293,20 +206,6 @@ class _Reply:
     status: int
     body: Any
     headers: Mapping[str, str]
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # HTTP-date form
-        when = datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -619,7 +518,7 @@ class HubSpotConnector:
             category = body.get("category") or body.get("errorType")
             policy = body.get("policyName")
         return HubSpotHTTPError(status, self._scrub(message), category=category, policy=policy,
-                                retry_after=_retry_after(headers.get("Retry-After")))
+                                retry_after=parse_retry_after(headers.get("Retry-After")))
 
     def _classify(self, exc: BaseException) -> Retry | None:
         if not isinstance(exc, HubSpotHTTPError) or not exc.transient:

@@ -42,7 +42,6 @@ from xml.sax.saxutils import escape as xml_escape
 
 import polars as pl
 import requests
-import yaml
 from simple_salesforce import Salesforce, SFType
 from simple_salesforce.bulk2 import Operation, _Bulk2Client
 from simple_salesforce.exceptions import (
@@ -66,7 +65,7 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
-from crmclean.connectors.retry import Retry, call_with_retry
+from crmclean.connectors.http import Retry, call_with_retry, parse_retry_after, read_credentials_file
 from crmclean.errors import ConnectorError, UsageError
 
 T = TypeVar("T")
@@ -193,36 +192,10 @@ def load_credentials(options: ConnectorOptions, env: Mapping[str, str] | None = 
 
 
 def _read_credentials_file(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise ConnectorError(f"cannot read credentials file: {err.strerror}", path=str(path)) from None
-    raw: Any
-    try:
-        if path.suffix.lower() == ".json":
-            raw = json.loads(text)
-        elif path.suffix.lower() in {".yaml", ".yml"}:
-            raw = yaml.safe_load(text) or {}
-        else:
-            raw = {}
-            for line in text.splitlines():
-                line = line.strip()
-                if not line or line.startswith("#") or "=" not in line:
-                    continue
-                key, _, value = line.removeprefix("export ").partition("=")
-                raw[key.strip()] = value.strip().strip("'\"")
-    except (json.JSONDecodeError, yaml.YAMLError):
-        # Never echo the parser's message: it quotes the offending line, which may hold a password.
-        raise ConnectorError("credentials file is not valid JSON/YAML", path=str(path)) from None
-    if isinstance(raw, dict) and isinstance(raw.get("salesforce"), dict):
-        raw = raw["salesforce"]
-    if not isinstance(raw, dict):
-        raise ConnectorError("credentials file must hold key: value pairs", path=str(path))
+    """SALESFORCE_* keys of a credentials file (see :func:`crmclean.connectors.http.read_credentials_file`)."""
     out: dict[str, str] = {}
-    for key, value in raw.items():
-        if value is None:
-            continue
-        name = str(key).strip().upper().replace("-", "_").removeprefix("SALESFORCE_")
+    for key, value in read_credentials_file(path, "salesforce").items():
+        name = key.strip().upper().replace("-", "_").removeprefix("SALESFORCE_")
         if name in _CREDENTIAL_KEYS:
             out[name] = str(value)
     return out
@@ -445,7 +418,7 @@ class SalesforceConnector:
         if isinstance(exc, SalesforceError):
             code = _error_code(exc.content)
             if exc.status in {429, 502, 503, 504} or code in TRANSIENT_CODES:
-                return Retry(after=_retry_after(self._http.last_retry_after), reason=code or str(exc.status))
+                return Retry(after=parse_retry_after(self._http.last_retry_after), reason=code or str(exc.status))
         return None
 
     def _note_retry(self, attempt: int, exc: BaseException, delay: float) -> None:
@@ -895,15 +868,6 @@ def _error_code(content: Any) -> str | None:
         code = content.get("errorCode") or content.get("error")
         return str(code) if code else None
     return None
-
-
-def _retry_after(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
 
 
 def _text(value: Any, ftype: str = "string") -> str | None:
