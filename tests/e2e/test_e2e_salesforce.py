@@ -1,8 +1,8 @@
 """End to end against the Salesforce emulator: every command on salesforce:* sources, through the real CLI.
 
-10,000 messy RU/EN contacts go audit → plan → apply → rollback, and the emulator's records are checked one by
-one against the plan; a second run meets random 429/503s, a validation rule that blocks some records and a
-person editing a record between plan and apply, and `apply --resume` finishes what retrying can fix.
+The 10,000-contact audit → plan → apply → rollback loop and the faults + human edit + resume run are the write-back
+contract (tests/contract/writeback_contract.py), run at 10,000 records in tests/e2e/test_e2e_writeback.py. Here:
+every command on each Salesforce object, read-only fields, `validate --against`, a merge killed before sending.
 Credentials come from the environment exactly as a user would set them; the connector's retry sleeps are
 injected (no real waiting).
 """
@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from _crm_e2e import (
-    SF_CONTACT_FIELDS,
-    Cli,
-    FakeClock,
-    expected_after_apply,
-    link_accounts,
-    messy_contacts,
-    outcomes_by_unit,
-    salesforce_rows,
-    same_text,
-)
 
 from crmclean.connectors.salesforce import SalesforceConnector
 from crmclean.connectors.salesforce.emulator import SalesforceEmulator
 from crmclean.writeback.plan import load_plan
+from tests._crm_e2e import (
+    Cli,
+    FakeClock,
+    link_accounts,
+    messy_contacts,
+    salesforce_rows,
+    same_text,
+)
 
 N = 10_000
 SEED = 20261123
@@ -53,173 +49,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     monkeypatch.setitem(defaults, "sleep", fake.sleep)
     return fake
 
-
-def start_org(accounts: list[dict[str, Any]], contacts: list[dict[str, Any]]) -> SalesforceEmulator:
-    emu = SalesforceEmulator().start()
-    emu.load("Account", accounts)
-    emu.load("Contact", link_accounts(contacts, [str(r["Id"]) for r in emu.records("Account")]))
-    return emu
-
-
-@pytest.fixture
-def org(sf_data: tuple[list[dict[str, Any]], list[dict[str, Any]]], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[tuple[SalesforceEmulator, Cli]]:
-    emu = start_org(*sf_data)
-    try:
-        for key, value in emu.env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-        yield emu, Cli(tmp_path / "runs.duckdb")
-    finally:
-        emu.stop()
-
-
-def user_values(rec: dict[str, Any]) -> dict[str, Any]:
-    return {f: rec.get(f) for f in SF_CONTACT_FIELDS}
-
-
-def check_applied(emu: SalesforceEmulator, plan_file: Path, before: dict[str, dict[str, Any]],
-                  skip: Set[str] = frozenset()) -> tuple[int, int]:
-    """Every record of the org against the plan: updates applied, masters hold golden values, losers merged."""
-    plan = load_plan(plan_file)
-    expected, removed = expected_after_apply(plan, before, skip)
-    masters = {loser: m.master_id for m in plan.merges if f"merge:{m.cluster_id}" not in skip for loser in m.loser_ids}
-    live = {str(r["Id"]): r for r in emu.records("Contact")}
-    checked = 0
-    for rid, want in expected.items():
-        if rid in removed:
-            gone = emu.record("Contact", rid)
-            assert gone is not None and gone["IsDeleted"] == "true" and gone["MasterRecordId"] == masters[rid], rid
-            assert rid not in live
-            continue
-        got = live[rid]
-        for field, value in want.items():
-            assert same_text(got.get(field), value), (rid, field, got.get(field), value)
-        checked += 1
-    assert len(live) == len(before) - len(removed)  # nothing lost, nothing created twice
-    return checked, len(removed)
-
-
-def contents(records: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
-    return Counter(tuple(rec.get(f) or None for f in SF_CONTACT_FIELDS) for rec in records)
-
-
-# ---------------------------------------------------------------- the whole loop on 10,000 contacts
-
-
-def test_audit_plan_apply_rollback_on_10000_contacts(org: tuple[SalesforceEmulator, Cli], tmp_path: Path) -> None:
-    emu, cli = org
-    original = {str(r["Id"]): user_values(r) for r in emu.records("Contact")}
-    assert len(original) == N
-
-    audit = cli.json("audit", "salesforce:Contact", "--out", tmp_path / "audit")
-    report = json.loads((tmp_path / "audit" / "report.json").read_text(encoding="utf-8"))
-    kpis = report["kpis"]
-    assert kpis["records"] == N and kpis["duplicate_records"] > 500 and kpis["orphans"] > 0, kpis
-    assert 0 < kpis["pct_clean"] < 100
-    flagged = {c["code"] for c in report["checks"] if c.get("records")}
-    assert {"PHONEV001", "ORPHAN001"} <= flagged and "DATE001" not in flagged, flagged  # no ids read as dates
-    assert audit  # the summary printed on stdout is JSON too
-
-    plan_file = tmp_path / "plan.json"
-    cli("plan", "salesforce:Contact", "-o", plan_file)
-    plan = load_plan(plan_file)
-    summary = plan.summary()
-    assert summary["records_updated"] > 5000 and summary["merges"] > 500, summary
-    written_fields = {u.field for u in plan.updates} | {f for m in plan.merges for f in m.values}
-    assert written_fields <= set(SF_CONTACT_FIELDS) - {"AccountId", "OwnerId"}, written_fields
-    assert {"Phone", "MobilePhone", "MailingCountry", "Title"} <= written_fields
-    # every touched record is pinned to the LastModifiedDate Salesforce showed when planning
-    stamps = {str(r["Id"]): str(r["LastModifiedDate"]).replace("+0000", "Z") for r in emu.records("Contact")}
-    assert all(stamps[rid] == v for rid, v in plan.versions.items())
-    assert "password" not in plan_file.read_text(encoding="utf-8").lower()
-    assert emu.session_id not in plan_file.read_text(encoding="utf-8")  # credentials stay in the environment
-
-    run = cli.json("apply", plan_file, "--yes")
-    assert run["status"] == "ok" and run["counts"]["ok"] == run["counts"]["units"], run["counts"]
-    per_unit = outcomes_by_unit(cli.journal(), run["run_id"])
-    assert all(len({rid for rid, _, _ in rows}) == len(rows) for rows in per_unit.values())  # one outcome per record
-    checked, merged_away = check_applied(emu, plan_file, original)
-    assert checked == N - merged_away and merged_away == summary["records_merged_away"]
-
-    undo = cli.json("rollback", run["run_id"], "--yes")
-    assert undo["status"] == "ok", undo["problems"][:5]
-    assert any("new ids" in line for line in undo["cannot_restore"])
-    after = emu.records("Contact")
-    assert len(after) == N
-    for rec in after:  # records that were never merged away keep their ids and get every value back
-        rid = str(rec["Id"])
-        if rid in original:
-            assert user_values(rec) == original[rid], rid
-    # merged-away records come back with new ids: compare by content
-    assert contents(after) == contents([{**v, "Id": k} for k, v in original.items()])
-    recreated = [r for r in after if str(r["Id"]) not in original]
-    assert len(recreated) == merged_away and all(r["CreatedDate"] != original.get(str(r["Id"])) for r in recreated)
-
-    shown = cli.json("runs", "show", run["run_id"])
-    assert shown["status"] == "ok" and shown["undone_by"] == [undo["run_id"]]
-
-
-# ---------------------------------------------------------------- faults, a human edit, resume
-
-
-def test_faults_and_a_human_edit_then_resume(org: tuple[SalesforceEmulator, Cli], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
-    emu, cli = org
-    original = {str(r["Id"]): user_values(r) for r in emu.records("Contact")}
-    plan_file = tmp_path / "plan.json"
-    cli("plan", "salesforce:Contact", "-o", plan_file)
-    plan = load_plan(plan_file)
-    in_merges = {rid for m in plan.merges for rid in (m.master_id, *m.loser_ids)}
-    edited = next(u.record_id for u in plan.updates if u.record_id not in in_merges)
-    emu.human_edit("Contact", edited, {"Title": "Коммерческий директор"})
-    edited_values = user_values(emu.record("Contact", edited) or {})
-
-    # two attempts per request (not five): some requests fail for good, as in a long outage
-    defaults = SalesforceConnector.__init__.__kwdefaults__
-    assert defaults is not None
-    monkeypatch.setitem(defaults, "max_attempts", 2)
-    emu.random_faults(rate=0.05, seed=7)
-    emu.inject("partial_failure", count=2, path_contains="composite/sobjects")  # a validation rule blocks some
-    emu.inject("partial_failure", count=1, path_contains="Soap/u/merge")
-    first = cli("apply", plan_file, "--yes", "--json", codes=(1, 3))
-    runs = cli.json("runs", "--command", "apply")
-    assert isinstance(runs, list)
-    run_id = runs[0]["run_id"]
-    if first.exit_code == 1:  # finished, some records failed; 3: a read failed for good and the run stopped
-        report = json.loads(first.stdout)
-        assert report["status"] == "partial" and report["counts"]["failed"] > 0
-    journal = cli.journal()
-    failed_first = {u for u, rows in outcomes_by_unit(journal, run_id).items() if rows[-1][1] == "failed"}
-    assert failed_first, "the faults should have failed some records"
-    assert all(err for rows in outcomes_by_unit(journal, run_id).values() for _, st, err in rows if st == "failed")
-    assert clock.slept > 0  # backoff and Retry-After were honoured (on the fake clock)
-
-    emu.clear_faults()  # the outage is over
-    monkeypatch.setitem(defaults, "max_attempts", 5)
-    resumed = cli.json("apply", "--resume", run_id, "--yes", codes=(1,))
-    assert resumed["status"] == "partial"
-    problems = {(p["record_id"], p["status"]) for p in resumed["problems"]}
-    assert problems == {(edited, "conflict")}, resumed["problems"][:5]
-
-    per_unit = outcomes_by_unit(journal, run_id)
-    assert per_unit[f"update:{edited}"][-1][1] == "conflict"
-    merged_away = {rid for m in plan.merges for rid in m.loser_ids}
-    for unit, rows in per_unit.items():
-        if unit == f"update:{edited}":
-            continue
-        if rows[-1][1] == "skipped":
-            # its update failed, then the run merged it away: the merge carried the values, nothing to retry
-            assert rows[0][0] in merged_away and "merged into" in str(rows[-1][2]), (unit, rows)
-            continue
-        # each record written exactly once (a master meets a resumed merge again for the losers still left)
-        oks = Counter(rid for rid, st, _ in rows if st == "ok" and not (unit.startswith("merge:") and rid == rows[0][0]))
-        assert set(oks.values()) <= {1} and rows[-1][1] == "ok", (unit, rows)
-    assert failed_first <= set(per_unit)  # the resume finished the failed ones
-    before = dict(original)
-    before[edited] = edited_values
-    check_applied(emu, plan_file, before, skip={f"update:{edited}"})
-    assert user_values(emu.record("Contact", edited) or {}) == edited_values  # the person's edit is untouched
 
 
 # ---------------------------------------------------------------- every command, every Salesforce object

@@ -17,7 +17,7 @@ from crmclean.cli import app
 from crmclean.errors import CrmcleanError
 from crmclean.writeback.plan import load_plan
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contacts.csv"
 runner = CliRunner()
 
 

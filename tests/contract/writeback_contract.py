@@ -1,0 +1,491 @@
+"""The write-back contract every connector meets: audit → plan → apply → rollback, and faults + a human edit → resume.
+
+One driver, many targets. A target is a connector under test (a CSV file, the Salesforce emulator, the HubSpot
+emulator ...) seen through a small adapter: how to start it with ``n`` messy contacts, read its records, let a person
+edit one, and script faults. ``TARGETS`` is the registry the contract suite is parameterized over: a connector added
+to it gets the whole suite for free. The same driver runs at about 1,000 records in ``tests/contract`` and at 10,000
+in ``tests/e2e`` (marked slow); every check is record by record against the plan.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator, Set
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from typer.testing import Result
+
+from crmclean.connectors.hubspot import HubSpotConnector
+from crmclean.connectors.salesforce import SalesforceConnector
+from crmclean.errors import ConnectorError
+from crmclean.testing.hubspot_emulator import HubSpotEmulator
+from crmclean.testing.salesforce_emulator import SalesforceEmulator
+from crmclean.writeback import engine as engine_module
+from crmclean.writeback.plan import Plan, load_plan
+from tests._crm_e2e import (
+    HS_CONTACT_FIELDS,
+    SF_CONTACT_FIELDS,
+    Cli,
+    FakeClock,
+    expected_after_apply,
+    hubspot_rows,
+    link_accounts,
+    messy_contacts,
+    outcomes_by_unit,
+    salesforce_rows,
+    same_text,
+)
+
+Values = dict[str, Any]
+
+
+class Target:
+    """A connector under the contract. Subclasses say how to start it and how to look inside it."""
+
+    name: ClassVar[str]
+    spec: str
+    fields: tuple[str, ...]  # the user fields compared record by record
+    writable: frozenset[str]  # fields a plan may write
+    must_write: frozenset[str]  # fields the messy data surely needs fixed
+    edit_field: str
+    seed: int
+    cli: Cli
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        raise NotImplementedError
+
+    def live(self) -> dict[str, Values]:
+        """Every record the target holds now: id -> user values."""
+        raise NotImplementedError
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        raise NotImplementedError
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        """A merged-away record is gone (and, where the target says so, merged into its master)."""
+        raise NotImplementedError
+
+    def fills_master(self) -> bool:
+        """Whether the target fills a master's empty fields from the records merged into it (HubSpot does)."""
+        return False
+
+    def check_audit(self, kpis: dict[str, Any], flagged: set[str]) -> None:
+        pass
+
+    def check_plan(self, plan: Plan, plan_file: Path) -> None:
+        pass
+
+    def check_applied_run(self) -> None:
+        pass
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        raise NotImplementedError
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        """Apply under scripted faults; return the run id and the units that failed."""
+        raise NotImplementedError
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        raise NotImplementedError
+
+
+def _first_failed(cli: Cli, run_id: str) -> set[str]:
+    journal = cli.journal()
+    per_unit = outcomes_by_unit(journal, run_id)
+    failed = {u for u, rows in per_unit.items() if rows[-1][1] == "failed"}
+    assert failed, "the faults should have failed some records"
+    assert all(err for rows in per_unit.values() for _, st, err in rows if st == "failed")
+    return failed
+
+
+def _apply_under_faults(cli: Cli, plan_file: Path) -> Result | None:
+    """Exit 1: finished, some records failed. Exit 3 (None here: the in-process runner raises the connector error
+    that `crmclean` turns into exit 3): a read failed for good and the run stopped."""
+    try:
+        return cli("apply", plan_file, "--yes", "--json", codes=(1, 3))
+    except ConnectorError:
+        return None
+
+
+def _crm_contents(fields: tuple[str, ...], values: list[Values]) -> Counter[tuple[Any, ...]]:
+    return Counter(tuple(v.get(f) or None for f in fields) for v in values)
+
+
+# ---------------------------------------------------------------- Salesforce
+
+
+class SalesforceTarget(Target):
+    name = "salesforce"
+    spec = "salesforce:Contact"
+    fields = SF_CONTACT_FIELDS
+    writable = frozenset(SF_CONTACT_FIELDS) - {"AccountId", "OwnerId"}
+    must_write = frozenset({"Phone", "MobilePhone", "MailingCountry", "Title"})
+    edit_field = "Title"
+    seed = 20261123
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        accounts, contacts = salesforce_rows(messy_contacts(n, self.seed))
+        self.clock = FakeClock()
+        defaults = SalesforceConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)  # every connector the CLI opens sleeps on it
+        self.emu = SalesforceEmulator().start()
+        try:
+            self.emu.load("Account", accounts)
+            self.emu.load("Contact", link_accounts(contacts, [str(r["Id"]) for r in self.emu.records("Account")]))
+            for key, value in self.emu.env().items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+            self.cli = Cli(tmp_path / "runs.duckdb")
+            yield self
+        finally:
+            self.emu.stop()
+
+    def live(self) -> dict[str, Values]:
+        return {str(r["Id"]): {f: r.get(f) for f in self.fields} for r in self.emu.records("Contact")}
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        self.emu.human_edit("Contact", record_id, values)
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        gone = self.emu.record("Contact", record_id)
+        assert gone is not None and gone["IsDeleted"] == "true" and gone["MasterRecordId"] == master_id, record_id
+
+    def check_audit(self, kpis: dict[str, Any], flagged: set[str]) -> None:
+        assert kpis["orphans"] > 0, kpis
+        assert {"PHONE002", "ORPHAN001"} <= flagged and "DATE001" not in flagged, flagged  # no ids read as dates
+
+    def check_plan(self, plan: Plan, plan_file: Path) -> None:
+        # every touched record is pinned to the LastModifiedDate Salesforce showed when planning
+        stamps = {str(r["Id"]): str(r["LastModifiedDate"]).replace("+0000", "Z") for r in self.emu.records("Contact")}
+        assert all(stamps[rid] == v for rid, v in plan.versions.items())
+        text = plan_file.read_text(encoding="utf-8")
+        assert "password" not in text.lower()
+        assert self.emu.session_id not in text  # credentials stay in the environment
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        assert any("new ids" in line for line in undo["cannot_restore"])
+        after = self.emu.records("Contact")
+        assert len(after) == len(original)
+        for rec in after:  # records that were never merged away keep their ids and get every value back
+            rid = str(rec["Id"])
+            if rid in original:
+                assert {f: rec.get(f) for f in self.fields} == original[rid], rid
+        # merged-away records come back with new ids: compare by content
+        assert _crm_contents(self.fields, after) == _crm_contents(self.fields, list(original.values()))
+        recreated = [r for r in after if str(r["Id"]) not in original]
+        assert len(recreated) == merged_away and all(
+            r["CreatedDate"] != original.get(str(r["Id"])) for r in recreated)
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        # two attempts per request (not five): some requests fail for good, as in a long outage
+        defaults = SalesforceConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "max_attempts", 2)
+        self.emu.random_faults(rate=0.05, seed=7)
+        self.emu.inject("partial_failure", count=2, path_contains="composite/sobjects")  # a validation rule
+        self.emu.inject("partial_failure", count=1, path_contains="Soap/u/merge")
+        first = _apply_under_faults(self.cli, plan_file)
+        runs = self.cli.json("runs", "--command", "apply")
+        assert isinstance(runs, list)
+        run_id = str(runs[0]["run_id"])
+        if first is not None and first.exit_code == 1:  # finished, some records failed; 3: a read failed for good and the run stopped
+            report = json.loads(first.stdout)
+            assert report["status"] == "partial" and report["counts"]["failed"] > 0
+        failed = _first_failed(self.cli, run_id)
+        assert self.clock.slept > 0  # backoff and Retry-After were honoured (on the fake clock)
+        return run_id, failed
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.emu.clear_faults()  # the outage is over
+        defaults = SalesforceConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "max_attempts", 5)
+
+
+# ---------------------------------------------------------------- HubSpot
+
+
+class HubSpotTarget(Target):
+    name = "hubspot"
+    spec = "hubspot:contacts"
+    fields = HS_CONTACT_FIELDS
+    writable = frozenset(HS_CONTACT_FIELDS)
+    must_write = frozenset({"phone", "company", "country", "jobtitle"})
+    edit_field = "jobtitle"
+    seed = 20261124
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        rows = hubspot_rows(messy_contacts(n, self.seed))
+        # the connector and the emulator share a fake clock: rate limits and Retry-After cost no wall time
+        self.clock = FakeClock()
+        defaults = HubSpotConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
+        monkeypatch.setitem(defaults, "clock", self.clock)
+        with HubSpotEmulator(objects={"contacts": rows}, clock=self.clock, timeout_delay=0.02) as emu:
+            self.emu = emu
+            monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+            monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+            self.cli = Cli(tmp_path / "runs.duckdb")
+            yield self
+
+    def live(self) -> dict[str, Values]:
+        return {str(r["id"]): {f: (r.get("properties") or {}).get(f) for f in self.fields}
+                for r in self.emu.records("contacts")}
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        self.emu.human_edit("contacts", record_id, values)
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        assert self.emu.merged_into("contacts", record_id) == master_id, record_id
+
+    def fills_master(self) -> bool:
+        return True
+
+    def check_audit(self, kpis: dict[str, Any], flagged: set[str]) -> None:
+        assert {"PHONE002", "ORPHAN001"} <= flagged, flagged
+
+    def check_plan(self, plan: Plan, plan_file: Path) -> None:
+        stamps = {str(r["id"]): r["properties"]["lastmodifieddate"] for r in self.emu.records("contacts")}
+        assert all(stamps[rid] == v for rid, v in plan.versions.items())
+        assert self.emu.access_token not in plan_file.read_text(encoding="utf-8")
+
+    def check_applied_run(self) -> None:
+        # the connector paces itself to HubSpot's ten-secondly limit; the few 429s (a new command meets the window
+        # the previous one filled) were waited out and retried
+        assert self.emu.request_count(status=429) < self.emu.request_count() / 100 and self.clock.slept > 10
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        assert any("new ids" in line for line in undo["cannot_restore"])
+        after = self.live()
+        assert len(after) == len(original)
+        for rid, values in after.items():
+            if rid in original:
+                assert values == original[rid], rid
+        assert _crm_contents(self.fields, list(after.values())) == _crm_contents(self.fields, list(original.values()))
+        # merged-away contacts stay archived (HubSpot cannot un-merge); their content lives on in new records
+        assert sum(1 for rid in after if rid not in original) == merged_away
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        from crmclean.connectors import hubspot as hubspot_connector
+
+        monkeypatch.setattr(hubspot_connector, "DEFAULT_MAX_ATTEMPTS", 2)  # a long outage: some requests fail for good
+        self.emu.random_faults(rate=0.05, seed=11)
+        self.emu.inject("partial_failure", count=3)  # HubSpot answers three batch updates with per-record errors
+        first = _apply_under_faults(self.cli, plan_file)
+        run_id = str(self.cli.json("runs", "--command", "apply")[0]["run_id"])  # type: ignore[index]
+        if first is not None and first.exit_code == 1:
+            report = json.loads(first.stdout)
+            assert report["status"] == "partial" and report["counts"]["failed"] > 0
+        failed = _first_failed(self.cli, run_id)
+        assert self.emu.request_count(status=429) > 0 and self.emu.request_count(status=504) > 0
+        return run_id, failed
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from crmclean.connectors import hubspot as hubspot_connector
+
+        self.emu.clear_faults()
+        monkeypatch.setattr(hubspot_connector, "DEFAULT_MAX_ATTEMPTS", 6)
+
+
+# ---------------------------------------------------------------- a CSV file (Russian Excel export)
+
+
+class _Crash(BaseException):
+    """The process dies mid-run (raised by the engine's crash hook; BaseException, as a kill is no error)."""
+
+
+class CsvFileTarget(Target):
+    """A CSV saved the way Russian Excel saves it (cp1251, ``;``, CRLF), written to ``contacts.clean.csv``."""
+
+    name = "csv"
+    edit_field = "Title"
+    must_write = frozenset({"Phone", "Title"})
+    seed = 20261125
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        frame = messy_contacts(n, self.seed).drop("__company")
+        self.src = tmp_path / "contacts.csv"
+        self.out = tmp_path / "contacts.clean.csv"
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        writer.writerow(frame.columns)
+        writer.writerows([["" if v is None else str(v) for v in row] for row in frame.iter_rows()])
+        self.src.write_bytes(buf.getvalue().encode("cp1251", errors="replace"))
+        self.original_bytes = self.src.read_bytes()
+        self.spec = str(self.src)
+        self.fields = tuple(c for c in frame.columns if c != "Id")
+        self.writable = frozenset(self.fields)
+        monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+        self.cli = Cli(tmp_path / "runs.duckdb")
+        yield self
+
+    def _read(self, path: Path) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(path.read_bytes().decode("cp1251"), newline=""), delimiter=";"))
+
+    def live(self) -> dict[str, Values]:
+        path = self.out if self.out.exists() else self.src
+        return {row["Id"]: {f: row.get(f) or None for f in self.fields} for row in self._read(path)}
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        path = self.out if self.out.exists() else self.src
+        rows = self._read(path)
+        header = list(rows[0])
+        for row in rows:
+            if row["Id"] == record_id:
+                row.update(values)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, header, delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        path.write_bytes(buf.getvalue().encode("cp1251"))
+        if path == self.src:
+            self.original_bytes = path.read_bytes()
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        assert record_id not in self.live(), record_id
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        assert undo["cannot_restore"] == []
+        assert self.src.read_bytes() == self.original_bytes  # apply wrote to the output, never the input
+        # the output is the input again, byte for byte: values, order, encoding, delimiter, line ends
+        assert self.out.read_bytes() == self.original_bytes
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        # the process dies right after sending its second batch: those writes never reach the file
+        def die(phase: str, batch: int) -> None:
+            if (phase, batch) == ("sent", 2):
+                raise _Crash
+
+        monkeypatch.setattr(engine_module, "CRASH_HOOK", die)
+        with pytest.raises(_Crash):
+            self.cli("apply", plan_file, "--yes", "--json", "--batch-size", "50")
+        runs = self.cli.json("runs", "--command", "apply")
+        assert isinstance(runs, list) and runs[0]["status"] == "interrupted", runs[:1]
+        return str(runs[0]["run_id"]), set()
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
+
+
+TARGETS: list[type[Target]] = [CsvFileTarget, SalesforceTarget, HubSpotTarget]
+
+
+# ---------------------------------------------------------------- the contract
+
+
+def check_applied(target: Target, plan_file: Path, before: dict[str, Values],
+                  skip: Set[str] = frozenset()) -> tuple[int, int]:
+    """Every record against the plan: updates applied, masters hold golden values, losers merged away."""
+    plan = load_plan(plan_file)
+    expected, removed = expected_after_apply(plan, before, skip)
+    merges = [m for m in plan.merges if f"merge:{m.cluster_id}" not in skip]
+    master_of = {loser: m.master_id for m in merges for loser in m.loser_ids}
+    fillers = {m.master_id: [expected[x] for x in m.loser_ids] for m in merges} if target.fills_master() else {}
+    live = target.live()
+    checked = 0
+    for rid, want in expected.items():
+        if rid in removed:
+            target.check_removed(rid, master_of[rid])
+            assert rid not in live
+            continue
+        got = live[rid]
+        for field, value in want.items():
+            if value is None and got.get(field) is not None and rid in fillers:
+                assert any(same_text(got[field], loser[field]) for loser in fillers[rid]), (rid, field)
+                continue
+            assert same_text(got.get(field), value), (rid, field, got.get(field), value)
+        checked += 1
+    assert len(live) == len(before) - len(removed)  # nothing lost, nothing created twice
+    return checked, len(removed)
+
+
+def audit_plan_apply_rollback(target: Target, n: int, tmp_path: Path) -> None:
+    """The whole loop; every record checked against the plan after apply and against the original after rollback."""
+    cli = target.cli
+    original = target.live()
+    assert len(original) == n
+
+    audit = cli.json("audit", target.spec, "--out", tmp_path / "audit")
+    assert audit  # the summary printed on stdout is JSON too
+    report = json.loads((tmp_path / "audit" / "report.json").read_text(encoding="utf-8"))
+    kpis = report["kpis"]
+    assert kpis["records"] == n and kpis["duplicate_records"] > n // 20 and 0 < kpis["pct_clean"] < 100, kpis
+    target.check_audit(kpis, {c["code"] for c in report["checks"] if c.get("records")})
+    assert target.live() == original  # the audit is read-only
+
+    plan_file = tmp_path / "plan.json"
+    cli("plan", target.spec, "-o", plan_file)
+    plan = load_plan(plan_file)
+    summary = plan.summary()
+    assert summary["records_updated"] > n // 2 and summary["merges"] > n // 20, summary
+    written = {u.field for u in plan.updates} | {f for m in plan.merges for f in m.values}
+    assert written <= target.writable and target.must_write <= written, written
+    target.check_plan(plan, plan_file)
+    assert target.live() == original  # planning writes nothing
+
+    run = cli.json("apply", plan_file, "--yes")
+    assert run["status"] == "ok" and run["counts"]["ok"] == run["counts"]["units"], run["counts"]
+    per_unit = outcomes_by_unit(cli.journal(), run["run_id"])
+    assert all(len({rid for rid, _, _ in rows}) == len(rows) for rows in per_unit.values())  # one outcome per record
+    checked, merged_away = check_applied(target, plan_file, original)
+    assert checked == n - merged_away and merged_away == summary["records_merged_away"]
+    target.check_applied_run()
+
+    undo = cli.json("rollback", run["run_id"], "--yes")
+    assert undo["status"] == "ok", undo["problems"][:5]
+    target.check_rolled_back(undo, original, merged_away)
+
+    shown = cli.json("runs", "show", run["run_id"])
+    assert shown["status"] == "ok" and shown["undone_by"] == [undo["run_id"]]
+
+
+def faults_and_a_human_edit_then_resume(target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person edits a record between plan and apply; apply meets scripted faults; resume finishes the rest."""
+    cli = target.cli
+    original = target.live()
+    plan_file = tmp_path / "plan.json"
+    cli("plan", target.spec, "-o", plan_file)
+    plan = load_plan(plan_file)
+    in_merges = {rid for m in plan.merges for rid in (m.master_id, *m.loser_ids)}
+    edited = next(u.record_id for u in plan.updates if u.record_id not in in_merges)
+    target.human_edit(edited, {target.edit_field: "Коммерческий директор"})
+    edited_values = target.live()[edited]
+
+    run_id, failed_first = target.apply_with_faults(plan_file, monkeypatch)
+    target.clear_faults(monkeypatch)
+    resumed = cli.json("apply", "--resume", run_id, "--yes", codes=(1,))
+    assert resumed["status"] == "partial"
+    assert {(p["record_id"], p["status"]) for p in resumed["problems"]} == {(edited, "conflict")}, \
+        resumed["problems"][:5]
+
+    per_unit = outcomes_by_unit(cli.journal(), run_id)
+    assert per_unit[f"update:{edited}"][-1][1] == "conflict"
+    merged_away = {rid for m in plan.merges for rid in m.loser_ids}
+    for unit, rows in per_unit.items():
+        if unit == f"update:{edited}":
+            continue
+        if rows[-1][1] == "skipped":
+            # its update failed, then the run merged it away: the merge carried the values, nothing to retry
+            assert rows[0][0] in merged_away and "merged into" in str(rows[-1][2]), (unit, rows)
+            continue
+        # each record written exactly once (a master meets a resumed merge again for the losers still left)
+        oks = Counter(rid for rid, st, _ in rows if st == "ok" and not (unit.startswith("merge:") and rid == rows[0][0]))
+        assert set(oks.values()) <= {1} and rows[-1][1] == "ok", (unit, rows)
+    assert failed_first <= set(per_unit)  # the resume finished the failed ones
+    before = dict(original)
+    before[edited] = edited_values
+    check_applied(target, plan_file, before, skip={f"update:{edited}"})
+    assert target.live()[edited] == edited_values  # the person's edit is untouched
