@@ -61,5 +61,5 @@ def open_source(
         id_column=opts.id_column or rules.source.id_column,
         progress=progress,
     )
-    check_columns(rules, table.data_columns)
+    check_columns(rules, table.data_columns, roles=table.by_role, object_type=table.object_type)
     return table, rules, connector

@@ -112,7 +112,7 @@ def _exit_codes(rules: Path, source: Path, out: Path) -> dict[str, tuple[int, st
         code, output, error = result.exit_code, result.output, result.exception
         if isinstance(error, CrmcleanError):  # what crmclean.cli.main prints and exits with
             code, output = int(error.exit_code), f"error: {error}"
-        elif (error is not None and not isinstance(error, SystemExit)) or code not in (0, 1, 2):
+        elif (error is not None and not isinstance(error, SystemExit)) or code not in (0, 1, 2, 3):
             raise AssertionError(f"{name} crashed ({code}): {output}") from error
         codes[name] = (code, output)
     return codes
@@ -149,9 +149,38 @@ def test_bad_rules_files_fail_everywhere_at_the_same_place(name: str, source: Pa
             assert f"rules.yaml:{line}:" in flat, f"{cmd}: {output}"
 
 
-def test_unknown_column_fails_with_the_source_everywhere(source: Path, tmp_path: Path) -> None:
-    rules = _write(tmp_path, "columns:\n  Телфон: phone\n")
-    codes = _exit_codes(rules, source, tmp_path)
+# Mistakes only the source reveals: `rules check` finds them with --source, like every command.
+# name -> (rules file text, text the error must contain, exit code)
+SOURCE_BAD: dict[str, tuple[str, str, int]] = {
+    "unknown column under columns": ("columns:\n  Телфон: phone\n", "unknown column 'Телфон'", 2),
+    "unknown column of a rule": (
+        "standardize:\n  rules:\n    PHONE001:\n      columns: [Phnoe]\n", "unknown column 'Phnoe'", 2),
+    # the reader needs the id column to read the source at all: a source error (3), the same everywhere
+    "unknown id column": ("source:\n  id_column: ID_\n", "id column 'ID_' not found", 3),
+    "picklist on neither column nor role": (
+        "validate:\n  picklists:\n    Stage: [New, Won]\n", "`validate.picklists.Stage`: not a column", 2),
+    "format on neither column nor role": (
+        "validate:\n  formats:\n    Zip: {regex: '\\d{6}'}\n", "`validate.formats.Zip`: not a column", 2),
+    "required field neither column nor role": (
+        "validate:\n  required:\n    contacts: [email, Телефон2]\n", "required field 'Телефон2'", 2),
+}
+SOURCE_GOOD: dict[str, str] = {
+    "picklist on a role the source lacks": "validate:\n  picklists:\n    lead_source: [Web, Referral]\n",
+    "required role the source lacks": "validate:\n  required:\n    contacts: [email, job_title]\n",
+    "required field for another object type": "validate:\n  required:\n    companies: [Телефон2]\n",
+}
+
+
+@pytest.mark.parametrize("name", list(SOURCE_BAD))
+def test_mistakes_the_source_reveals_fail_everywhere_with_the_source(name: str, source: Path, tmp_path: Path) -> None:
+    text, message, expected = SOURCE_BAD[name]
+    codes = _exit_codes(_write(tmp_path, text), source, tmp_path)
     assert codes.pop("rules check")[0] == 0  # without the source nothing says which columns exist
-    _assert_agree(codes, 2)
-    assert all("unknown column 'Телфон'" in out for _, out in codes.values())
+    _assert_agree(codes, expected)
+    for cmd, (_, output) in codes.items():
+        assert message in " ".join(output.split()), f"{cmd}: {output}"
+
+
+@pytest.mark.parametrize("name", list(SOURCE_GOOD))
+def test_roles_the_source_lacks_are_not_mistakes(name: str, source: Path, tmp_path: Path) -> None:
+    _assert_agree(_exit_codes(_write(tmp_path, SOURCE_GOOD[name]), source, tmp_path), 0)

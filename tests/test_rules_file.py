@@ -91,3 +91,42 @@ def test_every_rule_is_documented_in_the_example() -> None:
     for cls in filter(is_builtin, all_rules()):  # installed plugins (tests/plugins) are not crmclean's to document
         assert f"    {cls.code}:" in text, cls.code
         assert cls.examples, f"{cls.code} has no bad → good examples"
+
+
+def test_a_rule_in_the_wrong_section_names_the_right_one() -> None:
+    err = error_of("version: 1\nstandardize:\n  rules:\n    UNIQUE001: {}\n")
+    assert str(err) == ("rules.yaml:4:5: `standardize.rules`: UNIQUE001 is a check, not a standardization rule; "
+                        "configure it under `validate.rules`")
+    err = error_of("validate:\n  ignore: [STALE001, TEXT001]\n")
+    assert (err.line, err.column) == (2, 22) and "configure it under `standardize.ignore`" in str(err)
+
+
+def test_rule_option_errors_name_the_full_key() -> None:
+    err = error_of("validate:\n  rules:\n    ORPHAN001:\n      severity: fatal\n")
+    assert err.line == 4 and "`validate.rules.ORPHAN001.severity`" in str(err)
+
+
+def test_engines_check_rules_built_in_code() -> None:
+    from crmclean.config import RulesFile
+    from crmclean.standardize import select_rules
+
+    rules = RulesFile.model_validate({"standardize": {"rules": {"ORPHAN001": {}}}})
+    with pytest.raises(ConfigError, match="ORPHAN001 is a check"):
+        select_rules(rules)
+
+
+def test_check_rules_runs_once_per_loaded_file() -> None:
+    from crmclean.config import check_rules
+
+    rules = parse_rules("validate:\n  ignore: [STALE001]\n", "rules.yaml")
+    assert rules._checked and check_rules(rules) is rules
+
+
+def test_loading_the_config_does_not_import_the_rules() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, crmclean.config, crmclean.config.check; "
+            "print(sorted(m for m in sys.modules if m.startswith('crmclean.rules')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -18,7 +18,7 @@ import the config schema, so the config must not import the rules back.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -154,8 +154,14 @@ def _check_formats(rules: RulesFile, marks: Marks, path: str) -> None:
 # ---------------------------------------------------------------- columns (needs the source)
 
 
-def check_columns(rules: RulesFile, headers: Sequence[str]) -> None:
-    """Columns named in the rules file must exist in the source (called once the source is open)."""
+def check_columns(rules: RulesFile, headers: Sequence[str], *, roles: Mapping[str, Sequence[str]] | None = None,
+                  object_type: str | None = None) -> None:
+    """Columns named in the rules file must exist in the source (called once the source is open).
+
+    ``roles`` (role -> columns of the source) and ``object_type`` let the keys of
+    ``validate.picklists``, ``validate.formats`` and ``validate.required`` be checked too: each
+    names a column or a role, as the checks FORMAT*, PICKLIST* and REQ001 read them.
+    """
     path = rules.path or "<rules>"
     marks = rules._marks
 
@@ -177,3 +183,35 @@ def check_columns(rules: RulesFile, headers: Sequence[str]) -> None:
                     raise missing(column, (section_name, "rules", key, "columns", i))
     if rules.source.id_column and rules.source.id_column not in headers:
         raise missing(rules.source.id_column, ("source", "id_column"))
+    if roles is not None:
+        _check_column_specs(rules, headers, roles, object_type, path)
+
+
+def _check_column_specs(rules: RulesFile, headers: Sequence[str], roles: Mapping[str, Sequence[str]],
+                        object_type: str | None, path: str) -> None:
+    """Keys of validate.picklists/formats/required name a column or a role (``a|b``: any of them)."""
+    from crmclean.roles import ROLES
+
+    def parts(spec: str) -> list[str]:
+        return [p.strip() for p in spec.split("|") if p.strip()]
+
+    def resolves(spec: str) -> bool:  # at least one part is a column, or a role some column has
+        return any(p in headers or roles.get(p) for p in parts(spec))
+
+    def error(loc: tuple[Any, ...], message: str, spec: str) -> ConfigError:
+        line, col = closest_mark(rules._marks, loc)
+        guess = suggest(parts(spec)[-1] if parts(spec) else spec, [*headers, *ROLES])
+        return ConfigError(message, path=path, line=line, column=col,
+                           hint=f"did you mean `{guess}`?" if guess else None)
+
+    settings = rules.validate_
+    for name in ("picklists", "formats"):
+        for key in getattr(settings, name):
+            if not resolves(key) and key not in headers and key not in ROLES:
+                raise error(("validate", name, key), f"`validate.{name}.{key}`: not a column of the source nor a role",
+                            key)
+    if settings.required and object_type in settings.required:
+        for i, spec in enumerate(settings.required[object_type]):
+            if not resolves(spec) and not all(p in headers or p in ROLES for p in parts(spec)):
+                raise error(("validate", "required", object_type, i),
+                            f"required field {spec!r} is neither a column of the source nor a role", spec)
