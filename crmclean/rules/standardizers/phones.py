@@ -22,11 +22,14 @@ from pydantic import Field
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
+    FlagOptions,
     StdResult,
     derived_name,
     findings_where,
     first_role_column,
+    flag_severity,
     map_unique_fast,
+    unfilled_mask,
 )
 
 PhoneFormat = Literal["E164", "INTERNATIONAL", "NATIONAL", "RFC3966"]
@@ -597,6 +600,63 @@ def _second_chance(values: pl.Series, regions: pl.Series, todo: pl.Series,
     return pl.DataFrame(cols), todo & ~done
 
 
+# ---------------------------------------------------------------- hints for invalid numbers (were the check's)
+
+
+@cache
+def calling_code_of(region: str) -> str | None:
+    code = phonenumbers.country_code_for_region(region)
+    return str(code) if code else None
+
+
+def calling_codes(e164: pl.Series) -> pl.Series:
+    """Country calling code of E.164 numbers ('+74951234567' -> '7')."""
+    codes = {str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
+    digits = e164.str.strip_prefix("+")
+    out = pl.Series([None] * len(e164), dtype=pl.String)
+    for n in (3, 2, 1):
+        prefix = digits.str.slice(0, n)
+        out = prefix.zip_with(prefix.is_in(list(codes)).fill_null(False), out)
+    return out
+
+
+def valid_elsewhere(values: pl.Series) -> pl.Series:
+    """Per row, a hint when the number is valid written with a country code (a US number on a UK record)."""
+    n = len(values)
+    nulls = pl.Series([None] * n, dtype=pl.String)
+    digits = values.str.replace_all(r"\D", "")
+    length = digits.str.len_chars()
+    plus = ("+" + digits).zip_with((length.is_between(11, 13) & ~values.str.strip_chars().str.starts_with("+"))
+                                   .fill_null(False), nulls)
+    with_plus, _ = fast_e164(plus, "RU")
+    us, _ = fast_e164(digits.zip_with((length == 10).fill_null(False), nulls), "US")
+    e164 = with_plus.fill_null(us)
+    return pl.DataFrame({"e": e164, "cc": calling_codes(e164)}).select(
+        pl.format("valid as a +{} number {}: write it with the country code, or fix the country",
+                  pl.col("cc"), pl.col("e"))
+    ).to_series()
+
+
+@cache
+def example_number(region: str) -> str:
+    number = phonenumbers.example_number(region)
+    if number is None:
+        return "+<country code> <number>"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def invalid_phone_hints(values: pl.Series, suggestion: pl.Series, regions: pl.Series | str) -> pl.Series:
+    """Per row: "did you mean …?", else the country where the number is valid, else what a valid number looks like."""
+    n = len(values)
+    region = regions if isinstance(regions, pl.Series) else pl.Series([regions] * n, dtype=pl.String)
+    generic = region.replace_strict(
+        {r: f"check the digits; a valid number looks like {example_number(r)}" for r in region.unique().to_list()},
+        return_dtype=pl.String,
+    )
+    did_you_mean = pl.DataFrame({"s": suggestion}).select(pl.format("did you mean {}?", pl.col("s"))).to_series()
+    return did_you_mean.fill_null(valid_elsewhere(values)).fill_null(generic)
+
+
 def _format_international(e164: str) -> str:
     return format_phone(e164, "INTERNATIONAL")
 
@@ -705,18 +765,22 @@ def _nulls(n: int) -> pl.Series:
     return pl.repeat(None, n, dtype=pl.String, eager=True).alias("")
 
 
-class PhoneInvalidOptions(RuleOptions):
+class PhoneInvalidOptions(FlagOptions):
     region: str | None = Field(None, description="Country (ISO alpha-2) for numbers without a country code; "
                                "default: the record's country column, else `defaults.region`.")
 
 
 @register
 class PhoneInvalid(ColumnRule):
-    """Flag phone numbers that are not valid, with the reason.
+    """Flag phone numbers that are not valid, with the reason and a hint.
 
-    What it does: reports cells with no valid number (too short, too long, unknown country
-    code, a number range that does not exist in the country) and cells where one of
-    several numbers is invalid. The value is never changed.
+    What it does: reads the number the way libphonenumber does (``+CC …``; ``8 …`` and national
+    digits in the record's country — from its country column, else ``defaults.region``) and
+    reports cells with no valid number (too short, too long, unknown country code, a number
+    range that does not exist in the country) and cells where one of several numbers is
+    invalid. Extensions (``доб. 123``, ``ext 45``) are allowed. The hint proposes a correction,
+    names the country where the number is valid, or shows what a valid number looks like.
+    The value is never changed. Replaces the check PHONEV001.
 
     Why: an invalid number cannot be dialled or matched; the reason tells the steward
     whether a digit is missing or the country is wrong.
@@ -724,9 +788,14 @@ class PhoneInvalid(ColumnRule):
 
     code = "PHONE002"
     name = "phone.invalid"
+    aliases = ("PHONEV001", "phone.valid")
     summary = "Flag invalid phone numbers with the reason (too short, unknown country code, no such range)."
     roles = PHONE_ROLES
     fixes = False
+    validates = True
+    severity = "error"
+    invalidates = True
+    kpi = "invalid_phone"
     order = 71
     Options = PhoneInvalidOptions
     examples = (
@@ -741,8 +810,11 @@ class PhoneInvalid(ColumnRule):
         assert isinstance(opts, PhoneInvalidOptions)
         from crmclean.rules.standardizers.placeholders import placeholder_mask
 
-        known = getattr(ctx, "derived", {})
-        if derived_name(column, "error") in known and not opts.region:
+        known = getattr(ctx, "derived", None)
+        if known is None:
+            known = {}
+        if (derived_name(column, "error") in known and derived_name(column, "suggestion") in known
+                and not opts.region):
             # PHONE001 ran on this column: its reasons still hold (it never rewrites an invalid number)
             info = pl.DataFrame({"error": known[derived_name(column, "error")],
                                  "suggestion": known[derived_name(column, "suggestion")]})
@@ -753,19 +825,20 @@ class PhoneInvalid(ColumnRule):
             if cand.any():
                 filler = filler.scatter(cand.arg_true(), placeholder_mask(values.filter(cand), "phone"))
             bad = cand & ~filler
+            regions: pl.Series | str = _region_series(ctx, len(values))
         else:
-            work = values.zip_with(~placeholder_mask(values, "phone"), _nulls(len(values)))
+            work = values.zip_with(~unfilled_mask(ctx, values, column), _nulls(len(values)))
             regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
             info = analyze_phones(work, regions, "E164")
             error = info.get_column("error")
             bad = error.is_not_null() & work.is_not_null()
-        notes = info.select(
-            (pl.lit("invalid phone: ") + pl.col("error").fill_null("")).alias("message"),
-            pl.when(pl.col("suggestion").is_not_null())
-            .then(pl.lit("did you mean ") + pl.col("suggestion"))
-            .otherwise(pl.lit("check the digits and the record's country"))
-            .alias("hint"),
-        )
-        message, hints = notes.get_column("message"), notes.get_column("hint")
-        findings = findings_where(bad, values, column, severity="warning", message=message, hint=hints)
+        if not bad.any():
+            return StdResult()
+        message = info.select((pl.lit("invalid phone: ") + pl.col("error").fill_null("")).alias("m")).to_series()
+        sub = bad.arg_true()
+        hint_sub = invalid_phone_hints(values.gather(sub), info.get_column("suggestion").gather(sub),
+                                       regions.gather(sub) if isinstance(regions, pl.Series) else regions)
+        hints = _nulls(len(values)).scatter(sub, hint_sub)
+        findings = findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                                  message=message, hint=hints)
         return StdResult(findings=findings)
