@@ -237,8 +237,10 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 
 def _load_builtin_rules() -> None:
-    # Importing the package registers every built-in rule module.
-    import crmclean.rules  # noqa: F401
+    # Built-in and third-party rules arrive the same way: the ``crmclean.rules`` entry-point group.
+    from crmclean.plugins import load_rules
+
+    load_rules(register)
 
 
 def all_rules() -> list[type[Rule]]:
