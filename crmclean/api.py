@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # the matcher loads when a matching verb runs
     from crmclean.matching import DedupeResult, Explanation, LinkResult
 
 __all__ = [
-    "AuditResult", "DedupeRun", "LinkRun", "NothingToDo", "Plan", "ReportFiles", "RunReport", "ScoreRun",
+    "AuditResult", "DedupeRun", "Journal", "LinkRun", "NothingToDo", "Plan", "ReportFiles", "RunReport", "ScoreRun",
     "SourceLocked", "SourceOptions", "StandardizeRun", "apply", "audit", "check_fail_on", "dedupe", "explain", "export_changes",
     "link", "load_plan", "lock_path_for", "plan", "report", "resume", "rollback", "score", "source_lock",
     "standardize", "validate", "write_report",
