@@ -1,13 +1,12 @@
-"""The rule catalogue as data (for `rules list/explain`, the README) and rules-file tools (check, infer)."""
+"""The rule catalogue as data (for `rules list/explain`, the README) and `rules infer` (checking lives in config/check)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from crmclean.config import load_rules, suggest
+from crmclean.config import suggest
 from crmclean.errors import UsageError
 from crmclean.rules.base import Rule, all_rules, find_rule, is_check, retired_alias, rule_keys
 from crmclean.sources import SourceOptions, open_source
@@ -64,19 +63,6 @@ def explain_rule(key: str) -> dict[str, Any]:
         lines.append(f"  {key_}: {typ}" + (f"  — {desc}" if desc else ""))
     doc["text"] = "\n".join(lines) + "\n"
     return doc
-
-
-def check_rules_file(path: Path, source: str | None = None) -> dict[str, Any]:
-    rules = load_rules(path)
-    if source:
-        open_source(source, rules)  # raises ConfigError on unknown columns
-    return {
-        "file": str(path),
-        "ok": True,
-        "rules": len(rules.standardize.rules),
-        "columns": len(rules.columns),
-        "hash": rules.content_hash,
-    }
 
 
 def infer_rules_yaml(source: str, opts: SourceOptions | None = None) -> str:

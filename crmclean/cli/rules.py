@@ -81,7 +81,7 @@ def check_command(
 
     Example: crmclean rules check rules.yaml --source contacts.csv
     """
-    from crmclean.rulebook import check_rules_file
+    from crmclean.config.check import check_rules_file
 
     summary = check_rules_file(file, source)
     if json_out:

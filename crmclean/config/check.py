@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -54,6 +55,25 @@ def check_rules(rules: RulesFile) -> RulesFile:
     _check_formats(rules, marks, path)
     rules._checked = True
     return rules
+
+
+def check_rules_file(path: str | Path, source: str | None = None) -> dict[str, Any]:
+    """What `crmclean rules check` does: load ``path`` through the same loader and checker every command uses,
+    and with ``source`` open it as every command would (columns, roles). Raises ConfigError on a mistake."""
+    from crmclean.config import load_rules
+
+    rules = load_rules(path)
+    if source:
+        from crmclean.sources import open_source  # the source opens exactly as every command opens it
+
+        open_source(source, rules)
+    return {
+        "file": str(path),
+        "ok": True,
+        "rules": len(rules.standardize.rules) + len(rules.validate_.rules),
+        "columns": len(rules.columns),
+        "hash": rules.content_hash,
+    }
 
 
 # ---------------------------------------------------------------- rule keys
