@@ -7,6 +7,7 @@ cross-field checks.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -35,6 +36,7 @@ class CompanyParts:
     name: str
     legal_form: str | None
     position: Literal["prefix", "suffix"] | None
+    sure: bool = True  # False: the form is spelled like an ordinary word (SPA in an all-caps name): suggest only
 
 
 def _variant_regex(variant: str) -> str:
@@ -67,7 +69,8 @@ def _forms() -> tuple[tuple[LegalForm, str], ...]:
 
 @cache
 def _prefix_re() -> re.Pattern[str]:
-    alts = "|".join(f"(?P<f{i}>{regex})" for i, (_, regex) in enumerate(_forms()))
+    # only forms written before the name (ООО «Ромашка»): "Limited Brands" or "SAS Institute" start with a brand word
+    alts = "|".join(f"(?P<f{i}>{regex})" for i, (lf, regex) in enumerate(_forms()) if lf.position == "prefix")
     return re.compile(rf"^\s*(?:{alts})(?=$|[\s,«„“\"”'(])[\s,]*", re.IGNORECASE)
 
 
@@ -77,11 +80,49 @@ def _suffix_re() -> re.Pattern[str]:
     return re.compile(rf"(?:^|[\s,»“”\"')])\s*,?\s*\(?(?:{alts})\)?\s*$", re.IGNORECASE)
 
 
-def _which(match: re.Match[str]) -> LegalForm:
+def _which(match: re.Match[str]) -> tuple[LegalForm, str]:
     for name, value in match.groupdict().items():
         if value is not None:
-            return _forms()[int(name[1:])][0]
+            return _forms()[int(name[1:])][0], value
     raise AssertionError("no group matched")
+
+
+# Legal-form spellings that are also ordinary words or brand pieces ("Day Spa", "Ab Rogers", "Se Habla"): they
+# count as a legal form only in the form's own spelling (SpA, S.p.A., NV, N.V., AB) or in its full long form.
+_WORDLIKE = frozenset({"spa", "sa", "sl", "as", "ab", "ag", "se", "nv", "bv", "lp", "oy", "oyj", "kg", "sas", "sro",
+                       "srl", "asa"})
+# Russian abbreviations that are also ordinary words in a shop's name (ПК = personal computer, НП, ИП at the end):
+# after the name they count only after a comma or in parentheses ("Ромашка, ПК", "Мир (ПК)").
+_RU_AMBIGUOUS_SUFFIX = frozenset({"ПК", "НП", "ИП", "КФХ", "ТСЖ"})
+# Words that are no name by themselves: a legal form next to only one of them is part of the name ("Group Ltd").
+GENERIC_WORDS = frozenset(
+    ["company", "co", "group", "holding", "holdings", "bank", "trading", "services", "service", "consulting", "solutions", "international", "partners", "industries", "enterprises", "the", "limited", "corporation", "inc", "ltd", "llc", "компания", "группа", "холдинг", "банк", "фирма", "предприятие", "организация", "общество", "торговый", "дом", "центр", "сервис"])
+
+
+def _spelling(matched: str, form: LegalForm, value: str) -> Literal["yes", "unsure", "no"]:
+    """Whether the matched text is written as the legal form (its own punctuation and casing)."""
+    text = matched.strip(" ,()")
+    if has_cyrillic(text) or (form.form in {"ООО", "ОАО", "ЗАО", "ПАО", "АО"} and text.upper() == text):
+        return "yes"
+    bare = text.replace(".", "").replace(" ", "")
+    if " " in text and len(bare) > 8:
+        return "yes"  # a long form: Limited Liability Company
+    if fold(bare) not in _WORDLIKE and len(bare) <= 6:
+        return "yes"  # LLC, Inc, GmbH, Kft: no word of any language, whatever the case
+    spellings = {v for e in data_yaml("legal_forms.yaml") if e["form"] == form.form for v in e["variants"]}
+    spellings.add(form.form)
+    if text in spellings or ("." in text and text.count(".") >= 2):
+        return "yes"
+    if len(bare) > 6:  # Limited, Corporation, Incorporated: title case or all caps
+        return "yes" if text in (text.title(), text.upper()) else "no"
+    if text == text.upper() and value == value.upper():
+        return "unsure"  # SPA, SA in an all-caps name: the form or a word, only a person can tell
+    return "no"
+
+
+def _too_little(rest: str) -> bool:
+    words = re.findall(r"\w+", rest)
+    return not words or (len(words) == 1 and fold(words[0]) in GENERIC_WORDS)
 
 
 def _strip_outer_quotes(name: str) -> str:
@@ -99,17 +140,32 @@ def _strip_outer_quotes(name: str) -> str:
 @lru_cache(maxsize=1024)  # the rule asks for the form and the key of one value in a row: parse it once
 def parse_company(text: str) -> CompanyParts:
     """Split the legal form off a company name: 'ООО "Ромашка"' -> ('Ромашка', 'ООО', 'prefix')."""
-    value = re.sub(r"\s+", " ", text.strip()).strip(" ,;")
+    value = re.sub(r"\s+", " ", unescape_html(text).strip()).strip(" ,;")
     m = _prefix_re().match(value)
-    if m and value[m.end():].strip(" ,\"«»„“”"):
-        form = _which(m)
-        return CompanyParts(_strip_outer_quotes(value[m.end():].strip(" ,")), form.form, "prefix")
+    if m and not _too_little(value[m.end():]):
+        form, matched = _which(m)
+        verdict = _spelling(matched, form, value)
+        if verdict != "no":
+            return CompanyParts(_strip_outer_quotes(value[m.end():].strip(" ,")), form.form, "prefix",
+                                verdict == "yes")
     m2 = _suffix_re().search(value)
-    if m2 and value[: m2.start()].strip(" ,\"«»„“”"):
-        form = _which(m2)
-        head = value[: m2.start() + (1 if value[m2.start()] in "»“”\"')" else 0)].strip(" ,")
-        return CompanyParts(_strip_outer_quotes(head), form.form, "suffix")
+    if m2 and not _too_little(value[: m2.start()]):
+        form, matched = _which(m2)
+        separated = "," in value[m2.start():] or "(" in value[m2.start():]
+        verdict = _spelling(matched, form, value)
+        if form.form in _RU_AMBIGUOUS_SUFFIX and not separated:
+            verdict = "no"
+        if verdict != "no":
+            head = value[: m2.start() + (1 if value[m2.start()] in "»“”\"')" else 0)].strip(" ,")
+            return CompanyParts(_strip_outer_quotes(head), form.form, "suffix", verdict == "yes")
     return CompanyParts(_strip_outer_quotes(value), None, None)
+
+
+def unescape_html(text: str) -> str:
+    """HTML entities from web exports (&quot;, &amp;, &#171;) decoded: '&quot;Гранит&quot;' -> '"Гранит"'."""
+    if "&" in text and ";" in text:
+        return html.unescape(text)
+    return text
 
 
 def _nest_inner_quotes(name: str, style: QuoteStyle, cyrillic: bool) -> str:
@@ -147,6 +203,7 @@ def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyl
     ``split`` drops it from the name (returned separately); ``keep`` leaves the form as typed
     and only fixes quotes.
     """
+    text = unescape_html(text)
     parts = parse_company(text)
     cyr = has_cyrillic(parts.name)
     name = _nest_inner_quotes(parts.name, quotes, cyr)

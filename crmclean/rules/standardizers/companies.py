@@ -8,17 +8,17 @@ from typing import Any
 import polars as pl
 from pydantic import Field
 
-from crmclean.fields.company import FormMode, QuoteStyle, company_key, normalize_company
+from crmclean.fields.company import FormMode, QuoteStyle, company_key, normalize_company, parse_company
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_name, map_unique_fast
 
 
 def _normalize_for_rule(text: str, mode: FormMode, quotes: QuoteStyle, quote_names: bool) -> dict[str, Any]:
     value, form = normalize_company(text, mode, quotes, quote_names)
-    return {"value": value, "form": form, "key": company_key(text)}
+    return {"value": value, "form": form, "key": company_key(text), "sure": parse_company(text).sure}
 
 
-_STRUCT = pl.Struct({"value": pl.String, "form": pl.String, "key": pl.String})
+_STRUCT = pl.Struct({"value": pl.String, "form": pl.String, "key": pl.String, "sure": pl.Boolean})
 
 
 class LegalFormOptions(RuleOptions):
@@ -72,8 +72,11 @@ class CompanyLegalForm(ColumnRule):
         info = map_unique_fast(values, fn, _STRUCT).struct.unnest()
         after = info.get_column("value").fill_null(values).alias(column)
         form = info.get_column("form")
+        # a form spelled like an ordinary word (SPA, SA in an all-caps name) is proposed, never applied
+        sure = info.get_column("sure").fill_null(True)
+        confidence = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
         edits = [ColumnEdit(column, after, "legal form and quotes normalized" if opts.mode != "split"
-                            else f"legal form moved to {derived_name(column, 'legal_form')}")]
+                            else f"legal form moved to {derived_name(column, 'legal_form')}", confidence)]
         derived = {derived_name(column, "legal_form"): form, derived_name(column, "key"): info.get_column("key")}
         carries = {derived_name(column, "legal_form")} if opts.mode == "split" else set()
         return StdResult(edits=edits, derived=derived, carries=carries)

@@ -16,6 +16,7 @@ from crmclean.rules.standardizers._common import (
     StdResult,
     data_lines,
     fold,
+    has_cyrillic,
     map_unique_fast,
 )
 
@@ -133,12 +134,25 @@ _VOWELS = set("aeiouyаеёиоуыэюя")
 
 @cache
 def fixed_tokens() -> dict[str, str]:
-    """Tokens with a fixed spelling: acronyms and legal-form abbreviations (folded -> canonical)."""
+    """Tokens with a fixed spelling anywhere: acronyms and Cyrillic legal forms (folded -> canonical)."""
     out: dict[str, str] = {}
     for line in data_lines("acronyms.txt"):
         out[fold(line)] = line
     for variant in legal_form_variants():
-        if variant.isalpha():
+        if variant.isalpha() and has_cyrillic(variant):
+            out.setdefault(fold(variant), variant)
+    return out
+
+
+@cache
+def _latin_form_tokens() -> dict[str, str]:
+    """Latin legal-form abbreviations (LLC, GmbH, SpA): fixed only as the last word, where a legal form sits.
+
+    "GOOD AS NEW" keeps its "As"; "KONGSBERG AS" keeps "AS".
+    """
+    out: dict[str, str] = {}
+    for variant in legal_form_variants():
+        if variant.isalpha() and not has_cyrillic(variant):
             out.setdefault(fold(variant), variant)
     return out
 
@@ -151,8 +165,10 @@ def is_shouting_or_flat(value: str) -> bool:
     return value == value.upper() or value == value.lower()
 
 
-def _case_word(word: str, *, first: bool, style: CaseStyle, in_caps_value: bool) -> str:
+def _case_word(word: str, *, first: bool, style: CaseStyle, in_caps_value: bool, last: bool = False) -> str:
     fixed = fixed_tokens().get(fold(word))
+    if fixed is None and last:
+        fixed = _latin_form_tokens().get(fold(word))
     if fixed is not None:
         return fixed
     low = word.lower()
@@ -179,30 +195,83 @@ def fix_case(value: str, style: CaseStyle = "title") -> str:
     # a one-word value of up to 4 letters in capitals is almost always an acronym (IBM, ВТБ)
     if caps and _WORD.fullmatch(value) and len(value) <= 4:
         return value
+    return _recase(value, style, caps)[0]
+
+
+# Nouns that name a kind of business: a noun right after one is the business's own name ("ЗАВОД СЕВЕР" is
+# «Север», not "север"), so lower-casing it is a guess
+_GENERIC_RU = frozenset(["завод", "комбинат", "фабрика", "компания", "группа", "центр", "магазин", "салон", "студия", "агентство", "банк", "холдинг", "клиника", "фирма", "предприятие", "объединение", "корпорация", "концерн", "трест", "артель", "ателье", "кафе", "ресторан", "гостиница", "отель", "бюро", "лаборатория", "институт", "школа", "академия"])
+
+_SOLE_TRADER_RE = re.compile(r"^(ИП|И\.П\.|КФХ|ИП\s+КФХ|ИП\s+ГКФХ)\s+(?=\w)", re.IGNORECASE)
+
+
+def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
+    """(re-cased value, sure): sure unless a word might be an unknown acronym or a proper noun made lower case."""
+    m = _SOLE_TRADER_RE.match(value)
+    if m and not any(q in value for q in "«\"„“"):
+        # ИП ЛЕБЕДЕВ АНДРЕЙ НИКОЛАЕВИЧ: a sole trader's name is a person's name, cased as one
+        from crmclean.fields.names import proper_case_name
+
+        return m.group(1).upper() + " " + proper_case_name(value[m.end():]), True
     out: list[str] = []
     pos = 0
     first = True
-    for m in _WORD.finditer(value):
+    sure = True
+    matches = list(_WORD.finditer(value))
+    prev_generic = False
+    for k, m in enumerate(matches):
         gap = value[pos : m.start()]
         if any(q in gap for q in "«\"„“'("):
             first = True  # a new quoted name starts
         word = m.group(0)
-        is_fixed = fold(word) in fixed_tokens()
+        last = k == len(matches) - 1
+        is_fixed = fold(word) in fixed_tokens() or (last and fold(word) in _latin_form_tokens())
         out.append(gap)
-        out.append(_case_word(word, first=first, style=style, in_caps_value=caps))
+        new = _case_word(word, first=first, style=style, in_caps_value=caps, last=last)
+        out.append(new)
+        if caps and not is_fixed:
+            low = word.lower()
+            small = low in _SMALL_EN or low in _SMALL_RU
+            if not small and new == word:
+                sure = False  # kept in capitals as a guessed acronym
+            elif has_cyrillic(word):
+                from crmclean.fields._morph import is_common_word, is_nominative_noun
+
+                if len(word) <= 4 and not is_common_word(word):
+                    sure = False  # НК, ГМК: maybe an acronym that is not in the dictionary
+                elif new == low and not small and (not is_common_word(word) or (prev_generic and is_nominative_noun(word))):
+                    sure = False  # «ДОМ ИВАНОВА», «ЗАВОД СЕВЕР»: a proper noun would lose its capital
+            elif not small and (len(word) <= 3 or (len(word) == 4 and not (_VOWELS & set(low)))):
+                sure = False  # SE, AGC: maybe an acronym that is not in the dictionary
+            prev_generic = fold(word) in _GENERIC_RU
         if not is_fixed:
             first = False
         pos = m.end()
     out.append(value[pos:])
-    return "".join(out)
+    return "".join(out), sure
 
 
-def _fix_title(value: str) -> str:
-    return fix_case(value, "title")
+def fix_case_sure(value: str, style: CaseStyle = "title") -> tuple[str, bool]:
+    """:func:`fix_case` and whether the result is certain (an ALL CAPS value can hide acronyms and proper nouns)."""
+    if not is_shouting_or_flat(value):
+        return value, True
+    caps = value == value.upper()
+    if caps and _WORD.fullmatch(value) and len(value) <= 4:
+        return value, True
+    return _recase(value, style, caps)
 
 
-def _fix_sentence(value: str) -> str:
-    return fix_case(value, "sentence")
+def _fix_title(value: str) -> dict[str, object]:
+    after, sure = fix_case_sure(value, "title")
+    return {"value": after, "sure": sure}
+
+
+def _fix_sentence(value: str) -> dict[str, object]:
+    after, sure = fix_case_sure(value, "sentence")
+    return {"value": after, "sure": sure}
+
+
+_CASE_STRUCT = pl.Struct({"value": pl.String, "sure": pl.Boolean})
 
 
 def _default_styles() -> dict[str, CaseStyle]:
@@ -259,11 +328,18 @@ class ShoutingCase(ColumnRule):
             return StdResult()
         cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
         fn = _fix_sentence if style == "sentence" else _fix_title
-        sentence = map_unique_fast(values.filter(candidate & cyr), fn, pl.String)
-        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, pl.String)
+        sentence = map_unique_fast(values.filter(candidate & cyr), fn, _CASE_STRUCT).struct.unnest()
+        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, _CASE_STRUCT).struct.unnest()
         after = values.clone()
+        sure = pl.Series([True] * len(values))
         idx_c = (candidate & cyr).arg_true()
         idx_l = (candidate & ~cyr).arg_true()
-        after = after.scatter(idx_c, sentence) if len(idx_c) else after
-        after = after.scatter(idx_l, title) if len(idx_l) else after
-        return StdResult(edits=[ColumnEdit(column, after, "letter case fixed")])
+        for idx, part in ((idx_c, sentence), (idx_l, title)):
+            if len(idx):
+                after = after.scatter(idx, part.get_column("value"))
+                sure = sure.scatter(idx, part.get_column("sure"))
+        # an ALL CAPS name with a possible unknown acronym or proper noun is proposed, never applied
+        if role != "company":
+            sure = pl.Series([True] * len(values))  # a city or a department has no legal form or brand acronym
+        confidence = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
+        return StdResult(edits=[ColumnEdit(column, after, "letter case fixed", confidence)])
