@@ -184,3 +184,30 @@ def test_mistakes_the_source_reveals_fail_everywhere_with_the_source(name: str, 
 @pytest.mark.parametrize("name", list(SOURCE_GOOD))
 def test_roles_the_source_lacks_are_not_mistakes(name: str, source: Path, tmp_path: Path) -> None:
     _assert_agree(_exit_codes(_write(tmp_path, SOURCE_GOOD[name]), source, tmp_path), 0)
+
+
+# The other commands that read a rules file load it through the same checker.
+OTHER_COMMANDS: dict[str, list[str]] = {
+    "score": ["score", "{source}", "-r", "{rules}"],
+    "dedupe": ["dedupe", "{source}", "-r", "{rules}"],
+    "plan": ["plan", "{source}", "-r", "{rules}", "-o", "{out}/plan.json"],
+}
+SAMPLE = {
+    "good": (GOOD["select and ignore"], 0),
+    "retired code": (ALIASES["retired check code under validate.rules"], 0),
+    "check under standardize.rules": (BAD["check under standardize.rules"][0], 2),
+    "dedupe thresholds out of order": (BAD["dedupe thresholds out of order"][0], 2),
+    "picklist on neither column nor role": (SOURCE_BAD["picklist on neither column nor role"][0], 2),
+}
+
+
+@pytest.mark.parametrize("name", list(SAMPLE))
+def test_score_dedupe_and_plan_agree_too(name: str, source: Path, tmp_path: Path) -> None:
+    text, expected = SAMPLE[name]
+    rules = _write(tmp_path, text)
+    for command, template in OTHER_COMMANDS.items():
+        args = [a.format(source=source, rules=rules, out=tmp_path) for a in template]
+        result = runner.invoke(app, args)
+        error = result.exception
+        code = int(error.exit_code) if isinstance(error, CrmcleanError) else result.exit_code
+        assert code == expected, f"{command}: {result.output} {error!r}"
