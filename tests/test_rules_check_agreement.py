@@ -71,6 +71,10 @@ BAD: dict[str, tuple[str, str, int | None]] = {
         "validate:\n  rules:\n    ORPHAN001: {severity: fatal}\n", "validate.rules.ORPHAN001.severity", 3),
     "bad standardizer option value": (
         "standardize:\n  rules:\n    PHONE001:\n      format: FANCY\n", "standardize.rules.PHONE001.format", 4),
+    "misspelt code in report.clean_ignore_rules": (
+        "report:\n  clean_ignore_rules: [TITLE01]\n", "did you mean `TITLE001`?", 2),
+    "check in report.clean_ignore_rules": (
+        "report:\n  clean_ignore_rules: [TITLE001, ORPHAN001]\n", "ORPHAN001 is a check", 2),
     "unknown role": ("columns:\n  Phone: phnoe\n", "did you mean `phone`?", 2),
     "invalid format regex": (
         "validate:\n  formats:\n    email: {regex: '[a-z'}\n", "`validate.formats.email.regex` is not a valid regex", 3),

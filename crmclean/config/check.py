@@ -49,8 +49,9 @@ def check_rules(rules: RulesFile) -> RulesFile:
         return rules
     marks: Marks = rules._marks
     path = rules.path or "<rules>"
-    if _has_rule_keys(rules):
-        _check_rule_keys(rules, marks, path)
+    keys = _rule_keys_in(rules)
+    if keys:
+        _check_rule_keys(rules, keys, marks, path)
     _check_roles(rules, marks, path)
     _check_formats(rules, marks, path)
     rules._checked = True
@@ -79,10 +80,19 @@ def check_rules_file(path: str | Path, source: str | None = None) -> dict[str, A
 # ---------------------------------------------------------------- rule keys
 
 
-def _has_rule_keys(rules: RulesFile) -> bool:
-    std, val = rules.standardize, rules.validate_
-    keys = [*std.select, *std.ignore, *std.order, *std.rules, *val.select, *val.ignore, *val.rules]
-    return any(str(k).upper() != "ALL" for k in keys)
+def _rule_keys_in(rules: RulesFile) -> list[tuple[Section, tuple[Any, ...], str]]:
+    """(section the rule must belong to, location, key) of every rule key the file names."""
+    items: list[tuple[Section, tuple[Any, ...], str]] = []
+    for section in _SECTIONS:
+        settings = rules.standardize if section == "standardize" else rules.validate_
+        for listname in _LISTS[section]:
+            items += [(section, (section, listname, i), key) for i, key in enumerate(getattr(settings, listname))
+                      if str(key).upper() != "ALL"]
+        items += [(section, (section, "rules", key), key) for key in settings.rules]
+    if "clean_ignore_rules" in rules.report.model_fields_set:  # the default (TITLE001) needs no check
+        items += [("standardize", ("report", "clean_ignore_rules", i), key)
+                  for i, key in enumerate(rules.report.clean_ignore_rules)]
+    return items
 
 
 def sections_of(cls: type[Rule]) -> frozenset[Section]:
@@ -99,40 +109,33 @@ def sections_of(cls: type[Rule]) -> frozenset[Section]:
     return frozenset(out or {cls.kind})
 
 
-def _check_rule_keys(rules: RulesFile, marks: Marks, path: str) -> None:
+def _check_rule_keys(rules: RulesFile, items: list[tuple[Section, tuple[Any, ...], str]], marks: Marks,
+                     path: str) -> None:
     from crmclean.rules.base import all_rules, find_rule, rule_keys
 
     def keys_for(section: Section) -> list[str]:
         fitting = {cls for cls in all_rules() if section in sections_of(cls)}
         return [k for k in rule_keys() if find_rule(k) in fitting]
 
-    def resolve(section: Section, listname: str, key: str, loc: tuple[Any, ...]) -> type[Rule]:
+    for section, loc, key in items:
+        where = f"{loc[0]}.{loc[1]}"
         line, col = closest_mark(marks, loc)
         cls = find_rule(key)
         if cls is None:
             guess = suggest(key, keys_for(section)) or suggest(key, rule_keys())
             raise ConfigError(
-                f"unknown rule `{key}` in `{section}.{listname}`", path=path, line=line, column=col,
+                f"unknown rule `{key}` in `{where}`", path=path, line=line, column=col,
                 hint=f"did you mean `{guess}`? (see `crmclean rules list`)" if guess else "see `crmclean rules list`",
             )
         if section not in sections_of(cls):
             other = next(iter(sorted(sections_of(cls))))
+            listname = _OTHER_LIST.get(loc[1])
             raise ConfigError(
-                f"`{section}.{listname}`: {key} is {_WHAT[other]}, not {_WHAT[section]}",
-                path=path, line=line, column=col,
-                hint=f"configure it under `{other}.{_OTHER_LIST[listname]}`",
+                f"`{where}`: {key} is {_WHAT[other]}, not {_WHAT[section]}", path=path, line=line, column=col,
+                hint=f"configure it under `{other}.{listname}`" if listname else "list standardization rules here",
             )
-        return cls
-
-    for section in _SECTIONS:
-        settings = rules.standardize if section == "standardize" else rules.validate_
-        for listname in _LISTS[section]:
-            for i, key in enumerate(getattr(settings, listname)):
-                if str(key).upper() != "ALL":
-                    resolve(section, listname, key, (section, listname, i))
-        for key, options in settings.rules.items():
-            loc = (section, "rules", key)
-            cls = resolve(section, "rules", key, loc)
+        if loc[1] == "rules":
+            options = (rules.standardize if section == "standardize" else rules.validate_).rules[key]
             try:
                 cls.Options.model_validate(options or {})
             except ValidationError as err:
