@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator, Set
 from contextlib import contextmanager
@@ -278,8 +279,7 @@ class HubSpotTarget(Target):
         assert sum(1 for rid in after if rid not in original) == merged_away
 
     def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
-        from crmclean.connectors import hubspot as hubspot_connector
-
+        hubspot_connector = sys.modules[HubSpotConnector.__module__]  # where its retry default lives
         monkeypatch.setattr(hubspot_connector, "DEFAULT_MAX_ATTEMPTS", 2)  # a long outage: some requests fail for good
         self.emu.random_faults(rate=0.05, seed=11)
         self.emu.inject("partial_failure", count=3)  # HubSpot answers three batch updates with per-record errors
@@ -293,8 +293,7 @@ class HubSpotTarget(Target):
         return run_id, failed
 
     def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from crmclean.connectors import hubspot as hubspot_connector
-
+        hubspot_connector = sys.modules[HubSpotConnector.__module__]  # where its retry default lives
         self.emu.clear_faults()
         monkeypatch.setattr(hubspot_connector, "DEFAULT_MAX_ATTEMPTS", 6)
 
