@@ -10,8 +10,6 @@ from typing import Any
 from crmclean.writeback.engine import Engine, Unit
 from crmclean.writeback.store import Journal
 
-# ---------------------------------------------------------------- reports
-
 
 @dataclass
 class RunReport:
@@ -33,8 +31,9 @@ class RunReport:
             "cannot_restore": self.cannot_restore,
         }
 
+
 def finish_run(journal: Journal, run_id: str, command: str, target: str, engine: Engine,
-            units: Sequence[Unit], cannot_restore: list[str] | None = None) -> RunReport:
+               units: Sequence[Unit], cannot_restore: list[str] | None = None) -> RunReport:
     status_by_unit = journal.unit_status(run_id)
     counts = {"units": len(units), "ok": 0, "failed": 0, "conflict": 0, "skipped": 0}
     for u in units:
