@@ -8,7 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmclean.matching.clustering import cluster_pairs, connected_components
-from crmclean.matching.survivorship import _DATE_FORMATS, parse_dates
+from crmclean.fields.dates import parse_dates_expr as parse_dates
+
+# the formats survivorship tried before it shared crmclean.fields.dates: the one parser must agree with them
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S",
+                 "%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y")
 
 
 def _naive_components(n: int, edges: list[tuple[int, int]]) -> list[int]:

@@ -20,33 +20,24 @@ from dataclasses import dataclass
 import polars as pl
 
 from crmclean.config.dedupe import SurvivorshipSettings
-
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S",
-                 "%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d/%m/%Y")
+from crmclean.fields.dates import parse_dates
 
 
-def parse_dates(values: pl.Expr) -> pl.Expr:
-    """Best-effort datetime from the date spellings CRMs export (ISO, 31.12.2024, 12/31/2024)."""
-    return values.map_batches(_parse_date_series, return_dtype=pl.Datetime("us"))
+def date_keys(frame: pl.DataFrame, roles: dict[str, list[str]], region: str | None = None) -> pl.DataFrame:
+    """``_created`` and ``_updated`` datetimes of each row (columns present only when the roles are).
 
-
-def _parse_date_series(values: pl.Series) -> pl.Series:
-    """The first of ``_DATE_FORMATS`` that reads each cell; each format tries only what is still unread.
-
-    A column is almost always in one format, so after the first format the rest is nearly free
-    (the same result as coalescing every format over every cell, at a fraction of the cost).
+    Read by :func:`crmclean.fields.dates.parse_dates`, the reader the date and staleness checks use,
+    over whole columns so that a column's unambiguous values decide its day/month order everywhere.
     """
-    cleaned = values.cast(pl.String).str.strip_chars().str.replace(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)$", "")
-    out = pl.repeat(None, len(values), dtype=pl.Datetime("us"), eager=True)
-    todo = cleaned.is_not_null()
-    for fmt in _DATE_FORMATS:
-        idx = todo.arg_true()
-        if len(idx) == 0:
-            break
-        parsed = cleaned.gather(idx).str.to_datetime(fmt, strict=False, time_unit="us")
-        out = out.scatter(idx, parsed)
-        todo = todo.scatter(idx, parsed.is_null())
-    return out.alias(values.name)
+    created = roles.get("created_at", [])
+    updated = roles.get("updated_at", [])
+    out: dict[str, pl.Series] = {}
+    if created and created[0] in frame.columns:
+        out["_created"] = parse_dates(frame.get_column(created[0]), region=region)
+    modified = (updated or created)[:1]
+    if modified and modified[0] in frame.columns:
+        out["_updated"] = parse_dates(frame.get_column(modified[0]), region=region)
+    return pl.DataFrame(out, height=frame.height)
 
 
 @dataclass
@@ -65,12 +56,18 @@ def rank_members(
     data_columns: Sequence[str],
     roles: dict[str, list[str]],
     settings: SurvivorshipSettings,
+    dates: pl.DataFrame | None = None,
+    region: str | None = None,
 ) -> pl.DataFrame:
-    """Rank records within each cluster by the master rules: record_id, cluster_id, rank, _pos."""
+    """Rank records within each cluster by the master rules: record_id, cluster_id, rank, _pos.
+
+    ``dates`` is :func:`date_keys` of ``frame`` when the caller read it from a larger table
+    (computed here otherwise); ``region`` decides ambiguous day/month order as in the checks.
+    """
+    if dates is None:
+        dates = date_keys(frame, roles, region)
     work = frame.select(pl.col(id_column).alias("record_id"), *data_columns).with_columns(
         cluster_of.alias("cluster_id"), pl.int_range(0, frame.height).alias("_pos"))
-    created = roles.get("created_at", [])
-    updated = roles.get("updated_at", [])
     sort_cols: list[str] = ["cluster_id"]
     descending: list[bool] = [False]
     keys: list[pl.Expr] = []
@@ -83,11 +80,11 @@ def rank_members(
                 (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32) for c in data_columns
             ])
             desc = True
-        elif rule in ("oldest", "newest") and created:
-            expr = parse_dates(pl.col(created[0]))
+        elif rule in ("oldest", "newest") and "_created" in dates.columns:
+            expr = pl.lit(dates.get_column("_created"))
             desc = rule == "newest"
-        elif rule == "most_recently_modified" and (updated or created):
-            expr = parse_dates(pl.col((updated or created)[0]))
+        elif rule == "most_recently_modified" and "_updated" in dates.columns:
+            expr = pl.lit(dates.get_column("_updated"))
             desc = True
         elif rule == "source_priority" and settings.source_column and settings.source_column in frame.columns:
             order = {v.casefold(): j for j, v in enumerate(settings.source_priority)}
@@ -119,8 +116,13 @@ def golden_records(
     data_columns: Sequence[str],
     roles: dict[str, list[str]],
     settings: SurvivorshipSettings,
+    region: str | None = None,
 ) -> GoldenRecords:
-    """Master and golden record of every cluster with two or more records."""
+    """Master and golden record of every cluster with two or more records.
+
+    ``region`` (the rules file's default region) decides ambiguous day/month order of the
+    created/modified dates, as it does in the date checks.
+    """
     # only records of multi-record clusters need ranking and merging (most records are singles)
     clusters = pl.DataFrame({"cluster_id": cluster_of})
     in_multi = clusters.select(pl.len().over("cluster_id") > 1).to_series()
@@ -128,8 +130,10 @@ def golden_records(
     # filler typed into required fields ("n/a", "нет", "noemail@…") must never win a golden value
     sub = _blank_placeholders(frame[positions], roles, data_columns, id_column)
     sub_clusters = cluster_of.gather(positions)
+    # dates are read over the whole table (as the checks read them), then narrowed to the clusters
+    dates = date_keys(frame, roles, region)[positions]
     ranked_sub = rank_members(sub, sub_clusters, id_column=id_column, data_columns=data_columns, roles=roles,
-                              settings=settings)
+                              settings=settings, dates=dates)
     ranked = (
         frame.select(pl.col(id_column).alias("record_id")).with_columns(cluster_of.alias("cluster_id"))
         .join(ranked_sub.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
@@ -138,14 +142,7 @@ def golden_records(
     members = ranked_sub.sort("cluster_id", "rank")
     values = sub.select(*[c for c in data_columns if c != id_column]).with_columns(
         pl.int_range(0, sub.height).alias("_pos"))
-    created = roles.get("created_at", [])
-    updated = roles.get("updated_at", [])
-    extra: list[pl.Expr] = []
-    if created:
-        extra.append(parse_dates(pl.col(created[0])).alias("_created"))
-    if updated or created:
-        extra.append(parse_dates(pl.col((updated or created)[0])).alias("_updated"))
-    values = values.with_columns(extra) if extra else values
+    values = pl.concat([values, dates], how="horizontal") if dates.width else values
     rows = members.join(values, on="_pos", how="left").sort("cluster_id", "rank")
     base = rows.group_by("cluster_id", maintain_order=True).agg(
         pl.col("record_id").first().alias("master_id"),

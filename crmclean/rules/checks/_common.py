@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 import polars as pl
 from pydantic import Field
 
 from crmclean.config.validate import Severity, ValidateSettings
+from crmclean.fields.dates import parse_dates  # noqa: F401  (the one date reader, re-exported for the checks)
 from crmclean.rules.base import Check, RuleContext, RuleOptions, concat_findings  # noqa: F401  (re-exported)
 from crmclean.rules.base import findings_where as _findings_where
 
@@ -139,73 +140,6 @@ def empty_mask(ctx: CheckContext, values: pl.Series) -> pl.Series:
     if name not in cache:
         cache[name] = blank_mask(values) | filler_mask(ctx, name)
     return cache[name]
-
-
-# ---------------------------------------------------------------- dates
-
-_DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%d-%m-%Y",
-)
-_DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
-_MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
-
-
-def parse_dates(values: pl.Series) -> pl.Series:
-    """Datetime for each cell (null when blank or unreadable): ISO, 31.12.2024, US/EU slashes, epoch, Excel serial.
-
-    Slash dates are read day-first unless some value of the column only makes sense month-first
-    (13/01 vs 01/13), because Russian exports write day-first.
-    """
-    uniq = values.drop_nulls().unique().str.strip_chars()
-    uniq = uniq.filter(uniq != "").unique()
-    if uniq.len() == 0:
-        return pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
-    iso = (
-        uniq.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(:\d{2})?).*$", "$1 $2")
-        # two-digit years (15.01.23): 00–49 are 20xx, 50–99 are 19xx
-        .str.replace(r"^(\d{1,2}\.\d{1,2}\.)([0-4]\d)$", "${1}20${2}")
-        .str.replace(r"^(\d{1,2}\.\d{1,2}\.)([5-9]\d)$", "${1}19${2}")
-    )
-    slash = uniq.str.extract(r"^(\d{1,2})/(\d{1,2})/\d{2,4}", 2).cast(pl.Int32, strict=False)
-    month_first = bool((slash > 12).any())
-    formats = _DATE_FORMATS + (_MONTH_FIRST + _DAY_FIRST if month_first else _DAY_FIRST + _MONTH_FIRST)
-    # formats are tried in turn on what is still unparsed: most columns are one format, so the rest is cheap
-    parts: list[pl.DataFrame] = []
-    rest = pl.DataFrame({"key": uniq, "iso": iso})
-    for fmt in formats:
-        if rest.height == 0:
-            break
-        attempt = rest.with_columns(pl.col("iso").str.to_datetime(fmt, strict=False, time_unit="us").alias("value"))
-        parts.append(attempt.filter(pl.col("value").is_not_null()).select("key", "value"))
-        rest = attempt.filter(pl.col("value").is_null()).drop("value")
-    digits = pl.col("key").str.contains(r"^\d+(\.0+)?$")
-    number = pl.col("key").str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-    length = pl.col("key").str.replace(r"\.0+$", "").str.len_chars()
-    parts.append(rest.select(
-        pl.col("key"),
-        pl.coalesce(
-            pl.when(digits & (length == 13)).then(pl.from_epoch(number, time_unit="ms").cast(pl.Datetime("us"))),
-            pl.when(digits & (length == 10)).then(pl.from_epoch(number, time_unit="s").cast(pl.Datetime("us"))),
-            # Excel stores dates as days since 1899-12-30; 20000..80000 is 1954..2119
-            pl.when(digits & number.is_between(20000, 80000)).then(
-                pl.lit(datetime(1899, 12, 30)) + pl.duration(days=number)
-            ),
-        ).cast(pl.Datetime("us")).alias("value"),
-    ))
-    parsed = pl.concat(parts)
-    out = (
-        pl.DataFrame({"key": values.str.strip_chars()})
-        .join(parsed, on="key", how="left", maintain_order="left")
-        .get_column("value")
-    )
-    return out.alias(values.name)
 
 
 # ---------------------------------------------------------------- findings

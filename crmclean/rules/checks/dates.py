@@ -7,6 +7,7 @@ from datetime import date, datetime
 import polars as pl
 
 from crmclean.config.validate import DateRange
+from crmclean.fields.dates import parse_dates
 from crmclean.roles import DATE_ROLES
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (
@@ -15,7 +16,6 @@ from crmclean.rules.checks._common import (
     concat_findings,
     empty_mask,
     findings_where,
-    parse_dates,
     resolve_columns,
     severity_of,
 )
@@ -36,10 +36,14 @@ def date_columns(ctx: CheckContext) -> list[tuple[str, DateRange]]:
 
 
 def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
-    """Parsed dates of a column, cached on the context (several checks read the same column)."""
+    """Parsed dates of a column, cached on the context (several checks and staleness read the same column).
+
+    The whole column is read by :func:`crmclean.fields.dates.parse_dates`, the reader survivorship uses
+    too, with the rules file's default region deciding ambiguous day/month order.
+    """
     cache: dict[str, pl.Series] = ctx.__dict__.setdefault("_parsed_dates", {})
     if column not in cache:
-        cache[column] = parse_dates(ctx.frame.get_column(column))
+        cache[column] = parse_dates(ctx.frame.get_column(column), region=ctx.default_region)
     return cache[column]
 
 
@@ -47,8 +51,10 @@ def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
 class UnreadableDate(BaseCheck):
     """A date column holds a value that is not a date ('вчера', '31.02.2024', 'Q3').
 
-    Understood: ISO (2024-03-01, 2024-03-01T10:00:00Z), 01.03.2024, 01/03/2024 (day first unless the
-    column shows month-first values), epoch seconds/milliseconds (HubSpot), Excel serial numbers.
+    Understood (see :mod:`crmclean.fields.dates`): ISO (2024-03-01, 2024-03-01T10:00:00Z, Salesforce
+    and Bitrix24 offsets), 01.03.2024, 1.3.24, 01/03/2024 and 01-03-2024 (day first unless the column
+    shows month-first values or the default region is US), month names ('1 марта 2024 г.',
+    'Mar 1, 2024', '01-Mar-2024'), epoch seconds (amoCRM) and milliseconds (HubSpot), Excel serial numbers.
     """
 
     code = "DATE001"
