@@ -48,6 +48,9 @@ _SURNAME_RE = (
     r"швили|ой|ая|ий)$"
 )
 _INITIAL_RE = r"^\p{L}\.?$"
+# a sole trader written before the person's name ("ИП Лебедев Андрей Николаевич"): never a part of the name
+_SOLE_TRADER_WORDS = frozenset({"ип", "кфх", "гкфх"})
+_SOLE_TRADER_RE = r"(?i)^(?:ип|и\.п\.|ип\s+кфх|ип\s+гкфх|кфх)\s+"
 
 
 @cache
@@ -94,6 +97,8 @@ def proper_case_token(token: str, *, alone: bool = False) -> str:
     if token != token.lower() and token != token.upper():
         return token
     low = token.lower()
+    if token.isupper() and fold(token).replace(".", "") in _SOLE_TRADER_WORDS:
+        return token  # ИП Лебедев …: the legal form of a sole trader, not a word of the name
     if not alone and (low in PARTICLES or fold(low) in TURKIC_PATRONYMIC):
         return low
     if len(letters) == 1 or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", token):
@@ -163,13 +168,43 @@ def token_class(token: str) -> str:
     if re.fullmatch(r"[^\W\d_]\.?", token):
         return "I"
     f = fold(token)
+    kinds = _morph_kinds(token)
     if len(f) >= 5 and re.search(_PATRONYMIC_RE.replace("ё", "е"), f):
         return "P"
-    if f in given_names():
+    if "Patr" in kinds and "Name" not in kinds:
+        return "P"
+    if f in given_names() or ("Name" in kinds and "Surn" not in kinds):
         return "F"
-    if len(f) >= 4 and re.search(_SURNAME_RE.replace("ё", "е"), f):
+    if "Surn" in kinds or (len(f) >= 4 and re.search(_SURNAME_RE.replace("ё", "е"), f)):
         return "S"
+    if "Name" in kinds:
+        return "F"
     return "X"
+
+
+def _morph_kinds(token: str) -> dict[str, str | None]:
+    """Given name / patronymic / surname readings of a Cyrillic word in pymorphy3's dictionary (with gender)."""
+    if not re.search(r"[А-Яа-яЁё]", token) or len(token) < 2:
+        return {}
+    from crmclean.fields._morph import name_kinds
+
+    return name_kinds(token[:1].upper() + token[1:].lower())
+
+
+def name_gender(first: str | None, middle: str | None = None, last: str | None = None) -> str | None:
+    """'male' / 'female' from a Russian patronymic, given name or surname (pymorphy3), or None when unsure."""
+    for part, kind in ((middle, "Patr"), (first, "Name"), (last, "Surn")):
+        if not part:
+            continue
+        f = fold(part)
+        if kind == "Patr" and re.search(r"(?:вич|ьич|оглы|улы|уулу)$", f):
+            return "male"
+        if kind == "Patr" and re.search(r"(?:вна|ична|кызы|кизи)$", f):
+            return "female"
+        gender = _morph_kinds(part).get(kind)
+        if gender in ("masc", "femn"):
+            return "male" if gender == "masc" else "female"
+    return None
 
 
 def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tuple[int, int, int, bool]:
@@ -185,6 +220,8 @@ def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tup
     if n == 1:
         return (0, -1, -1, True) if pattern in ("F", "I") else (-1, -1, 0, pattern != "X")
     default_last_first = order == "last_first" or (order == "auto" and cyrillic)
+    if not cyrillic and order != "last_first":
+        return _assign_latin(pattern)
     if n == 2:
         a, b = pattern[0], pattern[1]
         if a == "I" and b != "I":
@@ -203,6 +240,8 @@ def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tup
             return 0, -1, 1, True
         return (1, -1, 0, False) if default_last_first else (0, -1, 1, False)
     if n == 3:
+        if pattern[:2] in ("FP", "IP") and pattern[2] in "PS":
+            return 0, 1, 2, True  # Иван Петрович Рабинович: the surname ends like a patronymic
         if pattern[2] == "P":
             return 1, 2, 0, True  # Иванов Иван Иванович
         if pattern[1] == "P":
@@ -221,12 +260,57 @@ def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tup
     return 0, -1, n - 1, False
 
 
+def _assign_latin(pattern: str) -> tuple[int, int, int, bool]:
+    """Latin script without a comma: First [Middle] Last, never rotated; unsure only when the last word is the
+    only known given name ("Smith John")."""
+    n = len(pattern)
+    if n == 1:
+        return (0, -1, -1, True) if pattern in ("F", "I") else (-1, -1, 0, pattern != "X")
+    unsure = pattern[-1] == "F" and "F" not in pattern[:-1] and pattern[0] != "I"
+    if n == 2:
+        return 0, -1, 1, not unsure
+    return 0, 1, n - 1, not unsure
+
+
+def parse_latin_name(value: str) -> NameParts | None:
+    """A Latin-script full name through nameparser: titles (Dr., Lt. Gen., Hon.), suffixes, particles (de la, y,
+    van der), nicknames in parentheses or quotes and an explicit "Last, First" (respected as written)."""
+    from nameparser import HumanName
+
+    h = HumanName(value)
+    first, middle, last = h.first or None, h.middle or None, h.last or None
+    if first is None and last is None:
+        return None  # only a title or a suffix ("Jr."): the general path decides, as the vectorized one does
+    words = [w for part in (first, middle, last) if part for w in part.split(" ")]
+    pattern = "".join(token_class(w) for w in words)
+    if len(words) == 1:  # one word: a given name or a surname, as the vectorized path decides
+        fi, _, li, sure = _assign_latin(pattern)
+        return NameParts(words[0] if fi == 0 else None, None, words[0] if li == 0 else None,
+                         h.title or None, h.suffix or None, sure)
+    sure = "," in value or _assign_latin(pattern)[3]
+    return NameParts(first, middle, last, h.title or None, h.suffix or None, sure)
+
+
+def _needs_parser(value: str) -> bool:
+    """A Latin name with more than plain words (the same values the vectorized split sends to the slow path)."""
+    f = fold(value)
+    return bool(
+        re.search(r"[,.()\"“”«»]", f) or re.search(SALUTATION_RE, f) or re.search(SUFFIX_RE, f)
+        or any(w in PARTICLES for w in f.split()) or len(f.split()) > 4
+    )
+
+
 def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
     """Split a full name into first / middle / last; never adds a word that is not in the value.
 
     Handles "Иванов Иван Иванович", "Иван Иванович Иванов", "Иванов И.И.", "И. И. Иванов",
     "Smith, John", "Dr. John A. Smith Jr.", "Jan van der Berg", "Алиев Рашид Гусейн оглы".
     """
+    value = re.sub(_SOLE_TRADER_RE, "", value.strip())
+    if not re.search(r"[А-Яа-яЁё]", value) and order != "last_first" and _needs_parser(value):
+        latin = parse_latin_name(value)
+        if latin is not None:
+            return latin
     rest, sal, suf = split_salutation(value.strip())
     tokens = tokenize_name(rest)
     # glue particles to the following word and Turkic patronymic markers to the preceding one
@@ -288,18 +372,6 @@ def _tokens_expr(col: pl.Expr) -> pl.Expr:
     return v.str.replace_all(r"\s+", " ").str.strip_chars().str.split(" ")
 
 
-def _class_expr(tok: pl.Expr, f: pl.Expr, names: pl.Series) -> pl.Expr:
-    """Vectorized :func:`token_class`; ``f`` is the token already lower-cased with ё -> е."""
-    return (
-        pl.when(tok.is_null()).then(pl.lit(""))
-        .when(tok.str.contains(r"^[\p{L}]\.?$")).then(pl.lit("I"))
-        .when((f.str.len_chars() >= 5) & f.str.contains(_PATRONYMIC_RE.replace("ё", "е"))).then(pl.lit("P"))
-        .when(f.is_in(names.implode())).then(pl.lit("F"))
-        .when((f.str.len_chars() >= 4) & f.str.contains(_SURNAME_RE.replace("ё", "е"))).then(pl.lit("S"))
-        .otherwise(pl.lit("X"))
-    )
-
-
 def _assign_key(key: str) -> int:
     order, cyr, pattern = key.split("|")
     fi, mi, li, sure = assign_parts(pattern, cyr == "1", order)  # type: ignore[arg-type]
@@ -330,7 +402,6 @@ def split_full_names(values: pl.Series, order: NameOrder = "auto") -> pl.DataFra
 
 
 def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
-    names = pl.Series(sorted(given_names()), dtype=pl.String)
     particle_words = "|".join(sorted(PARTICLES | TURKIC_PATRONYMIC)).replace(".", r"\.")
     # lower-case once for the whole value (Unicode case mapping is the costly step), split both forms alike
     frame = pl.DataFrame({"v": values}).with_columns(
@@ -342,6 +413,9 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
             | pl.col("fv").str.contains(SALUTATION_RE)
             | pl.col("fv").str.contains(SUFFIX_RE)
             | pl.col("fv").str.contains(rf"(?:^|\s)(?:{particle_words})(?:\s|$)")
+            | pl.col("fv").str.contains(_SOLE_TRADER_RE)
+            | pl.col("fv").str.contains(r"[()\"“”«»]")
+            | (~pl.col("fv").str.contains(r"[а-я]") & pl.col("fv").str.contains(r"\."))
         ).fill_null(False).alias("slow"),
         _tokens_expr(pl.col("v")).alias("t"),
         _tokens_expr(pl.col("fv")).alias("ft"),
@@ -352,8 +426,13 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
         [pl.col("t").list.get(i, null_on_oob=True).alias(f"t{i}") for i in range(4)]
         + [pl.col("ft").list.get(i, null_on_oob=True).alias(f"f{i}") for i in range(4)]
     )
+    tokens = pl.concat([frame.get_column(f"t{i}") for i in range(4)]).drop_nulls().unique()
+    classes = pl.Series([token_class(t) for t in tokens.to_list()], dtype=pl.String)
     frame = frame.with_columns(
-        pl.concat_str([_class_expr(pl.col(f"t{i}"), pl.col(f"f{i}"), names) for i in range(4)]).alias("pattern"),
+        pl.concat_str([
+            pl.col(f"t{i}").replace_strict(tokens, classes, default=None, return_dtype=pl.String).fill_null("")
+            for i in range(4)
+        ]).alias("pattern"),
         pl.col("v").str.contains(r"[А-Яа-яЁё]").fill_null(False).alias("cyr"),
     )
     frame = frame.with_columns(

@@ -20,7 +20,6 @@ from crmclean.rules.standardizers._common import (
     ColumnRule,
     StdResult,
     derived_name,
-    fold,
     map_unique_fast,
 )
 
@@ -146,8 +145,8 @@ class NameSalutation(ColumnRule):
 
 
 class NameSplitOptions(RuleOptions):
-    order: NameOrder = Field("auto", description="Order of two words when nothing tells: auto (a column named "
-                             "ФИО or Cyrillic text → last first; else first last), last_first or first_last.")
+    order: NameOrder = Field("auto", description="Order of two words when nothing tells: auto (Cyrillic text → "
+                             "last first; Latin → first last), last_first or first_last.")
     fill_parts: bool = Field(True, description="Fill empty first/middle/last-name columns of the same record "
                              "from the full name (fix when the order is certain, suggest when it was a guess).")
 
@@ -186,9 +185,9 @@ class NameSplit(ColumnRule):
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
         opts = self.options
         assert isinstance(opts, NameSplitOptions)
+        # auto: Cyrillic values (a ФИО column) read last name first; a Latin name in the same column keeps
+        # First Last and is never swapped because of the column's name
         order = opts.order
-        if order == "auto" and fold(column).replace(".", "").replace(" ", "") in ("фио", "фамилияимяотчество"):
-            order = "last_first"
         parts = split_full_names(values, order)
         derived = {derived_name(column, p): parts.get_column(p) for p in ("first", "middle", "last")}
         edits: list[ColumnEdit] = []
