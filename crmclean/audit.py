@@ -219,7 +219,7 @@ def _codes_for_kpi(kpi: str) -> list[str]:
 
 def correcting_changes(changes: pl.DataFrame, table: RecordTable, ignore_rules: Sequence[str] = ()) -> pl.DataFrame:
     """The `fix` changes that correct content, not just its format (see :data:`CLEAN_DEFINITION`)."""
-    from crmclean.rules.checks.country import country_codes
+    from crmclean.fields.country import country_codes
 
     fixes = changes.filter((pl.col("confidence") == "fix") & ~pl.col("rule").is_in(list(ignore_rules)))
     if fixes.height == 0:

@@ -53,12 +53,12 @@ _NULL_LIST = pl.lit(None, dtype=pl.List(pl.String))
 
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
-    from crmclean.rules.base import map_unique
     from crmclean.fields.company import company_key, legal_form_of
-    from crmclean.rules.standardizers.countries import country_alpha2
-    from crmclean.rules.standardizers.emails import is_free_domain, role_local_parts
+    from crmclean.fields.country import country_alpha2
+    from crmclean.fields.email import is_free_domain, role_local_parts
     from crmclean.fields.taxid import clean_tax_id, inn_error
     from crmclean.fields.title import canonical_title
+    from crmclean.rules.base import map_unique
 
     if std is None:
         from crmclean.standardize import standardize_table
@@ -203,7 +203,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         cols[role] = s if s is not None else nulls()
 
     # fillers ("нет", "Test Test", noemail@…) are not data: they must never make two records look alike
-    from crmclean.rules.standardizers.placeholders import placeholder_mask
+    from crmclean.fields.placeholder import placeholder_mask
 
     for field, role in (("first_name", "first_name"), ("middle_name", "middle_name"), ("last_name", "last_name"),
                         ("company", "company"), ("company_key", "company"), ("job_title", "job_title"),
@@ -213,7 +213,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     cols["emails"] = cols["emails"].list.eval(pl.element().filter(~pl.element().str.contains(
         r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@|@(?:example\.\w+|test\.\w+|nomail\.\w+|noemail\.\w+)$")))
     cols["email"] = cols["emails"].list.first()
-    from crmclean.rules.standardizers._common import clear_memo
+    from crmclean.fields._memo import clear_memo
 
     clear_memo()  # the filler masks above are not needed again; free the columns they hold
     out = pl.DataFrame({name: series.alias(name) for name, series in cols.items()})

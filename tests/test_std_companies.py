@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from crmclean.rules.standardizers.countries import country_alpha2
+from crmclean.fields.country import country_alpha2
 from crmclean.fields.taxid import clean_tax_id, inn_error, lost_leading_zero, ogrn_error, tax_id_kind
 from tests._std_helpers import column, run
 

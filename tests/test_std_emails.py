@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean.rules.standardizers.emails import analyze_emails, domain_typo, normalize_email
+from crmclean.fields.email import analyze_emails, domain_typo, normalize_email
 from tests._std_helpers import column, run
 
 SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])

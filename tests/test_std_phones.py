@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean.rules.standardizers.phones import fast_e164, normalize_phone, parse_phone, split_phones
+from crmclean.fields.phone import fast_e164, normalize_phone, parse_phone, split_phones
 from tests._std_helpers import column, run
 
 SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
@@ -114,7 +114,7 @@ cells = st.lists(
 @SETTINGS
 @given(st.lists(cells, min_size=1, max_size=8), st.sampled_from(["RU", "US"]))
 def test_vectorized_cells_agree_with_the_python_normalizer(values, region):
-    from crmclean.rules.standardizers.phones import analyze_phones
+    from crmclean.fields.phone import analyze_phones
 
     frame = analyze_phones(pl.Series(values), region)
     for value, row in zip(values, frame.to_dicts(), strict=True):

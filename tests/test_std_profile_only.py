@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from crmclean.config import parse_rules
+from crmclean.fields.phone import _slow_key, analyze_phones
 from crmclean.profile import build_profile
-from crmclean.rules.standardizers.phones import _slow_key, analyze_phones
 from crmclean.standardize import standardize_table
 from tests._std_helpers import make_table
 

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean.rules.standardizers.placeholders import is_placeholder
+from crmclean.fields.placeholder import is_placeholder
 from crmclean.rules.standardizers.text import clean_whitespace, clean_whitespace_expr, fix_case
 from tests._std_helpers import column, run
 
@@ -93,7 +93,7 @@ phone_like = st.text(alphabet=st.sampled_from(list("0123456789+-() 78нетn/ax"
 @settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(phone_like, min_size=1, max_size=10))
 def test_phone_filler_mask_agrees_with_the_expression(values):
-    from crmclean.rules.standardizers.placeholders import placeholder_expr, placeholder_mask
+    from crmclean.fields.placeholder import placeholder_expr, placeholder_mask
 
     fast = placeholder_mask(pl.Series(values, dtype=pl.String), "phone").to_list()
     full = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(

@@ -171,7 +171,7 @@ def golden_records(
 
 def _blank_placeholders(frame: pl.DataFrame, roles: dict[str, list[str]], data_columns: Sequence[str],
                         id_column: str) -> pl.DataFrame:
-    from crmclean.rules.standardizers.placeholders import placeholder_mask
+    from crmclean.fields.placeholder import placeholder_mask
 
     role_of = {col: role for role, cols in roles.items() for col in cols}
     blanked = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmclean.fields.country import country_code, country_codes, country_suggestion  # noqa: F401  (re-exported)
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (
     BaseCheck,
@@ -13,20 +14,6 @@ from crmclean.rules.checks._common import (
     findings_where,
     severity_of,
 )
-from crmclean.rules.standardizers.countries import country_alpha2, country_suggestion
-
-
-def country_code(text: str) -> str | None:
-    """ISO alpha-2 for a country name or code in English or Russian ('Россия', 'USA', 'de'), else None.
-
-    The standardizer's table (COUNTRY001) decides, so a value it would convert is never flagged here.
-    """
-    return country_alpha2(text)
-
-
-def country_codes(values: pl.Series) -> pl.Series:
-    """Vectorized :func:`country_code` (one lookup per distinct value)."""
-    return map_unique(values, country_code, pl.String)
 
 
 @register

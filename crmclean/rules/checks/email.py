@@ -8,10 +8,10 @@ per distinct value.
 from __future__ import annotations
 
 import functools
-import re
 
 import polars as pl
 
+from crmclean.fields.email import domain_typo, email_errors, fix_hint, free_domains, role_local_parts
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (
     BaseCheck,
@@ -24,74 +24,23 @@ from crmclean.rules.checks._common import (
     severity_of,
 )
 
-# Accepting this is safe: every address it matches is also valid for email-validator.
-_SIMPLE_EMAIL = (
-    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$"
-)
-
 
 def role_localparts() -> frozenset[str]:
-    """info, sales, office …: the standardizer's list (EMAIL005), one definition for both."""
-    from crmclean.rules.standardizers.emails import _role
-
-    return _role()
+    """info, sales, office …: the one list (fields.email, EMAIL005)."""
+    return role_local_parts()
 
 
 def free_mail_domains() -> frozenset[str]:
-    """gmail.com, mail.ru, yandex.ru …: the standardizer's list (EMAIL004)."""
-    from crmclean.rules.standardizers.emails import _free
-
-    return _free()
+    """gmail.com, mail.ru, yandex.ru …: the one list (fields.email, EMAIL004)."""
+    return free_domains()
 
 
-def _validator_verdict(value: str) -> str | None:
-    """None when valid, else email-validator's reason (the standardizer's syntax check)."""
-    from crmclean.rules.standardizers.emails import email_syntax_error
-
-    return email_syntax_error(value)
-
-
-def email_errors(values: pl.Series) -> pl.Series:
-    """Per row: null when the address is valid (or blank), else why not."""
-    stripped = values.str.strip_chars()
-    simple = stripped.str.to_lowercase().str.contains(_SIMPLE_EMAIL).fill_null(False)
-    blank = (stripped.is_null() | (stripped == "")).fill_null(True)
-    rest = stripped.set(simple | blank, None)
-    return map_unique(rest, _validator_verdict, pl.String).alias(values.name)
-
-
-def _fix_hint(value: str) -> str:
-    """A steward-friendly fix for a common email mistake."""
-    v = value.strip()
-    m = re.search(r"<\s*([^<>\s]+@[^<>\s]+)\s*>", v)
-    if m:
-        return f"keep only the address: {m.group(1)}"
-    if re.search(r"[,;\s]", v) and v.count("@") > 1:
-        return "one address per field: move the others to a second email column"
-    if " " in v:
-        return f"remove spaces: {v.replace(' ', '')}"
-    if "@" not in v:
-        return "the @ and domain are missing"
-    if v.count("@") > 1:
-        return "more than one @"
-    local, _, domain = v.rpartition("@")
-    if "," in domain:
-        return f"comma instead of dot: {local}@{domain.replace(',', '.')}"
-    if "." not in domain:
-        return f"the domain has no zone (.ru, .com): {v}"
-    if re.search(r"[а-яё]", v, re.I):
-        return "Cyrillic letters in the address (keyboard layout?)"
-    if ".." in v or v.endswith(".") or local.startswith(".") or local.endswith("."):
-        return "misplaced dot"
-    return "check the address with the contact"
+_fix_hint = fix_hint
 
 
 @functools.cache
 def _domain_typo(domain: str) -> str | None:
-    """The popular domain ``domain`` is a typo of (gmial.com -> gmail.com): the standardizer's EMAIL003 logic."""
-    from crmclean.rules.standardizers.emails import domain_typo
-
+    """The popular domain ``domain`` is a typo of (gmial.com -> gmail.com): EMAIL003's built-in logic."""
     return domain_typo(domain)
 
 

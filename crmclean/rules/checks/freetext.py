@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import Field
 from rapidfuzz import fuzz, process
 
+from crmclean.fields.country import country_code
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (
     BaseCheck,
@@ -19,7 +20,6 @@ from crmclean.rules.checks._common import (
     resolve_columns,
     severity_of,
 )
-from crmclean.rules.checks.country import country_code
 
 DEFAULT_FREE_TEXT = ["city", "country", "region", "industry", "lead_source", "status", "deal_stage"]
 

@@ -1,6 +1,6 @@
 """Phone analysis for checks (cross-field checks read it): validity, E.164 and calling code per row, cached on the context.
 
-Invalid numbers are flagged by one rule, PHONE002 (PHONEV001 is its retired code). Parsing is the standardizer's (``crmclean.rules.standardizers.phones.analyze_phones``: a
+Invalid numbers are flagged by one rule, PHONE002 (PHONEV001 is its retired code). Parsing is the standardizer's (``crmclean.fields.phone.analyze_phones``: a
 vectorized fast path over libphonenumber's metadata, ``phonenumbers`` for odd shapes), so a
 number is judged the same way wherever crmclean looks at it.
 """
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from crmclean.rules.checks._common import (
-    CheckContext,
-    empty_mask,
-)
-from crmclean.rules.checks.country import country_codes
-from crmclean.rules.standardizers.phones import (  # noqa: F401  (calling_code_of, valid_elsewhere re-exported)
+from crmclean.fields.country import country_codes
+from crmclean.fields.phone import (  # noqa: F401  (calling_code_of, valid_elsewhere re-exported)
     analyze_phones,
     calling_code_of,
     calling_codes,
     valid_elsewhere,
+)
+from crmclean.rules.checks._common import (
+    CheckContext,
+    empty_mask,
 )
 
 

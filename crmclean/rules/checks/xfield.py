@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from crmclean.fields.company import RU_ORGANIZATION_FORMS, SOLE_TRADER_FORMS, legal_form_of
+from crmclean.fields.country import country_codes
 from crmclean.fields.taxid import clean_tax_ids as clean_taxid
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (
@@ -15,7 +16,6 @@ from crmclean.rules.checks._common import (
     findings_where,
     severity_of,
 )
-from crmclean.rules.checks.country import country_codes
 from crmclean.rules.checks.email import _domain_typo, email_analysis, free_mail_domains
 from crmclean.rules.checks.phone import calling_code_of, phone_analysis
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,6 +10,7 @@ import polars as pl
 from pydantic import Field
 
 from crmclean.fields._data import data_lines, data_set, data_yaml, fold, has_cyrillic  # noqa: F401  (re-exported)
+from crmclean.fields._memo import clear_memo, map_unique_fast, memo_on_values  # noqa: F401  (re-exported)
 from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
     ROW_FINDING_SCHEMA,
     Rule,
@@ -73,47 +73,6 @@ def settings_derived(ctx: RuleContext) -> str:
 
 # ---------------------------------------------------------------- per-unique mapping
 
-def map_unique_fast(
-    values: pl.Series,
-    fn: Callable[[str], Any],
-    return_dtype: pl.DataType | type[pl.DataType] | None = None,
-    *,
-    workers: int | None = None,
-) -> pl.Series:
-    """:func:`crmclean.rules.base.map_unique` with many uniques spread over processes."""
-    return map_unique(values, fn, return_dtype, parallel=True, workers=workers)
-
-
-_MEMO: dict[Any, tuple[pl.Series, Any]] = {}
-_MEMO_SLOTS = 6
-_MEMO_LOCK = threading.Lock()
-
-
-def memo_on_values(key: Any, values: pl.Series, compute: Callable[[pl.Series], Any]) -> Any:
-    """``compute(values)``, reused while later calls under ``key`` see equal values.
-
-    Several rules in a row read the same column (PLACEHOLDER001 then PHONE001 the phone
-    filler mask; EMAIL004/005/006 the cleaned addresses): comparing 1,000,000 values costs
-    milliseconds, recomputing costs a second. Only a few recent results are kept.
-    """
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0].dtype == values.dtype and len(hit[0]) == len(values) and hit[0].equals(values):
-        return hit[1]
-    result = compute(values)
-    with _MEMO_LOCK:  # runs in threads (jobs) may share the memo; a stale entry only costs a recompute
-        _MEMO.pop(key, None)
-        while len(_MEMO) >= _MEMO_SLOTS:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = (values, result)
-    return result
-
-
-def clear_memo() -> None:
-    """Forget :func:`memo_on_values` results (the engine does at the start and end of a run, freeing the columns)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
 def lookup_series(values: pl.Series, mapping: dict[str, Any], return_dtype: Any = pl.String) -> pl.Series:
     """Replace values through a dict (missing keys become null), vectorized."""
     if not mapping:
@@ -158,7 +117,7 @@ def role_of_column(ctx: RuleContext, column: str) -> str | None:
 
 def unfilled_mask(ctx: RuleContext, values: pl.Series, column: str) -> pl.Series:
     """Blank or filler for the column's role (plus the rules file's ``validate.placeholders``): nothing to judge."""
-    from crmclean.rules.standardizers.placeholders import placeholder_mask
+    from crmclean.fields.placeholder import placeholder_mask
 
     validate = getattr(ctx.settings, "validate_", None)
     extra = frozenset(w.strip().lower() for w in getattr(validate, "placeholders", None) or ())

@@ -321,7 +321,7 @@ class ShoutingCase(ColumnRule):
         style = opts.style.get(role, "title")
         has_lower = values.str.contains(r"\p{Ll}")
         has_upper = values.str.contains(r"\p{Lu}")
-        from crmclean.rules.standardizers.placeholders import placeholder_mask
+        from crmclean.fields.placeholder import placeholder_mask
 
         candidate = (has_lower ^ has_upper).fill_null(False) & ~placeholder_mask(values, role)
         if not candidate.any():
