@@ -261,14 +261,15 @@ def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tup
 
 
 def _assign_latin(pattern: str) -> tuple[int, int, int, bool]:
-    """Latin script without a comma: First [Middle] Last, never rotated; unsure only when the last word is the
-    only known given name ("Smith John")."""
+    """Latin script without a comma: First [Middle] Last, never rotated on a guess; two words whose last is the
+    only known given name ("Smith John") are read last-first, unsure (a suggestion unless the record confirms)."""
     n = len(pattern)
     if n == 1:
         return (0, -1, -1, True) if pattern in ("F", "I") else (-1, -1, 0, pattern != "X")
     unsure = pattern[-1] == "F" and "F" not in pattern[:-1] and pattern[0] != "I"
     if n == 2:
-        return 0, -1, 1, not unsure
+        # "Smith John": the only known given name is last; read it as first name, but only as a guess
+        return (1, -1, 0, False) if unsure else (0, -1, 1, True)
     return 0, 1, n - 1, not unsure
 
 

@@ -99,11 +99,33 @@ _FUNCTION_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Explicit patterns that decide before any keyword: an assistant to an executive is no executive; a deputy
+# ranks one step below the role named after "deputy" (a deputy head of a department is no VP).
+_ASSISTANT_RE = re.compile(r"\b(assistant to|executive assistant|personal assistant|pa to|помощник|ассистент|"
+                           r"секретарь|secretary|референт)\b")
+_DEPUTY_RE = re.compile(r"\b(deputy|заместитель|зам|замдиректора|vice(?! president))\b\s*")
+_GENITIVE = {"генерального директора": "генеральный директор", "финансового директора": "финансовый директор",
+             "коммерческого директора": "коммерческий директор", "технического директора": "технический директор",
+             "директора": "директор", "начальника": "начальник", "руководителя": "руководитель",
+             "председателя": "председатель", "президента": "президент", "главного": "главный"}
+_ONE_DOWN = {"Owner": "C-level", "C-level": "VP", "VP": "Director", "Director": "Head", "Head": "Manager",
+             "Manager": "Specialist", "Specialist": "Specialist", "Entry": "Entry"}
+
+
 def classify_title(text: str) -> tuple[str | None, str | None]:
-    """(seniority, function) from keywords, for titles outside the dictionary."""
+    """(seniority, function) from explicit patterns and keywords, for titles outside the dictionary."""
     spaced, _ = title_keys(text)
-    seniority = next((s for pattern, s in _SENIORITY_WORDS if re.search(pattern, spaced)), None)
     function = next((f for pattern, f in _FUNCTION_WORDS if re.search(pattern, spaced)), None)
+    if _ASSISTANT_RE.search(spaced):
+        return "Specialist", "Administration"
+    deputy = _DEPUTY_RE.search(spaced)
+    if deputy:
+        rest = (spaced[: deputy.start()] + " " + spaced[deputy.end():]).strip()
+        for gen, nom in _GENITIVE.items():  # заместитель начальника отдела: the role after it is in the genitive
+            rest = re.sub(rf"\b{gen}\b", nom, rest)
+        base = next((s for pattern, s in _SENIORITY_WORDS if re.search(pattern, rest)), None)
+        return _ONE_DOWN.get(base or ""), function
+    seniority = next((s for pattern, s in _SENIORITY_WORDS if re.search(pattern, spaced)), None)
     return seniority, function
 
 
@@ -132,7 +154,7 @@ class TitleDictionary:
         if len(spaced) < 4:
             return None
         best = process.extractOne(spaced, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=min_score)
-        if best is None:
+        if best is None or not _same_words_but_typos(spaced, best[0]):
             return None
         return self.by_key[best[0]], float(best[1])
 
@@ -158,6 +180,20 @@ class TitleDictionary:
         return TitleMatch(None, None, seniority, function, "keywords" if (seniority or function) else "unknown", 0.0)
 
 
+def _same_words_but_typos(a: str, b: str) -> bool:
+    """Two titles with the same words up to a typo in each ("sales managr" ~ "sales manager"), never a different
+    word ("data analyst" vs "sales analyst", "head of sales" vs "sales"): a fuzzy match may fix spelling only."""
+    wa, wb = a.split(), b.split()
+    if len(wa) != len(wb):
+        return False
+    for x, y in zip(wa, wb, strict=True):
+        if x == y:
+            continue
+        if min(len(x), len(y)) < 4 or fuzz.ratio(x, y) < 80:
+            return False
+    return True
+
+
 def _lower_first(title: str) -> str:
     first = title.split(" ")[0]
     if first.isupper() or re.search(r"[A-Z]", first):
@@ -169,9 +205,46 @@ def _from_entry(entry: TitleEntry, how: Any, score: float = 100.0) -> TitleMatch
     return TitleMatch(entry.en, entry.ru or entry.en, entry.seniority, entry.function, how, score)
 
 
+def _function_entries() -> list[TitleEntry]:
+    """Five canonical roles per function of ``title_functions.yaml`` (director, head, manager, specialist, deputy)."""
+    out = []
+    for f in data_yaml("title_functions.yaml"):
+        en, po, dept, fn = f["en"], f["ru_po"], f["ru_dept"], f["function"]
+        low = en.lower()
+        out += [
+            TitleEntry(en=f"{en} Director", ru=f"Директор по {po}", seniority="Director", function=fn,
+                       variants=[f"director of {low}", f"{low} director", f"директор по {po}",
+                                 f"директор {dept}"]),
+            TitleEntry(en=f"Head of {en}", ru=f"Руководитель {dept}", seniority="Head", function=fn,
+                       variants=[f"head of {low}", f"{low} head", f"head of {low} department",
+                                 f"руководитель {dept}", f"начальник {dept}", f"нач. {dept}",
+                                 f"руководитель направления по {po}", f"заведующий {dept}"]),
+            TitleEntry(en=f"{en} Manager", ru=f"Менеджер по {po}", seniority="Manager", function=fn,
+                       variants=[f"{low} manager", f"manager of {low}", f"менеджер по {po}", f"менеджер {dept}"]),
+            TitleEntry(en=f"{en} Specialist", ru=f"Специалист по {po}", seniority="Specialist", function=fn,
+                       variants=[f"{low} specialist", f"специалист по {po}", f"специалист {dept}"]),
+            TitleEntry(en=f"Deputy {en} Director", ru=f"Заместитель директора по {po}", seniority="Head",
+                       function=fn, variants=[f"deputy {low} director", f"deputy director of {low}",
+                                              f"заместитель директора по {po}", f"зам. директора по {po}",
+                                              f"зам директора по {po}"]),
+        ]
+    return out
+
+
 @cache
 def builtin_entries() -> tuple[TitleEntry, ...]:
-    return tuple(TitleEntry.model_validate(e) for e in data_yaml("titles.yaml"))
+    """The curated dictionary (titles.yaml) plus the functional roles it does not name itself."""
+    entries = [TitleEntry.model_validate(e) for e in data_yaml("titles.yaml")]
+    known_en = {e.en.casefold() for e in entries}
+    known_keys = {k for e in entries for sp in [e.en, e.ru or e.en, *e.variants] for k in title_keys(sp)}
+    for entry in _function_entries():
+        own = {k for sp in (entry.en, entry.ru or entry.en) for k in title_keys(sp)}
+        if entry.en.casefold() in known_en or own & known_keys:
+            continue  # the curated table already names this role (CHRO = Директор по персоналу)
+        # a spelling the curated table already gives to a role stays that role's
+        entry.variants = [v for v in entry.variants if not set(title_keys(v)) & known_keys]
+        entries.append(entry)
+    return tuple(entries)
 
 
 @cache

@@ -193,6 +193,12 @@ class NameSplit(ColumnRule):
         edits: list[ColumnEdit] = []
         if opts.fill_parts:
             sure = parts.get_column("sure").fill_null(False)
+            # a part the record already holds in its own column confirms the order ("Smith John", Фамилия = Smith)
+            for part, role in (("first", "first_name"), ("last", "last_name")):
+                col = ctx.first_column(role)
+                if col is not None and col in ctx.frame.columns:
+                    held = ctx.frame.get_column(col)
+                    sure = sure | (held.is_not_null() & (held == parts.get_column(part))).fill_null(False)
             for part, role in (("first", "first_name"), ("middle", "middle_name"), ("last", "last_name")):
                 target = ctx.first_column(role)
                 if target is None or target not in ctx.frame.columns:

@@ -13,8 +13,9 @@ from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_
 
 
 class TitleOptions(RuleOptions):
-    language: Language = Field("auto", description="Language of the canonical title written: auto (the column's "
-                               "majority language), same (each value keeps its language), ru or en.")
+    language: Language = Field("same", description="Language of the canonical title written: same (default: each "
+                               "value keeps its language, an English title is never rewritten in Russian), auto (the "
+                               "column's majority language), ru or en.")
     fuzzy_score: float = Field(90, description="Minimum rapidfuzz ratio (0-100) for a title outside the dictionary "
                                "to be matched to the closest variant.")
     fuzzy_confidence: Literal["fix", "suggest"] = Field("suggest", description="Whether fuzzy matches are applied "
