@@ -7,8 +7,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.matching.clustering import cluster_pairs, connected_components
 from crmclean.fields.dates import parse_dates_expr as parse_dates
+from crmclean.matching.clustering import cluster_pairs, connected_components
 
 # the formats survivorship tried before it shared crmclean.fields.dates: the one parser must agree with them
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S",
