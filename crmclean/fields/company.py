@@ -217,6 +217,9 @@ def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyl
     if mode == "split":
         return name, parts.legal_form
     if parts.position == "prefix" or (parts.legal_form and _prefix_form(parts.legal_form)):
+        if re.match(r"^[А-ЯЁA-Z]{2,5}\s+[\"«„“]", parts.name):
+            # ГМК "Норильский никель", НПО "Сатурн": an acronym before the quoted name stays outside the quotes
+            return f"{parts.legal_form} {_requote_keep(parts.name, quotes)}", parts.legal_form
         bare = parts.legal_form in _UNQUOTED_FORMS or any(c in name for c in "«»")
         shown = _quote(name, quotes, cyr) if quote_names and not bare else name
         return f"{parts.legal_form} {shown}", parts.legal_form
