@@ -9,9 +9,11 @@ from collections.abc import Mapping, Sequence
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "record id", "recordid", "record_id", "hs_object_id", "object id", "contact id",
            "lead id", "ид", "идентификатор", "код", "guid", "uuid",
-           "external id", "crm id", "№", "номер записи"),
+           "external id", "crm id", "№", "номер записи", "deal id", "opportunity id", "company id record",
+           "task id", "activity id", "id контакта", "id лида", "id сделки"),
     "full_name": ("full name", "fullname", "name", "contact name", "contact", "person", "фио",
                   "ф.и.о.", "ф и о", "полное имя", "имя фамилия", "фамилия имя отчество", "контакт",
+                  "полное имя контакта", "имя контакта", "lead name", "название лида",
                   "контактное лицо", "клиент", "представитель", "client name", "customer name"),
     "first_name": ("first name", "firstname", "first", "given name", "forename", "имя", "name first"),
     "last_name": ("last name", "lastname", "last", "surname", "family name", "фамилия"),
@@ -19,22 +21,54 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "salutation": ("salutation", "title prefix", "prefix", "обращение"),
     "email": ("email", "e-mail", "e mail", "email address", "emailaddress", "mail", "эл. почта",
               "электронная почта", "эл почта", "почта", "емейл", "емэйл", "имейл", "work email",
-              "рабочий email", "адрес электронной почты"),
+              "рабочий email", "адрес электронной почты", "рабочий e-mail", "email address 1",
+              "e-mail address"),
+    # additional e-mails: checked like the main one, never its replacement
     "email2": ("email 2", "secondary email", "personal email", "other email", "доп. email",
-               "личный email", "hs_additional_emails", "дополнительный email"),
+               "личный email", "hs_additional_emails", "дополнительный email", "частный e-mail", "частный email",
+               "другой e-mail", "другой email", "e-mail для рассылок", "email для рассылок", "личный e-mail",
+               "home email", "alternate email", "additional email", "email address 2", "e-mail 2"),
     "phone": ("phone", "phone number", "telephone", "tel", "work phone", "business phone", "office phone",
               "телефон", "тел", "тел.", "рабочий телефон", "номер телефона", "контактный телефон",
-              "городской телефон", "phonenumber"),
+              "городской телефон", "phonenumber", "рабочий прямой телефон", "прямой телефон",
+              "business phone number", "company phone"),
     "mobile": ("mobile", "mobile phone", "mobilephone", "cell", "cell phone", "cellphone",
                "mobilephone", "мобильный", "мобильный телефон", "моб. телефон", "моб тел", "сотовый",
-               "сотовый телефон", "mobile number"),
+               "сотовый телефон", "mobile number", "mobile phone number"),
+    # further phones of one record (home, other, assistant): checked like phones, not the record's main number
+    "phone2": ("home phone", "homephone", "other phone", "otherphone", "домашний телефон", "другой телефон",
+               "телефон для рассылок", "asst phone", "assistant phone", "assistantphone", "phone 2",
+               "дополнительный телефон", "доп. телефон", "номер пейджера", "pager"),
+    "fax": ("fax", "fax number", "факс", "номер факса", "business fax", "home fax"),
+    # messengers and social profiles: handles, not names or phones to clean
+    "messenger": ("telegram", "skype", "whatsapp", "viber", "icq", "jabber", "msn", "google talk",
+                  "контакт telegram", "контакт skype", "контакт whatsapp", "контакт viber", "контакт вконтакте",
+                  "контакт facebook", "контакт битрикс24 network", "контакт открытая линия", "другой контакт",
+                  "мессенджер", "мессенджеры", "другой im", "im", "skype id", "twitter", "facebook",
+                  "вконтакте", "vk", "instagram", "комментарии instagram", "msn live", "онлайн-чат", "linkedin",
+                  "twitter username", "linkedin url", "facebook url"),
     "company": ("company", "company name", "account", "account name", "accountname", "organization",
                 "organisation", "org", "employer", "компания", "организация", "название компании",
                 "наименование", "наименование организации", "контрагент", "клиент компания",
-                "юрлицо", "юр. лицо", "фирма", "предприятие", "associatedcompany"),
+                "юрлицо", "фирма", "предприятие", "associatedcompany", "associated company",
+                "название компании контакта", "компания контакта", "краткое наименование"),
+    # the registered legal name ("Общество с ограниченной ответственностью «Ромашка»"), beside the short one
+    "legal_name": ("полное наименование", "полное наименование организации", "юридическое наименование",
+                   "legal name", "registered name", "full legal name", "наименование полное"),
+    # ЮЛ / ИП / ФЛ (1C «Юр./физ. лицо», «Вид контрагента»)
+    "counterparty_type": ("юр физ лицо", "юр./физ. лицо", "юридическое физическое лицо", "вид контрагента",
+                          "тип контрагента", "юр. лицо", "юр лицо", "legal form", "entity type", "тип лица",
+                          "вид лица", "организационно-правовая форма", "опф"),
+    # what kind of customer (client, supplier, partner): Bitrix24 «Тип контакта», HubSpot company "Type"
+    "record_type": ("тип контакта", "тип компании", "contact type", "company type", "account type", "тип",
+                    "type", "тип клиента", "customer type", "вид клиента"),
     # a lookup to the record's company (Salesforce AccountId): an id, so standardizers leave it alone
     "account_id": ("account id", "accountid", "company id", "companyid", "associatedcompanyid",
-                   "id компании", "ид компании", "код контрагента"),
+                   "id компании", "ид компании", "код контрагента", "associated company ids",
+                   "associated company id", "account name id", "account name.id", "компания id"),
+    # a lookup id to another record (Zoho "Created By.id", Salesforce "ReportsToId"): never text to clean
+    "lookup": ("created by id", "modified by id", "reports to id", "vendor name id", "parent account id",
+               "createdbyid", "lastmodifiedbyid", "reportstoid", "masterrecordid", "recordtypeid"),
     "job_title": ("job title", "jobtitle", "title", "position", "role", "designation", "должность",
                   "позиция", "роль", "должность контакта"),
     "department": ("department", "отдел", "подразделение", "департамент"),
@@ -43,19 +77,25 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "city": ("city", "town", "mailingcity", "billingcity", "город", "населенный пункт",
              "населённый пункт", "mailing city", "billing city", "locality"),
     "region": ("state", "region", "province", "mailingstate", "billingstate", "область", "регион",
-               "край", "субъект", "state/region"),
+               "край", "субъект", "state/region", "mailing state/province", "billing state/province",
+               "state/province", "mailing state", "billing state"),
     "address": ("address", "street", "street address", "mailingstreet", "billingstreet", "адрес",
                 "улица", "юридический адрес", "фактический адрес", "почтовый адрес", "mailing street"),
     "zip": ("zip", "zip code", "postal code", "postcode", "postalcode", "mailingpostalcode",
-            "billingpostalcode", "индекс", "почтовый индекс"),
+            "billingpostalcode", "индекс", "почтовый индекс", "mailing zip/postal code",
+            "billing zip/postal code", "zip/postal code", "mailing zip", "billing zip", "mailing code"),
     "website": ("website", "web site", "url", "site", "domain", "company domain", "web", "сайт",
-                "веб-сайт", "домен", "company domain name"),
+                "веб-сайт", "домен", "company domain name", "корпоративный сайт", "личная страница",
+                "другой сайт", "website url", "веб сайт", "адрес сайта", "страница facebook",
+                "страница вконтакте", "страница livejournal", "микроблог twitter"),
     "inn": ("inn", "инн", "tax id", "taxid", "инн организации", "инн контрагента", "vat", "tin"),
     "kpp": ("kpp", "кпп"),
+    "okpo": ("okpo", "окпо", "код по окпо", "код окпо"),
     "ogrn": ("ogrn", "огрн", "огрнип", "ogrnip", "psrn"),
     "owner": ("owner", "owner name", "ownerid", "owner id", "hubspot_owner_id", "account owner",
               "contact owner", "lead owner", "responsible", "assigned to", "ответственный",
-              "менеджер", "ответственный менеджер", "владелец", "куратор", "sales rep"),
+              "менеджер", "ответственный менеджер", "владелец", "куратор", "sales rep", "основной менеджер",
+              "company owner", "deal owner", "контактное лицо менеджер"),
     "lead_source": ("lead source", "leadsource", "source", "hs_analytics_source", "источник",
                     "источник лида", "источник обращения", "канал"),
     "status": ("status", "lead status", "hs_lead_status", "lifecycle stage", "lifecyclestage",
@@ -65,11 +105,13 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                   "numberofemployees", "company size", "численность", "количество сотрудников",
                   "число сотрудников", "штат"),
     "created_at": ("created", "created at", "created date", "createddate", "createdate", "date created",
-                   "creation date", "дата создания", "создан", "создано", "дата регистрации"),
+                   "creation date", "дата создания", "создан", "создано", "дата регистрации", "create date",
+                   "created time"),
     "updated_at": ("modified", "modified date", "updated", "updated at", "last modified",
                    "lastmodifieddate", "last modified date", "lastmodified", "hs_lastmodifieddate",
                    "systemmodstamp", "дата изменения", "изменено", "изменен", "дата обновления",
-                   "последнее изменение"),
+                   "последнее изменение", "дата редактирования", "modified time", "last modified time",
+                   "last modified date"),
     "last_activity": ("last activity", "last activity date", "lastactivitydate", "notes_last_updated",
                       "hs_last_sales_activity_timestamp", "последняя активность",
                       "дата последнего контакта", "последнее взаимодействие", "дата последней активности"),
@@ -77,14 +119,30 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "description", "comment", "comments", "примечание", "комментарий",
               "описание", "заметки"),
     "tags": ("tags", "tag", "labels", "теги", "метки"),
-    "deal_amount": ("amount", "deal amount", "сумма", "сумма сделки"),
-    "deal_stage": ("dealstage", "deal stage", "стадия сделки"),
+    "deal_amount": ("amount", "deal amount", "сумма", "сумма сделки", "бюджет", "budget"),
+    "deal_stage": ("dealstage", "deal stage", "стадия сделки", "stagename", "stage name", "этап сделки"),
+    # consent and opt-outs: a steward's "do not contact" must survive every clean, merge and write
+    "email_opt_out": ("hasoptedoutofemail", "email opt out", "emailoptout", "hs_email_optout",
+                      "unsubscribed", "unsubscribed from all email", "отказ от рассылки", "отписался",
+                      "отписан от рассылки", "не отправлять email", "opted out of email",
+                      "unsubscribed mode"),
+    "call_opt_out": ("donotcall", "do not call", "не звонить", "запрет звонков", "отказ от звонков"),
+    "fax_opt_out": ("hasoptedoutoffax", "fax opt out", "не отправлять факс"),
+    "consent": ("согласие на обработку пд", "согласие на обработку персональных данных",
+                "согласие на обработку", "согласие пд", "consent", "gdpr consent", "marketing consent",
+                "legal basis for processing contact's data", "legal basis for processing contacts data",
+                "hs_legal_basis", "согласие на рассылку"),
 }
 
 ROLES: tuple[str, ...] = tuple(_SYNONYMS)
 
 PERSON_ROLES = frozenset({"first_name", "last_name", "middle_name", "full_name"})
-CONTACT_ROLES = frozenset({"email", "email2", "phone", "mobile"})
+CONTACT_ROLES = frozenset({"email", "email2", "phone", "mobile", "phone2"})
+# a person's or company's consent and "do not contact" flags (HasOptedOutOfEmail, DoNotCall, «Не звонить» …)
+OPT_OUT_ROLES = frozenset({"email_opt_out", "call_opt_out", "fax_opt_out"})
+CONSENT_ROLES = OPT_OUT_ROLES | {"consent"}
+# ids of this or another record: never text to clean
+ID_ROLES = frozenset({"id", "account_id", "lookup"})
 DATE_ROLES = frozenset({"created_at", "updated_at", "last_activity", "birthdate"})
 
 
@@ -121,6 +179,9 @@ def detect_role(header: str) -> str | None:
         if _compact(h) in _LOOKUP:
             return _LOOKUP[_compact(h)]
     h = normalize_header(_split_camel(header))
+    lookup = _lookup_role(h)
+    if lookup is not None:
+        return lookup
     # numbered or qualified variants: "Телефон 2", "Phone (work)", "Email рабочий"
     stripped = re.sub(r"\s*(\(.*\)|\d+)$", "", h).strip()
     if stripped != h and stripped in _LOOKUP:
@@ -130,9 +191,33 @@ def detect_role(header: str) -> str | None:
     words = h.split()
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
-        if head in _LOOKUP and _LOOKUP[head] not in ("id",):
+        # one generic word ("Контакт Telegram", "Contact Owner") says too little to be a person's name
+        if head in _LOOKUP and _LOOKUP[head] not in ("id",) and not (n == 1 and _LOOKUP[head] == "full_name"):
             return _LOOKUP[head]
     return None
+
+
+def _lookup_role(h: str) -> str | None:
+    """``Account Name.id``, ``Reports To ID``, ``WhoId``: an id of a record, never text to clean.
+
+    The company's id is ``account_id``; any other reference is ``lookup``. None when ``h`` is no id header.
+    """
+    m = re.fullmatch(r"(.+) id", h)
+    if m is None:
+        return None
+    stem = m.group(1).strip()
+    stem_role = _LOOKUP.get(stem) or _LOOKUP.get(_compact(stem))
+    if stem_role is None:
+        words = stem.split()
+        stem_role = next((_LOOKUP[" ".join(words[:n])] for n in range(len(words), 0, -1)
+                          if " ".join(words[:n]) in _LOOKUP), None)
+    if stem_role in ("company", "account_id"):
+        return "account_id"
+    if stem_role in ("id", "full_name") and stem in ("contact", "lead", "record", "object", "контакт", "лид"):
+        return "id"
+    if stem_role == "messenger":
+        return "messenger"
+    return "lookup"
 
 
 def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -173,13 +258,83 @@ def columns_by_role(roles: Mapping[str, str]) -> dict[str, list[str]]:
 
 
 def guess_object(roles: Mapping[str, str]) -> str:
-    """contacts or companies, from the roles present (people columns mean contacts)."""
+    """contacts, leads, companies, deals or activities, from the columns (see :func:`detect_object`)."""
+    return detect_object(list(roles), roles)[0]
+
+
+OBJECT_TYPES = ("contacts", "leads", "companies", "deals", "activities")
+
+# words in a file name, sheet name or title row ("Контрагенты", "report_leads.csv") -> object type
+_NAME_WORDS: tuple[tuple[str, str], ...] = (
+    ("контрагент", "companies"), ("counterpart", "companies"), ("compan", "companies"), ("account", "companies"),
+    ("компани", "companies"), ("организац", "companies"), ("лид", "leads"), ("lead", "leads"),
+    ("сделк", "deals"), ("deal", "deals"), ("opportunit", "deals"), ("задач", "activities"),
+    ("task", "activities"), ("activit", "activities"), ("звонк", "activities"), ("event", "activities"),
+    ("встреч", "activities"), ("контакт", "contacts"), ("contact", "contacts"), ("клиент", "contacts"),
+)
+# headers that only one object type has (compared after normalize_header, compact)
+_OBJECT_HEADERS: dict[str, tuple[str, ...]] = {
+    "leads": ("lead status", "leadstatus", "isconverted", "converteddate", "lead id", "название лида",
+              "статус лида", "lead name", "id лида", "convertedcontactid", "lead source detail"),
+    "deals": ("название сделки", "deal name", "dealname", "opportunity name", "stagename", "stage name",
+              "probability", "вероятность", "close date", "closedate", "воронка", "pipeline", "бюджет",
+              "id сделки", "deal id", "opportunity id", "дата закрытия", "стадия сделки", "deal stage"),
+    "activities": ("subject", "тема", "activitydate", "activity date", "due date", "срок", "крайний срок",
+                   "whoid", "whatid", "task", "задача", "priority", "приоритет", "task id", "activity id",
+                   "tasksubtype", "тип задачи", "результат", "постановщик", "исполнитель", "call duration",
+                   "длительность звонка", "id задачи", "текст задачи"),
+    "companies": ("account id", "account name", "billing city", "billingcity", "billingstreet", "numberofemployees",
+                  "number of employees", "annual revenue", "annualrevenue", "company domain name",
+                  "название компании", "id компании", "код по окпо", "юр физ лицо", "полное наименование"),
+    "contacts": ("contact id", "reportstoid", "reports to", "mailingcity", "mailing city", "id контакта",
+                 "birthdate", "дата рождения", "отчество", "contact owner"),
+}
+_OBJECT_HEADER_INDEX = {_compact(normalize_header(h)): t for t, hs in _OBJECT_HEADERS.items() for h in hs}
+_COMPANY_ROLES = frozenset({"inn", "kpp", "ogrn", "okpo", "legal_name", "counterparty_type", "employees",
+                            "industry"})
+
+
+def detect_object(headers: Sequence[str], roles: Mapping[str, str], names: Sequence[str] = ()
+                  ) -> tuple[str, list[str]]:
+    """(object type, evidence) from the columns and any names (file name, sheet, title row).
+
+    Each clue adds to one type's score; the evidence lists the clues, so a steward can see why a
+    file was read as counterparties rather than contacts and pass ``--object`` when it is wrong.
+    """
+    score = dict.fromkeys(OBJECT_TYPES, 0.0)
+    evidence: dict[str, list[str]] = {t: [] for t in OBJECT_TYPES}
+
+    def add(kind: str, weight: float, why: str) -> None:
+        score[kind] += weight
+        evidence[kind].append(why)
+
+    for name in names:
+        low = normalize_header(name)
+        for word, kind in _NAME_WORDS:
+            if word in low:
+                add(kind, 3.0, f"name {name!r} says {kind}")
+                break
+    for header in headers:
+        by_header = _OBJECT_HEADER_INDEX.get(_compact(normalize_header(header)))
+        if by_header:
+            add(by_header, 2.0, f"column {header!r}")
     present = set(roles.values())
-    if present & PERSON_ROLES:
-        return "contacts"
-    if "company" in present or "inn" in present:
-        return "companies"
-    return "contacts"
+    person = sorted(present & PERSON_ROLES)
+    if person:
+        add("contacts", 2.0, f"person columns ({', '.join(person)})")
+        add("leads", 1.0, "person columns")
+    companyish = sorted(present & _COMPANY_ROLES)
+    if companyish:
+        add("companies", 2.0 + len(companyish) / 2, f"company columns ({', '.join(companyish)})")
+    if "company" in present and not person:
+        add("companies", 1.5, "a company name and no person's name")
+    deal = sorted(present & {"deal_stage", "deal_amount"})
+    if deal:
+        add("deals", 2.0, f"deal columns ({', '.join(deal)})")
+    best = max(OBJECT_TYPES, key=lambda t: (score[t], t == "contacts"))
+    if score[best] == 0:
+        return "contacts", ["no clue in the columns: read as contacts (pass --object to choose)"]
+    return best, evidence[best]
 
 
 # Standard fields of CRM objects whose API names the header heuristics get wrong (CreatedById is no date,
