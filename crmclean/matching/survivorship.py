@@ -37,7 +37,7 @@ def date_keys(frame: pl.DataFrame, roles: dict[str, list[str]], region: str | No
     modified = (updated or created)[:1]
     if modified and modified[0] in frame.columns:
         out["_updated"] = parse_dates(frame.get_column(modified[0]), region=region)
-    return pl.DataFrame(out, height=frame.height)
+    return pl.DataFrame(out)  # no columns when the table has neither role
 
 
 @dataclass
@@ -131,7 +131,8 @@ def golden_records(
     sub = _blank_placeholders(frame[positions], roles, data_columns, id_column)
     sub_clusters = cluster_of.gather(positions)
     # dates are read over the whole table (as the checks read them), then narrowed to the clusters
-    dates = date_keys(frame, roles, region)[positions]
+    dates = date_keys(frame, roles, region)
+    dates = dates[positions] if dates.width else dates
     ranked_sub = rank_members(sub, sub_clusters, id_column=id_column, data_columns=data_columns, roles=roles,
                               settings=settings, dates=dates)
     ranked = (
