@@ -320,3 +320,12 @@ def test_a_million_cells_in_about_a_second() -> None:
         elapsed = time.perf_counter() - start
         assert parsed.null_count() == 0
         assert elapsed < 5.0, elapsed  # ~0.2–0.5 s on a quiet machine; generous for shared CI cores
+
+
+def test_survivorship_without_date_columns_falls_through_to_the_next_rule() -> None:
+    table = table_from_rows([{"Id": "1", "ФИО": "Тестов Тест", "Email": ""},
+                             {"Id": "2", "ФИО": "Тестов Тест", "Email": "t@example.ru"}])
+    g = golden_records(table.frame, pl.Series(["A", "A"]), id_column=table.id_column,
+                       data_columns=table.data_columns, roles=table.by_role,
+                       settings=SurvivorshipSettings(master=["oldest", "most_complete"]))
+    assert g.frame.get_column("master_id").to_list() == ["2"]
