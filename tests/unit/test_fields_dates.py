@@ -99,7 +99,7 @@ def test_the_whole_table_as_one_column() -> None:
 
 
 def _rows(created: list[str], modified: list[str]) -> list[dict[str, str]]:
-    return [{"Id": str(100 + i), "ФИО": f"Тестов Тест{i}", "Email": f"t{i}@example.ru", "Дата создания": c,
+    return [{"Id": str(100 + i), "ФИО": f"Иванов Иван{i}", "Email": f"ivanov{i}@romashka.ru", "Дата создания": c,
              "Дата изменения": m} for i, (c, m) in enumerate(zip(created, modified, strict=True))]
 
 
@@ -323,8 +323,8 @@ def test_a_million_cells_in_about_a_second() -> None:
 
 
 def test_survivorship_without_date_columns_falls_through_to_the_next_rule() -> None:
-    table = table_from_rows([{"Id": "1", "ФИО": "Тестов Тест", "Email": ""},
-                             {"Id": "2", "ФИО": "Тестов Тест", "Email": "t@example.ru"}])
+    table = table_from_rows([{"Id": "1", "ФИО": "Иванов Иван", "Email": ""},
+                             {"Id": "2", "ФИО": "Иванов Иван", "Email": "ivanov@romashka.ru"}])
     g = golden_records(table.frame, pl.Series(["A", "A"]), id_column=table.id_column,
                        data_columns=table.data_columns, roles=table.by_role,
                        settings=SurvivorshipSettings(master=["oldest", "most_complete"]))
