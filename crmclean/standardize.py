@@ -155,23 +155,6 @@ def _change_rows(
     )
 
 
-# Rules whose result never reaches the standardized values or the derived columns: they only
-# flag, or only propose edits that are not applied unless suggestions are applied.
-_FLAG_ONLY = frozenset({"EMAIL002", "EMAIL004", "EMAIL005", "EMAIL006", "PHONE002",
-                        "INN002", "INN003", "INN004", "INN005"})
-_PROPOSE_ONLY = frozenset({"EMAIL003", "NAME004", "PLACEHOLDER001"})
-
-
-def _changes_values(rule: Standardizer, apply_suggestions: bool) -> bool:
-    """False when ``rule`` cannot change a value or a derived column (so the match profile does not need it)."""
-    if rule.code in _FLAG_ONLY:
-        return False
-    if rule.code in _PROPOSE_ONLY:
-        # PLACEHOLDER001 with `empty: true` empties fillers as a fix
-        return apply_suggestions or bool(getattr(rule.options, "empty", False))
-    return True
-
-
 def standardize_table(
     table: RecordTable,
     rules: RulesFile | None = None,
@@ -210,7 +193,7 @@ def _run_rules(
     profile_only: bool,
 ) -> StandardizeResult:
     if profile_only:
-        selected = [r for r in selected if _changes_values(r, apply_suggestions)]
+        selected = [r for r in selected if r.changes_values(apply_suggestions)]
     frame = table.frame
     n = frame.height
     ids = frame.get_column(table.id_column).cast(pl.String)
@@ -244,7 +227,9 @@ def _run_rules(
                 changes.append(log)
         ctx.frame = frame
         flagged = 0
-        if result.findings is not None and result.findings.height and not profile_only and rule.code not in muted:
+        # a rule's findings make sense only for its object types (EMAIL005: role addresses on people, not companies)
+        if (result.findings is not None and result.findings.height and not profile_only and rule.code not in muted
+                and rule.applies_to(table.object_type)):
             f = result.findings
             found = f.select(
                 ids.gather(f.get_column("row").cast(pl.Int64)).alias("record_id"),

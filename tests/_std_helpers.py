@@ -9,11 +9,13 @@ from crmclean.standardize import StandardizeResult, standardize_table
 from crmclean.table import RecordTable, finalize_table
 
 
-def make_table(columns: dict[str, list[str | None]], roles: dict[str, str] | None = None) -> RecordTable:
+def make_table(columns: dict[str, list[str | None]], roles: dict[str, str] | None = None,
+               object_type: str | None = None) -> RecordTable:
     n = len(next(iter(columns.values())))
     data = {"id": [str(i + 1) for i in range(n)], **columns}
     frame = pl.DataFrame(data, schema={k: pl.String for k in data})
-    return finalize_table(frame, source="test.csv", kind="csv", id_column="id", role_overrides=roles)
+    return finalize_table(frame, source="test.csv", kind="csv", id_column="id", role_overrides=roles,
+                          object_type=object_type)
 
 
 def only(*codes: str, extra: str = "") -> RulesFile:

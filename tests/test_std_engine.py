@@ -27,7 +27,8 @@ MESSY = {
 
 
 def test_full_pipeline_on_messy_russian_and_english_records():
-    result = standardize_table(make_table(MESSY))
+    # people with a company column (guessed "companies"): EMAIL005 flags role addresses on person records only
+    result = standardize_table(make_table(MESSY, object_type="contacts"))
     f = result.table.frame
     assert f.columns[: 8] == ["id", *MESSY]  # input columns and order kept
     assert f.get_column("ФИО").to_list()[:3] == ["Иванов Иван Иванович", "Петрова Анна Сергеевна", "John Smith"]

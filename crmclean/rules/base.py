@@ -140,6 +140,15 @@ class Rule:
     kpi: ClassVar[str | None] = None
     # object types the rule's findings make sense for (empty: all)
     objects: ClassVar[tuple[str, ...]] = ()
+    # a standardizer whose edits are only proposed (confidence `suggest`): it changes no value unless
+    # suggestions are applied, so the match profile can skip it (a rule that does not fix changes nothing)
+    suggests_only: ClassVar[bool] = False
+
+    def changes_values(self, apply_suggestions: bool = False) -> bool:
+        """False when the rule cannot change a value or a derived column in this configuration."""
+        if not self.fixes:
+            return False
+        return apply_suggestions or not self.suggests_only
 
     def applies_to(self, object_type: str) -> bool:
         return not self.objects or object_type in self.objects

@@ -1,7 +1,6 @@
 """Validation checks (one module per family); importing registers them."""
 
 from crmclean.rules.checks import (  # noqa: F401  (registration side effects)
-    country,
     dates,
     email,
     existing,

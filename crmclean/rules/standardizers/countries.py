@@ -6,21 +6,31 @@ import polars as pl
 from pydantic import Field
 
 from crmclean.fields.country import CountryOutput, country_alpha2, country_display, country_suggestion
-from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, map_unique, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
+    FlagOptions,
     StdResult,
     derived_name,
     findings_where,
+    flag_severity,
     map_unique_fast,
+    unfilled_mask,
 )
 
 
-class CountryOptions(RuleOptions):
+class CountryOptions(FlagOptions):
     output: CountryOutput = Field("alpha2", description="Write ISO alpha2 (RU), alpha3 (RUS), name_en (Russia) or "
                                   "name_ru (Россия).")
     fuzzy_score: float = Field(90, description="Minimum similarity (0-100) to propose a country for a misspelled "
                                "name (as `suggest`).")
+
+
+def _country_hint(value: str) -> str:
+    guess = country_suggestion(value, 80)
+    if guess:
+        return f"did you mean {country_display(guess, 'name_en')}?"
+    return "use an ISO code (RU, US, DE) or the country's name"
 
 
 @register
@@ -30,16 +40,23 @@ class CountryIso(ColumnRule):
     What it does: recognizes country names in Russian and English, common abbreviations
     (РФ, США, UK, UAE, ОАЭ) and ISO alpha-2/alpha-3 codes, and writes ISO alpha-2 (or
     alpha-3 / the English or Russian name, by ``output``). Misspelled names close to a
-    country are proposed as `suggest`; anything else is flagged and kept.
+    country are proposed as `suggest`; anything else that is not a country (a city typed
+    into the country column) is flagged and kept, with a "did you mean" hint when one is
+    close. Blanks and fillers are not judged. Replaces the check COUNTRYV001.
 
     Why: "Россия", "РФ", "Russia" and "RU" split one country into four in every report
-    and segment, and phone parsing needs the record's country as a code.
+    and segment, and phone parsing needs the record's country as a code; country also
+    drives territory assignment and legal checks (152-FZ/GDPR).
     """
 
     code = "COUNTRY001"
     name = "country.iso"
-    summary = "Countries in Russian/English names or codes ('Россия', 'РФ', 'USA') to ISO 3166 alpha-2 (or name)."
+    aliases = ("COUNTRYV001", "country.valid")
+    summary = "Countries in Russian/English names or codes ('Россия', 'РФ', 'USA') to ISO 3166 alpha-2; flag non-countries."
     roles = ("country",)
+    validates = True
+    severity = "warning"
+    invalidates = True
     order = 60
     Options = CountryOptions
     examples = (
@@ -50,6 +67,8 @@ class CountryIso(ColumnRule):
         Example("Соединённые Штаты", "US"),
         Example("Великобритания", "GB"),
         Example("Германия", "DE", "output: name_en gives 'Germany'"),
+        Example("Москва", "Москва", "flagged: a city, not a country"),
+        Example("Untied States", "Untied States", "flagged; hint: did you mean United States?"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
@@ -59,7 +78,7 @@ class CountryIso(ColumnRule):
         shown = map_unique_fast(code, lambda a2: country_display(a2, opts.output), pl.String)
         after = shown.fill_null(values).alias(column)
         edits = [ColumnEdit(column, after, f"country → ISO {opts.output}")]
-        unknown = code.is_null() & values.is_not_null()
+        unknown = code.is_null() & values.is_not_null() & ~unfilled_mask(ctx, values, column)
         findings = None
         if unknown.any():
             guess = map_unique_fast(values.filter(unknown), lambda v: country_suggestion(v, opts.fuzzy_score), pl.String)
@@ -67,6 +86,8 @@ class CountryIso(ColumnRule):
             suggested = map_unique_fast(full_guess, lambda a2: country_display(a2, opts.output), pl.String)
             if suggested.is_not_null().any():
                 edits.append(ColumnEdit(column, suggested.fill_null(after), "misspelled country name", "suggest"))
-            findings = findings_where(unknown & full_guess.is_null(), values, column, severity="info",
-                                      message="unknown country", hint="use a country name or an ISO code")
+            # the hint looks further than the suggestion (score 80): a hint may be wrong, an edit should not
+            hint = map_unique(values.set(~unknown, None), _country_hint, pl.String)
+            findings = findings_where(unknown, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                                      message="not a recognizable country", hint=hint)
         return StdResult(edits=edits, findings=findings, derived={derived_name(column, "iso2"): code})

@@ -18,16 +18,20 @@ from crmclean.fields.email import (
     disposable_domains,
     email_domain,
     email_local,
+    fix_hint,
     free_domains,
     role_local_parts,
     skip_fillers,
 )
-from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
+from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, map_unique, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
+    FlagOptions,
     StdResult,
     derived_name,
     findings_where,
+    flag_severity,
+    unfilled_mask,
 )
 
 
@@ -80,11 +84,14 @@ class EmailNormalize(ColumnRule):
 
 @register
 class EmailInvalid(ColumnRule):
-    """Flag email addresses that are not valid, with the reason (syntax only, no network lookups).
+    """Flag email addresses that are not valid, with the reason and the fix (syntax only, no network lookups).
 
-    What it does: validates each address with ``email-validator`` without DNS lookups
-    and reports why an address is invalid (no @, two @, bad domain, …). The value is not
-    changed.
+    What it does: validates each address, as EMAIL001 cleans it, with ``email-validator``
+    without DNS lookups and reports why it is invalid (no @, two @, no zone, spaces inside,
+    Cyrillic letters typed in the wrong layout, a comma instead of a dot). The hint proposes
+    the fix. A display name (``"Ivan" <ivan@x.ru>``), ``mailto:`` or surrounding brackets are
+    not errors: EMAIL001 removes them. Fillers (``-``, ``нет``, noemail@…) are PLACEHOLDER001's.
+    The value is not changed. Replaces the check EMAILV001.
 
     Why: an invalid address bounces, breaks integrations that require one, and hides
     the real contact channel.
@@ -92,38 +99,50 @@ class EmailInvalid(ColumnRule):
 
     code = "EMAIL002"
     name = "email.invalid"
-    summary = "Flag invalid email addresses (email-validator syntax check, no DNS) with the reason."
+    aliases = ("EMAILV001", "email.syntax")
+    summary = "Flag invalid email addresses (email-validator syntax check, no DNS) with the reason and the fix."
     roles = EMAIL_ROLES
     fixes = False
+    validates = True
+    severity = "error"
+    invalidates = True
+    kpi = "invalid_email"
     order = 81
+    Options = FlagOptions
     examples = (
         Example("ivan.petrov@", "ivan.petrov@", "flagged: there must be something after the @-sign"),
         Example("ivan..petrov@mail.ru", "ivan..petrov@mail.ru", "flagged: two periods in a row"),
         Example("john smith@acme", "john smith@acme", "flagged"),
+        Example("a@b,ru", "a@b,ru", "flagged; hint: comma instead of dot: a@b.ru"),
         Example("иванов@", "иванов@", "flagged: nothing after the @-sign"),
+        Example('"Susan" <susan.smith@northwind.co.uk>', "susan.smith@northwind.co.uk", "not flagged: EMAIL001 fixes it"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
         info = _analysis(values, column, ctx)
         error = info.get_column("error")
-        bad = error.is_not_null() & (error != "empty")
+        bad = error.is_not_null() & (error != "empty") & ~unfilled_mask(ctx, values, column)
+        if not bad.any():
+            return StdResult()
         message = pl.DataFrame({"e": error}).select(pl.lit("invalid email: ") + pl.col("e")).to_series()
-        return StdResult(findings=findings_where(bad, values, column, severity="warning", message=message,
-                                                 hint="fix the address or move it to notes"))
+        hints = map_unique(values.set(~bad.fill_null(False), None), fix_hint, pl.String)
+        return StdResult(findings=findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                                                 message=message, hint=hints))
 
 
-class EmailTypoOptions(RuleOptions):
+class EmailTypoOptions(FlagOptions):
     typos: dict[str, str] = Field(default_factory=dict, description="More domain typo → domain corrections.")
 
 
 @register
 class EmailDomainTypo(ColumnRule):
-    """Propose corrections for common typos in mail domains (as `suggest`).
+    """Propose corrections for typos in mail domains (as `suggest`) and flag them.
 
     What it does: compares the domain with popular mailbox providers (gmail.com,
     yandex.ru, mail.ru, …) using a list of known typos and an edit distance of one or
-    two letters (a swap counts as one). The correction is a proposal for review, never
-    applied automatically.
+    two letters (a swap counts as one), plus the ``typos`` configured here. The correction
+    is a proposal for review, never applied automatically; every proposed correction of an
+    otherwise valid address is also a finding ("did you mean …?"). Replaces the check EMAILV004.
 
     Why: "ivan@gmial.com" bounces; the steward usually knows it meant gmail.com, but
     the tool must not guess silently.
@@ -131,12 +150,18 @@ class EmailDomainTypo(ColumnRule):
 
     code = "EMAIL003"
     name = "email.typo_suggest"
-    summary = "Propose fixes for mail-domain typos (gmial.com, yadnex.ru, mail.ry, gmail.co) as suggestions."
+    aliases = ("EMAILV004", "email.domain_typo")
+    summary = "Propose fixes for mail-domain typos (gmial.com, yadnex.ru, mail.ry, gmail.co) as suggestions; flag them."
     roles = EMAIL_ROLES
+    validates = True
+    severity = "warning"
+    invalidates = True
+    kpi = "invalid_email"
+    suggests_only = True
     order = 82
     Options = EmailTypoOptions
     examples = (
-        Example("ivan@gmial.com", "ivan@gmail.com", "suggest"),
+        Example("ivan@gmial.com", "ivan@gmail.com", "suggest; flagged: did you mean ivan@gmail.com?"),
         Example("petrov@yadnex.ru", "petrov@yandex.ru", "suggest"),
         Example("olga@mail.ry", "olga@mail.ru", "suggest"),
         Example("john@gmail.co", "john@gmail.com", "suggest"),
@@ -158,7 +183,12 @@ class EmailDomainTypo(ColumnRule):
             return StdResult()
         after = sugg.fill_null(values).alias(column)
         reason = pl.DataFrame({"d": email_domain(sugg)}).select(pl.lit("probable typo in mail domain; meant ") + pl.col("d"))
-        return StdResult(edits=[ColumnEdit(column, after, reason.to_series(), "suggest")])
+        # flagged: a typo in an otherwise valid address (an invalid one is EMAIL002's finding)
+        bad = sugg.is_not_null() & info.get_column("error").is_null() & ~unfilled_mask(ctx, values, column)
+        hint = pl.DataFrame({"s": sugg}).select(pl.format("did you mean {}?", pl.col("s"))).to_series()
+        findings = findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                                  message="email domain looks like a typo", hint=hint)
+        return StdResult(edits=[ColumnEdit(column, after, reason.to_series(), "suggest")], findings=findings)
 
 
 def _flag_rule_result(values: pl.Series, column: str, mask: pl.Series, severity: Any, message: str,
@@ -168,8 +198,8 @@ def _flag_rule_result(values: pl.Series, column: str, mask: pl.Series, severity:
 
 def _analysis(values: pl.Series, column: str, ctx: RuleContext) -> pl.DataFrame:
     """EMAIL001's analysis when it ran on this column (its cleaning does not change the verdict), else a fresh one."""
-    known = getattr(ctx, "derived", {})
-    if derived_name(column, "error") in known:
+    known = getattr(ctx, "derived", None)  # a dict (standardize) or the derived frame (validate), or None
+    if known is not None and derived_name(column, "error") in known and derived_name(column, "suggestion") in known:
         return pl.DataFrame({"email": values, "error": known[derived_name(column, "error")],
                              "suggestion": known[derived_name(column, "suggestion")]})
     return analyze_emails(skip_fillers(values))
@@ -213,7 +243,7 @@ class EmailFree(ColumnRule):
                                  "prefer a work address when the contact has one")
 
 
-class RoleEmailOptions(RuleOptions):
+class RoleEmailOptions(FlagOptions):
     local_parts: list[str] = Field(default_factory=list, description="More role mailbox names (before the @).")
 
 
@@ -221,8 +251,10 @@ class RoleEmailOptions(RuleOptions):
 class EmailRole(ColumnRule):
     """Flag role addresses (info@, sales@, office@ …) on records that should be people.
 
-    What it does: reports addresses whose part before the @ names a function rather
-    than a person (a list shipped with crmclean, extendable with ``local_parts``).
+    What it does: reports addresses on contacts and leads whose part before the @ names a
+    function rather than a person (a list shipped with crmclean, extendable with
+    ``local_parts``; a trailing number or separator is ignored: sales2@, office_1@). A role
+    address on a company record is expected and not flagged. Replaces the check EMAILV003.
 
     Why: info@ and sales@ are read by whoever is on duty; a contact needs a personal
     address for follow-up, and one role address on many contacts makes false duplicates.
@@ -230,15 +262,21 @@ class EmailRole(ColumnRule):
 
     code = "EMAIL005"
     name = "email.role_address"
-    summary = "Flag role addresses (info@, sales@, office@, …) on person records."
+    aliases = ("EMAILV003", "email.role")
+    summary = "Flag role addresses (info@, sales@, office@, …) on person records (contacts, leads)."
     roles = EMAIL_ROLES
     fixes = False
+    validates = True
+    severity = "info"
+    kpi = "role_email"
+    objects = ("contacts", "leads")
     order = 84
     Options = RoleEmailOptions
     examples = (
-        Example("info@romashka.ru", "info@romashka.ru", "flagged"),
-        Example("sales@acme.com", "sales@acme.com", "flagged"),
+        Example("info@romashka.ru", "info@romashka.ru", "flagged on a contact"),
+        Example("sales2@acme.com", "sales2@acme.com", "flagged"),
         Example("priemnaya@romashka.ru", "priemnaya@romashka.ru", "flagged: приёмная"),
+        Example("info@romashka.ru", "info@romashka.ru", "not flagged on a company"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
@@ -246,9 +284,9 @@ class EmailRole(ColumnRule):
         assert isinstance(opts, RoleEmailOptions)
         local = email_local(cleaned_emails(values))
         names = sorted(role_local_parts() | {x.lower() for x in opts.local_parts})
-        mask = local.is_in(names)
-        return _flag_rule_result(values, column, mask, "info", "role address, not a person",
-                                 "find the person's own address")
+        mask = local.is_in(names) | local.str.replace(r"[\d._-]+$", "").is_in(names)
+        return _flag_rule_result(values, column, mask, flag_severity(self), "role address, not a person",
+                                 "ask for the contact's personal work address")
 
 
 @register

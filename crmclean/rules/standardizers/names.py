@@ -231,6 +231,7 @@ class NameSwapped(ColumnRule):
     name = "name.swapped"
     summary = "Detect first/last name swapped between columns (by a given-name list) and propose the swap."
     roles = ("first_name", "last_name")
+    suggests_only = True
     order = 36
     examples = (
         Example("first=Иванов last=Иван", "first=Иван last=Иванов", "suggest"),
