@@ -173,7 +173,9 @@ def read_table(
         id_column=explicit,
         fields=fields,
         # a CRM object's standard fields have known roles; the rules file's `columns:` still wins
-        role_overrides={**crm_field_roles(connector.spec), **(role_overrides or {})},
-        object_type=object_type or crm_object_type(connector.spec),
+        # (a plugged-in connector may name them itself: ``field_roles``, and its ``record_type``)
+        role_overrides={**crm_field_roles(connector.spec), **(getattr(connector, "field_roles", None) or {}),
+                        **(role_overrides or {})},
+        object_type=object_type or crm_object_type(connector.spec) or getattr(connector, "record_type", None),
         issues=issues,
     )

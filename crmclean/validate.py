@@ -228,12 +228,21 @@ def match_existing(table: RecordTable, other: str, rules: RulesFile, profile: pl
 
     # the rules' columns, id column and format describe the file being imported, not the target
     target_rules = RulesFile.model_validate({"source": {"credentials_file": rules.source.credentials_file}})
-    target, _, _ = open_source(other, target_rules)
+    target, _, connector = open_source(other, target_rules)
     linked = link(table, target, rules, source_profile=profile)
     matches = linked.matches.filter(pl.col("decision") == "match")
     rows = pl.DataFrame({"source_id": table.ids,
                          "row": pl.int_range(0, table.frame.height, dtype=pl.Int64, eager=True)})
-    return matches.select(
+    found = matches.select(
         pl.col("source_id").cast(pl.String), pl.col("other_id").cast(pl.String).alias("existing_id"),
         pl.col("score").cast(pl.Float64),
     ).join(rows, on="source_id").select("row", "existing_id", "score")
+    # a CRM that finds duplicates itself (Bitrix24's crm.duplicate.findbycomm) adds what it knows
+    find_existing = getattr(connector, "find_existing", None)
+    if callable(find_existing):
+        by_role = table.by_role
+        phones = [c for r in ("phone", "mobile") for c in by_role.get(r, [])]
+        emails = [c for r in ("email", "email2") for c in by_role.get(r, [])]
+        if phones or emails:
+            found = pl.concat([found, find_existing(table.frame, phones, emails)], how="vertical_relaxed")
+    return found
