@@ -21,11 +21,14 @@ from crmclean.testing.generate import generate_companies, generate_contacts
 DATA = Path(__file__).parent / "data"
 
 # digest of the sorted pairs (ids, probability and weight to 1e-7, decision, reason, evidence) + summary counts;
-# pinned before the matching engine was split into library / backend / backends.polars (identical after)
+# pinned before the matching engine was split into library / backend / backends.polars (identical after);
+# re-pinned deliberately by W2-13 (issue 13): KPP/branch and legal-type levels, vetoes, organization-counted
+# company/domain frequencies, mailbox names only on the same or a free-mail domain, symmetric swapped-name
+# frequencies (contacts: 411 -> 409 matched pairs, 14 -> 8 review pairs; companies: same counts, new evidence)
 EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
-    "contacts": ("e7445251be8c57c6bf30b8a6fbb9e9169337dcdf04d44ff3430ca2c0837ae8b4",
-                 {"candidate_pairs": 1999, "matched_pairs": 411, "review_pairs": 14, "clusters": 198}),
-    "companies": ("7689af33dc8e21b939cbe1e29646407d056ef6b2b40f15f562a00b818acc30a8",
+    "contacts": ("b057fbe536b0925d14d24234f0d86b22d3b16cb82a3204c2fd46a5f9a3b56d6b",
+                 {"candidate_pairs": 1999, "matched_pairs": 409, "review_pairs": 8, "clusters": 198}),
+    "companies": ("312c8855b77b911776ad681976d458ac7c037c2fb237757213940e8b2e8ae1a4",
                   {"candidate_pairs": 371, "matched_pairs": 163, "review_pairs": 5, "clusters": 69}),
 }
 
@@ -33,7 +36,8 @@ EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
 def _digest(object_type: str) -> tuple[str, dict[str, object]]:
     if object_type == "contacts":
         frame, _ = generate_contacts(1200, seed=21)
-        table = table_from_frame(frame)
+        # the object is named: this pins matching, not object detection from headers
+        table = table_from_frame(frame, object_type="contacts")
     else:
         frame, _ = generate_companies(400, seed=22)
         table = table_from_frame(frame, object_type="companies")

@@ -6,7 +6,7 @@ backend. Today's backend is ``backends/polars`` (polars + rapidfuzz); a DuckDB o
 is one new folder implementing these methods and registered in :data:`BACKENDS`. Frames cross
 the seam as polars DataFrames: features (one row per record, ``__idx`` = position), pairs
 (``l`` < ``r`` positions, UInt32), level frames (``l, r, swapped, lvl__<c> Int8, tfu__<c> Float32``)
-and scored frames (level frame + ``w__<c>, group_adjust, corroborated, evidence, weight, probability``).
+and scored frames (level frame + ``w__<c>, group_adjust, corroborated, vetoed, evidence, weight, probability``).
 """
 
 from __future__ import annotations

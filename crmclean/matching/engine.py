@@ -219,6 +219,13 @@ def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], ob
     feats = build_features(profile, table)
     if object_type == "companies":
         feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
+        # what tells one organization from a namesake: INN, else domain, else phone, else city
+        feats = feats.with_columns(pl.coalesce([pl.col("inn"), pl.col("domain"), pl.col("phones").list.first(),
+                                                pl.col("city")]).alias("org_sig"))
+        # the INN of a record whose INN has branches here (two or more KPPs among its records), else null
+        branchy = pl.col("kpp").drop_nulls().n_unique().over("inn") >= 2
+        feats = feats.with_columns(pl.when(pl.col("inn").is_not_null() & branchy).then(pl.col("inn"))
+                                   .otherwise(None).alias("inn_family"))
     if extra:
         feats = feats.with_columns(list(extra.values()))
     return feats

@@ -192,8 +192,34 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fn_canon_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
     "name_display",
     "email", "emails", "email_local", "email_domain", "org_domain", "phones", "company_text", "company_key",
-    "company_ph", "inn", "city", "title", "country", "website_domain",
+    "company_ph", "inn", "kpp", "entity_type", "city", "title", "country", "website_domain",
 )
+
+
+def entity_types(legal_form: pl.Series, inn: pl.Series) -> pl.Series:
+    """ЮЛ/ИП from the legal form: 'ul' (ООО, АО ...), 'ip' (ИП, КФХ); with no legal form a 12-digit INN says
+    'ip' (a sole trader or a private person); otherwise null (a foreign company, or nothing to tell). A
+    10-digit INN alone does not make a record an organization: it may be the typo this check guards against."""
+    from crmclean.fields.company import RU_ORGANIZATION_FORMS, SOLE_TRADER_FORMS
+
+    frame = pl.DataFrame({"f": legal_form.cast(pl.String), "i": inn.cast(pl.String)})
+    return frame.select(
+        pl.when(pl.col("f").is_in(list(RU_ORGANIZATION_FORMS))).then(pl.lit("ul"))
+        .when(pl.col("f").is_in([*SOLE_TRADER_FORMS, "КФХ"])).then(pl.lit("ip"))
+        .when(pl.col("i").str.len_chars() == 12).then(pl.lit("ip"))
+        .otherwise(None).alias("entity_type")
+    ).to_series()
+
+
+def _kpp_column(table: Any | None, n: int) -> pl.Series:
+    """Well-formed KPPs (9 characters) from the table's kpp column, else null."""
+    from crmclean.fields.taxid import clean_tax_ids, kpp_valid
+
+    cols = table.by_role.get("kpp", []) if table is not None and hasattr(table, "by_role") else []
+    if not cols or table.frame.height != n:
+        return pl.Series("kpp", [None] * n, dtype=pl.String)
+    values = clean_tax_ids(table.frame.get_column(cols[0]).cast(pl.String)).str.to_uppercase()
+    return values.zip_with(kpp_valid(values), pl.Series([None] * n, dtype=pl.String)).alias("kpp")
 
 
 def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFrame:
@@ -301,8 +327,17 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         pl.col("company_text").str.split(" ").list.first().str.slice(0, 4).alias("company_ph"),
     )
     inn = prof.get_column("inn").str.replace_all(r"\D", "")
+    inn = pl.select(pl.when(inn.str.len_chars().is_in([10, 12])).then(inn).otherwise(None)).to_series()
+    form = prof.get_column("legal_form") if "legal_form" in prof.columns else pl.Series([None] * n, dtype=pl.String)
+    etype = entity_types(form, inn)
+    # an INN whose length contradicts the record's legal form (ИП with a 10-digit INN, ООО with 12 digits)
+    # is a typo or another party's number: it is no evidence for anything
+    inn_ok = ((inn.str.len_chars() == 10) & (etype != "ip").fill_null(True)) | (
+        (inn.str.len_chars() == 12) & (etype != "ul").fill_null(True))
     out = out.with_columns(
-        pl.when(inn.str.len_chars().is_in([10, 12])).then(inn).otherwise(None).alias("inn"),
+        inn.zip_with(inn_ok.fill_null(False), pl.Series([None] * n, dtype=pl.String)).alias("inn"),
+        etype.alias("entity_type"),
+        _kpp_column(table, n),
         _blank_to_null(pl.lit(_map(prof.get_column("city"), _city_key))).alias("city"),
         _blank_to_null(pl.lit(_map(prof.get_column("job_title"), _title_key))).alias("title"),
         prof.get_column("country").str.to_uppercase().alias("country"),

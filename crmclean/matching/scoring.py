@@ -123,7 +123,7 @@ def estimate_u(
             continue
         counts = dict(col.value_counts().iter_rows())
         for i, lv in enumerate(comp.levels):
-            if lv.tf:
+            if lv.tf or not lv.estimate:
                 continue
             p = model.params[comp.name][i]
             p.u = max(_blend(counts.get(i, 0), total, p.u, strength), 1e-7)
@@ -187,7 +187,7 @@ def train_from_labels(model: MatchModel, levels: pl.DataFrame, accepted: pl.Seri
             for i, p in enumerate(model.params[name]):
                 if is_match:
                     p.m = max(_blend(counts.get(i, 0), total, p.m, strength), 1e-6)
-                elif not comp.levels[i].tf:
+                elif not comp.levels[i].tf and comp.levels[i].estimate:
                     # rejected pairs are hard negatives, not random ones: nudge u only gently
                     p.u = max(_blend(counts.get(i, 0), total, p.u, strength * 20), 1e-7)
     if used:

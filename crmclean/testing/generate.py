@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from bisect import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import accumulate, combinations
@@ -414,6 +414,9 @@ class _Company:
     email_pattern: int
     size_weight: float
     role_email: str = ""
+    kpp: str = ""  # a branch's own KPP (the head office's is inn[:4] + "01001")
+    parent_id: int = 0  # a branch: the head company's id
+    sole_trader: bool = False  # an ИП: rendered "ИП Фамилия Имя Отчество"
 
 
 @dataclass
@@ -708,6 +711,8 @@ def format_phone(rng: random.Random, e164: str) -> str:
 
 def _company_text(rng: random.Random, c: _Company, latin_ok: bool) -> str:
     name, form = c.name, c.legal_form
+    if c.sole_trader:
+        return rng.choice((f"ИП {name}", f"ИП {name}", f"{name} ИП", f"Индивидуальный предприниматель {name}"))
     r = rng.random()
     if c.ru:
         if form == "ИП":
@@ -1058,28 +1063,45 @@ def generate_companies(
     headers: Literal["ru", "en"] = "ru",
     ru_share: float = 0.7,
     same_name_rate: float = 0.05,
+    branch_rate: float = 0.0,
+    inn_clash_rate: float = 0.0,
     first_id: int = 500001,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``n`` company/account records and truth ``record_id, entity_id, company_id`` (entity_id == company_id).
+    """``n`` company/account records and truth ``record_id, entity_id, company_id, parent_id``.
 
     Duplicates differ in legal-form spelling, quotes, case, website form (https://www.x.ru/ vs
     x.ru), phone format and missing INN; ``same_name_rate`` of companies are different
-    companies sharing another's name in another city (branches, franchises, namesakes).
+    companies sharing another's name in another city (franchises, namesakes).
+
+    ``branch_rate``: share of entities that are a branch (обособленное подразделение) of an earlier
+    Russian company: the same name (sometimes with "филиал <city>"), the same INN and usually the same
+    website, its own KPP (reason code 43), city and phone; truth ``parent_id`` names the head company,
+    and a branch is its own entity (never to be merged with the head). ``inn_clash_rate``: share of
+    entities that are a sole trader (ИП) whose records carry an earlier organization's INN (a typo in
+    the CRM): a different entity that must not merge with the ООО. Both default to 0 (the classic set).
     """
     rng = _FastRandom(seed)
     world = _World(rng, ru_share)
     sizes = _cluster_sizes(rng, n, duplicate_rate)
     comps: list[_Company] = []
+    heads: list[_Company] = []
     for i, _size in enumerate(sizes):
         c = world.company(i + 1)
         if comps and rng.random() < same_name_rate:
             other = comps[int(rng.random() * len(comps))]
             if other.ru == c.ru:
                 c.name, c.name_latin = other.name, other.name_latin
+        if branch_rate and heads and rng.random() < branch_rate:
+            c = _branch_of(rng, world, heads[int(rng.random() * len(heads))], i + 1)
+        elif inn_clash_rate and heads and rng.random() < inn_clash_rate:
+            c = _sole_trader(world, c, heads[int(rng.random() * len(heads))].inn)
+        elif c.ru and c.inn and not c.parent_id and not c.sole_trader and (branch_rate or inn_clash_rate):
+            heads.append(c)
         comps.append(c)
     style = _COMPANY_HEADERS[headers]
     cols: dict[str, list[str | None]] = {role: [] for role in style}
     eids: list[int] = []
+    parents: list[int | None] = []
     for c, size in zip(comps, sizes, strict=True):
         created = rng.randint(0, 2900)
         industry = rng.choice(_INDUSTRIES)
@@ -1087,7 +1109,8 @@ def generate_companies(
             dup = copy > 0
             cols["company"].append(_company_text(rng, c, headers == "en"))
             cols["inn"].append(c.inn if c.inn and rng.random() > (0.35 if dup else 0.15) else None)
-            cols["kpp"].append(c.inn[:4] + "01001" if c.inn and rng.random() < 0.4 else None)
+            cols["kpp"].append((c.kpp or c.inn[:4] + "01001") if c.inn and not c.sole_trader
+                               and rng.random() < (0.85 if c.parent_id else 0.4) else None)
             r = rng.random()
             site = None
             if r < 0.75:
@@ -1105,6 +1128,7 @@ def generate_companies(
             cols["created_at"].append(_day_text(rng, day, c.ru))
             cols["updated_at"].append(_day_text(rng, day + rng.randint(0, 200), c.ru))
             eids.append(c.company_id)
+            parents.append(c.parent_id or None)
     order = list(range(len(eids)))
     rng.shuffle(order)
     ids = [str(first_id + i) for i in range(len(eids))]
@@ -1116,8 +1140,32 @@ def generate_companies(
         "record_id": ids,
         "entity_id": pl.Series([eids[i] for i in order], dtype=pl.Int64),
         "company_id": pl.Series([eids[i] for i in order], dtype=pl.Int64),
+        "parent_id": pl.Series([parents[i] for i in order], dtype=pl.Int64),
     })
     return pl.DataFrame(data), truth
+
+
+def _branch_of(rng: random.Random, world: _World, head: _Company, company_id: int) -> _Company:
+    """A branch of ``head``: same INN, own KPP (reason code 43), another city and phone, mostly the same site."""
+    city = world.ru_city()
+    while city[0] == head.city and len(_RU_CITIES) > 1:
+        city = world.ru_city()
+    name = head.name if rng.random() < 0.7 else f"{head.name} филиал {city[0]}"
+    domain = head.domain
+    if rng.random() < 0.3:
+        domain = f"{(_ascii_slug(city[0]) or 'filial')[:8]}.{head.domain}"
+    kpp = head.inn[:2] + f"{rng.randint(1, 99):02d}" + "43" + f"{rng.randint(1, 999):03d}"
+    return replace(head, company_id=company_id, name=name, city=city[0], city_spellings=city[2],
+                   office_phone=_ru_phone(rng, rng.choice(city[1])), domain=domain, kpp=kpp, parent_id=head.company_id,
+                   role_email=rng.choice(("info", "sales", "office", "filial")) + "@" + domain)
+
+
+def _sole_trader(world: _World, c: _Company, clashing_inn: str) -> _Company:
+    """An ИП (a person's name) whose CRM records carry ``clashing_inn``, an organization's INN, by mistake."""
+    first, middle, _, _ = world.ru_male()
+    last = _make_ru_surname(world.rng, world.ru_last)
+    return replace(c, ru=True, name=f"{last} {first} {middle}", name_latin=translit(f"{last} {first}"),
+                   legal_form="ИП", inn=clashing_inn, sole_trader=True, country="RU")
 
 
 # ---------------------------------------------------------------- truth helpers

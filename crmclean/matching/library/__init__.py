@@ -28,6 +28,7 @@ from crmclean.matching.library.conditions import (
     Not,
     Predicate,
     Shares,
+    TfDistinct,
     TfLeft,
     TfShared,
     TfSource,
@@ -35,7 +36,7 @@ from crmclean.matching.library.conditions import (
 
 __all__ = [
     "NAME_SWAP", "PREDICATES", "AllOf", "AnyOf", "BlockingKey", "Comparison", "Condition", "Else", "Exact", "Fuzzy",
-    "Level", "MinLength", "Missing", "NameSwap", "Not", "Predicate", "Shares", "TfLeft", "TfShared", "TfSource",
+    "Level", "MinLength", "Missing", "NameSwap", "Not", "Predicate", "Shares", "TfDistinct", "TfLeft", "TfShared", "TfSource",
     "companies_blocking_keys", "companies_comparisons", "contacts_blocking_keys", "contacts_comparisons",
     "generic_blocking_key", "generic_comparison",
 ]

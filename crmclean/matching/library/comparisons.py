@@ -28,6 +28,7 @@ from crmclean.matching.library.conditions import (
     Not,
     Predicate,
     Shares,
+    TfDistinct,
     TfLeft,
     TfShared,
     TfSource,
@@ -51,6 +52,12 @@ class Level:
     subsumed_by: tuple[str, ...] = ()
     when: Condition = ELSE
     tf_source: TfSource | None = None  # u for this level from another column than the comparison's
+    # a pair at this level is never merged, whatever else agrees (a branch of one legal entity, an ИП vs an ООО)
+    veto: bool = False
+    neutral: bool = False  # no evidence either way (weight 0, whatever m/u estimation says)
+    # u is a judgement, not a frequency random pairs can estimate (they never share an INN, so a level
+    # "same INN in another city" would look like strong evidence): estimate_u leaves it alone
+    estimate: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,15 +130,26 @@ def _company_levels(m: Sequence[float], u: Sequence[float], desc: Sequence[str],
 def _email_conditions() -> list[Condition]:
     """Any shared address (tf-weighted); else the same person's local part at another domain; else different."""
     shared_line = Predicate("shared_line", ("emails",))
+    same_or_free = AnyOf((Missing("org_domain"), Exact("org_domain")))
     return [
         AllOf((Shares("emails"), Not(shared_line))),
         AllOf((Shares("emails"), shared_line)),
-        AllOf((Exact("email_local"), MinLength("email_local", 4))),
+        # a mailbox name is spelled from the person's name: it corroborates only where the same person is
+        # plausible (the same company domain, or a personal free-mail box); c.reyes@a.com vs c.reyes@b.com
+        # is two namesakes' work addresses, already counted by the name comparisons
+        AllOf((Exact("email_local"), MinLength("email_local", 4), same_or_free)),
         # ivanov@ vs ivanov2@ at one company: the mail admin numbered a second person, not a typo
-        AllOf((_jw("email_local", 0.93), MinLength("email_local", 6),
+        AllOf((_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
                Not(Predicate("numbered_mailbox", ("email_local",))))),
+        AllOf((Exact("email_local"), MinLength("email_local", 4))),
         Else(),
     ]
+
+
+def _company_email_conditions() -> list[Condition]:
+    """Companies: sales@ vs hello@ at one domain says "same organization" (never evidence against)."""
+    conds = _email_conditions()
+    return [*conds[:5], Exact("org_domain"), Else()]
 
 
 def _phone_conditions() -> list[Condition]:
@@ -163,7 +181,7 @@ def contacts_comparisons() -> list[Comparison]:
                   when=Predicate("first_initial", ("fn", "fn_groups"))),
             Level("weak", 0.03, 0.06, description="Jaro-Winkler ≥ 0.80", when=_jw("fn", 0.80)),
             Level("different", 0.02, 0.85, description="different given names"),
-        ), Missing("fn"), tf=TfLeft("fn"), display=("fn",), corroborates=False),
+        ), Missing("fn"), tf=TfLeft("fn", on_swap="ln"), display=("fn",), corroborates=False),
         Comparison("last_name", "Last name", (
             Level("exact", 0.80, 0.002, tf=True, description="same surname (after transliteration)",
                   when=Exact("ln")),
@@ -176,7 +194,7 @@ def contacts_comparisons() -> list[Comparison]:
                               AllOf((Predicate("groups_overlap", ("ln_groups",)), MinLength("ln", 3)))))),
             Level("weak", 0.04, 0.01, description="Jaro-Winkler ≥ 0.85", when=_jw("ln", 0.85)),
             Level("different", 0.04, 0.985, description="different surnames"),
-        ), Missing("ln"), tf=TfLeft("ln"), display=("ln",), corroborates=False),
+        ), Missing("ln"), tf=TfLeft("ln", on_swap="fn"), display=("ln",), corroborates=False),
         Comparison("middle_name", "Patronymic / middle name", (
             Level("exact", 0.88, 0.03, tf=True, description="same patronymic", when=Exact("mn")),
             # Петрович / Петровна: brother and sister (or husband and wife), never a typo of one person
@@ -194,6 +212,8 @@ def contacts_comparisons() -> list[Comparison]:
                   tf_source=TfLeft("email_local")),
             Level("similar_local_part", 0.03, 1e-4, description="mailbox names differ by a typo",
                   subsumed_by=_NAME),
+            Level("local_part_other_company", 0.02, 0.02, neutral=True,
+                  description="same mailbox name at two company domains (namesakes: no evidence)"),
             Level("different", 0.30, 0.9999, description="different addresses (work vs personal is common)"),
         ), _email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
         Comparison("phone", "Phone", _with((
@@ -222,36 +242,72 @@ def contacts_comparisons() -> list[Comparison]:
 
 
 def companies_comparisons() -> list[Comparison]:
-    """Companies/accounts: name key, INN (strong both ways), web/email domain, phone, city."""
+    """Companies/accounts: name key, INN with KPP (branches), legal type, web/email domain, phone, city.
+
+    Russian legal structure: one INN names one legal entity, and its branches (обособленные
+    подразделения) share that INN with their own KPP. Same INN + different KPP is a branch: linked
+    as a hierarchy, never merged. An ООО and an ИП (or a private person) are never one record.
+    """
     company_levels, company_null = _company_levels(
         (0.70, 0.15, 0.07, 0.05, 0.08), (0.001, 0.002, 0.01, 0.002, 0.987),
         ("same name (legal form ignored)", "token similarity ≥ 0.92", "token similarity ≥ 0.75",
          "one side's email domain names the other company", "different names"), None)
+    other_city = AllOf((Not(Missing("city")), Not(Exact("city")), Not(_jw("city", 0.88))))
     return [
-        Comparison("company", "Company name", company_levels, company_null, tf=TfLeft("company_key"),
-                   display=("company_text",)),
-        Comparison("inn", "INN", (
+        Comparison("company", "Company name", company_levels, company_null,
+                   tf=TfDistinct("company_key", by="org_sig"), display=("company_text",)),
+        Comparison("inn", "INN / KPP", (
+            Level("branch", 1e-4, 0.5, veto=True, estimate=False, description="same INN, different KPP: a branch of one legal "
+                  "entity (linked as parent/branch, never merged)",
+                  when=AllOf((Exact("inn"), Not(Missing("kpp")), Not(Exact("kpp"))))),
+            # the same registration number at another address: a branch unless the KPP says otherwise
+            Level("exact_other_city", 0.002, 0.5, estimate=False, description="same INN in another city: probably a branch",
+                  when=AllOf((Exact("inn"), Not(Exact("kpp")), other_city))),
+            # an INN with branches in this file (several KPPs among its records) names a family of registrations:
+            # where the KPP does not settle it, the location does (a branch has its own phone and city)
+            Level("family_other_phone", 5e-4, 0.5, estimate=False,
+                  description="same INN (one with branches), different phones: probably another branch",
+                  when=AllOf((Exact("inn_family"), Not(Exact("kpp")), Not(Missing("phones")), Not(Shares("phones"))))),
+            Level("family_unknown", 0.5, 0.5, neutral=True,
+                  description="same INN (one with branches), KPP unknown: no evidence which registration",
+                  when=AllOf((Exact("inn_family"), Not(Exact("kpp"))))),
             # an INN names one legal entity: two different companies never share it by chance
             Level("exact", 0.95, 1e-6, description="same INN", when=Exact("inn")),
             Level("different", 0.05, 0.99999, description="different INN: different legal entities"),
-        ), Missing("inn"), tf=TfLeft("inn"), display=("inn",)),
+        ), Missing("inn"), tf=TfLeft("inn"), display=("inn", "kpp")),
+        # KPP names one tax registration; many companies share a KPP by chance (7701 01 001), so agreement is
+        # no evidence, but two different KPPs are two registrations (a head office and a branch) even when one
+        # side lost its INN
+        Comparison("kpp", "KPP", (
+            Level("same", 0.9, 0.9, neutral=True, description="same KPP", when=Exact("kpp")),
+            Level("different", 1e-4, 0.5, veto=True, estimate=False,
+                  description="different KPP: another registration (a branch), never merged"),
+        ), Missing("kpp"), display=("kpp",), corroborates=False),
+        Comparison("entity_type", "Legal type (ЮЛ / ИП)", (
+            Level("same", 0.9, 0.9, neutral=True, description="same legal type", when=Exact("entity_type")),
+            Level("different", 1e-4, 0.2, veto=True, estimate=False,
+                  description="an organization and a sole trader / private person: never one record"),
+        ), Missing("entity_type"), display=("entity_type",), corroborates=False),
         Comparison("domain", "Website / email domain", (
-            Level("exact", 0.85, 1e-4, tf=True, description="same domain", when=Exact("domain")),
+            Level("exact", 0.85, 1e-4, tf=True, description="same domain", group="web", when=Exact("domain")),
             Level("different", 0.15, 0.9999, description="different domains"),
-        ), Missing("domain"), tf=TfLeft("domain"), display=("domain",)),
+        ), Missing("domain"), tf=TfDistinct("domain", by="company_key"), display=("domain",)),
         Comparison("phone", "Phone", _with((
             Level("exact", 0.60, 1e-5, tf=True, description="same number"),
             Level("shared_line", 0.30, 1e-4, tf=True, description="a number shared by many records"),
             Level("different", 0.10, 0.9999, description="different numbers"),
         ), _phone_conditions()), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
         Comparison("email", "Email", _with((
-            Level("exact", 0.5, 1e-5, tf=True, description="same address"),
-            Level("shared_mailbox", 0.3, 1e-4, tf=True, description="same shared mailbox"),
+            Level("exact", 0.5, 1e-5, tf=True, description="same address", group="web"),
+            Level("shared_mailbox", 0.3, 1e-4, tf=True, description="same shared mailbox", group="web"),
             Level("same_local_part", 0.02, 0.01, tf=True, description="same mailbox name, other domain",
                   tf_source=TfLeft("email_local")),
             Level("similar_local_part", 0.02, 0.01, description="similar mailbox name"),
-            Level("different", 0.16, 0.97, description="different addresses"),
-        ), _email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
+            Level("local_part_other_company", 0.01, 0.01, neutral=True, description="same mailbox name at another company"),
+            Level("same_domain", 0.10, 0.001, group="web",
+                  description="different mailboxes at one company domain (sales@ vs hello@)"),
+            Level("different", 0.06, 0.97, description="different addresses"),
+        ), _company_email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
         Comparison("city", "City", (
             Level("exact", 0.85, 0.05, tf=True, description="same city", when=Exact("city")),
             Level("similar", 0.05, 0.02, description="spelling variant", when=_jw("city", 0.88)),

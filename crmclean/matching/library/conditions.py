@@ -123,7 +123,27 @@ class TfSource:
 
 @dataclass(frozen=True)
 class TfLeft(TfSource):
-    """Frequency of the left record's value of a single-valued ``column``."""
+    """Frequency of the left record's value of a single-valued ``column``.
+
+    ``on_swap``: for pairs whose first/last names were aligned by swapping, the value is looked up in
+    this column as well and the larger frequency counts, so a pair weighs the same whichever record
+    holds the names in the other order (a surname is rare among given names, not among surnames).
+    """
+
+    on_swap: str | None = None
+
+
+@dataclass(frozen=True)
+class TfDistinct(TfSource):
+    """Frequency of the left value of ``column`` counted in distinct ``by`` values among its holders.
+
+    A company's own duplicate records share its name: counted per record they make the most
+    duplicated names the weakest evidence. Counting distinct signatures (INN, domain, phone,
+    city) among the holders counts organizations, not rows (at least a quarter of the rows count,
+    so a name held by many records with no signature stays common).
+    """
+
+    by: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from crmclean.matching.library import (
     Not,
     Predicate,
     Shares,
+    TfDistinct,
     TfLeft,
     TfShared,
     TfSource,
@@ -91,9 +92,10 @@ def align_swapped_names(view: PairView, swap_decl: NameSwap = NAME_SWAP) -> pl.S
 class ChunkEvaluator:
     """Renders conditions over one chunk of pairs; metrics, intersections and conditions are memoized."""
 
-    def __init__(self, view: PairView, tf: TermFrequencies) -> None:
+    def __init__(self, view: PairView, tf: TermFrequencies, swapped: pl.Series | None = None) -> None:
         self.view = view
         self.tf = tf
+        self.swapped = swapped
         self._memo: dict[Any, pl.Series] = {}
 
     def _cached(self, key: Any, fn: Callable[[], pl.Series]) -> pl.Series:
@@ -156,8 +158,17 @@ class ChunkEvaluator:
         def compute() -> pl.Series:
             if isinstance(source, TfShared):
                 return self.tf.lookup(source.column, self.first_shared(source.column))
+            if isinstance(source, TfDistinct):
+                return self.tf.distinct(self.view, source.column, source.by)
             if isinstance(source, TfLeft):
-                return self.tf.of_left(self.view, source.column)
+                u = self.tf.of_left(self.view, source.column)
+                if source.on_swap is not None and self.swapped is not None and self.swapped.any():
+                    # a swapped pair: the agreed value is a given name on one record and a surname on the
+                    # other; the larger of its two frequencies counts, whichever record is the swapped one
+                    alt = self.tf.of_left_in(self.view, source.column, source.on_swap)
+                    u = pl.DataFrame({"u": u, "a": alt, "s": self.swapped}).select(
+                        pl.when(pl.col("s")).then(pl.max_horizontal("u", "a")).otherwise(pl.col("u"))).to_series()
+                return u
             raise TypeError(f"the polars backend cannot look up {source!r}")
 
         return self._cached(("tf", source), compute)
@@ -301,7 +312,7 @@ def _compute_levels_chunk(
         out["swapped"] = align_swapped_names(view, NAME_SWAP)
     else:
         out["swapped"] = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True)
-    ev = ChunkEvaluator(view, tf)
+    ev = ChunkEvaluator(view, tf, out["swapped"])
     for comp in comparisons:
         level, tf_u = ev.comparison(comp)
         out[f"lvl__{comp.name}"] = level.cast(pl.Int8)

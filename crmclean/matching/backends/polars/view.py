@@ -83,6 +83,35 @@ class TermFrequencies:
             )
         return self._tables[column]
 
+    def distinct(self, view: PairView, column: str, by: str) -> pl.Series:
+        """u of each pair's left value of ``column`` counting distinct ``by`` values among its holders."""
+        key = f"__distinct_{column}_{by}"
+        if key not in self._tables:
+            feats = self.features
+            s = self.extra[column] if column in self.extra else feats.get_column(column)
+            sig = (self.extra[by] if by in self.extra else feats.get_column(by)).cast(pl.String)
+            frame = pl.DataFrame({"value": s, "sig": sig}).drop_nulls("value")
+            total = float(frame.height)
+            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
+            counts = frame.group_by("value").agg(
+                pl.col("sig").drop_nulls().n_unique().alias("orgs"), pl.len().alias("rows"))
+            # organizations, not rows: distinct signatures, but at least a quarter of the rows
+            counts = counts.with_columns(
+                pl.max_horizontal(pl.col("orgs").cast(pl.Float64), pl.col("rows").cast(pl.Float64) / 4,
+                                  pl.lit(1.0)).alias("eff"))
+            table = counts.select("value", ((pl.col("eff") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
+            per_record = pl.DataFrame({"value": s}).join(table, on="value", how="left", maintain_order="left")
+            self._tables[key] = per_record.select("tf")
+        return self._tables[key].get_column("tf").gather(view.left_idx)
+
+    def of_left_in(self, view: PairView, column: str, other: str) -> pl.Series:
+        """u of each pair's left value of ``column`` looked up among the values of ``other``."""
+        key = f"__record_{column}_in_{other}"
+        if key not in self._tables:
+            s = self.extra[column] if column in self.extra else self.features.get_column(column)
+            self._tables[key] = self.lookup(other, s).to_frame("tf")
+        return self._tables[key].get_column("tf").gather(view.left_idx)
+
     def shared_by_several(self, features: pl.DataFrame, column: str, values: pl.Series) -> pl.Series:
         """True where the value is held by records of two or more different surnames (a shared line/mailbox)."""
         key = f"__shared_{column}"

@@ -8,6 +8,8 @@ import polars as pl
 
 from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp
 
+VETO_WEIGHT = 40.0  # evidence of a vetoed pair is at most -VETO_WEIGHT bits: below every threshold and cross check
+
 
 def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     """Add w__<c> per comparison, the correlated-group adjustment, total weight and probability."""
@@ -28,6 +30,8 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
                 ).otherwise(pl.lit(fixed))
             else:
                 weight = pl.lit(fixed)
+            if comp.levels[k].neutral:
+                weight = pl.lit(0.0)
             expr = pl.when(lvl == k).then(weight).otherwise(expr)
         expr = pl.when(lvl.is_null()).then(pl.lit(0.0)).otherwise(expr)
         if comp.max_weight is not None:
@@ -65,14 +69,19 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
             explained = pl.sum_horizontal([pl.col(f"w__{n}").clip(lower_bound=0) for n in subsumers])
             kept = pl.max_horizontal(w * GROUP_EXTRA, w - explained)
             adjust = adjust + pl.when((pl.col(f"lvl__{comp.name}") == k) & (w > 0)).then(kept - w).otherwise(0.0)
+    # veto levels (a branch of one legal entity, an organization vs a sole trader): never merged
+    vetoes = [pl.col(f"lvl__{c.name}") == k for c in model.comparisons for k, lv in enumerate(c.levels) if lv.veto]
+    vetoed = pl.any_horizontal(vetoes).fill_null(False) if vetoes else pl.lit(False)
     weight_cols = [pl.col(f"w__{c.name}") for c in model.comparisons]
     frame = frame.with_columns(adjust.alias("group_adjust"))
     # a pair is corroborated when a field other than names (and weak ones) speaks for it
     corroborating = [pl.col(f"w__{c.name}") >= 1.0 for c in model.comparisons if c.corroborates]
     frame = frame.with_columns(
         (pl.any_horizontal(corroborating) if corroborating else pl.lit(False)).alias("corroborated"))
-    frame = frame.with_columns(
-        (pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
+    frame = frame.with_columns(vetoed.alias("vetoed")).with_columns(
+        pl.when(pl.col("vetoed")).then(pl.min_horizontal(pl.sum_horizontal(weight_cols) + pl.col("group_adjust"),
+                                                         pl.lit(-VETO_WEIGHT)))
+        .otherwise(pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
     ).with_columns(
         (pl.col("evidence") + model.prior_weight).alias("weight"),
     ).with_columns(
