@@ -205,16 +205,17 @@ def with_origin(validation: ValidationResult) -> pl.DataFrame:
 # ---------------------------------------------------------------- KPIs
 
 
-def _records_with(findings: pl.DataFrame, codes: list[str]) -> int:
-    if not codes or findings.height == 0:
-        return 0
-    return int(findings.filter(pl.col("rule").is_in(codes)).get_column("row").n_unique())
-
-
-def _codes_for_kpi(kpi: str) -> list[str]:
+def _records_for_kpi(findings: pl.DataFrame, kpi: str) -> int:
+    """Records with a finding that feeds ``kpi``: of a rule with that kpi, and one its ``kpi_findings`` selects."""
     from crmclean.rules.base import all_rules
 
-    return [c.code for c in all_rules() if getattr(c, "kpi", None) == kpi]
+    rules = [c for c in all_rules() if getattr(c, "kpi", None) == kpi]
+    if not rules or findings.height == 0:
+        return 0
+    mask = pl.lit(False)
+    for cls in rules:
+        mask = mask | ((pl.col("rule") == cls.code) & cls.kpi_findings())
+    return int(findings.filter(mask).get_column("row").n_unique())
 
 
 def correcting_changes(changes: pl.DataFrame, table: RecordTable, ignore_rules: Sequence[str] = ()) -> pl.DataFrame:
@@ -288,15 +289,15 @@ def compute_kpis(result: AuditResult) -> dict[str, Any]:
         "duplicate_clusters": int(sizes.len()),
         "duplicate_records": int(sizes.sum()) if sizes.len() else 0,
         "duplicates_to_merge": int((sizes - 1).sum()) if sizes.len() else 0,
-        "invalid_phones": _records_with(f, _codes_for_kpi("invalid_phone")),
-        "invalid_emails": _records_with(f, _codes_for_kpi("invalid_email")),
-        "invalid_taxids": _records_with(f, _codes_for_kpi("invalid_taxid")),
-        "missing_required": _records_with(f, _codes_for_kpi("missing_required")),
-        "stale": _records_with(f, _codes_for_kpi("stale")),
-        "stale_never": _records_with(f, _codes_for_kpi("stale_never")),
-        "stale_unreadable": _records_with(f, _codes_for_kpi("stale_unreadable")),
-        "orphans": _records_with(f, _codes_for_kpi("orphan")),
-        "unassigned": _records_with(f, _codes_for_kpi("unassigned")),
+        "invalid_phones": _records_for_kpi(f, "invalid_phone"),
+        "invalid_emails": _records_for_kpi(f, "invalid_email"),
+        "invalid_taxids": _records_for_kpi(f, "invalid_taxid"),
+        "missing_required": _records_for_kpi(f, "missing_required"),
+        "stale": _records_for_kpi(f, "stale"),
+        "stale_never": _records_for_kpi(f, "stale_never"),
+        "stale_unreadable": _records_for_kpi(f, "stale_unreadable"),
+        "orphans": _records_for_kpi(f, "orphan"),
+        "unassigned": _records_for_kpi(f, "unassigned"),
         "findings_error": int(severity_counts.get("error", 0)),
         "findings_warning": int(severity_counts.get("warning", 0)),
         "findings_info": int(severity_counts.get("info", 0)),

@@ -203,6 +203,7 @@ def _run_rules(
         id_column=table.id_column,
         default_region=(settings.defaults.region or "RU").upper(),
         settings=settings,
+        object_type=table.object_type,
     )
     changes: list[pl.DataFrame] = []
     findings: list[pl.DataFrame] = []

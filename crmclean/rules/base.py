@@ -87,6 +87,7 @@ class RuleContext:
     id_column: str
     default_region: str = "RU"
     settings: Any = None  # the validated RulesFile (crmclean.config.RulesFile) or None
+    object_type: str = "contacts"  # contacts, leads, companies … (the table's)
 
     def columns_for(self, role: str) -> list[str]:
         return list(self.roles.get(role, ()))
@@ -152,6 +153,14 @@ class Rule:
 
     def applies_to(self, object_type: str) -> bool:
         return not self.objects or object_type in self.objects
+
+    @classmethod
+    def kpi_findings(cls) -> pl.Expr:
+        """Which of the rule's findings feed its ``kpi`` (an expression over the finding columns; default: all).
+
+        PLACEHOLDER001 flags every filler but only fillers in required fields count as missing_required.
+        """
+        return pl.lit(True)
 
     def __init__(self, options: RuleOptions | Mapping[str, Any] | None = None) -> None:
         if options is None:

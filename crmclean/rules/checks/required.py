@@ -1,11 +1,14 @@
-"""Required-field checks: a field the business needs is empty (REQ001) or holds filler (REQ002)."""
+"""Required-field check: a field the business needs is empty (REQ001).
+
+A required field holding filler is PLACEHOLDER001's finding (REQ002 is its retired code).
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from crmclean.errors import ConfigError
-from crmclean.rules.base import Example, RuleResult, register
+from crmclean.rules.base import Example, RuleContext, RuleResult, register
 from crmclean.rules.checks._common import (
     BaseCheck,
     CheckContext,
@@ -28,9 +31,10 @@ DEFAULT_REQUIRED: dict[str, list[str]] = {
 }
 
 
-def required_fields(ctx: CheckContext) -> tuple[list[str], bool]:
-    """(field specs, explicit) for the context's object type."""
-    configured = ctx.validate.required
+def required_fields(ctx: RuleContext) -> tuple[list[str], bool]:
+    """(field specs, explicit) for the context's object type (any rule context: PLACEHOLDER001 reads it too)."""
+    validate = getattr(ctx.settings, "validate_", None)
+    configured = getattr(validate, "required", None)
     if configured is not None and ctx.object_type in configured:
         return list(configured[ctx.object_type]), True
     return list(DEFAULT_REQUIRED.get(ctx.object_type, DEFAULT_REQUIRED["contacts"])), False
@@ -117,48 +121,6 @@ class RequiredFieldMissing(BaseCheck):
                 findings_where(
                     empty, shown, _value_of(ctx, spec), f"required field `{spec}` is empty",
                     f"fill {shown} (or fix the record at its source) before import", sev,
-                )
-            )
-        return RuleResult(findings=concat_findings(parts))
-
-
-@register
-class RequiredFieldPlaceholder(BaseCheck):
-    """A required field holds filler typed only so the card could be saved.
-
-    **What it does.** Like REQ001, but the field is not blank: it holds a placeholder such as
-    ``-``, ``нет``, ``000``, ``n/a``, ``test`` or one character repeated. Extra filler values can
-    be listed under ``validate.placeholders``. Filler counts as missing.
-
-    **Why.** Placeholders pass the CRM's "required" validation but carry no information, and hide
-    the gap from fill-rate reports.
-    """
-
-    code = "REQ002"
-    name = "required.placeholder"
-    summary = "A required field holds a placeholder (-, нет, 000, n/a, test) instead of a value."
-    severity = "error"
-    invalidates = True
-    kpi = "missing_required"
-    examples = (
-        Example("Телефон: '-'", "flagged: placeholder in a required field"),
-        Example("Email: 'нет'", "flagged: placeholder in a required field"),
-        Example("Last Name: 'test'", "flagged: placeholder in a required field"),
-    )
-
-    def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
-        specs, explicit = required_fields(ctx)
-        parts = []
-        sev = severity_of(self)
-        for spec in specs:
-            masks = _required_masks(ctx, spec, explicit)
-            if masks is None:
-                continue
-            shown, _, filler = masks
-            parts.append(
-                findings_where(
-                    filler, shown, _value_of(ctx, spec), f"required field `{spec}` holds a placeholder",
-                    "replace the filler with the real value, or leave it empty and fix the record", sev,
                 )
             )
         return RuleResult(findings=concat_findings(parts))
