@@ -141,9 +141,10 @@ _WEBHOOK_RE = re.compile(r"^(?P<portal>https?://[^/\s]+)/rest/(?P<user>\d+)/(?P<
 def parse_webhook(url: str) -> Webhook:
     match = _WEBHOOK_RE.match(url.strip())
     if match is None:
-        shown = re.sub(r"(/rest/\d+/)[^/]+", r"\1***", url.strip())
+        host = re.match(r"^\s*(https?://[^/\s]+)", url)
+        shown = f"{host.group(1)}/…" if host else "something else"  # the rest may hold the secret: never shown
         raise ConnectorError(f"{ENV_WEBHOOK} must look like https://PORTAL.bitrix24.ru/rest/USER_ID/SECRET/, "
-                             f"got {shown!r}")
+                             f"got {shown}")
     base = f"{match.group('portal')}/rest/{match.group('user')}/{match.group('secret')}/"
     return Webhook(base, match.group("secret"), match.group("portal"))
 
