@@ -117,7 +117,7 @@ class EmailDomainMismatch(BaseCheck):
             values = ctx.frame.get_column(column)
             valid = email_analysis(ctx, column).is_null() & ~empty_mask(ctx, values)
             domain = values.str.strip_chars().str.to_lowercase().str.split("@").list.last().set(~valid, None)
-            # a typo'd free domain (gmial.com) is EMAILV004's finding, not a company mismatch
+            # a typo'd free domain (gmial.com) is EMAIL003's finding, not a company mismatch
             free = domain.is_in(list(free_mail_domains())).fill_null(False) | map_unique(
                 domain, lambda d: _domain_typo(d) is not None, pl.Boolean).fill_null(False)
             if ctx.profile is not None and "email_is_free" in ctx.profile.columns and column == ctx.first_column("email"):
