@@ -229,6 +229,8 @@ def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = N
     overrides = dict(overrides or {})
     roles: dict[str, str] = {}
     taken: set[str] = set()
+    # a second work phone ("Рабочий прямой телефон") is a further phone when the file has its own mobile column
+    has_mobile = any(h not in overrides and detect_role(h) == "mobile" for h in headers)
     for header in headers:
         if header in overrides:
             role = overrides[header]
@@ -243,7 +245,7 @@ def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = N
             continue
         role = detected
         if role in taken:
-            role = {"email": "email2", "phone": "mobile"}.get(role, role)
+            role = {"email": "email2", "phone": "phone2" if has_mobile else "mobile"}.get(role, role)
         roles[header] = role
         taken.add(role)
     return roles

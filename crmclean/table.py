@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from crmclean.errors import SourceError
-from crmclean.roles import columns_by_role, crm_field_roles, crm_object_type, detect_roles, guess_object
+from crmclean.roles import columns_by_role, crm_field_roles, crm_object_type, detect_object, detect_roles
 
 if TYPE_CHECKING:  # connectors read into tables (connectors -> table); the table never imports them at load time
     from crmclean.connectors import Connector
@@ -40,6 +40,10 @@ class RecordTable:
     roles: dict[str, str] = field(default_factory=dict)  # column -> role
     object_type: str = "contacts"
     issues: list[ReadIssue] = field(default_factory=list)
+    object_evidence: list[str] = field(default_factory=list)  # why object_type (or "given" with --object)
+    # how CSVs written from this table are encoded: the input's for a spreadsheet export, else UTF-8 with BOM
+    output_encoding: str = "utf-8-sig"
+    output_delimiter: str = ","
 
     @property
     def data_columns(self) -> list[str]:
@@ -67,6 +71,9 @@ class RecordTable:
             roles=self.roles,
             object_type=self.object_type,
             issues=self.issues,
+            object_evidence=self.object_evidence,
+            output_encoding=self.output_encoding,
+            output_delimiter=self.output_delimiter,
         )
 
 
@@ -80,6 +87,21 @@ def detect_id_column(headers: list[str], frame: pl.DataFrame | None = None) -> s
     for cand in ID_CANDIDATES:
         header = cand if cand in headers else lowered.get(cand.lower())
         if header is None:
+            continue
+        if frame is None:
+            return header
+        col = frame.get_column(header)
+        if col.null_count() == 0 and col.n_unique() == frame.height:
+            return header
+    return _id_by_role(headers, frame)
+
+
+def _id_by_role(headers: list[str], frame: pl.DataFrame | None) -> str | None:
+    """A header read as the record's own id ("Contact ID" of a Salesforce report, "Record Id" of Zoho)."""
+    from crmclean.roles import detect_role
+
+    for header in headers:
+        if detect_role(header) != "id":
             continue
         if frame is None:
             return header
@@ -100,6 +122,7 @@ def finalize_table(
     object_type: str | None = None,
     issues: list[ReadIssue] | None = None,
     id_required_unique: bool = True,
+    names: list[str] | None = None,
 ) -> RecordTable:
     """Attach id column, roles and object type to a freshly read frame."""
     from crmclean.connectors.base import FieldInfo
@@ -131,6 +154,10 @@ def finalize_table(
             )
     roles = detect_roles(headers, role_overrides)
     roles.pop(chosen, None)
+    if object_type:
+        evidence = ["given (--object, the rules file's object: or the CRM object)"]
+    else:
+        object_type, evidence = detect_object(headers, roles, names or [])
     return RecordTable(
         frame=frame,
         id_column=chosen,
@@ -138,8 +165,9 @@ def finalize_table(
         kind=kind,
         fields=fields or [FieldInfo(name=h) for h in headers],
         roles=roles,
-        object_type=object_type or guess_object(roles),
+        object_type=object_type,
         issues=issues or [],
+        object_evidence=evidence,
     )
 
 
@@ -166,7 +194,7 @@ def read_table(
         frame = pl.DataFrame({f.name: pl.Series([], dtype=pl.String) for f in fields})
     issues = list(getattr(connector, "issues", []) or [])
     explicit = id_column or connector.id_field
-    return finalize_table(
+    table = finalize_table(
         frame,
         source=connector.spec,
         kind=connector.kind,
@@ -178,4 +206,32 @@ def read_table(
                         **(role_overrides or {})},
         object_type=object_type or crm_object_type(connector.spec) or getattr(connector, "record_type", None),
         issues=issues,
+        names=_object_names(connector),
     )
+    table.output_encoding, table.output_delimiter = output_style(connector)
+    return table
+
+
+def _object_names(connector: Connector) -> list[str]:
+    """Names that hint at the object type: the file name and its title rows («Контрагенты»)."""
+    from pathlib import Path
+
+    titles = list(getattr(connector, "titles", []) or [])[:3]
+    return ([Path(connector.spec).stem] if hasattr(connector, "path") else []) + titles
+
+
+def output_style(connector: Connector, override: str | None = None) -> tuple[str, str]:
+    """(encoding, delimiter) of CSVs written from this source, so Excel opens them with Cyrillic intact.
+
+    A CSV exported from a spreadsheet (cp1251 with ``;``) gets its own encoding and delimiter back;
+    everything else UTF-8 with a BOM (and the input CSV's delimiter). ``override`` (``--output-encoding``) wins.
+    """
+    encoding = str(getattr(connector, "encoding", "") or "").lower()
+    delimiter = str(getattr(connector, "delimiter", ",") or ",")
+    if connector.kind == "csv" and encoding and not encoding.startswith(("utf", "latin")):
+        style = (encoding, delimiter)
+    elif connector.kind == "csv":
+        style = ("utf-8-sig", delimiter)
+    else:
+        style = ("utf-8-sig", ",")
+    return (override, style[1]) if override else style

@@ -26,13 +26,24 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
+from crmclean.connectors.exports import (
+    SHEET_FORMATS,
+    decode_entities,
+    detect_delimiter_past_titles,
+    drop_phantom_columns,
+    frame_from_rows,
+    read_sheet_rows,
+    resolve_format,
+    trim_csv_text,
+)
 from crmclean.errors import SourceError, UsageError
 from crmclean.table import ROW_ID, ReadIssue, detect_id_column
 
-FORMATS = ("csv", "xlsx", "parquet", "jsonl")
+FORMATS = ("csv", "xlsx", "parquet", "jsonl", "xls", "ods", "html")
 _EXTENSIONS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
     ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".xls": "xls", ".ods": "ods", ".html": "html", ".htm": "html",
 }
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 256 * 1024
@@ -144,9 +155,15 @@ def _dedupe_headers(headers: list[str], path: Path, issues: list[ReadIssue]) -> 
 
 
 def read_csv_file(
-    path: Path, encoding: str | None = None, delimiter: str | None = None
+    path: Path, encoding: str | None = None, delimiter: str | None = None, *,
+    header_row: int | None = None, skip_footer: int | None = None, trimmed: list[int] | None = None,
+    titles: list[str] | None = None,
 ) -> tuple[pl.DataFrame, list[ReadIssue], str, str]:
-    """Read a CSV as all-text columns; returns (frame, issues, encoding, delimiter)."""
+    """Read a CSV as all-text columns; returns (frame, issues, encoding, delimiter).
+
+    Title rows above the header and a report footer are cut first (``header_row``/``skip_footer``
+    override the detection); ``trimmed`` (when given) receives the number of lines cut on top.
+    """
     with open(path, "rb") as fh:
         sample = fh.read(_SNIFF_BYTES)
     if not sample.strip():
@@ -163,12 +180,18 @@ def read_csv_file(
                           hint="pass --encoding (utf-8, cp1251, latin-1)") from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    delim = delimiter or detect_delimiter(text[:_SNIFF_BYTES])
+    delim = delimiter or detect_delimiter_past_titles(text[:_SNIFF_BYTES], detect_delimiter)
     if delim in ("\\t", "tab", "TAB"):
         delim = "\t"
-    data = raw if enc == "utf-8" else text.encode("utf-8")
-
     issues: list[ReadIssue] = []
+    untrimmed = text
+    text, top = trim_csv_text(text, delim, header_row=header_row, skip_footer=skip_footer, issues=issues,
+                              titles=titles)
+    if trimmed is not None:
+        trimmed.append(top)
+    data = raw if enc == "utf-8" and text is untrimmed else text.encode("utf-8")
+    trim_notes = len(issues)
+
     try:
         header = next(csv.reader(io.StringIO(text[:_SNIFF_BYTES], newline=""), delimiter=delim))
     except StopIteration:
@@ -200,6 +223,10 @@ def read_csv_file(
     )
     if blank_lines:
         issues.append(ReadIssue(None, f"{blank_lines} blank line(s) skipped", kept=False))
+    if top:  # lines counted in the trimmed text: back to the file's line numbers
+        for issue in issues[trim_notes:]:
+            if issue.line is not None:
+                issue.line += top
     return frame, issues, enc, delim
 
 
@@ -231,7 +258,9 @@ def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[Rea
     return blank_lines
 
 
-def read_xlsx_file(path: Path, sheet: str | None) -> tuple[pl.DataFrame, list[ReadIssue]]:
+def read_xlsx_file(path: Path, sheet: str | None, *, header_row: int | None = None,
+                   skip_footer: int | None = None, titles: list[str] | None = None
+                   ) -> tuple[pl.DataFrame, list[ReadIssue]]:
     """First non-empty sheet (or ``sheet``), all values as text; merged cells give their value to the first cell."""
     try:
         import openpyxl
@@ -262,27 +291,12 @@ def read_xlsx_file(path: Path, sheet: str | None) -> tuple[pl.DataFrame, list[Re
                     break
     finally:
         wb.close()
-    # drop fully empty leading rows (titles above the header are common in exports)
-    while rows and not any(v is not None and str(v).strip() for v in rows[0]):
-        rows.pop(0)
-    if not rows:
+    if not any(any(v is not None and str(v).strip() for v in r) for r in rows):
         raise SourceError("workbook has no data (all sheets empty)", path=str(path))
-    header_raw = ["" if v is None else str(v) for v in rows[0]]
-    while header_raw and header_raw[-1] == "":
-        header_raw.pop()
-    width = len(header_raw)
-    names = _dedupe_headers(header_raw, path, issues)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(v is not None and str(v).strip() for v in row):
-            continue
-        extra = [v for v in row[width:] if v is not None and str(v).strip()]
-        if extra:
-            issues.append(ReadIssue(line, f"values beyond the header {extra[:5]!r} dropped", kept=True))
-        for i in range(width):
-            v = row[i] if i < len(row) else None
-            columns[i].append(_cell_text(v))
-    frame = pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, columns, strict=True)})
+    # the header may sit below title rows (found, or --header-row); a report footer is dropped
+    cells = [[_cell_text(v) for v in row] for row in rows]
+    frame = frame_from_rows(cells, header_row=header_row, skip_footer=skip_footer, issues=issues,
+                            dedupe_headers=lambda h, found: _dedupe_headers(h, path, found), titles=titles)
     return frame, issues
 
 
@@ -645,6 +659,11 @@ class FileConnector:
         self._base_file: Path | None = None
         self._base_stat: tuple[int, int] | None = None
         self._layout: CsvLayout | None = None
+        self.header_row: int | None = None  # 1-based header row (None: found in the first rows)
+        self.skip_footer: int | None = None  # footer lines to drop (None: a report footer is detected)
+        self.format_note: str | None = None  # "read as an HTML table (by content), not xls …"
+        self._trimmed = False
+        self.titles: list[str] = []  # title rows above the header («Контрагенты»): a clue to the object type
 
     # -- reading
     def load(self) -> pl.DataFrame:
@@ -657,14 +676,7 @@ class FileConnector:
             raise SourceError("is a directory, expected a file", path=str(path))
         if path.stat().st_size == 0:
             raise SourceError("file is empty (no header row)", path=str(path))
-        if self.kind == "csv":
-            frame, issues, self.encoding, self.delimiter = read_csv_file(path, self._encoding, self._delimiter)
-        elif self.kind == "xlsx":
-            frame, issues = read_xlsx_file(path, self.sheet)
-        elif self.kind == "parquet":
-            frame, issues = _read_parquet(path), []
-        else:
-            frame, issues = _read_jsonl(path), []
+        frame, issues = self._read_export(path)
         self.issues = issues
         headers = list(frame.columns)
         if self._id_column:
@@ -683,6 +695,38 @@ class FileConnector:
         st = path.stat()
         self._base_stat = (st.st_size, st.st_mtime_ns)
         return frame
+
+    def _read_export(self, path: Path) -> tuple[pl.DataFrame, list[ReadIssue]]:
+        """Read the file in its format; title rows, footers, phantom columns and HTML entities handled."""
+        trimmed: list[int] = []
+        if self.kind == "csv":
+            frame, issues, self.encoding, self.delimiter = read_csv_file(
+                path, self._encoding, self._delimiter, header_row=self.header_row, skip_footer=self.skip_footer,
+                trimmed=trimmed, titles=self.titles)
+        elif self.kind == "xlsx" and path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame, issues = read_xlsx_file(path, self.sheet, header_row=self.header_row,
+                                           skip_footer=self.skip_footer, titles=self.titles)
+        elif self.kind in (*SHEET_FORMATS, "xlsx"):  # openpyxl refuses an xlsx not named .xlsx: calamine reads it
+            issues = []
+            rows = read_sheet_rows(path, self.kind, self.sheet, issues)
+            try:
+                frame = frame_from_rows(rows, header_row=self.header_row, skip_footer=self.skip_footer,
+                                        issues=issues,
+                                        dedupe_headers=lambda h, found: _dedupe_headers(h, path, found),
+                                        titles=self.titles)
+            except SourceError as exc:
+                raise SourceError(exc.message if hasattr(exc, "message") else str(exc), path=str(path)) from None
+        elif self.kind == "parquet":
+            frame, issues = _read_parquet(path), []
+        else:
+            frame, issues = _read_jsonl(path), []
+        if self.format_note:
+            issues.insert(0, ReadIssue(None, self.format_note, kept=True))
+        # write-back copies raw CSV lines; a file read below title rows or above a footer is written whole
+        self._trimmed = bool(trimmed and trimmed[0]) or any("footer" in i.message for i in issues)
+        frame = drop_phantom_columns(frame, issues)
+        frame = decode_entities(frame, issues)
+        return frame, issues
 
     def describe(self) -> list[FieldInfo]:
         return [FieldInfo(name=c, updateable=c != self.id_field) for c in self.load().columns
@@ -723,7 +767,8 @@ class FileConnector:
 
     def _capture_layout(self) -> None:
         """Before the first write to a CSV target, remember the raw bytes of the file the frame came from."""
-        if self.kind != "csv" or self._layout is not None or self._base_file is None or self._base is None:
+        if (self.kind != "csv" or self._layout is not None or self._base_file is None or self._base is None
+                or self._trimmed):
             return
         st = self._base_file.stat()
         layout = scan_csv_layout(self._base_file, self.encoding, self.delimiter, self._base.height)
@@ -832,7 +877,7 @@ class FileConnector:
             shutil.copy2(self.path, backup_path(self.path))
             self._backed_up = True
         # write-back keeps values exactly (no formula quoting: that would change the data we journaled)
-        if self.kind == "csv":
+        if self.kind == "csv" and not self._trimmed:
             self._capture_layout()
             assert self._layout is not None
             write_csv_like(self._frame, out, self._layout, self._base, self.id_field,
@@ -847,8 +892,12 @@ class FileConnector:
 
 
 def open_file_connector(path: Path, options: object) -> FileConnector:
-    fmt = format_for(path, getattr(options, "format", None))
-    return FileConnector(
+    declared = getattr(options, "format", None)
+    by_name = _EXTENSIONS.get(path.suffix.lower())
+    fmt, note = resolve_format(path, format_for(path, declared) if declared else None, by_name)
+    if fmt is None:
+        fmt = format_for(path, declared)
+    connector = FileConnector(
         path,
         fmt,
         sheet=getattr(options, "sheet", None),
@@ -856,3 +905,20 @@ def open_file_connector(path: Path, options: object) -> FileConnector:
         encoding=getattr(options, "encoding", None),
         delimiter=getattr(options, "delimiter", None),
     )
+    extra = getattr(options, "extra", None) or {}
+    connector.header_row = _positive(extra.get("header_row"), "--header-row")
+    connector.skip_footer = _positive(extra.get("skip_footer"), "--skip-footer", zero=True)
+    connector.format_note = note
+    return connector
+
+
+def _positive(value: object, option: str, *, zero: bool = False) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise UsageError(f"{option} takes a number, got {value!r}") from None
+    if number < (0 if zero else 1):
+        raise UsageError(f"{option} must be {'0 or more' if zero else '1 or more'}, got {number}")
+    return number
