@@ -66,12 +66,17 @@ def cluster_pairs(
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
     exhaustive_limit: int = 150,
+    min_chain_weight: float | None = None,
 ) -> ClusterResult:
     """Cluster ``n`` records from matched ``edges`` (columns l, r, probability), strongest first.
 
     ``evidence`` holds the match weight (bits, prior included) of every already-scored pair;
     ``score_missing`` scores cross pairs nobody compared yet. Components larger than
     ``exhaustive_limit`` records check only the cross pairs already scored.
+
+    ``min_chain_weight`` (the match threshold as a weight): a merge that would put two records in one
+    cluster only through a chain is refused ("chain") unless their own pairwise weight clears it: the
+    end records of a chain must agree themselves, or the link goes to review.
     """
     must = {_key(a, b) for a, b in must_link}
     cannot = {_key(a, b) for a, b in cannot_link}
@@ -155,6 +160,10 @@ def cluster_pairs(
                     ev = evidence.get(k)
                     if ev is not None and ev < min_cross_weight and k not in must:
                         conflict = "conflict"
+                        break
+                    if (min_chain_weight is not None and ev is not None and ev < min_chain_weight
+                            and k not in must and k != (a, b)):
+                        conflict = "chain"
                         break
                 if conflict:
                     break

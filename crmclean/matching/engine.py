@@ -14,6 +14,7 @@ profile, never raw strings, and works column-wise in polars.
 from __future__ import annotations
 
 import csv
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,8 +73,11 @@ class MatchSetup:
 class DedupeResult:
     """What ``dedupe`` found: clusters per record, scored pairs, golden records, review queue, statistics."""
 
-    clusters: pl.DataFrame  # record_id, cluster_id, cluster_role, match_score (input order)
-    pairs: pl.DataFrame  # left_id, right_id, score, decision, reason, evidence (JSON)
+    # record_id, cluster_id, cluster_role, match_score (input order); companies also parent_id (a branch's head)
+    clusters: pl.DataFrame
+    # left_id, right_id, score (the pair's own), match_weight, decision (the pair's own: match / review /
+    # no-match), reason, same_cluster, left_cluster_id, right_cluster_id (where clustering put them), evidence
+    pairs: pl.DataFrame
     golden: pl.DataFrame  # cluster_id, master_id, loser_ids, <golden columns>, reasons
     review: pl.DataFrame  # pairs a steward should decide, with both records side by side and a label column
     blocking_stats: list[dict[str, Any]]
@@ -82,13 +86,15 @@ class DedupeResult:
     setup: MatchSetup | None = None
 
     def annotated(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Every input row and column, in input order, plus cluster_id, cluster_role and match_score."""
+        """Every input row and column, in input order, plus cluster_id, cluster_role and match_score (and for
+        companies parent_id: the cluster id of the head office a branch belongs to)."""
+        extra = ["parent_id"] if "parent_id" in self.clusters.columns else []
         cols = self.clusters.select(
             pl.col("cluster_id"), pl.col("cluster_role"),
-            pl.col("match_score").round(4).cast(pl.String).alias("match_score"),
+            pl.col("match_score").round(4).cast(pl.String).alias("match_score"), *extra,
         )
         data = frame.select([c for c in frame.columns if not c.startswith("__")])
-        taken = [c for c in ("cluster_id", "cluster_role", "match_score") if c in data.columns]
+        taken = [c for c in ("cluster_id", "cluster_role", "match_score", *extra) if c in data.columns]
         if taken:
             data = data.drop(taken)
         return pl.concat([data, cols], how="horizontal")
@@ -335,8 +341,13 @@ def dedupe(
     object_type: str | None = None,
     progress: Progress | None = None,
     backend: MatchBackend | None = None,
+    chain_threshold: float | None = None,
 ) -> DedupeResult:
-    """Find duplicate records in ``table``: clusters, scored pairs, golden records and a review queue."""
+    """Find duplicate records in ``table``: clusters, scored pairs, golden records and a review queue.
+
+    ``chain_threshold``: when given, two records end in one cluster only if their own pair scores at
+    least this probability (chains whose end records disagree are refused and go to review).
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -412,8 +423,12 @@ def dedupe(
     if label_frame is not None and label_frame.height:
         must = [(int(a), int(b)) for a, b in label_frame.filter(pl.col("accepted")).select("l", "r").iter_rows()]
         cannot = [(int(a), int(b)) for a, b in label_frame.filter(~pl.col("accepted")).select("l", "r").iter_rows()]
+    # chain links whose end records disagree are refused: every pair in a cluster must clear the match
+    # threshold by its own score (the record pair's weight, prior included)
+    chain_weight = math.log2(chain_threshold / (1 - chain_threshold)) if chain_threshold and 0 < chain_threshold < 1 else None
     clustering = cluster_pairs(n, edges, evidence, score_missing, max_cluster_size=settings.max_cluster_size,
-                               min_cross_weight=settings.min_cross_weight, must_link=must, cannot_link=cannot)
+                               min_cross_weight=settings.min_cross_weight, must_link=must, cannot_link=cannot,
+                               min_chain_weight=chain_weight)
     step("cluster")
 
     # ---- masters and golden records (cluster id = the master's record id)
@@ -470,17 +485,32 @@ def dedupe(
     ).with_columns(
         pl.when(pl.col("cluster_role") == "single").then(None).otherwise(pl.col("match_score")).alias("match_score")
     ).select("record_id", "cluster_id", "cluster_role", "match_score")
+    if setup.object_type == "companies":
+        clusters = clusters.with_columns(_parent_ids(clusters.get_column("cluster_id"), feats))
 
     ids = setup.record_ids
+    # the pair's own verdict (its own score, corroboration, vetoes) beside the cluster it ended in
+    require = pl.col("corroborated") if settings.require_corroboration else pl.lit(True)
+    scored = scored.with_columns(
+        pl.when(pl.col("vetoed")).then(pl.lit("no-match"))
+        .when((pl.col("probability") >= match_t) & require).then(pl.lit("match"))
+        .when(pl.col("probability") >= review_t).then(pl.lit("review"))
+        .otherwise(pl.lit("no-match")).alias("pair_decision"),
+    )
     keep = scored.filter((pl.col("probability") >= settings.pairs_min_score) | (pl.col("decision") == "match"))
     keep = keep.sort("probability", descending=True)
+    cluster_of = clusters.get_column("cluster_id")
     pairs_out = keep.select(
         ids.gather(keep.get_column("l")).alias("left_id"),
         ids.gather(keep.get_column("r")).alias("right_id"),
         pl.col("probability").round(4).alias("score"),
         pl.col("weight").round(2).alias("match_weight"),
-        "decision",
-        "reason",
+        pl.col("pair_decision").alias("decision"),
+        pl.when(pl.col("same_cluster") & (pl.col("pair_decision") != "match"))
+        .then(pl.lit("same cluster through other records")).otherwise(pl.col("reason")).alias("reason"),
+        pl.col("same_cluster"),
+        cluster_of.gather(keep.get_column("l")).alias("left_cluster_id"),
+        cluster_of.gather(keep.get_column("r")).alias("right_cluster_id"),
     ).with_columns(_evidence_json(keep, setup.comparisons, model.prior_weight))
     review = _review_frame(keep.filter(pl.col("decision") == "review"), setup)
     step("write")
@@ -509,6 +539,27 @@ def dedupe(
     }
     return DedupeResult(clusters, pairs_out, golden_frame, review, [s.as_dict() for s in candidates.stats], model,
                         summary, setup)
+
+
+def _parent_ids(cluster_ids: pl.Series, feats: pl.DataFrame) -> pl.Series:
+    """Branch hierarchy: for clusters sharing an INN (branches of one legal entity, kept apart), the head's id.
+
+    The head cluster is the one holding a head-office KPP (reason code 01), else one with no KPP at all,
+    else the first; every other cluster of that INN gets ``parent_id`` = the head's cluster id.
+    """
+    frame = pl.DataFrame({"cluster_id": cluster_ids, "inn": feats.get_column("inn"), "kpp": feats.get_column("kpp")})
+    per = (frame.drop_nulls("inn").group_by("inn", "cluster_id", maintain_order=True)
+           .agg((pl.col("kpp").str.slice(4, 2) == "01").any().alias("head_kpp"),
+                pl.col("kpp").is_null().all().alias("no_kpp")))
+    multi = per.filter(pl.col("cluster_id").n_unique().over("inn") >= 2)
+    if multi.height == 0:
+        return pl.Series("parent_id", [None] * len(cluster_ids), dtype=pl.String)
+    heads = (multi.sort(["head_kpp", "no_kpp"], descending=True, maintain_order=True)
+             .group_by("inn", maintain_order=True).agg(pl.col("cluster_id").first().alias("head")))
+    links = (multi.join(heads, on="inn").filter(pl.col("cluster_id") != pl.col("head"))
+             .group_by("cluster_id").agg(pl.col("head").first().alias("parent_id")))
+    return (pl.DataFrame({"cluster_id": cluster_ids})
+            .join(links, on="cluster_id", how="left", maintain_order="left").get_column("parent_id"))
 
 
 def _components(n: int, edges: pl.DataFrame) -> pl.Series:

@@ -216,7 +216,7 @@ def _kpp_column(table: Any | None, n: int) -> pl.Series:
     from crmclean.fields.taxid import clean_tax_ids, kpp_valid
 
     cols = table.by_role.get("kpp", []) if table is not None and hasattr(table, "by_role") else []
-    if not cols or table.frame.height != n:
+    if table is None or not cols or table.frame.height != n:
         return pl.Series("kpp", [None] * n, dtype=pl.String)
     values = clean_tax_ids(table.frame.get_column(cols[0]).cast(pl.String)).str.to_uppercase()
     return values.zip_with(kpp_valid(values), pl.Series([None] * n, dtype=pl.String)).alias("kpp")
