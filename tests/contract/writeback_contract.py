@@ -22,9 +22,12 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import Result
 
+from crmclean.connectors.bitrix24 import Bitrix24Connector
+from crmclean.connectors.bitrix24.multifield import join_items
 from crmclean.connectors.hubspot import HubSpotConnector
 from crmclean.connectors.salesforce import SalesforceConnector
 from crmclean.errors import ConnectorError
+from crmclean.testing.bitrix24_emulator import Bitrix24Emulator
 from crmclean.testing.hubspot_emulator import HubSpotEmulator
 from crmclean.testing.salesforce_emulator import SalesforceEmulator
 from crmclean.writeback import engine as engine_module
@@ -35,6 +38,7 @@ from tests._crm_e2e import (
     Cli,
     FakeClock,
     expected_after_apply,
+    _valid_email,
     hubspot_rows,
     link_accounts,
     messy_contacts,
@@ -298,6 +302,125 @@ class HubSpotTarget(Target):
         monkeypatch.setattr(hubspot_connector, "DEFAULT_MAX_ATTEMPTS", 6)
 
 
+# ---------------------------------------------------------------- Bitrix24
+
+
+B24_CONTACT_FIELDS = ("NAME", "LAST_NAME", "PHONE", "EMAIL", "POST", "ADDRESS_CITY", "ADDRESS_COUNTRY", "SOURCE_ID",
+                      "COMMENTS", "UF_CRM_INN", "COMPANY_ID", "ASSIGNED_BY_ID")
+
+
+def bitrix24_rows(frame: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(company rows, contact rows) for the Bitrix24 emulator: phones and e-mails as multi-value items (work phone and
+    mobile, work and home e-mail); a contact keeps its company's index in ``__company`` until companies have ids."""
+    records = frame.to_dicts()
+    company_of: dict[int, int] = {}
+    companies: list[dict[str, Any]] = []
+    owners = {name: i for i, name in enumerate(sorted({r["Owner"] for r in records if r["Owner"]}))}
+    contacts = []
+    for rec in records:
+        cid = int(rec["__company"])
+        if cid and rec["Company"] and cid not in company_of:
+            company_of[cid] = len(companies)
+            companies.append({"TITLE": rec["Company"], "ADDRESS_CITY": rec["City"]})
+        phones = [{"VALUE": v, "VALUE_TYPE": t} for v, t in ((rec["Phone"], "WORK"), (rec["Mobile"], "MOBILE")) if v]
+        emails = [{"VALUE": v, "VALUE_TYPE": t} for v, t in ((_valid_email(rec["Email"]), "WORK"),
+                                                               (_valid_email(rec["Personal Email"]), "HOME")) if v]
+        contacts.append({
+            "NAME": rec["First Name"], "LAST_NAME": rec["Last Name"], "PHONE": phones, "EMAIL": emails,
+            "POST": rec["Title"], "ADDRESS_CITY": rec["City"], "ADDRESS_COUNTRY": rec["Country"],
+            "SOURCE_ID": rec["Lead Source"], "COMMENTS": rec["Notes"], "UF_CRM_INN": rec["INN"],
+            "ASSIGNED_BY_ID": str(1 + owners[rec["Owner"]]) if rec["Owner"] else None,
+            "__company": company_of.get(cid) if rec["Company"] else None,
+        })
+    return companies, contacts
+
+
+class Bitrix24Target(Target):
+    name = "bitrix24"
+    spec = "bitrix24:contacts"
+    fields = B24_CONTACT_FIELDS
+    writable = frozenset(B24_CONTACT_FIELDS) - {"ASSIGNED_BY_ID"}  # a merge may give the master its duplicate's company
+    must_write = frozenset({"PHONE", "ADDRESS_COUNTRY", "POST"})
+    edit_field = "POST"
+    seed = 20261126
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        companies, contacts = bitrix24_rows(messy_contacts(n, self.seed))
+        # the connector and the portal share a fake clock: the leaky bucket drains and backoff waits in no wall time
+        self.clock = FakeClock()
+        defaults = Bitrix24Connector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
+        monkeypatch.setitem(defaults, "clock", self.clock)
+        with Bitrix24Emulator(clock=self.clock, timeout_delay=0.02) as emu:
+            self.emu = emu
+            company_ids = emu.add_records("companies", companies)
+            emu.add_records("contacts", [{**{k: v for k, v in c.items() if k != "__company"},
+                                          "COMPANY_ID": company_ids[c["__company"]] if c["__company"] is not None
+                                          else None} for c in contacts])
+            for key, value in emu.env().items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+            self.cli = Cli(tmp_path / "runs.duckdb")
+            yield self
+
+    def live(self) -> dict[str, Values]:
+        return {str(r["ID"]): {f: (join_items(r.get(f)) if isinstance(r.get(f), list) else (r.get(f) or None))
+                               for f in self.fields} for r in self.emu.records("contacts")}
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        self.emu.human_edit("contacts", record_id, values)
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        assert self.emu.merged_into("contacts", record_id) == master_id, record_id
+
+    def check_audit(self, kpis: dict[str, Any], flagged: set[str]) -> None:
+        assert kpis["orphans"] > 0, kpis
+        assert {"PHONE002", "ORPHAN001"} <= flagged, flagged
+
+    def check_plan(self, plan: Plan, plan_file: Path) -> None:
+        stamps = {str(r["ID"]): r["DATE_MODIFY"] for r in self.emu.records("contacts")}
+        assert all(stamps[rid] == v for rid, v in plan.versions.items())
+        assert self.emu.secret not in plan_file.read_text(encoding="utf-8")  # the webhook stays in the environment
+
+    def check_applied_run(self) -> None:
+        # the client paces itself to the leaky bucket (50, then 2 per second) on the fake clock
+        assert self.clock.slept > 0
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        assert any("new ids" in line for line in undo["cannot_restore"])
+        after = self.live()
+        assert len(after) == len(original)
+        for rid, values in after.items():
+            if rid in original:
+                assert values == original[rid], rid
+        assert _crm_contents(self.fields, list(after.values())) == _crm_contents(self.fields, list(original.values()))
+        assert sum(1 for rid in after if rid not in original) == merged_away
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        from crmclean.connectors.bitrix24 import connector as b24
+
+        monkeypatch.setattr(b24, "DEFAULT_MAX_ATTEMPTS", 2)  # a long outage: some requests fail for good
+        self.emu.random_faults(rate=0.05, seed=13, kinds=("503", "500", "timeout"))
+        self.emu.inject("lost_reply", count=2, method_contains="batch")  # written, but the answer never came
+        self.emu.inject("ignore_write", count=3)  # the portal says true and stores nothing
+        first = _apply_under_faults(self.cli, plan_file)
+        run_id = str(self.cli.json("runs", "--command", "apply")[0]["run_id"])  # type: ignore[index]
+        if first is not None and first.exit_code == 1:
+            report = json.loads(first.stdout)
+            assert report["status"] == "partial" and report["counts"]["failed"] > 0
+        failed = _first_failed(self.cli, run_id)
+        assert self.emu.request_count(status=503) > 0
+        return run_id, failed
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from crmclean.connectors.bitrix24 import connector as b24
+
+        self.emu.clear_faults()
+        monkeypatch.setattr(b24, "DEFAULT_MAX_ATTEMPTS", 6)
+
+
 # ---------------------------------------------------------------- a CSV file (Russian Excel export)
 
 
@@ -379,7 +502,7 @@ class CsvFileTarget(Target):
         monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
 
 
-TARGETS: list[type[Target]] = [CsvFileTarget, SalesforceTarget, HubSpotTarget]
+TARGETS: list[type[Target]] = [CsvFileTarget, SalesforceTarget, HubSpotTarget, Bitrix24Target]
 
 
 # ---------------------------------------------------------------- the contract

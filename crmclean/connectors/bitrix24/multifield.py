@@ -11,7 +11,8 @@ joined by ``", "`` and maps an edited cell back the way crm.contact.update docum
 
 Unchanged values are matched first (exactly, then ignoring case and spaces), changed ones pair with the remaining
 items in order, so "8 916 123-45-67, 8 495 1112233" standardized to "+7 916 123-45-67, +7 495 111-22-33" rewrites two
-items in place and keeps their types (MOBILE, WORK).
+items in place and keeps their types (MOBILE, WORK). When that would change the order of the values (the portal lists
+items by id, additions last), the items are rewritten by position instead, so a cell always reads back as written.
 """
 
 from __future__ import annotations
@@ -80,6 +81,36 @@ def item_operations(current: Sequence[Item], cell: str | None) -> list[dict[str,
         else:
             ops.append({"VALUE": value, "VALUE_TYPE": DEFAULT_VALUE_TYPE})
     ops.extend({"ID": str(item["ID"]), "DELETE": "Y"} for item in free)  # values no longer there
+    if _result(current, ops) != wanted:
+        # the values would come back in another order (the first phone is the one people call): rewrite by position
+        ops = _positional(current, wanted)
+    return ops
+
+
+def _result(current: Sequence[Item], ops: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The values the portal holds after ``ops``, in its order (items by id, additions last)."""
+    by_id = {str(o["ID"]): o for o in ops if "ID" in o}
+    out: list[str] = []
+    for item in current:
+        op = by_id.get(str(item.get("ID")))
+        if op is None:
+            out.append(str(item.get("VALUE") or "").strip())
+        elif op.get("DELETE") != "Y":
+            out.append(str(op["VALUE"]))
+    out += [str(o["VALUE"]) for o in ops if "ID" not in o]
+    return [v for v in out if v]
+
+
+def _positional(current: Sequence[Item], wanted: Sequence[str]) -> list[dict[str, Any]]:
+    ops: list[dict[str, Any]] = []
+    items = [i for i in current if isinstance(i, Mapping) and i.get("ID") is not None]
+    for k, item in enumerate(items):
+        if k >= len(wanted):
+            ops.append({"ID": str(item["ID"]), "DELETE": "Y"})
+        elif str(item.get("VALUE") or "").strip() != wanted[k]:
+            ops.append({"ID": str(item["ID"]), "VALUE": wanted[k],
+                        "VALUE_TYPE": item.get("VALUE_TYPE") or DEFAULT_VALUE_TYPE})
+    ops.extend({"VALUE": v, "VALUE_TYPE": DEFAULT_VALUE_TYPE} for v in wanted[len(items):])
     return ops
 
 
