@@ -69,7 +69,7 @@ def test_where_syntax() -> None:
 
 
 def test_key_set_paging_with_explicit_select(portal: tuple[Bitrix24Emulator, FakeClock]) -> None:
-    emu, clock = portal
+    _, clock = portal
     con = open_connector("bitrix24:contacts", ConnectorOptions())
     assert isinstance(con, Bitrix24Connector) and con.kind == "bitrix24"
     con = _connector(clock)
@@ -79,7 +79,10 @@ def test_key_set_paging_with_explicit_select(portal: tuple[Bitrix24Emulator, Fak
     assert {"PHONE", "EMAIL", "UF_CRM_INN", "DATE_MODIFY"} <= set(frame.columns)
     assert frame.row(0, named=True)["PHONE"] == "8 916 0000001, 8 495 0000001"
     assert con.request_count == 1 + 3  # fields + three pages of 50 (the last one short)
-    assert con.version_of(frame.row(0, named=True)) == emu.record("contacts", 1)["DATE_MODIFY"]  # type: ignore[index]
+    row = frame.row(0, named=True)
+    version = con.version_of(row)
+    assert con.version_of({**row, "DATE_MODIFY": "2030-01-01T00:00:00+03:00"}) == version  # the portal's own stamp
+    assert con.version_of({**row, "POST": "другая"}) != version  # a person's edit
     narrowed = pl.concat(list(con.read_pages(["NAME"], where="NAME = Иван7")))
     assert narrowed.get_column("ID").to_list() == ["7"] and narrowed.columns == ["ID", "NAME", "DATE_MODIFY"]
 

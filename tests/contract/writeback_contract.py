@@ -380,8 +380,10 @@ class Bitrix24Target(Target):
         assert {"PHONE002", "ORPHAN001"} <= flagged, flagged
 
     def check_plan(self, plan: Plan, plan_file: Path) -> None:
-        stamps = {str(r["ID"]): r["DATE_MODIFY"] for r in self.emu.records("contacts")}
-        assert all(stamps[rid] == v for rid, v in plan.versions.items())
+        # every touched record is pinned to the version the connector saw when planning (a hash of its values)
+        con = Bitrix24Connector("contacts")
+        current = con.fetch(list(plan.versions))
+        assert all(con.version_of(current[rid]) == v for rid, v in plan.versions.items())
         assert self.emu.secret not in plan_file.read_text(encoding="utf-8")  # the webhook stays in the environment
 
     def check_applied_run(self) -> None:

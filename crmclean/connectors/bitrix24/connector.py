@@ -42,7 +42,7 @@ import polars as pl
 import requests
 
 from crmclean.connectors import ConnectorOptions
-from crmclean.connectors.base import FieldInfo, FieldUpdate, MergeRequest, Record, Value, WriteOutcome
+from crmclean.connectors.base import FieldInfo, FieldUpdate, MergeRequest, Record, Value, WriteOutcome, values_hash
 from crmclean.connectors.bitrix24.multifield import (
     item_operations,
     join_items,
@@ -90,6 +90,9 @@ _LEAD_ROLES = {"COMPANY_TITLE": "company", "TITLE": "ignore", "STATUS_ID": "stat
 _DEAL_ROLES = {"TITLE": "ignore", "OPPORTUNITY": "deal_amount", "STAGE_ID": "deal_stage"}
 _SKIP_TYPES = ("file",)  # photos and files are no text to clean
 _STAMP = "DATE_MODIFY"
+# moved by the portal itself, not by what anyone wrote: left out of the version
+_NOT_VERSIONED = ("DATE_MODIFY", "MODIFY_BY_ID", "HAS_PHONE", "HAS_EMAIL", "HAS_IMOL", "LAST_ACTIVITY_TIME",
+                  "LAST_ACTIVITY_BY")
 
 
 class Bitrix24Error(Exception):
@@ -509,12 +512,10 @@ class Bitrix24Connector:
         return {rid: self._record(row, columns) for rid, row in raw.items()}
 
     def version_of(self, record: Mapping[str, Value]) -> str:
-        stamp = record.get(_STAMP)
-        if stamp:
-            return str(stamp)
-        from crmclean.connectors.base import values_hash
-
-        return values_hash(record)
+        """A hash of the record's values, not DATE_MODIFY: DATE_MODIFY counts whole seconds (two edits in one second
+        look alike) and moves when crmclean puts back the values of a merge Bitrix24 refused, which would read as a
+        person's edit. A person's edit changes a value, so it changes the hash."""
+        return values_hash(record, ignore=_NOT_VERSIONED)
 
     # -- writing ----------------------------------------------------------------------------------------
 
