@@ -252,7 +252,7 @@ def correcting_changes(changes: pl.DataFrame, table: RecordTable, ignore_rules: 
 def clean_mask(n: int, findings: pl.DataFrame, changes: pl.DataFrame, clusters: pl.DataFrame,
                ids: pl.Series) -> pl.Series:
     """Per row: clean under :data:`CLEAN_DEFINITION` (``changes``: the correcting fixes only)."""
-    dirty = pl.Series([False] * n)
+    dirty = pl.Series([False] * n, dtype=pl.Boolean)
     bad_rows = findings.filter(pl.col("severity").is_in(["error", "warning"])).get_column("row").unique()
     if bad_rows.len():
         dirty = dirty.scatter(bad_rows, True)

@@ -323,11 +323,11 @@ def detect_object(headers: Sequence[str], roles: Mapping[str, str], names: Seque
     present = set(roles.values())
     person = sorted(present & PERSON_ROLES)
     if person:
-        add("contacts", 2.0, f"person columns ({', '.join(person)})")
+        add("contacts", 3.0, f"person columns ({', '.join(person)})")
         add("leads", 1.0, "person columns")
     companyish = sorted(present & _COMPANY_ROLES)
-    if companyish:
-        add("companies", 2.0 + len(companyish) / 2, f"company columns ({', '.join(companyish)})")
+    if companyish:  # a contact's file often carries its company's INN: alone, these weigh less than a name
+        add("companies", 1.0 + len(companyish) / 2, f"company columns ({', '.join(companyish)})")
     if "company" in present and not person:
         add("companies", 1.5, "a company name and no person's name")
     deal = sorted(present & {"deal_stage", "deal_amount"})

@@ -153,8 +153,8 @@ def score_table(
                 possible += weight
                 missing_lists.append(pl.Series([spec] * n, dtype=pl.String))
             continue
-        filled_any = pl.Series([False] * n)
-        valid_any = pl.Series([False] * n)
+        filled_any = pl.Series([False] * n, dtype=pl.Boolean)
+        valid_any = pl.Series([False] * n, dtype=pl.Boolean)
         for column in columns:
             values = frame.get_column(column)
             if context is not None and context.frame is frame:
@@ -162,7 +162,7 @@ def score_table(
             else:
                 filled = ~blank_mask(values) & ~placeholder_mask(values, extra_placeholders, role_of(ctx, column))
             flagged_rows = bad.filter(pl.col("column") == column).get_column("row")
-            flagged = pl.Series([False] * n).scatter(flagged_rows, True) if flagged_rows.len() else pl.Series([False] * n)
+            flagged = pl.Series([False] * n, dtype=pl.Boolean).scatter(flagged_rows, True) if flagged_rows.len() else pl.Series([False] * n, dtype=pl.Boolean)
             filled_any = filled_any | filled
             valid_any = valid_any | (filled & ~flagged)
         stat.filled = int(filled_any.sum())

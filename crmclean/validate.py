@@ -47,6 +47,7 @@ class ValidationResult:
     object_type: str = "contacts"
     records: int = 0
     context: CheckContext | None = None  # holds the per-column masks scoring reuses
+    columns: ColumnReport | None = None  # which column was read as which role, what is unmapped or missing
 
     def count(self, severity: str) -> int:
         return int((self.findings.get_column("severity") == severity).sum())
@@ -57,6 +58,95 @@ class ValidationResult:
             if sev in present:
                 return sev
         return None
+
+
+@dataclass
+class ColumnReport:
+    """The gate's first answer: each column's role, the columns left unmapped, the required roles with no column."""
+
+    mapped: dict[str, str]  # column -> role, in column order
+    unmapped: list[str]
+    missing: list[str]  # required specs ("email|phone") no column answers
+    object_type: str
+    evidence: list[str]
+    id_column: str
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per column (the report's "Columns" table): column, role, note."""
+        out = [{"column": self.id_column, "role": "id", "note": "record id"}] if not self.id_column.startswith("__") \
+            else []
+        out += [{"column": c, "role": r, "note": ""} for c, r in self.mapped.items()]
+        out += [{"column": c, "role": "", "note": "unmapped: not checked (--map \"Header=role\")"}
+                for c in self.unmapped]
+        out += [{"column": "", "role": spec, "note": "required, no column: an error on every record"}
+                for spec in self.missing]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"object_type": self.object_type, "evidence": self.evidence, "mapped": self.mapped,
+                "unmapped": self.unmapped, "missing_required": self.missing, "id_column": self.id_column}
+
+
+def column_report(table: RecordTable, rules: RulesFile) -> ColumnReport:
+    """Which columns the gate understood, before any check runs (see :func:`ensure_recognized`)."""
+    from crmclean.rules.checks.required import DEFAULT_REQUIRED
+
+    configured = rules.validate_.required
+    if configured is not None and table.object_type in configured:
+        specs = list(configured[table.object_type])
+    else:
+        specs = list(DEFAULT_REQUIRED.get(table.object_type, []))
+    by_role = table.by_role
+    columns = set(table.frame.columns)
+
+    def answered(spec: str) -> bool:
+        return any(part.strip() in columns or by_role.get(part.strip()) for part in spec.split("|"))
+
+    mapped = {c: table.roles[c] for c in table.data_columns if c in table.roles}
+    unmapped = [c for c in table.data_columns if c not in table.roles and c != table.id_column]
+    return ColumnReport(mapped=mapped, unmapped=unmapped, missing=[s for s in specs if not answered(s)],
+                        object_type=table.object_type, evidence=list(table.object_evidence),
+                        id_column=table.id_column)
+
+
+def ensure_recognized(table: RecordTable, report: ColumnReport) -> None:
+    """Fail closed: a file none of whose columns is recognized is not validated (exit 2, with the list)."""
+    if report.mapped or not report.unmapped:
+        return
+    listed = ", ".join(repr(c) for c in report.unmapped[:20])
+    raise UsageError(
+        f"{table.source}: no column recognized ({listed}); nothing could be checked",
+        hint='map them: --map "Header=role" (see `crmclean rules infer`), or --header-row N if the header '
+             "is not the first row",
+    )
+
+
+def missing_column_findings(table: RecordTable, report: ColumnReport, rules: RulesFile) -> pl.DataFrame | None:
+    """REQ001 errors for a required role no column answers: every record misses it (never a silent skip).
+
+    A spec the rules file lists itself is REQ001's own business; this covers the built-in requirements.
+    """
+    configured = rules.validate_.required
+    if configured is not None and table.object_type in configured:
+        return None
+    if not report.missing or table.frame.height == 0:
+        return None
+    from crmclean.rules.base import find_rule
+
+    req = find_rule("REQ001")
+    if req is None or req in ignored_rules(rules):
+        return None
+    parts = []
+    for spec in report.missing:
+        parts.append(pl.DataFrame({
+            "row": pl.int_range(0, table.frame.height, dtype=pl.Int64, eager=True),
+            "column": pl.Series([spec] * table.frame.height, dtype=pl.String),
+            "value": pl.Series([None] * table.frame.height, dtype=pl.String),
+            "rule": "REQ001", "severity": "error",
+            "message": f"required field `{spec}` has no column in this file",
+            "hint": 'map the column that holds it: --map "Header=role", or add the column before import',
+        }))
+    return pl.concat(parts)
 
 
 def empty_findings() -> pl.DataFrame:
@@ -140,6 +230,9 @@ def validate_table(
     passed through, so the result holds exactly one finding per problem per cell.
     """
     rules = check_rules(rules or RulesFile())
+    columns = column_report(table, rules)
+    if table.kind in ("csv", "xlsx", "xls", "ods", "html", "parquet", "jsonl"):
+        ensure_recognized(table, columns)
     ctx = make_context(table, rules, profile=profile, today=today, existing=existing, derived=derived,
                        std_findings=std_findings)
     parts: list[pl.DataFrame] = []
@@ -152,6 +245,9 @@ def validate_table(
         runs.append(run)
         if not check.applies_to(table.object_type):
             run.skipped = f"not for {table.object_type}"
+            continue
+        if table.frame.height == 0:  # a header-only file or an empty CRM object: a clean 0-record result
+            run.skipped = "no records"
             continue
         started = time.perf_counter()
         if check.code in ran_std and std_findings is not None:
@@ -171,6 +267,14 @@ def validate_table(
         parts.append(found)
     if std_findings is not None and std_findings.height:
         parts.append(_passed_through(std_findings, rules, {c.code for c in selected}))
+    if any(c.code == "REQ001" and c.applies_to(table.object_type) for c in selected):
+        missing = missing_column_findings(table, columns, rules)
+        if missing is not None:
+            parts.append(missing)
+            for run in runs:
+                if run.code == "REQ001":
+                    run.findings += missing.height
+                    run.records = table.frame.height
     if parts:
         findings = pl.concat(parts, how="diagonal_relaxed")
         ids = table.frame.get_column(table.id_column)
@@ -180,7 +284,7 @@ def validate_table(
     else:
         findings = empty_findings()
     return ValidationResult(findings=findings, checks=runs, object_type=table.object_type, records=table.frame.height,
-                            context=ctx)
+                            context=ctx, columns=columns)
 
 
 def _row_findings(found: pl.DataFrame) -> pl.DataFrame:
