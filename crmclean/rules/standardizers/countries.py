@@ -42,7 +42,7 @@ class CountryIso(ColumnRule):
     alpha-3 / the English or Russian name, by ``output``). Misspelled names close to a
     country are proposed as `suggest`; anything else that is not a country (a city typed
     into the country column) is flagged and kept, with a "did you mean" hint when one is
-    close. Blanks and fillers are not judged. Replaces the check COUNTRYV001.
+    somewhat close. Blanks and fillers are not judged. Replaces the check COUNTRYV001.
 
     Why: "Россия", "РФ", "Russia" and "RU" split one country into four in every report
     and segment, and phone parsing needs the record's country as a code; country also
@@ -68,7 +68,7 @@ class CountryIso(ColumnRule):
         Example("Великобритания", "GB"),
         Example("Германия", "DE", "output: name_en gives 'Germany'"),
         Example("Москва", "Москва", "flagged: a city, not a country"),
-        Example("Untied States", "Untied States", "flagged; hint: did you mean United States?"),
+        Example("Нарния", "Нарния", "flagged: not a country"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
@@ -88,6 +88,7 @@ class CountryIso(ColumnRule):
                 edits.append(ColumnEdit(column, suggested.fill_null(after), "misspelled country name", "suggest"))
             # the hint looks further than the suggestion (score 80): a hint may be wrong, an edit should not
             hint = map_unique(values.set(~unknown, None), _country_hint, pl.String)
-            findings = findings_where(unknown, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+            # a misspelling close enough for a suggested edit is reported by that edit (change log), not twice
+            findings = findings_where(unknown & full_guess.is_null(), values, column, severity=flag_severity(self),  # type: ignore[arg-type]
                                       message="not a recognizable country", hint=hint)
         return StdResult(edits=edits, findings=findings, derived={derived_name(column, "iso2"): code})
