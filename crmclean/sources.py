@@ -21,6 +21,26 @@ class SourceOptions:
     delimiter: str | None = None
     where: str | None = None
     object_type: str | None = None
+    header_row: int | None = None  # files: 1-based header row (default: found below title rows)
+    skip_footer: int | None = None  # files: footer lines to drop (default: a report footer is detected)
+    column_map: list[str] | None = None  # "Header=role" pairs (--map), over the rules file's columns:
+
+
+def parse_column_map(pairs: list[str] | None) -> dict[str, str]:
+    """``["Частный e-mail=email"]`` -> ``{"Частный e-mail": "email"}``; a bad pair or role is a UsageError."""
+    from crmclean.errors import UsageError
+    from crmclean.roles import ROLES
+
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        header, sep, role = pair.rpartition("=")
+        header, role = header.strip(), role.strip()
+        if not sep or not header or not role:
+            raise UsageError(f'--map {pair!r}: expected "Header=role"')
+        if role != "ignore" and role not in ROLES:
+            raise UsageError(f"--map {pair!r}: unknown role {role!r}", hint=f"roles: {', '.join(ROLES)}, ignore")
+        out[header] = role
+    return out
 
 
 def connector_options(rules: RulesFile, opts: SourceOptions | None = None) -> ConnectorOptions:
@@ -37,6 +57,8 @@ def connector_options(rules: RulesFile, opts: SourceOptions | None = None) -> Co
         bulk=src.bulk,
         api_share=src.api_share,
         concurrency=src.concurrency,
+        extra={k: str(v) for k, v in (("header_row", opts.header_row), ("skip_footer", opts.skip_footer))
+               if v is not None},
     )
 
 
@@ -56,7 +78,7 @@ def open_source(
         connector.progress = progress  # type: ignore[attr-defined]
     table = read_table(
         connector,
-        role_overrides=rules.columns,
+        role_overrides={**(rules.columns or {}), **parse_column_map(opts.column_map)},
         object_type=opts.object_type or rules.object,
         id_column=opts.id_column or rules.source.id_column,
         progress=progress,

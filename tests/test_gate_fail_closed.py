@@ -63,3 +63,14 @@ def test_column_report_lists_mapped_unmapped_and_missing() -> None:
     assert "Subject" in result.columns.unmapped
     assert result.columns.mapped["Contact"] == "full_name"
     assert any(r["column"] == "Subject" for r in result.columns.rows())
+
+
+def test_map_option_names_roles_and_unmapped_file_then_passes(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("Куда писать;Заметка\na@b.ru;x\n", encoding="utf-8")
+    code, out = run("validate", str(path), "--fail-on", "never")
+    assert code == 2 and "no column recognized" in out
+    code, out = run("validate", str(path), "--map", "Куда писать=email", "--fail-on", "never")
+    assert code == 0, out
+    code, out = run("validate", str(path), "--map", "Куда писать=nonsense")
+    assert code == 2 and "unknown role" in out

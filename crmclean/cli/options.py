@@ -36,6 +36,9 @@ IdColumn = Annotated[str | None, typer.Option("--id-column", help="Record id col
 Encoding = Annotated[str | None, typer.Option("--encoding", help="CSV encoding (default: detected: utf-8, utf-8-sig, cp1251, latin-1).")]
 Delimiter = Annotated[str | None, typer.Option("--delimiter", help="CSV delimiter (default: detected among , ; tab |).")]
 Where = Annotated[str | None, typer.Option("--where", help="CRM sources: SOQL WHERE clause or HubSpot filter.")]
+HeaderRow = Annotated[int | None, typer.Option("--header-row", help="Row number of the header (default: found below title rows).")]
+SkipFooter = Annotated[int | None, typer.Option("--skip-footer", help="Footer lines to drop at the end (default: a report footer is detected).")]
+Map = Annotated[list[str] | None, typer.Option("--map", help='Column role, repeatable: --map "Частный e-mail=email" (role "ignore" drops a column).')]
 Object = Annotated[str | None, typer.Option("--object", help="Object type: contacts, leads, companies, deals (default: from columns).")]
 Store = Annotated[Path | None, typer.Option("--store", help="Run store DuckDB file (default: $CRMCLEAN_STORE or ~/.local/share/crmclean/runs.duckdb).", envvar="CRMCLEAN_STORE")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
@@ -53,8 +56,11 @@ SOURCE_OPTIONS: dict[str, Any] = {
     "delimiter": Delimiter,
     "where": Where,
     "object_type": Object,
+    "header_row": HeaderRow,
+    "skip_footer": SkipFooter,
+    "column_map": Map,
 }
-FILE_OPTIONS = ("format", "sheet", "id_column", "encoding", "delimiter")  # how to read a file, nothing CRM-specific
+FILE_OPTIONS = ("format", "sheet", "id_column", "encoding", "delimiter", "header_row", "skip_footer", "column_map")  # how to read a file, nothing CRM-specific
 
 F = TypeVar("F", bound=Callable[..., Any])
 
