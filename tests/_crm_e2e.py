@@ -35,6 +35,10 @@ HS_CONTACT_FIELDS = ("firstname", "lastname", "email", "phone", "mobilephone", "
                      "country", "inn", "hubspot_owner_id")
 
 
+AMO_CONTACT_FIELDS = ("name", "first_name", "last_name", "phone", "email", "position", "company", "city", "country",
+                      "inn")
+
+
 def messy_contacts(n: int, seed: int) -> pl.DataFrame:
     """``n`` generated contacts (English-style headers) with their true company id in ``__company``."""
     frame, truth = generate_contacts(n, seed=seed, headers="en")
@@ -121,6 +125,22 @@ def hubspot_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
             "city": rec["City"], "country": rec["Country"], "inn": rec["INN"],
             "hubspot_owner_id": str(7100 + owners[rec["Owner"]]) if rec["Owner"] else None,
             "createdate": iso_datetime(rec["Created Date"]),
+        })
+    return rows
+
+
+def amocrm_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Contact rows for the amoCRM emulator: one phone (WORK, or the mobile as MOB) and one e-mail (WORK) each;
+    amoCRM holds more per contact, tests/test_amocrm_connector.py covers those cells."""
+    rows = []
+    for rec in frame.to_dicts():
+        phone = rec["Phone"] or rec["Mobile"]
+        full = " ".join(p for p in (rec["First Name"], rec["Last Name"]) if p) or None
+        rows.append({
+            "name": full, "first_name": rec["First Name"], "last_name": rec["Last Name"],
+            "phone" if rec["Phone"] else "phone:MOB": phone, "email": _valid_email(rec["Email"]),
+            "position": rec["Title"], "company": rec["Company"], "city": rec["City"], "country": rec["Country"],
+            "inn": rec["INN"],
         })
     return rows
 

@@ -98,6 +98,8 @@ class Engine:
         self.keeps_ids = connector.kind in FILE_KINDS or bool(getattr(connector, "keeps_ids_on_create", False))
         self.synthetic_ids = connector.id_field == ROW_ID
         self.capabilities = frozenset(getattr(connector, "capabilities", frozenset()))
+        # a target that cannot merge through its API (amoCRM) flags the duplicates instead: they stay in the target
+        self.keeps_losers = bool(getattr(connector, "merge_keeps_records", False))
         self.final: dict[str, str] = {}  # unit -> status of this execution
         self.problems: list[dict[str, Any]] = []
         self.batch_no = 0
@@ -180,6 +182,14 @@ class Engine:
             if master is None:
                 return "conflict", f"master {unit.record_id} no longer exists in the target"
             losers_present = [rid for rid in unit.loser_ids if rid in current]
+            if unit.in_doubt and self.keeps_losers:
+                # flagging is idempotent: send again (to the duplicates not flagged yet) unless someone changed
+                # the master meanwhile
+                unit.loser_ids = tuple(r for r in unit.loser_ids if self.merged_away.get(r) != unit.record_id)
+                if versions[unit.record_id] in (unit.intent_versions.get(unit.record_id), self.written.get(
+                        unit.record_id)) or all(_same(master.get(f), a) for f, (_, a) in unit.changes.items()):
+                    return "send", None
+                return "conflict", "the master changed while the merge was interrupted; check it by hand"
             if unit.in_doubt:
                 done = not losers_present and all(_same(master.get(f), a) for f, (_, a) in unit.changes.items())
                 if done:
@@ -249,7 +259,7 @@ class Engine:
                 self.final[unit.key] = status
             if after_version is not None:  # only set when this run changed the record
                 self.written[new_id or rid] = after_version
-            if status == "ok" and unit.op == "merge" and rid != unit.record_id:
+            if status == "ok" and unit.op == "merge" and rid != unit.record_id and not self.keeps_losers:
                 self.merged_away[rid] = unit.record_id
             if status in ("conflict", "failed"):
                 self.problems.append({"unit": unit.key, "record_id": rid, "status": status, "error": error})
@@ -283,7 +293,7 @@ class Engine:
         # records we changed: written ok, or the master of a merge that merged some but not all of its losers
         changed = {(u.key, rid) for u in to_send for rid, o in results.get(u.key, [])
                    if u.op != "delete" and (
-                       (o.status == "ok" and not (u.op == "merge" and rid != u.record_id))
+                       (o.status == "ok" and not (u.op == "merge" and rid != u.record_id and not self.keeps_losers))
                        or (u.op == "merge" and rid == u.record_id
                            and any(x.status == "ok" for _, x in results[u.key][1:])))}
         after_ids = [o.new_id or rid for u in to_send for rid, o in results.get(u.key, []) if (u.key, rid) in changed]

@@ -459,6 +459,21 @@ def _show(value: str | None) -> str:
     return "∅" if value is None else json.dumps(value, ensure_ascii=False)
 
 
+def _flagging_merges(kind: str) -> str | None:
+    """How a target that cannot merge through its API handles a merge (its connector says), else None."""
+    try:
+        from crmclean.connectors import connector_prefixes, load_connector_factory
+
+        if kind.lower() not in connector_prefixes():
+            return None
+        factory = load_connector_factory(kind)
+    except Exception:  # a plugin that fails to load still lets the plan be shown
+        return None
+    if not getattr(factory, "merge_keeps_records", False):
+        return None
+    return str(getattr(factory, "merge_description", "") or "duplicates are flagged for a person to merge in the CRM")
+
+
 def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
     """A readable diff: per record its field changes, then each merge with the fields the master gains."""
     lines = [f"Plan for {plan.source.spec} (created {plan.created_at}, rules {plan.rules_hash or 'built-in'})", ""]
@@ -475,6 +490,7 @@ def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
         for u in ups:
             lines.append(f"    {u.field.ljust(width)}  {_show(u.before)} → {_show(u.after)}  [{u.rule}]")
     merges = plan.merges
+    flagging = _flagging_merges(plan.source.kind) if merges else None
     if merges:
         lines.append("")
     for i, m in enumerate(merges):
@@ -483,7 +499,8 @@ def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
             break
         label = plan.labels.get(m.master_id)
         lines.append(f"± merge {m.cluster_id}: keep {m.master_id}" + (f" ({label})" if label else "")
-                     + f", merge away {', '.join(m.loser_ids)}")
+                     + (f", tag as duplicates {', '.join(m.loser_ids)} (merged by hand in the CRM)" if flagging
+                        else f", merge away {', '.join(m.loser_ids)}"))
         if "master" in m.reasons:
             lines.append(f"    master: {m.reasons['master']}")
         master = m.snapshots.get(m.master_id, {})
@@ -493,7 +510,10 @@ def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
             lines.append(f"    {f.ljust(width)}  {_show(master.get(f))} → {_show(v)}{why}")
     s = plan.summary()
     lines += ["", f"Plan: {s['updates']} field update(s) in {s['records_updated']} record(s), "
-                  f"{s['merges']} merge(s) ({s['records_merged_away']} record(s) merged away)."]
+                  f"{s['merges']} merge(s) ({s['records_merged_away']} record(s) "
+                  + ("tagged as duplicates, none removed)." if flagging else "merged away).")]
+    if flagging:
+        lines.append(f"note: {flagging}")
     for note in plan.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -46,6 +46,7 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
         by_unit.setdefault(row["unit"], []).append(row)
     caps = frozenset(getattr(connector, "capabilities", frozenset()))
     crm = connector.kind not in FILE_KINDS
+    keeps = bool(getattr(connector, "merge_keeps_records", False))  # merges only flagged the duplicates (amoCRM)
     units: list[Unit] = []
     cannot: list[str] = []
     for key in reversed(order):
@@ -73,7 +74,7 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
             head = next((r for r in rows if r["field"] is None and _role(r) == "master"), None)
             master_id = head["record_id"] if head else master_rows[0]["record_id"]
             changes = {r["field"]: (r["after"], r["before"]) for r in master_rows}
-            if crm and head is not None and head["detail"]:
+            if crm and not keeps and head is not None and head["detail"]:
                 # HubSpot fills the master's empty fields from the merged-away records: empty them again
                 writable = {f.name for f in connector.describe() if f.updateable}
                 for fld, value in json.loads(head["detail"]).get("snapshot", {}).items():
@@ -89,6 +90,16 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
                 if partial and record_status.get((key, r["record_id"])) != "ok":
                     continue
                 snap = json.loads(r["detail"])["snapshot"]
+                if keeps:  # the duplicate is still there: give its flag fields (tags) their values back
+                    rid = r["record_id"]
+                    flags: dict[str, tuple[Value, Value]] = {
+                        str(f): (None, snap.get(f)) for f in getattr(connector, "flag_fields", ())}
+                    lv = last_version.get(rid) if not in_doubt else None
+                    if flags:
+                        units.append(Unit(key=f"{undo}:{rid}", op="update", record_id=rid, changes=flags,
+                                          rules={f: "rollback" for f in flags},
+                                          accept={rid: frozenset([lv])} if lv else {}))
+                    continue
                 if not in_doubt:  # merged for sure: no record left to undo the updates on
                     snap = {**snap, **first_before.get(r["record_id"], {})}
                     recreated.add(r["record_id"])
@@ -98,7 +109,10 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
                     continue
                 units.append(Unit(key=f"{undo}:{r['record_id']}", op="create", record_id=r["record_id"],
                                   snapshot=snap))
-            if crm and losers:
+            caveat = getattr(connector, "flag_rollback_caveat", None)
+            if keeps and losers and caveat:
+                cannot.append(f"duplicates of {master_id}: {caveat}")
+            if crm and losers and not keeps:
                 cannot.append(f"merge into {master_id}: activities, notes, deals and other related records the CRM "
                               f"moved to {master_id} stay there; re-created records get new ids (see `runs show`)")
         elif op == "create":

@@ -22,22 +22,26 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import Result
 
+from crmclean.connectors.amocrm import DUPLICATE_TAG, AmoCRMConnector
 from crmclean.connectors.bitrix24 import Bitrix24Connector
 from crmclean.connectors.bitrix24.multifield import join_items
 from crmclean.connectors.hubspot import HubSpotConnector
 from crmclean.connectors.salesforce import SalesforceConnector
 from crmclean.errors import ConnectorError
+from crmclean.testing.amocrm_emulator import AmoCRMEmulator
 from crmclean.testing.bitrix24_emulator import Bitrix24Emulator
 from crmclean.testing.hubspot_emulator import HubSpotEmulator
 from crmclean.testing.salesforce_emulator import SalesforceEmulator
 from crmclean.writeback import engine as engine_module
-from crmclean.writeback.plan import Plan, load_plan
+from crmclean.writeback.plan import Plan, load_plan, render_plan_diff
 from tests._crm_e2e import (
+    AMO_CONTACT_FIELDS,
     HS_CONTACT_FIELDS,
     SF_CONTACT_FIELDS,
     Cli,
     FakeClock,
     _valid_email,
+    amocrm_rows,
     expected_after_apply,
     hubspot_rows,
     link_accounts,
@@ -79,6 +83,10 @@ class Target:
 
     def fills_master(self) -> bool:
         """Whether the target fills a master's empty fields from the records merged into it (HubSpot does)."""
+        return False
+
+    def keeps_duplicates(self) -> bool:
+        """Whether a merge leaves the duplicates in the target, flagged for a person (amoCRM: no merge API)."""
         return False
 
     def check_audit(self, kpis: dict[str, Any], flagged: set[str]) -> None:
@@ -423,6 +431,88 @@ class Bitrix24Target(Target):
         monkeypatch.setattr(b24, "DEFAULT_MAX_ATTEMPTS", 6)
 
 
+# ---------------------------------------------------------------- amoCRM
+
+
+class AmoCRMTarget(Target):
+    """amoCRM cannot merge through its API: merges write the master and tag each duplicate (with a note)."""
+
+    name = "amocrm"
+    spec = "amocrm:contacts"
+    fields = AMO_CONTACT_FIELDS
+    writable = frozenset(AMO_CONTACT_FIELDS)
+    must_write = frozenset({"phone", "country"})
+    edit_field = "position"
+    seed = 20261126
+
+    @contextmanager
+    def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+        rows = amocrm_rows(messy_contacts(n, self.seed))
+        self.clock = FakeClock()  # the connector's budget and the account's 7 rps limit both run on it
+        defaults = AmoCRMConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
+        monkeypatch.setitem(defaults, "clock", self.clock)
+        with AmoCRMEmulator(clock=self.clock) as emu:
+            self.emu = emu
+            emu.add_records("contacts", rows)
+            for key, value in emu.env().items():
+                monkeypatch.setenv(key, value)
+            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+            self.cli = Cli(tmp_path / "runs.duckdb")
+            yield self
+
+    def live(self) -> dict[str, Values]:
+        return {rid: {f: row.get(f) for f in self.fields} for rid, row in self.emu.flat("contacts").items()}
+
+    def human_edit(self, record_id: str, values: Values) -> None:
+        self.emu.human_edit("contacts", record_id, values)
+
+    def keeps_duplicates(self) -> bool:
+        return True
+
+    def check_removed(self, record_id: str, master_id: str) -> None:
+        tags = self.emu.flat("contacts")[record_id]["tags"] or ""
+        assert DUPLICATE_TAG in tags, (record_id, tags)
+        assert any(f"#{master_id}" in n["params"]["text"] for n in self.emu.notes_of("contacts", record_id))
+
+    def check_plan(self, plan: Plan, plan_file: Path) -> None:
+        assert self.emu.access_token not in plan_file.read_text(encoding="utf-8")
+        shown = render_plan_diff(plan)  # what `plan --show` prints
+        assert "tag as duplicates" in shown and "merge away" not in shown and "amoCRM UI" in shown
+
+    def check_applied_run(self) -> None:
+        assert self.emu.request_count(status=403) == 0  # paced to 7 rps: never blocked
+        assert self.emu.request_count(status=429) < self.emu.request_count() / 100
+
+    def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
+        assert any("cannot delete notes" in line for line in undo["cannot_restore"])
+        flat = self.emu.flat("contacts")
+        assert self.live() == original  # same ids, every value back
+        assert not any(DUPLICATE_TAG in (row["tags"] or "") for row in flat.values())
+        notes = [n for rid in flat for n in self.emu.notes_of("contacts", rid)]
+        assert len(notes) == merged_away and all(n["params"]["text"].startswith("[withdrawn") for n in notes)
+
+    def apply_with_faults(self, plan_file: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
+        amo = sys.modules[AmoCRMConnector.__module__]
+        monkeypatch.setattr(amo, "DEFAULT_MAX_ATTEMPTS", 2)  # a long outage: some requests fail for good
+        self.emu.random_faults(rate=0.05, seed=13)
+        self.emu.inject("lost_reply", count=2, method="PATCH")  # the write lands, the answer is a 500
+        first = _apply_under_faults(self.cli, plan_file)
+        run_id = str(self.cli.json("runs", "--command", "apply")[0]["run_id"])  # type: ignore[index]
+        if first is not None and first.exit_code == 1:
+            report = json.loads(first.stdout)
+            assert report["status"] == "partial" and report["counts"]["failed"] > 0
+        failed = _first_failed(self.cli, run_id)
+        assert self.emu.request_count(status=429) > 0 and self.emu.request_count(status=500) > 0
+        return run_id, failed
+
+    def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        amo = sys.modules[AmoCRMConnector.__module__]
+        self.emu.clear_faults()
+        monkeypatch.setattr(amo, "DEFAULT_MAX_ATTEMPTS", 6)
+
+
 # ---------------------------------------------------------------- a CSV file (Russian Excel export)
 
 
@@ -504,7 +594,7 @@ class CsvFileTarget(Target):
         monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
 
 
-TARGETS: list[type[Target]] = [CsvFileTarget, SalesforceTarget, HubSpotTarget, Bitrix24Target]
+TARGETS: list[type[Target]] = [CsvFileTarget, SalesforceTarget, HubSpotTarget, Bitrix24Target, AmoCRMTarget]
 
 
 # ---------------------------------------------------------------- the contract
@@ -523,8 +613,9 @@ def check_applied(target: Target, plan_file: Path, before: dict[str, Values],
     for rid, want in expected.items():
         if rid in removed:
             target.check_removed(rid, master_of[rid])
-            assert rid not in live
-            continue
+            if not target.keeps_duplicates():
+                assert rid not in live
+                continue
         got = live[rid]
         for field, value in want.items():
             if value is None and got.get(field) is not None and rid in fillers:
@@ -532,7 +623,8 @@ def check_applied(target: Target, plan_file: Path, before: dict[str, Values],
                 continue
             assert same_text(got.get(field), value), (rid, field, got.get(field), value)
         checked += 1
-    assert len(live) == len(before) - len(removed)  # nothing lost, nothing created twice
+    # nothing lost, nothing created twice (a target that cannot merge keeps the flagged duplicates)
+    assert len(live) == len(before) - (0 if target.keeps_duplicates() else len(removed))
     return checked, len(removed)
 
 
@@ -565,7 +657,8 @@ def audit_plan_apply_rollback(target: Target, n: int, tmp_path: Path) -> None:
     per_unit = outcomes_by_unit(cli.journal(), run["run_id"])
     assert all(len({rid for rid, _, _ in rows}) == len(rows) for rows in per_unit.values())  # one outcome per record
     checked, merged_away = check_applied(target, plan_file, original)
-    assert checked == n - merged_away and merged_away == summary["records_merged_away"]
+    assert checked == n - (0 if target.keeps_duplicates() else merged_away)
+    assert merged_away == summary["records_merged_away"]
     target.check_applied_run()
 
     undo = cli.json("rollback", run["run_id"], "--yes")

@@ -191,6 +191,8 @@ class AmoCRMConnector:
     # a "merge" keeps the duplicates: they are tagged for a steward (the API cannot merge or delete)
     merge_keeps_records = True
     flag_fields = ("tags",)
+    flag_rollback_caveat = ("the amoCRM API cannot delete notes: the notes crmclean added are kept, rewritten as "
+                            "withdrawn; the tag is removed")
     merge_description = (f"amoCRM cannot merge or delete through its API: the master gets the golden values, each "
                          f"duplicate is tagged {DUPLICATE_TAG!r} with a note naming the master, and a steward merges "
                          f"them in the amoCRM UI")

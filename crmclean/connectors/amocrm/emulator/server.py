@@ -42,6 +42,7 @@ MAX_PATCH = 250
 PHONE_ENUMS = ("WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER")
 EMAIL_ENUMS = ("WORK", "PRIV", "OTHER")
 FAULT_KINDS = ("500", "lost_reply", "429", "403")
+_CODE_COLUMNS = {"PHONE": "phone", "EMAIL": "email", "WEB": "web", "POSITION": "position"}  # as the connector names them
 JSON = dict[str, Any]
 
 _BASE_FIELDS = {
@@ -205,6 +206,11 @@ class AmoCRMEmulator:
             if key == "tags":
                 rec["_embedded"]["tags"] = [self._tag(entity, t) for t in _split(value)]
                 continue
+            if key in _CODE_COLUMNS.values() and key not in ("phone", "email"):
+                definition = self._field(entity, code=next(c for c, n in _CODE_COLUMNS.items() if n == key))
+                if definition is not None:
+                    self._set_cf(rec, definition, None if value in (None, "") else [{"value": str(value)}])
+                    continue
             base, _, enum = key.partition(":")
             if base.lower() in ("phone", "email"):
                 code = base.upper()
@@ -270,8 +276,7 @@ class AmoCRMEmulator:
         for rec in self.records(entity):
             row: dict[str, str | None] = {k: (None if rec.get(k) is None else str(rec[k])) for k in _BASE_FIELDS[entity]}
             for cf in rec.get("custom_fields_values") or []:
-                key = (cf.get("field_code") or "").lower() if cf.get("field_code") in ("PHONE", "EMAIL") \
-                    else cf["field_name"]
+                key = _CODE_COLUMNS.get(cf.get("field_code") or "") or cf["field_name"]
                 row[key] = ", ".join(str(v["value"]) for v in cf["values"]) or None
             row["tags"] = ", ".join(t["name"] for t in rec["_embedded"]["tags"]) or None
             out[str(rec["id"])] = row
