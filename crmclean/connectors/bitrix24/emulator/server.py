@@ -31,6 +31,7 @@ comes too late; nothing applied), ``lost_reply`` (the request is applied, then t
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import random
@@ -630,6 +631,19 @@ class Bitrix24Emulator:
             start = int(params.get("start", 0) or 0)
         except ValueError:
             start = 0
+        keyset = start < 0 and list(order.items()) == [("ID", "ASC")]
+        if keyset:  # the key-set read: walk ids upwards from the bound, stop at one page (no count)
+            bound = flt.get(">ID")
+            ids = sorted(ent.records)
+            first = bisect.bisect_right(ids, int(bound)) if bound not in (None, "") else 0
+            page: list[_Record] = []
+            for rid in ids[first:]:
+                r = ent.records[rid]
+                if not r.deleted and all(self._matches(ent, r, str(k), v) for k, v in flt.items()):
+                    page.append(r)
+                    if len(page) == PAGE_SIZE:
+                        break
+            return {"result": [self._select(ent, r, select) for r in page], "total": 0}
         rows = [r for r in ent.records.values() if not r.deleted
                 and all(self._matches(ent, r, str(k), v) for k, v in flt.items())]
         for key, direction in reversed(list(order.items())):
