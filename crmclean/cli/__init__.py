@@ -68,21 +68,40 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: maps errors to one line and an exit code."""
+    """Console-script entry point: maps errors to one line and an exit code (``--debug`` adds the traceback
+    but keeps the exit code)."""
+    import errno
+    import traceback
+
     debug = "--debug" in (argv if argv is not None else sys.argv)
     try:
         app(args=argv, standalone_mode=True)
     except CrmcleanError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         ui.err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         ui.err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # the file system refused: disk full, permissions, ... — a source error, not a bug
+        if debug:
+            traceback.print_exc()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" writing {exc.filename}" if exc.filename else ""
+            ui.err.print(f"[red]error:[/] disk full{escape(where)}: free some space and run again",
+                         highlight=False, soft_wrap=True)
+        else:
+            ui.err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(int(ExitCode.SOURCE))
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        ui.err.print("[red]error:[/] out of memory reading the input (too large for this machine)", highlight=False)
+        sys.exit(int(ExitCode.SOURCE))
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
-            raise
+            traceback.print_exc()
         ui.err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for details)",
                      highlight=False)
-        sys.exit(int(ExitCode.SOURCE) if isinstance(exc, OSError) else 4)
+        sys.exit(4)

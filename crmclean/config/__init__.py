@@ -105,14 +105,63 @@ class RulesFile(BaseModel):
 # ---------------------------------------------------------------- YAML with positions
 
 
+# a config file has no honest use for many aliases: "billion laughs" (a few lines that expand to gigabytes
+# through nested aliases) is refused here, before anything walks the expanded tree
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 200_000  # nodes after expanding aliases
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (YAML silently keeps the last one)."""
+    """SafeLoader that refuses duplicate keys (YAML silently keeps the last one) and alias bombs."""
+
+    _aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):  # type: ignore[no-untyped-call]
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name); refusing a possible alias bomb",
+                    event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for once aliases are expanded (memoized: linear in the file)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = MAX_YAML_NODES + 1  # a cycle (a recursive alias) counts as too big
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, memo) + _expanded_size(v, memo)
+            if total > MAX_YAML_NODES:
+                break
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo)
+            if total > MAX_YAML_NODES:
+                break
+    memo[key] = total
+    return total
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -128,6 +177,8 @@ _UniqueKeyLoader.add_constructor(
 
 
 def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: Marks) -> None:
+    if len(marks) > MAX_YAML_NODES:
+        return
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -162,9 +213,17 @@ def parse_yaml_mapping(
         loader = _UniqueKeyLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None and _expanded_size(node, {}) > MAX_YAML_NODES:
+                raise ConfigError(f"the {what} expands to more than {MAX_YAML_NODES:,} values through aliases; "
+                                  "refusing a possible alias bomb", path=path)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:  # a NUL or control character: not YAML text
+        raise ConfigError(f"not YAML text: {exc.reason} (character {exc.character!r}) at position {exc.position}",
+                          path=path) from None
+    except RecursionError:
+        raise ConfigError("YAML nested too deeply", path=path) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
