@@ -185,6 +185,20 @@ def test_update_chunks_of_200_and_bulk_ingest() -> None:
         assert rec and rec["FirstName"] == "Bulk" and rec["Email"] is None and rec["LastName"] == "Lee0"
 
 
+def test_bulk_job_failed_part_way_reports_what_it_wrote() -> None:
+    """Issue 15 item 1: a Bulk 2.0 ingest job that ends Failed keeps the rows it processed."""
+    with SalesforceEmulator(objects={"Contact": contact_rows(10)}) as e:
+        ids = ids_of(e, 10)
+        bulk = connect(e, bulk="always")
+        e.inject("job_failed")
+        result = bulk.update([FieldUpdate(i, {"FirstName": "Bulk"}) for i in ids])
+        assert [o.status for o in result] == ["ok"] * 5 + ["skipped"] * 5
+        assert result[9].error and "ended Failed" in result[9].error
+        changed = [str(r["Id"]) for r in e.records("Contact") if r["FirstName"] == "Bulk"]
+        assert sorted(changed) == sorted(o.record_id for o in result if o.status == "ok")
+        assert e.request_count("unprocessedrecords") == 1 and e.request_count("successfulResults") == 1
+
+
 def test_merge_one_master_three_losers_in_steps(emu: SalesforceEmulator) -> None:
     conn = connect(emu)
     master, *losers = ids_of(emu, 4)

@@ -580,11 +580,16 @@ class SalesforceConnector:
         return self._bulk_client(sf).get_ingest_results(job_id, kind)
 
     def _wait_for_job(self, job_id: str, is_query: bool, what: str) -> dict[str, Any]:
+        """Poll until the job finishes; a query job that did not complete is an error.
+
+        An ingest job that ends ``Failed`` or ``Aborted`` is returned like a complete one: it may have
+        written part of its rows, which only its successful/failed/unprocessed results tell.
+        """
         delay = self.bulk_poll_seconds
         while True:
             info = self._call(what, lambda sf: self._bulk_client(sf).get_job(job_id, is_query))
             state = info.get("state")
-            if state == "JobComplete":
+            if state == "JobComplete" or (not is_query and state in {"Failed", "Aborted"}):
                 return dict(info)
             if state in {"Failed", "Aborted"}:
                 reason = self._scrub(str(info.get("errorMessage") or state))
@@ -705,7 +710,11 @@ class SalesforceConnector:
         job_id = str(job["id"])
         self._call("bulk update", lambda sf: self._bulk_client(sf).upload_job_data(job_id, data))
         self._call("bulk update", lambda sf: self._bulk_client(sf).close_job(job_id))
-        self._wait_for_job(job_id, False, "bulk update")
+        info = self._wait_for_job(job_id, False, "bulk update")
+        stopped = ""
+        if info.get("state") != "JobComplete":
+            reason = self._scrub(str(info.get("errorMessage") or info.get("state")))
+            stopped = f"the bulk job {job_id} ended {info.get('state')} ({reason}) before this record"
         by_id: dict[str, WriteOutcome] = {}
         for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
             text = self._call("bulk update results", partial(self._ingest_results, job_id=job_id, kind=kind))
@@ -716,9 +725,10 @@ class SalesforceConnector:
                 elif kind == "failedResults":
                     by_id[rid] = WriteOutcome(rid, "failed", _bulk_error(row.get("sf__Error", "")))
                 else:
-                    by_id[rid] = WriteOutcome(rid, "skipped", "not processed: the bulk job stopped before this record")
-        return [by_id.get(u.record_id) or WriteOutcome(u.record_id, "failed", "Salesforce returned no result")
-                for u in chunk]
+                    by_id[rid] = WriteOutcome(rid, "skipped", "not processed: " + (
+                        stopped or "the bulk job stopped before this record"))
+        return [by_id.get(u.record_id) or _by_prefix(by_id, u.record_id)
+                or WriteOutcome(u.record_id, "failed", "Salesforce returned no result") for u in chunk]
 
     def merge(self, request: MergeRequest) -> list[WriteOutcome]:
         """Merge the losers into the master, two per SOAP call; outcomes for the master then each loser."""
@@ -948,6 +958,15 @@ def _collection_outcomes(ids: Sequence[str], result: Sequence[Any]) -> list[Writ
         else:
             out.append(WriteOutcome(rid, "failed", _errors_text(item)))
     return out
+
+
+def _by_prefix(by_id: Mapping[str, WriteOutcome], record_id: str) -> WriteOutcome | None:
+    """A bulk result row may spell the id in 15 or 18 characters; match on the first 15."""
+    key = record_id[:15]
+    for rid, outcome in by_id.items():
+        if rid[:15] == key:
+            return WriteOutcome(record_id, outcome.status, outcome.error, new_id=outcome.new_id)
+    return None
 
 
 def _pad(result: Sequence[Any], n: int) -> list[Any]:

@@ -132,6 +132,7 @@ class _IngestJob:
     unprocessed: list[list[str]] = field(default_factory=list)
     processed: int = 0
     polls_left: int = 0
+    error_message: str | None = None  # set when the job ends Failed part-way (the rest is unprocessed)
 
 
 @dataclass
@@ -440,7 +441,9 @@ class SalesforceEmulator:
         """Make the next ``count`` matching requests fail with ``kind`` (see FAULT_KINDS).
 
         ``partial_failure`` applies to collection / bulk ingest / merge writes only: it fails the
-        records in ``fail_ids`` or, without it, every second record of the request.
+        records in ``fail_ids`` or, without it, every second record of the request. ``job_failed``
+        makes the next Bulk 2.0 ingest job end ``Failed`` after processing its first half: the rest
+        is listed by ``unprocessedrecords``, as a real job that fails after its retries does.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(FAULT_KINDS)}")
@@ -992,6 +995,8 @@ class SalesforceEmulator:
             info["contentUrl"] = f"services/data/v{version}/jobs/ingest/{job.id}/batches"
             info["numberRecordsProcessed"] = job.processed
             info["numberRecordsFailed"] = len(job.failed)
+            if job.state == "Failed" and job.error_message:
+                info["errorMessage"] = job.error_message
             info["lineEnding"] = job.line_ending
             if job.external_id:
                 info["externalIdFieldName"] = job.external_id
@@ -1093,7 +1098,7 @@ class SalesforceEmulator:
                     job.polls_left -= 1
                     job.state = "InProgress"
                 else:
-                    job.state = "JobComplete"
+                    job.state = "Failed" if job.error_message else "JobComplete"
             return _json_response(200, self._job_info(version, job))
         if not tail and method == "DELETE":
             del self._ingest_jobs[job.id]
@@ -1122,8 +1127,15 @@ class SalesforceEmulator:
                 job.header = chunk_rows[0]
             rows.extend(chunk_rows[1:])
         fault = self._take_fault(f"/services/data/v{version}/jobs/ingest/{job.id}", {"partial_failure"})
+        stop = self._take_fault(f"/services/data/v{version}/jobs/ingest/{job.id}", {"job_failed"})
         id_col = next((i for i, h in enumerate(job.header) if h.lower() == "id"), None)
         for index, values in enumerate(rows):
+            if stop is not None and index >= len(rows) // 2:
+                # Bulk API 2.0: a job that fails after its internal retries keeps what it processed;
+                # the rest is listed by unprocessedrecords and the job ends "Failed".
+                job.unprocessed.append(values)
+                job.error_message = "InternalServerError : retried 10 times"
+                continue
             record = dict(zip(job.header, values, strict=False))
             rid = values[id_col] if id_col is not None and id_col < len(values) else ""
             try:
