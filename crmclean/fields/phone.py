@@ -648,3 +648,67 @@ def _format_rfc3966(e164: str) -> str:
 
 def _format_factory(fmt: PhoneFormat) -> Any:
     return {"INTERNATIONAL": _format_international, "NATIONAL": _format_national, "RFC3966": _format_rfc3966}[fmt]
+
+
+# ---------------------------------------------------------------- numbers that belong to another country
+
+# a North-American grouping: (212) 555-0142, 212-555-0142, 212.555.0142, 1 212 555 0142
+_NANP_LOOK_RE = re.compile(r"^\s*(?:1[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\s*$")
+
+
+@dataclass(frozen=True)
+class ForeignReading:
+    """A national-looking number read against the default region.
+
+    ``kind`` is "elsewhere" (not valid in the default region, valid in exactly one other
+    reading) or "ambiguous" (valid in the default region, but written the North-American way
+    and valid there too); ``e164`` is the other reading.
+    """
+
+    kind: Literal["elsewhere", "ambiguous"]
+    e164: str
+    region: str
+
+
+def foreign_reading(text: str, region: str = "RU") -> ForeignReading | None:
+    """The other country a number without a country code may belong to, when the default is not sure.
+
+    Only numbers typed without ``+``/an international prefix are considered; the reading in
+    ``region`` is what PHONE001 would otherwise write. Other readings tried: the US (NANP,
+    10 digits or 1 + 10) and the digits as a full international number with the ``+`` left out.
+    """
+    raw = _LABEL_RE.sub("", text.strip())
+    m = _EXT_RE.search(raw)
+    if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
+        raw = raw[: m.start()]
+    raw = raw.strip()
+    if not raw or raw.startswith("+") or not re.match(_SIMPLE_RE, raw):
+        return None
+    digits = re.sub(r"\D", "", raw)
+    if not 10 <= len(digits) <= 13:
+        return None
+    region = (region or "RU").upper()
+    home = parse_phone(raw, region).e164
+    others: dict[str, str] = {}
+    if region != "US" and len(digits) in (10, 11):
+        us = parse_phone(raw, "US").e164
+        if us:
+            others[us] = "US"
+    if 11 <= len(digits) <= 13 and not digits.startswith("0"):
+        try:
+            num = phonenumbers.parse("+" + digits, None)
+        except NumberParseException:
+            num = None
+        if num is not None and phonenumbers.is_valid_number(num):
+            where = phonenumbers.region_code_for_number(num) or ""
+            if where != region:
+                others[phonenumbers.format_number(num, PhoneNumberFormat.E164)] = where
+    others.pop(home or "", None)
+    if len(others) != 1:
+        return None
+    e164, where = next(iter(others.items()))
+    if home is None:
+        return ForeignReading("elsewhere", e164, where)
+    if where == "US" and _NANP_LOOK_RE.match(raw):
+        return ForeignReading("ambiguous", e164, where)
+    return None

@@ -9,6 +9,8 @@ from crmclean.fields.phone import (
     PHONE_ROLES,
     PhoneFormat,
     analyze_phones,
+    foreign_reading,
+    format_phone,
     invalid_phone_hints,
 )
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
@@ -39,6 +41,47 @@ def _region_series(ctx: RuleContext, n: int) -> pl.Series | str:
     return codes.fill_null(default).alias("region")
 
 
+def _no_country_mask(ctx: RuleContext, n: int) -> pl.Series:
+    """True for records whose country is unknown (no country column, or an empty/unrecognized cell)."""
+    from crmclean.fields.country import country_alpha2
+
+    col = first_role_column(ctx, ("country",))
+    if col is None:
+        return pl.repeat(True, n, eager=True).alias("")
+    return map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String).is_null().alias("")
+
+
+_FOREIGN = pl.Struct({"kind": pl.String, "e164": pl.String, "region": pl.String})
+
+
+def _foreign_factory(region: str):  # type: ignore[no-untyped-def]
+    def read(text: str) -> dict[str, str] | None:
+        r = foreign_reading(text, region)
+        return None if r is None else {"kind": r.kind, "e164": r.e164, "region": r.region}
+    return read
+
+
+def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+    """Per row: kind/e164/region of another country's reading, for records with no country (else nulls).
+
+    Candidates are cells typed without a country code that the default region either cannot
+    read (and one other reading can) or reads while they are written the North-American way
+    and valid there too; everything else is null.
+    """
+    n = len(values)
+    default = (ctx.default_region or "RU").upper()
+    cand = (_no_country_mask(ctx, n) & values.is_not_null()
+            & ~values.str.strip_chars().str.starts_with("+").fill_null(True)
+            & values.str.count_matches(r"\d").is_between(10, 13).fill_null(False)
+            & (info.get_column("e164").is_null() | values.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
+    out = pl.DataFrame({"kind": _nulls(n), "e164": _nulls(n), "region": _nulls(n)})
+    if not cand.any():
+        return out
+    idx = cand.arg_true()
+    found = map_unique_fast(values.gather(idx), _foreign_factory(default), _FOREIGN).struct.unnest()
+    return pl.DataFrame({name: out.get_column(name).scatter(idx, found.get_column(name)) for name in out.columns})
+
+
 class PhoneFormatOptions(RuleOptions):
     format: PhoneFormat = Field("E164", description="Output format: E164 (+74951234567), INTERNATIONAL "
                                 "(+7 495 123-45-67), NATIONAL (8 (495) 123-45-67) or RFC3966 (tel:+7-495-123-45-67).")
@@ -64,6 +107,12 @@ class PhoneE164(ColumnRule):
 
     Invalid numbers are never rewritten into another number: they stay as typed and
     PHONE002 reports why.
+
+    A record with no country is read in ``defaults.region``, but only when that reading is
+    sure: a number valid only as another country's number (``(212) 555-0142`` in a Russian
+    file) is *suggested* in that country, and a number written the North-American way that is
+    valid in both (``(917) 555-0142``: +7 917… or +1 917…) is kept as typed with the other
+    reading suggested. Each such record gets an info finding, so the report counts them.
     """
 
     code = "PHONE001"
@@ -80,6 +129,7 @@ class PhoneE164(ColumnRule):
         Example("(212) 555-0142 ext 45", "+12125550142", "country column says US; Phone__ext = 45"),
         Example("+44 20 7946 0958", "+442079460958"),
         Example("8-916-123-45-67, 8 (495) 123-45-67", "+79161234567", "Phone__extra = +74951234567"),
+        Example("(212) 555-0142", "(212) 555-0142", "no country, RU default: +12125550142 suggested, not fixed"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
@@ -106,12 +156,46 @@ class PhoneE164(ColumnRule):
             )
             .to_series()
         )
-        edits = [ColumnEdit(column, after, reason)]
+        findings = None
+        n = len(values)
+        suggested_value = _nulls(n)
+        suggested_reason = _nulls(n)
         if opts.suggest_plus8:
-            sugg = info.get_column("suggestion")
-            if sugg.is_not_null().any():
-                suggested = sugg.fill_null(after)
-                edits.append(ColumnEdit(column, suggested, "'+8' looks like a mistyped '+7'", "suggest"))
+            suggested_value = info.get_column("suggestion")
+            suggested_reason = suggested_value.is_not_null().to_frame("s").select(
+                pl.when(pl.col("s")).then(pl.lit("'+8' looks like a mistyped '+7'")).otherwise(None)).to_series()
+        if not opts.region:
+            foreign = _foreign_readings(work, info, ctx)
+            kind = foreign.get_column("kind")
+            hit = kind.is_not_null()
+            if hit.any():
+                ambiguous = (kind == "ambiguous").fill_null(False)
+                msg = pl.DataFrame({"h": info.get_column("e164"), "k": kind, "e": foreign.get_column("e164"),
+                                    "r": foreign.get_column("region")}).select(
+                    pl.when(pl.col("k") == "ambiguous")
+                    .then(pl.format("no country on the record: {} in the default region, but written the {} way "
+                                    "and valid there as {}; kept as typed, {} suggested",
+                                    pl.col("h"), pl.col("r"), pl.col("e"), pl.col("e")))
+                    .otherwise(pl.format("no country on the record: valid only as a {} number {}; "
+                                         "suggested, not fixed", pl.col("r"), pl.col("e")))
+                ).to_series()
+                # a number two countries could own is not rewritten: the cell keeps its text
+                after = values.zip_with(ambiguous, after).alias(column)
+                phone = phone.zip_with(~ambiguous, _nulls(n))
+                info = info.with_columns(info.get_column(name).zip_with(~ambiguous, _nulls(n)).alias(name)
+                                         for name in ("e164", "type", "ext", "extra", "extra_e164"))
+                other = foreign.get_column("e164")
+                if opts.format != "E164":
+                    fmt = opts.format
+                    other = map_unique_fast(other, lambda e: format_phone(e, fmt), pl.String)
+                suggested_value = other.fill_null(suggested_value)
+                suggested_reason = msg.fill_null(suggested_reason)
+                findings = findings_where(hit, values, column, severity="info", message=msg,
+                                          hint="set the record's country (or PHONE001 region:) to decide")
+        edits = [ColumnEdit(column, after, reason)]
+        if suggested_value.is_not_null().any():
+            edits.append(ColumnEdit(column, suggested_value.fill_null(after), suggested_reason.fill_null(""),
+                                    "suggest"))
         ok = phone.is_not_null()
         derived = {
             derived_name(column, "ext"): info.get_column("ext").zip_with(ok, _nulls(len(values))),
@@ -124,7 +208,7 @@ class PhoneE164(ColumnRule):
             derived_name(column, "suggestion"): info.get_column("suggestion"),
         }
         moved = [derived_name(column, "ext"), derived_name(column, "extra")]
-        return StdResult(edits=edits, derived=derived, carries=set(moved))
+        return StdResult(edits=edits, derived=derived, carries=set(moved), findings=findings)
 
 
 def _nulls(n: int) -> pl.Series:
