@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -201,20 +202,33 @@ def read_csv_file(
     width = len(header)
     names = _dedupe_headers(header, path, issues)
 
+    # polars ends records at \n only: old Mac / some 1C exports end lines with a bare \r (or mix them), which
+    # polars would glue into fewer rows; the csv module reads every ending, so such files are parsed by it
+    bare_cr = _BARE_CR.search(text) is not None
+
     def parse() -> pl.DataFrame:
+        if bare_cr:
+            return _parse_with_csv_module(text, delim, names, width)
         # truncate_ragged_lines is a no-op on well-formed files; ragged rows are reported by the scan below
         return pl.read_csv(io.BytesIO(data), separator=delim, infer_schema=False, has_header=True,
                            new_columns=names, truncate_ragged_lines=True, raise_if_empty=False, quote_char='"')
 
     # polars parses (releasing the GIL) while the C csv reader counts fields per record, which gives
     # exact line numbers for ragged rows even with multi-line quoted cells
+    counted: list[int] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(parse)
-        blank_lines = _scan_ragged(text, delim, width, path, issues)
+        blank_lines = _scan_ragged(text, delim, width, path, issues, counted)
         try:
             frame = future.result()
         except pl.exceptions.PolarsError as exc:
             raise SourceError(f"cannot parse CSV: {str(exc).splitlines()[0]}", path=str(path)) from None
+    if counted and frame.height != counted[0]:
+        # physical records and parsed rows must agree one to one: never lose or invent a record silently
+        line = _first_disagreement(text, delim, width, frame) + top
+        raise SourceError(f"{counted[0]} records in the file but {frame.height} rows parsed; the first record "
+                          "read differently starts here (line endings or quoting)", path=str(path), line=line,
+                          hint="check the line endings and quotes around this line")
     if frame.width < width:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in names[frame.width:])
     # empty strings are missing values; strip nothing else: standardization decides
@@ -230,10 +244,48 @@ def read_csv_file(
     return frame, issues, enc, delim
 
 
-def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[ReadIssue]) -> int:
-    """Report records whose field count differs from the header's; returns the number of blank lines."""
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _parse_with_csv_module(text: str, delim: str, names: list[str], width: int) -> pl.DataFrame:
+    """All-text frame from the csv module (every line ending: \n, \r\n and bare \r); blank lines skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    next(reader, None)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in reader:
+        if not row:
+            continue
+        for i in range(width):
+            columns[i].append(row[i] if i < len(row) else None)
+    return pl.DataFrame({n: pl.Series(n, col, dtype=pl.String) for n, col in zip(names, columns, strict=True)})
+
+
+def _first_disagreement(text: str, delim: str, width: int, frame: pl.DataFrame) -> int:
+    """Line number where the csv module's records and the parsed rows first differ."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    next(reader, None)
+    rows = frame.iter_rows()
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            if record:
+                got = next(rows, None)
+                want = [(record[i] if i < len(record) else "") or None for i in range(width)]
+                if got is None or [v or None for v in got[:width]] != want:
+                    return start
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return start
+
+
+def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[ReadIssue],
+                 counted: list[int] | None = None) -> int:
+    """Report records whose field count differs from the header's; returns the number of blank lines
+    (``counted``, when given, receives the number of records)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     blank_lines = 0
+    records = 0
     try:
         next(reader, None)
         while True:
@@ -242,6 +294,7 @@ def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[Rea
             if row is None:
                 break
             n = len(row)
+            records += n > 0
             if n == width:
                 continue
             if n == 0:
@@ -255,6 +308,8 @@ def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[Rea
                                         kept=True))
     except csv.Error as exc:
         raise SourceError(f"malformed CSV: {exc}", path=str(path), line=reader.line_num) from None
+    if counted is not None:
+        counted.append(records)
     return blank_lines
 
 

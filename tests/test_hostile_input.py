@@ -1,0 +1,133 @@
+"""Hostile and odd input ends in a clear error with exit 2/3, never a wrong answer or exit 4 (issue 17)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crmclean.config import parse_rules
+from crmclean.connectors.files import read_csv_file
+from crmclean.errors import ConfigError, SourceError
+
+ROWS = ["name,phone"] + [f"n{i},+7900{i:07d}" for i in range(199)]
+
+
+def cli(*args: str, cwd: Path | None = None, store: Path | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+    env = dict(os.environ)
+    if store is not None:
+        env["CRMCLEAN_STORE"] = str(store)
+    return subprocess.run([sys.executable, "-m", "crmclean", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120, env=env)
+
+
+# ---------------------------------------------------------------- item 4: line endings
+
+
+@pytest.mark.parametrize("ending", ["\r", "mixed", "\r\n", "\n"])
+def test_every_line_ending_reads_every_record(tmp_path: Path, ending: str) -> None:
+    if ending == "mixed":
+        text = "".join(r + ["\n", "\r", "\r\n"][i % 3] for i, r in enumerate(ROWS))
+    else:
+        text = ending.join(ROWS) + ending
+    path = tmp_path / "old_mac.csv"
+    path.write_bytes(text.encode("cp1251"))
+    frame, issues, _, _ = read_csv_file(path)
+    assert frame.height == 199
+    assert frame.row(0) == ("n0", "+79000000000") and frame.row(-1) == ("n198", "+79000000198")
+    assert not [i for i in issues if "blank" not in i.message]
+
+
+def test_a_bare_cr_inside_a_quoted_cell_stays_in_the_cell(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'name,note\r\na,"x\ry"\r\nb,z\r')
+    frame, _, _, _ = read_csv_file(path)
+    assert frame.rows() == [("a", "x\ry"), ("b", "z")]
+
+
+def test_apply_on_a_bare_cr_file_keeps_every_record(tmp_path: Path) -> None:
+    src = (Path(__file__).resolve().parents[1] / "examples" / "contacts.csv").read_bytes()
+    lines = [ln for ln in src.replace(b"\r\n", b"\n").split(b"\n") if ln]
+    (tmp_path / "cr.csv").write_bytes(b"\r".join(lines) + b"\r")
+    store = tmp_path / "store"
+    assert cli("plan", "cr.csv", "--steps", "standardize", "-o", "plan.json", cwd=tmp_path, store=store).returncode == 0
+    done = cli("apply", "plan.json", "--out", "out.csv", "--yes", cwd=tmp_path, store=store)
+    assert done.returncode == 0, done.stderr
+    import csv
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8-sig") as fh:
+        assert sum(1 for r in csv.reader(fh) if r) == len(lines)
+
+
+def test_records_and_rows_that_disagree_stop_with_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a parser that silently loses a record must be caught: simulate polars dropping the 3rd record
+    import polars as pl
+
+    import crmclean.connectors.files as files
+
+    real = pl.read_csv
+
+    def lossy(*args: object, **kwargs: object) -> pl.DataFrame:
+        frame = real(*args, **kwargs)  # type: ignore[arg-type]
+        return pl.concat([frame.head(2), frame.slice(3)])
+
+    monkeypatch.setattr(files.pl, "read_csv", lossy)
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(ROWS[:10]) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        read_csv_file(path)
+    assert err.value.line == 4 and "9 records in the file but 8 rows parsed" in str(err.value)
+
+
+# ---------------------------------------------------------------- items 7/8: hostile YAML
+
+BILLION_LAUGHS = """version: 1
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+@pytest.mark.parametrize("text, words", [
+    (BILLION_LAUGHS, "alias"),
+    ("version: 1\n" + "".join(f"k{i}: &x{i} [1]\n" for i in range(60)) + "l: [" +
+     ",".join(f"*x{i % 60}" for i in range(150)) + "]\n", "aliases"),
+    ("version: 1\na: &a [*a]\n", "alias"),
+    ("version: 1\x00\n", "not YAML text"),
+    ("version: 1\x07\n", "not YAML text"),
+    ("version: 1\n? {a: 1}\n: x\n", "a key must be a plain value"),
+    ("version: 1\n? [a, b]\n: x\n", "a key must be a plain value"),
+])
+def test_hostile_yaml_is_a_config_error(text: str, words: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as err:
+        parse_rules(text, "rules.yaml")
+    assert words in str(err.value)
+    assert time.monotonic() - started < 2
+
+
+def test_billion_laughs_cli_exit_2_fast(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    started = time.monotonic()
+    result = cli("rules", "check", "rules.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and "alias bomb" in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 10
+
+
+def test_a_few_honest_aliases_still_work() -> None:
+    rules = parse_rules("version: 1\ncolumns:\n  Phone: &p phone\n  Mobile: *p\n", "rules.yaml")
+    assert rules is not None
+
+
+def test_debug_keeps_the_exit_code(tmp_path: Path) -> None:
+    result = cli("--debug", "rules", "infer", str(tmp_path / "missing.csv"))
+    assert result.returncode == 3 and "Traceback" in result.stderr
