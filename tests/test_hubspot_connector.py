@@ -5,8 +5,10 @@ Sleeps go to a fake clock shared with the emulator's rate window, so waits cost 
 
 from __future__ import annotations
 
+import json
 import random
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -248,6 +250,34 @@ def test_merge_cluster_of_four_in_steps(emu: HubSpotEmulator, clock: FakeClock,
     assert set(survivor["properties"]["hs_merged_object_ids"].split(";")) == set(losers)
     again = conn.merge(MergeRequest(master, (losers[0],)))
     assert again[0].status == "failed" and again[1].status == "failed" and "merged" in (again[1].error or "")
+
+
+def test_merge_retried_after_a_landed_504_checks_first(emu: HubSpotEmulator, clock: FakeClock,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 2: the merge landed but its answer was a 504; the retry must not report it failed."""
+    conn = connect(emu, clock, monkeypatch)
+    master, loser = (r["id"] for r in emu.records("contacts")[:2])
+    emu.inject("landed_504", path_contains="/merge")
+    outcomes = conn.merge(MergeRequest(master, (loser,), {"firstname": "Golden"}))
+    assert [(o.record_id, o.status) for o in outcomes] == [(master, "ok"), (loser, "ok")]
+    assert emu.request_count("/merge") == 1  # not sent again
+    assert emu.merged_into("contacts", loser) == master
+    assert emu.record("contacts", master)["properties"]["firstname"] == "Golden"  # type: ignore[index]
+
+
+def test_merged_away_id_reads_as_its_survivor(clock: FakeClock) -> None:
+    with HubSpotEmulator(objects={"companies": [{"name": "A"}, {"name": "B"}]}, merge_new_id=True,
+                         clock=clock) as emu:
+        a, b = (r["id"] for r in emu.records("companies"))
+        req = urllib.request.Request(f"{emu.base_url}/crm/v3/objects/companies/merge", method="POST",
+                                     data=json.dumps({"primaryObjectId": a, "objectIdToMerge": b}).encode(),
+                                     headers={"Authorization": f"Bearer {emu.access_token}",
+                                              "Content-Type": "application/json"})
+        new = json.loads(urllib.request.urlopen(req).read())["id"]
+        for old in (a, b):
+            get = urllib.request.Request(f"{emu.base_url}/crm/v3/objects/companies/{old}",
+                                         headers={"Authorization": f"Bearer {emu.access_token}"})
+            assert json.loads(urllib.request.urlopen(get).read())["id"] == new
 
 
 def test_merge_follows_a_new_survivor_id(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -472,12 +472,24 @@ class HubSpotConnector:
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
 
-    def _send(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> _Reply:
-        """One API call through the budget and the retry policy; non-2xx raises HubSpotHTTPError."""
+    def _send(self, call: Callable[..., Any], *args: Any, landed: Callable[[], _Reply | None] | None = None,
+              **kwargs: Any) -> _Reply:
+        """One API call through the budget and the retry policy; non-2xx raises HubSpotHTTPError.
+
+        ``landed``, for writes that are not idempotent (merge): asked before every retry whether the
+        failed attempt was applied all the same (a 504 or timeout after the write); its reply ends the call.
+        """
         kwargs["_preload_content"] = False  # raw JSON: the client's models cost more than the HTTP itself
         kwargs["_request_timeout"] = self.timeout
+        tries = 0
 
         def attempt() -> _Reply:
+            nonlocal tries
+            tries += 1
+            if tries > 1 and landed is not None:
+                found = landed()
+                if found is not None:
+                    return found
             self._budget.acquire()
             with self._lock:
                 self.request_count += 1
@@ -850,7 +862,7 @@ class HubSpotConnector:
         for loser in losers:
             body = PublicMergeInput(primary_object_id=current, object_id_to_merge=loser)
             try:
-                reply = self._send(self._merge_call, body)
+                reply = self._send(self._merge_call, body, landed=partial(self._merge_landed, current, loser))
             except HubSpotHTTPError as err:
                 loser_outcomes.append(WriteOutcome(loser, "failed", self._failure(err, f"merge {self.object_type}")))
                 continue
@@ -870,6 +882,28 @@ class HubSpotConnector:
         else:
             master_outcome = WriteOutcome(master, "ok", new_id=new_id)
         return [master_outcome, *loser_outcomes]
+
+    def _merge_landed(self, primary: str, loser: str) -> _Reply | None:
+        """The survivor, if an earlier attempt to merge ``loser`` into ``primary`` was applied; else None.
+
+        HubSpot answers a read of a merged-away id with the record it was merged into (under that
+        record's id, which may be new), whose ``hs_merged_object_ids`` lists the merged ids.
+        """
+        request = BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id=i, local_vars_configuration=self._model_config) for i in (loser, primary)],
+            properties=["hs_merged_object_ids"], properties_with_history=[],
+            local_vars_configuration=self._model_config,
+        )
+        try:
+            reply = self._send(self._batch_read, request, archived=False)
+        except HubSpotHTTPError:
+            return None  # cannot tell: let the retry find out
+        for obj in (reply.body or {}).get("results") or []:
+            merged = str((obj.get("properties") or {}).get("hs_merged_object_ids") or "").split(";")
+            if str(obj.get("id")) != loser and loser in merged:
+                log.info("HubSpot merge of %s into %s had landed before its error; not sent again", loser, primary)
+                return _Reply(200, {"id": str(obj["id"])}, {})
+        return None
 
     def create(self, records: Sequence[Record]) -> list[WriteOutcome]:
         """Batch-create records (e.g. re-create merged-away ones); ``new_id`` is the id HubSpot assigned.

@@ -58,7 +58,7 @@ SEARCH_MAX_GROUPS = 5
 SEARCH_MAX_FILTERS_PER_GROUP = 10
 SEARCH_MAX_FILTERS = 25
 
-FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "partial_failure")
+FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "partial_failure", "landed_504")
 
 # HubSpot accepts singular names and object type ids for its standard objects.
 _ALIASES = {
@@ -534,7 +534,8 @@ class HubSpotEmulator:
 
         ``429``: rate limited with ``Retry-After: retry_after``; ``500``/``502``/``503``/``504``: server
         errors; ``timeout``: the answer (a 504) comes only after ``timeout_delay`` seconds and the request
-        is not applied; ``partial_failure``: the next batch update answers 207 and fails ``fail_ids`` (by
+        is not applied; ``landed_504``: the request is applied, then answered 504 (a gateway timeout after
+        the write, which a retry must not repeat blindly); ``partial_failure``: the next batch update answers 207 and fails ``fail_ids`` (by
         default every second input) while applying the others.
         """
         kind = str(kind)
@@ -583,7 +584,7 @@ class HubSpotEmulator:
                      "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION")
         fault = self._take_fault(method, path)
-        if fault is not None and fault.kind != "partial_failure":
+        if fault is not None and fault.kind not in ("partial_failure", "landed_504"):
             return self._fault_reply(fault)
         limited = self._rate_check()
         if limited is not None:
@@ -608,6 +609,9 @@ class HubSpotEmulator:
                     self._give_back(fault)  # a batch refused as a whole never reached the per-record step
                 return self._error_reply(err.status, err.message, err.category, **err.extra)
             reply.headers.update(self._rate_headers())
+            if fault is not None and fault.kind == "landed_504":
+                # the write was applied, but the gateway gave up before the answer came back
+                return self._fault_reply(_Fault("504", 0, None))
             return reply
         return self._error_reply(404, f"No route for {method} {path}", "OBJECT_NOT_FOUND")
 
@@ -833,6 +837,12 @@ class HubSpotEmulator:
                     return rec
             return None
         found = store.records.get(str(key))
+        if found is not None and found.archived and not archived and found.merged_into is not None:
+            # HubSpot reads a merged-away id as the record it was merged into (under that record's id)
+            seen = {found.id}
+            while found is not None and found.merged_into is not None and found.merged_into not in seen:
+                seen.add(found.merged_into)
+                found = store.records.get(found.merged_into)
         if found is None or found.archived != archived:
             return None
         return found
