@@ -72,14 +72,49 @@ class EmailResult:
     suggestion: str | None = None  # a probable intended address (domain typo)
 
 
+def rfc_valid(address: str) -> bool:
+    """True when ``address`` is a valid RFC 5321/5322 address as it stands, quoted local parts and
+    address literals included (email-validator with those forms allowed, no DNS)."""
+    if "@" not in address:
+        return False
+    try:
+        validate_email(address, check_deliverability=False, allow_quoted_local=True, allow_domain_literal=True)
+    except EmailNotValidError:
+        return False
+    except Exception:  # an odd input the validator chokes on is not valid
+        return False
+    return True
+
+
+def _lower_kept(address: str) -> str:
+    """Lower-case a valid address, but never the inside of a quoted local part ("John Smith"@X.org)."""
+    local, _, domain = address.rpartition("@")
+    if not local.startswith('"') and not domain.startswith("["):
+        return address.lower()
+    return f"{local if local.startswith(chr(34)) else local.lower()}@{domain if domain.startswith('[') else domain.lower()}"
+
+
+def _drop_comment(m: re.Match[str]) -> str:
+    """An RFC comment inside an address (john(work)@x.org) goes without a trace; one beside it leaves a gap."""
+    s, a, b = m.string, m.start(), m.end()
+    inside = a > 0 and b < len(s) and not s[a - 1].isspace() and not s[b].isspace()
+    return "" if inside else " "
+
+
 def clean_email_text(text: str) -> list[str]:
-    """Strip mailto:, display names and brackets, lower-case; one item per address found in the cell."""
+    """Strip mailto:, display names and brackets, lower-case; one item per address found in the cell.
+
+    A cell that already holds one valid address (quoted local part, address literal included)
+    is only lower-cased: cleaning never turns a valid address into an invalid one.
+    """
     t = _MAILTO_RE.sub("", text.strip())
+    if rfc_valid(t):
+        return [_lower_kept(t)]
     bracketed = _DISPLAY_RE.findall(t)
     if bracketed:
         candidates = bracketed
     else:
-        t = re.sub(r"\([^)]*\)", " ", t)  # "ivan@x.ru (Иван)" comments
+        t = re.sub(r"\([^()]*\)", _drop_comment, t)  # "ivan@x.ru (Иван)", "john(work)@x.org" comments
         if t.count("@") > 1:
             candidates = [p for p in _SPLIT_RE.split(t) if "@" in p]
         elif t.count("@") == 1:
@@ -90,6 +125,9 @@ def clean_email_text(text: str) -> list[str]:
     out = []
     for c in candidates:
         c = _MAILTO_RE.sub("", c).strip()
+        if rfc_valid(c):
+            out.append(_lower_kept(c))
+            continue
         prev = None
         while prev != c:  # wrappers and trailing punctuation can nest: "<ivan@x.ru>.",
             prev = c
