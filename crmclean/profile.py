@@ -112,7 +112,8 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         for c in by_role.get(role, []):
             if c not in frame.columns:
                 continue
-            main = frame.get_column(c).str.strip_chars().str.to_lowercase()
+            # a multi-value cell ("a@x.ru; b@y.ru"): its first address here, the others from <column>__extra
+            main = frame.get_column(c).str.strip_chars().str.replace(r"(?s)\s*[,;\n].*$", "").str.to_lowercase()
             valid = der(c, "valid")
             main = main.zip_with(valid.fill_null(False), nulls()) if valid is not None else main.zip_with(
                 main.str.contains(_EMAIL_SHAPE).fill_null(False), nulls())

@@ -53,10 +53,11 @@ def test_flags_free_role_disposable_and_invalid():
     assert by_rule == {"EMAIL004": "1", "EMAIL005": "2", "EMAIL006": "3", "EMAIL002": "4"}
 
 
-def test_split_cell_moves_extras_to_derived_column():
-    result = run({"E-mail": ["a.petrov@acme.ru; petrov@gmail.com"]}, "EMAIL001")
-    assert column(result, "E-mail") == ["a.petrov@acme.ru"]
-    assert column(result, "E-mail__extra") == ["petrov@gmail.com"]
+def test_split_cell_keeps_every_address_and_shows_extras_in_derived_column():
+    # issue 11: a multi-value cell keeps every address (each cleaned, in the cell's own separator)
+    result = run({"E-mail": ["a.petrov@acme.ru; Petrov@Gmail.com"]}, "EMAIL001")
+    assert column(result, "E-mail") == ["a.petrov@acme.ru; petrov@gmail.com"]
+    assert result.derived.get_column("E-mail__extra").to_list() == ["petrov@gmail.com"]
 
 
 local = st.text(alphabet="abcxyz019._-+", min_size=1, max_size=12)

@@ -41,8 +41,8 @@ class EmailNormalize(ColumnRule):
 
     What it does: turns ``"Ivan" <Ivan@Mail.RU>`` into ``ivan@mail.ru``, drops ``mailto:``,
     surrounding quotes/brackets and trailing dots, removes spaces around ``@``, and keeps
-    the first address of a cell holding several ("a@x.ru; b@y.ru"), moving the others to
-    ``<column>__extra``. Invalid addresses are cleaned the same way but reported by
+    every address of a cell holding several ("a@x.ru; b@y.ru"), each cleaned, in the cell's own separator
+    (``<column>__extra`` shows the others). Invalid addresses are cleaned the same way but reported by
     EMAIL002.
 
     Why: the same address written "Ivan@Mail.ru" and "ivan@mail.ru" escapes duplicate
@@ -59,17 +59,17 @@ class EmailNormalize(ColumnRule):
         Example('"Иван Петров" <Ivan.Petrov@Romashka.RU>', "ivan.petrov@romashka.ru"),
         Example('"Ivan Petrov" <ivan@acme.ru>', "ivan@acme.ru"),
         Example("mailto:John.Smith@Acme.com", "john.smith@acme.com"),
-        Example("ivan@acme.ru; petrov@gmail.com", "ivan@acme.ru", "Email__extra = petrov@gmail.com"),
+        Example("ivan@acme.ru; Petrov@Gmail.com", "ivan@acme.ru; petrov@gmail.com", "every address kept"),
         Example("ivan @ mail.ru", "ivan@mail.ru"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
         work = skip_fillers(values)
         info = analyze_emails(work)
-        after = info.get_column("email").fill_null(values).alias(column)
+        after = _whole_cell(values, info).fill_null(values).alias(column)
         reason = pl.DataFrame({"x": info.get_column("extra")}).select(
             pl.when(pl.col("x").is_not_null())
-            .then(pl.lit(f"email cleaned; other addresses → {derived_name(column, 'extra')}"))
+            .then(pl.lit("email cleaned; every address of the cell kept"))
             .otherwise(pl.lit("email cleaned"))
         ).to_series()
         derived = {
@@ -78,8 +78,22 @@ class EmailNormalize(ColumnRule):
             derived_name(column, "extra"): info.get_column("extra"),
             derived_name(column, "valid"): info.get_column("error").is_null() & info.get_column("email").is_not_null(),
         }
-        return StdResult(edits=[ColumnEdit(column, after, reason)], derived=derived,
-                         carries={derived_name(column, "extra")})
+        return StdResult(edits=[ColumnEdit(column, after, reason)], derived=derived)
+
+
+def _whole_cell(values: pl.Series, info: pl.DataFrame) -> pl.Series:
+    """The cell's addresses, each cleaned, joined in the input's own separator (a multi-value cell keeps them all)."""
+    from crmclean.model.multivalue import cell_separator, join_cell
+
+    email = info.get_column("email")
+    extra = info.get_column("extra")
+    rows = (email.is_not_null() & extra.is_not_null()).fill_null(False)
+    if not rows.any():
+        return email
+    idx = rows.arg_true()
+    cells = [join_cell([e, *x.split("; ")], cell_separator(v))
+             for v, e, x in zip(values.gather(idx), email.gather(idx), extra.gather(idx), strict=True)]
+    return email.scatter(idx, pl.Series(cells, dtype=pl.String))
 
 
 @register
