@@ -37,7 +37,7 @@ from crmclean.validate import check_fail_on
 from crmclean.writeback.apply import LimitExceeded, apply_plan, count_changes, units_from_plan
 from crmclean.writeback.plan import Plan, build_plan, load_plan
 from crmclean.writeback.resume import resume_run
-from crmclean.writeback.rollback import rollback_run, rollback_units, run_target_connector
+from crmclean.writeback.rollback import already_rolled_back, rollback_run, rollback_units, run_target_connector
 from crmclean.writeback.run import RunReport
 from crmclean.writeback.store import Journal
 from crmclean.writeback.targets import open_target, prepare_file_target
@@ -131,13 +131,11 @@ class ScoreRun:
 def score(source: str | RecordTable, rules: Rules = None, options: SourceOptions | None = None, *,
           out: str | Path | None = None, progress: StepPrinter | None = None) -> ScoreRun:
     """Score completeness per record; with ``out`` write the records with score, grade and missing fields."""
-    from crmclean.connectors.files import format_for, write_frame
-
     result = audit(source, rules, options, record_run=False, dedupe=False, command="score", progress=progress)
     completeness = result.completeness
     path = Path(out) if out is not None else None
     if path is not None:
-        write_frame(scored_records(result.table, completeness), path, format_for(path, None))
+        _write_frame(scored_records(result.table, completeness), path, result.table)
     return ScoreRun(source=result.source, completeness=completeness, out=path)
 
 
@@ -153,11 +151,11 @@ def standardize(source: str, rules: Rules = None, options: SourceOptions | None 
 # ---------------------------------------------------------------- matching
 
 
-def _write_frame(frame: Any, path: str | Path) -> str:
-    from crmclean.connectors.files import format_for, write_frame
+def _write_frame(frame: Any, path: str | Path, table: RecordTable) -> str:
+    """Write an output of ``table``: a CSV in the table's output encoding and delimiter (Excel opens it)."""
+    from crmclean.connectors.files import write_output
 
-    write_frame(frame, Path(path), format_for(Path(path), None))
-    return str(path)
+    return write_output(frame, path, encoding=table.output_encoding, delimiter=table.output_delimiter)
 
 
 def _read(source: str, rules: Rules, options: SourceOptions | None, progress: ProgressFactory,
@@ -193,7 +191,7 @@ def dedupe(source: str, rules: Rules = None, options: SourceOptions | None = Non
                ("review", review, lambda: result.review), ("golden", golden, lambda: result.golden))
     for key, path, frame in outputs:
         if path:
-            run.written[key] = _write_frame(frame(), path)
+            run.written[key] = _write_frame(frame(), path, table)
     return run
 
 
@@ -218,9 +216,9 @@ def link(source: str, against: str, rules: Rules = None, options: SourceOptions 
         result = run_link(table, other, rules_file, object_type=options.object_type)
     run = LinkRun(table=table, result=result)
     if out:
-        run.written["out"] = _write_frame(result.annotated(table.frame, table.id_column), out)
+        run.written["out"] = _write_frame(result.annotated(table.frame, table.id_column), out, table)
     if pairs:
-        run.written["pairs"] = _write_frame(result.matches, pairs)
+        run.written["pairs"] = _write_frame(result.matches, pairs, table)
     return run
 
 
@@ -336,6 +334,9 @@ def rollback(run_id: str, *, store: str | Path | None = None, batch_size: int | 
     journal = _journal(store)
     info = _run_info(journal, run_id)
     with source_lock(info.source, journal.path):
+        done = already_rolled_back(journal, info.run_id)
+        if done:
+            return NothingToDo(done)
         connector = run_target_connector(info.run_id, journal)
         units, cannot = rollback_units(journal, info.run_id, connector)
         if not units:
@@ -348,13 +349,14 @@ def rollback(run_id: str, *, store: str | Path | None = None, batch_size: int | 
                                 dry_run=dry_run, progress=task.advance)
 
 
-def export_changes(journal: Journal, run_id: str, path: str | Path) -> int:
-    """Write a run's before/after CSV (UTF-8 with BOM so Excel shows Cyrillic); returns the row count."""
+def export_changes(journal: Journal, run_id: str, path: str | Path, *, encoding: str = "utf-8-sig",
+                   delimiter: str = ",") -> int:
+    """Write a run's before/after CSV (default UTF-8 with BOM so Excel shows Cyrillic); returns the row count."""
     from crmclean.connectors.files import write_frame
 
     frame = journal.changes(run_id)
     frame = frame.with_columns(frame.get_column("logged_at").cast(str))
-    write_frame(frame, Path(path), "csv", encoding="utf-8-sig")
+    write_frame(frame, Path(path), "csv", encoding=encoding, delimiter=delimiter)
     return int(frame.height)
 
 

@@ -24,6 +24,7 @@ class SourceOptions:
     header_row: int | None = None  # files: 1-based header row (default: found below title rows)
     skip_footer: int | None = None  # files: footer lines to drop (default: a report footer is detected)
     column_map: list[str] | None = None  # "Header=role" pairs (--map), over the rules file's columns:
+    output_encoding: str | None = None  # CSVs written from this source (default: the input's for a spreadsheet export)
 
 
 def parse_column_map(pairs: list[str] | None) -> dict[str, str]:
@@ -83,5 +84,21 @@ def open_source(
         id_column=opts.id_column or rules.source.id_column,
         progress=progress,
     )
+    if opts.output_encoding:
+        table.output_encoding = check_output_encoding(opts.output_encoding)
     check_columns(rules, table.data_columns, roles=table.by_role, object_type=table.object_type)
     return table, rules, connector
+
+
+def check_output_encoding(name: str) -> str:
+    """``--output-encoding`` value as a codec name Python knows (``utf-8-sig``, ``cp1251``); else a UsageError."""
+    import codecs
+
+    from crmclean.errors import UsageError
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(f"--output-encoding {name!r}: unknown encoding",
+                         hint="e.g. utf-8-sig (Excel, default), cp1251 (Russian Excel), utf-8") from None
+    return name

@@ -359,7 +359,7 @@ def run_standardize(
     import shutil
     from pathlib import Path
 
-    from crmclean.connectors.files import backup_path, format_for, write_frame
+    from crmclean.connectors.files import backup_path, format_for, write_frame, write_output
     from crmclean.errors import UsageError
     from crmclean.sources import open_source
 
@@ -379,13 +379,17 @@ def run_standardize(
             encoding = getattr(connector, "encoding", "utf-8") if fmt == "csv" else "utf-8"
             if encoding in ("utf-16", "latin-1"):
                 encoding = "utf-8"
+            if fmt == "csv" and not in_place:  # a new file: one Excel opens (the input's style, else UTF-8 BOM)
+                encoding, delimiter = table.output_encoding, table.output_delimiter
+            elif getattr(opts, "output_encoding", None):
+                encoding = opts.output_encoding
             if target.exists() and src_path.exists() and target.resolve() == src_path.resolve():
                 backup_file = backup_path(src_path)
                 shutil.copy2(src_path, backup_file)
                 backup = str(backup_file)
             write_frame(result.table.frame, target, fmt, delimiter=delimiter, encoding=encoding)
         if changes_file:
-            path = Path(changes_file)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            result.changes.write_csv(path)
+            # the change log a steward opens in Excel: the input's encoding and delimiter (see output_style)
+            write_output(result.changes, changes_file, encoding=table.output_encoding,
+                         delimiter=table.output_delimiter)
     return StandardizeRun(result, source, str(target) if target else None, changes_file, backup, dry_run)

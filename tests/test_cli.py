@@ -142,7 +142,8 @@ def test_source_options_are_declared_once_and_read_the_same_everywhere() -> None
     assert {n: o[0] for n, o in spelled.items()} == {
         "format": ("--format",), "sheet": ("--sheet",), "id_column": ("--id-column",),
         "encoding": ("--encoding",), "delimiter": ("--delimiter",), "where": ("--where",), "object_type": ("--object",),
-        "header_row": ("--header-row",), "skip_footer": ("--skip-footer",), "column_map": ("--map",)}
+        "header_row": ("--header-row",), "skip_footer": ("--skip-footer",), "column_map": ("--map",),
+        "output_encoding": ("--output-encoding",)}
 
 
 def test_source_options_decorator_hands_the_command_one_options_object() -> None:

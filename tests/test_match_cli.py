@@ -14,6 +14,7 @@ from crmclean.errors import CrmcleanError
 from crmclean.testing.generate import generate_contacts, write_csv
 
 runner = CliRunner()
+EXCEL_RU: dict = {"separator": ";", "encoding": "cp1251"}  # outputs of a cp1251 ';' input come back the same (issue 14)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_dedupe_writes_every_row_in_order_with_cluster_columns(source: Path, tmp
                               str(review), "--golden", str(golden)])
     assert res.exit_code == 0, res.output
     original = pl.read_csv(source, separator=";", encoding="cp1251", infer_schema=False)
-    written = pl.read_csv(out, infer_schema=False)
+    written = pl.read_csv(out, infer_schema=False, **EXCEL_RU)
     assert written.columns == [*original.columns, "cluster_id", "cluster_role", "match_score"]
     assert written.height == original.height
     assert written["Id"].to_list() == original["Id"].to_list()
@@ -38,13 +39,13 @@ def test_dedupe_writes_every_row_in_order_with_cluster_columns(source: Path, tmp
         same = (written[col] == original[col]) | (written[col] == "'" + original[col])
         assert same.fill_null(True).all() and (written[col].is_null() == original[col].is_null()).all(), col
     assert set(written["cluster_role"].unique()) == {"master", "duplicate", "single"}
-    p = pl.read_csv(pairs, infer_schema=False)
+    p = pl.read_csv(pairs, infer_schema=False, **EXCEL_RU)
     assert {"left_id", "right_id", "score", "decision", "evidence"} <= set(p.columns)
     assert "first_name" in json.loads(p["evidence"][0])
-    g = pl.read_csv(golden, infer_schema=False)
+    g = pl.read_csv(golden, infer_schema=False, **EXCEL_RU)
     assert {"cluster_id", "master_id", "loser_ids", "reasons"} <= set(g.columns)
     assert g.height == (written["cluster_role"] == "master").sum()
-    assert "label" in pl.read_csv(review, infer_schema=False).columns
+    assert "label" in pl.read_csv(review, infer_schema=False, **EXCEL_RU).columns
 
 
 def test_json_summary_and_explain(source: Path) -> None:

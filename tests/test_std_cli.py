@@ -35,7 +35,7 @@ def test_standardize_writes_out_and_changes(tmp_path):
     assert clean.columns[:7] == ["id", "ФИО", "Телефон", "Email", "Должность", "Компания", "Страна"]
     assert clean.get_column("Телефон").to_list() == ["+74951234567", "+12125550142"]
     assert clean.get_column("Телефон__ext").to_list() == ["123", None]
-    log = pl.read_csv(changes, infer_schema=False)
+    log = pl.read_csv(changes, separator=";", encoding="cp1251", infer_schema=False)  # the change log too (issue 14)
     assert log.columns == ["record_id", "column", "before", "after", "rule", "confidence", "reason"]
     suggest = log.filter(pl.col("confidence") == "suggest")
     assert suggest.get_column("after").to_list() == ["john@gmail.com"]

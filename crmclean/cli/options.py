@@ -39,6 +39,7 @@ Where = Annotated[str | None, typer.Option("--where", help="CRM sources: SOQL WH
 HeaderRow = Annotated[int | None, typer.Option("--header-row", help="Row number of the header (default: found below title rows).")]
 SkipFooter = Annotated[int | None, typer.Option("--skip-footer", help="Footer lines to drop at the end (default: a report footer is detected).")]
 Map = Annotated[list[str] | None, typer.Option("--map", help='Column role, repeatable: --map "Частный e-mail=email" (role "ignore" drops a column).')]
+OutputEncoding = Annotated[str | None, typer.Option("--output-encoding", help="Encoding of the CSVs written (default: the input's for a cp1251 spreadsheet export, else utf-8-sig so Excel shows Cyrillic).")]
 Object = Annotated[str | None, typer.Option("--object", help="Object type: contacts, leads, companies, deals (default: from columns).")]
 Store = Annotated[Path | None, typer.Option("--store", help="Run store DuckDB file (default: $CRMCLEAN_STORE or ~/.local/share/crmclean/runs.duckdb).", envvar="CRMCLEAN_STORE")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
@@ -59,6 +60,7 @@ SOURCE_OPTIONS: dict[str, Any] = {
     "header_row": HeaderRow,
     "skip_footer": SkipFooter,
     "column_map": Map,
+    "output_encoding": OutputEncoding,
 }
 FILE_OPTIONS = ("format", "sheet", "id_column", "encoding", "delimiter", "header_row", "skip_footer", "column_map")  # how to read a file, nothing CRM-specific
 

@@ -200,6 +200,7 @@ def read_csv_file(
     except csv.Error as exc:
         raise SourceError(f"malformed CSV header: {exc}", path=str(path), line=1) from None
     width = len(header)
+    check_width(width, path)
     names = _dedupe_headers(header, path, issues)
 
     # polars ends records at \n only: old Mac / some 1C exports end lines with a bare \r (or mix them), which
@@ -313,10 +314,82 @@ def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[Rea
     return blank_lines
 
 
+# ---------------------------------------------------------------- size caps (zip bombs, absurd widths)
+# A spreadsheet is a zip of XML: a few MB can expand to gigabytes. Caps are checked before parsing, so a
+# hostile file ends in seconds with exit 3 instead of eating the machine. Environment variables raise them.
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of XML in one workbook
+MAX_COMPRESSION_RATIO = 200  # real sheets compress 5-30x; deflate bombs reach 1000x
+MAX_CELLS = 30_000_000
+MAX_COLUMNS = 16_384  # Excel's own limit
+
+
+def _cap(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "")) or default
+    except ValueError:
+        return default
+
+
+def check_archive(path: Path) -> None:
+    """Refuse a zip container (xlsx, ods) that would expand beyond the caps: a zip bomb."""
+    import zipfile
+
+    try:
+        if not zipfile.is_zipfile(path):
+            return
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return  # not a readable zip: the format's reader says so
+    limit = _cap("CRMCLEAN_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES)
+    ratio = _cap("CRMCLEAN_MAX_COMPRESSION_RATIO", MAX_COMPRESSION_RATIO)
+    total = sum(m.file_size for m in members)
+    if total > limit:
+        raise SourceError(f"workbook expands to {total / 2**20:,.0f} MiB of XML (limit {limit / 2**20:,.0f} MiB); "
+                          "refusing a possible zip bomb", path=str(path),
+                          hint="export it as CSV, or raise CRMCLEAN_MAX_UNCOMPRESSED_BYTES")
+    for m in members:
+        if m.file_size > 16 * 2**20 and m.file_size > ratio * max(m.compress_size, 1):
+            raise SourceError(f"{m.filename} is compressed {m.file_size // max(m.compress_size, 1):,}:1 "
+                              f"({m.file_size / 2**20:,.0f} MiB); refusing a possible zip bomb", path=str(path),
+                              hint="export it as CSV, or raise CRMCLEAN_MAX_COMPRESSION_RATIO")
+
+
+def check_width(width: int, path: Path) -> None:
+    limit = _cap("CRMCLEAN_MAX_COLUMNS", MAX_COLUMNS)
+    if width > limit:
+        raise SourceError(f"{width:,} columns (limit {limit:,}); not a CRM table", path=str(path),
+                          hint="check the delimiter (--delimiter), or raise CRMCLEAN_MAX_COLUMNS")
+
+
+def _bounded_rows(ws: object, path: Path) -> list[tuple[object, ...]]:
+    """A sheet's rows as values, stopping with an error past the cell cap or at broken sheet XML."""
+    limit = _cap("CRMCLEAN_MAX_CELLS", MAX_CELLS)
+    rows: list[tuple[object, ...]] = []
+    cells = 0
+    try:
+        for row in ws.iter_rows(values_only=True):  # type: ignore[attr-defined]
+            cells += len(row)
+            if cells > limit:
+                raise SourceError(f"sheet has more than {limit:,} cells (at row {len(rows) + 1:,}); "
+                                  "too large to read", path=str(path),
+                                  hint="export it as CSV, or raise CRMCLEAN_MAX_CELLS")
+            if len(row) > _cap("CRMCLEAN_MAX_COLUMNS", MAX_COLUMNS):
+                check_width(len(row), path)
+            rows.append(row)
+    except SourceError:
+        raise
+    except Exception as exc:  # broken XML, bad cell types: the workbook is damaged, not crmclean
+        raise SourceError(f"damaged XLSX sheet at row {len(rows) + 1:,} ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:120] if str(exc) else ''})", path=str(path)) from None
+    return rows
+
+
 def read_xlsx_file(path: Path, sheet: str | None, *, header_row: int | None = None,
                    skip_footer: int | None = None, titles: list[str] | None = None
                    ) -> tuple[pl.DataFrame, list[ReadIssue]]:
     """First non-empty sheet (or ``sheet``), all values as text; merged cells give their value to the first cell."""
+    check_archive(path)
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - declared dependency
@@ -335,11 +408,11 @@ def read_xlsx_file(path: Path, sheet: str | None, *, header_row: int | None = No
                 ws = wb[sheet]
             else:
                 raise UsageError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
-            rows = list(ws.iter_rows(values_only=True))
+            rows = _bounded_rows(ws, path)
         else:
             rows = []
             for ws in wb.worksheets:
-                rows = list(ws.iter_rows(values_only=True))
+                rows = _bounded_rows(ws, path)
                 if any(any(v is not None and str(v).strip() for v in r) for r in rows):
                     if ws is not wb.worksheets[0]:
                         issues.append(ReadIssue(None, f"first sheet empty; read sheet {ws.title!r}", kept=True))
@@ -440,6 +513,22 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str, *, delimiter: str = "
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_output(frame: pl.DataFrame, path: Path | str, *, encoding: str = "utf-8-sig", delimiter: str = ",") -> str:
+    """Write an output file crmclean produces (format from the extension); a CSV in ``encoding``/``delimiter``.
+
+    Callers pass the source table's ``output_encoding``/``output_delimiter`` (cp1251 ``;`` for a spreadsheet
+    export, else UTF-8 with BOM) so Russian Excel opens every CSV with Cyrillic intact. Returns the path.
+    """
+    path = Path(path)
+    fmt = _EXTENSIONS.get(path.suffix.lower(), "csv")  # an unknown extension (changes.txt) is written as CSV
+    if fmt == "csv":
+        write_frame(frame, path, fmt, delimiter="\t" if path.suffix.lower() == ".tsv" else delimiter,
+                    encoding=encoding)
+    else:
+        write_frame(frame, path, fmt)
+    return str(path)
 
 
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
@@ -754,6 +843,7 @@ class FileConnector:
     def _read_export(self, path: Path) -> tuple[pl.DataFrame, list[ReadIssue]]:
         """Read the file in its format; title rows, footers, phantom columns and HTML entities handled."""
         trimmed: list[int] = []
+        check_archive(path)
         if self.kind == "csv":
             frame, issues, self.encoding, self.delimiter = read_csv_file(
                 path, self._encoding, self._delimiter, header_row=self.header_row, skip_footer=self.skip_footer,
@@ -779,6 +869,7 @@ class FileConnector:
             issues.insert(0, ReadIssue(None, self.format_note, kept=True))
         # write-back copies raw CSV lines; a file read below title rows or above a footer is written whole
         self._trimmed = bool(trimmed and trimmed[0]) or any("footer" in i.message for i in issues)
+        check_width(frame.width, path)
         frame = drop_phantom_columns(frame, issues)
         frame = decode_entities(frame, issues)
         return frame, issues

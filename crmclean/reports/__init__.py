@@ -107,10 +107,12 @@ def write_reports(result: AuditResult, out_dir: str | Path | None = None, *, mas
         files["md"] = directory / "report.md"
         files["md"].write_text(render_markdown(report), encoding="utf-8")
     if "csv" in formats:
+        # in the input's encoding and delimiter (a cp1251 ';' export gets cp1251 ';' back), else UTF-8 with BOM
+        style = {"encoding": result.table.output_encoding, "delimiter": result.table.output_delimiter}
         files["findings"] = directory / "findings.csv"
-        write_frame(findings_frame_for_csv(result, masked), files["findings"], "csv", encoding="utf-8-sig")
+        write_frame(findings_frame_for_csv(result, masked), files["findings"], "csv", **style)
         files["changes"] = directory / "changes.csv"
-        write_frame(changes_frame_for_csv(result, masked), files["changes"], "csv", encoding="utf-8-sig")
+        write_frame(changes_frame_for_csv(result, masked), files["changes"], "csv", **style)
         files["duplicates"] = directory / "duplicates.csv"
-        write_frame(duplicates_frame_for_csv(result), files["duplicates"], "csv", encoding="utf-8-sig")
+        write_frame(duplicates_frame_for_csv(result), files["duplicates"], "csv", **style)
     return ReportFiles(directory=directory, files=files, report=report)
