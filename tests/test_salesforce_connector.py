@@ -342,6 +342,17 @@ def test_api_share_budget_stops_the_run() -> None:
         assert e.api_used == 10  # stopped before the 11th counted request left the machine
 
 
+def test_limits_refused_budget_from_sforce_limit_info() -> None:
+    """Issue 15 item 5: a user without View Setup and Configuration gets 403 on /limits; the run goes on."""
+    with SalesforceEmulator(objects={"Contact": contact_rows(5)}, daily_api_limit=40, view_setup=False) as e:
+        conn = connect(e, bulk="never", api_share=0.25)
+        assert conn.count() == 5  # used to fail: every command stopped on the refused /limits
+        assert e.request_count("/limits") == 1
+        with pytest.raises(ConnectorError, match="API budget"):
+            for _ in range(20):
+                conn.count()
+
+
 def test_missing_and_file_credentials(emu: SalesforceEmulator, tmp_path: Path) -> None:
     with pytest.raises(ConnectorError) as err:
         SalesforceConnector("Contact", ConnectorOptions(), env={})

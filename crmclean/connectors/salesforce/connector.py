@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import re
 import time
@@ -387,9 +388,22 @@ class SalesforceConnector:
 
     def _read_budget(self) -> None:
         """Read DailyApiRequests once and cap this run at ``api_share`` of the daily maximum."""
-        limits = self._call("limits", lambda sf: sf.limits())
-        daily = (limits or {}).get("DailyApiRequests") or {}
-        maximum, remaining = int(daily.get("Max", 0)), int(daily.get("Remaining", 0))
+        try:
+            limits = self._call("limits", lambda sf: sf.limits())
+            daily = (limits or {}).get("DailyApiRequests") or {}
+            maximum, remaining = int(daily.get("Max", 0)), int(daily.get("Remaining", 0))
+        except ConnectorError as err:
+            if "INSUFFICIENT_ACCESS" not in str(err) and "403" not in str(err):
+                raise
+            # /limits needs "View Setup and Configuration", which least-privilege integration users lack:
+            # the budget then comes from the Sforce-Limit-Info header of an ordinary request.
+            logging.getLogger(__name__).info("Salesforce /limits refused (%s); reading the budget from Sforce-Limit-Info", err)
+            sf = self._client()
+            self._call("limits", lambda sf: sf.restful("sobjects", method="GET"))
+            usage = getattr(sf, "api_usage", {}).get("api-usage")
+            if usage is None:
+                return  # budget unknown; Salesforce's own REQUEST_LIMIT_EXCEEDED will stop us
+            maximum, remaining = int(usage.total), int(usage.total) - int(usage.used)
         if maximum <= 0:
             return  # the org did not say; Salesforce's own REQUEST_LIMIT_EXCEEDED will stop us
         share = self.options.api_share

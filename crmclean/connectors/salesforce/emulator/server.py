@@ -261,8 +261,10 @@ class SalesforceEmulator:
         timeout_seconds: float = 1.0,
         session_ttl: float | None = None,
         max_query_batch: int = QUERY_BATCH_DEFAULT,
+        view_setup: bool = True,
     ) -> None:
         self.api_version = api_version
+        self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
         self.username = username
@@ -561,6 +563,9 @@ class SalesforceEmulator:
         except Exception as exc:  # an emulator bug must look like a server error, not kill the thread
             response = _json_response(500, [{"message": f"emulator error: {type(exc).__name__}: {exc}",
                                              "errorCode": "UNKNOWN_EXCEPTION"}])
+        if path.startswith("/services/data/"):
+            used = self.daily_api_limit - max(0, self.api_remaining)
+            response.headers.setdefault("Sforce-Limit-Info", f"api-usage={used}/{self.daily_api_limit}")
         with self._lock:
             self.request_log.append(LoggedRequest(method, path, parts.query, 0 if response.drop else response.status,
                                                   fault_name))
@@ -651,6 +656,9 @@ class SalesforceEmulator:
         segs = [s for s in rest.split("/") if s]
         with self._lock:
             if segs == ["limits"] and method == "GET":
+                if not self.view_setup:
+                    raise ApiError(403, "INSUFFICIENT_ACCESS", "The REST API limits resource requires the "
+                                   "View Setup and Configuration permission")
                 return _json_response(200, self._limits())
             if segs == ["sobjects"] and method == "GET":
                 return _json_response(200, {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": [
