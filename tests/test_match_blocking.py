@@ -55,3 +55,39 @@ def test_link_mode_only_pairs_across_sources() -> None:
     result = block_pairs(setup.features, contacts_blocking_keys(), link_boundary=10)
     assert result.pairs.height > 0
     assert result.pairs.filter((pl.col("l") >= 10) | (pl.col("r") < 10)).height == 0
+
+
+def test_block_too_big_after_refinement_is_windowed_not_dropped_when_the_key_has_a_window() -> None:
+    setup = prepare(table_from_rows(_office(120)))
+    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7, window=6)
+    result = block_pairs(setup.features, [key], max_block_size=50)
+    st = result.stats[0]
+    assert st.dropped_blocks == 0 and st.dropped_records == 0
+    assert st.windowed_blocks == 1 and st.windowed_records == 120
+    # every record is compared with its neighbours by name, and the pairs grow linearly, not 120*119/2
+    compared = set(result.pairs.get_column("l").to_list()) | set(result.pairs.get_column("r").to_list())
+    assert compared == set(range(120))
+    assert result.pairs.height <= 120 * 6
+
+
+def test_default_keys_have_windows_and_combine_company_surname_city_translit() -> None:
+    keys = {k.name: k for k in contacts_blocking_keys()}
+    assert {"company_surname", "surname_city", "translit_name"} <= set(keys)
+    assert keys["company_surname"].columns == ("company_key", "ln_ph")
+    assert all(k.window >= 2 for k in contacts_blocking_keys())
+
+
+def test_run_summary_reports_blocking_recall() -> None:
+    from crmclean.matching import dedupe
+
+    frame, truth = generate_contacts(600, seed=5)
+    table = table_from_frame(frame, object_type="contacts")
+    wanted = sorted(true_pairs(truth))[:40]
+    labels = pl.DataFrame({"left_id": [a for a, _ in wanted], "right_id": [b for _, b in wanted],
+                           "accepted": [True] * len(wanted)})
+    result = dedupe(table, None, labels=labels)
+    b = result.summary["blocking"]
+    assert 0.9 <= b["recall_in_clusters"] <= 1.0
+    assert 0.9 <= b["recall_labelled"] <= 1.0
+    assert b["dropped_records"] == 0
+    assert b["records_without_candidates"] >= 0

@@ -25,10 +25,12 @@ DATA = Path(__file__).parent / "data"
 # re-pinned deliberately by W2-13 (issue 13): KPP/branch and legal-type levels, vetoes, organization-counted
 # company/domain frequencies, mailbox names only on the same or a free-mail domain, symmetric swapped-name
 # frequencies (contacts: 411 -> 409 matched pairs, 14 -> 8 review pairs; companies: same counts, new evidence);
-# then again: `decision` is the pair's own verdict (match only if its own score clears the threshold)
+# then again: `decision` is the pair's own verdict (match only if its own score clears the threshold);
+# then by W2-13b: default blocking adds company+surname, surname+city and transliterated-name keys
+# (contacts: 1999 -> 2181 candidate pairs, matched/review/clusters unchanged)
 EXPECTED: dict[str, tuple[str, dict[str, object]]] = {
-    "contacts": ("0a0485e1aa7b98a95a9cb39d4aad1411e93e56896ea01243d1bb3275e3533c1f",
-                 {"candidate_pairs": 1999, "matched_pairs": 409, "review_pairs": 8, "clusters": 198}),
+    "contacts": ("3d95a4def9bbea699a1b4d106a1822e9f5cbc6fed640b2658a8cc85a960bb130",
+                 {"candidate_pairs": 2181, "matched_pairs": 409, "review_pairs": 8, "clusters": 198}),
     "companies": ("1cca6155930dfc24ae1b2369b0a292aeacd633639589348fc43baf8d4eb1a597",
                   {"candidate_pairs": 371, "matched_pairs": 163, "review_pairs": 5, "clusters": 69}),
 }

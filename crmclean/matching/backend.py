@@ -38,6 +38,8 @@ class BlockingStats:
     split_blocks: int = 0  # oversized blocks split into compared sub-blocks
     dropped_blocks: int = 0  # (sub-)blocks still over the limit after every refinement: not compared
     dropped_records: int = 0
+    windowed_blocks: int = 0  # (sub-)blocks still over the limit compared as sorted neighbourhoods instead
+    windowed_records: int = 0
 
     def as_dict(self) -> dict[str, int | str]:
         return dict(self.__dict__)

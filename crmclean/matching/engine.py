@@ -14,6 +14,7 @@ profile, never raw strings, and works column-wise in polars.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ import polars as pl
 from crmclean.config import RulesFile
 from crmclean.config.dedupe import DedupeSettings
 from crmclean.errors import ConfigError, SourceError, UsageError
-from crmclean.matching.backend import MatchBackend, get_backend
+from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.clustering import cluster_pairs, connected_components
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
@@ -206,9 +207,8 @@ def _blocking_keys(object_type: str, settings: DedupeSettings, features: pl.Data
             raise ConfigError(f"unknown blocking key `{spec.name}`",
                               hint=f"built-in keys: {', '.join(by_name)}; or give `columns`")
         if spec.max_block_size is not None or spec.refine:
-            base = BlockingKey(base.name, base.columns, refine=tuple(spec.refine) or base.refine,
-                               min_length=base.min_length, max_block_size=spec.max_block_size or base.max_block_size,
-                               sorted_pair=base.sorted_pair, description=base.description)
+            base = dataclasses.replace(base, refine=tuple(spec.refine) or base.refine,
+                                       max_block_size=spec.max_block_size or base.max_block_size)
         keys.append(base)
     return keys
 
@@ -435,7 +435,8 @@ def dedupe(
     label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
     data_columns = table.data_columns
     golden = golden_records(table.frame, label.cast(pl.String), id_column=table.id_column,
-                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship)
+                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship,
+                            region=rules.defaults.region if rules is not None else None)
     ranks = golden.masters  # record_id, cluster_id(root as str), rank
     master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
                                                         pl.col("record_id").alias("master_id"))
@@ -516,6 +517,7 @@ def dedupe(
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
+    blocking = _blocking_summary(candidates, label, label_frame)
     at_limit = sizes.filter(pl.col("size") >= settings.max_cluster_size).height
     compared = candidates.pairs.height
     compare_seconds = timings.get("compare", 0) + timings.get("score", 0)
@@ -532,6 +534,7 @@ def dedupe(
         "matched_pairs": int((scored.get_column("decision") == "match").sum()),
         "review_pairs": review.height,
         "refused_merges": len(clustering.refused),
+        "blocking": blocking,
         "clusters_at_size_limit": at_limit,
         "thresholds": {"match": match_t, "review": review_t},
         "trained": list(model.trained),
@@ -539,6 +542,37 @@ def dedupe(
     }
     return DedupeResult(clusters, pairs_out, golden_frame, review, [s.as_dict() for s in candidates.stats], model,
                         summary, setup)
+
+
+def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
+                      label_frame: pl.DataFrame | None) -> dict[str, Any]:
+    """Blocking recall, per run: what the blocking could not have found.
+
+    ``recall_labelled``: of the pairs a steward labelled as the same record, the share blocking made a
+    candidate (None without labels). ``recall_in_clusters``: of the record pairs that ended in one
+    cluster, the share compared directly (a pair joined only through a chain was never compared, a
+    blocking miss the chain happened to repair). ``dropped_records`` / ``windowed_records``: records
+    of oversized blocks not compared / compared only with their nearest neighbours by name.
+    """
+    pairs = candidates.pairs
+    recall_labelled = None
+    if label_frame is not None and label_frame.height:
+        acc = label_frame.filter(pl.col("accepted")).select("l", "r")
+        if acc.height:
+            hit = acc.join(pairs, on=["l", "r"], how="semi").height
+            recall_labelled = round(hit / acc.height, 4)
+    sizes = roots.value_counts().filter(pl.col("count") >= 2).get_column("count").cast(pl.Int64)
+    in_cluster = int((sizes * (sizes - 1) // 2).sum()) if sizes.len() else 0
+    compared_in = int((roots.gather(pairs.get_column("l")) == roots.gather(pairs.get_column("r"))).sum()) \
+        if pairs.height else 0
+    return {
+        "recall_labelled": recall_labelled,
+        "recall_in_clusters": round(compared_in / in_cluster, 4) if in_cluster else None,
+        "records_without_candidates": int(roots.len() - pl.concat([pairs.get_column("l"), pairs.get_column("r")])
+                                          .n_unique()) if pairs.height else int(roots.len()),
+        "dropped_records": sum(s.dropped_records for s in candidates.stats),
+        "windowed_records": sum(s.windowed_records for s in candidates.stats),
+    }
 
 
 def _parent_ids(cluster_ids: pl.Series, feats: pl.DataFrame) -> pl.Series:

@@ -5,8 +5,10 @@ A :class:`BlockingKey` names feature columns whose joint value puts records in o
 become candidates; the union over all keys is compared. A block larger than
 ``max_block_size`` (an office switchboard shared by 300 colleagues, a very common name) is
 split by the key's ``refine`` columns one after another (phone → phone + surname initial →
-phone + surname sound); what is still too big is dropped for that key and counted, never
-compared all-pairs blindly. Statistics per key are reported.
+phone + surname sound); what is still too big is, for a key with a ``window`` (every default
+key), compared as a sorted neighbourhood: sorted by name, each record meets its nearest
+``window`` neighbours, so pairs grow linearly and nothing is dropped; a key without a window
+drops it and counts it. Never compared all-pairs blindly. Statistics per key are reported.
 
 Keys are declarations only (data); a backend (``crmclean.matching.backends.polars``) builds the blocks.
 """
@@ -28,6 +30,8 @@ class BlockingKey:
     max_block_size: int | None = None  # None: the engine's default
     sorted_pair: bool = False  # key = the two columns' values sorted (swapped first/last names)
     either_side: str | None = None  # keep only pairs where this boolean feature is true on one side at least
+    window: int = 0  # > 1: a block still oversized after refinement is compared as sorted neighbourhoods
+    window_sort: tuple[str, ...] = ("ln_ph", "fn_canon", "ln", "fn", "company_key")  # their order
     description: str = ""
 
 
@@ -40,38 +44,46 @@ def contacts_blocking_keys() -> list[BlockingKey]:
     """
     return [
         BlockingKey("email", ("emails",), refine=("ln_ph", "fn_canon"), min_length=5, max_block_size=50,
-                    description="the same email address"),
+                    window=6, description="the same email address"),
         BlockingKey("phone", ("phones",), refine=("ln_ph", "fn_canon"), min_length=7, max_block_size=12,
-                    description="the same phone number (a switchboard is split by surname)"),
+                    window=6, description="the same phone number (a switchboard is split by surname)"),
         BlockingKey("email_local", ("email_local",), refine=("ln_ph",), min_length=4, max_block_size=12,
-                    description="the same mailbox name at any domain (ivan.petrov@ at work and at gmail)"),
+                    window=6, description="the same mailbox name at any domain (ivan.petrov@ at work and at gmail)"),
         BlockingKey("name", ("fn_canon_ph", "ln_ph"), sorted_pair=True, refine=("mi", "company_ph", "city"),
                     min_length=2, max_block_size=12,
-                    description="surname sound + canonical given name sound, in either order "
+                    window=6, description="surname sound + canonical given name sound, in either order "
                                 "(Iwanow Sascha ~ Иванов Александр ~ Александр Иванов)"),
         BlockingKey("surname_initial", ("ln", "fi"), refine=("mi", "company_ph", "city"), min_length=3,
                     max_block_size=12, either_side="fn_is_initial",
-                    description="exact surname + first initial, when one side has only the initial "
+                    window=6, description="exact surname + first initial, when one side has only the initial "
                                 "(Иванов И.И. ~ Иванов Иван)"),
         BlockingKey("company_name", ("company_key", "fn_canon"), refine=("li",), min_length=2, max_block_size=8,
-                    description="company + given name (a surname typo at the same company)"),
+                    window=6, description="company + given name (a surname typo at the same company)"),
         BlockingKey("inn_initial", ("inn", "li"), refine=("fi", "ln_ph"), min_length=10, max_block_size=15,
-                    description="company INN + surname initial"),
+                    window=6, description="company INN + surname initial"),
         BlockingKey("domain_name", ("org_domain", "fn_canon"), refine=("li",), min_length=4, max_block_size=15,
-                    description="corporate email domain + given name (gmail.com is never a key)"),
+                    window=6, description="corporate email domain + given name (gmail.com is never a key)"),
+        BlockingKey("company_surname", ("company_key", "ln_ph"), refine=("fi",), min_length=2, max_block_size=12,
+                    window=6, description="company + surname sound (a given-name variant at the same company)"),
+        BlockingKey("surname_city", ("ln_ph", "city"), refine=("fi", "fn_canon"), min_length=2, max_block_size=12,
+                    window=6, description="surname sound + city (no company, no contact point in common)"),
+        BlockingKey("translit_name", ("ln", "fn"), sorted_pair=True, refine=("company_ph", "city"), min_length=2,
+                    max_block_size=12,
+                    window=6, description="transliterated surname + given name as written, in either order "
+                                "(Ivanova Katya ~ Иванова Катя, without nickname folding)"),
     ]
 
 
 def companies_blocking_keys() -> list[BlockingKey]:
     """Default keys for companies/accounts."""
     return [
-        BlockingKey("inn", ("inn",), min_length=10, description="the same INN"),
-        BlockingKey("company", ("company_key",), refine=("city",), min_length=2, description="the same name key"),
+        BlockingKey("inn", ("inn",), min_length=10, window=6, description="the same INN"),
+        BlockingKey("company", ("company_key",), refine=("city",), min_length=2, window=6, description="the same name key"),
         BlockingKey("company_prefix_city", ("company_ph", "city"), refine=("company_key",), min_length=3,
-                    description="first word of the name + city"),
-        BlockingKey("domain", ("domain",), min_length=4, description="the same website / email domain"),
-        BlockingKey("phone", ("phones",), refine=("company_ph",), min_length=7, description="the same phone"),
-        BlockingKey("email", ("emails",), min_length=5, description="the same email"),
+                    window=6, description="first word of the name + city"),
+        BlockingKey("domain", ("domain",), min_length=4, window=6, description="the same website / email domain"),
+        BlockingKey("phone", ("phones",), refine=("company_ph",), min_length=7, window=6, description="the same phone"),
+        BlockingKey("email", ("emails",), min_length=5, window=6, description="the same email"),
     ]
 
 

@@ -40,6 +40,30 @@ def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
     )
 
 
+def _windows(in_big: pl.DataFrame, features: pl.DataFrame, key: BlockingKey) -> list[pl.DataFrame]:
+    """Sub-blocks of ``key.window`` records (two overlapping tilings) of each oversized block sorted by name.
+
+    Every record meets its ``window - 1`` nearest neighbours in the sort order on either side at most,
+    so the pairs grow linearly with the block instead of quadratically.
+    """
+    w = key.window
+    sort_cols = [c for c in key.window_sort if c in features.columns]
+    frame = in_big
+    if sort_cols:
+        frame = frame.join(features.select(IDX, *(pl.col(c).cast(pl.String) for c in sort_cols)), on=IDX, how="left")
+    frame = frame.sort(["block", *sort_cols, IDX], nulls_last=True).with_columns(
+        pl.int_range(0, pl.len(), dtype=pl.Int64).over("block").alias("_rank"))
+    out = []
+    for shift, tag in ((0, "a"), (w // 2, "b")):
+        out.append(frame.select(
+            IDX,
+            pl.concat_str([pl.col("block").cast(pl.String), pl.lit(tag),
+                           ((pl.col("_rank") + shift) // w).cast(pl.String)], separator="\x1f")
+            .hash(seed=17).alias("block"),
+        ))
+    return out
+
+
 def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
     """All pairs inside each block (``blocks``: IDX, block id); in link mode only source × other pairs."""
     right = blocks.rename({IDX: "r"})
@@ -98,8 +122,15 @@ def block_pairs(
                 break
             in_big = pending.join(big.select("block"), on="block")
             if not refinements:
-                st.dropped_blocks += big.height
-                st.dropped_records += in_big.height
+                if key.window >= 2:
+                    # still too big after every refinement: compared as a sorted neighbourhood (each record
+                    # against its nearest neighbours by name), never dropped
+                    compared.extend(_windows(in_big, features, key))
+                    st.windowed_blocks += big.height
+                    st.windowed_records += in_big.height
+                else:
+                    st.dropped_blocks += big.height
+                    st.dropped_records += in_big.height
                 break
             col = refinements.pop(0)
             refined = in_big.join(features.select(IDX, pl.col(col).cast(pl.String).fill_null("")), on=IDX)
