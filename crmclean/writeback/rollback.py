@@ -81,10 +81,11 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
                     if value in (None, "") and fld in writable and fld not in changes:
                         changes[fld] = (None, None)
             av = last_version.get(master_id, after_version.get((key, master_id)))
+            survivor = new_ids.get(key) or master_id  # HubSpot may give the merged record a new id
             if changes:
-                units.append(Unit(key=f"{undo}:master", op="update", record_id=master_id, changes=changes,
+                units.append(Unit(key=f"{undo}:master", op="update", record_id=survivor, changes=changes,
                                   rules={f: "rollback" for f in changes},
-                                  accept={master_id: frozenset([av])} if av and not in_doubt else {}))
+                                  accept={survivor: frozenset([av])} if av and not in_doubt else {}))
             losers = [r for r in rows if r["field"] is None and _role(r) == "loser"]
             for r in reversed(losers):
                 if partial and record_status.get((key, r["record_id"])) != "ok":

@@ -1,0 +1,79 @@
+"""HubSpot connector against the emulator in official-behaviour mode: merges that land behind an error and merges
+that give the survivor a new id, through apply and rollback (issue 15 items 2 and 3)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmclean.connectors import ConnectorOptions
+from crmclean.connectors.hubspot import HubSpotConnector
+from crmclean.connectors.hubspot.emulator import HubSpotEmulator
+from crmclean.writeback.apply import apply_plan
+from crmclean.writeback.plan import MergeOp, Plan, PlanSource
+from crmclean.writeback.rollback import rollback_run
+from crmclean.writeback.store import Journal
+
+FIELDS = ["email", "firstname", "lastname", "city"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _connector(emu: HubSpotEmulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> HubSpotConnector:
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+    monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+    return HubSpotConnector("contacts", ConnectorOptions(fields=FIELDS, extra={"timeout": "0.3"}), sleep=clock.sleep,
+                            clock=clock, rng=random.Random(1))
+
+
+def _merge_plan(conn: HubSpotConnector, master: str, losers: list[str], values: dict[str, str | None]) -> Plan:
+    current = conn.fetch([master, *losers])
+    return Plan(
+        source=PlanSource(spec="hubspot:contacts", kind="hubspot", id_column=conn.id_field, object_type="contacts"),
+        operations=[MergeOp(cluster_id="c1", master_id=master, loser_ids=losers, values=values,
+                            snapshots={rid: dict(rec) for rid, rec in current.items()})],
+        versions={rid: conn.version_of(rec) for rid, rec in current.items()},
+    )
+
+
+def _people() -> list[dict[str, Any]]:
+    return [{"email": "ann@example.com", "firstname": "Ann", "lastname": "Lee", "city": None},
+            {"email": "ann.lee@example.com", "firstname": "Anna", "lastname": "Lee", "city": "Tver"},
+            {"email": "other@example.com", "firstname": "Bob", "lastname": "Roe", "city": "Oslo"}]
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["clean", "landed-504"])
+def test_merge_with_a_new_survivor_id_is_rolled_back_on_the_survivor(
+        landed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _people()}, merge_new_id=True, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        master, loser, _ = (r["id"] for r in emu.records("contacts"))
+        plan = _merge_plan(conn, master, [loser], {"firstname": "Golden"})
+        if landed:
+            emu.inject("landed_504", path_contains="/merge")
+        journal = Journal(tmp_path / "runs.duckdb")
+        report = apply_plan(plan, conn, journal)
+        assert report.counts["ok"] == report.counts["units"] and not report.problems, report.to_dict()
+        survivor = emu.merged_into("contacts", master)
+        assert survivor not in (None, master, loser) and emu.merged_into("contacts", loser) == survivor
+        assert emu.record("contacts", survivor)["properties"]["firstname"] == "Golden"  # type: ignore[index]
+        undo = rollback_run(str(report.run_id), journal, connector=_connector(emu, clock, monkeypatch))
+        assert undo.counts["conflict"] == 0 and undo.counts["failed"] == 0, undo.to_dict()
+        # the survivor has the master's values back (HubSpot cannot un-merge: it keeps the new id)
+        props = emu.record("contacts", survivor)["properties"]  # type: ignore[index]
+        assert (props["firstname"], props["city"]) == ("Ann", None)
+        recreated = [r for r in emu.records("contacts") if not r["archived"] and r["id"] not in (survivor,)]
+        assert sorted(r["properties"]["firstname"] for r in recreated) == ["Anna", "Bob"]
