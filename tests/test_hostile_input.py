@@ -131,3 +131,76 @@ def test_a_few_honest_aliases_still_work() -> None:
 def test_debug_keeps_the_exit_code(tmp_path: Path) -> None:
     result = cli("--debug", "rules", "infer", str(tmp_path / "missing.csv"))
     assert result.returncode == 3 and "Traceback" in result.stderr
+
+
+# ---------------------------------------------------------------- item 7: zip bombs, huge widths
+
+def _xlsx_with_sheet(path: Path, tmp: Path, sheet_writer: object) -> None:
+    import zipfile
+
+    import openpyxl
+
+    small = tmp / "small.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["name", "phone"])  # type: ignore[union-attr]
+    wb.active.append(["a", "1"])  # type: ignore[union-attr]
+    wb.save(small)
+    with zipfile.ZipFile(small) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                with zout.open(item.filename, "w", force_zip64=True) as fh:
+                    sheet_writer(fh, zin.read(item.filename))  # type: ignore[operator]
+            else:
+                zout.writestr(item, zin.read(item.filename))
+
+
+def _bomb(fh: object, _: bytes) -> None:
+    fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet '  # type: ignore[attr-defined]
+             b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+    row = b'<row><c t="inlineStr"><is><t>lol</t></is></c><c t="inlineStr"><is><t>lol</t></is></c></row>' * 1000
+    for _ in range(400):
+        fh.write(row)  # type: ignore[attr-defined]
+    fh.write(b"</sheetData></worksheet>")  # type: ignore[attr-defined]
+
+
+def test_xlsx_zip_bomb_exit_3_fast(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.xlsx"
+    _xlsx_with_sheet(bomb, tmp_path, _bomb)
+    assert bomb.stat().st_size < 200_000  # 35 MiB of XML inside
+    started = time.monotonic()
+    result = cli("audit", str(bomb), "-o", str(tmp_path / "out"))
+    assert result.returncode == 3, result.stderr
+    assert "zip bomb" in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 10
+
+
+def test_xlsx_cell_cap_and_total_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean.connectors.files import read_xlsx_file
+
+    bomb = tmp_path / "bomb.xlsx"
+    _xlsx_with_sheet(bomb, tmp_path, _bomb)
+    monkeypatch.setenv("CRMCLEAN_MAX_COMPRESSION_RATIO", "100000")
+    monkeypatch.setenv("CRMCLEAN_MAX_UNCOMPRESSED_BYTES", str(10 << 20))
+    with pytest.raises(SourceError, match="MiB of XML"):
+        read_xlsx_file(bomb, None)
+    monkeypatch.setenv("CRMCLEAN_MAX_UNCOMPRESSED_BYTES", str(1 << 30))
+    monkeypatch.setenv("CRMCLEAN_MAX_CELLS", "2000")
+    with pytest.raises(SourceError, match="more than 2,000 cells"):
+        read_xlsx_file(bomb, None)
+
+
+def test_broken_sheet_xml_is_exit_3(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    _xlsx_with_sheet(broken, tmp_path, lambda fh, xml: fh.write(xml.replace(b"</sheetData>", b"<row><c>")))
+    result = cli("audit", str(broken), "-o", str(tmp_path / "out"))
+    assert result.returncode == 3 and "damaged XLSX sheet" in result.stderr, result.stderr
+
+
+def test_100k_columns_exit_3_fast(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    n = 100_000
+    wide.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join("x" for _ in range(n)) + "\n")
+    started = time.monotonic()
+    result = cli("audit", str(wide), "-o", str(tmp_path / "out"))
+    assert result.returncode == 3 and "columns (limit 16,384)" in result.stderr, result.stderr
+    assert time.monotonic() - started < 10

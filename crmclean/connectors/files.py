@@ -317,9 +317,9 @@ def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[Rea
 # ---------------------------------------------------------------- size caps (zip bombs, absurd widths)
 # A spreadsheet is a zip of XML: a few MB can expand to gigabytes. Caps are checked before parsing, so a
 # hostile file ends in seconds with exit 3 instead of eating the machine. Environment variables raise them.
-MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB of XML in one workbook
-MAX_COMPRESSION_RATIO = 200  # real sheets compress 5-30x; deflate bombs reach 1000x
-MAX_CELLS = 30_000_000
+MAX_UNCOMPRESSED_BYTES = 512 << 20  # 512 MiB of XML in one workbook
+MAX_COMPRESSION_RATIO = 100  # real sheets compress 5-30x; deflate bombs reach 1000x
+MAX_CELLS = 20_000_000
 MAX_COLUMNS = 16_384  # Excel's own limit
 
 
