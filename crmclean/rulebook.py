@@ -83,9 +83,24 @@ def infer_rules_yaml(source: str, opts: SourceOptions | None = None) -> str:
         "# `crmclean rules list` for rule codes.\n"
     )
     if unknown:
-        header += "# Columns with no recognized role (map them under `columns:` if they matter):\n"
-        header += "".join(f"#   {c}\n" for c in unknown)
+        header += unmapped_comment(unknown)
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def unmapped_comment(unknown: list[str]) -> str:
+    """Comment lines for columns no header rule recognized, each with the closest role as a ready mapping line."""
+    from crmclean.role_suggest import suggest_role
+
+    lines = ["# Columns with no recognized role (map them under `columns:` if they matter;",
+             "# the suggestion is the closest known header: uncomment it, or use --map \"Header=role\"):"]
+    for column in unknown:
+        hint = suggest_role(column)
+        quoted = yaml.safe_dump({column: hint.role if hint else "ROLE"}, allow_unicode=True).strip()
+        if hint:
+            lines.append(f"#   {quoted}   # suggested: like \"{hint.like}\" ({hint.score:.2f})")
+        else:
+            lines.append(f"#   {column}   (no close role)")
+    return "".join(line + "\n" for line in lines)
 
 
 def starter_rules_yaml() -> str:
