@@ -154,6 +154,7 @@ def finalize_table(
             )
     roles = detect_roles(headers, role_overrides)
     roles.pop(chosen, None)
+    _drop_derived_roles(roles, headers, role_overrides)
     if object_type:
         evidence = ["given (--object, the rules file's object: or the CRM object)"]
     else:
@@ -169,6 +170,15 @@ def finalize_table(
         issues=issues or [],
         object_evidence=evidence,
     )
+
+
+def _drop_derived_roles(roles: dict[str, str], headers: list[str], overrides: Mapping[str, str] | None) -> None:
+    """crmclean's own derived columns (``Phone__ext``, ``Full Name__suffix`` of an earlier run) are never inputs."""
+    from crmclean.model.multivalue import is_derived_column
+
+    for header in headers:
+        if header in roles and header not in (overrides or {}) and is_derived_column(header, headers):
+            del roles[header]
 
 
 def read_table(

@@ -32,7 +32,9 @@ def test_full_pipeline_on_messy_russian_and_english_records():
     f = result.table.frame
     assert f.columns[: 8] == ["id", *MESSY]  # input columns and order kept
     assert f.get_column("ФИО").to_list()[:3] == ["Иванов Иван Иванович", "Петрова Анна Сергеевна", "John Smith"]
-    assert f.get_column("Телефон").to_list() == ["+74951234567", "+79161234567", "+12125550142", "-", "8 (495) 123-45"]
+    # issue 11: every number of a cell kept (normalized, the cell's own separator), the extension with its number
+    assert f.get_column("Телефон").to_list() == ["+74951234567 доб. 123", "+79161234567, +74957654321", "+12125550142",
+                                                 "-", "8 (495) 123-45"]
     assert f.get_column("Телефон__ext").to_list()[0] == "123"
     assert f.get_column("Телефон__extra").to_list()[1] == "+74957654321"
     assert f.get_column("Компания").to_list()[:3] == ["ООО «Ромашка»", "ООО «Лютик»", "Acme Inc."]

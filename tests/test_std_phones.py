@@ -52,7 +52,8 @@ def test_rule_uses_the_record_country_and_writes_derived_columns():
          "Country": ["USA", "Россия", "UK", "RU"]},
         "COUNTRY001", "PHONE001", "PHONE002",
     )
-    assert column(result, "Phone") == ["+12125550142", "+74951234567", "+442079460958", "8 (495) 123-45"]
+    # issue 11: the extension stays in the cell with its number (and is shown in Phone__ext)
+    assert column(result, "Phone") == ["+12125550142 ext. 45", "+74951234567", "+442079460958", "8 (495) 123-45"]
     assert column(result, "Phone__ext") == ["45", None, None, None]
     findings = result.findings.filter(pl.col("rule") == "PHONE002")
     assert findings.get_column("record_id").to_list() == ["4"]

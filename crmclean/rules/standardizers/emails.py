@@ -78,7 +78,8 @@ class EmailNormalize(ColumnRule):
             derived_name(column, "extra"): info.get_column("extra"),
             derived_name(column, "valid"): info.get_column("error").is_null() & info.get_column("email").is_not_null(),
         }
-        return StdResult(edits=[ColumnEdit(column, after, reason)], derived=derived)
+        return StdResult(edits=[ColumnEdit(column, after, reason)], derived=derived,
+                         carries={derived_name(column, "extra")})
 
 
 def _whole_cell(values: pl.Series, info: pl.DataFrame) -> pl.Series:

@@ -98,8 +98,9 @@ class PhoneE164(ColumnRule):
     the record's country (its country column), or by the number's own +prefix, or in
     ``defaults.region``. Handles the Russian trunk prefix ``8``, ``+7``, ``7-…``,
     brackets, dots and dashes. An extension ("доб. 123", "ext 45", "x45") moves to
-    ``<column>__ext``; a cell with several numbers keeps the first valid one and moves
-    the rest to ``<column>__extra``. The number type (mobile, fixed_line, toll_free …) is
+    stays in the cell after its number ("+74951234567 доб. 123"); a cell with several numbers
+    keeps every one, each normalized, joined with the cell's own separator (``<column>__ext`` and
+    ``<column>__extra`` show the parts). The number type (mobile, fixed_line, toll_free …) is
     available as ``<column>__type`` (written with ``derived: all``).
 
     Why: "8 (495) 123-45-67", "+7 495 1234567" and "74951234567" are one number; only
@@ -117,7 +118,7 @@ class PhoneE164(ColumnRule):
 
     code = "PHONE001"
     name = "phone.e164"
-    summary = "Parse phones in the record's country and write E.164; split extensions and extra numbers."
+    summary = "Parse phones in the record's country and write E.164; every number of a cell and its extension kept."
     roles = PHONE_ROLES
     order = 70
     Options = PhoneFormatOptions
@@ -125,10 +126,10 @@ class PhoneE164(ColumnRule):
         Example("8 (495) 123-45-67", "+74951234567", "Russian trunk prefix 8"),
         Example("+7 916 123 45 67", "+79161234567"),
         Example("7-916-123-45-67", "+79161234567"),
-        Example("8 495 123-45-67 доб. 123", "+74951234567", "Phone__ext = 123"),
-        Example("(212) 555-0142 ext 45", "+12125550142", "country column says US; Phone__ext = 45"),
+        Example("8 495 123-45-67 доб. 123", "+74951234567 доб. 123", "Phone__ext = 123"),
+        Example("(212) 555-0142 ext 45", "+12125550142 ext. 45", "country column says US; Phone__ext = 45"),
         Example("+44 20 7946 0958", "+442079460958"),
-        Example("8-916-123-45-67, 8 (495) 123-45-67", "+79161234567", "Phone__extra = +74951234567"),
+        Example("8-916-123-45-67, 8 (495) 123-45-67", "+79161234567, +74951234567", "every number kept"),
         Example("(212) 555-0142", "(212) 555-0142", "no country, RU default: +12125550142 suggested, not fixed"),
     )
 
@@ -141,17 +142,18 @@ class PhoneE164(ColumnRule):
         work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
         info = analyze_phones(work, regions, opts.format)
         phone = info.get_column("phone")
-        after = phone.fill_null(values).alias(column)
-        moved = []
+        # a multi-value cell keeps every number (each normalized, in the input's own separator) and an extension
+        # stays with its number: nothing is moved out of the cell (crmclean.model.multivalue, issue 11)
+        after = _whole_cell(values, info).fill_null(values).alias(column)
         reason = (
             pl.DataFrame({"ext": info.get_column("ext"), "extra": info.get_column("extra"), "ok": phone.is_not_null()})
             .select(
                 pl.concat_str(
                     pl.lit(f"phone → {opts.format}"),
                     pl.when(pl.col("ext").is_not_null() & pl.col("ok"))
-                    .then(pl.lit(f"; extension → {derived_name(column, 'ext')}")).otherwise(pl.lit("")),
+                    .then(pl.lit("; extension kept")).otherwise(pl.lit("")),
                     pl.when(pl.col("extra").is_not_null() & pl.col("ok"))
-                    .then(pl.lit(f"; other numbers → {derived_name(column, 'extra')}")).otherwise(pl.lit("")),
+                    .then(pl.lit("; every number of the cell kept")).otherwise(pl.lit("")),
                 )
             )
             .to_series()
@@ -207,8 +209,34 @@ class PhoneE164(ColumnRule):
             derived_name(column, "error"): info.get_column("error"),
             derived_name(column, "suggestion"): info.get_column("suggestion"),
         }
-        moved = [derived_name(column, "ext"), derived_name(column, "extra")]
-        return StdResult(edits=edits, derived=derived, carries=set(moved), findings=findings)
+        # __ext / __extra are written as derived columns showing the parts; the cell itself keeps them too
+        moved = {derived_name(column, "ext"), derived_name(column, "extra")}
+        return StdResult(edits=edits, derived=derived, carries=moved, findings=findings)
+
+
+def ext_suffix(e164: str | None, ext: str) -> str:
+    """An extension written after its number: " доб. 123" for Russian numbers, " ext. 123" otherwise."""
+    return f" доб. {ext}" if (e164 or "").startswith("+7") else f" ext. {ext}"
+
+
+def _whole_cell(values: pl.Series, info: pl.DataFrame) -> pl.Series:
+    """The cell's main number (with its extension) and every other number, joined in the input's own separator."""
+    from crmclean.model.multivalue import cell_separator, join_cell
+
+    phone = info.get_column("phone")
+    ext = info.get_column("ext")
+    extra = info.get_column("extra")
+    rows = (phone.is_not_null() & (ext.is_not_null() | extra.is_not_null())).fill_null(False)
+    if not rows.any():
+        return phone
+    idx = rows.arg_true()
+    sub = pl.DataFrame({"v": values.gather(idx), "p": phone.gather(idx), "e164": info.get_column("e164").gather(idx),
+                        "ext": ext.gather(idx), "extra": extra.gather(idx)})
+    cells = []
+    for v, p, e164, x, more in sub.iter_rows():
+        main = p + (ext_suffix(e164, x) if x else "")
+        cells.append(join_cell([main, *(more.split("; ") if more else [])], cell_separator(v)))
+    return phone.scatter(idx, pl.Series(cells, dtype=pl.String))
 
 
 def _nulls(n: int) -> pl.Series:
