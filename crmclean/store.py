@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -83,6 +85,53 @@ class RunInfo:
     parent_run: str | None = None
     details: dict[str, Any] | None = None
 
+    @property
+    def state(self) -> str:
+        """The status to show: a run still marked ``running`` whose process is gone was interrupted (killed)."""
+        if self.status == "running" and not process_alive(self.details or {}):
+            return "interrupted"
+        return self.status
+
+    def how_to_finish(self) -> str | None:
+        """For an unfinished write run: the commands that finish or undo it."""
+        if self.state not in ("interrupted", "partial", "failed") or self.command not in ("apply", "rollback"):
+            return None
+        undo = (f"undo what it wrote with `crmclean rollback {self.run_id}`" if self.command == "apply"
+                else f"finish the undo with `crmclean rollback {self.parent_run}`")
+        return f"finish it with `crmclean apply --resume {self.run_id}`, or {undo}"
+
+
+def process_alive(details: Mapping[str, Any]) -> bool:
+    """Whether the process that recorded a run (``pid``/``host`` in its details) still runs.
+
+    Runs recorded on another machine, or before pids were recorded, count as alive: we cannot tell.
+    """
+    pid, host = details.get("pid"), details.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is gone too
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+LOCK_WAIT_ENV = "CRMCLEAN_STORE_WAIT"  # seconds to wait for a run store another process holds (default 30)
+
+
+def lock_holder(message: str) -> str | None:
+    """'/usr/bin/duckdb (PID 1234)' from DuckDB's "Conflicting lock is held in ... (PID n)" error."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    return f"{found.group(1)} (PID {found.group(2)})" if found else None
+
 
 class RunStore:
     """Open (creating if needed) the run store; usable as a context manager."""
@@ -99,15 +148,30 @@ class RunStore:
             self.con.execute(ddl)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        # another crmclean process may hold the file for a moment; wait a little rather than fail
-        last: Exception | None = None
-        for _ in range(50):
+        # another process may hold the file (a crmclean run between batches, a DuckDB shell): retry with
+        # backoff for a bounded time, then name the holder
+        try:
+            budget = float(os.environ.get(LOCK_WAIT_ENV) or 30)
+        except ValueError:
+            budget = 30.0
+        deadline = time.monotonic() + budget
+        delay = 0.05
+        while True:
             try:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
-                last = exc
-                time.sleep(0.1)
-        raise SourceError(f"run store is locked by another process ({last})", path=str(self.path))
+                if "lock" not in str(exc).lower():
+                    raise SourceError(f"cannot open the run store: {exc}", path=str(self.path)) from None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    holder = lock_holder(str(exc))
+                    who = f"by {holder}" if holder else "by another process"
+                    raise SourceError(
+                        f"run store is locked {who}; waited {budget:g} s", path=str(self.path),
+                        hint="close that program (e.g. a DuckDB shell) and run again, or set "
+                             f"{LOCK_WAIT_ENV}=SECONDS to wait longer") from None
+                time.sleep(min(delay, left))
+                delay = min(delay * 2, 1.0)
 
     def close(self) -> None:
         self.con.close()
@@ -131,11 +195,13 @@ class RunStore:
         run_id: str | None = None,
     ) -> str:
         run_id = run_id or new_run_id()
+        # who runs it: `crmclean runs` shows a run whose process is gone as interrupted
+        details = {"pid": os.getpid(), "host": socket.gethostname(), **dict(details or {})}
         self.con.execute(
             "INSERT INTO runs (run_id, started_at, command, source, source_key, mode, rules_hash, status,"
             " counts, kpis, parent_run, details) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', '{}', '{}', ?, ?)",
             [run_id, _now(), command, source, source_key(source), mode, rules_hash, parent_run,
-             json.dumps(dict(details or {}), default=str)],
+             json.dumps(details, default=str)],
         )
         return run_id
 
@@ -159,6 +225,13 @@ class RunStore:
 
     def update_status(self, run_id: str, status: str) -> None:
         self.con.execute("UPDATE runs SET status = ? WHERE run_id = ?", [status, run_id])
+
+    def claim_run(self, run_id: str) -> None:
+        """Mark a run running again under this process (resume)."""
+        info = self.get_run(run_id)
+        details = {**dict((info.details if info else None) or {}), "pid": os.getpid(), "host": socket.gethostname()}
+        self.con.execute("UPDATE runs SET status = 'running', details = ? WHERE run_id = ?",
+                         [json.dumps(details, default=str), run_id])
 
     def get_run(self, run_id: str) -> RunInfo | None:
         rows = self._select("WHERE run_id = ?", [run_id])

@@ -89,9 +89,7 @@ def apply_plan(
             counts[final] += 1
         return RunReport(None, "apply", "dry-run", details["target"], counts, engine.problems, dry_run=True)
     details.update({"plan_path": plan_path, "only": only, "batch_size": batch_size, "changes": changes})
-    with journal.store() as st:
-        run_id = st.start_run("apply", plan.source.spec, mode="write", rules_hash=plan.rules_hash, details=details)
-    journal.save_plan(run_id, plan)
+    run_id = journal.start_apply_run(plan, mode="write", rules_hash=plan.rules_hash, details=details)
     engine = Engine(connector, journal, run_id, batch_size=batch_size, progress=progress)
     with interrupt_guard(journal, run_id):
         engine.run(units)

@@ -109,6 +109,7 @@ class Engine:
         # write, so a later unit on the same record (a merge after its updates) accepts the run's own write
         self.written: dict[str, str] = {}
         self.merged_away: dict[str, str] = {}  # loser -> master, merged by this run
+        self.recreated: dict[str, str] = {}  # record -> the id of its copy, re-created by this run (rollback)
 
     # -- batching: a batch never holds two units touching one record (versions would go stale mid-batch)
     def _batches(self, units: Sequence[Unit]) -> Iterator[list[Unit]]:
@@ -157,6 +158,9 @@ class Engine:
             rec = current.get(unit.record_id)
             if rec is None and unit.record_id in self.merged_away:
                 return "skip", f"merged into {self.merged_away[unit.record_id]} by this run (the merge carried its values)"
+            if rec is None and unit.record_id in self.recreated:
+                return "skip", (f"re-created by this run as {self.recreated[unit.record_id]} with its values from "
+                                f"before the run")
             if rec is None:
                 return "conflict", "record no longer exists in the target"
             done = all(_same(rec.get(f), after) for f, (_, after) in unit.changes.items())
@@ -261,6 +265,8 @@ class Engine:
                 self.written[new_id or rid] = after_version
             if status == "ok" and unit.op == "merge" and rid != unit.record_id and not self.keeps_losers:
                 self.merged_away[rid] = unit.record_id
+            if status == "ok" and unit.op == "create" and new_id is not None:
+                self.recreated[rid] = new_id
             if status in ("conflict", "failed"):
                 self.problems.append({"unit": unit.key, "record_id": rid, "status": status, "error": error})
 
@@ -270,6 +276,9 @@ class Engine:
                 rec = current.get(u.record_id)
                 after_version = self._versions.get(u.record_id) if rec is not None and u.op != "delete" else None
                 outcome(u, u.record_id, "ok", why, after_version=after_version)
+                if u.op == "merge" and not self.keeps_losers:
+                    for rid in u.loser_ids:  # an earlier attempt may have recorded them failed (a lost reply)
+                        outcome(u, rid, "ok", why)
             elif verdict in ("skip", "conflict", "fail"):
                 status = {"skip": "skipped", "conflict": "conflict", "fail": "failed"}[verdict]
                 outcome(u, u.record_id, status, why)
@@ -285,6 +294,7 @@ class Engine:
 
         results = self._send(to_send, current)
         _maybe_die("sent", self.batch_no)
+        self._reconcile(to_send, results)
         flush = getattr(self.connector, "flush", None)
         if callable(flush) and to_send:
             flush()  # a file target must hold exactly the writes we are about to record as ok
@@ -306,6 +316,54 @@ class Engine:
         if self.journal is not None:
             self.journal.write_outcomes(outcome_rows)
         _maybe_die("outcomes", self.batch_no)
+
+    def _reconcile(self, units: list[Unit], results: dict[str, list[tuple[str, WriteOutcome]]]) -> None:
+        """After an uncertain outcome (a failure: the reply may have been lost after the write landed) read the
+        target to learn what happened, so that the journal records what is true, not what the reply said."""
+        uncertain = [u for u in units if u.op in ("update", "merge", "delete")
+                     and any(o.status == "failed" for _, o in results.get(u.key, []))]
+        if not uncertain:
+            return
+        now = self._fetch(sorted({rid for u in uncertain for rid in u.record_ids}))
+        id_field = self.connector.id_field
+
+        def gone(rid: str) -> bool:  # absent, or answered by the record it was merged into (a redirect)
+            rec = now.get(rid)
+            return rec is None or (rec.get(id_field) not in (None, "", rid) and id_field != ROW_ID)
+
+        note = "the reply was lost or failed; read back from the target: written"
+        for u in uncertain:
+            outs = results[u.key]
+            if u.op == "update":
+                rec = now.get(u.record_id)
+                if rec is not None and all(_same(rec.get(f), a) for f, (_, a) in u.changes.items()):
+                    results[u.key] = [(rid, WriteOutcome(rid, "ok", note)) for rid, _ in outs]
+            elif u.op == "delete":
+                if gone(u.record_id):
+                    results[u.key] = [(rid, WriteOutcome(rid, "ok", note)) for rid, _ in outs]
+            else:
+                learn = getattr(self.connector, "merge_outcome", None)
+                told = learn(MergeRequest(u.record_id, u.loser_ids, {f: a for f, (_, a) in u.changes.items()})) \
+                    if callable(learn) else None
+                if told:  # the connector knows how to tell (merge records, flags)
+                    by_id = {o.record_id: o for o in told}
+                    results[u.key] = [(rid, by_id.get(rid, o)) for rid, o in outs]
+                    continue
+                if self.keeps_losers:
+                    continue  # flagged duplicates stay: only the connector can tell whether flags landed
+                master = now.get(u.record_id)
+                fixed: list[tuple[str, WriteOutcome]] = []
+                losers_gone = all(gone(r) for r in u.loser_ids)
+                for rid, o in outs:
+                    if o.status == "failed":
+                        if rid == u.record_id:
+                            if master is not None and losers_gone and not gone(rid) and all(
+                                    _same(master.get(f), a) for f, (_, a) in u.changes.items()):
+                                o = WriteOutcome(rid, "ok", note)
+                        elif gone(rid):
+                            o = WriteOutcome(rid, "ok", note)
+                    fixed.append((rid, o))
+                results[u.key] = fixed
 
     def _journal_intents(self, units: list[Unit], current: Mapping[str, Record]) -> None:
         rows: dict[str, list[Any]] = {k: [] for k in INTENT_SCHEMA}

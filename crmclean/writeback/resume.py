@@ -66,19 +66,22 @@ def resume_run(run_id: str, journal: Journal, *, connector: Connector | None = N
     if info.command == "apply":
         units = units_from_plan(journal.load_plan(run_id), details.get("only"))
     else:
-        units, cannot = rollback_units(journal, str(info.parent_run), connector)
+        units, cannot = rollback_units(journal, str(info.parent_run), connector, check_done=False)
     pending, max_seq, max_batch = _pending(units, journal, run_id)
     with journal.store() as st:
-        st.update_status(run_id, "running")
+        st.claim_run(run_id)
     engine = Engine(connector, journal, run_id, batch_size=batch_size or details.get("batch_size"),
                     progress=progress)
     masters = {u.key: u.record_id for u in units if u.op == "merge"}
+    creates = {u.key for u in units if u.op == "create"}
     for key, rid, nid, st, av in journal.outcomes(run_id).select(
             "unit", "record_id", "new_id", "status", "after_version").iter_rows():
         if av is not None:
             engine.written[nid or rid] = av  # the earlier attempt's writes are this run's own
         if st == "ok" and key in masters and rid != masters[key]:
             engine.merged_away[rid] = masters[key]
+        if st == "ok" and key in creates and nid is not None:
+            engine.recreated[rid] = nid
     with interrupt_guard(journal, run_id):
         engine.run(pending, first_seq=max_seq, first_batch=max_batch)
         connector.close()

@@ -8,14 +8,41 @@ from typing import Any
 
 from crmclean.connectors.base import Connector, Value
 from crmclean.errors import UsageError
+from crmclean.store import RunInfo
 from crmclean.writeback.engine import Engine, Unit
 from crmclean.writeback.run import RunReport, finish_run, interrupt_guard
 from crmclean.writeback.store import Journal
 from crmclean.writeback.targets import FILE_KINDS, open_target
 
 
-def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple[list[Unit], list[str]]:
-    """The inverse of every write ``run_id`` made (or may have made), newest first, and what cannot be undone."""
+def earlier_rollbacks(journal: Journal, run_id: str) -> list[RunInfo]:
+    """Rollback runs of ``run_id`` already recorded, oldest first."""
+    with journal.store() as st:
+        ids = [r[0] for r in st.con.execute(
+            "SELECT run_id FROM runs WHERE command = 'rollback' AND parent_run = ? ORDER BY started_at",
+            [run_id]).fetchall()]
+        return [info for rid in ids if (info := st.get_run(rid)) is not None]
+
+
+def already_rolled_back(journal: Journal, run_id: str) -> str | None:
+    """Why there is nothing to undo when a finished rollback already undid ``run_id``; else None."""
+    done = [r for r in earlier_rollbacks(journal, run_id) if r.state == "ok"]
+    if not done:
+        return None
+    return (f"run {run_id} was already rolled back by run {done[-1].run_id}: nothing to undo "
+            f"(to redo its writes, roll back {done[-1].run_id})")
+
+
+def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
+                   check_done: bool = True) -> tuple[list[Unit], list[str]]:
+    """The inverse of every write ``run_id`` made (or may have made), newest first, and what cannot be undone.
+
+    With ``check_done``, a run an earlier rollback already undid yields no units (an undo is idempotent).
+    """
+    if check_done:
+        done = already_rolled_back(journal, run_id)
+        if done:
+            return [], [done]
     intents = journal.intents(run_id)
     status = journal.unit_status(run_id)
     outcomes = journal.outcomes(run_id)
@@ -54,9 +81,11 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
         # a merge that failed part-way merged some losers: those come back
         partial = st == "failed" and by_unit[key][0]["op"] == "merge" and any(
             record_status.get((key, r["record_id"])) == "ok" for r in by_unit[key] if _role(r) == "loser")
-        if st not in (None, "ok") and not partial:
+        # a failed merge may have landed (its reply lost): undo it in doubt, reading the target to see
+        failed_merge = st == "failed" and by_unit[key][0]["op"] == "merge" and not partial
+        if st not in (None, "ok") and not partial and not failed_merge:
             continue  # conflict / failed / skipped: nothing was written
-        in_doubt = st is None
+        in_doubt = st is None or failed_merge
         rows = by_unit[key]
         op = rows[0]["op"]
         undo = f"undo:{key}"
@@ -101,8 +130,10 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector) -> tuple
                                           rules={f: "rollback" for f in flags},
                                           accept={rid: frozenset([lv])} if lv else {}))
                     continue
+                # re-created with its values from before the run's updates (in doubt too: a copy is only made
+                # when the record is gone, and then the updates' undo has no record left to act on)
+                snap = {**snap, **first_before.get(r["record_id"], {})}
                 if not in_doubt:  # merged for sure: no record left to undo the updates on
-                    snap = {**snap, **first_before.get(r["record_id"], {})}
                     recreated.add(r["record_id"])
                 if "create" not in caps:
                     cannot.append(f"record {r['record_id']} (merged into {master_id}) cannot be re-created: "
@@ -157,6 +188,22 @@ def rollback_run(run_id: str, journal: Journal, *, connector: Connector | None =
     if info.command not in ("apply", "rollback"):
         raise UsageError(f"run {info.run_id} is a `{info.command}` run; it wrote nothing to roll back")
     details = dict(info.details or {})
+    done = already_rolled_back(journal, info.run_id)
+    if done:
+        return RunReport(None, "rollback", "nothing to do", str(details.get("target") or info.source),
+                         {"units": 0, "ok": 0, "failed": 0, "conflict": 0, "skipped": 0}, [], [done],
+                         dry_run=dry_run)
+    if not dry_run:
+        unfinished = [r for r in earlier_rollbacks(journal, info.run_id) if r.state != "ok"]
+        if unfinished:
+            # an earlier rollback of this run was interrupted or left failures: finish that one, never start over
+            # (re-creating merged-away records twice would duplicate them)
+            last = unfinished[-1]
+            if last.state == "running":
+                raise UsageError(f"run {info.run_id} is being rolled back right now by run {last.run_id}")
+            from crmclean.writeback.resume import resume_run
+
+            return resume_run(last.run_id, journal, connector=connector, batch_size=batch_size, progress=progress)
     connector = connector or open_target(details, resume=False)
     units, cannot = rollback_units(journal, info.run_id, connector)
     target = str(details.get("target") or connector.spec)

@@ -122,6 +122,14 @@ class Journal:
             con.execute("INSERT INTO run_plans VALUES (?, ?, ?)", [run_id, digest, text])
         return digest
 
+    def start_apply_run(self, plan: Plan, **start: Any) -> str:
+        """Record an apply run and its plan in one transaction: a kill in between leaves neither."""
+        text = plan_json(plan, indent=None)
+        with self.store() as st, st.transaction() as con:
+            run_id = st.start_run("apply", plan.source.spec, **start)
+            con.execute("INSERT INTO run_plans VALUES (?, ?, ?)", [run_id, content_hash(text), text])
+        return run_id
+
     def load_plan(self, run_id: str) -> Plan:
         with self.store() as st:
             rows = st.con.execute("SELECT plan FROM run_plans WHERE run_id = ?", [run_id]).fetchall()

@@ -1,0 +1,223 @@
+"""Issue 17: an undo that is safe to repeat, merges that survive lost replies, interrupted runs (in-memory CRM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmclean.store import RunStore
+from crmclean.writeback import engine as engine_module
+from crmclean.writeback.apply import apply_plan
+from crmclean.writeback.resume import resume_run
+from crmclean.writeback.rollback import rollback_run
+from crmclean.writeback.store import Journal
+from tests._fake_crm import FakeCrm, FakeCrmConnector, fake_plan
+
+ORIGINAL = {
+    "A1": {"Name": "иванов иван", "Email": "IVANOV@ROMASHKA.RU", "Phone": "8 495 123-45-67", "City": "москва"},
+    "A2": {"Name": "Иванов И.", "Email": "ivanov@romashka.ru", "Phone": None, "City": "Москва"},
+    "A3": {"Name": "Petrov P", "Email": "petrov@x.ru", "Phone": "4951112233", "City": None},
+    "A4": {"Name": "Petrov Petr", "Email": "PETROV@X.RU", "Phone": None, "City": "Moscow"},
+    "A5": {"Name": "Sidorov", "Email": "s@y.ru", "Phone": "-", "City": "Tver"},
+}
+
+
+def _crm() -> FakeCrm:
+    return FakeCrm(ORIGINAL)
+
+
+def _plan(crm: FakeCrm):  # type: ignore[no-untyped-def]
+    return fake_plan(crm, [
+        ("A1", "Name", "Иванов Иван"), ("A1", "Email", "ivanov@romashka.ru"), ("A1", "City", "Москва"),
+        ("A2", "Name", "Иванов И."), ("A2", "Phone", "+7 495 123-45-67"),
+        ("A4", "Email", "petrov@x.ru"), ("A5", "Phone", None),
+    ], [("A1", ["A2"], {"Phone": "+7 495 123-45-67"}), ("A3", ["A4"], {"City": "Moscow"})])
+
+
+@pytest.fixture()
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "runs.duckdb")
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: the engine's code after the kill point never runs."""
+
+
+def _kill_at(point: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def hook(phase: str, batch: int) -> None:
+        if f"{phase}:{batch}" == point:
+            raise Killed(point)
+    monkeypatch.setattr(engine_module, "CRASH_HOOK", hook)
+
+
+def _mark_killed(journal: Journal, run_id: str) -> None:
+    """What SIGKILL leaves: the run still 'running', recorded by a process that is gone."""
+    with journal.store() as st:
+        info = st.get_run(run_id)
+        assert info is not None
+        details = {**(info.details or {}), "pid": 2 ** 22 + 12345}
+        st.con.execute("UPDATE runs SET status = 'running', details = ? WHERE run_id = ?",
+                       [__import__("json").dumps(details), run_id])
+
+
+def _last_run(journal: Journal, command: str) -> str:
+    with journal.store() as st:
+        return st.list_runs(command=command, limit=1)[0].run_id
+
+
+def test_rollback_twice_creates_nothing_the_second_time_and_says_so(journal: Journal) -> None:
+    crm = _crm()
+    plan = _plan(crm)
+    report = apply_plan(plan, FakeCrmConnector(crm), journal)
+    assert report.status == "ok" and len(crm.records) == 3
+    undo = rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    assert undo.status == "ok"
+    assert crm.values() == _crm().values()
+    again = rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    assert crm.values() == _crm().values() and len(crm.records) == 5  # no duplicate re-created
+    assert again.run_id is None and again.status == "nothing to do"
+    assert any("already rolled back" in line for line in again.cannot_restore)
+
+
+def test_killed_rollback_run_again_finishes_it_without_duplicates(journal: Journal,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    crm = _crm()
+    report = apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    _kill_at("outcomes:2", monkeypatch)
+    with pytest.raises(Killed):
+        rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    _mark_killed(journal, _last_run(journal, "rollback"))
+    monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
+    again = rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    assert again.status == "ok", again
+    assert crm.values() == _crm().values() and len(crm.records) == 5
+    third = rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    assert third.status == "nothing to do" and len(crm.records) == 5
+
+
+def test_rollback_after_a_kill_in_the_merge_step_restores_original_values(journal: Journal,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    crm = _crm()
+    plan = _plan(crm)
+    # batches: updates (3 + 1 records), then both merges: kill right after they were sent
+    _kill_at("sent:3", monkeypatch)
+    with pytest.raises(Killed):
+        apply_plan(plan, FakeCrmConnector(crm), journal)
+    monkeypatch.setattr(engine_module, "CRASH_HOOK", None)
+    run_id = _last_run(journal, "apply")
+    _mark_killed(journal, run_id)
+    assert "A2" not in crm.records  # the merge landed
+    undo = rollback_run(run_id, journal, connector=FakeCrmConnector(crm))
+    assert undo.status == "ok", undo.problems
+    assert crm.values() == _crm().values()  # the re-created record holds its ORIGINAL values, not the cleaned ones
+
+
+def test_merge_with_lost_reply_is_read_back_recorded_ok_and_rolled_back(journal: Journal) -> None:
+    crm = _crm()
+    crm.lose_replies = {"merge"}
+    report = apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    assert "A2" not in crm.records and "A4" not in crm.records  # both merges landed; their replies were lost
+    assert report.status == "ok" and report.counts["failed"] == 0, report
+    crm.lose_replies = set()
+    undo = rollback_run(str(report.run_id), journal, connector=FakeCrmConnector(crm))
+    assert undo.status == "ok", undo.problems
+    assert crm.values() == _crm().values()
+
+
+def test_merge_recorded_failed_before_read_back_is_cleared_by_resume_and_rolled_back(
+        journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a journal written before outcomes were read back: the landed merge is recorded failed
+    crm = _crm()
+    crm.lose_replies = {"merge"}
+    monkeypatch.setattr(engine_module.Engine, "_reconcile", lambda self, units, results: None)
+    first = apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    assert first.status == "failed" or first.counts["failed"] > 0
+    monkeypatch.undo()
+    crm.lose_replies = set()
+    resumed = resume_run(str(first.run_id), journal, connector=FakeCrmConnector(crm))
+    assert resumed.status == "ok" and resumed.counts["failed"] == 0, resumed
+    undo = rollback_run(str(first.run_id), journal, connector=FakeCrmConnector(crm))
+    assert undo.status == "ok", undo.problems
+    assert crm.values() == _crm().values()
+
+
+def test_rollback_of_a_failed_merge_reads_the_target(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    crm = _crm()
+    crm.lose_replies = {"merge"}
+    monkeypatch.setattr(engine_module.Engine, "_reconcile", lambda self, units, results: None)
+    first = apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    monkeypatch.undo()
+    crm.lose_replies = set()
+    undo = rollback_run(str(first.run_id), journal, connector=FakeCrmConnector(crm))
+    assert crm.values() == _crm().values(), undo.problems
+
+
+def test_killed_run_shows_as_interrupted_with_how_to_finish_or_undo(journal: Journal,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    crm = _crm()
+    _kill_at("intents:2", monkeypatch)
+    with pytest.raises(Killed):
+        apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    run_id = _last_run(journal, "apply")
+    _mark_killed(journal, run_id)
+    with journal.store() as st:
+        info = st.get_run(run_id)
+    assert info is not None and info.status == "running" and info.state == "interrupted"
+    hint = info.how_to_finish() or ""
+    assert f"crmclean apply --resume {run_id}" in hint and f"crmclean rollback {run_id}" in hint
+    # a run recorded by this (live) process is still running
+    with journal.store() as st:
+        live = st.start_run("apply", "x.csv", mode="write")
+        assert (st.get_run(live) or info).state == "running"
+
+
+def test_start_run_and_plan_are_saved_together(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a kill between recording the run and saving its plan must not leave a run that cannot be resumed
+    crm = _crm()
+
+    from crmclean.writeback import store as store_module
+
+    def killed(text: str) -> str:  # runs between recording the run and saving its plan
+        raise Killed("between start_run and save_plan")
+    monkeypatch.setattr(store_module, "content_hash", killed)
+    with pytest.raises(Killed):
+        apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    with journal.store() as st:
+        runs = st.list_runs(command="apply")
+    for info in runs:  # either no run at all, or one that has its plan
+        journal.load_plan(info.run_id)
+
+
+def test_run_store_lock_waits_with_backoff_then_names_the_holder(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from crmclean.errors import SourceError
+
+    path = tmp_path / "runs.duckdb"
+    RunStore(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}, "
+                               "read_only=True); print('ready', flush=True); time.sleep(2.5)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        RunStore(path).close()  # waits for the holder to let go (about 2.5 s), does not fail
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.wait(timeout=30)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}, "
+                               "read_only=True); print('ready', flush=True); time.sleep(5)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        monkeypatch.setenv("CRMCLEAN_STORE_WAIT", "0.5")
+        with pytest.raises(SourceError) as err:
+            RunStore(path)
+        assert f"PID {holder.pid}" in str(err.value) and "CRMCLEAN_STORE_WAIT" in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
