@@ -3,7 +3,9 @@ that give the survivor a new id, through apply and rollback (issue 15 items 2 an
 
 from __future__ import annotations
 
+import json
 import random
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +79,36 @@ def test_merge_with_a_new_survivor_id_is_rolled_back_on_the_survivor(
         assert (props["firstname"], props["city"]) == ("Ann", None)
         recreated = [r for r in emu.records("contacts") if not r["archived"] and r["id"] not in (survivor,)]
         assert sorted(r["properties"]["firstname"] for r in recreated) == ["Anna", "Bob"]
+
+
+def test_in_filters_on_strings_and_enumerations_select_every_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 4: IN on a string property needs lowercase values; enumerations match their exact values."""
+    clock = FakeClock()
+    rows = [{"email": f"p{i}@example.com", "firstname": f"P{i}", "country": country, "lifecyclestage": stage}
+            for i, (country, stage) in enumerate([("Russia", "lead"), ("United States", "customer"),
+                                                  ("France", "lead"), ("russia", "subscriber")])]
+    with HubSpotEmulator(objects={"contacts": rows}, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        picked = pl_ids(conn.read_pages(["email", "country"], where="country IN (Russia, 'United States')"))
+        assert picked == {"p0@example.com", "p1@example.com", "p3@example.com"}
+        assert pl_ids(conn.read_pages(["email", "country"], where="country NOT IN (RUSSIA)")) == {
+            "p1@example.com", "p2@example.com"}
+        assert pl_ids(conn.read_pages(["email", "lifecyclestage"], where="lifecyclestage IN (Lead, Customer)")) == {
+            "p0@example.com", "p1@example.com", "p2@example.com"}
+        # the emulator is as strict as HubSpot: a mixed-case value sent as is selects nothing
+        status = _raw_search(emu, {"filterGroups": [{"filters": [
+            {"propertyName": "country", "operator": "IN", "values": ["Russia"]}]}]})
+        assert status["total"] == 0
+
+
+def pl_ids(pages: Any) -> set[str]:
+    return {str(v) for page in pages for v in page.get_column("email").to_list()}
+
+
+def _raw_search(emu: HubSpotEmulator, body: dict[str, Any]) -> dict[str, Any]:
+    req = urllib.request.Request(f"{emu.base_url}/crm/v3/objects/contacts/search", method="POST",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Authorization": f"Bearer {emu.access_token}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as answer:
+        return dict(json.loads(answer.read()))

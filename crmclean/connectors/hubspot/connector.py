@@ -318,7 +318,8 @@ def parse_where(text: str, properties: Mapping[str, Mapping[str, Any]] | None = 
                     break
                 if sep.text != ",":
                     raise UsageError(f"--where: expected ',' or ')' at character {sep.pos}, got {sep.text!r}")
-            filters.append({"propertyName": prop, "operator": operator, "values": items})
+            filters.append({"propertyName": prop, "operator": operator,
+                            "values": _in_values(items, (properties or {}).get(prop))})
         elif op_token.kind == "word" and op_word == "BETWEEN":
             low = value(take("a value after BETWEEN"), prop)
             if not keyword(take("AND"), "AND"):
@@ -367,6 +368,28 @@ def _filter_value(raw: str, definition: Mapping[str, Any] | None) -> str:
             parsed = parsed.replace(tzinfo=UTC)
         return str(int(parsed.timestamp() * 1000))
     return raw
+
+
+def _in_values(items: list[str], definition: Mapping[str, Any] | None) -> list[str]:
+    """IN / NOT_IN values as HubSpot's search matches them.
+
+    String properties: HubSpot compares the lowercased stored value with the values as given, so they are
+    sent lowercase. Enumerations: options are matched exactly, so a value is spelled as the option's internal
+    value (matched case-insensitively on value or label).
+    """
+    kind = (definition or {}).get("type")
+    if kind == "string":
+        return [v.lower() for v in items]
+    if kind == "enumeration":
+        options: dict[str, str] = {}
+        for option in (definition or {}).get("options") or []:
+            value = str(option.get("value", ""))
+            options.setdefault(str(option.get("label", "")).lower(), value)
+        for option in (definition or {}).get("options") or []:
+            value = str(option.get("value", ""))
+            options[value.lower()] = value  # an internal value wins over a label
+        return [options.get(v.lower(), v) for v in items]
+    return items
 
 
 def _suggest(name: str, known: Mapping[str, Any]) -> str | None:

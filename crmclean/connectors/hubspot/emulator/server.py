@@ -1178,8 +1178,15 @@ class HubSpotEmulator:
         if op == "NOT_HAS_PROPERTY":
             return not has
         if op in ("IN", "NOT_IN"):
-            values = [self._comparable(str(v), kind) for v in flt.get("values") or []]
-            inside = has and self._comparable(actual or "", kind) in values
+            if kind == "enumeration":
+                # enumeration options are matched exactly (case-sensitive internal values)
+                inside = has and actual in [str(v) for v in flt.get("values") or []]
+            elif kind == "string":
+                # HubSpot lowercases the stored string, not the values given: they must be lowercase
+                inside = has and (actual or "").strip().lower() in [str(v).strip() for v in flt.get("values") or []]
+            else:
+                values = [self._comparable(str(v), kind) for v in flt.get("values") or []]
+                inside = has and self._comparable(actual or "", kind) in values
             return inside if op == "IN" else not inside
         if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
             pattern = str(flt.get("value", "")).lower()
