@@ -252,6 +252,19 @@ def proposed_changes(result: AuditResult, limit: int, show: Any) -> dict[str, An
 # ---------------------------------------------------------------- the whole report
 
 
+def columns_section(result: AuditResult) -> dict[str, Any]:
+    """The gate's column table: each column's role, unmapped columns (with the closest role), missing roles."""
+    from crmclean.role_suggest import suggest_role
+    from crmclean.validate import column_report
+
+    report = result.validation.columns or column_report(result.table, result.rules)
+    rows = []
+    for row in report.rows():
+        hint = suggest_role(row["column"]) if row["column"] in report.unmapped else None
+        rows.append({**row, "suggested_role": hint.role if hint else None})
+    return report.to_dict() | {"rows": rows}
+
+
 def build_report(result: AuditResult, *, mask_pii: bool | None = None) -> dict[str, Any]:
     """The report content (schema_version 1); report.json is exactly this."""
     settings = result.rules.report
@@ -285,6 +298,7 @@ def build_report(result: AuditResult, *, mask_pii: bool | None = None) -> dict[s
         },
         "kpi_labels": KPI_LABELS,
         "kpis": result.kpis,
+        "columns": columns_section(result),
         "findings_by_severity": severity_counts(result.findings),
         "checks": result.checks,
         "completeness": result.completeness.summary(),

@@ -205,6 +205,31 @@ def section_checks(r: dict[str, Any]) -> str:
     )
 
 
+def section_columns(r: dict[str, Any]) -> str:
+    """Which column was read as which role, which were left unmapped, which required roles have no column."""
+    cols = r.get("columns")
+    if not cols:
+        return ""
+    rows = []
+    for row in cols["rows"]:
+        kind = "missing" if not row["column"] else ("unmapped" if not row["role"] else "mapped")
+        note = esc(row["note"]) + (f' · closest role: <code>{esc(row["suggested_role"])}</code>'
+                                   if row.get("suggested_role") else "")
+        rows.append(f'<tr class="{kind}" data-column="{esc(row["column"])}"><td>{esc(row["column"]) or "—"}</td>'
+                    f'<td><code>{esc(row["role"])}</code></td><td class="muted">{note}</td></tr>')
+    evidence = "; ".join(cols.get("evidence") or [])
+    summary = (f'{fmt_num(len(cols["mapped"]))} columns mapped, {fmt_num(len(cols["unmapped"]))} unmapped (not '
+               f'checked), {fmt_num(len(cols["missing_required"]))} required roles with no column.')
+    return (
+        '<section id="columns"><h2>Columns</h2>'
+        f'<p>Read as <b>{esc(cols["object_type"])}</b>' + (f' <span class="muted">({esc(evidence)})</span>'
+                                                         if evidence else "")
+        + f'. {summary}</p>'
+        '<table><thead><tr><th>Column</th><th>Role</th><th>Note</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></section>'
+    )
+
+
 def section_completeness(r: dict[str, Any]) -> str:
     c = r["completeness"]
     rows = []
@@ -368,7 +393,7 @@ def render_html(report: dict[str, Any]) -> str:
             f"run {esc(run['run_id'])} · {esc(run['started_at'])}"
             + (" · emails and phones masked" if run.get("mask_pii") else ""))
     body = "".join([
-        section_kpis(report), section_checks(report), section_completeness(report), section_findings(report),
+        section_kpis(report), section_columns(report), section_checks(report), section_completeness(report), section_findings(report),
         section_duplicates(report), section_changes(report), section_trend(report),
     ])
     return (

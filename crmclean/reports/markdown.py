@@ -41,6 +41,7 @@ def render_markdown(report: dict[str, Any], top: int = 10) -> str:
         if prev.get("pct_clean") is not None:
             delta = round(cur["pct_clean"] - prev["pct_clean"], 1)
             lines += [f"Since the previous audit ({_md(prev['started_at'])}): % clean {delta:+}.", ""]
+    lines += _columns(report)
     flagged = [c for c in report["checks"] if c["records"]][:top]
     if flagged:
         lines += ["## Checks that need attention", "", "| | Check | Records | % |", "|---|---|---:|---:|"]
@@ -50,3 +51,20 @@ def render_markdown(report: dict[str, Any], top: int = 10) -> str:
     lines += [f"_% clean records: {_md(report['definitions']['clean_record'])}_", "",
               "Details: report.html (open in a browser), findings.csv, duplicates.csv, changes.csv.", ""]
     return "\n".join(lines)
+
+
+def _columns(report: dict[str, Any]) -> list[str]:
+    """The "Columns" table: each column's role, the unmapped columns and the required roles with no column."""
+    cols = report.get("columns")
+    if not cols:
+        return []
+    lines = ["## Columns", "",
+             f"Read as **{_md(cols['object_type'])}**" + (f" ({_md('; '.join(cols['evidence']))})"
+                                                          if cols.get("evidence") else "")
+             + f": {len(cols['mapped'])} mapped, {len(cols['unmapped'])} unmapped (not checked),"
+             f" {len(cols['missing_required'])} required roles with no column.", "",
+             "| Column | Role | Note |", "|---|---|---|"]
+    for row in cols["rows"]:
+        note = row["note"] + (f"; closest role: {row['suggested_role']}" if row.get("suggested_role") else "")
+        lines.append(f"| {_md(row['column']) or '—'} | {_md(row['role'])} | {_md(note)} |")
+    return [*lines, ""]
