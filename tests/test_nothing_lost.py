@@ -58,3 +58,23 @@ def test_standardize_twice_logs_no_fix():
     fixes = second.changes.filter(pl.col("confidence") == "fix")
     assert fixes.height == 0, fixes.to_dicts()
     assert second.table.frame.select(frame.columns).equals(frame)
+
+
+# ---------------------------------------------------------------- the fidelity guard
+
+def test_fidelity_guard_flags_a_dropped_number_extension_and_address():
+    from crmclean.writeback.fidelity import fidelity_problem, lost_values
+
+    two = "8 (984) 388-32-73, 8 (981) 432-96-66"
+    assert lost_values({"Телефон": (two, "+79843883273, +79814329666")}) == []
+    assert lost_values({"Телефон": (two, "+79843883273")}) == ["Телефон: phone …9814329666"]
+    assert lost_values({"Phone": ("8 495 123-45-67 доб. 123", "+74951234567")}) == ["Phone: extension 123"]
+    assert lost_values({"Email": ("a@x.ru; B@y.ru", "a@x.ru")}) == ["Email: e-mail b@y.ru"]
+    # kept in another field of the record: nothing lost
+    assert lost_values({"Phone": ("+79843883273, +79814329666", "+79843883273")},
+                       {"Phone": "+79843883273, +79814329666", "MobilePhone": "+79814329666"}) == []
+    # a filler removed by a rule with a change row is not a loss; dates are not phones
+    assert lost_values({"Email": ("noemail@noemail.com", None)}, rules={"Email": "PLACEHOLDER001"}) == []
+    assert lost_values({"Дата рождения": ("15.01.1980", "1980-01-15")}) == []
+    reason = fidelity_problem({"Phone": (two, "+79843883273")})
+    assert reason is not None and "fidelity guard" in reason and "9814329666" in reason

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from crmclean.connectors import FieldUpdate, MergeRequest, Record, WriteOutcome
 from crmclean.connectors.base import Connector, Value
 from crmclean.table import ROW_ID
+from crmclean.writeback.fidelity import fidelity_problem
 from crmclean.writeback.store import INTENT_SCHEMA, OUTCOME_SCHEMA, SEVERITY, Journal
 from crmclean.writeback.targets import FILE_KINDS
 
@@ -163,6 +164,9 @@ class Engine:
                                 f"before the run")
             if rec is None:
                 return "conflict", "record no longer exists in the target"
+            lossy = fidelity_problem(unit.changes, rec, unit.rules)  # issue 11: nothing lost on write-back
+            if lossy is not None:
+                return "skip", lossy
             done = all(_same(rec.get(f), after) for f, (_, after) in unit.changes.items())
             version = versions[unit.record_id]
             if unit.in_doubt:
