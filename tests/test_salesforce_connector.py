@@ -103,6 +103,18 @@ def test_bulk_read_matches_rest_read() -> None:
         assert bulk.equals(rest)  # same values, nulls and timestamp spelling either way
 
 
+def test_wide_object_read_does_not_overflow_the_uri() -> None:
+    """Issue 15 item 6: 700 fields in a REST query's GET URI pass Salesforce's 16,384-byte limit."""
+    wide = [{"LastName": f"L{i}", **{f"Very_Long_Custom_Field_Name_{k:03d}__c": f"v{i}-{k}" for k in range(700)}}
+            for i in range(3)]
+    with SalesforceEmulator(objects={"Contact": wide}) as e:
+        conn = connect(e, bulk="never")
+        frame = pl.concat(list(conn.read_pages()))
+        assert frame.height == 3 and frame["Very_Long_Custom_Field_Name_699__c"].to_list() == ["v0-699", "v1-699",
+                                                                                                "v2-699"]
+        assert e.request_count(method="GET") and not any(r.status == 414 for r in e.request_log)
+
+
 def test_auto_mode_picks_bulk_above_threshold(emu: SalesforceEmulator) -> None:
     conn = connect(emu)
     conn.bulk_threshold = 30

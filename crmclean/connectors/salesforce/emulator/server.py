@@ -89,6 +89,8 @@ from crmclean.connectors.salesforce.emulator.model import (
 )
 from crmclean.connectors.salesforce.emulator.soql import SoqlQuery, _malformed, _sort_key, compile_where, parse_soql
 
+URI_MAX_BYTES = 16_384
+
 # ---------------------------------------------------------------------------------------------
 # Jobs, cursors, faults, log
 # ---------------------------------------------------------------------------------------------
@@ -557,6 +559,9 @@ class SalesforceEmulator:
         full = path + ("?" + parts.query if parts.query else "")
         fault_name: str | None = None
         try:
+            if len(raw_path.encode("utf-8")) > URI_MAX_BYTES:
+                # Salesforce's front end refuses a request URI past 16,384 bytes before the API sees it
+                raise ApiError(414, "URI_TOO_LONG", f"Request-URI Too Long: the URI exceeds {URI_MAX_BYTES} bytes")
             response, fault_name = self._dispatch(method, path, full, params, headers, body)
         except ApiError as err:
             response = _json_response(err.status, err.body())
