@@ -467,19 +467,46 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
 # ---------------------------------------------------------------- writing
 
 
+# A cell "would execute" in a spreadsheet when it starts with '=' (anything after it), or with + - @ and then
+# holds formula-like content (a function call, a DDE '|', a sheet '!', an operator: '-1+2' computes), or with
+# tab/CR before such a prefix. '-5', '@handle' and phone numbers ('+7 (999) 123-45-67') are data, written as is.
+_LIVE_FORMULA_RS = r"(?s)^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:\p{L}[\p{L}\p{N}_.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])"
+_LIVE_FORMULA = re.compile(r"^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:[^\W\d_][\w.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])",
+                           re.DOTALL)
+_PHONE_RS = r"^\+[\d\s()\-.]+$"
+_PHONE = re.compile(_PHONE_RS)
+
+
+def is_live_formula(value: str) -> bool:
+    """Would a spreadsheet run this cell as a formula (``=..``, ``+cmd|..``, ``@SUM(..)``, ``-1+2``)?"""
+    return bool(_LIVE_FORMULA.match(value)) and not _PHONE.match(value)
+
+
 def neutralize_formula(value: str) -> str:
-    """Prefix a quote so a spreadsheet shows '=SUM(..)' as text instead of running it."""
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+    """Prefix a quote so a spreadsheet shows '=SUM(..)' as text instead of running it; other values untouched."""
+    return "'" + value if is_live_formula(value) else value
 
 
-def _neutralized(frame: pl.DataFrame) -> pl.DataFrame:
+def _neutralized(frame: pl.DataFrame, path: Path | None = None) -> pl.DataFrame:
+    """Cells (and headers) that would run as formulas written as text, and said so; nothing else altered."""
     exprs = []
+    live_counts = []
     for name in frame.columns:
         col = pl.col(name).cast(pl.String)
-        risky = col.str.contains(r"^[=+\-@\t\r]")
-        # phone numbers like +7 999 ... are data, not formulas: only a leading + followed by digits/spaces is safe
-        safe_phone = col.str.contains(r"^\+[\d\s()\-]+$")
-        exprs.append(pl.when(risky & ~safe_phone).then(pl.lit("'") + col).otherwise(col).alias(name))
+        live = (col.str.contains(_LIVE_FORMULA_RS) & ~col.str.contains(_PHONE_RS)).fill_null(False)
+        live_counts.append(live.sum().alias(name))
+        exprs.append(pl.when(live).then(pl.lit("'") + col).otherwise(col).alias(neutralize_formula(name)))
+    cells = int(sum(frame.select(live_counts).row(0))) if frame.width and frame.height else 0
+    headers = sum(1 for name in frame.columns if is_live_formula(name))
+    if cells or headers:
+        from rich.markup import escape
+
+        from crmclean import ui
+
+        what = ", ".join(p for p in (f"{cells} cell(s)" if cells else "", f"{headers} header(s)" if headers else "")
+                         if p)
+        ui.warn(f"{escape(path.name) + ': ' if path else ''}{what} that a spreadsheet would run as formulas written as "
+                "text (prefixed with ')")
     return frame.select(exprs)
 
 
@@ -492,7 +519,7 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str, *, delimiter: str = "
     os.close(fd)
     try:
         if fmt == "csv":
-            safe = _neutralized(frame)
+            safe = _neutralized(frame, path)
             if encoding.lower().replace("-", "") in ("utf8", "utf8sig"):
                 safe.write_csv(tmp, separator=delimiter, include_bom=encoding.lower() == "utf-8-sig")
             else:
@@ -500,7 +527,7 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str, *, delimiter: str = "
                 safe.write_csv(buf, separator=delimiter)
                 Path(tmp).write_bytes(buf.getvalue().encode(encoding, errors="replace"))
         elif fmt == "xlsx":
-            _write_xlsx(_neutralized(frame), Path(tmp))
+            _write_xlsx(_neutralized(frame, path), Path(tmp))
         elif fmt == "parquet":
             frame.write_parquet(tmp)
         elif fmt == "jsonl":
