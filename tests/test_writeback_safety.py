@@ -221,3 +221,24 @@ def test_run_store_lock_waits_with_backoff_then_names_the_holder(tmp_path: Path,
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_cli_runs_shows_a_killed_run_as_interrupted_with_how_to_finish(journal: Journal,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from crmclean.cli import app
+
+    crm = _crm()
+    _kill_at("intents:2", monkeypatch)
+    with pytest.raises(Killed):
+        apply_plan(_plan(crm), FakeCrmConnector(crm), journal)
+    run_id = _last_run(journal, "apply")
+    _mark_killed(journal, run_id)
+    result = CliRunner().invoke(app, ["runs", "--store", str(journal.path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "interrupted" in text and "running" not in text
+    assert f"crmclean apply --resume {run_id}" in text and f"crmclean rollback {run_id}" in text
+    shown = CliRunner().invoke(app, ["runs", "show", run_id, "--store", str(journal.path)])
+    assert "interrupted" in shown.output and "--resume" in shown.output

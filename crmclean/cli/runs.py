@@ -36,7 +36,7 @@ def _counts(counts: dict[str, Any]) -> str:
 
 def _row(r: RunInfo) -> dict[str, Any]:
     return {"run_id": r.run_id, "started_at": r.started_at, "finished_at": r.finished_at, "command": r.command,
-            "source": r.source, "mode": r.mode, "status": r.status, "counts": r.counts, "kpis": r.kpis,
+            "source": r.source, "mode": r.mode, "status": r.state, "counts": r.counts, "kpis": r.kpis,
             "parent_run": r.parent_run, "details": r.details}
 
 
@@ -71,8 +71,12 @@ def runs_command(
     for r in runs:
         source = r.source if ":" in r.source and not r.source.startswith("/") else Path(r.source).name
         table.add_row(r.run_id, r.started_at.strftime("%Y-%m-%d %H:%M"), escape(source), r.command, r.mode,
-                      _counts(r.counts), r.status)
+                      _counts(r.counts), r.state)
     ui.out.print(table)
+    for r in runs:  # a killed run stays recorded as running: say it was interrupted and how to go on
+        hint = r.how_to_finish()
+        if hint and r.state == "interrupted":
+            ui.warn(f"run {r.run_id} ({r.command}) was interrupted: {hint}")
 
 
 @runs_app.command("show")
@@ -118,7 +122,7 @@ def show_command(
         f"target    {d.get('target', info.source)}",
         f"started   {info.started_at:%Y-%m-%d %H:%M:%S} UTC"
         + (f", finished {info.finished_at:%H:%M:%S}" if info.finished_at else ""),
-        f"status    {info.status}",
+        f"status    {info.state}",
         f"counts    {_counts(info.counts) or '-'}",
     ]
     if d.get("plan_path"):
@@ -141,5 +145,9 @@ def show_command(
         ui.warn(f"cannot restore: {line}")
     if written is not None:
         ui.info(f"wrote {csv_path} ({written} row(s))")
-    if info.status in ("running", "interrupted"):
-        ui.info(f"interrupted? finish it with: crmclean apply --resume {info.run_id}")
+    hint = info.how_to_finish()
+    if info.state == "running":
+        ui.info(f"still running (or killed on another machine)? if it was interrupted, finish it with: "
+                f"crmclean apply --resume {info.run_id}")
+    elif hint:
+        ui.info(f"{info.state}: {hint}")

@@ -73,7 +73,8 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
         by_unit.setdefault(row["unit"], []).append(row)
     caps = frozenset(getattr(connector, "capabilities", frozenset()))
     crm = connector.kind not in FILE_KINDS
-    keeps = bool(getattr(connector, "merge_keeps_records", False))  # merges only flagged the duplicates (amoCRM)
+    keeps = bool(getattr(connector, "merge_keeps_records", False))
+    keeps_ids = not crm or bool(getattr(connector, "keeps_ids_on_create", False))  # merges only flagged the duplicates (amoCRM)
     units: list[Unit] = []
     cannot: list[str] = []
     for key in reversed(order):
@@ -130,9 +131,11 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
                                           rules={f: "rollback" for f in flags},
                                           accept={rid: frozenset([lv])} if lv else {}))
                     continue
-                # re-created with its values from before the run's updates (in doubt too: a copy is only made
-                # when the record is gone, and then the updates' undo has no record left to act on)
-                snap = {**snap, **first_before.get(r["record_id"], {})}
+                # re-created with its values from before the run's updates; in doubt too where the copy gets a new
+                # id (a CRM): it is only made when the record is gone, and then the updates' undo has no record
+                # left to act on. A file re-creates it under its own id, and the updates' undo follows.
+                if not in_doubt or not keeps_ids:
+                    snap = {**snap, **first_before.get(r["record_id"], {})}
                 if not in_doubt:  # merged for sure: no record left to undo the updates on
                     recreated.add(r["record_id"])
                 if "create" not in caps:
