@@ -288,15 +288,25 @@ def parse_latin_name(value: str) -> NameParts | None:
         fi, _, li, sure = _assign_latin(pattern)
         return NameParts(words[0] if fi == 0 else None, None, words[0] if li == 0 else None,
                          h.title or None, h.suffix or None, sure)
-    sure = "," in value or _assign_latin(pattern)[3]
+    sure = ("," in value or _assign_latin(pattern)[3]) and _known_titles(h.title)
     return NameParts(first, middle, last, h.title or None, h.suffix or None, sure)
+
+
+def _known_titles(title: str) -> bool:
+    """True when every word nameparser took for a title is one of its titles ("John." is not: the split is a guess)."""
+    if not title:
+        return True
+    from nameparser.config import CONSTANTS
+
+    return all(w.lower().strip(".,") in CONSTANTS.titles for w in title.split())
 
 
 def _needs_parser(value: str) -> bool:
     """A Latin name with more than plain words (the same values the vectorized split sends to the slow path)."""
     f = fold(value)
     return bool(
-        re.search(r"[,.()\"“”«»]", f) or re.search(SALUTATION_RE, f) or re.search(SUFFIX_RE, f)
+        re.search(r"[,.()\"“”«»]", f) or re.search(r"(?:^|\s)'[^'\s]+'(?:\s|$)", f)
+        or re.search(SALUTATION_RE, f) or re.search(SUFFIX_RE, f)
         or any(w in PARTICLES for w in f.split()) or len(f.split()) > 4
     )
 

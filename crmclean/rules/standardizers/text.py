@@ -205,6 +205,12 @@ _GENERIC_RU = frozenset(["завод", "комбинат", "фабрика", "к
 _SOLE_TRADER_RE = re.compile(r"^(ИП|И\.П\.|КФХ|ИП\s+КФХ|ИП\s+ГКФХ)\s+(?=\w)", re.IGNORECASE)
 
 
+@cache
+def _business_words_en() -> frozenset[str]:
+    """Common English words of company names (crmclean/data/business_words_en.txt): re-cased as a fix."""
+    return frozenset(data_lines("business_words_en.txt"))
+
+
 def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
     """(re-cased value, sure): sure unless a word might be an unknown acronym or a proper noun made lower case."""
     m = _SOLE_TRADER_RE.match(value)
@@ -243,6 +249,11 @@ def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
                     sure = False  # «ДОМ ИВАНОВА», «ЗАВОД СЕВЕР»: a proper noun would lose its capital
             elif not small and (len(word) <= 3 or (len(word) == 4 and not (_VOWELS & set(low)))):
                 sure = False  # SE, AGC: maybe an acronym that is not in the dictionary
+            elif not small and low not in _business_words_en():
+                sure = False  # EBAY, PAYPAL, MCDONALD'S: a brand may have its own casing
+            elif small and len(word) == 1 and not first:
+                out[-1] = word  # CLASS A, SERIES B: a single letter keeps its capital, and the casing is a guess
+                sure = False
             prev_generic = fold(word) in _GENERIC_RU
         if not is_fixed:
             first = False
