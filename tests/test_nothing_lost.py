@@ -78,3 +78,57 @@ def test_fidelity_guard_flags_a_dropped_number_extension_and_address():
     assert lost_values({"Дата рождения": ("15.01.1980", "1980-01-15")}) == []
     reason = fidelity_problem({"Phone": (two, "+79843883273")})
     assert reason is not None and "fidelity guard" in reason and "9814329666" in reason
+
+
+# ---------------------------------------------------------------- survivorship safe by default
+
+def _golden(rows: list[dict[str, str]], clusters: list[str]) -> dict[str, object]:
+    from crmclean.config.dedupe import SurvivorshipSettings
+    from crmclean.matching.survivorship import golden_records
+
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column="Id", object_type="contacts")
+    g = golden_records(table.frame, pl.Series(clusters), id_column="Id", data_columns=table.data_columns,
+                       roles=table.by_role, settings=SurvivorshipSettings())
+    return g.frame.row(0, named=True)
+
+
+OPTED = [
+    {"Id": "1", "FirstName": "Алексей", "LastName": "Жуков", "Email": "a.zhukov@romashka.ru", "Phone": "+74951112233",
+     "HasOptedOutOfEmail": "false", "DoNotCall": "false", "Согласие на обработку ПД": "да",
+     "Title": "Директор", "Department": "Продажи"},
+    {"Id": "2", "FirstName": "Алексей", "LastName": "Жуков", "Email": "zhukov@gmail.com", "Phone": "+79161112233",
+     "HasOptedOutOfEmail": "true", "DoNotCall": "true", "Согласие на обработку ПД": "нет",
+     "Title": "", "Department": ""},
+]
+
+
+def test_only_a_loser_opted_out_golden_keeps_the_opt_out_and_every_phone_and_address():
+    g = _golden(OPTED, ["A", "A"])
+    assert g["master_id"] == "1"  # the most complete record
+    assert g["HasOptedOutOfEmail"] == "true" and g["DoNotCall"] == "true"
+    assert g["Согласие на обработку ПД"] == "нет"
+    assert g["Phone"] == "+74951112233, +79161112233"
+    assert g["Email"] == "a.zhukov@romashka.ru, zhukov@gmail.com"
+    reasons = __import__("json").loads(g["reasons"])
+    assert reasons["DoNotCall"] == {"rule": "most_restrictive:opt_out", "from": "2"}
+
+
+def test_fuller_name_beats_its_abbreviation():
+    rows = [{"Id": "1", "ФИО": "Жуков А.В.", "Email": "a@x.ru", "Телефон": "+74951112233", "Компания": "ООО Ромашка"},
+            {"Id": "2", "ФИО": "Жуков Алексей Викторович", "Email": "", "Телефон": "", "Компания": ""}]
+    g = _golden(rows, ["A", "A"])
+    assert g["master_id"] == "1" and g["ФИО"] == "Жуков Алексей Викторович"
+
+
+def test_merge_plan_writes_the_losers_opt_out_to_the_master():
+    from crmclean.writeback.plan import plan_from_results
+
+    frame = pl.DataFrame(OPTED, schema={k: pl.String for k in OPTED[0]})
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column="Id", object_type="contacts")
+    g = _golden(OPTED, ["A", "A"])
+    plan = plan_from_results(table, None, pl.DataFrame([g]))
+    (merge,) = plan.merges
+    assert merge.values["HasOptedOutOfEmail"] == "true" and merge.values["DoNotCall"] == "true"
+    assert merge.values["Согласие на обработку ПД"] == "нет"
+    assert merge.values["Phone"] == "+74951112233, +79161112233"

@@ -151,12 +151,18 @@ def golden_records(
     )
     out_cols: list[pl.DataFrame] = [base]
     reasons: list[pl.Expr] = []
+    role_of = {c: role for role, cols in roles.items() for c in cols}
     for col in data_columns:
         if col == id_column:
             continue
-        rule = settings.fields.get(col, settings.default)
-        val, src = _apply_rule(rows, col, rule)
-        part = rows.group_by("cluster_id", maintain_order=True).agg(val.alias(col), src.alias(f"_src_{col}"))
+        rule: str = settings.fields.get(col, settings.default)
+        safe = _safe_rule(col, role_of.get(col), settings)
+        if safe is not None:
+            rule = safe
+            part = _safe_part(rows, col, rule)
+        else:
+            val, src = _apply_rule(rows, col, rule)
+            part = rows.group_by("cluster_id", maintain_order=True).agg(val.alias(col), src.alias(f"_src_{col}"))
         if rule == "keep_all":
             allv = rows.group_by("cluster_id", maintain_order=True).agg(
                 _non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
@@ -173,11 +179,14 @@ def golden_records(
 def _blank_placeholders(frame: pl.DataFrame, roles: dict[str, list[str]], data_columns: Sequence[str],
                         id_column: str) -> pl.DataFrame:
     from crmclean.fields.placeholder import placeholder_mask
+    from crmclean.roles import CONSENT_ROLES
 
     role_of = {col: role for role, cols in roles.items() for col in cols}
     blanked = []
     for col in data_columns:
         if col == id_column or col not in frame.columns or frame.height == 0:
+            continue
+        if role_of.get(col) in CONSENT_ROLES:  # «нет» in a consent column is a refusal, not a filler
             continue
         mask = placeholder_mask(frame.get_column(col), role_of.get(col))
         if mask.any():
@@ -235,6 +244,96 @@ def _apply_rule(rows: pl.DataFrame, col: str, rule: str) -> tuple[pl.Expr, pl.Ex
     if rule == "concat_unique":
         return v.drop_nulls().unique(maintain_order=True).str.join("; "), rid.filter(has).str.join("; ")
     return v.filter(has).first(), rid.filter(has).first()
+
+
+# ---------------------------------------------------------------- safe by default (issue 11)
+
+SAFE_RULES = ("most_restrictive", "fullest", "all_values")
+_YES = frozenset({"true", "1", "yes", "y", "да", "д", "x", "х", "✓", "✔", "+", "on", "истина", "opted out",
+                  "unsubscribed", "отписан", "отказ", "не звонить"})
+_NO = frozenset({"false", "0", "no", "n", "нет", "н", "-", "off", "ложь", "отказ", "отозвано", "отозвано согласие",
+                 "не согласен", "revoked", "withdrawn"})
+_MULTI_ROLES = frozenset({"phone", "mobile", "email", "email2"})
+_NAME_ROLES = frozenset({"full_name", "first_name", "middle_name", "last_name", "company"})
+
+
+def _safe_rule(col: str, role: str | None, settings: SurvivorshipSettings) -> str | None:
+    """The safe default for a column the rules file does not configure: consent/opt-out keep the most
+    restrictive value, phones/e-mails keep every distinct value, names take a fuller spelling of themselves."""
+    from crmclean.roles import CONSENT_ROLES, OPT_OUT_ROLES
+
+    if role in OPT_OUT_ROLES or role in CONSENT_ROLES:
+        return "most_restrictive:" + ("opt_out" if role in OPT_OUT_ROLES else "consent")  # never overridden
+    if col in settings.fields or settings.default != "master":
+        return None
+    if role in _MULTI_ROLES:
+        return "all_values"
+    if role in _NAME_ROLES:
+        return "fullest"
+    return None
+
+
+def is_restrictive(value: str | None, kind: str) -> bool:
+    """An opt-out set (true, 1, да, x …) or a consent refused (нет, false, 0, отозвано …)."""
+    if value is None:
+        return False
+    text = value.strip().casefold()
+    return text in _YES if kind == "opt_out" else text in _NO and text != "-"
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """«Жуков А.В.» abbreviates «Жуков Алексей Викторович»; «+7495123» a prefix of the whole number."""
+    import re
+
+    a = [t for t in re.split(r"[\s.]+", short.casefold()) if t]
+    b = [t for t in re.split(r"[\s.]+", full.casefold()) if t]
+    if not a or len(b) < len(a) or short.casefold() == full.casefold():
+        return False
+    if len(a) == 1 and len(b) > 1 and len(a[0]) > 1 and a[0] == b[0]:
+        return False  # a bare surname is not an abbreviation of a full name here: keep the master's
+    # initials glued together («А.В.» → «ав») spread over the remaining words
+    if len(a) < len(b) and len(a[-1]) == len(b) - len(a) + 1 and all(len(x) == 1 for x in a[-1]):
+        a = [*a[:-1], *a[-1]]
+    if len(a) != len(b):
+        return False
+    return all(y.startswith(x) for x, y in zip(a, b, strict=True))
+
+
+def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
+    """cluster_id, <col>, _src_<col> under a safe-default rule (per cluster; clusters are few)."""
+    from crmclean.model.multivalue import cell_separator, join_cell, split_cell
+
+    out_ids: list[object] = []
+    out_val: list[str | None] = []
+    out_src: list[str | None] = []
+    sub = rows.select("cluster_id", "record_id", col)
+    for (cid,), group in sub.group_by("cluster_id", maintain_order=True):
+        ids = [str(x) for x in group.get_column("record_id").to_list()]
+        vals = [v if v is not None and str(v).strip() else None for v in group.get_column(col).to_list()]
+        filled = [(i, v) for i, v in zip(ids, vals, strict=True) if v is not None]
+        value: str | None = filled[0][1] if filled else None
+        source: str | None = filled[0][0] if filled else None
+        if rule.startswith("most_restrictive"):
+            kind = rule.split(":", 1)[1]
+            hit = next(((i, v) for i, v in filled if is_restrictive(v, kind)), None)
+            if hit is not None:
+                source, value = hit
+        elif rule == "all_values" and filled:
+            parts: list[str] = []
+            for _, v in filled:
+                parts.extend(split_cell(v))
+            value = join_cell(parts, cell_separator(filled[0][1]))
+            extra = [i for i, v in filled[1:] if any(p not in split_cell(filled[0][1]) for p in split_cell(v))]
+            source = "; ".join([filled[0][0], *extra])
+        elif rule == "fullest" and filled:
+            for i, v in filled[1:]:
+                if value is not None and _abbreviates(value, v):
+                    source, value = i, v
+        out_ids.append(cid)
+        out_val.append(value)
+        out_src.append(source)
+    return pl.DataFrame({"cluster_id": pl.Series(out_ids, dtype=rows.schema["cluster_id"]),
+                         col: pl.Series(out_val, dtype=pl.String), f"_src_{col}": pl.Series(out_src, dtype=pl.String)})
 
 
 def reasons_text(reasons_json: str) -> str:
