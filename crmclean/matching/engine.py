@@ -46,7 +46,25 @@ from crmclean.matching.survivorship import golden_records
 Progress = Callable[[str, int, int | None], None]
 
 # roles of the record table that get a comparison automatically when present (not in the profile)
-_AUTO_COMPARISONS: dict[str, str] = {"birthdate": "date", "zip": "exact", "address": "jaro_winkler"}
+# person-file columns compared whenever a file has them (FEBRL-like sets of names, birth dates and addresses)
+_AUTO_COMPARISONS: dict[str, str] = {"birthdate": "date", "zip": "exact", "address": "jaro_winkler",
+                                     "national_id": "levenshtein_digits", "street_number": "exact",
+                                     "address2": "jaro_winkler"}
+# blocking keys over those columns (feature ``x__<role>``), added to the defaults when the file has them
+_AUTO_BLOCKING: tuple[BlockingKey, ...] = (
+    BlockingKey("birthdate_initial", ("x__birthdate", "li"), refine=("fi",), min_length=6, max_block_size=20,
+                window=6, description="birth date + surname initial"),
+    BlockingKey("birthdate_zip", ("x__birthdate", "x__zip"), min_length=6, max_block_size=20, window=6,
+                description="birth date + postcode"),
+    BlockingKey("zip_surname", ("x__zip", "ln_ph"), refine=("fi",), min_length=3, max_block_size=20, window=6,
+                description="postcode + surname sound"),
+    BlockingKey("zip_given", ("x__zip", "fn_canon"), refine=("li",), min_length=3, max_block_size=20, window=6,
+                description="postcode + given name (a surname typo)"),
+    BlockingKey("national_id", ("x__national_id",), min_length=5, max_block_size=20, window=6,
+                description="the same national id (SSN, СНИЛС)"),
+    BlockingKey("address_given", ("x__address", "fn_canon"), min_length=4, max_block_size=20, window=6,
+                description="street address + given name"),
+)
 _PEOPLE = ("contacts", "leads")
 
 
@@ -190,6 +208,8 @@ def _comparisons(object_type: str, settings: DedupeSettings) -> list[Comparison]
 
 def _blocking_keys(object_type: str, settings: DedupeSettings, features: pl.DataFrame) -> list[BlockingKey]:
     defaults = contacts_blocking_keys() if object_type == "people" else companies_blocking_keys()
+    if object_type == "people":
+        defaults += [k for k in _AUTO_BLOCKING if all(c in features.columns for c in k.columns)]
     if settings.blocking is None:
         return defaults
     by_name = {k.name: k for k in defaults}

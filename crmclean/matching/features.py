@@ -349,8 +349,13 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
 
 def extra_column_values(table: Any, column: str, kind: str) -> pl.Series:
     """Normalized values of a raw table column for a configured comparison (FEBRL addresses, birth dates ...)."""
-    values = table.frame.get_column(column).str.strip_chars()
-    if kind in ("date", "exact_digits", "levenshtein_digits"):
+    values = table.frame.get_column(column).cast(pl.String).str.strip_chars()
+    if kind == "date":
+        # any spelling of a date (19810927, 27.09.1981, 1981-09-27, 27 Sep 1981) -> YYYYMMDD
+        from crmclean.fields.dates import date_digits
+
+        values = date_digits(values)
+    elif kind in ("exact_digits", "levenshtein_digits"):
         values = values.str.replace_all(r"\D", "")
     elif kind in ("jaro_winkler", "token", "levenshtein"):
         values = _map(values, latin_text)

@@ -1,0 +1,62 @@
+"""Person files without e-mail, phone or company (FEBRL-like): columns recognized and compared, zero config."""
+
+from __future__ import annotations
+
+import polars as pl
+from _match_helpers import table_from_rows
+
+from crmclean.matching import dedupe
+from crmclean.matching.engine import prepare
+from crmclean.roles import detect_roles
+
+
+def test_febrl_and_record_linkage_headers_are_recognized() -> None:
+    roles = detect_roles(["rec_id", "given_name", "surname", "street_number", "address_1", "address_2", "suburb",
+                          "postcode", "state", "date_of_birth", "soc_sec_id"])
+    assert roles == {"rec_id": "id", "given_name": "first_name", "surname": "last_name",
+                     "street_number": "street_number", "address_1": "address", "address_2": "address2",
+                     "suburb": "city", "postcode": "zip", "state": "region", "date_of_birth": "birthdate",
+                     "soc_sec_id": "national_id"}
+
+
+def test_id_columns_of_linkage_sets_and_crm_reports_are_ids() -> None:
+    roles = detect_roles(["unique_id", "first_and_surname", "dob"])
+    assert roles == {"unique_id": "id", "first_and_surname": "full_name", "dob": "birthdate"}
+    assert detect_roles(["Contact ID", "First Name"])["Contact ID"] == "id"
+
+
+def _people() -> list[dict[str, str]]:
+    base = [
+        ("a1", "lachlan", "berry", "69", "giblin street", "bittern", "4814", "19990219", "7364009"),
+        ("a2", "lachlan", "bery", "69", "giblin st", "bittern", "4814", "19.02.1999", "7364009"),
+        ("b1", "sarah", "waller", "6", "tullaroop street", "st james", "4011", "1981-09-12", "6988048"),
+        ("b2", "sara", "waller", "6", "tullaroop street", "st james", "4011", "12 Sep 1981", "6988084"),
+        ("c1", "sarah", "waller", "14", "kent road", "perth", "6000", "19650303", "1234567"),
+        ("d1", "james", "smith", "3", "main road", "hobart", "7000", "19700101", "5550001"),
+        ("e1", "james", "smith", "88", "ocean drive", "cairns", "4870", "19881130", "9990002"),
+    ]
+    return [{"rec_id": r[0], "given_name": r[1], "surname": r[2], "street_number": r[3], "address_1": r[4],
+             "suburb": r[5], "postcode": r[6], "date_of_birth": r[7], "soc_sec_id": r[8]} for r in base]
+
+
+def test_person_file_columns_are_compared_and_birth_dates_read_in_any_spelling() -> None:
+    table = table_from_rows(_people(), id_column="rec_id", object_type="contacts")
+    setup = prepare(table)
+    names = {c.name for c in setup.comparisons}
+    assert {"birthdate", "zip", "address", "national_id", "street_number"} <= names
+    dob = setup.features.get_column("x__birthdate").to_list()
+    assert dob[:4] == ["19990219", "19990219", "19810912", "19810912"]
+
+
+def test_person_file_zero_config_merges_the_same_people_only() -> None:
+    table = table_from_rows(_people(), id_column="rec_id", object_type="contacts")
+    result = dedupe(table)
+    cl = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cl["a1"] == cl["a2"]
+    assert cl["b1"] == cl["b2"]
+    # a namesake at another address with another birth date and id, and two John Smiths, stay apart
+    assert cl["c1"] not in (cl["b1"],)
+    assert cl["d1"] != cl["e1"]
+    keys = {b["key"] for b in result.blocking_stats}
+    assert {"birthdate_initial", "zip_surname", "national_id"} <= keys
+    assert isinstance(result.pairs, pl.DataFrame)
