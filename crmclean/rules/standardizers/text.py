@@ -251,6 +251,8 @@ def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
                 sure = False  # SE, AGC: maybe an acronym that is not in the dictionary
             elif not small and low not in _business_words_en():
                 sure = False  # EBAY, PAYPAL, MCDONALD'S: a brand may have its own casing
+            elif small and first and len(word) <= 2:
+                sure = False  # ON SEMICONDUCTOR, AT HOME: a two-letter first word may be the brand's own capitals
             elif small and len(word) == 1 and not first:
                 out[-1] = word  # CLASS A, SERIES B: a single letter keeps its capital, and the casing is a guess
                 sure = False
