@@ -15,7 +15,7 @@ from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.hubspot import HubSpotConnector
 from crmclean.connectors.hubspot.emulator import HubSpotEmulator
 from crmclean.writeback.apply import apply_plan
-from crmclean.writeback.plan import MergeOp, Plan, PlanSource
+from crmclean.writeback.plan import MergeOp, Plan, PlanSource, UpdateOp
 from crmclean.writeback.rollback import rollback_run
 from crmclean.writeback.store import Journal
 
@@ -112,3 +112,26 @@ def _raw_search(emu: HubSpotEmulator, body: dict[str, Any]) -> dict[str, Any]:
                                           "Content-Type": "application/json"})
     with urllib.request.urlopen(req) as answer:
         return dict(json.loads(answer.read()))
+
+
+def test_a_refused_fetch_fails_its_batch_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 7: reads still refused after the retries (429) fail that batch; the next batches are written."""
+    clock = FakeClock()
+    rows = [{"email": f"p{i}@example.com", "firstname": f"P{i}", "city": "Oslo"} for i in range(6)]
+    with HubSpotEmulator(objects={"contacts": rows}, clock=clock) as emu:
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+        conn = HubSpotConnector("contacts", ConnectorOptions(fields=FIELDS, extra={"timeout": "0.3", "max_attempts": "2"}),
+                                sleep=clock.sleep, clock=clock, rng=random.Random(1))
+        ids = [r["id"] for r in emu.records("contacts")]
+        current = conn.fetch(ids)
+        plan = Plan(source=PlanSource(spec="hubspot:contacts", kind="hubspot", id_column=conn.id_field,
+                                      object_type="contacts"),
+                    operations=[UpdateOp(record_id=rid, field="city", before="Oslo", after="Tver") for rid in ids],
+                    versions={rid: conn.version_of(rec) for rid, rec in current.items()})
+        emu.inject("429", count=2, path_contains="/batch/read")  # the first batch's read is refused twice
+        report = apply_plan(plan, conn, Journal(tmp_path / "runs.duckdb"), batch_size=3)
+        assert report.counts["failed"] == 3 and report.counts["ok"] == 3, report.to_dict()
+        assert all("could not read the records" in p["error"] for p in report.problems)
+        cities = [r["properties"]["city"] for r in emu.records("contacts")]
+        assert sorted(cities) == ["Oslo"] * 3 + ["Tver"] * 3

@@ -40,6 +40,14 @@ DEFAULT_BASE_DELAY = 1.0  # seconds before the first retry (before jitter)
 DEFAULT_MAX_DELAY = 60.0  # no single wait longer than this, whatever the server says
 
 
+class TransientConnectorError(ConnectorError):
+    """A request that still failed after every retry, for a passing reason (rate limit, 5xx, timeout).
+
+    The write path fails the batch it was reading or writing for and goes on with the next one; any other
+    ConnectorError (credentials, permissions, a used-up daily budget) ends the run.
+    """
+
+
 @dataclass(frozen=True)
 class Retry:
     """A classifier's verdict that an error is transient.

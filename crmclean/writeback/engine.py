@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from crmclean.connectors import FieldUpdate, MergeRequest, Record, WriteOutcome
 from crmclean.connectors.base import Connector, Value
+from crmclean.connectors.http import TransientConnectorError
 from crmclean.table import ROW_ID
 from crmclean.writeback.fidelity import fidelity_problem
 from crmclean.writeback.store import INTENT_SCHEMA, OUTCOME_SCHEMA, SEVERITY, Journal
@@ -248,10 +249,18 @@ class Engine:
 
     def _run_batch(self, batch: list[Unit]) -> None:
         ids = sorted({rid for u in batch for rid in u.record_ids})
-        current = self._fetch(ids)
-        # one version per fetched record per batch: checks and intents both read it
-        self._versions = {rid: self.connector.version_of(rec) for rid, rec in current.items()}
-        verdicts = {u.key: self._check(u, current) for u in batch}
+        verdicts: dict[str, tuple[str, str | None]]
+        try:
+            current = self._fetch(ids)
+        except TransientConnectorError as err:
+            # still refused after the connector's retries (rate limit, 5xx): this batch fails, the run goes on
+            self._versions = {}
+            verdicts = {u.key: ("fail", f"could not read the records before writing: {err}") for u in batch}
+            current = {}
+        else:
+            # one version per fetched record per batch: checks and intents both read it
+            self._versions = {rid: self.connector.version_of(rec) for rid, rec in current.items()}
+            verdicts = {u.key: self._check(u, current) for u in batch}
         to_send = [u for u in batch if verdicts[u.key][0] == "send"]
         outcome_rows: dict[str, list[Any]] = {k: [] for k in OUTCOME_SCHEMA}
 
@@ -328,7 +337,10 @@ class Engine:
                      and any(o.status == "failed" for _, o in results.get(u.key, []))]
         if not uncertain:
             return
-        now = self._fetch(sorted({rid for u in uncertain for rid in u.record_ids}))
+        try:
+            now = self._fetch(sorted({rid for u in uncertain for rid in u.record_ids}))
+        except Exception:  # the target cannot be read now: the outcomes stay failed, resume reads them again
+            return
         id_field = self.connector.id_field
 
         def gone(rid: str) -> bool:  # absent, or answered by the record it was merged into (a redirect)

@@ -95,7 +95,14 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
-from crmclean.connectors.http import RequestBudget, Retry, call_with_retry, parse_retry_after, read_credentials_file
+from crmclean.connectors.http import (
+    RequestBudget,
+    Retry,
+    TransientConnectorError,
+    call_with_retry,
+    parse_retry_after,
+    read_credentials_file,
+)
 from crmclean.errors import ConnectorError, UsageError
 
 log = logging.getLogger(__name__)
@@ -583,13 +590,13 @@ class HubSpotConnector:
         if err.status == 429:
             if err.policy == "DAILY":
                 return ConnectorError(f"HubSpot's daily API limit is used up; could not {what}. Try again tomorrow")
-            return ConnectorError(f"HubSpot kept refusing requests for the rate limit (429) while trying to {what}; "
-                                  "lower --concurrency or the rate_limit option, or try later")
+            return TransientConnectorError(f"HubSpot kept refusing requests for the rate limit (429) while trying "
+                                           f"to {what}; lower --concurrency or the rate_limit option, or try later")
         if err.status == 0:
-            return ConnectorError(f"could not {what}: {err.message} (after {self.max_attempts} attempts)")
+            return TransientConnectorError(f"could not {what}: {err.message} (after {self.max_attempts} attempts)")
         if err.status >= 500:
-            return ConnectorError(f"HubSpot failed to {what}: {err.describe()} (after {self.max_attempts} attempts); "
-                                  "try again later")
+            return TransientConnectorError(f"HubSpot failed to {what}: {err.describe()} (after {self.max_attempts} "
+                                           "attempts); try again later")
         if "infer object type" in err.message:
             return ConnectorError(f"HubSpot has no object type {self.object_type!r}")
         return ConnectorError(f"HubSpot refused to {what}: {err.describe()}")

@@ -66,7 +66,13 @@ from crmclean.connectors.base import (
     WriteOutcome,
     values_hash,
 )
-from crmclean.connectors.http import Retry, call_with_retry, parse_retry_after, read_credentials_file
+from crmclean.connectors.http import (
+    Retry,
+    TransientConnectorError,
+    call_with_retry,
+    parse_retry_after,
+    read_credentials_file,
+)
 from crmclean.errors import ConnectorError, UsageError
 
 T = TypeVar("T")
@@ -462,7 +468,8 @@ class SalesforceConnector:
             except SalesforceError as err:
                 code = _error_code(err.content)
                 if code in TRANSIENT_CODES or err.status in {429, 502, 503, 504}:
-                    raise ConnectorError(
+                    error = ConnectorError if code == "REQUEST_LIMIT_EXCEEDED" else TransientConnectorError
+                    raise error(
                         f"Salesforce kept refusing the {what} request ({code or err.status}) after "
                         f"{self.max_attempts} attempts; the org is over a limit or unavailable, try again later"
                     ) from None
@@ -470,7 +477,7 @@ class SalesforceConnector:
             except SalesforceOperationError as err:
                 raise ConnectorError(f"Salesforce bulk job failed during {what}: {self._scrub(str(err))}") from None
             except requests.RequestException as err:
-                raise ConnectorError(
+                raise TransientConnectorError(
                     f"Salesforce did not answer the {what} request ({type(err).__name__}) after {self.max_attempts} "
                     "attempts; check the network or try later"
                 ) from None
