@@ -459,8 +459,8 @@ def run_audit(
 
     clusters = normalize_clusters(pl.DataFrame())
     pairs = normalize_pairs(pl.DataFrame())
-    if options.dedupe and table.object_type == "deals":
-        parts["dedupe"] = "not for deals (the matcher compares people and companies)"
+    if options.dedupe and table.object_type in ("deals", "activities"):
+        parts["dedupe"] = f"not for {table.object_type} (the matcher compares people and companies)"
     elif options.dedupe:
         say("finding duplicates")
         try:

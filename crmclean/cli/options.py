@@ -40,7 +40,7 @@ HeaderRow = Annotated[int | None, typer.Option("--header-row", help="Row number 
 SkipFooter = Annotated[int | None, typer.Option("--skip-footer", help="Footer lines to drop at the end (default: a report footer is detected).")]
 Map = Annotated[list[str] | None, typer.Option("--map", help='Column role, repeatable: --map "Частный e-mail=email" (role "ignore" drops a column).')]
 OutputEncoding = Annotated[str | None, typer.Option("--output-encoding", help="Encoding of the CSVs written (default: the input's for a cp1251 spreadsheet export, else utf-8-sig so Excel shows Cyrillic).")]
-Object = Annotated[str | None, typer.Option("--object", help="Object type: contacts, leads, companies, deals (default: from columns).")]
+Object = Annotated[str | None, typer.Option("--object", help="Object type: contacts, leads, companies, deals, activities (default: from columns and names).")]
 Store = Annotated[Path | None, typer.Option("--store", help="Run store DuckDB file (default: $CRMCLEAN_STORE or ~/.local/share/crmclean/runs.duckdb).", envvar="CRMCLEAN_STORE")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (required when there is no terminal).")]

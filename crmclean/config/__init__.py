@@ -30,7 +30,7 @@ __all__ = [
     "read_config_text", "suggest", "validate_model",
 ]
 
-ObjectType = Literal["contacts", "leads", "companies", "deals"]
+ObjectType = Literal["contacts", "leads", "companies", "deals", "activities"]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -70,7 +70,7 @@ class RulesFile(BaseModel):
 
     version: Literal[1] = Field(1, description="Schema version of the rules file.")
     object: ObjectType | None = Field(
-        None, description="Object type: contacts, leads, companies or deals (detected from columns when absent)."
+        None, description="Object type: contacts, leads, companies, deals or activities (detected from columns when absent)."
     )
     source: SourceSettings = Field(default_factory=SourceSettings)
     columns: dict[str, str] = Field(

@@ -25,7 +25,7 @@ from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat,
 from crmclean.fields._memo import map_unique_fast
 
 PhoneFormat = Literal["E164", "INTERNATIONAL", "NATIONAL", "RFC3966"]
-PHONE_ROLES = ("phone", "mobile")
+PHONE_ROLES = ("phone", "mobile", "phone2")  # phone2: home/other/assistant numbers, checked like the main ones
 
 _TYPE_NAMES = {
     PhoneNumberType.FIXED_LINE: "fixed_line",

@@ -15,7 +15,7 @@ from crmclean.table import RecordTable
 from crmclean.validate import SEVERITY_RANK
 
 SCHEMA_VERSION = 1
-PII_ROLES = frozenset({"email", "email2", "phone", "mobile"})
+PII_ROLES = frozenset({"email", "email2", "phone", "mobile", "phone2"})
 IDENTITY_ROLES = ("full_name", "last_name", "first_name", "email", "phone", "mobile", "company")
 
 
@@ -73,7 +73,7 @@ def masker(table: RecordTable, enabled: bool) -> Any:
         role = roles.get(column or "")
         if role in ("email", "email2") or (role is None and "@" in value and re.search(r"\S+@\S+", value)):
             return mask_email(value)
-        if role in ("phone", "mobile"):
+        if role in ("phone", "mobile", "phone2"):
             return mask_phone(value)
         return value
 
