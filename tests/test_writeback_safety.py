@@ -242,3 +242,60 @@ def test_cli_runs_shows_a_killed_run_as_interrupted_with_how_to_finish(journal: 
     assert f"crmclean apply --resume {run_id}" in text and f"crmclean rollback {run_id}" in text
     shown = CliRunner().invoke(app, ["runs", "show", run_id, "--store", str(journal.path)])
     assert "interrupted" in shown.output and "--resume" in shown.output
+
+
+@pytest.mark.parametrize("tamper", ["extra_op", "changed_after", "versions_removed", "target_moved", "unsigned"])
+def test_a_tampered_plan_is_refused(tamper: str, journal: Journal, tmp_path: Path) -> None:
+    import json
+
+    from crmclean.errors import UsageError
+    from crmclean.writeback.plan import load_plan, save_plan
+
+    crm = _crm()
+    path = tmp_path / "plan.json"
+    save_plan(_plan(crm), path)
+    signed = load_plan(path)
+    assert signed.signature and signed.signature.startswith("sha256:")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tamper == "extra_op":  # a record the plan never covered
+        data["operations"].append({"op": "update", "record_id": "A3", "field": "Name", "before": "Petrov P",
+                                   "after": "pwned", "rule": "", "reason": ""})
+    elif tamper == "changed_after":
+        data["operations"][0]["after"] = "=HYPERLINK(\"http://evil\")"
+    elif tamper == "versions_removed":  # would merge a record a person edited after planning
+        for op in data["operations"]:
+            op.pop("versions", None)
+        data["versions"] = {}
+    elif tamper == "target_moved":
+        data["source"]["spec"] = "../victim_dir/secret"
+    else:
+        data.pop("signature")
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    before = crm.by_id()
+    with pytest.raises(UsageError, match=r"refusing|no planned version"):
+        apply_plan(load_plan(path), FakeCrmConnector(crm), journal, plan_path=str(path))
+    assert crm.by_id() == before  # nothing written
+    with journal.store() as st:
+        assert st.list_runs(command="apply") == []
+
+
+def test_a_signed_plan_file_applies(journal: Journal, tmp_path: Path) -> None:
+    from crmclean.writeback.plan import load_plan, save_plan
+
+    crm = _crm()
+    path = tmp_path / "plan.json"
+    save_plan(_plan(crm), path)
+    report = apply_plan(load_plan(path), FakeCrmConnector(crm), journal, plan_path=str(path))
+    assert report.status == "ok"
+
+
+def test_a_merge_without_its_own_versions_still_checks_the_planned_version(journal: Journal) -> None:
+    crm = _crm()
+    plan = _plan(crm)
+    for op in plan.merges:
+        op.versions = {}
+    crm.records["A4"]["Name"] = "edited by a person"
+    crm.records["A4"]["Stamp"] = crm._tick()
+    report = apply_plan(plan, FakeCrmConnector(crm), journal)
+    assert "A4" in crm.records and crm.records["A4"]["Name"] == "edited by a person"
+    assert any(p["unit"] == "merge:c1" and p["status"] == "conflict" for p in report.problems), report.problems

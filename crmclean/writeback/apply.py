@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from crmclean.connectors.base import Connector
 from crmclean.errors import UsageError
 from crmclean.table import ROW_ID
 from crmclean.writeback.engine import Engine, Unit
-from crmclean.writeback.plan import MergeOp, Plan, UpdateOp
+from crmclean.writeback.plan import MergeOp, Plan, UpdateOp, verify_plan
 from crmclean.writeback.run import RunReport, finish_run, interrupt_guard
 from crmclean.writeback.store import Journal
-from crmclean.writeback.targets import target_details
+from crmclean.writeback.targets import FILE_KINDS, target_details
 
 
 def units_from_plan(plan: Plan, only: str | None = None) -> list[Unit]:
@@ -50,7 +51,10 @@ def units_from_plan(plan: Plan, only: str | None = None) -> list[Unit]:
             units.append(Unit(
                 key=key, op="merge", record_id=op.master_id, loser_ids=tuple(op.loser_ids),
                 changes={f: (master.get(f), v) for f, v in op.values.items()},
-                accept={rid: frozenset(vs) for rid, vs in op.versions.items()},
+                # a record the merge does not pin falls back to the version the plan recorded for it
+                accept={**{rid: frozenset([plan.versions[rid]]) for rid in (op.master_id, *op.loser_ids)
+                            if rid in plan.versions},
+                        **{rid: frozenset(vs) for rid, vs in op.versions.items()}},
                 cluster_id=op.cluster_id, reasons=dict(op.reasons),
             ))
     return units
@@ -80,6 +84,9 @@ def apply_plan(
         raise LimitExceeded(f"the plan has {changes} changes, more than --max-changes {max_changes}; nothing written",
                             hint="review the plan (`crmclean plan --show`) and raise the limit if it is right")
     _check_plan_source(plan, connector)
+    if plan_path is not None:  # a plan file: refuse one edited since it was made, or pointed at another target
+        verify_plan(plan, plan_path)
+        _check_planned_target(plan, connector)
     details = target_details(connector, plan)
     if dry_run:
         engine = Engine(connector, None, None, batch_size=batch_size, dry_run=True, progress=progress)
@@ -88,7 +95,8 @@ def apply_plan(
         for final in engine.final.values():
             counts[final] += 1
         return RunReport(None, "apply", "dry-run", details["target"], counts, engine.problems, dry_run=True)
-    details.update({"plan_path": plan_path, "only": only, "batch_size": batch_size, "changes": changes})
+    details.update({"plan_path": plan_path, "only": only, "batch_size": batch_size, "changes": changes,
+                    "plan_signature": plan.signature})
     run_id = journal.start_apply_run(plan, mode="write", rules_hash=plan.rules_hash, details=details)
     engine = Engine(connector, journal, run_id, batch_size=batch_size, progress=progress)
     with interrupt_guard(journal, run_id):
@@ -99,6 +107,18 @@ def apply_plan(
 
 class LimitExceeded(UsageError):
     """The plan holds more changes than the safety limit allows."""
+
+
+def _check_planned_target(plan: Plan, connector: Connector) -> None:
+    """Writes go to the planned source (or, for files, to the --out the user chose): never anywhere else."""
+    if connector.kind in FILE_KINDS:
+        same = Path(connector.spec).resolve() == Path(plan.source.spec).resolve()
+    else:
+        same = connector.spec.split(":", 1)[0].lower() == plan.source.spec.split(":", 1)[0].lower() and \
+            connector.spec.split(":", 1)[-1] == plan.source.spec.split(":", 1)[-1]
+    if not same:
+        raise UsageError(f"the plan was made for {plan.source.spec} ({plan.source.kind}), not {connector.spec} "
+                         f"({connector.kind}); refusing to write there")
 
 
 def _check_plan_source(plan: Plan, connector: Connector) -> None:

@@ -89,6 +89,8 @@ class Plan(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)  # record id -> version when planned
     labels: dict[str, str] = Field(default_factory=dict)  # record id -> a readable name for the diff
     notes: list[str] = Field(default_factory=list)
+    # sha256 of source, operations and versions, set when the plan is saved: apply refuses a plan edited since
+    signature: str | None = None
 
     @property
     def updates(self) -> list[UpdateOp]:
@@ -112,9 +114,37 @@ class Plan(BaseModel):
 # ---------------------------------------------------------------- files
 
 
+def plan_signature(plan: Plan) -> str:
+    """The hash that pins what a plan writes and where: its source (target), operations and record versions."""
+    content = {"source": plan.source.model_dump(mode="json"),
+               "operations": [op.model_dump(mode="json") for op in plan.operations],
+               "versions": plan.versions}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def verify_plan(plan: Plan, path: str | None = None) -> str:
+    """Refuse a plan file changed since it was made (content or target), or one whose merges lost their versions."""
+    where = path or "the plan"
+    hint = "make a new plan with `crmclean plan SOURCE -o FILE` and review it"
+    if plan.signature is None:
+        raise UsageError(f"{where} is not signed (made by hand or by an older crmclean); refusing to apply it",
+                         hint=hint)
+    if plan.signature != plan_signature(plan):
+        raise UsageError(f"{where} was changed after it was made (its operations, versions or target no longer "
+                         "match its signature); refusing to apply it", hint=hint)
+    for op in plan.merges:
+        missing = [rid for rid in (op.master_id, *op.loser_ids) if rid not in op.versions and rid not in plan.versions]
+        if missing:
+            raise UsageError(f"merge {op.cluster_id} in {where} has no planned version for {', '.join(missing)}: "
+                             "apply could not tell whether someone edited them since", hint=hint)
+    return plan.signature
+
+
 def save_plan(plan: Plan, path: str | Path) -> str:
-    """Write the plan as JSON atomically; returns its content hash."""
+    """Write the plan as JSON atomically, signed (see ``verify_plan``); returns its content hash."""
     path = Path(path)
+    plan.signature = plan_signature(plan)
     text = plan_json(plan)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
