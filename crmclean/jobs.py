@@ -252,7 +252,10 @@ def _run_locked(job: JobFile, name: str, base: Path, source: str, report_dir: Pa
         wrote = True
         journal = Journal(store)
         changes_csv = report_dir / "changes.csv"
-        export_changes(journal, str(report.run_id), changes_csv)
+        from crmclean.table import output_style
+
+        encoding, delimiter = output_style(connector)  # the source's style for a cp1251 ';' export (issue 14)
+        export_changes(journal, str(report.run_id), changes_csv, encoding=encoding, delimiter=delimiter)
         c = report.counts
         log.info("applied run %s to %s: %d ok, %d conflict, %d failed, %d skipped", report.run_id, report.target,
                  c.get("ok", 0), c.get("conflict", 0), c.get("failed", 0), c.get("skipped", 0))

@@ -87,8 +87,8 @@ def test_quarterly_job_applies_reports_logs_and_notifies(workdir: Path) -> None:
     summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["exit_code"] == 0 and summary["run"]["counts"]["ok"] > 100
     assert (report_dir / "plan.json").exists()
-    changes = (report_dir / "changes.csv").read_text(encoding="utf-8-sig")
-    assert changes.startswith("run_id,unit,operation,record_id,field,before,after")
+    changes = (report_dir / "changes.csv").read_text(encoding="cp1251")  # the cp1251 ';' source's own style
+    assert changes.startswith("run_id;unit;operation;record_id;field;before;after")
     assert summary["steps"]["report"] != "not available"
     assert any((report_dir / "audit").iterdir())
 
