@@ -114,6 +114,46 @@ def _title_ok(before: str, after: str) -> bool:
 INVARIANTS: dict[str, Callable[[str, str], bool]] = {"companies": _company_ok, "titles": _title_ok}
 
 
+def _through_rule(code: str, header: str) -> Callable[[list[str]], list[tuple[str, bool]]]:
+    """Run one rule the way `standardize` does on a one-column file with no country (defaults.region RU)."""
+
+    def run_rule(values: list[str]) -> list[tuple[str, bool]]:
+        import polars as pl
+
+        from crmclean.config import parse_rules
+        from crmclean.standardize import standardize_table
+        from crmclean.table import finalize_table
+
+        ids = [str(i) for i in range(len(values))]
+        frame = pl.DataFrame({"id": ids, header: values}, schema={"id": pl.String, header: pl.String})
+        table = finalize_table(frame, source="bench.csv", kind="csv", id_column="id")
+        result = standardize_table(table, parse_rules(f"standardize:\n  select: [{code}]\n"))
+        fixed = result.table.frame.get_column(header).to_list()
+        return [(after if after is not None else "", after != before) for before, after in
+                zip(values, fixed, strict=True)]
+
+    return run_rule
+
+
+def _email_ok(before: str, after: str) -> bool:
+    """An applied e-mail clean-up is right when it keeps an accepted address accepted and changes only its case."""
+    from crmclean.fields.email import email_syntax_error, rfc_valid
+
+    if email_syntax_error(before) is None:
+        return email_syntax_error(after) is None and after.casefold() == before.casefold()
+    if rfc_valid(before):
+        return rfc_valid(after) and after.casefold() == before.casefold()
+    return True  # an invalid address: cleaning it is judged by EMAIL002's own suite, not here
+
+
+INVARIANTS["emails"] = _email_ok
+
+# categories judged through the rule engine, whole column at once (value -> (after, applied))
+BATCH: dict[str, Callable[[list[str]], list[tuple[str, bool]]]] = {
+    "phones": _through_rule("PHONE001", "Phone"), "emails": _through_rule("EMAIL001", "Email"),
+}
+
+
 CATEGORIES: dict[str, Callable[[str], tuple[str, bool]]] = {
     "companies": company, "company_case": company_case, "names": names, "titles": titles, "taxids": taxids,
 }
@@ -121,7 +161,7 @@ CATEGORIES: dict[str, Callable[[str], tuple[str, bool]]] = {
 
 def run(split: str | None = None) -> dict[str, dict[str, object]]:
     report: dict[str, dict[str, object]] = {}
-    for category, fn in CATEGORIES.items():
+    for category in [*CATEGORIES, *BATCH]:
         rows = []
         sources: dict[str, int] = {}
         for path in sorted(DATA.glob(f"{category}*.tsv")):
@@ -133,9 +173,11 @@ def run(split: str | None = None) -> dict[str, dict[str, object]]:
             rows.extend(part)
         applied = wrong = 0
         wrong_rows = []
-        for r in rows:
+        if category in BATCH:
+            batch = BATCH[category]([r["input"] for r in rows]) if rows else []
+        for k, r in enumerate(rows):
             value, expected = r["input"], r["expected"]
-            after, sure = fn(value)
+            after, sure = batch[k] if category in BATCH else CATEGORIES[category](value)
             if category == "names":
                 changed = True  # a split always writes its parts
             else:
@@ -147,7 +189,8 @@ def run(split: str | None = None) -> dict[str, dict[str, object]]:
             applied += 1
             if expected == "~":
                 right = INVARIANTS[category](value, after)
-                expected = "(same words, same legal form)" if category == "companies" else "(same title, same language)"
+                expected = {"companies": "(same words, same legal form)", "titles": "(same title, same language)",
+                            "emails": "(accepted address stays accepted, case aside)"}[category]
             else:
                 right = after == expected
             if not right:
