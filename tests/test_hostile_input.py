@@ -204,3 +204,67 @@ def test_100k_columns_exit_3_fast(tmp_path: Path) -> None:
     result = cli("audit", str(wide), "-o", str(tmp_path / "out"))
     assert result.returncode == 3 and "columns (limit 16,384)" in result.stderr, result.stderr
     assert time.monotonic() - started < 10
+
+
+# ---------------------------------------------------------------- item 6: atomic outputs, disk full
+
+
+def test_disk_full_is_a_source_error_and_leaves_nothing_half_written(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+    import shutil
+    from collections import namedtuple
+
+    import crmclean.connectors.files as files
+
+    target = tmp_path / "report.json"
+    target.write_text("old", encoding="utf-8")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10, 10, 0))
+    with pytest.raises(SourceError, match="disk full") as err:
+        files.atomic_write_text(target, "new report")
+    assert err.value.exit_code == 3
+    with pytest.raises(SourceError, match="disk full"):
+        files.atomic_copy(target, tmp_path / "src.csv.bak")
+    assert not (tmp_path / "src.csv.bak").exists()
+    monkeypatch.undo()
+
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(SourceError, match="disk full"):
+        files.atomic_write_text(target, "new report")
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert target.read_text(encoding="utf-8") == "old"  # the old file is whole, no temp file left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_oserror_disk_full_in_the_cli_is_exit_3(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+                                               ) -> None:
+    import errno
+
+    import crmclean.cli as cli_module
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/store/runs.duckdb")
+
+    monkeypatch.setattr(cli_module, "app", boom)
+    with pytest.raises(SystemExit) as exited:
+        cli_module.main(["runs"])
+    assert exited.value.code == 3
+    assert "disk full" in capsys.readouterr().err
+
+
+def test_report_files_are_private(tmp_path: Path) -> None:
+    import stat
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
+    result = cli("audit", str(examples), "-o", str(tmp_path / "out"), store=tmp_path / "store")
+    assert result.returncode in (0, 1), result.stderr
+    for name in ("report.json", "report.html", "findings.csv"):
+        mode = stat.S_IMODE((tmp_path / "out" / name).stat().st_mode)
+        assert mode == 0o600, (name, oct(mode))

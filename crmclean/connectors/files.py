@@ -537,6 +537,12 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str, *, delimiter: str = "
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        full = _disk_full(exc, path)
+        if full:
+            raise full from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -777,7 +783,42 @@ def write_xlsx_exact(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    atomic_write_bytes(path, payload)
+
+
+# ---------------------------------------------------------------- atomic outputs, free space (issue 17, item 6)
+# Every file crmclean writes appears whole or not at all: a temp file in the same folder (created 0600 by
+# mkstemp: outputs hold personal data), fsynced, then renamed over the target. A full disk is found before
+# writing when the size is known, and is a source error (exit 3) saying "disk full", never a truncated file.
+
+_FREE_MARGIN = 1 << 20  # keep 1 MiB spare
+
+
+def ensure_free_space(folder: Path, needed: int, what: str) -> None:
+    """SourceError (exit 3) when ``folder``'s file system has less than ``needed`` bytes (+1 MiB) free."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # cannot tell: the write itself will say
+    if free < needed + _FREE_MARGIN:
+        raise SourceError(f"disk full: {what} needs {needed / 2**20:,.1f} MiB, {free / 2**20:,.1f} MiB free",
+                          path=str(folder), hint="free some space and run again")
+
+
+def _disk_full(exc: OSError, path: Path) -> SourceError | None:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return SourceError("disk full while writing; nothing was left half-written", path=str(path),
+                           hint="free some space and run again")
+    return None
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically (temp + fsync + rename), mode 0600, free space checked."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_free_space(path.parent, len(payload), f"writing {path.name}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -785,6 +826,38 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        full = _disk_full(exc, path)
+        if full:
+            raise full from None
+        raise
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` (a backup) atomically, keeping its mode and times: never a truncated copy."""
+    src, dst = Path(src), Path(dst)
+    ensure_free_space(dst.parent, src.stat().st_size, f"the backup {dst.name}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copy2(src, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dst)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        full = _disk_full(exc, dst)
+        if full:
+            raise full from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -1047,7 +1120,7 @@ class FileConnector:
             return
         out = self._require_output()
         if out.resolve() == self.path.resolve() and not getattr(self, "_backed_up", False):
-            shutil.copy2(self.path, backup_path(self.path))
+            atomic_copy(self.path, backup_path(self.path))
             self._backed_up = True
         # write-back keeps values exactly (no formula quoting: that would change the data we journaled)
         if self.kind == "csv" and not self._trimmed:

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.audit import AuditResult
-from crmclean.connectors.files import write_frame
+from crmclean.connectors.files import atomic_write_text, write_output
 from crmclean.reports.content import build_report, mask_free_text, masker
 from crmclean.reports.html import render_html
 from crmclean.reports.jsonreport import render_json
@@ -99,20 +99,20 @@ def write_reports(result: AuditResult, out_dir: str | Path | None = None, *, mas
     files: dict[str, Path] = {}
     if "json" in formats:
         files["json"] = directory / "report.json"
-        files["json"].write_text(render_json(report), encoding="utf-8")
+        atomic_write_text(files["json"], render_json(report))
     if "html" in formats:
         files["html"] = directory / "report.html"
-        files["html"].write_text(render_html(report), encoding="utf-8")
+        atomic_write_text(files["html"], render_html(report))
     if "md" in formats:
         files["md"] = directory / "report.md"
-        files["md"].write_text(render_markdown(report), encoding="utf-8")
+        atomic_write_text(files["md"], render_markdown(report))
     if "csv" in formats:
         # in the input's encoding and delimiter (a cp1251 ';' export gets cp1251 ';' back), else UTF-8 with BOM
         style = {"encoding": result.table.output_encoding, "delimiter": result.table.output_delimiter}
         files["findings"] = directory / "findings.csv"
-        write_frame(findings_frame_for_csv(result, masked), files["findings"], "csv", **style)
+        write_output(findings_frame_for_csv(result, masked), files["findings"], **style)
         files["changes"] = directory / "changes.csv"
-        write_frame(changes_frame_for_csv(result, masked), files["changes"], "csv", **style)
+        write_output(changes_frame_for_csv(result, masked), files["changes"], **style)
         files["duplicates"] = directory / "duplicates.csv"
-        write_frame(duplicates_frame_for_csv(result), files["duplicates"], "csv", **style)
+        write_output(duplicates_frame_for_csv(result), files["duplicates"], **style)
     return ReportFiles(directory=directory, files=files, report=report)

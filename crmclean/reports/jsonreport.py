@@ -12,7 +12,9 @@ def render_json(report: dict[str, Any]) -> str:
 
 
 def write_json(report: dict[str, Any], path: Path) -> Path:
-    path.write_text(render_json(report), encoding="utf-8")
+    from crmclean.connectors.files import atomic_write_text
+
+    atomic_write_text(path, render_json(report))
     return path
 
 
