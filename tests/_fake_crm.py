@@ -4,6 +4,7 @@ stamps a new version, and faults: replies lost after the write landed, and a kil
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -23,6 +24,7 @@ class FakeCrm:
         for rid, values in records.items():
             self.records[rid] = {"Id": rid, **{f: values.get(f) for f in FIELDS}, "Stamp": self._tick()}
         self.lose_replies: set[str] = set()  # "update", "merge", "create", "delete": the write lands, the reply fails
+        self.created_at: dict[str, datetime] = {}
         self.before_call: Callable[[str], None] | None = None  # tests raise here to simulate a kill mid-call
 
     def _tick(self) -> str:
@@ -103,6 +105,16 @@ class FakeCrmConnector:
             self.crm.records[rid] = {"Id": rid, **{f: values.get(f) for f in FIELDS}, "Stamp": self.crm._tick()}
             outs.append(WriteOutcome(rid, "ok", new_id=rid))
         return self._reply("create", outs)
+
+    def records_created(self, rid: str) -> None:
+        self.crm.created_at[rid] = datetime.now(UTC).replace(tzinfo=None)
+
+    def find_created(self, values: Mapping[str, Value], since: datetime) -> list[str]:
+        """Records holding ``values`` created at or after ``since`` (as a CreatedDate query would find)."""
+        self._call("fetch")
+        return [rid for rid, rec in self.crm.records.items()
+                if self.crm.created_at.get(rid, datetime.min) >= since
+                and all((rec.get(f) or None) == (values.get(f) or None) for f in FIELDS)]
 
     def delete(self, ids: Sequence[str]) -> list[WriteOutcome]:
         self._call("delete")

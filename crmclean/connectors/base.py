@@ -12,6 +12,13 @@ The pipeline never knows which CRM (or file) it talks to. A connector:
 * ``delete(ids)``          -> outcomes of deleting records (rollback of a re-create)
 * ``close()``              -> flush; file targets write atomically here
 
+Optional, looked up with ``getattr`` (a connector without them keeps the default behaviour):
+
+* ``merge_outcome(request)`` -> after a merge whose reply failed or was lost: per-record outcomes read from
+  the target (did the merge land?); without it the engine reads the records back itself
+* ``find_created(values, since)`` -> ids of records holding ``values`` created at or after ``since`` (UTC):
+  an interrupted re-create is found instead of made twice; without it such a record is reported failed
+
 Paging, retries with backoff, batch limits and rate limits live inside each connector.
 """
 

@@ -51,6 +51,8 @@ class Unit:
     # resume: the intent was journaled but no outcome; these are the versions journaled then
     in_doubt: bool = False
     intent_versions: dict[str, str] = field(default_factory=dict)
+    intent_at: datetime | None = None  # when the intent was journaled (an in-doubt create looks for copies since)
+    found_id: str | None = None  # an in-doubt create found landed: the copy's id
 
     @property
     def record_ids(self) -> tuple[str, ...]:
@@ -226,6 +228,17 @@ class Engine:
                     # re-creating would duplicate a record that is still there
                     return "skip", f"record {unit.record_id} still exists in the target: nothing to re-create"
                 if unit.in_doubt:
+                    # read the target: a copy made since the intent was journaled means the create landed
+                    find = getattr(self.connector, "find_created", None)
+                    if callable(find) and unit.intent_at is not None:
+                        copies = list(find(self._creatable(unit.snapshot or {}), unit.intent_at))
+                        if not copies:
+                            return "send", None
+                        if len(copies) == 1:
+                            unit.found_id = str(copies[0])
+                            return "done", f"found re-created as {copies[0]} when resuming"
+                        return "fail", (f"interrupted while re-creating {unit.record_id}: {len(copies)} copies "
+                                        f"({', '.join(map(str, copies[:5]))}) were made since; keep one")
                     return "fail", f"interrupted while re-creating {unit.record_id}: check the target for a copy"
                 return "send", None
             rec = current.get(unit.record_id)
@@ -285,7 +298,11 @@ class Engine:
 
         for u in batch:
             verdict, why = verdicts[u.key]
-            if verdict == "done":
+            if verdict == "done" and u.found_id is not None:
+                copy = self._fetch([u.found_id]).get(u.found_id)
+                outcome(u, u.record_id, "ok", why, new_id=u.found_id,
+                        after_version=self.connector.version_of(copy) if copy is not None else None)
+            elif verdict == "done":
                 rec = current.get(u.record_id)
                 after_version = self._versions.get(u.record_id) if rec is not None and u.op != "delete" else None
                 outcome(u, u.record_id, "ok", why, after_version=after_version)

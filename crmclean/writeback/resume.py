@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from crmclean.connectors.base import Connector, Value
 from crmclean.errors import UsageError
@@ -19,6 +20,9 @@ def _pending(units: Sequence[Unit], journal: Journal, run_id: str) -> tuple[list
     done = journal.unit_status(run_id)
     intents = journal.intents(run_id)
     versions: dict[str, dict[str, str]] = {}
+    logged: dict[str, datetime] = {}
+    for unit, at in intents.select("unit", "logged_at").iter_rows():
+        logged.setdefault(unit, at)
     changes: dict[str, dict[str, tuple[Value, Value]]] = {}
     for unit, rid, fld, before, after, version in intents.select(
             "unit", "record_id", "field", "before", "after", "before_version").iter_rows():
@@ -34,6 +38,7 @@ def _pending(units: Sequence[Unit], journal: Journal, run_id: str) -> tuple[list
         if u.key in journaled:
             u.in_doubt = True
             u.intent_versions = versions.get(u.key, {})
+            u.intent_at = logged.get(u.key)
             u.changes.update(changes.get(u.key, {}))
         pending.append(u)
     max_seq = int(intents["seq"].max() or 0) if intents.height else 0  # type: ignore[arg-type]
