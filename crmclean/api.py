@@ -40,7 +40,7 @@ from crmclean.writeback.resume import resume_run
 from crmclean.writeback.rollback import already_rolled_back, rollback_run, rollback_units, run_target_connector
 from crmclean.writeback.run import RunReport
 from crmclean.writeback.store import Journal
-from crmclean.writeback.targets import open_target, prepare_file_target
+from crmclean.writeback.targets import FILE_KINDS, crm_options, open_target, prepare_file_target
 
 if TYPE_CHECKING:  # the matcher loads when a matching verb runs
     from crmclean.matching import DedupeResult, Explanation, LinkResult
@@ -246,10 +246,16 @@ def plan(source: str, rules: Rules = None, options: SourceOptions | None = None,
         raise UsageError(f"--steps takes standardize and/or dedupe, not {', '.join(bad) or 'nothing'}")
     options = options or SourceOptions()
     table, rules_file, connector = open_source(source, _rules_arg(rules), options)
+    source_options: dict[str, str | None] = {
+        "format": options.format, "sheet": options.sheet, "id_column": options.id_column,
+        "encoding": options.encoding, "delimiter": options.delimiter, "where": options.where}
+    if connector.kind not in FILE_KINDS:  # apply, resume and rollback open the CRM the way the plan read it
+        src = rules_file.source
+        source_options.update({"credentials_file": src.credentials_file, "bulk": src.bulk,
+                               "api_share": f"{src.api_share:g}", "concurrency": str(src.concurrency)})
     return build_plan(
         table, rules_file, version_of=connector.version_of, steps=list(steps), include_suggestions=include_suggestions,
-        source_options={"format": options.format, "sheet": options.sheet, "id_column": options.id_column,
-                        "encoding": options.encoding, "delimiter": options.delimiter, "where": options.where},
+        source_options=source_options,
     )
 
 
@@ -286,7 +292,8 @@ def apply(plan_file: str | Path, *, store: str | Path | None = None, only: str |
     connector = open_connector(the_plan.source.spec, ConnectorOptions(
         format=opts.get("format"), sheet=opts.get("sheet"),
         id_column=opts.get("id_column") or (None if id_column.startswith("__") else id_column),
-        encoding=opts.get("encoding"), delimiter=opts.get("delimiter"), where=opts.get("where")))
+        encoding=opts.get("encoding"), delimiter=opts.get("delimiter"), where=opts.get("where"),
+        **crm_options(opts)))
     connector.describe()
     prepare_file_target(connector, Path(out) if out is not None else None, in_place)
     target = str(getattr(connector, "output", None) or the_plan.source.spec)

@@ -135,3 +135,28 @@ def test_a_refused_fetch_fails_its_batch_not_the_run(tmp_path: Path, monkeypatch
         assert all("could not read the records" in p["error"] for p in report.problems)
         cities = [r["properties"]["city"] for r in emu.records("contacts")]
         assert sorted(cities) == ["Oslo"] * 3 + ["Tver"] * 3
+
+
+def test_apply_and_rollback_use_the_rules_files_crm_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 8: apply (and rollback) open the CRM with the rules file's credentials_file and concurrency."""
+    from crmclean import api
+    from crmclean.writeback.plan import save_plan
+
+    clock = FakeClock()
+    rows = [{"email": f"p{i}@example.com", "firstname": f"  anna{i} ", "lastname": "lee"} for i in range(5)]
+    with HubSpotEmulator(objects={"contacts": rows}, clock=clock) as emu:
+        monkeypatch.delenv("HUBSPOT_ACCESS_TOKEN", raising=False)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+        creds = tmp_path / "hubspot.yaml"
+        creds.write_text(f"hubspot:\n  access_token: {emu.access_token}\n", encoding="utf-8")
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(f"version: 1\nsource:\n  credentials_file: {creds}\n  concurrency: 3\n", encoding="utf-8")
+        plan = api.plan("hubspot:contacts", rules=str(rules))
+        assert plan.source.options["credentials_file"] == str(creds) and plan.source.options["concurrency"] == "3"
+        plan_file = tmp_path / "plan.json"
+        save_plan(plan, plan_file)
+        report = api.apply(plan_file, store=tmp_path / "runs.duckdb")  # no token in the environment
+        assert isinstance(report, api.RunReport) and report.counts["failed"] == 0, report
+        assert report.counts["ok"] > 0
+        undo = api.rollback(str(report.run_id), store=tmp_path / "runs.duckdb")
+        assert isinstance(undo, api.RunReport) and undo.counts["failed"] == 0, undo

@@ -42,13 +42,26 @@ def target_details(connector: Connector, plan: Plan | None = None) -> dict[str, 
     }
 
 
+def crm_options(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules file's CRM settings a plan recorded (credentials_file, bulk, api_share, concurrency), as
+    ConnectorOptions keywords; absent ones keep the defaults."""
+    out: dict[str, Any] = {"credentials_file": opts.get("credentials_file")}
+    if opts.get("bulk"):
+        out["bulk"] = str(opts["bulk"])
+    if opts.get("api_share"):
+        out["api_share"] = float(opts["api_share"])
+    if opts.get("concurrency"):
+        out["concurrency"] = int(opts["concurrency"])
+    return out
+
+
 def open_target(details: Mapping[str, Any], *, resume: bool) -> Connector:
     """Reopen the connector a run wrote to: the same output file (resume) or the target in place (rollback)."""
     opts = details.get("source_options") or {}
     copts = ConnectorOptions(
         format=opts.get("format"), sheet=opts.get("sheet"), id_column=opts.get("id_column"),
         encoding=opts.get("encoding"), delimiter=opts.get("delimiter"), where=opts.get("where"),
-        credentials_file=opts.get("credentials_file"),
+        **crm_options(opts),
     )
     if details.get("kind") not in FILE_KINDS:
         return open_connector(str(details["source"]), copts)
