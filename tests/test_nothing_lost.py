@@ -132,3 +132,48 @@ def test_merge_plan_writes_the_losers_opt_out_to_the_master():
     assert merge.values["HasOptedOutOfEmail"] == "true" and merge.values["DoNotCall"] == "true"
     assert merge.values["Согласие на обработку ПД"] == "нет"
     assert merge.values["Phone"] == "+74951112233, +79161112233"
+
+
+# ---------------------------------------------------------------- the plan maps every kept value
+
+def _plan(rows: list[dict[str, str]], kind: str):
+    from crmclean.writeback.plan import build_plan
+
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
+    table = finalize_table(frame, source=f"{kind}:Contact", kind=kind, id_column="Id", object_type="contacts")
+    return build_plan(table, None, steps=("standardize",))
+
+
+def test_salesforce_extra_phones_go_to_empty_phone_fields_extension_in_salesforce_convention():
+    plan = _plan([
+        {"Id": "1", "LastName": "Петров", "Phone": "8 (984) 388-32-73, 8 (981) 432-96-66", "MobilePhone": "",
+         "OtherPhone": "", "HomePhone": "", "Email": "a@x.ru"},
+        {"Id": "2", "LastName": "Жуков", "Phone": "8 495 123-45-67 доб. 123", "MobilePhone": "", "OtherPhone": "",
+         "HomePhone": "", "Email": "b@x.ru"},
+        {"Id": "3", "LastName": "Смирнов", "Phone": "8 (984) 388-32-73, 8 (981) 432-96-66", "MobilePhone": "+79160000001",
+         "OtherPhone": "+79160000002", "HomePhone": "+79160000003", "Email": "c@x.ru"},
+    ], "salesforce")
+    got = {(u.record_id, u.field): u.after for u in plan.updates}
+    assert got[("1", "Phone")] == "+79843883273" and got[("1", "MobilePhone")] == "+79814329666"
+    assert got[("2", "Phone")] == "+74951234567 x123"
+    assert ("3", "Phone") not in got  # no empty phone field left: kept as is, said so
+    (kept,) = [k for k in plan.kept if k.record_id == "3"]
+    assert kept.field == "Phone" and "the target has no field for +79814329666" in kept.reason
+    from crmclean.writeback.plan import render_plan_diff
+
+    assert "kept as is: the target has no field for +79814329666" in render_plan_diff(plan)
+
+
+def test_hubspot_extra_emails_go_to_hs_additional_emails():
+    plan = _plan([{"Id": "1", "lastname": "Петров", "email": "Ivan@Mail.ru; petrov@gmail.com",
+                   "hs_additional_emails": "old@x.ru"}], "hubspot")
+    got = {(u.record_id, u.field): u.after for u in plan.updates}
+    assert got[("1", "email")] == "ivan@mail.ru"
+    assert got[("1", "hs_additional_emails")] == "old@x.ru;petrov@gmail.com"
+
+
+def test_a_value_moved_to_a_column_the_target_lacks_is_kept_as_is():
+    plan = _plan([{"Id": "1", "Full Name": "John Smith Jr.", "Email": "J@X.RU"}], "csv")
+    assert [u.field for u in plan.updates] == ["Email"]
+    (kept,) = plan.kept
+    assert kept.field == "Full Name" and "Full Name__suffix" in kept.reason

@@ -62,6 +62,16 @@ class MergeOp(BaseModel):
 Operation = Annotated[UpdateOp | MergeOp, Field(discriminator="op")]
 
 
+class KeptAsIs(BaseModel):
+    """A field the plan leaves as it is because the target has no place for a value the rules keep (issue 11)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record_id: str
+    field: str
+    reason: str
+
+
 class PlanSource(BaseModel):
     """How to reopen the source the plan was made from."""
 
@@ -89,6 +99,7 @@ class Plan(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)  # record id -> version when planned
     labels: dict[str, str] = Field(default_factory=dict)  # record id -> a readable name for the diff
     notes: list[str] = Field(default_factory=list)
+    kept: list[KeptAsIs] = Field(default_factory=list)  # fields not updated: the target has no place for a value
     # sha256 of source, operations and versions, set when the plan is saved: apply refuses a plan edited since
     signature: str | None = None
 
@@ -212,8 +223,13 @@ def plan_from_results(
     rules_hash: str | None = None,
     steps: Sequence[str] = (),
     notes: Iterable[str] = (),
+    kept_as_is: Sequence[Any] = (),
 ) -> Plan:
-    """Turn a change log (CHANGE_SCHEMA) and golden records (dedupe) into a plan against ``table``."""
+    """Turn a change log (CHANGE_SCHEMA) and golden records (dedupe) into a plan against ``table``.
+
+    ``kept_as_is`` (crmclean.writeback.mapping.Kept) are fields whose update would drop a value; the plan
+    leaves them as they are and lists them in ``kept``.
+    """
     version_of = version_of or values_hash
     id_col = table.id_column
     # a CRM refuses writes to read-only fields (formulas, system stamps, Contact.Name) and ids are no text to fix
@@ -221,6 +237,7 @@ def plan_from_results(
     writable = set(table.data_columns) - {id_col} - read_only
     note_list = list(notes)
     updates = _updates_from_changes(table, changes, writable, include_suggestions, note_list)
+    updates, kept = _map_kept_values(table, updates, writable, kept_as_is)
 
     touched = {u.record_id for u in updates}
     merge_rows = _golden_rows(golden)
@@ -277,7 +294,22 @@ def plan_from_results(
         versions=versions,
         labels=_labels(table, rows),
         notes=note_list,
+        kept=kept,
     )
+
+
+def _map_kept_values(table: RecordTable, updates: list[UpdateOp], writable: set[str],
+                     kept_as_is: Sequence[Any]) -> tuple[list[UpdateOp], list[KeptAsIs]]:
+    """Every kept value gets a place in the target, or its field is left as it is (crmclean.writeback.mapping)."""
+    from crmclean.writeback.mapping import drop_kept, map_values
+
+    updates = drop_kept(updates, kept_as_is)
+    rows = _rows_by_id(table, {u.record_id for u in updates})
+    updates, more = map_values(
+        updates, rows, table.kind, writable,
+        lambda rid, f, before, after, rule, reason: UpdateOp(record_id=rid, field=f, before=before, after=after,
+                                                             rule=rule, reason=reason))
+    return updates, [KeptAsIs(record_id=k.record_id, field=k.field, reason=k.reason) for k in [*kept_as_is, *more]]
 
 
 def _updates_from_changes(table: RecordTable, changes: pl.DataFrame | None, writable: set[str],
@@ -450,6 +482,7 @@ def build_plan(
     changes = None
     golden = None
     working = table
+    kept: list[Any] = []
     if "standardize" in steps:
         try:
             from crmclean.standardize import standardize_table
@@ -459,6 +492,9 @@ def build_plan(
             result = standardize_table(table, rules, apply_suggestions=include_suggestions)
             changes = result.changes
             working = result.table  # duplicates are found on standardized values
+            from crmclean.writeback.mapping import moved_out
+
+            kept = moved_out(table, result)  # a salutation/suffix moved to a column the target lacks
     if "dedupe" in steps and table.object_type == "deals":
         notes.append("deals are not deduplicated (the matcher compares people and companies): no merges planned")
     elif "dedupe" in steps:
@@ -479,6 +515,7 @@ def build_plan(
         rules_hash=getattr(rules, "content_hash", None) or None,
         steps=steps,
         notes=notes,
+        kept_as_is=kept,
     )
 
 
@@ -502,6 +539,20 @@ def _flagging_merges(kind: str) -> str | None:
     if not getattr(factory, "merge_keeps_records", False):
         return None
     return str(getattr(factory, "merge_description", "") or "duplicates are flagged for a person to merge in the CRM")
+
+
+def _kept_lines(plan: Plan, limit: int | None) -> list[str]:
+    """Fields left as they are because the target has no place for a value (issue 11)."""
+    if not plan.kept:
+        return []
+    lines = ["", f"{len(plan.kept)} field(s) kept as is (the target has no place for a value the rules keep):"]
+    for i, k in enumerate(plan.kept):
+        if limit is not None and i >= limit:
+            lines.append(f"  … {len(plan.kept) - i} more")
+            break
+        label = plan.labels.get(k.record_id)
+        lines.append(f"= record {k.record_id}" + (f"  ({label})" if label else "") + f"  {k.field}: {k.reason}")
+    return lines
 
 
 def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
@@ -546,4 +597,5 @@ def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
         lines.append(f"note: {flagging}")
     for note in plan.notes:
         lines.append(f"note: {note}")
+    lines.extend(_kept_lines(plan, limit))
     return "\n".join(lines)
