@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -120,3 +121,28 @@ def test_unknown_output_encoding_is_a_usage_error(cp1251_export: Path, tmp_path:
 def test_source_options_carry_output_encoding(cp1251_export: Path) -> None:
     table, _, _ = open_source(str(cp1251_export), None, SourceOptions(output_encoding="utf-8"))
     assert table.output_encoding == "utf-8"
+
+
+def test_crmclean_symbols_get_ascii_stand_ins_in_cp1251(cp1251_export: Path, tmp_path: Path) -> None:
+    changes = tmp_path / "changes.csv"
+    code, text = run("standardize", str(cp1251_export), "--out", str(tmp_path / "s.csv"), "--changes", str(changes))
+    assert code in (0, 1), text
+    rows = _read_cp1251(changes)
+    reasons = [dict(zip(rows[0], r, strict=False)).get("reason", "") for r in rows[1:]]
+    assert "phone -> E164" in reasons  # the reason's arrow, which cp1251 has not, as "->" rather than "?"
+    assert not any("?" in r for r in reasons)
+
+
+def test_a_value_cp1251_cannot_hold_makes_the_file_utf8_with_bom(tmp_path: Path) -> None:
+    src = tmp_path / "contacts_excel.csv"
+    src.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode("cp1251"))
+    from crmclean.connectors.files import lossless_encoding, write_output
+
+    table, _, _ = open_source(str(src))
+    frame = table.frame.with_columns(pl.lit("李雷").alias("Город"))
+    assert lossless_encoding(frame, "cp1251") == "utf-8-sig"
+    out = tmp_path / "out.csv"
+    write_output(frame, out, encoding=table.output_encoding, delimiter=table.output_delimiter)
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "李雷" in text.decode("utf-8-sig")  # never a silent "?"
+    assert lossless_encoding(table.frame, "cp1251") == "cp1251"

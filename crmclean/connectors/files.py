@@ -6,6 +6,7 @@ A file target never overwrites its input unless asked: writes go to ``output`` (
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -525,7 +526,7 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: str, *, delimiter: str = "
             else:
                 buf = io.StringIO()
                 safe.write_csv(buf, separator=delimiter)
-                Path(tmp).write_bytes(buf.getvalue().encode(encoding, errors="replace"))
+                Path(tmp).write_bytes(buf.getvalue().encode(encoding, errors=CSV_UNENCODABLE))
         elif fmt == "xlsx":
             _write_xlsx(_neutralized(frame, path), Path(tmp))
         elif fmt == "parquet":
@@ -558,10 +559,67 @@ def write_output(frame: pl.DataFrame, path: Path | str, *, encoding: str = "utf-
     fmt = _EXTENSIONS.get(path.suffix.lower(), "csv")  # an unknown extension (changes.txt) is written as CSV
     if fmt == "csv":
         write_frame(frame, path, fmt, delimiter="\t" if path.suffix.lower() == ".tsv" else delimiter,
-                    encoding=encoding)
+                    encoding=lossless_encoding(frame, encoding, path))
     else:
         write_frame(frame, path, fmt)
     return str(path)
+
+
+# ---------------------------------------------------------------- output encodings (issue 14)
+# A cp1251 CSV cannot hold every character: crmclean's own text (reasons "phone → E164") is written with ASCII
+# stand-ins, and a data value cp1251 cannot hold makes the file UTF-8 with BOM instead (never a silent "?").
+
+_SYMBOLS = {"→": "->", "←": "<-", "≥": ">=", "≤": "<=", "≠": "!=", "×": "x", "✓": "v", "✗": "x", "…": "...",
+            "−": "-", "‑": "-", "⚠": "!", "•": "*", "·": "*"}
+CSV_UNENCODABLE = "crmclean-symbols"  # codec error handler: the stand-ins above, else "?"
+
+
+def _unencodable(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    bad = err.object[err.start:err.end]
+    return "".join(_SYMBOLS.get(ch, "?") for ch in bad), err.end
+
+
+codecs.register_error(CSV_UNENCODABLE, _unencodable)
+
+
+def _charset_class(encoding: str) -> str | None:
+    """A regex class of the characters a single-byte ``encoding`` cannot write (None: multi-byte, or unknown)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        return None
+    if info.name.replace("_", "-").startswith(("utf", "gb18030")):
+        return None
+    decoded = bytes(range(256)).decode(info.name, errors="ignore")
+    if len(decoded) > 256:
+        return None
+    allowed = set(decoded) | set(_SYMBOLS) | {"\n", "\r", "\t"}
+    return "[^" + "".join(re.escape(ch) for ch in sorted(allowed)) + "]"
+
+
+def lossless_encoding(frame: pl.DataFrame, encoding: str, path: Path | None = None) -> str:
+    """``encoding`` when it can write every header and value of ``frame``, else ``utf-8-sig`` (with a warning)."""
+    import logging
+
+    pattern = _charset_class(encoding)
+    if pattern is None:
+        return encoding
+    bad = next((c for c in frame.columns if re.search(pattern, c)), None)
+    if bad is None:
+        for name in frame.columns:
+            column = frame.get_column(name)
+            if column.dtype != pl.String:
+                column = column.cast(pl.String, strict=False)
+            if column.str.contains(pattern).fill_null(False).any():
+                bad = name
+                break
+    if bad is None:
+        return encoding
+    logging.getLogger("crmclean").warning("%s: column %r holds characters %s cannot write; writing UTF-8 with BOM",
+                                          path.name if path else "output", bad, encoding)
+    return "utf-8-sig"
 
 
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
