@@ -24,7 +24,6 @@ from pathlib import Path
 
 from crmclean.fields.company import normalize_company, parse_company
 from crmclean.fields.names import parse_full_name
-from crmclean.fields.taxid import clean_tax_id
 from crmclean.fields.title import canonical_title
 from crmclean.rules.standardizers.text import fix_case_sure
 
@@ -68,10 +67,6 @@ def titles(value: str) -> tuple[str, bool]:
         return value, False  # unknown titles stay; fuzzy ones are suggestions
     cyr = bool(re.search(r"[А-Яа-яЁё]", value))
     return (m.ru if cyr else m.en) or value, True  # language: same (the default)
-
-
-def taxids(value: str) -> tuple[str, bool]:
-    return clean_tax_id(value), True
 
 
 def _form_words() -> frozenset[str]:
@@ -151,11 +146,12 @@ INVARIANTS["emails"] = _email_ok
 # categories judged through the rule engine, whole column at once (value -> (after, applied))
 BATCH: dict[str, Callable[[list[str]], list[tuple[str, bool]]]] = {
     "phones": _through_rule("PHONE001", "Phone"), "emails": _through_rule("EMAIL001", "Email"),
+    "taxids": _through_rule("INN001", "ИНН"),
 }
 
 
 CATEGORIES: dict[str, Callable[[str], tuple[str, bool]]] = {
-    "companies": company, "company_case": company_case, "names": names, "titles": titles, "taxids": taxids,
+    "companies": company, "company_case": company_case, "names": names, "titles": titles,
 }
 
 

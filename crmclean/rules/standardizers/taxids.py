@@ -66,11 +66,60 @@ class TaxIdClean(ColumnRule):
         after = map_unique_fast(values, clean_tax_id, pl.String).fill_null(values).alias(column)
         edits = [ColumnEdit(column, after, "tax id formatting removed")]
         if _role_of(ctx, column) == "inn":
+            floats = values.str.contains(_FLOAT_SPELLING).fill_null(False)
+            if floats.any():
+                # a number Excel or pandas stored as a float lost its leading zeros for sure: restore them as a
+                # fix when exactly one reading has a valid checksum; when two do, keep the cell and suggest
+                nulls = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")
+                read = map_unique_fast(values.zip_with(floats, nulls), _float_inn, _FLOAT_INN).struct.unnest()
+                value = read.get_column("value")
+                sure = floats & read.get_column("sure").fill_null(False)
+                restored = sure & (value != after).fill_null(False)
+                fixed = value.zip_with(sure, after).fill_null(after).alias(column)
+                reason = pl.DataFrame({"r": restored}).select(
+                    pl.when(pl.col("r")).then(pl.lit("Excel float spelling removed; leading zero restored "
+                                                     "(the checksum matches)"))
+                    .otherwise(pl.lit("tax id formatting removed"))).to_series()
+                unsure = floats & ~sure & value.is_not_null()
+                after = fixed.zip_with(~unsure, values).alias(column)
+                edits = [ColumnEdit(column, after, reason)]
+                float_sugg = value.zip_with(unsure, nulls)
+            else:
+                float_sugg = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")
             zero = map_unique_fast(after, lost_leading_zero, pl.String)
-            if zero.is_not_null().any():
-                edits.append(ColumnEdit(column, zero.fill_null(after), "leading zero restored (checksum matches)",
-                                        "suggest"))
+            proposed = float_sugg.fill_null(zero)
+            if proposed.is_not_null().any():
+                why = pl.DataFrame({"f": float_sugg.is_not_null()}).select(
+                    pl.when(pl.col("f")).then(pl.lit("Excel float: a valid INN both as written and with its lost "
+                                                     "zeros; check it in ЕГРЮЛ"))
+                    .otherwise(pl.lit("leading zero restored (checksum matches)"))).to_series()
+                edits.append(ColumnEdit(column, proposed.fill_null(after).alias(column), why, "suggest"))
         return StdResult(edits=edits)
+
+
+# Excel/pandas float spellings of a number: 7707083893.0, 7707083893,0, 7.707083893E+09
+_FLOAT_SPELLING = r"(?i)^\s*'?(?:\d+[.,]0+|\d[.,]\d+E\+?\d+)\s*$"
+_FLOAT_INN = pl.Struct({"value": pl.String, "sure": pl.Boolean})
+
+
+def _float_inn(raw: str) -> dict[str, object] | None:
+    """The INN a float-stored number was: its digits, or with the leading zeros a number cannot keep.
+
+    ``sure`` when exactly one of the readings (as is; 0 + 9/11 digits; 00 + 10 digits) has a valid
+    checksum; None when the digits are not a number (7.70944E+09 lost digits: nothing to restore).
+    """
+    m = re.match(r"^\s*'?(\d+)[.,]0+\s*$", raw)
+    digits = m.group(1) if m else clean_tax_id(raw)
+    if not digits.isdigit():
+        return None
+    readings = [digits] + (["0" + digits] if len(digits) in (9, 11) else []) + (
+        ["00" + digits] if len(digits) == 10 else [])
+    valid = [r for r in readings if inn_error(r) is None]
+    if len(valid) == 1:
+        return {"value": valid[0], "sure": True}
+    if len(valid) > 1:
+        return {"value": valid[-1], "sure": False}
+    return {"value": digits, "sure": True}  # no reading is valid: only the float spelling is removed
 
 
 class _TaxIdFlag(ColumnRule):
