@@ -177,3 +177,9 @@ def test_a_value_moved_to_a_column_the_target_lacks_is_kept_as_is():
     assert [u.field for u in plan.updates] == ["Email"]
     (kept,) = plan.kept
     assert kept.field == "Full Name" and "Full Name__suffix" in kept.reason
+
+
+def test_salesforce_second_plan_on_written_values_is_empty():
+    plan = _plan([{"Id": "1", "LastName": "Петров", "Phone": "+74951234567 x123", "MobilePhone": "+79814329666",
+                   "OtherPhone": "", "HomePhone": "", "Email": "a@x.ru"}], "salesforce")
+    assert plan.updates == [] and plan.kept == []

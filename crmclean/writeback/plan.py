@@ -309,6 +309,8 @@ def _map_kept_values(table: RecordTable, updates: list[UpdateOp], writable: set[
         updates, rows, table.kind, writable,
         lambda rid, f, before, after, rule, reason: UpdateOp(record_id=rid, field=f, before=before, after=after,
                                                              rule=rule, reason=reason))
+    # a mapped value the target already holds ("+7… x123" in Salesforce's own convention) is no update
+    updates = [u for u in updates if (u.before or None) != (u.after or None)]
     return updates, [KeptAsIs(record_id=k.record_id, field=k.field, reason=k.reason) for k in [*kept_as_is, *more]]
 
 
