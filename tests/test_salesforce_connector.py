@@ -115,6 +115,21 @@ def test_wide_object_read_does_not_overflow_the_uri() -> None:
         assert e.request_count(method="GET") and not any(r.status == 414 for r in e.request_log)
 
 
+def test_converted_leads_are_left_out_by_default() -> None:
+    """Issue 15: converted leads cannot be updated or merged (CANNOT_UPDATE_CONVERTED_LEAD); reads skip them."""
+    leads = [{"LastName": f"L{i}", "Company": "Acme", "IsConverted": "true" if i % 2 else "false"} for i in range(6)]
+    with SalesforceEmulator(objects={"Lead": leads}) as e:
+        conn = SalesforceConnector("Lead", ConnectorOptions(bulk="never"), env=e.env(), sleep=Sleeps())
+        assert conn.count() == 3
+        names = pl.concat(list(conn.read_pages(["LastName"])))["LastName"].to_list()
+        assert names == ["L0", "L2", "L4"]
+        assert pl.concat(list(conn.read_pages(["LastName"], where="Company = 'Acme'"))).height == 3
+        assert pl.concat(list(conn.read_pages(["LastName"], where="IsConverted = true"))).height == 3
+        converted = [str(r["Id"]) for r in e.records("Lead") if r["IsConverted"] == "true"]
+        outcome = conn.update([FieldUpdate(converted[0], {"LastName": "X"})])[0]
+        assert outcome.status == "failed" and "CANNOT_UPDATE_CONVERTED_LEAD" in (outcome.error or "")
+
+
 def test_auto_mode_picks_bulk_above_threshold(emu: SalesforceEmulator) -> None:
     conn = connect(emu)
     conn.bulk_threshold = 30

@@ -550,9 +550,20 @@ class SalesforceConnector:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _where(self, where: str | None) -> str | None:
+        """The filter to read with: converted leads are left out unless the filter names IsConverted.
+
+        A converted lead cannot be updated or merged (CANNOT_UPDATE_CONVERTED_LEAD): reading it would plan
+        writes that fail record by record.
+        """
+        if self.obj == "Lead" and "IsConverted" in self._field_meta() and \
+                not (where and re.search(r"\bIsConverted\b", where, re.IGNORECASE)):
+            return f"IsConverted = false AND ({where})" if where else "IsConverted = false"
+        return where
+
     def read_pages(self, fields: Sequence[str] | None = None, where: str | None = None) -> Iterator[pl.DataFrame]:
         names = self._resolve_fields(fields or self.options.fields)
-        where = where if where is not None else self.options.where
+        where = self._where(where if where is not None else self.options.where)
         soql = f"SELECT {', '.join(names)} FROM {self.obj}" + (f" WHERE {where}" if where else "")
         mode = self.options.bulk
         if mode == "auto":
@@ -571,6 +582,7 @@ class SalesforceConnector:
 
     def count(self, where: str | None = None) -> int:
         """Records matching ``where`` (SELECT COUNT())."""
+        where = self._where(where)
         soql = f"SELECT COUNT() FROM {self.obj}" + (f" WHERE {where}" if where else "")
         return int(self._call("count", lambda sf: sf.query(soql))["totalSize"])
 

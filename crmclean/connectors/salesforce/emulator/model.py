@@ -391,6 +391,9 @@ def _build_fields(name: str, rows: Sequence[Mapping[str, object]], overrides: Ma
             fields[prefix + "Address"] = SField(prefix + "Address", "address", updateable=False, createable=False,
                                                 compound_of=parts)
     fields["IsDeleted"] = SField("IsDeleted", "boolean", "Deleted", updateable=False, createable=False, nillable=False)
+    if name == "Lead":  # set by lead conversion, never by an update
+        fields["IsConverted"] = SField("IsConverted", "boolean", "Converted", updateable=False, createable=True,
+                                       nillable=False)
     if name in _MERGEABLE:
         fields["MasterRecordId"] = SField("MasterRecordId", "reference", "Master Record ID", updateable=False,
                                           createable=False, length=18)

@@ -399,6 +399,8 @@ class SalesforceEmulator:
                         stored[f.name] = _lenient_value(f, value)
                 stored["Id"] = record_id
                 stored["IsDeleted"] = "false"
+                if "IsConverted" in sobj.fields:
+                    stored["IsConverted"] = stored.get("IsConverted") or "false"
                 for name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
                     stored[name] = stored.get(name) or stamp
                 stored["CreatedById"] = stored.get("CreatedById") or self.user_id
@@ -796,6 +798,8 @@ class SalesforceEmulator:
         row.update(changes)
         row.update({"Id": record_id, "IsDeleted": "false", "CreatedDate": stamp, "LastModifiedDate": stamp,
                     "SystemModstamp": stamp, "CreatedById": self.user_id, "LastModifiedById": self.user_id})
+        if "IsConverted" in sobj.fields:
+            row["IsConverted"] = row.get("IsConverted") or "false"
         sobj.rows[record_id] = row
         sobj.order.append(record_id)
         return record_id
@@ -954,6 +958,8 @@ class SalesforceEmulator:
 
     def _plan_update(self, sobj: SObject, record_id: str, values: Mapping[str, Any]) -> tuple[SObject, Row, Row]:
         row = self._existing(sobj, record_id)
+        if row.get("IsConverted") == "true":
+            raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
         return sobj, row, self._validate_changes(sobj, values, creating=False)
 
     def _existing(self, sobj: SObject, record_id: str) -> Row:
