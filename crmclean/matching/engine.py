@@ -248,8 +248,17 @@ def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], ob
         # what tells one organization from a namesake: INN, else domain, else phone, else city
         feats = feats.with_columns(pl.coalesce([pl.col("inn"), pl.col("domain"), pl.col("phones").list.first(),
                                                 pl.col("city")]).alias("org_sig"))
-        # the INN of a record whose INN has branches here (two or more KPPs among its records), else null
-        branchy = pl.col("kpp").drop_nulls().n_unique().over("inn") >= 2
+        # a record that says it is a branch: a KPP with a subdivision reason code (02-05, 31, 32, 43-45: not the
+        # head office's 01 nor a largest taxpayer's 50), or a name like "филиал Уфа" / "ОП ..." / "branch office"
+        branch_kpp = pl.col("kpp").str.slice(4, 2).is_in(["02", "03", "04", "05", "31", "32", "43", "44", "45"])
+        branch_name = pl.col("company_text").str.contains(
+            r"(^| )(filial|filiala|filiale|branh|obosoblennoe|obosobl)( |$)|^op ")
+        feats = feats.with_columns(pl.when(branch_kpp.fill_null(False) | branch_name.fill_null(False))
+                                   .then(pl.lit("1")).otherwise(None).alias("branch_mark"))
+        # the INN of a record whose INN has branches here (two or more KPPs among its records, or a record
+        # marked as a branch), else null
+        branchy = ((pl.col("kpp").drop_nulls().n_unique().over("inn") >= 2)
+                   | pl.col("branch_mark").is_not_null().any().over("inn"))
         feats = feats.with_columns(pl.when(pl.col("inn").is_not_null() & branchy).then(pl.col("inn"))
                                    .otherwise(None).alias("inn_family"))
     if extra:
@@ -416,7 +425,7 @@ def dedupe(
     match_t, review_t = settings.thresholds.match, settings.thresholds.review
     if review_t > match_t:
         raise ConfigError("dedupe.thresholds.review must not exceed dedupe.thresholds.match")
-    mergeable = pl.col("probability") >= match_t
+    mergeable = (pl.col("probability") >= match_t) & ~pl.col("review_only")
     if settings.require_corroboration:
         mergeable = mergeable & pl.col("corroborated")
     edges = scored.filter(mergeable).select("l", "r", "probability")
@@ -443,6 +452,10 @@ def dedupe(
     if label_frame is not None and label_frame.height:
         must = [(int(a), int(b)) for a, b in label_frame.filter(pl.col("accepted")).select("l", "r").iter_rows()]
         cannot = [(int(a), int(b)) for a, b in label_frame.filter(~pl.col("accepted")).select("l", "r").iter_rows()]
+    # a pair only a steward may join (a branch question) is not joined through a chain either, unless labelled
+    steward_pairs = set(must) | set(cannot)
+    cannot = cannot + [(int(a), int(b)) for a, b in scored.filter(pl.col("review_only")).select("l", "r").iter_rows()
+                       if (int(a), int(b)) not in steward_pairs]
     # chain links whose end records disagree are refused: every pair in a cluster must clear the match
     # threshold by its own score (the record pair's weight, prior included)
     chain_weight = math.log2(chain_threshold / (1 - chain_threshold)) if chain_threshold and 0 < chain_threshold < 1 else None
@@ -488,6 +501,7 @@ def dedupe(
     ).with_columns(
         pl.when(pl.col("decision") == "match").then(None)
         .when(pl.col("reason").is_not_null()).then(pl.col("reason"))
+        .when((pl.col("probability") >= match_t) & pl.col("review_only")).then(pl.lit("a steward decides"))
         .when((pl.col("probability") >= match_t) & ~pl.col("corroborated")).then(pl.lit("names only"))
         .when(pl.col("probability") >= match_t).then(pl.lit("conflict"))
         .when(pl.col("decision") == "review").then(pl.lit("between thresholds"))
@@ -514,6 +528,7 @@ def dedupe(
     require = pl.col("corroborated") if settings.require_corroboration else pl.lit(True)
     scored = scored.with_columns(
         pl.when(pl.col("vetoed")).then(pl.lit("no-match"))
+        .when(pl.col("review_only") & (pl.col("probability") >= review_t)).then(pl.lit("review"))
         .when((pl.col("probability") >= match_t) & require).then(pl.lit("match"))
         .when(pl.col("probability") >= review_t).then(pl.lit("review"))
         .otherwise(pl.lit("no-match")).alias("pair_decision"),

@@ -58,6 +58,8 @@ class Level:
     # u is a judgement, not a frequency random pairs can estimate (they never share an INN, so a level
     # "same INN in another city" would look like strong evidence): estimate_u leaves it alone
     estimate: bool = True
+    # a pair at this level is never merged automatically: a steward decides (review), whatever its score
+    review_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,12 @@ def companies_comparisons() -> list[Comparison]:
             Level("family_other_phone", 5e-4, 0.5, estimate=False,
                   description="same INN (one with branches), different phones: probably another branch",
                   when=AllOf((Exact("inn_family"), Not(Exact("kpp")), Not(Missing("phones")), Not(Shares("phones"))))),
+            # a head office without its KPP vs a registration with one: the same office or a branch? a steward says
+            Level("family_one_kpp", 0.5, 0.5, neutral=True, review_only=True,
+                  description="same INN (one with branches), KPP or a branch name on one side only: which "
+                              "registration is unknown (review, never merged automatically)",
+                  when=AllOf((Exact("inn_family"), AnyOf((Predicate("one_side_only", ("kpp",)),
+                                                          Predicate("one_side_only", ("branch_mark",))))))),
             Level("family_unknown", 0.5, 0.5, neutral=True,
                   description="same INN (one with branches), KPP unknown: no evidence which registration",
                   when=AllOf((Exact("inn_family"), Not(Exact("kpp"))))),
@@ -288,6 +296,16 @@ def companies_comparisons() -> list[Comparison]:
             Level("different", 1e-4, 0.2, veto=True, estimate=False,
                   description="an organization and a sole trader / private person: never one record"),
         ), Missing("entity_type"), display=("entity_type",), corroborates=False),
+        # a record that calls itself a branch (its KPP's reason code, "филиал <city>") vs one that does not, in
+        # another city: the head office and its branch, or a copy of the branch with the city mistyped — a
+        # steward decides (no weight either way)
+        Comparison("branch", "Branch marker", (
+            Level("branch_elsewhere", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
+                  description="one side is marked as a branch (KPP reason code, name) and the cities differ: "
+                              "review, never merged automatically",
+                  when=AllOf((Predicate("one_side_only", ("branch_mark",)), other_city))),
+            Level("other", 0.5, 0.5, neutral=True, estimate=False, description="no branch question"),
+        ), Missing("city"), display=("branch_mark",), corroborates=False),
         Comparison("domain", "Website / email domain", (
             Level("exact", 0.85, 1e-4, tf=True, description="same domain", group="web", when=Exact("domain")),
             Level("different", 0.15, 0.9999, description="different domains"),

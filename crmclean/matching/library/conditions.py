@@ -111,6 +111,7 @@ PREDICATES: dict[str, str] = {
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",
     "day_month_swapped": "(YYYYMMDD date) equals the other side with day and month swapped",
+    "one_side_only": "(column) has a value on exactly one side",
 }
 
 

@@ -260,6 +260,10 @@ def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
     ).to_series()
 
 
+def _one_side_only(ev: ChunkEvaluator, column: str) -> pl.Series:
+    return ev.view.left(column).is_null() != ev.view.right(column).is_null()
+
+
 PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "groups_overlap": _groups_overlap,
     "first_initial": _first_initial,
@@ -270,6 +274,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "numbered_mailbox": _numbered_mailbox,
     "domain_names_company": _domain_names_company,
     "day_month_swapped": _day_month_swapped,
+    "one_side_only": _one_side_only,
 }
 
 

@@ -72,13 +72,16 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     # veto levels (a branch of one legal entity, an organization vs a sole trader): never merged
     vetoes = [pl.col(f"lvl__{c.name}") == k for c in model.comparisons for k, lv in enumerate(c.levels) if lv.veto]
     vetoed = pl.any_horizontal(vetoes).fill_null(False) if vetoes else pl.lit(False)
+    reviews = [pl.col(f"lvl__{c.name}") == k for c in model.comparisons for k, lv in enumerate(c.levels)
+               if lv.review_only]
+    review_only = pl.any_horizontal(reviews).fill_null(False) if reviews else pl.lit(False)
     weight_cols = [pl.col(f"w__{c.name}") for c in model.comparisons]
     frame = frame.with_columns(adjust.alias("group_adjust"))
     # a pair is corroborated when a field other than names (and weak ones) speaks for it
     corroborating = [pl.col(f"w__{c.name}") >= 1.0 for c in model.comparisons if c.corroborates]
     frame = frame.with_columns(
         (pl.any_horizontal(corroborating) if corroborating else pl.lit(False)).alias("corroborated"))
-    frame = frame.with_columns(vetoed.alias("vetoed")).with_columns(
+    frame = frame.with_columns(vetoed.alias("vetoed"), review_only.alias("review_only")).with_columns(
         pl.when(pl.col("vetoed")).then(pl.min_horizontal(pl.sum_horizontal(weight_cols) + pl.col("group_adjust"),
                                                          pl.lit(-VETO_WEIGHT)))
         .otherwise(pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
