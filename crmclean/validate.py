@@ -113,7 +113,13 @@ def ensure_recognized(table: RecordTable, report: ColumnReport) -> None:
     """Fail closed: a file none of whose columns is recognized is not validated (exit 2, with the list)."""
     if report.mapped or not report.unmapped:
         return
-    listed = ", ".join(repr(c) for c in report.unmapped[:20])
+    from crmclean.role_suggest import suggest_role
+
+    def shown(column: str) -> str:
+        hint = suggest_role(column)  # the closest role, as `rules infer` prints it: 'Emial' (email?)
+        return f"{column!r} ({hint.role}?)" if hint else repr(column)
+
+    listed = ", ".join(shown(c) for c in report.unmapped[:20])
     raise UsageError(
         f"{table.source}: no column recognized ({listed}); nothing could be checked",
         hint='map them: --map "Header=role" (see `crmclean rules infer`), or --header-row N if the header '

@@ -38,3 +38,15 @@ def test_rules_infer_prints_unmapped_columns_with_suggestions(tmp_path: Path) ->
     assert "#   Xyz   (no close role)" in out
     data = yaml.safe_load(out)  # still a valid rules file: suggestions are comments, never applied
     assert "Фамилиия" not in data["columns"] and data["columns"]["Телефон"] == "phone"
+
+
+def test_nothing_recognized_error_names_the_closest_roles(tmp_path: Path) -> None:
+    from crmclean.errors import CrmcleanError
+
+    src = tmp_path / "typos.csv"
+    src.write_text("Emial,Фамилиия,Xyz\na@b.ru,Петров,q\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(src)])
+    assert isinstance(result.exception, CrmcleanError) and result.exception.exit_code == 2
+    text = str(result.exception)
+    assert "no column recognized" in text and "'Emial' (email?)" in text and "'Фамилиия' (last_name?)" in text
+    assert "'Xyz'" in text and "'Xyz' (" not in text
