@@ -88,6 +88,14 @@ def test_outputs_read_back_as_input(cp1251_export: Path, tmp_path: Path) -> None
         for column in source.data_columns:  # every input column comes back, with its values
             assert column in table.frame.columns, (name, column)
         assert table.output_encoding == "cp1251" and table.output_delimiter == ";"
+    from crmclean.connectors import open_connector
+    from crmclean.table import read_table
+
+    for name, path in files.items():  # every output, read back by crmclean as it reads any input
+        raw_rows = _read_cp1251(path)
+        back_table = read_table(open_connector(str(path)))
+        assert back_table.data_columns[:len(raw_rows[0])] == [c for c in raw_rows[0] if c], name
+        assert back_table.frame.height == len([r for r in raw_rows[1:] if any(r)]), name
     back, _, _ = open_source(str(files["out"]))
     assert back.frame.get_column("Фамилия").to_list() == source.frame.get_column("Фамилия").to_list()
     assert back.frame.get_column("Компания").to_list() == source.frame.get_column("Компания").to_list()
