@@ -48,3 +48,50 @@ def test_salesforce_extra_phones_land_in_empty_phone_fields(tmp_path: Path) -> N
         assert by_name["Смирнов"]["Phone"] == "8 (984) 388-32-74, 8 (981) 432-96-67"
         again = _plan(_sf(e))
         assert again.updates == []
+
+
+HS_ROWS = [
+    {"email": "Ivan@Romashka.ru; petrov@gmail.com", "firstname": "Иван", "lastname": "Петров",
+     "phone": "8 (984) 388-32-73, 8 (981) 432-96-66", "mobilephone": None},
+    {"email": "anna@romashka.ru", "firstname": "Анна", "lastname": "Жукова",
+     "phone": "8 (984) 388-32-75, 8 (981) 432-96-68", "mobilephone": "+79160000001"},
+]
+
+
+def test_hubspot_extra_emails_land_in_hs_additional_emails(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from crmclean.connectors.hubspot import HubSpotConnector
+    from crmclean.connectors.hubspot.emulator import HubSpotEmulator
+
+    now = [1000.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    # HubSpot's "Additional email addresses" property (the emulator defines only the basic contact properties)
+    extra = [{"name": "hs_additional_emails", "label": "Additional email addresses"}]
+    with HubSpotEmulator(objects={"contacts": HS_ROWS}, properties={"contacts": extra}, clock=clock) as emu:
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+
+        def hs() -> HubSpotConnector:
+            return HubSpotConnector("contacts", ConnectorOptions(), sleep=sleep, clock=clock, rng=random.Random(1))
+
+        def plan_of(conn: HubSpotConnector):  # type: ignore[no-untyped-def]
+            return build_plan(read_table(conn), None, version_of=conn.version_of, steps=("standardize",))
+
+        plan = plan_of(hs())
+        assert "kept as is: the target has no field for +79814329668" in render_plan_diff(plan)
+        report = apply_plan(plan, hs(), Journal(tmp_path / "runs.duckdb"))
+        assert report.counts["failed"] == 0 and report.counts["conflict"] == 0
+        conn = hs()
+        rows = {r["lastname"]: r for r in read_table(conn).frame.iter_rows(named=True)}
+        assert rows["Петров"]["email"] == "ivan@romashka.ru"
+        assert rows["Петров"]["hs_additional_emails"] == "petrov@gmail.com"
+        assert (rows["Петров"]["phone"], rows["Петров"]["mobilephone"]) == ("+79843883273", "+79814329666")
+        assert rows["Жукова"]["phone"] == "8 (984) 388-32-75, 8 (981) 432-96-68"  # no place: kept as is
+        assert plan_of(hs()).updates == []
