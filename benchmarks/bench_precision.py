@@ -161,7 +161,7 @@ def run(split: str | None = None) -> dict[str, dict[str, object]]:
         rows = []
         sources: dict[str, int] = {}
         for path in sorted(DATA.glob(f"{category}*.tsv")):
-            if path.stem not in (category, f"{category}_public"):
+            if path.stem != category and not path.stem.startswith(f"{category}_"):
                 continue
             part = list(csv.DictReader(path.open(encoding="utf-8"), delimiter="\t", quoting=csv.QUOTE_NONE))
             part = [r for r in part if split is None or r["split"] == split]
