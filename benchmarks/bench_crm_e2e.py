@@ -79,7 +79,7 @@ def main() -> None:
         show(f"Salesforce emulator, {n:,} contacts", pipeline("salesforce:Contact", work / "sf", emu.request_count))
 
     start = clock.now
-    with HubSpotEmulator(objects={"contacts": hubspot_rows(frame)}, clock=clock) as hs:
+    with HubSpotEmulator(objects={"contacts": hubspot_rows(frame)}, clock=clock, merge_new_id=False) as hs:
         os.environ["HUBSPOT_ACCESS_TOKEN"], os.environ["HUBSPOT_BASE_URL"] = hs.access_token, hs.base_url
         (work / "hs").mkdir()
         rows = pipeline("hubspot:contacts", work / "hs", hs.request_count)

@@ -55,7 +55,7 @@ def _contacts(n: int) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def emu() -> Iterator[HubSpotEmulator]:
-    with HubSpotEmulator(objects={"contacts": _contacts(30)}) as server:
+    with HubSpotEmulator(objects={"contacts": _contacts(30)}, merge_new_id=False) as server:
         yield server
 
 

@@ -245,7 +245,8 @@ class HubSpotTarget(Target):
         assert defaults is not None
         monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
         monkeypatch.setitem(defaults, "clock", self.clock)
-        with HubSpotEmulator(objects={"contacts": rows}, clock=self.clock, timeout_delay=0.02) as emu:
+        with HubSpotEmulator(objects={"contacts": rows}, clock=self.clock, timeout_delay=0.02,
+                             merge_new_id=False) as emu:  # same-id merges: the checks compare ids one by one
             self.emu = emu
             monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
             monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)

@@ -11,10 +11,11 @@ HubSpot where the connector depends on it:
   ``errors`` when some ids are unknown; 400 for the whole batch when a property value is invalid,
   409 when a contact e-mail already exists, as HubSpot does)
 * ``POST .../search`` (filterGroups, sorts, query, ``limit`` <= 200, ``after`` offset, 10,000 result cap)
-* ``POST .../merge`` ``{primaryObjectId, objectIdToMerge}``: the primary survives (same id by default,
-  ``merge_new_id=True`` gives it a new id as HubSpot does for some objects); the merged record is archived
-  and remembered as merged into the primary (``hs_merged_object_ids``). Primary values win; the primary's
-  empty properties are filled from the merged record.
+* ``POST .../merge`` ``{primaryObjectId, objectIdToMerge}``: by default (``merge_new_id=True``, as HubSpot
+  does for contacts and companies since its "Updated merge functionality" changelog) both records are merged
+  into a new record with a new id, and reading either old id returns that record; ``merge_new_id=False`` keeps
+  the primary's id (the former behaviour). The merged records are archived and remembered in the survivor's
+  ``hs_merged_object_ids``. Primary values win; the primary's empty properties are filled from the merged record.
 * Bearer-token auth (401 ``INVALID_AUTHENTICATION``), a rolling per-interval request budget answering 429
   with ``Retry-After`` and ``X-HubSpot-RateLimit-*`` headers, and fault injection for tests.
 
@@ -341,7 +342,7 @@ class HubSpotEmulator:
         rate_limit: int = 100,
         rate_interval: float = 10.0,
         properties: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
-        merge_new_id: bool = False,
+        merge_new_id: bool = True,
         timeout_delay: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
