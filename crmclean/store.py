@@ -138,8 +138,12 @@ class RunStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path else default_store_path()
+        folder_created = not self.path.parent.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = self._connect()
+        from crmclean.privacy import secure_store_path  # personal data at rest: 0600 files, 0700 folder
+
+        secure_store_path(self.path, folder_created=folder_created)
         self.con.execute(_RUNS_DDL)
         self.con.execute(
             "INSERT INTO store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [str(SCHEMA_VERSION)]

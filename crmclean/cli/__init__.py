@@ -52,6 +52,7 @@ def _register() -> None:
         apply,
         audit,
         dedupe,
+        forget,
         init,
         plan,
         rollback,

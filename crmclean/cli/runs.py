@@ -11,10 +11,12 @@ from rich.table import Table
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli.options import Json, Store
+from crmclean.cli.options import DryRun, Json, Store, Yes
 from crmclean.errors import UsageError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from crmclean.store import RunInfo
 
 runs_app = typer.Typer(
@@ -26,6 +28,32 @@ runs_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(runs_app, name="runs")
+
+
+def mask_value(value: str | None) -> str | None:
+    """A before/after value masked by its look: e-mail, phone, else its first character."""
+    from crmclean.reports.content import mask_email, mask_phone, mask_text
+
+    if value is None or value == "":
+        return value
+    if "@" in value:
+        return mask_email(value)
+    if sum(ch.isdigit() for ch in value) >= 7:
+        return mask_phone(value)
+    return mask_text(value)
+
+
+def mask_changes(changes: pl.DataFrame) -> pl.DataFrame:
+    """before/after (and free-text error) columns of a change table masked for sharing."""
+    import polars as pl
+
+    from crmclean.reports.content import mask_free_text
+
+    exprs = [pl.col(c).map_elements(mask_value, return_dtype=pl.String) for c in ("before", "after")
+             if c in changes.columns]
+    exprs += [pl.col(c).map_elements(mask_free_text, return_dtype=pl.String) for c in ("error", "detail")
+              if c in changes.columns and changes.schema[c] == pl.String]
+    return changes.with_columns(exprs) if exprs else changes
 
 
 def _counts(counts: dict[str, Any]) -> str:
@@ -85,6 +113,9 @@ def show_command(
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the run's before/after CSV here.")] = None,
     store: Store = None,
     json_out: Json = False,
+    mask_pii: Annotated[bool, typer.Option("--mask-pii", help="Mask e-mails, phones and other values in the "
+                                           "before/after shown and exported (i***@mail.ru, +* *** ***-45-67).")]
+        = False,
 ) -> None:
     """Show one run: what it did record by record (conflicts and failures with why), what a rollback
     cannot restore, and the runs that undid it; --csv exports every field's before/after.
@@ -103,7 +134,17 @@ def show_command(
         undone_by = [r[0] for r in st.con.execute(
             "SELECT run_id FROM runs WHERE parent_run = ? ORDER BY started_at", [info.run_id]).fetchall()]
     changes = journal.changes(info.run_id) if info.command in ("apply", "rollback") else None
-    written = export_changes(journal, info.run_id, csv_path) if csv_path is not None and changes is not None else None
+    if changes is not None and mask_pii:
+        changes = mask_changes(changes)
+    written = None
+    if csv_path is not None and changes is not None:
+        if mask_pii:
+            from crmclean.connectors.files import write_output
+
+            write_output(changes, csv_path)
+            written = changes.height
+        else:
+            written = export_changes(journal, info.run_id, csv_path)
     problems = []
     if changes is not None:
         problems = [r for r in changes.filter(changes.get_column("status").is_in(["conflict", "failed", "in doubt"]))
@@ -151,3 +192,36 @@ def show_command(
                 f"crmclean apply --resume {info.run_id}")
     elif hint:
         ui.info(f"{info.state}: {hint}")
+
+
+@runs_app.command("prune")
+def prune_command(
+    older_than: Annotated[str, typer.Option("--older-than", help="Delete runs started longer ago than this "
+                                            "(90d, 12w, 6m, 1y), with their journal and saved plan.",
+                                            show_default=False)],
+    store: Store = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    json_out: Json = False,
+) -> None:
+    """Delete old runs from the run store with everything they recorded (before-values, snapshots, plans):
+    keep personal data no longer than needed. A pruned run can no longer be resumed or rolled back.
+
+    Example: crmclean runs prune --older-than 90d --yes
+    """
+    from crmclean.cli._writes import confirm_or_refuse
+    from crmclean.privacy import parse_age, prune_runs
+    from crmclean.store import RunStore, default_store_path
+
+    age = parse_age(older_than)
+    with RunStore(store or default_store_path()) as st:
+        ids = prune_runs(st.con, age, dry_run=True)
+        if ids and not dry_run:
+            confirm_or_refuse(f"delete {len(ids)} run(s) older than {older_than} from the run store?", yes)
+            ids = prune_runs(st.con, age)
+    if json_out:
+        ui.print_json({"pruned": ids, "dry_run": dry_run})
+        return
+    verb = "would delete" if dry_run else "deleted"
+    ui.info(f"{verb} {len(ids)} run(s) older than {older_than}" + (f": {', '.join(ids[:10])}" if ids else "")
+            + (" …" if len(ids) > 10 else ""))

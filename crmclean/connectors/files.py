@@ -474,7 +474,8 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
 _LIVE_FORMULA_RS = r"(?s)^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:\p{L}[\p{L}\p{N}_.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])"
 _LIVE_FORMULA = re.compile(r"^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:[^\W\d_][\w.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])",
                            re.DOTALL)
-_PHONE_RS = r"^\+[\d\s()\-.]+$"
+# phones (a list too), masked ones (+* *** ***-45-67), extensions (доб. 123, ext 45, x12)
+_PHONE_RS = r"^\+[\d*\s()\-.,;+]+(?:(?:доб|ext|вн|x)\.?\s*[\d*]+[\d*\s()\-.,;+]*)*$"
 _PHONE = re.compile(_PHONE_RS)
 
 
