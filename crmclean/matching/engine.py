@@ -548,7 +548,7 @@ def dedupe(
         cluster_of.gather(keep.get_column("l")).alias("left_cluster_id"),
         cluster_of.gather(keep.get_column("r")).alias("right_cluster_id"),
     ).with_columns(_evidence_json(keep, setup.comparisons, model.prior_weight))
-    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup)
+    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table)
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
@@ -641,8 +641,41 @@ _REVIEW_FIELDS = (("name", "name_display"), ("email", "email"), ("phone", "phone
                   ("city", "city"))
 
 
-def _review_frame(rows: pl.DataFrame, setup: MatchSetup) -> pl.DataFrame:
-    """Review queue: pair, score, why, both records' key fields side by side, and an empty label column."""
+# the roles whose values a steward typed, per review field / comparison (shown beside the match keys)
+_ORIGINAL_ROLES: dict[str, tuple[str, ...]] = {
+    "name": ("full_name", "last_name", "first_name", "middle_name"), "first_name": ("first_name",),
+    "last_name": ("last_name",), "middle_name": ("middle_name",), "email": ("email", "email2"),
+    "phone": ("phone", "mobile", "phone2"), "company": ("company",), "city": ("city",), "job_title": ("job_title",),
+    "inn": ("inn",), "kpp": ("kpp",), "domain": ("website", "email"), "entity_type": ("legal_form",),
+    "branch": ("company", "kpp"),
+}
+
+
+def original_values(table: Any, field_name: str) -> pl.Series | None:
+    """The values as typed in the source for a review field or comparison (several columns joined), or None.
+
+    A name shows the full-name column when there is one, else last, first and middle name as written; an
+    auto comparison on a raw column (birthdate, zip, address ...) shows that column.
+    """
+    if table is None or not hasattr(table, "by_role"):
+        return None
+    by_role = table.by_role
+    roles = _ORIGINAL_ROLES.get(field_name, (field_name,))
+    cols = [c for role in roles for c in by_role.get(role, [])]
+    if field_name == "name" and by_role.get("full_name"):
+        cols = by_role["full_name"][:1]
+    cols = [c for c in dict.fromkeys(cols) if c in table.frame.columns]
+    if not cols:
+        return None
+    frame = table.frame.select(pl.concat_str([pl.col(c).cast(pl.String).str.strip_chars() for c in cols],
+                                             separator=" ", ignore_nulls=True).alias(field_name))
+    values = frame.to_series()
+    return values.replace("", None)
+
+
+def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None) -> pl.DataFrame:
+    """Review queue: pair, score, why, both records' fields side by side (as typed, and the match keys beside
+    them as ``*_key``), and an empty label column."""
     ids = setup.record_ids
     feats = setup.features
     cols: list[pl.Series] = [
@@ -653,11 +686,17 @@ def _review_frame(rows: pl.DataFrame, setup: MatchSetup) -> pl.DataFrame:
         pl.Series("label", [""] * rows.height, dtype=pl.String),
     ]
     for name, col in _REVIEW_FIELDS:
+        typed = original_values(table, name)
         for side in ("l", "r"):
             s = feats.get_column(col).gather(rows.get_column(side))
             if s.dtype == pl.List(pl.String):
                 s = s.list.join(", ")
-            cols.append(s.alias(f"{'left' if side == 'l' else 'right'}_{name}"))
+            prefix = f"{'left' if side == 'l' else 'right'}_{name}"
+            if typed is not None:
+                cols.append(typed.gather(rows.get_column(side)).alias(prefix))
+                cols.append(s.alias(f"{prefix}_key"))
+            else:
+                cols.append(s.alias(prefix))
     summary = rows.select(pl.concat_str([
         pl.when(pl.col(f"lvl__{c.name}").is_not_null()).then(
             pl.lit(c.name + "=") + pl.col(f"lvl__{c.name}").replace_strict(
@@ -762,6 +801,11 @@ def explain_pair(
     scored = setup.backend.weigh(levels, setup.model)
     row = scored.row(0, named=True)
     shown = {name: (left[0], right[0]) for name, (left, right) in values.items()}
+    typed: dict[str, tuple[Any, Any]] = {}
+    for comp in setup.comparisons:
+        orig = original_values(table, comp.name)
+        if orig is not None:
+            typed[comp.name] = (orig[a], orig[b])
     th = setup.settings.thresholds
     return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
-                                match_threshold=th.match, review_threshold=th.review)
+                                match_threshold=th.match, review_threshold=th.review, original=typed)

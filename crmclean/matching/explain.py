@@ -26,6 +26,8 @@ class WaterfallStep:
     right: str | None
     weight: float
     cumulative: float
+    left_original: str | None = None  # the value as typed in the source (left/right are the match keys)
+    right_original: str | None = None
 
 
 @dataclass
@@ -45,7 +47,8 @@ class Explanation:
             "match_weight": round(self.match_weight, 3), "probability": round(self.probability, 6),
             "decision": self.decision, "names_swapped": self.names_swapped,
             "steps": [{"field": s.field, "level": s.level, "description": s.description, "left": s.left,
-                       "right": s.right, "weight": round(s.weight, 3), "cumulative": round(s.cumulative, 3)}
+                       "right": s.right, "left_original": s.left_original, "right_original": s.right_original,
+                       "weight": round(s.weight, 3), "cumulative": round(s.cumulative, 3)}
                       for s in self.steps],
         }
 
@@ -61,7 +64,11 @@ class Explanation:
             left_bar, right_bar = (" " * width, bar) if s.weight >= 0 else (bar, " " * width)
             level = s.level or "missing (neutral)"
             values = ""
-            if s.left is not None or s.right is not None:
+            if s.left_original is not None or s.right_original is not None:
+                values = f"  {s.left_original or '∅'} | {s.right_original or '∅'}"
+                if (s.left, s.right) != (s.left_original, s.right_original) and (s.left or s.right):
+                    values += f"  (keys: {s.left or '∅'} | {s.right or '∅'})"
+            elif s.left is not None or s.right is not None:
                 values = f"  {s.left or '∅'} | {s.right or '∅'}"
             lines.append(f"  {s.field.ljust(name_w)} {left_bar}|{right_bar} {s.weight:+7.2f}  {level}{values}")
         lines.append(f"  {'= match weight'.ljust(name_w)} {self.match_weight:+.2f} bits  →  probability "
@@ -81,7 +88,8 @@ class Explanation:
                    f'background:{color}"></div></div>')
             rows.append(
                 f"<tr><td>{html.escape(s.field)}</td><td>{html.escape(s.level or 'missing')}</td>"
-                f"<td>{html.escape(s.left or '')}</td><td>{html.escape(s.right or '')}</td>"
+                f"<td>{html.escape(s.left_original or s.left or '')}</td>"
+                f"<td>{html.escape(s.right_original or s.right or '')}</td>"
                 f"<td style='text-align:right'>{s.weight:+.2f}</td><td style='width:200px'>{bar}</td></tr>"
             )
         return (
@@ -102,6 +110,7 @@ def explanation_from_row(
     *,
     match_threshold: float,
     review_threshold: float,
+    original: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> Explanation:
     """Build the waterfall from one scored pair row (lvl__*, w__*, group_adjust, weight, probability)."""
     total = prior_weight
@@ -117,7 +126,8 @@ def explanation_from_row(
             lv = comp.levels[int(code)]
             level, desc = lv.name, lv.description
         left, right = shown.get(comp.name, (None, None))
-        steps.append(WaterfallStep(comp.name, level, desc, _text(left), _text(right), w, total))
+        lo, ro = (original or {}).get(comp.name, (None, None))
+        steps.append(WaterfallStep(comp.name, level, desc, _text(left), _text(right), w, total, _text(lo), _text(ro)))
     adj = float(row.get("group_adjust") or 0.0)
     if abs(adj) > 1e-9:
         total += adj
