@@ -356,10 +356,9 @@ def run_standardize(
 
     The input is never overwritten unless ``in_place`` (then a ``.bak`` copy is kept first).
     """
-    import shutil
     from pathlib import Path
 
-    from crmclean.connectors.files import backup_path, format_for, write_frame, write_output
+    from crmclean.connectors.files import atomic_copy, backup_path, format_for, write_frame, write_output
     from crmclean.errors import UsageError
     from crmclean.sources import open_source
 
@@ -385,7 +384,7 @@ def run_standardize(
                 encoding = opts.output_encoding
             if target.exists() and src_path.exists() and target.resolve() == src_path.resolve():
                 backup_file = backup_path(src_path)
-                shutil.copy2(src_path, backup_file)
+                atomic_copy(src_path, backup_file)  # never a truncated .bak, even on a full disk
                 backup = str(backup_file)
             write_frame(result.table.frame, target, fmt, delimiter=delimiter, encoding=encoding)
         if changes_file:

@@ -268,3 +268,20 @@ def test_report_files_are_private(tmp_path: Path) -> None:
     for name in ("report.json", "report.html", "findings.csv"):
         mode = stat.S_IMODE((tmp_path / "out" / name).stat().st_mode)
         assert mode == 0o600, (name, oct(mode))
+
+
+def test_standardize_in_place_on_a_full_disk_leaves_no_truncated_backup(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    from crmclean.standardize import run_standardize
+
+    src = tmp_path / "src.csv"
+    src.write_text("id,name\n1, Иван \n", encoding="utf-8")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(10, 10, 0))
+    with pytest.raises(SourceError, match="disk full"):
+        run_standardize(str(src), in_place=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src.csv"]
+    assert src.read_text(encoding="utf-8") == "id,name\n1, Иван \n"
