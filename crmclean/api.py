@@ -176,14 +176,17 @@ class DedupeRun:
 def dedupe(source: str, rules: Rules = None, options: SourceOptions | None = None, *,
            labels: str | Path | None = None, out: str | Path | None = None, pairs: str | Path | None = None,
            review: str | Path | None = None, golden: str | Path | None = None,
-           progress: ProgressFactory = no_progress) -> DedupeRun:
-    """Find duplicates: clusters, scored pairs, a review queue and golden records, written where asked."""
-    from crmclean.matching import dedupe as run_dedupe
+           progress: ProgressFactory = no_progress, store: str | Path | None = None) -> DedupeRun:
+    """Find duplicates: clusters, scored pairs, a review queue and golden records, written where asked.
+
+    A steward's labels are remembered in the run store (``store``, else the default one) and used on later runs.
+    """
+    from crmclean.matching.review_memory import dedupe_remembering as run_dedupe
 
     options = options or SourceOptions()
     table, rules_file = _read(source, rules, options, progress, "reading source")
     with progress("deduplicating") as bar:
-        result = run_dedupe(table, rules_file, labels=str(labels) if labels else None,
+        result = run_dedupe(table, rules_file, labels=str(labels) if labels else None, store=store,
                             object_type=options.object_type,
                             progress=lambda step, done, total: bar.update(done, total))
     run = DedupeRun(table=table, result=result)
