@@ -90,3 +90,14 @@ def test_forget_erases_a_person_and_prune_deletes_old_runs(applied: tuple[Path, 
 @pytest.mark.parametrize("text, days", [("90d", 90), ("2w", 14), ("6m", 180), ("1y", 365), ("7", 7)])
 def test_parse_age(text: str, days: int) -> None:
     assert parse_age(text).days == days
+
+
+def test_plan_show_mask_pii(tmp_path: Path) -> None:
+    (tmp_path / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    assert cli(tmp_path, "plan", "contacts.csv", "--steps", "standardize", "-o", "plan.json").returncode == 0
+    plain = cli(tmp_path, "plan", "--show", "plan.json")
+    assert EMAIL in plain.stdout
+    for extra in ([], ["--json"]):
+        masked = cli(tmp_path, "plan", "--show", "plan.json", "--mask-pii", *extra)
+        assert masked.returncode == 0, masked.stderr
+        assert EMAIL not in masked.stdout and "i***@granit-group.ru" in masked.stdout

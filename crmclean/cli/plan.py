@@ -30,6 +30,8 @@ def plan_command(
     include_suggestions: Annotated[bool, typer.Option(
         "--include-suggestions", help="Also plan `suggest` changes (default: only confident `fix` changes).")] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most N records and N merges.")] = None,
+    mask_pii: Annotated[bool, typer.Option("--mask-pii", help="With --show: mask e-mails and phone numbers in "
+                                           "what is printed (i***@mail.ru, +* *** ***-45-67).")] = False,
     options: SourceOptions | None = None,
     json_out: Json = False,
 ) -> None:
@@ -51,10 +53,18 @@ def plan_command(
 
     if show is not None:
         plan = api.load_plan(show)
-        if json_out:
-            typer.echo(plan_json(plan), nl=False)
+        if mask_pii:
+            from crmclean.reports.content import mask_free_text
+
+            def shown(text: str) -> str:
+                return mask_free_text(text) or ""
         else:
-            ui.out.print(render_plan_diff(plan, limit=limit), highlight=False, markup=False)
+            def shown(text: str) -> str:
+                return text
+        if json_out:
+            typer.echo(shown(plan_json(plan)), nl=False)
+        else:
+            ui.out.print(shown(render_plan_diff(plan, limit=limit)), highlight=False, markup=False)
         return
     if source is None:
         raise UsageError("name a SOURCE to plan, or --show PLAN to review a saved plan")
