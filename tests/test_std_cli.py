@@ -33,7 +33,8 @@ def test_standardize_writes_out_and_changes(tmp_path):
     assert res.exit_code == 0, res.output
     clean = pl.read_csv(out, separator=";", encoding="cp1251", infer_schema=False)  # input dialect kept
     assert clean.columns[:7] == ["id", "ФИО", "Телефон", "Email", "Должность", "Компания", "Страна"]
-    assert clean.get_column("Телефон").to_list() == ["+74951234567", "+12125550142"]
+    # issue 11: the extension stays in the cell with its number (and is shown in Телефон__ext)
+    assert clean.get_column("Телефон").to_list() == ["+74951234567 доб. 123", "+12125550142"]
     assert clean.get_column("Телефон__ext").to_list() == ["123", None]
     log = pl.read_csv(changes, separator=";", encoding="cp1251", infer_schema=False)  # the change log too (issue 14)
     assert log.columns == ["record_id", "column", "before", "after", "rule", "confidence", "reason"]
