@@ -282,17 +282,40 @@ def _apply_edit(
     if n_changed == 0:
         return frame, 0, 0, None, None
     confidence = _as_series(edit.confidence, n, "confidence")
-    is_fix = confidence == "fix"
-    apply_mask = changed & (is_fix | apply_suggestions)
+    arms = _arms_formula(before, after, changed)  # e.g. "  =HYPERLINK(..)" trimmed: never applied, only proposed
+    if arms is not None:
+        confidence = confidence.zip_with(~arms, pl.Series("confidence", ["suggest"] * n, dtype=confidence.dtype))
+    is_fix = (confidence == "fix") & (~arms if arms is not None else True)
+    apply_mask = changed & (is_fix | apply_suggestions) & (~arms if arms is not None else True)
     log = None
     if log_changes:
         reason = _as_series(edit.reason, n, "reason")
+        if arms is not None:
+            reason = reason.cast(pl.String).zip_with(
+                ~arms, pl.Series("reason", ["not applied: the new value would run as a spreadsheet formula"] * n))
         log = _change_rows(ids, edit.column, before, after, changed, code, confidence, reason)
     if apply_mask.any():
         frame = frame.with_columns(before.zip_with(~apply_mask, after).alias(edit.column))
     n_fixed = int((changed & is_fix).sum())
     applied_rows = apply_mask if apply_mask.any() else None
     return frame, n_fixed, n_changed - n_fixed, applied_rows, log
+
+
+def _arms_formula(before: pl.Series, after: pl.Series, changed: pl.Series) -> pl.Series | None:
+    """Rows where the change turns text that was not a live spreadsheet formula into one (issue 17, item 9)."""
+    from crmclean.connectors.files import is_live_formula
+
+    idx = changed.arg_true()
+    if not len(idx):
+        return None
+    hits = [i for i, b, a in zip(idx.to_list(), before.gather(idx).to_list(), after.gather(idx).to_list(), strict=True)
+            if a and is_live_formula(str(a)) and not (b and is_live_formula(str(b)))]
+    if not hits:
+        return None
+    mask = [False] * len(before)
+    for i in hits:
+        mask[i] = True
+    return pl.Series("arms", mask, dtype=pl.Boolean)
 
 
 def _with_derived(frame: pl.DataFrame, derived: pl.DataFrame, mode: str, carried: set[str]) -> pl.DataFrame:

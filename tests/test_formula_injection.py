@@ -68,3 +68,22 @@ def test_standardize_out_keeps_unchanged_cells_and_neutralizes_live_ones(tmp_pat
     with open(tmp_path / "changes.csv", newline="", encoding="utf-8-sig") as fh:
         for row in csv.reader(fh):
             assert not any(is_live_formula(v) for v in row), row
+
+
+def test_trimming_never_makes_a_live_formula_in_an_applied_file(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text(
+        "id,name,note\n"
+        "1,Иван,  =HYPERLINK(\"http://evil\")\n"
+        "2,Пётр,  plain text  \n", encoding="utf-8")
+    assert _cli("plan", "in.csv", "--steps", "standardize", "-o", "plan.json", cwd=tmp_path).returncode == 0
+    done = _cli("apply", "plan.json", "--out", "out.csv", "--yes", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8-sig") as fh:
+        notes = {r[0]: r[2] for r in list(csv.reader(fh))[1:]}
+    assert not is_live_formula(notes["1"])
+    assert notes["2"] == "plain text"  # ordinary trimming still happens
+    shown = _cli("standardize", "in.csv", "--changes", "changes.csv", "--dry-run", cwd=tmp_path)
+    assert shown.returncode in (0, 1), shown.stderr
+    log = (tmp_path / "changes.csv").read_text(encoding="utf-8-sig") if (tmp_path / "changes.csv").exists() else ""
+    if log:
+        assert "would run as a spreadsheet formula" in log
