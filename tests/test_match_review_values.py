@@ -30,3 +30,14 @@ def test_explain_shows_typed_values_beside_keys() -> None:
     text = exp.to_text()
     assert "Москва | Moscow" in text and "keys: moskva | moskva" in text
     assert exp.to_dict()["steps"][1]["left_original"] == "Иван"
+
+
+def test_pairs_carry_a_calibrated_score_monotone_in_the_match_weight() -> None:
+    from crmclean.matching.calibration import fit_platt
+
+    pairs = dedupe(table_from_rows(ROWS)).pairs
+    assert "calibrated_score" in pairs.columns
+    ordered = pairs.sort("match_weight")
+    assert ordered["calibrated_score"].to_list() == sorted(ordered["calibrated_score"].to_list())
+    a, _b = fit_platt([-5.0, -3.0, 0.0, 2.0, 4.0, 8.0, 10.0], [False, False, False, True, False, True, True])
+    assert a > 0

@@ -28,6 +28,7 @@ from crmclean.config import RulesFile
 from crmclean.config.dedupe import DedupeSettings
 from crmclean.errors import ConfigError, SourceError, UsageError
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
+from crmclean.matching.calibration import calibrated
 from crmclean.matching.clustering import cluster_pairs, connected_components
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
@@ -540,6 +541,7 @@ def dedupe(
         ids.gather(keep.get_column("l")).alias("left_id"),
         ids.gather(keep.get_column("r")).alias("right_id"),
         pl.col("probability").round(4).alias("score"),
+        calibrated(pl.col("weight"), setup.object_type).round(4).alias("calibrated_score"),
         pl.col("weight").round(2).alias("match_weight"),
         pl.col("pair_decision").alias("decision"),
         pl.when(pl.col("same_cluster") & (pl.col("pair_decision") != "match"))
