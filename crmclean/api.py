@@ -360,11 +360,16 @@ def rollback(run_id: str, *, store: str | Path | None = None, batch_size: int | 
 
 
 def export_changes(journal: Journal, run_id: str, path: str | Path, *, encoding: str = "utf-8-sig",
-                   delimiter: str = ",") -> int:
-    """Write a run's before/after CSV (default UTF-8 with BOM so Excel shows Cyrillic); returns the row count."""
+                   delimiter: str = ",", mask_pii: bool = False) -> int:
+    """Write a run's before/after CSV (default UTF-8 with BOM so Excel shows Cyrillic); returns the row count.
+    ``mask_pii`` masks the before/after values (e-mails, phones, other text)."""
     from crmclean.connectors.files import write_frame
 
     frame = journal.changes(run_id)
+    if mask_pii:
+        from crmclean.privacy import mask_changes
+
+        frame = mask_changes(frame)
     frame = frame.with_columns(frame.get_column("logged_at").cast(str))
     write_frame(frame, Path(path), "csv", encoding=encoding, delimiter=delimiter)
     return int(frame.height)

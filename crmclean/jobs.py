@@ -255,7 +255,8 @@ def _run_locked(job: JobFile, name: str, base: Path, source: str, report_dir: Pa
         from crmclean.table import output_style
 
         encoding, delimiter = output_style(connector)  # the source's style for a cp1251 ';' export (issue 14)
-        export_changes(journal, str(report.run_id), changes_csv, encoding=encoding, delimiter=delimiter)
+        export_changes(journal, str(report.run_id), changes_csv, encoding=encoding, delimiter=delimiter,
+                       mask_pii=rules.report.mask_pii)  # the rules' report.mask_pii masks it (issue 17)
         c = report.counts
         log.info("applied run %s to %s: %d ok, %d conflict, %d failed, %d skipped", report.run_id, report.target,
                  c.get("ok", 0), c.get("conflict", 0), c.get("failed", 0), c.get("skipped", 0))

@@ -11,9 +11,12 @@ import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmclean.errors import UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 ERASED = "[erased]"
 
@@ -152,3 +155,32 @@ def forget_person(con: Any, *, emails: list[str], phones: list[str], dry_run: bo
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
     return result
+
+
+# ---------------------------------------------------------------- masked views (--mask-pii)
+
+
+def mask_value(value: str | None) -> str | None:
+    """A before/after value masked by its look: e-mail, phone, else its first character."""
+    from crmclean.reports.content import mask_email, mask_phone, mask_text
+
+    if value is None or value == "":
+        return value
+    if "@" in value:
+        return mask_email(value)
+    if sum(ch.isdigit() for ch in value) >= 7:
+        return mask_phone(value)
+    return mask_text(value)
+
+
+def mask_changes(changes: pl.DataFrame) -> pl.DataFrame:
+    """before/after (and free-text error) columns of a change table masked for sharing."""
+    import polars as pl
+
+    from crmclean.reports.content import mask_free_text
+
+    exprs = [pl.col(c).map_elements(mask_value, return_dtype=pl.String) for c in ("before", "after")
+             if c in changes.columns]
+    exprs += [pl.col(c).map_elements(mask_free_text, return_dtype=pl.String) for c in ("error", "detail")
+              if c in changes.columns and changes.schema[c] == pl.String]
+    return changes.with_columns(exprs) if exprs else changes

@@ -101,3 +101,18 @@ def test_plan_show_mask_pii(tmp_path: Path) -> None:
         masked = cli(tmp_path, "plan", "--show", "plan.json", "--mask-pii", *extra)
         assert masked.returncode == 0, masked.stderr
         assert EMAIL not in masked.stdout and "i***@granit-group.ru" in masked.stdout
+
+
+def test_job_changes_csv_masked_by_the_rules_report_mask_pii(tmp_path: Path) -> None:
+    from crmclean.jobs import run_job
+
+    (tmp_path / "contacts.csv").write_bytes((ROOT / "examples" / "contacts.csv").read_bytes())
+    (tmp_path / "rules.yaml").write_text("version: 1\nreport:\n  mask_pii: true\n", encoding="utf-8")
+    job = tmp_path / "job.yaml"
+    job.write_text("version: 1\nname: masked\nsource: contacts.csv\nrules: rules.yaml\nsteps: [standardize]\n"
+                   "output: out.csv\nreport_dir: reports\nstore: state/runs.duckdb\n", encoding="utf-8")
+    result = run_job(job)
+    assert result.exit_code == 0, result.message
+    assert result.report_dir is not None
+    changes = (result.report_dir / "changes.csv").read_text(encoding="utf-8-sig")
+    assert EMAIL not in changes and "i***@granit-group.ru" in changes

@@ -15,8 +15,6 @@ from crmclean.cli.options import DryRun, Json, Store, Yes
 from crmclean.errors import UsageError
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from crmclean.store import RunInfo
 
 runs_app = typer.Typer(
@@ -28,32 +26,6 @@ runs_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(runs_app, name="runs")
-
-
-def mask_value(value: str | None) -> str | None:
-    """A before/after value masked by its look: e-mail, phone, else its first character."""
-    from crmclean.reports.content import mask_email, mask_phone, mask_text
-
-    if value is None or value == "":
-        return value
-    if "@" in value:
-        return mask_email(value)
-    if sum(ch.isdigit() for ch in value) >= 7:
-        return mask_phone(value)
-    return mask_text(value)
-
-
-def mask_changes(changes: pl.DataFrame) -> pl.DataFrame:
-    """before/after (and free-text error) columns of a change table masked for sharing."""
-    import polars as pl
-
-    from crmclean.reports.content import mask_free_text
-
-    exprs = [pl.col(c).map_elements(mask_value, return_dtype=pl.String) for c in ("before", "after")
-             if c in changes.columns]
-    exprs += [pl.col(c).map_elements(mask_free_text, return_dtype=pl.String) for c in ("error", "detail")
-              if c in changes.columns and changes.schema[c] == pl.String]
-    return changes.with_columns(exprs) if exprs else changes
 
 
 def _counts(counts: dict[str, Any]) -> str:
@@ -135,6 +107,8 @@ def show_command(
             "SELECT run_id FROM runs WHERE parent_run = ? ORDER BY started_at", [info.run_id]).fetchall()]
     changes = journal.changes(info.run_id) if info.command in ("apply", "rollback") else None
     if changes is not None and mask_pii:
+        from crmclean.privacy import mask_changes
+
         changes = mask_changes(changes)
     written = None
     if csv_path is not None and changes is not None:
