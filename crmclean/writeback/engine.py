@@ -167,7 +167,9 @@ class Engine:
                                 f"before the run")
             if rec is None:
                 return "conflict", "record no longer exists in the target"
-            lossy = fidelity_problem(unit.changes, rec, unit.rules)  # issue 11: nothing lost on write-back
+            # issue 11: nothing lost on write-back; an undo puts back exactly what the record held, so it is exempt
+            undo = bool(unit.rules) and all(r == "rollback" for r in unit.rules.values())
+            lossy = None if undo else fidelity_problem(unit.changes, rec, unit.rules)
             if lossy is not None:
                 return "skip", lossy
             done = all(_same(rec.get(f), after) for f, (_, after) in unit.changes.items())

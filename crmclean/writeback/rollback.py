@@ -65,6 +65,7 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
         if op == "update" and fld is not None and status.get(unit) in (None, "ok"):
             first_before.setdefault(rid, {}).setdefault(fld, before)
     recreated: set[str] = set()
+    doubtful: set[str] = set()  # records of merges that may have landed without an outcome
     by_unit: dict[str, list[dict[str, Any]]] = {}
     order: list[str] = []
     for row in intents.iter_rows(named=True):
@@ -77,6 +78,12 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
     keeps_ids = not crm or bool(getattr(connector, "keeps_ids_on_create", False))  # merges only flagged the duplicates (amoCRM)
     units: list[Unit] = []
     cannot: list[str] = []
+    survivor_of: dict[str, str] = {}  # merge master -> the new id its merge gave the survivor
+    for key in order:
+        head = next((r for r in by_unit[key] if r["op"] == "merge" and r["field"] is None and _role(r) == "master"),
+                    None)
+        if head is not None and new_ids.get(key):
+            survivor_of[head["record_id"]] = new_ids[key]
     for key in reversed(order):
         st = status.get(key)
         # a merge that failed part-way merged some losers: those come back
@@ -95,11 +102,16 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
             if rid in recreated:
                 continue  # merged away later in the run: its re-created copy already holds these before-values
             changes = {r["field"]: (r["after"], r["before"]) for r in rows if r["field"] is not None}
-            av = last_version.get(rid) if not in_doubt else None
+            # a merge after this update may have landed unjournaled (killed): its new version is unknown, so the
+            # record is checked by its values
+            av = last_version.get(rid) if not in_doubt and rid not in doubtful else None
+            rid = survivor_of.get(rid, rid)  # the master of a later merge that gave it a new id (HubSpot)
             units.append(Unit(key=undo, op="update", record_id=rid, changes=changes,
                               rules={f: "rollback" for f in changes},
                               accept={rid: frozenset([av])} if av and not in_doubt else {}))
         elif op == "merge":
+            if in_doubt:
+                doubtful.update(r["record_id"] for r in rows)
             master_rows = [r for r in rows if r["field"] is not None]
             head = next((r for r in rows if r["field"] is None and _role(r) == "master"), None)
             master_id = head["record_id"] if head else master_rows[0]["record_id"]

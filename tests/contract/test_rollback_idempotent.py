@@ -67,3 +67,37 @@ def test_hubspot_merge_whose_reply_was_lost_is_recorded_ok_and_rolled_back(tmp_p
         assert len(target.live()) - live == len(merged_away) - refused
         assert all(p["status"] == "failed" and "409" in str(p["error"]) for p in undo["problems"]
                    if p["record_id"] in merged_away)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+def test_salesforce_rollback_after_a_kill_in_the_merge_step_restores_original_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean.writeback import engine as engine_module
+    from tests.contract.writeback_contract import _crm_contents
+
+    with SalesforceTarget().started(200, tmp_path, monkeypatch) as target:
+        cli = target.cli
+        original = target.live()
+        plan_file = tmp_path / "plan.json"
+        cli("plan", target.spec, "-o", plan_file)
+        real_send = engine_module.Engine._send
+
+        def send_then_die(self, units, current):  # type: ignore[no-untyped-def]
+            results = real_send(self, units, current)
+            if any(u.op == "merge" for u in units):
+                raise Killed("killed right after the first merge batch was sent")
+            return results
+        monkeypatch.setattr(engine_module.Engine, "_send", send_then_die)
+        with pytest.raises(Killed):
+            cli("apply", plan_file, "--yes")
+        monkeypatch.setattr(engine_module.Engine, "_send", real_send)
+        run_id = str(cli.json("runs", "--command", "apply")[0]["run_id"])  # type: ignore[index]
+        assert len(target.live()) < len(original)  # some merges landed, unjournaled
+        undo = cli.json("rollback", run_id, "--yes", codes=(0, 1))
+        assert undo["status"] == "ok", undo["problems"][:5]
+        after = list(target.live().values())
+        # merged-away contacts come back with their ORIGINAL values (not the cleaned ones), nothing twice
+        assert _crm_contents(target.fields, after) == _crm_contents(target.fields, list(original.values()))
