@@ -19,7 +19,7 @@ from crmclean.writeback.plan import MergeOp, Plan, PlanSource, UpdateOp
 from crmclean.writeback.rollback import rollback_run
 from crmclean.writeback.store import Journal
 
-FIELDS = ["email", "firstname", "lastname", "city"]
+FIELDS = ["email", "firstname", "lastname", "city", "phone"]
 
 
 class FakeClock:
@@ -160,3 +160,68 @@ def test_apply_and_rollback_use_the_rules_files_crm_settings(tmp_path: Path, mon
         assert report.counts["ok"] > 0
         undo = api.rollback(str(report.run_id), store=tmp_path / "runs.duckdb")
         assert isinstance(undo, api.RunReport) and undo.counts["failed"] == 0, undo
+
+
+def _messy_people(n: int) -> list[dict[str, Any]]:
+    """n people, every third one entered twice (same e-mail, another spelling), names needing fixes."""
+    first = ["anna", "boris", "vera", "gleb", "daria", "egor", "irina", "oleg"]
+    last = ["ivanova", "petrov", "sidorova", "kuznetsov", "smirnova", "popov", "volkova", "sokolov", "lebedeva",
+            "kozlov", "novikova", "morozov", "pavlova", "fedorov", "orlova", "makarov", "zaitseva", "belov",
+            "titova", "gusev", "romanova", "vinogradov", "karpova", "frolov", "nikitina", "zakharov", "antonova",
+            "medvedev", "krylova", "tarasov"]
+    rows: list[dict[str, Any]] = []
+    for i in range(n):
+        name = first[i % len(first)]
+        rows.append({"email": f"person{i}@example.com", "firstname": f"  {name} ", "lastname": last[i % len(last)],
+                     "phone": f"+7 916 555-{i:02d}-{i:02d}", "city": "Moscow" if i % 2 else None})
+        if i % 3 == 0:  # HubSpot keeps e-mails unique: the duplicate has none, the same phone spelled otherwise
+            rows.append({"email": None, "firstname": name.capitalize(), "lastname": last[i % len(last)].capitalize(),
+                         "phone": f"8 (916) 555{i:02d}{i:02d}", "city": "Moscow" if i % 2 else "Tver"})
+    return rows
+
+
+def test_round_trip_with_landed_faults_at_ten_percent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit → plan → apply → rollback against the official-behaviour emulator (new-id merges) while 10 % of the
+    requests fail, half of them after the write landed (a 504 behind a write): record by record, the CRM holds
+    what the plan asked for after apply (+ resume), and its original contents after rollback."""
+    from crmclean import api
+    from crmclean.writeback.plan import save_plan
+
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _messy_people(30)}, clock=clock) as emu:
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+        defaults = HubSpotConnector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", clock.sleep)
+        monkeypatch.setitem(defaults, "clock", clock)
+
+        def contents() -> list[tuple[Any, ...]]:
+            return sorted(tuple(r["properties"].get(f) or "" for f in FIELDS) for r in emu.records("contacts")
+                          if not r["archived"])
+
+        original = contents()
+        plan = api.plan("hubspot:contacts")
+        assert plan.summary()["merges"] >= 5 and plan.summary()["updates"] >= 10, plan.summary()
+        plan_file = tmp_path / "plan.json"
+        save_plan(plan, plan_file)
+        store = tmp_path / "runs.duckdb"
+        emu.random_faults(rate=0.10, seed=5, kinds=("landed_504", "503"))
+        report = api.apply(plan_file, store=store)
+        assert isinstance(report, api.RunReport)
+        first_run = report.run_id
+        emu.clear_faults()
+        if report.counts["failed"]:
+            report = api.resume(str(report.run_id), store=store)
+            assert isinstance(report, api.RunReport)
+        assert report.counts["failed"] == 0 and report.counts["conflict"] == 0, report.to_dict()
+        assert emu.request_count(status=504) > 0
+        applied = contents()
+        assert len(applied) == len(original) - plan.summary()["records_merged_away"]
+        for op in plan.updates:
+            rid = emu.merged_into("contacts", op.record_id) or op.record_id
+            assert emu.record("contacts", rid)["properties"][op.field] == op.after, op  # type: ignore[index]
+        undo = api.rollback(str(first_run), store=store)
+        assert isinstance(undo, api.RunReport) and undo.counts["failed"] == 0 and undo.counts["conflict"] == 0, \
+            undo.problems
+        assert contents() == original
