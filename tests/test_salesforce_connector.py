@@ -226,6 +226,16 @@ def test_bulk_job_failed_part_way_reports_what_it_wrote() -> None:
         assert e.request_count("unprocessedrecords") == 1 and e.request_count("successfulResults") == 1
 
 
+def test_create_behind_a_landed_504_is_not_sent_twice(emu: SalesforceEmulator) -> None:
+    """Issue 15 item 9: a gateway error may come after the create landed; resending would duplicate the record."""
+    conn = connect(emu, bulk="never")
+    before = len(emu.records("Contact"))
+    emu.inject("landed_504", path_contains="/composite/sobjects")
+    outcome = conn.create([{"LastName": "Once", "Email": "once@example.com"}])[0]
+    assert outcome.status == "failed" and "GATEWAY_TIMEOUT" in (outcome.error or "")
+    assert [r["LastName"] for r in emu.records("Contact")][before:] == ["Once"]  # landed once, not twice
+
+
 def test_merge_one_master_three_losers_in_steps(emu: SalesforceEmulator) -> None:
     conn = connect(emu)
     master, *losers = ids_of(emu, 4)

@@ -437,6 +437,8 @@ class SalesforceConnector:
             return Retry(reason="timeout") if idempotent else None
         if isinstance(exc, SalesforceError):
             code = _error_code(exc.content)
+            if not idempotent and exc.status in {502, 504}:
+                return None  # a gateway error may come after the write landed: resending could duplicate it
             if exc.status in {429, 502, 503, 504} or code in TRANSIENT_CODES:
                 return Retry(after=parse_retry_after(self._http.last_retry_after), reason=code or str(exc.status))
         return None

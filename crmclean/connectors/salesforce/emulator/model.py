@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("429", "503", "request_limit", "timeout", "expire_session", "partial_failure", "job_failed")
+FAULT_KINDS = ("429", "503", "request_limit", "timeout", "expire_session", "partial_failure", "job_failed", "landed_504")
 
 DEFAULT_API_VERSION = "59.0"
 QUERY_BATCH_DEFAULT = 2000  # REST query page size unless Sforce-Query-Options asks for less

@@ -586,7 +586,7 @@ class SalesforceEmulator:
         if is_soap and soap_op == "login":
             is_auth = True
         # Faults first: a throttled or hung request never reaches the org.
-        fault_kinds = {"429", "503", "request_limit", "timeout", "expire_session"}
+        fault_kinds = {"429", "503", "request_limit", "timeout", "expire_session", "landed_504"}
         fault = None
         with self._lock:
             # Logins are only faulted when a fault names their path: a bare inject("503") targets the API.
@@ -597,6 +597,10 @@ class SalesforceEmulator:
             with self._lock:
                 if self._random.random() < self._random_rate:
                     fault = _Fault(self._random.choice(self._random_kinds), 1, None, 1.0)
+        if fault is not None and fault.kind == "landed_504":
+            # the request is carried out, but the gateway answers 504 before the reply comes back
+            self._dispatch_clean(method, path, full, params, headers, body)
+            return _json_response(504, [{"message": "Gateway Timeout", "errorCode": "GATEWAY_TIMEOUT"}]), "landed_504"
         if fault is not None:
             if fault.kind == "timeout":
                 return _Response(0, drop=True, delay=self.timeout_seconds), "timeout"
@@ -644,6 +648,20 @@ class SalesforceEmulator:
         response = self._route(method, version, rest, params, headers, body)
         response.headers.update(limit_header)
         return response, None
+
+    def _dispatch_clean(self, method: str, path: str, full: str, params: dict[str, str],
+                        headers: Mapping[str, str], body: bytes) -> None:
+        """Carry a request out with no fault (the landed half of a ``landed_504``)."""
+        with self._lock:
+            saved, self._faults, rate = self._faults, [], self._random_rate
+            self._random_rate = 0.0
+        try:
+            self._dispatch(method, path, full, params, headers, body)
+        except ApiError:
+            pass
+        finally:
+            with self._lock:
+                self._faults, self._random_rate = saved + self._faults, rate
 
     def _fault_response(self, fault: _Fault, is_soap: bool) -> _Response:
         retry = {"Retry-After": f"{fault.retry_after:g}"}
