@@ -225,3 +225,14 @@ def test_round_trip_with_landed_faults_at_ten_percent(tmp_path: Path, monkeypatc
         assert isinstance(undo, api.RunReport) and undo.counts["failed"] == 0 and undo.counts["conflict"] == 0, \
             undo.problems
         assert contents() == original
+
+
+def test_create_behind_a_landed_504_is_not_sent_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 9: re-creating merged-away records during rollback must not duplicate them on a 504."""
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _people()}, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        emu.inject("landed_504", path_contains="/batch/create")
+        outcome = conn.create([{"firstname": "New", "lastname": "Once"}])[0]  # no e-mail: nothing unique
+        assert outcome.status == "failed"
+        assert [r["properties"]["lastname"] for r in emu.records("contacts")].count("Once") == 1

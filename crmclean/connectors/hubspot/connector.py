@@ -503,11 +503,13 @@ class HubSpotConnector:
         return text.replace(self._token, "***") if self._token else text
 
     def _send(self, call: Callable[..., Any], *args: Any, landed: Callable[[], _Reply | None] | None = None,
-              **kwargs: Any) -> _Reply:
+              resend_after_gateway_error: bool = True, **kwargs: Any) -> _Reply:
         """One API call through the budget and the retry policy; non-2xx raises HubSpotHTTPError.
 
         ``landed``, for writes that are not idempotent (merge): asked before every retry whether the
         failed attempt was applied all the same (a 504 or timeout after the write); its reply ends the call.
+        ``resend_after_gateway_error=False`` (creates): a 502/504 or a timeout, which may come after the write
+        landed, is final rather than resent, so a record is never created twice.
         """
         kwargs["_preload_content"] = False  # raw JSON: the client's models cost more than the HTTP itself
         kwargs["_request_timeout"] = self.timeout
@@ -542,7 +544,12 @@ class HubSpotConnector:
                 raise HubSpotHTTPError(raw.status, "HubSpot's answer was not JSON") from None
             return _Reply(raw.status, body, raw.headers)
 
-        return call_with_retry(attempt, classify=self._classify, max_attempts=self.max_attempts, sleep=self._sleep,
+        def classify(exc: BaseException) -> Retry | None:
+            if not resend_after_gateway_error and isinstance(exc, HubSpotHTTPError) and exc.status in (0, 502, 504):
+                return None
+            return self._classify(exc)
+
+        return call_with_retry(attempt, classify=classify, max_attempts=self.max_attempts, sleep=self._sleep,
                                rng=self._rng, on_retry=self._on_retry)
 
     def _http_error(self, exc: Any) -> HubSpotHTTPError:
@@ -975,7 +982,7 @@ class HubSpotConnector:
             local_vars_configuration=cfg,
         )
         try:
-            reply = self._send(self._batch_create, request)
+            reply = self._send(self._batch_create, request, resend_after_gateway_error=False)
         except HubSpotHTTPError as err:
             if err.status in (400, 409) and len(items) > 1:
                 half = len(items) // 2
