@@ -285,3 +285,16 @@ def test_standardize_in_place_on_a_full_disk_leaves_no_truncated_backup(tmp_path
         run_standardize(str(src), in_place=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.csv"]
     assert src.read_text(encoding="utf-8") == "id,name\n1, Иван \n"
+
+
+def test_xls_ods_sheets_are_capped_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean.connectors.exports import read_sheet_rows
+
+    exports = Path(__file__).resolve().parent / "exports"
+    for name, fmt in (("contacts_libreoffice.ods", "ods"), ("onec_counterparties.xls", "xls")):
+        sample = exports / name
+        assert read_sheet_rows(sample, fmt, None, [])  # readable under the default caps
+        with monkeypatch.context() as m:
+            m.setenv("CRMCLEAN_MAX_CELLS", "3")
+            with pytest.raises(SourceError, match="too large to read"):
+                read_sheet_rows(sample, fmt, None, [])

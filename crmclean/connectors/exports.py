@@ -124,8 +124,16 @@ def read_sheet_rows(path: Path, fmt: str, sheet: str | None, issues: list[ReadIs
             raise UsageError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(names)}")
     else:
         chosen = names
+    from crmclean.connectors.files import MAX_CELLS, _cap, check_width  # size caps (issue 17): before Python objects
+
     for name in chosen:
-        rows = [[_cell(v) for v in row] for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+        data = wb.get_sheet_by_name(name)
+        check_width(data.width, path)
+        if data.height * data.width > _cap("CRMCLEAN_MAX_CELLS", MAX_CELLS):
+            raise SourceError(f"sheet {name!r} has {data.height * data.width:,} cells (limit "
+                              f"{_cap('CRMCLEAN_MAX_CELLS', MAX_CELLS):,}); too large to read", path=str(path),
+                              hint="export it as CSV, or raise CRMCLEAN_MAX_CELLS")
+        rows = [[_cell(v) for v in row] for row in data.to_python(skip_empty_area=False)]
         if any(any(c for c in r) for r in rows):
             if name != names[0] and sheet is None:
                 issues.append(ReadIssue(None, f"first sheet empty; read sheet {name!r}", kept=True))
