@@ -75,7 +75,7 @@ def is_derived_column(name: str, columns: Iterable[str]) -> bool:
 # ---------------------------------------------------------------- value keys (fidelity guard)
 
 _EMAIL_RE = re.compile(r"[^\s,;<>()\"'\[\]:]+@[^\s,;<>()\"'\[\]]+\.[^\s,;<>()\"'\[\]]+")
-_PHONE_RE = re.compile(r"\+?\d[\d\s().\-]{4,}\d")
+_PHONE_RE = re.compile(r"\+?\d[\d \t().\-]{4,}\d")  # one line: numbers on separate lines are separate
 _EXT_RE = re.compile(r"(?i)(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*(\d{1,7})")
 
 
@@ -87,7 +87,8 @@ def email_addresses(text: str | None) -> set[str]:
 
 
 def phone_keys(text: str | None) -> set[str]:
-    """Every phone number in ``text`` as its last 10 digits (trunk prefix and country code do not matter),
+    """Every phone number in ``text`` as its last 10 digits, leading zeros dropped (trunk prefix and country
+    code do not matter),
     and every extension as ``ext:<digits>``; e-mail addresses are ignored."""
     if not text:
         return set()
@@ -96,7 +97,8 @@ def phone_keys(text: str | None) -> set[str]:
     for m in _PHONE_RE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if len(digits) >= 5:
-            keys.add(digits[-10:])
+            # a national trunk 0 ("089 5390436" is +49 89 5390436) is not part of the number
+            keys.add(digits[-10:].lstrip("0") or digits)
     for m in _EXT_RE.finditer(text):
         keys.add("ext:" + m.group(1))
     return keys

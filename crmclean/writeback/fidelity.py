@@ -42,8 +42,10 @@ def lost_values(changes: Mapping[str, tuple[object, object]], current: Mapping[s
         after_record[f] = after
     pool_text = " \n ".join(str(v) for v in after_record.values() if v is not None)
     pool_emails = email_addresses(pool_text)
-    pool_phones = phone_keys(" \n ".join(str(v) for f, v in after_record.items()
-                                         if v is not None and _phone_field(f, set())))
+    pool_phones: set[str] = set()
+    for f, v in after_record.items():
+        if v is not None and _phone_field(f, set()):
+            pool_phones |= phone_keys(str(v))
     lost: list[str] = []
     for f, (before, _after) in changes.items():
         codes = set(filter(None, str(rules.get(f, "") or "").split("+")))

@@ -27,6 +27,7 @@ from crmclean.model.multivalue import split_cell
 SALESFORCE_PHONE_SLOTS = ("MobilePhone", "OtherPhone", "HomePhone")
 HUBSPOT_PHONE_SLOTS = ("mobilephone",)
 HUBSPOT_EXTRA_EMAILS = "hs_additional_emails"
+SELF_MERGING_MULTI_VALUES = frozenset({"bitrix24", "amocrm"})
 _EXT_TAIL = re.compile(r"\s+(?:доб\.|ext\.)\s*(\d{1,7})$")
 
 
@@ -132,3 +133,52 @@ def moved_out(table: Any, standardized: Any) -> list[Kept]:
 def drop_kept(updates: Sequence[Any], kept: Sequence[Kept]) -> list[Any]:
     gone = {(k.record_id, k.field) for k in kept}
     return [u for u in updates if (u.record_id, u.field) not in gone]
+
+
+def map_merge_values(values: dict[str, str | None], master: Mapping[str, Any], kind: str, writable: set[str],
+                     master_id: str) -> tuple[dict[str, str | None], list[Kept]]:
+    """A merge's golden values with multi-value cells spread over the target's fields (CRMs), as for updates.
+
+    Survivorship keeps every distinct phone and e-mail of a cluster in one cell; a CRM field holds one value.
+    """
+    kind = kind.lower()
+    if kind in SELF_MERGING_MULTI_VALUES:
+        # the CRM's own merge keeps every phone/e-mail item of the merged records (Bitrix24 mergeBatch; amoCRM
+        # keeps the records): the master's own cell stays, no golden list rewrites its items
+        return {f: v for f, v in values.items()
+                if not ((_is_phone(f) or _is_email(f)) and len(split_cell(v) if v else []) > 1)}, []
+    if kind not in ("salesforce", "hubspot"):
+        return values, []
+    out = dict(values)
+    kept: list[Kept] = []
+    used: set[str] = set()
+    for f, v in values.items():
+        items = split_cell(v) if v else []
+        phone, email = _is_phone(f), _is_email(f)
+        if len(items) <= 1 or not (phone or email):
+            if phone and kind == "salesforce" and v:
+                out[f] = _sf_ext(v)
+            continue
+        main, extras = items[0], items[1:]
+        spread: list[tuple[str, str]] = []
+        if phone:
+            slots = SALESFORCE_PHONE_SLOTS if kind == "salesforce" else HUBSPOT_PHONE_SLOTS
+            free = [s for s in slots if s in writable and s != f and s not in used and s not in values
+                    and not (master.get(s) or "").strip()]
+            # numbers the master already holds in another phone field need no place
+            held = {str(master.get(s) or "") for s in slots}
+            extras = [x for x in extras if x not in held]
+            if len(free) >= len(extras):
+                spread = list(zip(free, extras, strict=False))
+        elif kind == "hubspot" and HUBSPOT_EXTRA_EMAILS in writable and HUBSPOT_EXTRA_EMAILS not in values:
+            have = [x for x in (master.get(HUBSPOT_EXTRA_EMAILS) or "").split(";") if x.strip()]
+            spread = [(HUBSPOT_EXTRA_EMAILS, ";".join(dict.fromkeys([*have, *extras])))]
+        if extras and not spread:
+            kept.append(Kept(master_id, f, f"kept as is: the target has no field for {', '.join(extras)}"))
+            out.pop(f)
+            continue
+        out[f] = _sf_ext(main) if kind == "salesforce" and phone else main
+        for slot, value in spread:
+            used.add(slot)
+            out[slot] = _sf_ext(value) if kind == "salesforce" and phone else value
+    return {f: v for f, v in out.items() if (v or None) != (master.get(f) or None)}, kept

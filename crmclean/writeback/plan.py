@@ -265,6 +265,8 @@ def plan_from_results(
             continue
         master = after_updates[m["master_id"]]
         values = {f: _text(v) for f, v in m["values"].items() if f in writable and _text(v) != master.get(f)}
+        values, merge_kept = _map_merge_values(values, master, table.kind, writable, m["master_id"])
+        kept.extend(merge_kept)
         merges.append(
             MergeOp(
                 cluster_id=m["cluster_id"],
@@ -296,6 +298,15 @@ def plan_from_results(
         notes=note_list,
         kept=kept,
     )
+
+
+def _map_merge_values(values: dict[str, str | None], master: Record, kind: str, writable: set[str],
+                      master_id: str) -> tuple[dict[str, str | None], list[KeptAsIs]]:
+    """A merge's multi-value golden cells spread over the target's fields, or kept as is (issue 11)."""
+    from crmclean.writeback.mapping import map_merge_values
+
+    mapped, kept = map_merge_values(values, master, kind, writable, master_id)
+    return mapped, [KeptAsIs(record_id=k.record_id, field=k.field, reason=k.reason) for k in kept]
 
 
 def _map_kept_values(table: RecordTable, updates: list[UpdateOp], writable: set[str],

@@ -144,7 +144,7 @@ class PhoneE164(ColumnRule):
         phone = info.get_column("phone")
         # a multi-value cell keeps every number (each normalized, in the input's own separator) and an extension
         # stays with its number: nothing is moved out of the cell (crmclean.model.multivalue, issue 11)
-        after = _whole_cell(values, info).fill_null(values).alias(column)
+        after = _whole_cell(work, info, regions, opts.format).fill_null(values).alias(column)
         reason = (
             pl.DataFrame({"ext": info.get_column("ext"), "extra": info.get_column("extra"), "ok": phone.is_not_null()})
             .select(
@@ -219,9 +219,11 @@ def ext_suffix(e164: str | None, ext: str) -> str:
     return f" доб. {ext}" if (e164 or "").startswith("+7") else f" ext. {ext}"
 
 
-def _whole_cell(values: pl.Series, info: pl.DataFrame) -> pl.Series:
-    """The cell's main number (with its extension) and every other number, joined in the input's own separator."""
-    from crmclean.model.multivalue import cell_separator, join_cell
+def _whole_cell(values: pl.Series, info: pl.DataFrame, regions: pl.Series | str = "RU",
+                fmt: PhoneFormat = "E164") -> pl.Series:
+    """Every number of the cell, each normalized (an extension with its number), in the input's order and
+    its own separator; a part that is no valid number stays as typed."""
+    from crmclean.model.multivalue import cell_separator, join_cell, split_cell
 
     phone = info.get_column("phone")
     ext = info.get_column("ext")
@@ -229,13 +231,26 @@ def _whole_cell(values: pl.Series, info: pl.DataFrame) -> pl.Series:
     rows = (phone.is_not_null() & (ext.is_not_null() | extra.is_not_null())).fill_null(False)
     if not rows.any():
         return phone
-    idx = rows.arg_true()
-    sub = pl.DataFrame({"v": values.gather(idx), "p": phone.gather(idx), "e164": info.get_column("e164").gather(idx),
-                        "ext": ext.gather(idx), "extra": extra.gather(idx)})
-    cells = []
-    for v, p, e164, x, more in sub.iter_rows():
-        main = p + (ext_suffix(e164, x) if x else "")
-        cells.append(join_cell([main, *(more.split("; ") if more else [])], cell_separator(v)))
+    idx = rows.arg_true().to_list()
+    cell_values = values.gather(idx).to_list()
+    region_list = regions.gather(idx).to_list() if isinstance(regions, pl.Series) else [regions] * len(idx)
+    owner: list[int] = []
+    parts: list[str] = []
+    part_regions: list[str | None] = []
+    for k, (v, r) in enumerate(zip(cell_values, region_list, strict=True)):
+        for part in split_cell(v):
+            owner.append(k)
+            parts.append(part)
+            part_regions.append(r)
+    each = analyze_phones(pl.Series(parts, dtype=pl.String), pl.Series(part_regions, dtype=pl.String), fmt)
+    shown: list[list[str]] = [[] for _ in idx]
+    for k, raw, p, e164, x, more in zip(owner, parts, each.get_column("phone"), each.get_column("e164"),
+                                        each.get_column("ext"), each.get_column("extra"), strict=True):
+        if p is None or more is not None:  # not one valid number: as typed
+            shown[k].append(raw)
+        else:
+            shown[k].append(p + (ext_suffix(e164, x) if x else ""))
+    cells = [join_cell(s_, cell_separator(v)) for s_, v in zip(shown, cell_values, strict=True)]
     return phone.scatter(idx, pl.Series(cells, dtype=pl.String))
 
 
