@@ -14,6 +14,7 @@ import pytest
 from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.hubspot import HubSpotConnector
 from crmclean.connectors.hubspot.emulator import HubSpotEmulator
+from crmclean.errors import ConnectorError
 from crmclean.writeback.apply import apply_plan
 from crmclean.writeback.plan import MergeOp, Plan, PlanSource, UpdateOp
 from crmclean.writeback.rollback import rollback_run
@@ -236,3 +237,19 @@ def test_create_behind_a_landed_504_is_not_sent_twice(monkeypatch: pytest.Monkey
         outcome = conn.create([{"firstname": "New", "lastname": "Once"}])[0]  # no e-mail: nothing unique
         assert outcome.status == "failed"
         assert [r["properties"]["lastname"] for r in emu.records("contacts")].count("Once") == 1
+
+
+def test_daily_remaining_header_stops_before_the_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 9: HubSpot's daily-remaining header is read; at 0 the connector stops without another request."""
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _people()}, clock=clock, daily_limit=3) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        ids = [r["id"] for r in emu.records("contacts")]
+        for _ in range(3):
+            conn.fetch(ids[:1])  # the third answer says 0 left (the property list came first)
+            if conn._budget.daily_remaining == 0:
+                break
+        sent = emu.request_count()
+        with pytest.raises(ConnectorError, match="daily API limit"):
+            conn.fetch(ids[:1])
+        assert emu.request_count() == sent and emu.request_count(status=429) == 0

@@ -155,6 +155,7 @@ class RequestBudget:
         self.interval = interval
         self.margin = margin
         self.waited = 0.0  # seconds spent waiting for the budget (reported by benchmarks)
+        self.daily_remaining: int | None = None  # HubSpot's X-HubSpot-RateLimit-Daily-Remaining, when sent
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
@@ -186,7 +187,11 @@ class RequestBudget:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Adopt the server's budget when it is smaller than ours (X-HubSpot-RateLimit-Max / -Interval)."""
+        """Adopt the server's budget when it is smaller than ours (X-HubSpot-RateLimit-Max / -Interval); remember
+        the daily requests left (X-HubSpot-RateLimit-Daily-Remaining)."""
+        daily = headers.get("X-HubSpot-RateLimit-Daily-Remaining")
+        if daily is not None and str(daily).strip().isdigit():
+            self.daily_remaining = int(str(daily).strip())
         try:
             server_max = int(headers.get("X-HubSpot-RateLimit-Max", "") or 0)
             interval_ms = int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "") or 0)

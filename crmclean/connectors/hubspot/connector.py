@@ -518,6 +518,10 @@ class HubSpotConnector:
         def attempt() -> _Reply:
             nonlocal tries
             tries += 1
+            if self._budget.daily_remaining == 0:
+                # HubSpot said no daily requests are left: do not spend the day's last retries finding out again
+                raise ConnectorError("HubSpot's daily API limit is used up (X-HubSpot-RateLimit-Daily-Remaining: 0); "
+                                     "try again tomorrow; `apply --resume RUN_ID` continues a run")
             if tries > 1 and landed is not None:
                 found = landed()
                 if found is not None:

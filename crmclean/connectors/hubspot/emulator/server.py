@@ -343,6 +343,7 @@ class HubSpotEmulator:
         rate_interval: float = 10.0,
         properties: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         merge_new_id: bool = True,
+        daily_limit: int | None = None,
         timeout_delay: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -352,6 +353,8 @@ class HubSpotEmulator:
         self.rate_limit = rate_limit
         self.rate_interval = rate_interval
         self.merge_new_id = merge_new_id
+        self.daily_limit = daily_limit  # requests a day; with it, answers carry X-HubSpot-RateLimit-Daily(-Remaining)
+        self.daily_used = 0
         self.timeout_delay = timeout_delay
         self.host = host
         self.port = port
@@ -590,6 +593,14 @@ class HubSpotEmulator:
         limited = self._rate_check()
         if limited is not None:
             return limited
+        if self.daily_limit is not None:
+            with self._lock:
+                if self.daily_used >= self.daily_limit:
+                    refused = self._error_reply(429, "You have reached your daily limit.", "RATE_LIMITS",
+                                                errorType="RATE_LIMIT", policyName="DAILY")
+                    refused.headers.update(self._rate_headers())
+                    return refused
+                self.daily_used += 1
         for route_method, pattern, handler_name in _ROUTES:
             match = pattern.match(path)
             if route_method != method or match is None:
@@ -676,7 +687,12 @@ class HubSpotEmulator:
     def _rate_headers(self, remaining: int | None = None) -> dict[str, str]:
         if remaining is None:
             remaining = max(0, self.rate_limit - len(self._window))
+        daily: dict[str, str] = {}
+        if self.daily_limit is not None:
+            daily = {"X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+                     "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, self.daily_limit - self.daily_used))}
         return {
+            **daily,
             "X-HubSpot-RateLimit-Max": str(self.rate_limit),
             "X-HubSpot-RateLimit-Remaining": str(remaining),
             "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.rate_interval * 1000)),
