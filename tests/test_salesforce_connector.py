@@ -390,6 +390,25 @@ def test_limits_refused_budget_from_sforce_limit_info() -> None:
                 conn.count()
 
 
+def test_jwt_audience_names_the_login_server(emu: SalesforceEmulator, tmp_path: Path) -> None:
+    """Issue 15 item 9: the JWT audience (login/test server) is settable apart from the token host (My Domain)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "server.key"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    emu.register_jwt_key("jwt-app", key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    env = {"SALESFORCE_LOGIN_URL": emu.login_url, "SALESFORCE_USERNAME": emu.username,
+           "SALESFORCE_CONSUMER_KEY": "jwt-app", "SALESFORCE_PRIVATE_KEY_FILE": str(key_file),
+           "SALESFORCE_CA_BUNDLE": str(emu.ca_file)}
+    assert connect(emu, env={**env, "SALESFORCE_JWT_AUDIENCE": "https://test.salesforce.com"}).count() == 40
+    with pytest.raises(ConnectorError):  # a My Domain is the token host, never the audience
+        connect(emu, env={**env, "SALESFORCE_JWT_AUDIENCE": "https://acme.my.salesforce.com"}).count()
+
+
 def test_missing_and_file_credentials(emu: SalesforceEmulator, tmp_path: Path) -> None:
     with pytest.raises(ConnectorError) as err:
         SalesforceConnector("Contact", ConnectorOptions(), env={})

@@ -14,7 +14,9 @@ JSON or ``.env`` style; keys may omit the ``SALESFORCE_`` prefix; the file wins 
   the OAuth password grant is used instead of SOAP login;
 * JWT bearer: ``SALESFORCE_CONSUMER_KEY`` + ``SALESFORCE_PRIVATE_KEY_FILE`` + ``SALESFORCE_USERNAME``.
 
-Optional: ``SALESFORCE_DOMAIN`` (``login``, ``test`` for sandboxes, or a My Domain prefix),
+Optional: ``SALESFORCE_DOMAIN`` (``login``, ``test`` for sandboxes, or a My Domain as simple-salesforce takes it:
+``acme.my`` for https://acme.my.salesforce.com), ``SALESFORCE_JWT_AUDIENCE`` (the JWT ``aud``: the login server,
+https://login.salesforce.com or https://test.salesforce.com, chosen from the domain when absent),
 ``SALESFORCE_LOGIN_URL`` (full https URL of the login server, e.g. an emulator),
 ``SALESFORCE_API_VERSION`` (default 59.0), ``SALESFORCE_CA_BUNDLE`` (PEM file of extra trusted CAs),
 ``SALESFORCE_TIMEOUT`` (seconds per HTTP request, default 120).
@@ -95,7 +97,7 @@ _UTC_SUFFIX = re.compile(r"(?:\+0000|\+00:00)$")
 
 _CREDENTIAL_KEYS = (
     "INSTANCE_URL", "SESSION_ID", "USERNAME", "PASSWORD", "SECURITY_TOKEN", "DOMAIN", "CONSUMER_KEY",
-    "CONSUMER_SECRET", "PRIVATE_KEY_FILE", "LOGIN_URL", "API_VERSION", "CA_BUNDLE", "TIMEOUT",
+    "CONSUMER_SECRET", "PRIVATE_KEY_FILE", "LOGIN_URL", "API_VERSION", "CA_BUNDLE", "TIMEOUT", "JWT_AUDIENCE",
 )
 
 
@@ -117,6 +119,7 @@ class SalesforceCredentials:
     consumer_key: str | None = None
     consumer_secret: str | None = field(default=None, repr=False)
     private_key_file: str | None = None
+    jwt_audience: str | None = None  # JWT "aud": the login server (login/test), not the token host
     login_url: str | None = None
     api_version: str = DEFAULT_API_VERSION
     ca_bundle: str | None = None
@@ -175,6 +178,7 @@ def load_credentials(options: ConnectorOptions, env: Mapping[str, str] | None = 
         consumer_key=values.get("CONSUMER_KEY"),
         consumer_secret=values.get("CONSUMER_SECRET"),
         private_key_file=values.get("PRIVATE_KEY_FILE"),
+        jwt_audience=url("JWT_AUDIENCE"),
         login_url=url("LOGIN_URL"),
         api_version=values.get("API_VERSION", DEFAULT_API_VERSION).lstrip("vV"),
         ca_bundle=values.get("CA_BUNDLE"),
@@ -358,7 +362,7 @@ class SalesforceConnector:
         base = c.login_url or f"https://{c.domain}.salesforce.com"
         if flow == "jwt":
             assert c.consumer_key and c.private_key_file
-            if not c.login_url:
+            if not c.login_url and c.domain in ("login", "test") and not c.jwt_audience:
                 return SalesforceLogin(username=c.username, consumer_key=c.consumer_key,
                                        privatekey_file=c.private_key_file, domain=c.domain, session=self._http,
                                        sf_version=c.api_version)
@@ -369,7 +373,9 @@ class SalesforceConnector:
             except OSError as err:
                 raise ConnectorError(f"cannot read SALESFORCE_PRIVATE_KEY_FILE {c.private_key_file}: "
                                      f"{err.strerror}") from None
-            audience = "https://test.salesforce.com" if c.domain == "test" else "https://login.salesforce.com"
+            # the token may come from a My Domain host, but "aud" names the login server
+            sandbox = c.domain == "test" or ".sandbox." in f".{c.domain}."
+            audience = c.jwt_audience or ("https://test.salesforce.com" if sandbox else "https://login.salesforce.com")
             claims = {"iss": c.consumer_key, "sub": c.username, "aud": audience, "exp": int(time.time()) + 180}
             assertion = jwt.encode(claims, key, algorithm="RS256")
             return token_login(f"{base}/services/oauth2/token",

@@ -90,6 +90,7 @@ from crmclean.connectors.salesforce.emulator.model import (
 from crmclean.connectors.salesforce.emulator.soql import SoqlQuery, _malformed, _sort_key, compile_where, parse_soql
 
 URI_MAX_BYTES = 16_384
+JWT_AUDIENCES = frozenset({"https://login.salesforce.com", "https://test.salesforce.com"})
 
 # ---------------------------------------------------------------------------------------------
 # Jobs, cursors, faults, log
@@ -1247,6 +1248,8 @@ class SalesforceEmulator:
                 return "invalid signature"
         if claims.get("sub") != self.username:
             return "user hasn't approved this consumer"
+        if claims.get("aud") not in JWT_AUDIENCES:
+            return "audience is invalid"  # aud names the login server, never a My Domain
         try:
             if float(claims.get("exp", 0)) < time.time():
                 return "expired authorization code"
