@@ -409,6 +409,19 @@ def test_jwt_audience_names_the_login_server(emu: SalesforceEmulator, tmp_path: 
         connect(emu, env={**env, "SALESFORCE_JWT_AUDIENCE": "https://acme.my.salesforce.com"}).count()
 
 
+def test_client_credentials_flow(emu: SalesforceEmulator) -> None:
+    """Issue 15 item 9: OAuth 2.0 client credentials (no username, no SOAP login) logs in and renews."""
+    env = {"SALESFORCE_LOGIN_URL": emu.login_url, "SALESFORCE_CONSUMER_KEY": emu.consumer_key,
+           "SALESFORCE_CONSUMER_SECRET": emu.consumer_secret, "SALESFORCE_CA_BUNDLE": str(emu.ca_file)}
+    conn = connect(emu, env=env, bulk="never")
+    assert "client_credentials" in repr(conn) and conn.count() == 40
+    emu.expire_sessions()
+    assert conn.count() == 40 and emu.request_count("/services/oauth2/token") == 2
+    assert emu.request_count("/services/Soap/u") == 0
+    with pytest.raises(ConnectorError):
+        connect(emu, env={**env, "SALESFORCE_CONSUMER_SECRET": "wrong"}, bulk="never").count()
+
+
 def test_missing_and_file_credentials(emu: SalesforceEmulator, tmp_path: Path) -> None:
     with pytest.raises(ConnectorError) as err:
         SalesforceConnector("Contact", ConnectorOptions(), env={})

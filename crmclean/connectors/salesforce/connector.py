@@ -13,6 +13,8 @@ JSON or ``.env`` style; keys may omit the ``SALESFORCE_`` prefix; the file wins 
   unless the org trusts your IP); with ``SALESFORCE_CONSUMER_KEY`` + ``SALESFORCE_CONSUMER_SECRET``
   the OAuth password grant is used instead of SOAP login;
 * JWT bearer: ``SALESFORCE_CONSUMER_KEY`` + ``SALESFORCE_PRIVATE_KEY_FILE`` + ``SALESFORCE_USERNAME``.
+* OAuth client credentials: ``SALESFORCE_CONSUMER_KEY`` + ``SALESFORCE_CONSUMER_SECRET`` (no username), with
+  ``SALESFORCE_DOMAIN`` set to the org's My Domain.
 
 Optional: ``SALESFORCE_DOMAIN`` (``login``, ``test`` for sandboxes, or a My Domain as simple-salesforce takes it:
 ``acme.my`` for https://acme.my.salesforce.com), ``SALESFORCE_JWT_AUDIENCE`` (the JWT ``aud``: the login server,
@@ -127,11 +129,13 @@ class SalesforceCredentials:
 
     @property
     def login_flow(self) -> str | None:
-        """"jwt", "oauth_password", "soap_password", or None when only a session is known."""
+        """"jwt", "oauth_password", "client_credentials", "soap_password", or None when only a session is known."""
         if self.username and self.consumer_key and self.private_key_file:
             return "jwt"
         if self.username and self.password and self.consumer_key and self.consumer_secret:
             return "oauth_password"
+        if self.consumer_key and self.consumer_secret and not self.password:
+            return "client_credentials"  # the connected app's run-as user; no SOAP login (gone from API 65.0)
         if self.username and self.password:
             return "soap_password"
         return None
@@ -358,8 +362,14 @@ class SalesforceConnector:
 
     def _login_once(self, flow: str) -> tuple[str, str]:
         c = self._creds
-        assert c.username is not None
         base = c.login_url or f"https://{c.domain}.salesforce.com"
+        if flow == "client_credentials":
+            # OAuth 2.0 client credentials: only from the org's My Domain (SALESFORCE_DOMAIN=acme.my)
+            data = {"grant_type": "client_credentials", "client_id": c.consumer_key,
+                    "client_secret": c.consumer_secret}
+            return token_login(f"{base}/services/oauth2/token", data, c.domain, c.consumer_key, None, None,
+                               self._http)
+        assert c.username is not None
         if flow == "jwt":
             assert c.consumer_key and c.private_key_file
             if not c.login_url and c.domain in ("login", "test") and not c.jwt_audience:

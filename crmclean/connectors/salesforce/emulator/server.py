@@ -1216,6 +1216,9 @@ class SalesforceEmulator:
             if form.get("username") != self.username or form.get("password") not in {
                     self.password, self.password + self.security_token}:
                 return deny("invalid_grant", "authentication failure")
+        elif grant == "client_credentials":
+            if form.get("client_id") != self.consumer_key or form.get("client_secret") != self.consumer_secret:
+                return deny("invalid_client", "invalid client credentials")
         elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
             problem = self._check_jwt(form.get("assertion", ""))
             if problem:
