@@ -365,6 +365,7 @@ class SalesforceConnector:
         base = c.login_url or f"https://{c.domain}.salesforce.com"
         if flow == "client_credentials":
             # OAuth 2.0 client credentials: only from the org's My Domain (SALESFORCE_DOMAIN=acme.my)
+            assert c.consumer_key is not None
             data = {"grant_type": "client_credentials", "client_id": c.consumer_key,
                     "client_secret": c.consumer_secret}
             return token_login(f"{base}/services/oauth2/token", data, c.domain, c.consumer_key, None, None,
