@@ -36,7 +36,8 @@ class FakeCrm:
         return sorted(tuple(r[f] or "" for f in FIELDS) for r in self.records.values())
 
     def by_id(self) -> dict[str, dict[str, Value]]:
-        return {rid: {f: r[f] for f in FIELDS} for rid, r in self.records.items()}
+        """Every record's values by id; an empty value and a missing one are the same (as in the engine)."""
+        return {rid: {f: r[f] or None for f in FIELDS} for rid, r in self.records.items()}
 
 
 class FakeCrmConnector:
