@@ -481,3 +481,44 @@ def test_call_with_retry_policy() -> None:
         call_with_retry(flaky, classify=lambda e: Retry(after=120), max_attempts=2, sleep=sleeps, max_delay=60)
     assert sleeps[-1] == 60  # Retry-After is capped
     assert all(backoff_delay(a) <= 60 for a in range(1, 20))
+
+
+def test_round_trip_with_landed_faults_at_ten_percent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit → plan → apply (+ resume) → rollback while 10 % of the requests fail, half of them after the write
+    landed (a 504 behind a write): the org ends with the plan's values, then with its original contents."""
+    from crmclean import api
+    from crmclean.writeback.plan import save_plan
+    from tests.test_hubspot_official import _messy_people
+
+    rows = [{"FirstName": r["firstname"], "LastName": r["lastname"], "Email": r["email"], "Phone": r["phone"],
+             "MailingCity": r["city"]} for r in _messy_people(30)]
+    fields = ("FirstName", "LastName", "Email", "Phone", "MailingCity")
+    with SalesforceEmulator(objects={"Contact": rows}) as e:
+        for key, value in e.env().items():
+            monkeypatch.setenv(key, value)
+
+        def contents() -> list[tuple[str, ...]]:
+            return sorted(tuple(str(r.get(f) or "") for f in fields) for r in e.records("Contact"))
+
+        original = contents()
+        plan = api.plan("salesforce:Contact")
+        assert plan.summary()["merges"] >= 5 and plan.summary()["updates"] >= 10
+        save_plan(plan, tmp_path / "plan.json")
+        store = tmp_path / "runs.duckdb"
+        e.random_faults(rate=0.10, seed=5, kinds=("landed_504", "503"))
+        report = api.apply(tmp_path / "plan.json", store=store)
+        assert isinstance(report, api.RunReport)
+        first = str(report.run_id)
+        e.clear_faults()
+        assert any(r.status == 504 for r in e.request_log)
+        if report.counts["failed"]:
+            report = api.resume(first, store=store)
+            assert isinstance(report, api.RunReport)
+        assert report.counts["failed"] == 0 and report.counts["conflict"] == 0, report.problems
+        for op in plan.updates:
+            rec = e.record("Contact", op.record_id)
+            if rec is not None and rec.get("IsDeleted") != "true":
+                assert rec[op.field] == op.after, op
+        undo = api.rollback(first, store=store)
+        assert isinstance(undo, api.RunReport) and undo.counts["failed"] == 0 and undo.counts["conflict"] == 0
+        assert contents() == original
