@@ -12,10 +12,10 @@ from stdnum.ru import inn as std_inn
 from stdnum.ru import ogrn as std_ogrn
 
 from crmclean.config import parse_rules
+from crmclean.fields.taxid import inn_valid, kpp_valid, ogrn_valid
 from crmclean.roles import detect_roles
 from crmclean.rules.checks._common import parse_dates
 from crmclean.rules.checks.email import _domain_typo, _fix_hint, email_errors
-from crmclean.fields.taxid import inn_valid, kpp_valid, ogrn_valid
 from crmclean.table import finalize_table
 from crmclean.validate import validate_table
 
