@@ -459,19 +459,38 @@ class Engine:
             self.journal.write_intents(rows)
 
     def _send(self, units: list[Unit], current: Mapping[str, Record]) -> dict[str, list[tuple[str, WriteOutcome]]]:
+        """Send one batch; a request that still fails after the connector's retries fails its units, not the run.
+
+        Such a failure is uncertain (a timeout may have landed): ``_reconcile`` reads the target afterwards.
+        """
         results: dict[str, list[tuple[str, WriteOutcome]]] = {}
         con = self.connector
+
+        def failed(us: list[Unit], err: TransientConnectorError) -> None:
+            for u in us:
+                results[u.key] = [(rid, WriteOutcome(rid, "failed", str(err)))
+                                  for rid in (u.record_id, *(u.loser_ids if u.op == "merge" else ()))]
+
         updates = [u for u in units if u.op == "update"]
         if updates:
-            outs = con.update([FieldUpdate(u.record_id, {f: a for f, (_, a) in u.changes.items()}) for u in updates])
-            by_id = {o.record_id: o for o in outs}
-            for u in updates:
-                o = by_id.get(u.record_id) or WriteOutcome(u.record_id, "failed", "the target returned no outcome")
-                results[u.key] = [(u.record_id, o)]
+            try:
+                outs = con.update([FieldUpdate(u.record_id, {f: a for f, (_, a) in u.changes.items()})
+                                   for u in updates])
+            except TransientConnectorError as err:
+                failed(updates, err)
+            else:
+                by_id = {o.record_id: o for o in outs}
+                for u in updates:
+                    o = by_id.get(u.record_id) or WriteOutcome(u.record_id, "failed", "the target returned no outcome")
+                    results[u.key] = [(u.record_id, o)]
         for u in units:
             if u.op != "merge":
                 continue
-            outs = con.merge(MergeRequest(u.record_id, u.loser_ids, {f: a for f, (_, a) in u.changes.items()}))
+            try:
+                outs = con.merge(MergeRequest(u.record_id, u.loser_ids, {f: a for f, (_, a) in u.changes.items()}))
+            except TransientConnectorError as err:
+                failed([u], err)
+                continue
             by_id = {o.record_id: o for o in outs}
             master = by_id.get(u.record_id) or WriteOutcome(u.record_id, "ok" if outs and all(
                 o.status == "ok" for o in outs) else "failed", None if outs else "the target returned no outcome")
@@ -479,18 +498,27 @@ class Engine:
                 (rid, by_id.get(rid) or WriteOutcome(rid, master.status, master.error)) for rid in u.loser_ids]
         creates = [u for u in units if u.op == "create"]
         if creates:
-            outs = con.create([self._creatable(u.snapshot or {}) for u in creates])
-            for u, o in zip(creates, outs, strict=False):
-                results[u.key] = [(u.record_id, o)]
-            for u in creates[len(outs):]:
-                results[u.key] = [(u.record_id, WriteOutcome(u.record_id, "failed", "the target returned no outcome"))]
+            try:
+                outs = con.create([self._creatable(u.snapshot or {}) for u in creates])
+            except TransientConnectorError as err:
+                failed(creates, err)
+            else:
+                for u, o in zip(creates, outs, strict=False):
+                    results[u.key] = [(u.record_id, o)]
+                for u in creates[len(outs):]:
+                    results[u.key] = [(u.record_id,
+                                       WriteOutcome(u.record_id, "failed", "the target returned no outcome"))]
         deletes = [u for u in units if u.op == "delete"]
         if deletes:
-            outs = con.delete([u.record_id for u in deletes])
-            by_id = {o.record_id: o for o in outs}
-            for u in deletes:
-                results[u.key] = [(u.record_id, by_id.get(u.record_id) or WriteOutcome(
-                    u.record_id, "failed", "the target returned no outcome"))]
+            try:
+                outs = con.delete([u.record_id for u in deletes])
+            except TransientConnectorError as err:
+                failed(deletes, err)
+            else:
+                by_id = {o.record_id: o for o in outs}
+                for u in deletes:
+                    results[u.key] = [(u.record_id, by_id.get(u.record_id) or WriteOutcome(
+                        u.record_id, "failed", "the target returned no outcome"))]
         return results
 
     def _creatable(self, snapshot: Mapping[str, Value]) -> Record:

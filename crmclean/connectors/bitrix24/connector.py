@@ -51,7 +51,7 @@ from crmclean.connectors.bitrix24.multifield import (
     split_cell,
 )
 from crmclean.connectors.bitrix24.phpquery import build as build_query
-from crmclean.connectors.http import Retry, call_with_retry, read_credentials_file
+from crmclean.connectors.http import Retry, TransientConnectorError, call_with_retry, read_credentials_file
 from crmclean.errors import ConnectorError, UsageError
 
 log = logging.getLogger(__name__)
@@ -374,13 +374,13 @@ class Bitrix24Connector:
             return ConnectorError(f"Bitrix24 refused to {what} ({err.describe()}): the webhook's user lacks the right "
                                   "or the webhook lacks the crm scope")
         if err.rate_limited:
-            return ConnectorError(f"Bitrix24 kept answering QUERY_LIMIT_EXCEEDED while trying to {what}; lower the "
+            return TransientConnectorError(f"Bitrix24 kept answering QUERY_LIMIT_EXCEEDED while trying to {what}; lower the "
                                   "burst/rate options or try later")
         if err.error == "OPERATION_TIME_LIMIT":
-            return ConnectorError(f"Bitrix24 blocked the method for a while (more than 480 s of work in 10 minutes) "
+            return TransientConnectorError(f"Bitrix24 blocked the method for a while (more than 480 s of work in 10 minutes) "
                                   f"while trying to {what}; try again in 10 minutes")
         if err.transient:
-            return ConnectorError(f"Bitrix24 at {where} did not answer properly while trying to {what}: "
+            return TransientConnectorError(f"Bitrix24 at {where} did not answer properly while trying to {what}: "
                                   f"{err.describe()} (after {self.max_attempts} attempts)")
         return ConnectorError(f"Bitrix24 refused to {what}: {err.describe()}")
 
