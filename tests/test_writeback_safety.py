@@ -255,7 +255,7 @@ def test_a_tampered_plan_is_refused(tamper: str, journal: Journal, tmp_path: Pat
     path = tmp_path / "plan.json"
     save_plan(_plan(crm), path)
     signed = load_plan(path)
-    assert signed.signature and signed.signature.startswith("sha256:")
+    assert signed.signature and signed.signature.startswith("hmac-sha256:")
     data = json.loads(path.read_text(encoding="utf-8"))
     if tamper == "extra_op":  # a record the plan never covered
         data["operations"].append({"op": "update", "record_id": "A3", "field": "Name", "before": "Petrov P",
@@ -299,3 +299,23 @@ def test_a_merge_without_its_own_versions_still_checks_the_planned_version(journ
     report = apply_plan(plan, FakeCrmConnector(crm), journal)
     assert "A4" in crm.records and crm.records["A4"]["Name"] == "edited by a person"
     assert any(p["unit"] == "merge:c1" and p["status"] == "conflict" for p in report.problems), report.problems
+
+
+def test_a_plan_re_signed_without_the_key_is_refused(journal: Journal, tmp_path: Path) -> None:
+    """Editing plan.json and recomputing a plain hash of it does not get past apply: the signature is keyed."""
+    import hashlib
+    import json
+
+    from crmclean.errors import UsageError
+    from crmclean.writeback.plan import load_plan, save_plan, verify_plan
+
+    path = tmp_path / "plan.json"
+    save_plan(_plan(_crm()), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["operations"][0]["after"] = "pwned"
+    content = {"source": data["source"], "operations": data["operations"], "versions": data["versions"]}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    data["signature"] = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(UsageError, match="refusing"):
+        verify_plan(load_plan(path), str(path))

@@ -8,7 +8,9 @@ record someone changed since.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -125,13 +127,48 @@ class Plan(BaseModel):
 # ---------------------------------------------------------------- files
 
 
+def plan_key_path() -> Path:
+    """Where this user's plan-signing key lives: ``CRMCLEAN_KEY_FILE``, else ``$XDG_CONFIG_HOME/crmclean/plan.key``."""
+    env = os.environ.get("CRMCLEAN_KEY_FILE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "crmclean" / "plan.key"
+
+
+def _plan_key() -> bytes:
+    """The secret that signs plans (32 random bytes, created 0600 on first use).
+
+    A plain hash could be recomputed by whoever edits ``plan.json``; a keyed one cannot without this file,
+    so apply only writes plans this user's crmclean made (move the key file with the plans to apply elsewhere).
+    """
+    path = plan_key_path()
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=".plan.key.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # first writer wins: two processes never sign with different keys
+    finally:
+        os.unlink(tmp)
+    return path.read_bytes()
+
+
 def plan_signature(plan: Plan) -> str:
-    """The hash that pins what a plan writes and where: its source (target), operations and record versions."""
+    """The keyed hash that pins what a plan writes and where: its source (target), operations and record versions."""
     content = {"source": plan.source.model_dump(mode="json"),
                "operations": [op.model_dump(mode="json") for op in plan.operations],
                "versions": plan.versions}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return "hmac-sha256:" + hmac.new(_plan_key(), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def verify_plan(plan: Plan, path: str | None = None) -> str:
@@ -141,7 +178,7 @@ def verify_plan(plan: Plan, path: str | None = None) -> str:
     if plan.signature is None:
         raise UsageError(f"{where} is not signed (made by hand or by an older crmclean); refusing to apply it",
                          hint=hint)
-    if plan.signature != plan_signature(plan):
+    if not hmac.compare_digest(plan.signature, plan_signature(plan)):
         raise UsageError(f"{where} was changed after it was made (its operations, versions or target no longer "
                          "match its signature); refusing to apply it", hint=hint)
     for op in plan.merges:
