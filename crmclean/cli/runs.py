@@ -142,6 +142,8 @@ def show_command(
     ]
     if d.get("plan_path"):
         lines.append(f"plan      {d['plan_path']}")
+    if info.how_to_finish():  # on stdout too: a cron log or a pipe keeps how to go on with the status
+        lines.append(f"next      {info.how_to_finish()}")
     if undone_by:
         lines.append(f"undone by {', '.join(undone_by)}")
     ui.out.print("\n".join(lines), highlight=False, markup=False)
