@@ -799,8 +799,9 @@ class SalesforceEmulator:
                 raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{f.name}]", [f.name])
             changes[f.name] = canon
         if creating:
+            # a checkbox is never required on create: describe gives it defaultedOnCreate (false)
             missing = [f.name for f in sobj.fields.values()
-                       if not f.nillable and f.createable and changes.get(f.name) is None]
+                       if not f.nillable and f.createable and f.type != "boolean" and changes.get(f.name) is None]
             if missing:
                 raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                                   missing)
