@@ -19,8 +19,9 @@ Writing: ``PATCH /api/v4/{entity}`` with arrays of 50 records (the API takes 250
 the rest are sent again. A multi-value cell is written value by value: values matched to the record's current ones
 (same text, or the same number / address written differently) keep their enum code, changed values replace the
 remaining ones in order, new ones are added (enum WORK). Values the new cell does not mention are **kept** unless the
-cell is empty: crmclean's phone standardizer moves extra numbers out of the cell (``Phone__extra``), and a write
-must never lose a number. An empty cell clears the field.
+cell is empty: crmclean's standardizers keep every number of a multi-value cell in the cell (``Phone__extra`` only
+shows them), but a planned cell that names fewer values than the record holds must still never lose a number. An
+empty cell clears the field.
 
 No merge and no delete through the API: ``merge`` writes the golden values to the master, tags every duplicate
 ``crmclean-duplicate`` and adds a note naming the master so a steward merges them in the amoCRM UI
