@@ -361,9 +361,10 @@ def rollback(run_id: str, *, store: str | Path | None = None, batch_size: int | 
 
 def export_changes(journal: Journal, run_id: str, path: str | Path, *, encoding: str = "utf-8-sig",
                    delimiter: str = ",", mask_pii: bool = False) -> int:
-    """Write a run's before/after CSV (default UTF-8 with BOM so Excel shows Cyrillic); returns the row count.
-    ``mask_pii`` masks the before/after values (e-mails, phones, other text)."""
-    from crmclean.connectors.files import write_frame
+    """Write a run's before/after file (format from the extension; a CSV in ``encoding``, default UTF-8 with BOM
+    so Excel shows Cyrillic; ``cp1251`` falls back to UTF-8 with BOM when a value cannot be held, never "?");
+    returns the row count. ``mask_pii`` masks the before/after values (e-mails, phones, other text)."""
+    from crmclean.connectors.files import write_output
 
     frame = journal.changes(run_id)
     if mask_pii:
@@ -371,7 +372,7 @@ def export_changes(journal: Journal, run_id: str, path: str | Path, *, encoding:
 
         frame = mask_changes(frame)
     frame = frame.with_columns(frame.get_column("logged_at").cast(str))
-    write_frame(frame, Path(path), "csv", encoding=encoding, delimiter=delimiter)
+    write_output(frame, Path(path), encoding=encoding, delimiter=delimiter)
     return int(frame.height)
 
 

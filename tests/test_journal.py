@@ -403,6 +403,13 @@ def test_cli_apply_runs_show_csv_and_rollback(tmp_path: Path, store: Path) -> No
     assert {"record_id", "field", "before", "after", "rule", "status"} <= set(exported.columns)
     assert exported.filter(pl.col("field") == "Телефон").height == sum(
         1 for u in plan.updates if u.field == "Телефон")
+    assert (tmp_path / "changes.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM by default
+    ru = runner.invoke(app, ["runs", "show", run_id, "--csv", str(tmp_path / "changes_ru.csv"),
+                             "--output-encoding", "cp1251", "--store", str(store)])
+    assert ru.exit_code == 0, ru.output
+    raw = (tmp_path / "changes_ru.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and "Телефон".encode("cp1251") in raw  # Russian Excel's own encoding
+    assert pl.read_csv(raw.decode("cp1251").encode(), separator=";", infer_schema=False).height == exported.height
 
     undo = runner.invoke(app, ["rollback", run_id, "--yes", "--store", str(store)])
     assert undo.exit_code == 0, undo.output

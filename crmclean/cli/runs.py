@@ -88,6 +88,10 @@ def show_command(
     mask_pii: Annotated[bool, typer.Option("--mask-pii", help="Mask e-mails, phones and other values in the "
                                            "before/after shown and exported (i***@mail.ru, +* *** ***-45-67).")]
         = False,
+    output_encoding: Annotated[str | None, typer.Option(
+        "--output-encoding", help="Encoding of the --csv file: utf-8-sig (default, Excel shows Cyrillic) or cp1251 "
+        "(written with ';' like a Russian Excel export; a value cp1251 cannot hold keeps the file UTF-8 with BOM).")]
+        = None,
 ) -> None:
     """Show one run: what it did record by record (conflicts and failures with why), what a rollback
     cannot restore, and the runs that undid it; --csv exports every field's before/after.
@@ -112,13 +116,10 @@ def show_command(
         changes = mask_changes(changes)
     written = None
     if csv_path is not None and changes is not None:
-        if mask_pii:
-            from crmclean.connectors.files import write_output
-
-            write_output(changes, csv_path)
-            written = changes.height
-        else:
-            written = export_changes(journal, info.run_id, csv_path)
+        encoding = output_encoding or "utf-8-sig"
+        written = export_changes(journal, info.run_id, csv_path, encoding=encoding,
+                                 delimiter=";" if encoding.lower().replace("-", "") in ("cp1251", "windows1251") else ",",
+                                 mask_pii=mask_pii)
     problems = []
     if changes is not None:
         problems = [r for r in changes.filter(changes.get_column("status").is_in(["conflict", "failed", "in doubt"]))
