@@ -110,3 +110,54 @@ def test_plan_apply_reread_loses_nothing_and_standardize_is_idempotent(rows: lis
         again = standardize_table(first.table.with_frame(first.table.frame.select(table.frame.columns)), settings_)
         fixes = again.changes.filter(pl.col("confidence") == "fix")
         assert fixes.height == 0, fixes.to_dicts()
+
+
+# ---------------------------------------------------------------- merges: the golden record loses nothing either
+
+person = st.sampled_from(["a.zhukov", "zhukov", "alex"])
+
+
+@st.composite
+def clusters(draw: Any) -> list[dict[str, str]]:
+    """2–4 records of one person, each with its own phones (extensions too), e-mails and consent flags."""
+    rows = []
+    for i in range(draw(st.integers(2, 4))):
+        phones = [_phone(draw(mobile), draw(spelling)) for _ in range(draw(st.integers(0, 2)))]
+        x = draw(ext)
+        if phones and x:
+            phones[0] += " " + x
+        s = draw(sep)
+        rows.append({"Id": str(i + 1), "FirstName": "Алексей", "LastName": "Жуков",
+                     "Email": s.join(f"{draw(person)}{draw(local)}@{draw(domain)}"  # not a filler such as 0@…
+                                     for _ in range(draw(st.integers(0, 2)))),
+                     "Phone": s.join(phones),
+                     "HasOptedOutOfEmail": draw(st.sampled_from(["true", "false", ""])),
+                     "DoNotCall": draw(st.sampled_from(["true", "false", ""])),
+                     "Согласие на обработку ПД": draw(st.sampled_from(["да", "нет", ""]))})
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=clusters())
+def test_a_merge_keeps_every_phone_extension_address_and_the_most_restrictive_consent(
+        rows: list[dict[str, str]]) -> None:
+    from crmclean.config.dedupe import SurvivorshipSettings
+    from crmclean.matching.survivorship import golden_records
+    from crmclean.table import finalize_table
+    from crmclean.writeback.plan import plan_from_results
+
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column="Id", object_type="contacts")
+    golden = golden_records(table.frame, pl.Series(["A"] * len(rows)), id_column="Id",
+                            data_columns=table.data_columns, roles=table.by_role, settings=SurvivorshipSettings())
+    plan = plan_from_results(table, None, golden.frame)
+    (merge,) = plan.merges
+    master = next(r for r in rows if r["Id"] == merge.master_id)
+    final = {k: merge.values.get(k, master[k]) for k in master}  # the master's fields after the merge
+    assert set().union(*(phone_keys(r["Phone"]) for r in rows)) <= phone_keys(final["Phone"]), (rows, final)
+    assert set().union(*(email_addresses(r["Email"]) for r in rows)) <= email_addresses(final["Email"]), (rows, final)
+    for flag in ("HasOptedOutOfEmail", "DoNotCall"):
+        if any(r[flag] == "true" for r in rows):
+            assert final[flag] == "true", (flag, rows, final)
+    if any(r["Согласие на обработку ПД"] == "нет" for r in rows):
+        assert final["Согласие на обработку ПД"] == "нет", (rows, final)
