@@ -177,6 +177,9 @@ for _role, _names in _SYNONYMS.items():
         _LOOKUP.setdefault(_compact(normalize_header(_name)), _role)
 
 
+_PLACE_NAME_WORDS = frozenset({"name", "title", "название", "наименование"})
+
+
 def _split_camel(header: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", header)
 
@@ -204,6 +207,9 @@ def detect_role(header: str) -> str | None:
         head = " ".join(words[:n])
         # one generic word ("Контакт Telegram", "Contact Owner") says too little to be a person's name
         if head in _LOOKUP and _LOOKUP[head] not in ("id",) and not (n == 1 and _LOOKUP[head] == "full_name"):
+            # "Site name" names a place (a branch, an office), it holds no web address
+            if _LOOKUP[head] == "website" and words[n] in _PLACE_NAME_WORDS:
+                return None
             return _LOOKUP[head]
     return None
 

@@ -23,6 +23,8 @@ def test_id_columns_of_linkage_sets_and_crm_reports_are_ids() -> None:
     roles = detect_roles(["unique_id", "first_and_surname", "dob"])
     assert roles == {"unique_id": "id", "first_and_surname": "full_name", "dob": "birthdate"}
     assert detect_roles(["Contact ID", "First Name"])["Contact ID"] == "id"
+    # a site's name is a place, not a web address; a site's URL still is one
+    assert detect_roles(["Site name", "Site URL", "Website"]) == {"Site URL": "website", "Website": "website"}
 
 
 def _people() -> list[dict[str, str]]:
