@@ -225,11 +225,16 @@ class BudgetExhausted(ConnectorError):
     """The run used its share of the org's daily API requests."""
 
 
+_API_USAGE_RE = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
+
+
 class _MeteredSession(requests.Session):
     """A requests session that counts requests, applies a default timeout and enforces the budget.
 
     simple-salesforce sends everything through the session we hand it, so this one place sees
-    every request: queries, bulk jobs, logins and our own SOAP posts.
+    every request: queries, bulk jobs, logins and our own SOAP posts — and every answer's
+    ``Sforce-Limit-Info: api-usage=used/max``, the org's usage including other clients', which
+    moves the budget during the whole run (REST API Developer Guide, "Limit Info Header").
     """
 
     def __init__(self, timeout: float, ca_bundle: str | None) -> None:
@@ -240,14 +245,57 @@ class _MeteredSession(requests.Session):
         self.api_calls = 0  # requests that count against the org's API limit (after the budget is known)
         self.budget: int | None = None
         self.budget_message = ""
+        self.share = 0.5  # api_share: the part of the org's daily requests this run may use
+        self.start_used: int | None = None  # the org's usage when the budget was set
+        self.org_used: int | None = None  # the org's usage as the last Sforce-Limit-Info said
+        self.org_max: int | None = None
         self.last_retry_after: str | None = None
+
+    def set_budget(self, maximum: int, remaining: int) -> int:
+        """Cap this run at ``share`` of the daily maximum, at most what is left; the org's usage from then on
+        (ours and other clients') counts against it."""
+        budget = min(int(maximum * self.share), remaining)
+        self.budget = budget
+        self.api_calls = 0
+        self.start_used = maximum - remaining
+        self.budget_message = (
+            f"stopped: this run used its Salesforce API budget of {budget} requests (api_share {self.share:g} of the "
+            f"org's {maximum} daily API requests; {remaining} were left when it started); rerun later "
+            "(`crmclean apply --resume RUN_ID` continues) or raise --api-share"
+        )
+        return budget
+
+    def _check_budget(self) -> None:
+        if self.budget is None:
+            return
+        if self.api_calls >= self.budget:
+            raise BudgetExhausted(self.budget_message)
+        if self.org_used is not None and self.start_used is not None \
+                and self.org_used >= self.start_used + self.budget:
+            others = max(0, self.org_used - self.start_used - self.api_calls)
+            raise BudgetExhausted(
+                f"stopped: the org has used {self.org_used} of its {self.org_max} daily API requests "
+                f"(Sforce-Limit-Info), {others} of them by other clients during this run: that uses up this run's "
+                f"Salesforce API budget of {self.budget} requests (api_share {self.share:g}); rerun later (`crmclean apply --resume RUN_ID` "
+                "continues) or raise --api-share"
+            )
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Follow ``Sforce-Limit-Info: api-usage=used/max``; the first one sets the budget when none is known."""
+        m = _API_USAGE_RE.search(headers.get("Sforce-Limit-Info") or "")
+        if m is None:
+            return
+        used, maximum = int(m.group(1)), int(m.group(2))
+        self.org_used, self.org_max = used, maximum
+        if self.budget is None and maximum > 0:
+            self.set_budget(maximum, max(0, maximum - used))
+            self.api_calls = 1  # the request that brought the header
 
     def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         headers = kwargs.get("headers") or {}
         is_login = "/services/oauth2/" in str(url) or headers.get("SOAPAction") == "login"
         if not is_login and self.budget is not None:
-            if self.api_calls >= self.budget:
-                raise BudgetExhausted(self.budget_message)
+            self._check_budget()
             self.api_calls += 1
         kwargs.setdefault("timeout", self.timeout)
         if self.ca_bundle:
@@ -257,6 +305,8 @@ class _MeteredSession(requests.Session):
         self.last_retry_after = None
         response = super().request(method, url, *args, **kwargs)
         self.last_retry_after = response.headers.get("Retry-After")
+        if not is_login:
+            self.observe(response.headers)
         return response
 
 
@@ -410,7 +460,10 @@ class SalesforceConnector:
         return None
 
     def _read_budget(self) -> None:
-        """Read DailyApiRequests once and cap this run at ``api_share`` of the daily maximum."""
+        """Read DailyApiRequests once and cap this run at ``api_share`` of the daily maximum; from then on every
+        answer's ``Sforce-Limit-Info`` moves the org's usage (see :class:`_MeteredSession`)."""
+        self._http.share = self.options.api_share
+        self._http.budget = None
         try:
             limits = self._call("limits", lambda sf: sf.limits())
             daily = (limits or {}).get("DailyApiRequests") or {}
@@ -421,27 +474,18 @@ class SalesforceConnector:
             # /limits needs "View Setup and Configuration", which least-privilege integration users lack:
             # the budget then comes from the Sforce-Limit-Info header of an ordinary request.
             logging.getLogger(__name__).info("Salesforce /limits refused (%s); reading the budget from Sforce-Limit-Info", err)
-            sf = self._client()
             self._call("limits", lambda sf: sf.restful("sobjects", method="GET"))
-            usage = getattr(sf, "api_usage", {}).get("api-usage")
-            if usage is None:
+            if self._http.budget is None or self._http.org_max is None:
                 return  # budget unknown; Salesforce's own REQUEST_LIMIT_EXCEEDED will stop us
-            maximum, remaining = int(usage.total), int(usage.total) - int(usage.used)
+            maximum = self._http.org_max
+            remaining = max(0, maximum - (self._http.org_used or 0))
         if maximum <= 0:
             return  # the org did not say; Salesforce's own REQUEST_LIMIT_EXCEEDED will stop us
-        share = self.options.api_share
-        budget = min(int(maximum * share), remaining)
-        self._http.budget = budget
-        self._http.api_calls = 0
-        self._http.budget_message = (
-            f"stopped: this run used its Salesforce API budget of {budget} requests (api_share {share:g} of the "
-            f"org's {maximum} daily API requests; {remaining} were left when it started); rerun later or raise "
-            "--api-share"
-        )
+        budget = self._http.set_budget(maximum, remaining)
         if budget <= 0:
             raise BudgetExhausted(
                 f"the Salesforce org has {remaining} of its {maximum} daily API requests left, so a run limited to "
-                f"api_share {share:g} cannot start; try again after the 24-hour window rolls over"
+                f"api_share {self.options.api_share:g} cannot start; try again after the 24-hour window rolls over"
             )
 
     def _classify(self, exc: BaseException, *, idempotent: bool) -> Retry | None:

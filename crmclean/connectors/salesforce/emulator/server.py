@@ -270,6 +270,8 @@ class SalesforceEmulator:
         self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
+        # called on every counted API request: a test's stand-in for other clients of the org spending requests
+        self.on_request: Callable[[], None] | None = None
         self.username = username
         self.password = password
         self.security_token = security_token
@@ -640,6 +642,8 @@ class SalesforceEmulator:
                     return _json_response(403, [{"message": "TotalRequests Limit exceeded.",
                                                  "errorCode": "REQUEST_LIMIT_EXCEEDED"}]), None
                 self.api_used += 1
+                if self.on_request is not None:
+                    self.on_request()
         limit_header = {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.daily_api_limit}"}
         if is_soap:
             return self._soap(body), None

@@ -1,0 +1,85 @@
+"""Issue 15 leftovers, Salesforce side: each behaviour against the emulator in its default (official) mode.
+
+Sforce-Limit-Info followed through the run, duplicate rules, a create behind a gateway error found instead of
+made twice, merge previews of re-parented children, Person Accounts and record types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crmclean.connectors import ConnectorOptions
+from crmclean.connectors.salesforce import SalesforceConnector
+from crmclean.connectors.salesforce.emulator import SalesforceEmulator
+from crmclean.errors import ConnectorError
+
+
+def _contacts(n: int) -> list[dict[str, str]]:
+    return [{"FirstName": f"Ann{i}", "LastName": f"Lee{i}", "Email": f"ann{i}@example.com"} for i in range(n)]
+
+
+def _connect(e: SalesforceEmulator, obj: str = "Contact", **options: object) -> SalesforceConnector:
+    conn = SalesforceConnector(obj, ConnectorOptions(**options), env=e.env(),  # type: ignore[arg-type]
+                               sleep=lambda _s: None)
+    conn.bulk_poll_seconds = 0
+    return conn
+
+
+@pytest.fixture
+def env_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    def point(e: SalesforceEmulator) -> None:
+        for key, value in e.env().items():
+            monkeypatch.setenv(key, value)
+    yield point
+
+
+# -- item 4: Sforce-Limit-Info moves the budget during the whole run ---------------------------------------------
+
+
+def test_other_clients_usage_from_sforce_limit_info_stops_the_run() -> None:
+    """The org's usage in each answer's Sforce-Limit-Info counts: other integrations spending the day's requests
+    during the run stop it at its api_share, not only at the start."""
+    with SalesforceEmulator(objects={"Contact": _contacts(5)}, daily_api_limit=1000) as e:
+        conn = _connect(e, bulk="never", api_share=0.5)  # 500 of the org's 1000
+        assert conn.count() == 5
+        e.api_used += 498  # another integration spends requests meanwhile
+        assert conn.count() == 5  # this answer says api-usage=500/1000
+        sent = e.request_count()
+        with pytest.raises(ConnectorError, match="API budget of 500 requests") as err:
+            conn.count()
+        assert "other clients" in str(err.value) and "--resume" in str(err.value)
+        assert e.request_count() == sent  # stopped before sending
+
+
+def test_apply_stops_on_the_header_budget_and_resume_continues(tmp_path: Path, env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.store import RunStore
+    from crmclean.writeback.plan import save_plan
+
+    rows = [{"FirstName": f" ann{i} ", "LastName": f"LEE{i}", "Email": f"ANN{i}@Example.COM "} for i in range(450)]
+    with SalesforceEmulator(objects={"Contact": rows}, daily_api_limit=400) as e:
+        env_of(e)
+        plan = api.plan("salesforce:Contact")
+        assert plan.summary()["updates"] >= 400
+        save_plan(plan, tmp_path / "plan.json")
+        store = tmp_path / "runs.duckdb"
+        e.api_used = 190  # the org spent 190 of its 400 today; this run may use half of what is left
+        original = e.api_used
+        e.on_request = lambda: setattr(e, "api_used", e.api_used + 30)  # others spend 30 per one of ours
+        with pytest.raises(ConnectorError, match="other clients"):
+            api.apply(tmp_path / "plan.json", store=store, batch_size=100)
+        assert e.api_used - original <= 200 + 31  # within this run's share (the last answer's usage included)
+        with RunStore(store) as st:
+            run = st.list_runs()[0]
+        assert run.status == "interrupted"
+        e.on_request = None
+        e.api_used = 0  # the 24-hour window rolled over
+        report = api.resume(run.run_id, store=store)
+        assert isinstance(report, api.RunReport)
+        assert report.counts["failed"] == 0 and report.counts["conflict"] == 0, report.problems
+        first = {r["Id"]: r for r in e.records("Contact")}
+        for op in plan.updates:
+            assert first[op.record_id][op.field] == op.after
