@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from crmclean.connectors import ConnectorOptions
@@ -253,3 +255,34 @@ def test_daily_remaining_header_stops_before_the_refusal(monkeypatch: pytest.Mon
         with pytest.raises(ConnectorError, match="daily API limit"):
             conn.fetch(ids[:1])
         assert emu.request_count() == sent and emu.request_count(status=429) == 0
+
+
+def _search(emu: HubSpotEmulator) -> int:
+    request = urllib.request.Request(f"{emu.base_url}/crm/v3/objects/contacts/search", method="POST",
+                                     data=json.dumps({"limit": 1}).encode(),
+                                     headers={"Authorization": f"Bearer {emu.access_token}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as reply:
+            assert "X-HubSpot-RateLimit-Max" not in reply.headers  # search answers carry no rate headers
+            return int(reply.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+def test_search_is_paced_to_five_requests_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 9: HubSpot's CRM search allows 5 requests per second per account and answers 429 past it
+    (without rate-limit headers to follow); a `--where` read over many pages stays under it."""
+    clock = FakeClock()
+    rows = [{"email": f"p{i}@example.com", "firstname": "P", "lastname": f"L{i}", "city": "Tver"} for i in range(2400)]
+    with HubSpotEmulator(objects={"contacts": rows}, clock=clock) as emu:
+        assert [_search(emu) for _ in range(6)] == [200] * 5 + [429]  # the emulator holds HubSpot's limit
+        clock.sleep(1.0)
+        emu.reset_requests()
+        conn = _connector(emu, clock, monkeypatch)
+        started = clock.now
+        frame = pl.concat(list(conn.read_pages(where="city = Tver")))
+        assert frame.height == 2400
+        searches = emu.request_count("/search")
+        assert searches == 12 and emu.request_count("/search", status=429) == 0
+        assert clock.now - started >= (searches - 5) / 5  # 12 searches at 5 a second: two seconds of pacing

@@ -41,7 +41,8 @@ primary record.
 Limits: a client-side rolling budget of requests per 10 seconds (HubSpot's ``TEN_SECONDLY_ROLLING`` policy; 100 by
 default, lowered to ``X-HubSpot-RateLimit-Max`` when the server says less), 429 answers wait ``Retry-After``,
 5xx answers and timeouts are retried with jittered backoff (``crmclean.connectors.http``). ``request_count``
-counts HTTP requests. A daily-limit 429 is final.
+counts HTTP requests. A daily-limit 429 is final. Search requests are also paced to 5 a second (HubSpot's CRM
+search limit, whose answers carry no rate-limit headers: https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm).
 
 Options read here: ``credentials_file``, ``where``, ``fields``, ``concurrency``, and in ``extra``:
 ``rate_limit`` (requests per 10 s), ``timeout`` (seconds per request), ``max_attempts`` — or the same from the
@@ -122,6 +123,7 @@ MAX_FILTERS_PER_GROUP = 10
 MAX_FILTERS = 25
 DEFAULT_RATE_LIMIT = 100  # private apps on Free/Starter: 100 requests per 10 s
 RATE_INTERVAL = 10.0
+SEARCH_RATE_LIMIT = 5  # CRM search: 5 requests per second per account, without rate-limit headers to follow
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is not a ten-secondly limit: stop instead of hanging
@@ -445,6 +447,8 @@ class HubSpotConnector:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._budget = RequestBudget(_number(extra, "rate_limit", DEFAULT_RATE_LIMIT, int), clock=clock, sleep=sleep)
+        # the search endpoints have their own per-second limit on top (shared by every thread of this connector)
+        self._search_budget = RequestBudget(SEARCH_RATE_LIMIT, 1.0, clock=clock, sleep=sleep)
         self._lock = threading.Lock()
         self._definitions: dict[str, JSON] | None = None
         # urllib3 must not retry on its own: our retry counts attempts, honours Retry-After and the budget.
@@ -503,11 +507,12 @@ class HubSpotConnector:
         return text.replace(self._token, "***") if self._token else text
 
     def _send(self, call: Callable[..., Any], *args: Any, landed: Callable[[], _Reply | None] | None = None,
-              resend_after_gateway_error: bool = True, **kwargs: Any) -> _Reply:
+              resend_after_gateway_error: bool = True, searching: bool = False, **kwargs: Any) -> _Reply:
         """One API call through the budget and the retry policy; non-2xx raises HubSpotHTTPError.
 
         ``landed``, for writes that are not idempotent (merge): asked before every retry whether the
         failed attempt was applied all the same (a 504 or timeout after the write); its reply ends the call.
+        ``searching``: a CRM search request, paced to HubSpot's 5 search requests per second as well.
         ``resend_after_gateway_error=False`` (creates): a 502/504 or a timeout, which may come after the write
         landed, is final rather than resent, so a record is never created twice.
         """
@@ -526,6 +531,8 @@ class HubSpotConnector:
                 found = landed()
                 if found is not None:
                     return found
+            if searching:
+                self._search_budget.acquire()
             self._budget.acquire()
             with self._lock:
                 self.request_count += 1
@@ -582,6 +589,8 @@ class HubSpotConnector:
                 return None
             if wait is not None:
                 self._budget.pause(wait)  # every thread holds off, not only the one that was refused
+            elif exc.policy == "SECONDLY":
+                self._search_budget.pause(1.0)  # the search limit: a second without searches
             return Retry(after=wait, reason="429")
         return Retry(reason=str(exc.status or "timeout"))
 
@@ -710,7 +719,8 @@ class HubSpotConnector:
         """Total non-archived records (one search request), only asked for when someone shows progress."""
         try:
             reply = self._send(self._search, PublicObjectSearchRequest(limit=1, properties=[self.id_field],
-                                                                       local_vars_configuration=self._model_config))
+                                                                       local_vars_configuration=self._model_config),
+                               searching=True)
         except HubSpotHTTPError:
             return None
         total = (reply.body or {}).get("total")
@@ -762,7 +772,7 @@ class HubSpotConnector:
                 sorts=[{"propertyName": self.id_field, "direction": "ASCENDING"}],
                 local_vars_configuration=self._model_config,
             )
-            reply = self._read(f"search {self.object_type}", self._search, request)
+            reply = self._read(f"search {self.object_type}", self._search, request, searching=True)
             body = reply.body or {}
             if total is None and isinstance(body.get("total"), int):
                 total = int(body["total"])

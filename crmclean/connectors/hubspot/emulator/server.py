@@ -10,7 +10,10 @@ HubSpot where the connector depends on it:
 * ``POST .../batch/read|update|create|archive`` (at most 100 inputs; 207 multi-status with per-record
   ``errors`` when some ids are unknown; 400 for the whole batch when a property value is invalid,
   409 when a contact e-mail already exists, as HubSpot does)
-* ``POST .../search`` (filterGroups, sorts, query, ``limit`` <= 200, ``after`` offset, 10,000 result cap)
+* ``POST .../search`` (filterGroups, sorts, query, ``limit`` <= 200, ``after`` offset, 10,000 result cap); at most
+  5 search requests per second (``search_rate_limit``), a 429 ``SECONDLY`` past that, and no
+  ``X-HubSpot-RateLimit-*`` headers on search answers, as "Search the CRM" documents
+  (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm, limitations)
 * ``POST .../merge`` ``{primaryObjectId, objectIdToMerge}``: by default (``merge_new_id=True``, as HubSpot
   does for contacts and companies since its "Updated merge functionality" changelog) both records are merged
   into a new record with a new id, and reading either old id returns that record; ``merge_new_id=False`` keeps
@@ -58,6 +61,7 @@ SEARCH_MAX_RESULTS = 10_000  # search never pages past this many results
 SEARCH_MAX_GROUPS = 5
 SEARCH_MAX_FILTERS_PER_GROUP = 10
 SEARCH_MAX_FILTERS = 25
+SEARCH_RATE_LIMIT = 5  # search requests per second per account ("Search the CRM", limitations)
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "partial_failure", "landed_504")
 
@@ -344,6 +348,7 @@ class HubSpotEmulator:
         properties: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         merge_new_id: bool = True,
         daily_limit: int | None = None,
+        search_rate_limit: int | None = SEARCH_RATE_LIMIT,
         timeout_delay: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -355,6 +360,9 @@ class HubSpotEmulator:
         self.merge_new_id = merge_new_id
         self.daily_limit = daily_limit  # requests a day; with it, answers carry X-HubSpot-RateLimit-Daily(-Remaining)
         self.daily_used = 0
+        # CRM search: at most this many requests in any second, answered 429 past it (None: no such limit)
+        self.search_rate_limit = search_rate_limit
+        self._search_window: deque[float] = deque()
         self.timeout_delay = timeout_delay
         self.host = host
         self.port = port
@@ -593,6 +601,11 @@ class HubSpotEmulator:
         limited = self._rate_check()
         if limited is not None:
             return limited
+        searching = method == "POST" and path.endswith("/search")
+        if searching:
+            limited = self._search_rate_check()
+            if limited is not None:
+                return limited
         if self.daily_limit is not None:
             with self._lock:
                 if self.daily_used >= self.daily_limit:
@@ -620,7 +633,8 @@ class HubSpotEmulator:
                 if fault is not None and fault.kind == "partial_failure" and not fault.drawn:
                     self._give_back(fault)  # a batch refused as a whole never reached the per-record step
                 return self._error_reply(err.status, err.message, err.category, **err.extra)
-            reply.headers.update(self._rate_headers())
+            if not searching:  # the search endpoints send no X-HubSpot-RateLimit headers
+                reply.headers.update(self._rate_headers())
             if fault is not None and fault.kind == "landed_504":
                 # the write was applied, but the gateway gave up before the answer came back
                 return self._fault_reply(_Fault("504", 0, None))
@@ -682,6 +696,20 @@ class HubSpotEmulator:
                 reply.headers.update(self._rate_headers(remaining=0))
                 return reply
             self._window.append(now)
+            return None
+
+    def _search_rate_check(self) -> _Reply | None:
+        """HubSpot's CRM search allows 5 requests a second per account; past that a 429 without rate headers."""
+        if self.search_rate_limit is None:
+            return None
+        with self._lock:
+            now = self._clock()
+            while self._search_window and self._search_window[0] <= now - 1.0:
+                self._search_window.popleft()
+            if len(self._search_window) >= self.search_rate_limit:
+                return self._error_reply(429, "You have reached your secondly limit.", "RATE_LIMITS",
+                                         errorType="RATE_LIMIT", policyName="SECONDLY")
+            self._search_window.append(now)
             return None
 
     def _rate_headers(self, remaining: int | None = None) -> dict[str, str]:
