@@ -89,6 +89,7 @@ def block_pairs(
     """
     n = features.height
     all_pairs: list[pl.DataFrame] = []
+    key_codes: dict[str, pl.Series] = {}
     stats: list[BlockingStats] = []
     for key in keys:
         limit = key.max_block_size or max_block_size
@@ -145,15 +146,15 @@ def block_pairs(
                 flag = features.get_column(key.either_side)
                 pairs = pairs.filter(flag.gather(pairs.get_column("l")) | flag.gather(pairs.get_column("r")))
             st.pairs = pairs.height
-            all_pairs.append(pairs)
+            # one UInt64 per pair (l in the high half): deduplicating and sorting one integer column is far
+            # cheaper than two, and the keys of a record's pairs overlap a lot (email, phone and name agree)
+            codes = pairs.select((pl.col("l").cast(pl.UInt64) * _HIGH + pl.col("r").cast(pl.UInt64)).alias("k"))
+            key_codes[key.name] = pl.concat([key_codes[key.name], codes.get_column("k")]) \
+                if key.name in key_codes else codes.get_column("k")
+            all_pairs.append(codes)
         stats.append(st)
     if all_pairs:
-        # one UInt64 per pair (l in the high half): deduplicating and sorting one integer column is far
-        # cheaper than two, and the keys of a record's pairs overlap a lot (email, phone and name agree)
-        code = pl.concat([
-            p.select((pl.col("l").cast(pl.UInt64) * _HIGH + pl.col("r").cast(pl.UInt64)).alias("k"))
-            for p in all_pairs
-        ]).get_column("k").unique().sort()
+        code = pl.concat(all_pairs).get_column("k").unique().sort()
         union = pl.DataFrame({"l": code // _HIGH, "r": code % _HIGH})
     else:
         union = pl.DataFrame({"l": pl.Series([], dtype=pl.UInt32), "r": pl.Series([], dtype=pl.UInt32)})
@@ -161,4 +162,5 @@ def block_pairs(
         total = n * (n - 1) // 2
     else:
         total = link_boundary * (n - link_boundary)
-    return CandidatePairs(union.select(pl.col("l").cast(pl.UInt32), pl.col("r").cast(pl.UInt32)), stats, total)
+    return CandidatePairs(union.select(pl.col("l").cast(pl.UInt32), pl.col("r").cast(pl.UInt32)), stats, total,
+                          key_codes)
