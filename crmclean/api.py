@@ -256,6 +256,8 @@ def plan(source: str, rules: Rules = None, options: SourceOptions | None = None,
         src = rules_file.source
         source_options.update({"credentials_file": src.credentials_file, "bulk": src.bulk,
                                "api_share": f"{src.api_share:g}", "concurrency": str(src.concurrency)})
+        if src.duplicate_rule_allow_save:
+            source_options["duplicate_rule_allow_save"] = "true"
     return build_plan(
         table, rules_file, version_of=connector.version_of, steps=list(steps), include_suggestions=include_suggestions,
         source_options=source_options,

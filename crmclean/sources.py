@@ -58,6 +58,7 @@ def connector_options(rules: RulesFile, opts: SourceOptions | None = None) -> Co
         bulk=src.bulk,
         api_share=src.api_share,
         concurrency=src.concurrency,
+        duplicate_rule_allow_save=src.duplicate_rule_allow_save,
         extra={k: str(v) for k, v in (("header_row", opts.header_row), ("skip_footer", opts.skip_footer))
                if v is not None},
     )

@@ -83,3 +83,75 @@ def test_apply_stops_on_the_header_budget_and_resume_continues(tmp_path: Path, e
         first = {r["Id"]: r for r in e.records("Contact")}
         for op in plan.updates:
             assert first[op.record_id][op.field] == op.after
+
+
+# -- item 1: duplicate rules -------------------------------------------------------------------------------------
+
+
+def _shared_email_rows() -> list[dict[str, str]]:
+    return [{"FirstName": "Ann", "LastName": "Lee", "Email": "family@example.com"},
+            {"FirstName": "Bob", "LastName": "Stone", "Email": " FAMILY@Example.com "},
+            {"FirstName": "Cy", "LastName": "Park", "Email": "cy@example.com"}]
+
+
+def test_duplicate_rule_fails_the_record_with_the_rule_name_and_allow_save_saves_it() -> None:
+    from crmclean.connectors.base import FieldUpdate
+    from crmclean.connectors.salesforce.emulator import DuplicateRule
+
+    rule = DuplicateRule("Contact", name="Contact_Email_Rule")
+    with SalesforceEmulator(objects={"Contact": _shared_email_rows()}, duplicate_rules=[rule]) as e:
+        ann, bob, cy = (str(r["Id"]) for r in e.records("Contact"))
+        conn = _connect(e, bulk="never")
+        out = conn.update([FieldUpdate(bob, {"Email": "family@example.com"}), FieldUpdate(cy, {"FirstName": "Cyrus"})])
+        assert out[0].status == "failed" and out[1].status == "ok"  # per record, not the whole batch
+        assert "DUPLICATES_DETECTED" in (out[0].error or "") and "Contact_Email_Rule" in (out[0].error or "")
+        assert ann[:15] in (out[0].error or "") and "duplicate_rule_allow_save" in (out[0].error or "")
+        assert e.record("Contact", bob)["Email"] == " FAMILY@Example.com "  # type: ignore[index]
+        created = conn.create([{"LastName": "Twin", "Email": "cy@example.com"}])[0]
+        assert created.status == "failed" and "DUPLICATES_DETECTED" in (created.error or "")
+
+        allowed = _connect(e, bulk="never", duplicate_rule_allow_save=True)
+        assert allowed.update([FieldUpdate(bob, {"Email": "family@example.com"})])[0].status == "ok"
+        assert e.record("Contact", bob)["Email"] == "family@example.com"  # type: ignore[index]
+        assert allowed.create([{"LastName": "Twin", "Email": "cy@example.com"}])[0].status == "ok"
+        assert any(r.method == "PATCH" for r in e.request_log)
+
+
+def test_blocking_duplicate_rule_refuses_even_with_allow_save() -> None:
+    from crmclean.connectors.base import FieldUpdate
+    from crmclean.connectors.salesforce.emulator import DuplicateRule
+
+    rule = DuplicateRule("Contact", name="No_Shared_Emails", action="block")
+    with SalesforceEmulator(objects={"Contact": _shared_email_rows()}, duplicate_rules=[rule]) as e:
+        bob = str(e.records("Contact")[1]["Id"])
+        conn = _connect(e, bulk="never", duplicate_rule_allow_save=True)
+        out = conn.update([FieldUpdate(bob, {"Email": "family@example.com"})])[0]
+        assert out.status == "failed" and "No_Shared_Emails" in (out.error or "") and "blocks" in (out.error or "")
+
+
+def test_apply_reports_duplicates_detected_per_record_and_the_rules_file_opt_in(tmp_path: Path, env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.connectors.salesforce.emulator import DuplicateRule
+    from crmclean.writeback.plan import save_plan
+
+    rule = DuplicateRule("Contact", name="Contact_Email_Rule")
+    with SalesforceEmulator(objects={"Contact": _shared_email_rows()}, duplicate_rules=[rule]) as e:
+        env_of(e)
+        bob = str(e.records("Contact")[1]["Id"])
+        plan = api.plan("salesforce:Contact", steps=["standardize"])
+        assert any(op.record_id == bob and op.field == "Email" for op in plan.updates)
+        save_plan(plan, tmp_path / "plan.json")
+        report = api.apply(tmp_path / "plan.json", store=tmp_path / "runs.duckdb")
+        assert isinstance(report, api.RunReport)
+        problems = [p for p in report.problems if p["record_id"] == bob]
+        assert problems and "Contact_Email_Rule" in str(problems[0]["error"])
+
+        rules = tmp_path / "rules.yaml"
+        rules.write_text("source:\n  duplicate_rule_allow_save: true\n")
+        plan = api.plan("salesforce:Contact", rules=str(rules), steps=["standardize"])
+        assert plan.source.options.get("duplicate_rule_allow_save") == "true"
+        save_plan(plan, tmp_path / "plan2.json")
+        report = api.apply(tmp_path / "plan2.json", store=tmp_path / "runs.duckdb")
+        assert isinstance(report, api.RunReport) and report.counts["failed"] == 0, report.problems
+        after = next(op.after for op in plan.updates if op.record_id == bob and op.field == "Email")
+        assert e.record("Contact", bob)["Email"] == after  # type: ignore[index]

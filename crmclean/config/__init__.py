@@ -55,6 +55,10 @@ class SourceSettings(BaseModel):
         0.5, gt=0, le=1, description="Salesforce: most share of the org's daily API request limit one run may use."
     )
     concurrency: int = Field(1, ge=1, le=10, description="HubSpot: parallel batch write requests.")
+    duplicate_rule_allow_save: bool = Field(
+        False, description="Salesforce: save records that an active duplicate rule with an alert flags "
+        "(Sforce-Duplicate-Rule-Header: allowSave=true); a blocking rule still refuses them."
+    )
 
 
 class DefaultSettings(BaseModel):

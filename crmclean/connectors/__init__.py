@@ -55,6 +55,7 @@ class ConnectorOptions:
     credentials_file: str | None = None  # CRM: file with credentials (never the rules file)
     api_share: float = 0.5  # CRM: most share of the daily API limit a run may use
     concurrency: int = 1  # CRM: parallel write requests (HubSpot)
+    duplicate_rule_allow_save: bool = False  # Salesforce: save records its duplicate rules alert on
     extra: dict[str, str] = field(default_factory=dict)
 
 

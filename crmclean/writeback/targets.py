@@ -43,7 +43,8 @@ def target_details(connector: Connector, plan: Plan | None = None) -> dict[str, 
 
 
 def crm_options(opts: Mapping[str, Any]) -> dict[str, Any]:
-    """The rules file's CRM settings a plan recorded (credentials_file, bulk, api_share, concurrency), as
+    """The rules file's CRM settings a plan recorded (credentials_file, bulk, api_share, concurrency,
+    duplicate_rule_allow_save), as
     ConnectorOptions keywords; absent ones keep the defaults."""
     out: dict[str, Any] = {"credentials_file": opts.get("credentials_file")}
     if opts.get("bulk"):
@@ -52,6 +53,8 @@ def crm_options(opts: Mapping[str, Any]) -> dict[str, Any]:
         out["api_share"] = float(opts["api_share"])
     if opts.get("concurrency"):
         out["concurrency"] = int(opts["concurrency"])
+    if str(opts.get("duplicate_rule_allow_save") or "").lower() == "true":
+        out["duplicate_rule_allow_save"] = True
     return out
 
 

@@ -760,6 +760,14 @@ class SalesforceConnector:
             out[name] = _api_value(value, str(meta.get(name, {}).get("type", "string")))
         return out
 
+    def _write_headers(self) -> dict[str, str]:
+        """Headers of a REST create/update: with the steward's opt-in (``duplicate_rule_allow_save``) a record an
+        active duplicate rule only alerts on is saved (Duplicate Rule Header, REST API Developer Guide); a rule that
+        blocks still refuses it, record by record (DUPLICATES_DETECTED)."""
+        if self.options.duplicate_rule_allow_save:
+            return {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+        return {}
+
     def update(self, updates: Sequence[FieldUpdate]) -> list[WriteOutcome]:
         """Per-record outcomes; a request that cannot be sent marks its records failed, later ones skipped."""
         if not updates:
@@ -775,7 +783,7 @@ class SalesforceConnector:
                 {"attributes": {"type": self.obj}, "id": u.record_id, **self._api_values(u.values)} for u in chunk]}
             try:
                 result = self._call("update", partial(_restful, path="composite/sobjects", method="PATCH",
-                                                      json=payload)) or []
+                                                      json=payload, headers=self._write_headers())) or []
             except ConnectorError as err:
                 outcomes.extend(WriteOutcome(u.record_id, "failed", str(err)) for u in chunk)
                 outcomes.extend(_skipped([u.record_id for u in updates[start + len(chunk):]], err))
@@ -922,7 +930,8 @@ class SalesforceConnector:
             payload = {"allOrNone": False, "records": payload_records}
             try:
                 result = self._call("create", partial(_restful, path="composite/sobjects", method="POST",
-                                                      json=payload), idempotent=False) or []
+                                                      json=payload, headers=self._write_headers()),
+                                    idempotent=False) or []
             except ConnectorError as err:
                 outcomes.extend(WriteOutcome(k, "failed", str(err)) for k in chunk_keys)
                 outcomes.extend(_skipped(keys[start + len(chunk):], err))
@@ -1055,8 +1064,34 @@ def _errors_text(item: Mapping[str, Any] | None) -> str:
         text = f"{err.get('statusCode', 'ERROR')}: {err.get('message', '')}".strip()
         if err.get("fields"):
             text += f" [{', '.join(err['fields'])}]"
+        if isinstance(err.get("duplicateResult"), Mapping):
+            text += _duplicate_text(err["duplicateResult"])
         parts.append(text)
     return "; ".join(parts) or "Salesforce reported a failure without a message"
+
+
+def _duplicate_text(result: Mapping[str, Any]) -> str:
+    """A DuplicateError's duplicateResult as words: the duplicate rule, its matching rules and the records matched."""
+    matched: list[str] = []
+    rules: list[str] = []
+    for match in result.get("matchResults") or []:
+        if match.get("rule"):
+            rules.append(str(match["rule"]))
+        for rec in match.get("matchRecords") or []:
+            rid = (rec.get("record") or {}).get("Id")
+            if rid:
+                matched.append(str(rid))
+    text = f" (duplicate rule {result.get('duplicateRule') or '?'}"
+    if rules:
+        text += f", matching rule {', '.join(dict.fromkeys(rules))}"
+    if matched:
+        text += f"; matches {', '.join(matched[:5])}" + (f" and {len(matched) - 5} more" if len(matched) > 5 else "")
+    text += ")"
+    if result.get("allowSave"):
+        text += "; the rule only alerts: set source.duplicate_rule_allow_save: true in the rules file to save anyway"
+    else:
+        text += "; the rule blocks the save: merge the records or change the rule"
+    return text
 
 
 def _collection_outcomes(ids: Sequence[str], result: Sequence[Any]) -> list[WriteOutcome]:

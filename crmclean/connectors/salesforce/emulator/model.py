@@ -132,8 +132,57 @@ class RecordError(Exception):
         self.message = message
         self.fields = list(fields)
 
+    extra: dict[str, Any] | None = None  # more members of the error, e.g. a DuplicateError's duplicateResult
+
     def as_json(self) -> dict[str, Any]:
-        return {"statusCode": self.code, "message": self.message, "fields": self.fields}
+        return {"statusCode": self.code, "message": self.message, "fields": self.fields, **(self.extra or {})}
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """An active duplicate rule of the emulated org: a record whose ``fields`` all equal (case-insensitively)
+    another live record's is a duplicate.
+
+    ``action`` is the rule's action on create and on edit: ``"alert"`` (Allow, with alert: the API save fails with
+    DUPLICATES_DETECTED unless the request's ``Sforce-Duplicate-Rule-Header`` says ``allowSave=true``) or
+    ``"block"`` (never saved, whatever the header). Duplicate Rule Header (REST API Developer Guide):
+    https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_duplicaterules.htm ;
+    DuplicateError / DuplicateResult (SOAP API Developer Guide):
+    https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_duplicateresult.htm
+    """
+
+    obj: str
+    name: str = "Standard_Rule_for_Contacts_with_Duplicate_Email"
+    fields: tuple[str, ...] = ("Email",)
+    action: str = "alert"
+    matching_rule: str = "Contact_Email_Exact_Match"
+
+    def matches(self, sobj: SObject, row: Mapping[str, str | None], record_id: str | None) -> list[str]:
+        """Ids of other live records the row duplicates under this rule."""
+        key = [str(row.get(f) or "").strip().lower() for f in self.fields]
+        if not all(key):
+            return []
+        return [rid for rid in sobj.order if rid != record_id and sobj.live(sobj.rows[rid])
+                and [str(sobj.rows[rid].get(f) or "").strip().lower() for f in self.fields] == key]
+
+    def error(self, obj: str, version: str, ids: Sequence[str]) -> RecordError:
+        """The DUPLICATES_DETECTED error a save blocked by this rule answers with (a DuplicateError)."""
+        err = RecordError("DUPLICATES_DETECTED", "Use one of these records?", [])
+        err.extra = {"duplicateResult": {
+            "allowSave": self.action == "alert",
+            "duplicateRule": self.name,
+            "duplicateRuleEntityType": obj,
+            "errorMessage": "You're creating a duplicate record. We recommend you use an existing record instead.",
+            "matchResults": [{
+                "entityType": obj, "errors": [], "matchEngine": "ExactMatchEngine", "rule": self.matching_rule,
+                "size": len(ids), "success": True,
+                "matchRecords": [{"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
+                                  "record": {"attributes": {"type": obj,
+                                                            "url": f"/services/data/v{version}/sobjects/{obj}/{i}"},
+                                             "Id": i}} for i in ids],
+            }],
+        }}
+        return err
 
 
 @dataclass

@@ -11,6 +11,8 @@ over the wire rather than mocked. What it emulates:
 * sObject Collections (update / create / delete / retrieve, at most 200 / 2000 records);
 * Bulk API 2.0 query jobs (CSV results with ``Sforce-Locator``) and ingest jobs;
 * SOAP ``merge`` (master + up to two losers per request);
+* active duplicate rules (``duplicate_rules=[DuplicateRule(...)]``): DUPLICATES_DETECTED per record unless
+  ``Sforce-Duplicate-Rule-Header: allowSave=true`` (REST API Developer Guide, "Duplicate Rule Header");
 * fault injection: 429 with Retry-After, 503, REQUEST_LIMIT_EXCEEDED, hangs (timeouts), expired
   sessions, partial failures of collection writes, seeded random faults, and "human" edits.
 
@@ -73,6 +75,7 @@ from crmclean.connectors.salesforce.emulator.model import (
     QUERY_BATCH_MIN,
     SOAP_ENV,
     ApiError,
+    DuplicateRule,
     RecordError,
     Row,
     SObject,
@@ -265,9 +268,11 @@ class SalesforceEmulator:
         session_ttl: float | None = None,
         max_query_batch: int = QUERY_BATCH_DEFAULT,
         view_setup: bool = True,
+        duplicate_rules: Sequence[DuplicateRule] = (),
     ) -> None:
         self.api_version = api_version
         self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
+        self.duplicate_rules = list(duplicate_rules)  # active duplicate rules, checked on collection creates/updates
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
         # called on every counted API request: a test's stand-in for other clients of the org spending requests
@@ -707,7 +712,7 @@ class SalesforceEmulator:
                                                            include_deleted=segs[0] == "queryAll"))
                 return _json_response(200, self._query_more(version, segs[1], headers))
             if segs[:2] == ["composite", "sobjects"]:
-                return self._collections(method, version, segs[2:], params, body)
+                return self._collections(method, version, segs[2:], params, body, headers)
             if segs[:2] == ["jobs", "query"]:
                 return self._bulk_query(method, version, segs[2:], params, body)
             if segs[:2] == ["jobs", "ingest"]:
@@ -887,7 +892,7 @@ class SalesforceEmulator:
     # -- sObject Collections -----------------------------------------------------------------
 
     def _collections(self, method: str, version: str, rest: list[str], params: dict[str, str],
-                     body: bytes) -> _Response:
+                     body: bytes, headers: Mapping[str, str] | None = None) -> _Response:
         if rest:  # retrieve: /composite/sobjects/{obj}
             sobj = self._sobject(rest[0])
             if method == "GET":
@@ -932,6 +937,7 @@ class SalesforceEmulator:
             raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into "
                            "this call")
         fault = self._take_fault(f"/services/data/v{version}/composite/sobjects", {"partial_failure"})
+        allow_save = _header_flags((headers or {}).get("Sforce-Duplicate-Rule-Header", "")).get("allowsave") == "true"
         plans = []
         target: Any
         seen = set()
@@ -955,6 +961,8 @@ class SalesforceEmulator:
                     target = (sobj, self._validate_changes(sobj, rec, creating=True))
                 else:
                     raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed")
+                after = {**target[1], **target[2]} if method == "PATCH" else target[1]
+                self._check_duplicates(version, sobj, after, rid or None, allow_save)
                 plans.append((rid, target))
             except RecordError as err:
                 plans.append((rid, err))
@@ -962,6 +970,17 @@ class SalesforceEmulator:
                 plans.append((rid, RecordError(err.code, err.message, err.fields)))
         apply = self._apply_update if method == "PATCH" else self._apply_insert
         return _json_response(200, self._commit(plans, all_or_none, apply))
+
+    def _check_duplicates(self, version: str, sobj: SObject, row: Row, record_id: str | None,
+                          allow_save: bool) -> None:
+        """Run the object's active duplicate rules on a save: an "alert" rule fails it unless the request allows
+        saving (``Sforce-Duplicate-Rule-Header: allowSave=true``), a "block" rule always does."""
+        for rule in self.duplicate_rules:
+            if rule.obj.lower() != sobj.name.lower():
+                continue
+            ids = rule.matches(sobj, row, normalize_id(record_id) if record_id else None)
+            if ids and (rule.action == "block" or not allow_save):
+                raise rule.error(sobj.name, version, ids)
 
     def _commit(self, plans: list[tuple[str, Any]], all_or_none: bool,
                 apply: Callable[[Any], str]) -> list[dict[str, Any]]:
@@ -1385,6 +1404,16 @@ def _fault_hits(fault: _Fault, index: int, record_id: str) -> bool:
     if fault.fail_ids is not None:
         return bool(record_id) and normalize_id(record_id) in fault.fail_ids
     return index % 2 == 1
+
+
+def _header_flags(header: str) -> dict[str, str]:
+    """``allowSave=true; runAsCurrentUser=false`` as {"allowsave": "true", ...} (names lower-cased)."""
+    out = {}
+    for part in re.split(r"[;,]", header):
+        key, sep, value = part.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip().lower()
+    return out
 
 
 def _batch_size(header: str, maximum: int) -> int:
