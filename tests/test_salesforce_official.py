@@ -155,3 +155,64 @@ def test_apply_reports_duplicates_detected_per_record_and_the_rules_file_opt_in(
         assert isinstance(report, api.RunReport) and report.counts["failed"] == 0, report.problems
         after = next(op.after for op in plan.updates if op.record_id == bob and op.field == "Email")
         assert e.record("Contact", bob)["Email"] == after  # type: ignore[index]
+
+
+# -- item 5: a create behind a gateway error or a timeout is found, never made twice ----------------------------
+
+
+def test_landed_create_is_found_with_its_new_id_and_not_sent_twice() -> None:
+    with SalesforceEmulator(objects={"Contact": _contacts(3)}, timeout_seconds=0.5) as e:
+        conn = SalesforceConnector("Contact", ConnectorOptions(bulk="never"), env=e.env(), sleep=lambda _s: None,
+                                   timeout=0.3)
+        e.inject("landed_504", path_contains="/composite/sobjects")
+        out = conn.create([{"LastName": "Once", "Email": "once@example.com"},
+                           {"LastName": "Twice", "FirstName": "Ann0", "Email": "t@example.com"}])
+        live = e.records("Contact")
+        assert [r["LastName"] for r in live[3:]] == ["Once", "Twice"]  # each landed once
+        assert [o.status for o in out] == ["ok", "ok"]
+        assert [o.new_id for o in out] == [live[3]["Id"], live[4]["Id"]]
+        assert e.request_count("/composite/sobjects", method="POST") == 1  # never resent
+
+        # not landed (503 refusals): nothing found, reported failed, nothing created
+        e.inject("503", count=10, path_contains="/composite/sobjects")
+        refused = conn.create([{"LastName": "Never"}])[0]
+        assert refused.status == "failed" and len(e.records("Contact")) == 5
+
+
+def test_find_created_matches_values_and_time() -> None:
+    import datetime as dt
+
+    with SalesforceEmulator(objects={"Contact": _contacts(3)}) as e:
+        conn = _connect(e, bulk="never")
+        before = dt.datetime.now(dt.UTC)
+        made = conn.create([{"LastName": "Lee0", "FirstName": "Ann0", "Email": "ann0@example.com"}])[0]
+        assert made.status == "ok"
+        # the loaded Ann0 holds the same values but was created before; only the new copy is found
+        assert conn.find_created({"LastName": "Lee0", "FirstName": "Ann0", "Email": "ann0@example.com"},
+                                 before) in ([made.new_id], [str(e.records("Contact")[0]["Id"]), made.new_id])
+        assert conn.find_created({"LastName": "Lee0", "Email": "other@example.com"}, before) == []
+
+
+def test_rollback_finds_the_landed_recreate(tmp_path: Path, env_of) -> None:  # type: ignore[no-untyped-def]
+    """A rollback's re-create answered 504 after it landed is journaled with its new id, not reported failed or
+    made twice (the same find_created answers the engine when it resumes an in-doubt re-create)."""
+    from crmclean import api
+    from crmclean.writeback.plan import save_plan
+
+    rows = [{"FirstName": "Ann", "LastName": "Lee", "Email": "ann@example.com", "Phone": "+4790000001"},
+            {"FirstName": "Ann", "LastName": "Lee", "Email": "ann@example.com", "Phone": "+4790000001"},
+            {"FirstName": "Bob", "LastName": "Stone", "Email": "bob@example.com", "Phone": "+4790000002"}]
+    with SalesforceEmulator(objects={"Contact": rows}) as e:
+        env_of(e)
+        plan = api.plan("salesforce:Contact")
+        assert plan.summary()["merges"] == 1
+        save_plan(plan, tmp_path / "plan.json")
+        store = tmp_path / "runs.duckdb"
+        first = api.apply(tmp_path / "plan.json", store=store)
+        assert isinstance(first, api.RunReport) and len(e.records("Contact")) == 2
+        e.inject("landed_504", path_contains="/composite/sobjects")
+        undo = api.rollback(str(first.run_id), store=store)
+        assert isinstance(undo, api.RunReport)
+        assert undo.counts["failed"] == 0, undo.problems  # found by find_created, not reported failed
+        assert len(e.records("Contact")) == 3  # re-created once
+        assert sum(1 for r in e.request_log if r.method == "POST" and r.path.endswith("/composite/sobjects")) == 1

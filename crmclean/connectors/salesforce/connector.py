@@ -39,6 +39,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -928,10 +929,16 @@ class SalesforceConnector:
                         if k.lower() in lower and lower[k.lower()] in createable and v not in (None, "")}
                 payload_records.append({"attributes": {"type": self.obj}, **self._api_values(kept)})
             payload = {"allOrNone": False, "records": payload_records}
+            started = datetime.now(UTC)
             try:
                 result = self._call("create", partial(_restful, path="composite/sobjects", method="POST",
                                                       json=payload, headers=self._write_headers()),
                                     idempotent=False) or []
+            except TransientConnectorError as err:
+                # a gateway error or a timeout may come after the records were created: look before reporting,
+                # never send again (the engine's resume asks find_created once more before any new attempt)
+                outcomes.extend(self._landed_creates(chunk_keys, chunk, started, err))
+                continue
             except ConnectorError as err:
                 outcomes.extend(WriteOutcome(k, "failed", str(err)) for k in chunk_keys)
                 outcomes.extend(_skipped(keys[start + len(chunk):], err))
@@ -942,6 +949,58 @@ class SalesforceConnector:
                 else:
                     outcomes.append(WriteOutcome(key, "failed", _errors_text(item)))
         return outcomes
+
+    def find_created(self, values: Mapping[str, Value], since: datetime) -> list[str]:
+        """Ids of live records created at or after ``since`` (UTC, less a clock-skew margin) that hold every
+        non-empty createable value of ``values``: a create whose reply was lost is found instead of made twice."""
+        return [rid for rid, _ in self._created_since([values], since)[0]]
+
+    def _created_since(self, wanted: Sequence[Mapping[str, Value]], since: datetime) \
+            -> list[list[tuple[str, Record]]]:
+        """For each of ``wanted``, the records created since ``since`` holding its values (one SOQL query)."""
+        meta = self._field_meta()
+        lower = {n.lower(): n for n in meta}
+        checks: list[dict[str, str]] = []
+        for values in wanted:
+            checks.append({lower[k.lower()]: str(v) for k, v in values.items()
+                           if v not in (None, "") and k.lower() in lower and meta[lower[k.lower()]].get("createable")
+                           and meta[lower[k.lower()]].get("type") not in COMPOUND_TYPES})
+        names = ["Id", *dict.fromkeys(n for c in checks for n in c if n != "Id")]
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        moment = (since.astimezone(UTC) - CREATE_CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
+        soql = f"SELECT {', '.join(names)} FROM {self.obj} WHERE CreatedDate >= {moment} ORDER BY CreatedDate"
+        rows = self._call("create check", lambda sf: sf.query_all(soql)).get("records") or []
+        types = self._types(names)
+        recent = [{n: _text(r.get(n), types[n]) for n in names} for r in rows]
+        return [[(str(rec["Id"]), rec) for rec in recent
+                 if check and all(rec.get(n) is not None and _api_value(rec.get(n), types[n])
+                                  == _api_value(v, types[n]) for n, v in check.items())]
+                for check in checks]
+
+    def _landed_creates(self, keys: Sequence[str], chunk: Sequence[Record], started: datetime,
+                        err: ConnectorError) -> list[WriteOutcome]:
+        """After a create whose reply was lost: ``ok`` with the new id for each record found created since the
+        attempt, ``failed`` for the others (never resent here)."""
+        try:
+            found = self._created_since(chunk, started)
+        except ConnectorError as check_err:
+            return [WriteOutcome(k, "failed", f"{err}; whether it was created is unknown ({check_err}): check for a "
+                                              "copy before re-creating it") for k in keys]
+        claimed: set[str] = set()
+        out = []
+        for key, copies in zip(keys, found, strict=True):
+            free = [rid for rid, _ in copies if rid not in claimed]
+            if len(free) == 1:
+                claimed.add(free[0])
+                out.append(WriteOutcome(key, "ok", f"the reply was lost ({err}); found created as {free[0]}",
+                                        new_id=free[0]))
+            elif free:
+                out.append(WriteOutcome(key, "failed", f"{err}; {len(free)} records created since hold these values "
+                                                       f"({', '.join(free[:5])}): keep one"))
+            else:
+                out.append(WriteOutcome(key, "failed", str(err)))
+        return out
 
     def delete(self, ids: Sequence[str]) -> list[WriteOutcome]:
         outcomes: list[WriteOutcome] = [WriteOutcome(str(i or ""), "failed", "no record id given") for i in ids if not i]
@@ -973,6 +1032,7 @@ class SalesforceConnector:
 # ---------------------------------------------------------------------------------------------
 
 
+CREATE_CLOCK_SKEW = timedelta(minutes=5)  # find_created looks this much before the attempt (client vs org clock)
 URI_SAFE_BYTES = 16_384 - 512  # Salesforce's request-URI limit, less room for the host and version path
 
 
