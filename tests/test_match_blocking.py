@@ -29,9 +29,9 @@ def test_switchboard_block_is_split_and_reported() -> None:
     assert st.largest_block <= 50
 
 
-def test_block_still_too_big_after_refinement_is_dropped() -> None:
+def test_block_still_too_big_after_refinement_is_dropped_by_a_key_without_window() -> None:
     setup = prepare(table_from_rows(_office(120)))
-    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7)
+    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7, window=0)
     result = block_pairs(setup.features, [key], max_block_size=50)
     assert result.pairs.height == 0
     assert result.stats[0].dropped_blocks == 1 and result.stats[0].dropped_records == 120
@@ -57,9 +57,9 @@ def test_link_mode_only_pairs_across_sources() -> None:
     assert result.pairs.filter((pl.col("l") >= 10) | (pl.col("r") < 10)).height == 0
 
 
-def test_block_too_big_after_refinement_is_windowed_not_dropped_when_the_key_has_a_window() -> None:
+def test_block_too_big_after_refinement_is_windowed_not_dropped_by_default() -> None:
     setup = prepare(table_from_rows(_office(120)))
-    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7, window=6)
+    key = BlockingKey("phone_only", ("phones",), refine=(), min_length=7)  # as a rules-file key: no window given
     result = block_pairs(setup.features, [key], max_block_size=50)
     st = result.stats[0]
     assert st.dropped_blocks == 0 and st.dropped_records == 0

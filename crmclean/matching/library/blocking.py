@@ -5,10 +5,12 @@ A :class:`BlockingKey` names feature columns whose joint value puts records in o
 become candidates; the union over all keys is compared. A block larger than
 ``max_block_size`` (an office switchboard shared by 300 colleagues, a very common name) is
 split by the key's ``refine`` columns one after another (phone → phone + surname initial →
-phone + surname sound); what is still too big is, for a key with a ``window`` (every default
-key), compared as a sorted neighbourhood: sorted by name, each record meets its nearest
-``window`` neighbours, so pairs grow linearly and nothing is dropped; a key without a window
-drops it and counts it. Never compared all-pairs blindly. Statistics per key are reported.
+phone + surname sound); what is still too big is, for a key with a ``window`` (every key unless it
+says ``window=0``, keys from a rules file included), compared as a sorted neighbourhood: sorted by
+name, each record meets its nearest ``window`` neighbours, so pairs grow linearly and nothing is
+dropped; a key with ``window=0`` drops it and counts it. Never compared all-pairs blindly. Statistics
+per key are reported, and per run which keys find the pairs scored as matches and an estimate of the
+blocking recall (``CandidatePairs.key_recall``).
 
 Keys are declarations only (data); a backend (``crmclean.matching.backends.polars``) builds the blocks.
 """
@@ -30,7 +32,9 @@ class BlockingKey:
     max_block_size: int | None = None  # None: the engine's default
     sorted_pair: bool = False  # key = the two columns' values sorted (swapped first/last names)
     either_side: str | None = None  # keep only pairs where this boolean feature is true on one side at least
-    window: int = 0  # > 1: a block still oversized after refinement is compared as sorted neighbourhoods
+    # > 1: a block still oversized after refinement is compared as sorted neighbourhoods; every key has one unless
+    # it says window=0 (then such a block is dropped and counted), keys from a rules file too
+    window: int = 6
     window_sort: tuple[str, ...] = ("ln_ph", "fn_canon", "ln", "fn", "company_key")  # their order
     description: str = ""
 
