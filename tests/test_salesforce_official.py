@@ -216,3 +216,53 @@ def test_rollback_finds_the_landed_recreate(tmp_path: Path, env_of) -> None:  # 
         assert undo.counts["failed"] == 0, undo.problems  # found by find_created, not reported failed
         assert len(e.records("Contact")) == 3  # re-created once
         assert sum(1 for r in e.request_log if r.method == "POST" and r.path.endswith("/composite/sobjects")) == 1
+
+
+# -- item 2: merge preview: child records the merge re-parents --------------------------------------------------
+
+
+def _org_with_children() -> SalesforceEmulator:
+    accounts = [{"Name": "Acme Trading LLC", "Phone": "+47 22 00 00 01", "Website": "acme.example.com",
+                 "BillingCity": "Oslo"},
+                {"Name": "ACME Trading, LLC", "Phone": "+4722000001", "Website": "https://acme.example.com",
+                 "BillingCity": "Oslo"},
+                {"Name": "Nordic Paper AS", "Phone": "+47 22 00 00 09", "Website": "nordicpaper.example.com",
+                 "BillingCity": "Bergen"}]
+    e = SalesforceEmulator(objects={"Account": accounts})
+    acme, acme2, paper = (str(r["Id"]) for r in e.records("Account"))
+    e.load("Contact", [{"LastName": "A", "AccountId": acme}, {"LastName": "B", "AccountId": acme2},
+                       {"LastName": "C", "AccountId": acme2}, {"LastName": "D", "AccountId": paper}])
+    e.load("Opportunity", [{"Name": "Deal", "StageName": "Prospecting", "AccountId": acme2}])
+    e.load("Case", [{"Subject": "Help", "AccountId": acme}])
+    return e
+
+
+def test_merge_preview_counts_children_and_the_merge_moves_them() -> None:
+    from crmclean.connectors.base import MergeRequest
+
+    with _org_with_children() as e:
+        acme, acme2, paper = (str(r["Id"]) for r in e.records("Account"))
+        conn = _connect(e, "Account")
+        preview = conn.merge_preview([MergeRequest(acme, (acme2,)), MergeRequest(paper, ())])
+        assert preview == {acme: {"Contact": 2, "Opportunity": 1, "Case": 0},
+                           paper: {"Contact": 0, "Opportunity": 0, "Case": 0}}
+        assert e.request_count("/query") == 3  # one aggregate query per child object
+        assert conn.merge(MergeRequest(acme, (acme2,)))[0].status == "ok"
+        assert sorted(str(r["AccountId"]) for r in e.records("Contact")) == sorted([acme, acme, acme, paper])
+        assert e.records("Opportunity")[0]["AccountId"] == acme
+
+
+def test_plan_shows_the_children_each_account_merge_moves(env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.writeback.plan import plan_json, render_plan_diff
+
+    with _org_with_children() as e:
+        env_of(e)
+        acme2 = str(e.records("Account")[1]["Id"])
+        plan = api.plan("salesforce:Account")
+        merges = plan.merges
+        assert len(merges) == 1 and acme2 in [merges[0].master_id, *merges[0].loser_ids]
+        moved = merges[0].preview
+        assert moved and sum(moved.values()) in (3, 1)  # the loser's children: 2 contacts + 1 deal, or 1 + 1 case
+        assert '"preview"' in plan_json(plan)
+        assert "moves to the master: " in render_plan_diff(plan)

@@ -18,6 +18,10 @@ Optional, looked up with ``getattr`` (a connector without them keeps the default
   the target (did the merge land?); without it the engine reads the records back itself
 * ``find_created(values, since)`` -> ids of records holding ``values`` created at or after ``since`` (UTC):
   an interrupted re-create is found instead of made twice; without it such a record is reported failed
+* ``merge_preview(merges: Sequence[MergeRequest]) -> {master_id: {kind: count}}`` -> for each planned merge, how
+  many related records of each kind (Salesforce child objects, HubSpot associations) the merge moves from the
+  merged-away records to the master; ``plan`` stores it in each merge (``MergeOp.preview``) and ``plan --show``
+  prints it (``crmclean.writeback.plan.add_merge_previews``); without it nothing is shown
 
 Paging, retries with backoff, batch limits and rate limits live inside each connector.
 """

@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crmclean.connectors.base import Record, Value, values_hash
-from crmclean.errors import ConfigError, UsageError
+from crmclean.connectors.base import MergeRequest, Record, Value, values_hash
+from crmclean.errors import ConfigError, ConnectorError, UsageError
 from crmclean.table import RecordTable
 
 PLAN_VERSION = 1
@@ -59,6 +59,9 @@ class MergeOp(BaseModel):
     snapshots: dict[str, dict[str, str | None]] = Field(default_factory=dict)
     # versions accepted at merge time: before the plan's updates, or after them
     versions: dict[str, list[str]] = Field(default_factory=dict)
+    # related records the merge moves from the merged-away records to the master, by kind (Salesforce child
+    # object, HubSpot association), as the target's connector counted them when planning (``merge_preview``)
+    preview: dict[str, int] = Field(default_factory=dict)
 
 
 Operation = Annotated[UpdateOp | MergeOp, Field(discriminator="op")]
@@ -569,6 +572,25 @@ def build_plan(
     )
 
 
+def add_merge_previews(plan: Plan, connector: Any) -> None:
+    """Ask the target which related records each merge will move to its master (the connector's optional
+    ``merge_preview``, see :mod:`crmclean.connectors.base`); a connector without it, or one that cannot tell,
+    leaves the merges without a preview (a note says why)."""
+    preview = getattr(connector, "merge_preview", None)
+    merges = plan.merges
+    if not callable(preview) or not merges:
+        return
+    try:
+        found = preview([MergeRequest(m.master_id, tuple(m.loser_ids)) for m in merges])
+    except ConnectorError as err:
+        plan.notes.append(f"merge preview not available: {err}")
+        return
+    for m in merges:
+        counts = found.get(m.master_id)
+        if counts:
+            m.preview = {str(kind): int(n) for kind, n in counts.items()}
+
+
 # ---------------------------------------------------------------- showing
 
 
@@ -634,6 +656,8 @@ def render_plan_diff(plan: Plan, *, limit: int | None = None) -> str:
                         else f", merge away {', '.join(m.loser_ids)}"))
         if "master" in m.reasons:
             lines.append(f"    master: {m.reasons['master']}")
+        if m.preview:
+            lines.append("    moves to the master: " + ", ".join(f"{n} {kind}" for kind, n in m.preview.items()))
         master = m.snapshots.get(m.master_id, {})
         width = max((len(f) for f in m.values), default=0)
         for f, v in m.values.items():

@@ -876,6 +876,35 @@ class SalesforceConnector:
         master = WriteOutcome(request.master_id, "ok" if master_error is None else "failed", master_error)
         return [master, *[loser_outcomes[rid] for rid in losers]]
 
+    def merge_preview(self, merges: Sequence[MergeRequest]) -> dict[str, dict[str, int]]:
+        """For each merge (by master id), how many child records of each kind the merge re-parents from the
+        merged-away records to the master: one aggregate query per child object and batch of ids
+        (``SELECT AccountId, COUNT(Id) FROM Contact WHERE AccountId IN (…) GROUP BY AccountId``). A child object
+        this user cannot see is left out."""
+        relations = CHILD_RELATIONS.get(self.obj, ())
+        owner = {rid[:15]: m.master_id for m in merges for rid in m.loser_ids if rid}
+        out: dict[str, dict[str, int]] = {m.master_id: {} for m in merges}
+        losers = sorted(dict.fromkeys(rid for m in merges for rid in m.loser_ids if rid))
+        for child, ref in relations:
+            try:
+                for start in range(0, len(losers), PREVIEW_IDS_PER_QUERY):
+                    ids = ", ".join("'" + rid.replace("'", "") + "'"
+                                    for rid in losers[start : start + PREVIEW_IDS_PER_QUERY])
+                    soql = f"SELECT {ref}, COUNT(Id) total FROM {child} WHERE {ref} IN ({ids}) GROUP BY {ref}"
+                    rows = self._call("merge preview", partial(_query, soql=soql)).get("records") or []
+                    for row in rows:
+                        master = owner.get(str(row.get(ref) or "")[:15])
+                        if master is not None:
+                            out[master][child] = out[master].get(child, 0) + int(row.get("total") or 0)
+            except ConnectorError as err:
+                if not any(code in str(err) for code in ("INVALID_TYPE", "INVALID_FIELD", "NOT_FOUND")):
+                    raise
+                logging.getLogger(__name__).info("merge preview leaves out %s: %s", child, err)
+                continue
+            for counts in out.values():
+                counts.setdefault(child, 0)
+        return out
+
     def _soap_merge(self, sf: Salesforce, master_id: str, losers: Sequence[str], values: Mapping[str, Any]) \
             -> _MergeResult:
         """One SOAP ``merge`` call (simple-salesforce has no wrapper for it), on simple-salesforce's session."""
@@ -1032,6 +1061,12 @@ class SalesforceConnector:
 # ---------------------------------------------------------------------------------------------
 
 
+# merge re-parents these child records of the merged-away records to the master (merge() in the SOAP API guide)
+CHILD_RELATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Case", "AccountId")),
+    "Contact": (("Case", "ContactId"), ("Opportunity", "ContactId")),
+}
+PREVIEW_IDS_PER_QUERY = 200  # ids in one IN list: keeps the query URI far below 16,384 bytes
 CREATE_CLOCK_SKEW = timedelta(minutes=5)  # find_created looks this much before the attempt (client vs org clock)
 URI_SAFE_BYTES = 16_384 - 512  # Salesforce's request-URI limit, less room for the host and version path
 
@@ -1043,6 +1078,10 @@ def _query_uri_bytes(soql: str) -> int:
 
 def _restful(sf: Salesforce, path: str, method: str, **kwargs: Any) -> Any:
     return sf.restful(path, method=method, **kwargs)
+
+
+def _query(sf: Salesforce, soql: str) -> Any:
+    return sf.query(soql)
 
 
 def _query_more(sf: Salesforce, url: str, headers: dict[str, str]) -> Any:

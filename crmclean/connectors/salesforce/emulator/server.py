@@ -864,6 +864,9 @@ class SalesforceEmulator:
         query, sobj, fields, ids = self._select(text, include_deleted)
         if query.count:
             return {"totalSize": len(ids), "done": True, "records": []}
+        if query.aggregates or query.group_by:
+            rows = _aggregate(query, sobj, ids)
+            return {"totalSize": len(rows), "done": True, "records": rows}
         locator = self._next_serial("01g")
         self._cursors[locator] = _Cursor(sobj.name, ids, fields, batch)
         return self._page(version, locator, 0)
@@ -1384,13 +1387,57 @@ class SalesforceEmulator:
             loser["IsDeleted"] = "true"
             loser["MasterRecordId"] = master["Id"]
             self._touch(loser)
+        related = self._reparent({str(loser["Id"]) for loser in losers}, str(master["Id"]))
         merged = "".join(f"<mergedRecordIds>{loser['Id']}</mergedRecordIds>" for loser in losers)
-        return f"<result><id>{master['Id']}</id>{merged}<success>true</success></result>"
+        moved = "".join(f"<updatedRelatedIds>{rid}</updatedRelatedIds>" for rid in related)
+        return f"<result><id>{master['Id']}</id>{merged}{moved}<success>true</success></result>"
+
+    def _reparent(self, loser_ids: set[str], master_id: str) -> list[str]:
+        """A merge moves the merged-away records' related records (a lookup such as Contact.AccountId,
+        Opportunity.AccountId, Case.AccountId / ContactId) to the master; their ids, as MergeResult's
+        updatedRelatedIds (SOAP API Developer Guide, "merge()")."""
+        moved = []
+        for sobj in self._objects.values():
+            refs = [f.name for f in sobj.fields.values() if f.type == "reference" and f.updateable]
+            for rid in sobj.order:
+                row = sobj.rows[rid]
+                if not sobj.live(row):
+                    continue
+                hit = [name for name in refs if row.get(name) and normalize_id(str(row[name])) in loser_ids]
+                for name in hit:
+                    row[name] = master_id
+                if hit:
+                    self._touch(row)
+                    moved.append(rid)
+        return moved
 
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _aggregate(query: SoqlQuery, sobj: SObject, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """``SELECT f, COUNT(Id) [alias] FROM … GROUP BY f``: one AggregateResult per group; an unnamed aggregate is
+    ``expr0``, ``expr1`` … (SOQL and SOSL Reference, "GROUP BY" and "Using Aliases with GROUP BY")."""
+    group_fields = [sobj.field(name).name for name in query.group_by]
+    selected = [sobj.field(name).name for name in query.fields]
+    if any(name not in group_fields for name in selected):
+        raise _malformed("field must be grouped or aggregated")
+    groups: dict[tuple[str | None, ...], list[str]] = {}
+    for rid in ids:
+        groups.setdefault(tuple(sobj.rows[rid].get(f) for f in group_fields), []).append(rid)
+    out = []
+    for key, members in groups.items():
+        rec: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+        rec.update({f: v for f, v in zip(group_fields, key, strict=True) if f in selected})
+        for i, (func, fname, alias) in enumerate(query.aggregates):
+            f = sobj.field(fname).name if fname else None
+            if func != "COUNT":
+                raise _malformed(f"aggregate {func} is not supported by the emulator")
+            rec[alias or f"expr{i}"] = sum(1 for rid in members if f is None or sobj.rows[rid].get(f) is not None)
+        out.append(rec)
+    return out
 
 
 def _no_duplicate(record_id: str, seen: set[str]) -> None:

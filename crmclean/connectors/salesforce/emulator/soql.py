@@ -33,7 +33,7 @@ _TOKEN_RE = re.compile(
     )""",
     re.VERBOSE,
 )
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
+_KEYWORDS = {"SELECT", "FROM", "WHERE", "GROUP", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
              "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "TRUE", "FALSE", "NULL", "INCLUDES", "EXCLUDES"}
 
 
@@ -58,6 +58,8 @@ class SoqlQuery:
     order: list[tuple[str, bool, bool]] = field(default_factory=list)  # (field, descending, nulls_last)
     limit: int | None = None
     offset: int = 0
+    aggregates: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (COUNT, field, alias)
+    group_by: list[str] = field(default_factory=list)
 
 
 class _Tokens:
@@ -110,8 +112,9 @@ def parse_soql(text: str) -> SoqlQuery:
     toks = _Tokens(text)
     toks.expect_kw("SELECT")
     fields: list[str] = []
+    aggregates: list[tuple[str, str | None, str | None]] = []
     count = False
-    if toks.peek_kw("COUNT"):
+    if toks.peek_kw("COUNT") and toks.items[toks.i + 1:toks.i + 3] == [("punct", "("), ("punct", ")")]:
         toks.take()
         toks.expect("(")
         if toks.peek() and toks.peek() != ("punct", ")"):
@@ -120,16 +123,32 @@ def parse_soql(text: str) -> SoqlQuery:
         count = True
     else:
         while True:
-            fields.append(toks.name())
+            name = toks.name()
+            if toks.peek() == ("punct", "("):  # an aggregate: COUNT(Id) [alias]
+                toks.take()
+                inner = toks.name() if toks.peek() != ("punct", ")") else None
+                toks.expect(")")
+                after = toks.peek()
+                alias = toks.name() if after is not None and after[0] == "word" and not toks.peek_kw("FROM") else None
+                aggregates.append((name.upper(), inner, alias))
+            else:
+                fields.append(name)
             if toks.peek() == ("punct", ","):
                 toks.take()
                 continue
             break
     toks.expect_kw("FROM")
-    query = SoqlQuery(obj=toks.name(), fields=fields, count=count)
+    query = SoqlQuery(obj=toks.name(), fields=fields, count=count, aggregates=aggregates)
     if toks.peek_kw("WHERE"):
         toks.take()
         query.where = _parse_or(toks)
+    if toks.peek_kw("GROUP"):
+        toks.take()
+        toks.expect_kw("BY")
+        query.group_by.append(toks.name())
+        while toks.peek() == ("punct", ","):
+            toks.take()
+            query.group_by.append(toks.name())
     if toks.peek_kw("ORDER"):
         toks.take()
         toks.expect_kw("BY")
