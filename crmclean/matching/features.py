@@ -192,7 +192,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fn_canon_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
     "name_display",
     "email", "emails", "email_local", "email_domain", "org_domain", "phones", "company_text", "company_key",
-    "company_ph", "inn", "kpp", "entity_type", "city", "title", "country", "website_domain",
+    "company_ph", "inn", "kpp", "entity_type", "city", "title", "title_fn", "country", "website_domain",
 )
 
 
@@ -340,6 +340,9 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         _kpp_column(table, n),
         _blank_to_null(pl.lit(_map(prof.get_column("city"), _city_key))).alias("city"),
         _blank_to_null(pl.lit(_map(prof.get_column("job_title"), _title_key))).alias("title"),
+        # what the title says the person does (Sales, Finance, IT ...), whatever the wording or language
+        (prof.get_column("function").str.to_lowercase() if "function" in prof.columns
+         else pl.Series([None] * n, dtype=pl.String)).alias("title_fn"),
         prof.get_column("country").str.to_uppercase().alias("country"),
         prof.get_column("website_domain").str.to_lowercase().str.replace(r"^(https?://)?(www\.)?", "")
         .str.replace(r"/.*$", "").alias("website_domain"),

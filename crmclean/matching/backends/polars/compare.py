@@ -235,8 +235,9 @@ def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
 
 
 def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
-    na, nb = per_record(ev.view, ev.tf, f"{column}_letters", pl.col(column).str.replace_all(r"\d", ""))
-    return ((na == nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
+    """ivanov@ vs ivanov2@ (or o.smirnova3@ vs osmirnova@): the numbers differ, so two mailboxes, not a typo."""
+    na, nb = per_record(ev.view, ev.tf, f"{column}_digits", pl.col(column).str.replace_all(r"\D", ""))
+    return ((na != nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
 
 
 def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Series:
