@@ -10,7 +10,7 @@ the merged cluster would exceed the size limit. Refused pairs go to the review q
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +24,8 @@ class ClusterResult:
     """cluster label per record position, and the matched pairs the clustering refused (with why)."""
 
     labels: list[int]  # representative record position per record
-    refused: dict[tuple[int, int], str] = field(default_factory=dict)  # pair -> "conflict" | "size" | "rejected"
+    # pair -> "conflict" | "size" | "rejected" | "chain" | "cannot-link"
+    refused: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: set[tuple[int, int]] = field(default_factory=set)  # pairs whose merge joined two clusters
 
 
@@ -55,6 +56,28 @@ def _key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
+# a cannot-link rule over record attributes: (group code, value code) per record position, -1 for missing;
+# two records of one group with different values never end in one cluster, whatever path links them
+ConflictKey = tuple[np.ndarray, np.ndarray]
+
+
+def _conflicts(keys: Sequence[ConflictKey], left: list[int], right: list[int]) -> bool:
+    """True when a record of ``left`` and one of ``right`` share a group of some key with different values."""
+    for groups, values in keys:
+        seen: dict[int, int] = {}
+        for x in left:
+            g, v = int(groups[x]), int(values[x])
+            if g >= 0 and v >= 0:
+                seen[g] = v
+        if not seen:
+            continue
+        for y in right:
+            g, v = int(groups[y]), int(values[y])
+            if g >= 0 and v >= 0 and seen.get(g, v) != v:
+                return True
+    return False
+
+
 def cluster_pairs(
     n: int,
     edges: pl.DataFrame,
@@ -67,6 +90,7 @@ def cluster_pairs(
     cannot_link: Iterable[tuple[int, int]] = (),
     exhaustive_limit: int = 150,
     min_chain_weight: float | None = None,
+    conflict_keys: Sequence[ConflictKey] = (),
 ) -> ClusterResult:
     """Cluster ``n`` records from matched ``edges`` (columns l, r, probability), strongest first.
 
@@ -77,6 +101,10 @@ def cluster_pairs(
     ``min_chain_weight`` (the match threshold as a weight): a merge that would put two records in one
     cluster only through a chain is refused ("chain") unless their own pairwise weight clears it: the
     end records of a chain must agree themselves, or the link goes to review.
+
+    ``conflict_keys``: cannot-link rules over record attributes (one INN with two KPPs: a head office and its
+    branch; an organization and a sole trader): a merge that would put two records of one group with different
+    values in one cluster is refused ("cannot-link") and goes to review, unless a steward accepted that very pair.
     """
     must = {_key(a, b) for a, b in must_link}
     cannot = {_key(a, b) for a, b in cannot_link}
@@ -110,6 +138,9 @@ def cluster_pairs(
         forced = (a, b) in must
         if not forced and max_cluster_size < 2:
             result.refused[(a, b)] = "size"
+            continue
+        if not forced and conflict_keys and _conflicts(conflict_keys, [a], [b]):
+            result.refused[(a, b)] = "cannot-link"
             continue
         ev = evidence.get((a, b))
         if not forced and ev is not None and ev < min_cross_weight:
@@ -148,6 +179,9 @@ def cluster_pairs(
         forced = (a, b) in must
         if not forced and len(ma) + len(mb) > max_cluster_size:
             result.refused[(a, b)] = "size"
+            continue
+        if not forced and conflict_keys and _conflicts(conflict_keys, ma, mb):
+            result.refused[(a, b)] = "cannot-link"
             continue
         if not forced:
             conflict = None

@@ -30,6 +30,7 @@ from crmclean.errors import ConfigError, SourceError, UsageError
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.calibration import calibrated
 from crmclean.matching.clustering import cluster_pairs, connected_components
+from crmclean.matching.companies import conflict_keys, organization_ids, registration_features
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
 from crmclean.matching.library import (
@@ -246,9 +247,8 @@ def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], ob
     feats = build_features(profile, table)
     if object_type == "companies":
         feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
-        # what tells one organization from a namesake: INN, else domain, else phone, else city
-        feats = feats.with_columns(pl.coalesce([pl.col("inn"), pl.col("domain"), pl.col("phones").list.first(),
-                                                pl.col("city")]).alias("org_sig"))
+        # what tells one organization from a namesake: records of one name sharing an INN, domain or phone
+        feats = feats.with_columns(organization_ids(feats))
         # a record that says it is a branch: a KPP with a subdivision reason code (02-05, 31, 32, 43-45: not the
         # head office's 01 nor a largest taxpayer's 50), or a name like "филиал Уфа" / "ОП ..." / "branch office"
         branch_kpp = pl.col("kpp").str.slice(4, 2).is_in(["02", "03", "04", "05", "31", "32", "43", "44", "45"])
@@ -256,12 +256,7 @@ def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], ob
             r"(^| )(filial|filiala|filiale|branh|obosoblennoe|obosobl)( |$)|^op ")
         feats = feats.with_columns(pl.when(branch_kpp.fill_null(False) | branch_name.fill_null(False))
                                    .then(pl.lit("1")).otherwise(None).alias("branch_mark"))
-        # the INN of a record whose INN has branches here (two or more KPPs among its records, or a record
-        # marked as a branch), else null
-        branchy = ((pl.col("kpp").drop_nulls().n_unique().over("inn") >= 2)
-                   | pl.col("branch_mark").is_not_null().any().over("inn"))
-        feats = feats.with_columns(pl.when(pl.col("inn").is_not_null() & branchy).then(pl.col("inn"))
-                                   .otherwise(None).alias("inn_family"))
+        feats = registration_features(feats)
     if extra:
         feats = feats.with_columns(list(extra.values()))
     return feats
@@ -447,6 +442,9 @@ def dedupe(
         frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
                              schema={"l": pl.UInt32, "r": pl.UInt32})
         s = setup.score(frame)
+        # a pair only a steward may join (a branch question) is no cross pair to merge across either
+        below = pl.min_horizontal("weight", pl.lit(settings.min_cross_weight - 1.0))
+        s = s.with_columns(pl.when(pl.col("review_only")).then(below).otherwise(pl.col("weight")).alias("weight"))
         return {(int(a), int(b)): float(w) for a, b, w in s.select("l", "r", "weight").iter_rows()}
 
     must = cannot = []
@@ -462,7 +460,8 @@ def dedupe(
     chain_weight = math.log2(chain_threshold / (1 - chain_threshold)) if chain_threshold and 0 < chain_threshold < 1 else None
     clustering = cluster_pairs(n, edges, evidence, score_missing, max_cluster_size=settings.max_cluster_size,
                                min_cross_weight=settings.min_cross_weight, must_link=must, cannot_link=cannot,
-                               min_chain_weight=chain_weight)
+                               min_chain_weight=chain_weight, conflict_keys=(
+                                   conflict_keys(setup.features) if setup.object_type == "companies" else []))
     step("cluster")
 
     # ---- masters and golden records (cluster id = the master's record id)

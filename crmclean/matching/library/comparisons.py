@@ -265,20 +265,6 @@ def companies_comparisons() -> list[Comparison]:
             # the same registration number at another address: a branch unless the KPP says otherwise
             Level("exact_other_city", 0.002, 0.5, estimate=False, description="same INN in another city: probably a branch",
                   when=AllOf((Exact("inn"), Not(Exact("kpp")), other_city))),
-            # an INN with branches in this file (several KPPs among its records) names a family of registrations:
-            # where the KPP does not settle it, the location does (a branch has its own phone and city)
-            Level("family_other_phone", 5e-4, 0.5, estimate=False,
-                  description="same INN (one with branches), different phones: probably another branch",
-                  when=AllOf((Exact("inn_family"), Not(Exact("kpp")), Not(Missing("phones")), Not(Shares("phones"))))),
-            # a head office without its KPP vs a registration with one: the same office or a branch? a steward says
-            Level("family_one_kpp", 0.5, 0.5, neutral=True, review_only=True,
-                  description="same INN (one with branches), KPP or a branch name on one side only: which "
-                              "registration is unknown (review, never merged automatically)",
-                  when=AllOf((Exact("inn_family"), AnyOf((Predicate("one_side_only", ("kpp",)),
-                                                          Predicate("one_side_only", ("branch_mark",))))))),
-            Level("family_unknown", 0.5, 0.5, neutral=True,
-                  description="same INN (one with branches), KPP unknown: no evidence which registration",
-                  when=AllOf((Exact("inn_family"), Not(Exact("kpp"))))),
             # an INN names one legal entity: two different companies never share it by chance
             Level("exact", 0.95, 1e-6, description="same INN", when=Exact("inn")),
             Level("different", 0.05, 0.99999, description="different INN: different legal entities"),
@@ -296,6 +282,33 @@ def companies_comparisons() -> list[Comparison]:
             Level("different", 1e-4, 0.2, veto=True, estimate=False,
                   description="an organization and a sole trader / private person: never one record"),
         ), Missing("entity_type"), display=("entity_type",), corroborates=False),
+        # which registration of an entity with branches (``family``: an INN with several KPPs or a branch-marked
+        # record, and the records without an INN on its domain): inside a family the name, INN and domain are the
+        # family's, so only the KPP, a phone or a city that one registration alone uses say which record is which;
+        # a record they do not place is a steward's question, never merged automatically
+        Comparison("registration", "Registration (head office / branch)", (
+            Level("same_kpp", 0.5, 0.5, neutral=True, estimate=False, description="same KPP: one registration",
+                  when=Exact("kpp")),
+            Level("other_phone", 5e-4, 0.5, review_only=True, estimate=False,
+                  description="an entity with branches, different phones: probably another branch (review, "
+                              "never merged automatically)",
+                  when=AllOf((Not(Missing("phones")), Not(Shares("phones"))))),
+            Level("other_city", 0.002, 0.5, review_only=True, estimate=False,
+                  description="an entity with branches, different cities: probably another branch (review, "
+                              "never merged automatically)", when=other_city),
+            # a record without KPP placed by a phone or city only one registration uses (``reg_kpp``)
+            Level("other_registration", 1e-4, 0.5, review_only=True, estimate=False,
+                  description="an entity with branches: the phone or city places the records at two "
+                              "registrations (review, never merged automatically)",
+                  when=AllOf((Not(Missing("reg_kpp")), Not(Exact("reg_kpp"))))),
+            Level("same_registration", 0.5, 0.5, neutral=True, estimate=False,
+                  description="an entity with branches: a phone or city only this registration uses agrees",
+                  when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_city")))),
+            Level("unknown", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
+                  description="an entity with branches: nothing tells which registration (head office or which "
+                              "branch) the records are (review, never merged automatically)"),
+        ), AnyOf((Missing("family"), Not(Exact("family")))), display=("family", "reg_kpp", "reg_city"),
+            corroborates=False),
         # a record that calls itself a branch (its KPP's reason code, "филиал <city>") vs one that does not, in
         # another city: the head office and its branch, or a copy of the branch with the city mistyped — a
         # steward decides (no weight either way)

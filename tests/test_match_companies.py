@@ -1,0 +1,72 @@
+"""Companies with branches (issue 13): which registration a record is, decided on evidence, and cannot-link rules
+that keep a head office and its branches apart whatever path links them."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from _match_helpers import table_from_rows
+
+from crmclean.matching import dedupe
+from crmclean.matching.clustering import cluster_pairs
+from crmclean.matching.engine import prepare
+
+HEAD = {"Id": "1", "Наименование": "ООО «Ромашка»", "ИНН": "7707083893", "КПП": "770701001", "Город": "Москва",
+        "Телефон": "+7 495 111-22-33", "Сайт": "romashka.ru"}
+BRANCH = {**HEAD, "Id": "3", "КПП": "165543001", "Город": "Казань", "Телефон": "+7 843 222-33-44"}
+
+
+def _clusters(rows: list[dict[str, str]]) -> dict[str, str]:
+    result = dedupe(table_from_rows(rows, object_type="companies"), object_type="companies")
+    return dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+
+
+def test_cannot_link_keys_refuse_a_chain_whatever_the_scores() -> None:
+    # 0 ~ 1 ~ 2 all score high, but 0 and 2 are two KPPs of one INN: never one cluster
+    edges = pl.DataFrame({"l": [0, 1], "r": [1, 2], "probability": [0.99, 0.98]})
+    inn = np.array([7, 7, 7], dtype=np.int64)
+    kpp = np.array([1, -1, 2], dtype=np.int64)
+    result = cluster_pairs(3, edges, {}, lambda pairs: {p: 20.0 for p in pairs}, conflict_keys=[(inn, kpp)])
+    assert result.labels[0] != result.labels[2]
+    assert "cannot-link" in result.refused.values()
+    # the same records without the rule chain into one cluster
+    assert len(set(cluster_pairs(3, edges, {}, lambda pairs: {p: 20.0 for p in pairs}).labels)) == 1
+
+
+def test_a_record_without_kpp_joins_the_registration_its_phone_and_city_name() -> None:
+    rows = [HEAD, BRANCH,
+            # the head office again, without KPP: the head's phone and city
+            {**HEAD, "Id": "2", "КПП": "", "Наименование": "Ромашка"},
+            # the branch again, without KPP: the branch's phone and city
+            {**BRANCH, "Id": "4", "КПП": "", "Наименование": "Ромашка ООО"}]
+    cl = _clusters(rows)
+    assert cl["1"] == cl["2"] and cl["3"] == cl["4"] and cl["1"] != cl["3"]
+
+
+def test_a_record_without_kpp_and_another_phone_is_never_merged_into_the_family() -> None:
+    rows = [HEAD, BRANCH,
+            # no KPP, no city, a third number: which registration? a steward says
+            {**HEAD, "Id": "5", "КПП": "", "Город": "", "Телефон": "+7 812 555-66-77"}]
+    result = dedupe(table_from_rows(rows, object_type="companies"), object_type="companies")
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert len({cl["1"], cl["3"], cl["5"]}) == 3
+    decided = result.pairs.filter(pl.col("left_id").is_in(["5"]) | pl.col("right_id").is_in(["5"]))
+    assert set(decided["decision"]) <= {"review", "no-match"}
+
+
+def test_a_record_without_inn_on_the_family_domain_is_placed_by_its_phone() -> None:
+    rows = [HEAD, BRANCH,
+            {**HEAD, "Id": "6", "ИНН": "", "КПП": "", "Наименование": "Ромашка", "Город": "",
+             "Телефон": "+7 843 222-33-44"}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["family"].to_list() == ["7707083893"] * 3
+    cl = _clusters(rows)
+    assert cl["6"] == cl["3"] != cl["1"]
+
+
+def test_no_family_no_registration_question() -> None:
+    rows = [{**HEAD, "КПП": ""}, {**HEAD, "Id": "2", "КПП": "", "Наименование": "Ромашка ООО", "Телефон": ""}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["family"].to_list() == [None, None]
+    cl = _clusters(rows)
+    assert cl["1"] == cl["2"]
