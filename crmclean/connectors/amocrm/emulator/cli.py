@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from crmclean.connectors._emulator import emulator_parser, load_files, serve_until_interrupted
 from crmclean.connectors.amocrm.emulator.server import AmoCRMEmulator, normalize_entity
 
 
@@ -39,38 +38,18 @@ def load_csv(path: str | Path) -> list[dict[str, str | None]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m crmclean.testing.amocrm_emulator",
-        description="Serve an in-memory amoCRM API v4 emulator on 127.0.0.1 until Ctrl-C.")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--load", action="append", default=[], metavar="CSV",
-                        help="CSV whose rows become records (Phone/Mobile/Email columns become PHONE/EMAIL values)")
+    parser = emulator_parser(
+        "python -m crmclean.testing.amocrm_emulator", "Serve an in-memory amoCRM API v4 emulator on 127.0.0.1 until Ctrl-C.",
+        load_help="CSV whose rows become records (Phone/Mobile/Email columns become PHONE/EMAIL values)")
     parser.add_argument("--entity", default="contacts", help="contacts, companies or leads (default contacts)")
     parser.add_argument("--token", default=None, help="access token to accept (default: a random one)")
     parser.add_argument("--rate-limit", type=int, default=7, help="requests allowed per second (amoCRM: 7)")
     args = parser.parse_args(argv)
     emulator = AmoCRMEmulator(access_token=args.token, rate_limit=args.rate_limit, host=args.host, port=args.port)
-    for csv_path in args.load:
-        try:
-            ids = emulator.add_records(args.entity, load_csv(csv_path))
-        except (OSError, ValueError, KeyError, csv.Error) as exc:
-            print(f"{csv_path}: {exc}", file=sys.stderr)
-            return 2
-        print(f"loaded {len(ids)} {normalize_entity(args.entity)} from {csv_path}")
-    emulator.start()
-    print(f"amoCRM emulator listening on {emulator.base_url}")
-    print("export these to point crmclean at it:")
-    for key, value in emulator.env().items():
-        print(f"  export {key}={value}")
-    print("Ctrl-C stops it.", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    return 0
+    if not load_files(args.load, lambda path: emulator.add_records(args.entity, load_csv(path)),
+                      normalize_entity(args.entity)):
+        return 2
+    return serve_until_interrupted(emulator, "amoCRM", emulator.env, address=f"{args.host}:{args.port}")
 
 
 if __name__ == "__main__":

@@ -23,20 +23,19 @@ The emulator's clock is injectable, so rate limits cost no wall time in tests.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from crmclean.connectors._emulator import EmulatorHandler, LocalHttpServer
 
 ENTITIES = ("contacts", "companies", "leads")
 MAX_LIMIT = 250
@@ -83,7 +82,7 @@ class _Account:
     notes: dict[str, dict[int, JSON]] = field(default_factory=lambda: {e: {} for e in ENTITIES})
 
 
-class AmoCRMEmulator:
+class AmoCRMEmulator(LocalHttpServer):
     """A stateful amoCRM account on ``127.0.0.1``; ``with AmoCRMEmulator() as emu:`` starts and stops it."""
 
     def __init__(self, *, access_token: str | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -106,12 +105,15 @@ class AmoCRMEmulator:
         self._blocked_until = 0.0
         self._faults: list[_Fault] = []
         self._random: tuple[float, random.Random] | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         for entity in ENTITIES:
             self._default_fields(entity)
 
-    # -- lifecycle -----------------------------------------------------------------------------------------------
+    # -- lifecycle: start / stop / ``with`` come from LocalHttpServer ---------------------------------------------
+
+    thread_name = "amocrm-emulator"
+
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
     @property
     def base_url(self) -> str:
@@ -122,26 +124,6 @@ class AmoCRMEmulator:
 
     def env(self) -> dict[str, str]:
         return {"AMOCRM_BASE_URL": self.base_url, "AMOCRM_ACCESS_TOKEN": self.access_token}
-
-    def start(self) -> AmoCRMEmulator:
-        handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="amocrm-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AmoCRMEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- data ------------------------------------------------------------------------------------------------------
 
@@ -545,20 +527,8 @@ def _verror(item: Mapping[str, Any], index: int, code: str, path: str, detail: s
     return {"request_id": str(item.get("request_id", index)), "errors": [{"code": code, "path": path, "detail": detail}]}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(EmulatorHandler):
     emulator: AmoCRMEmulator
-    protocol_version = "HTTP/1.1"
-    # Headers and body in one write: two small writes per answer meet the client's delayed ACK (Nagle)
-    # and cost ~17-40 ms a request (the contract suite took 80 s instead of a few).
-    wbufsize = 1 << 16
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

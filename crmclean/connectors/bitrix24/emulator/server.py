@@ -32,22 +32,19 @@ comes too late; nothing applied), ``lost_reply`` (the request is applied, then t
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from crmclean.connectors._emulator import EmulatorHandler, LocalHttpServer
 from crmclean.connectors.bitrix24.multifield import MULTI_FIELDS, split_cell
 from crmclean.connectors.bitrix24.phpquery import parse as parse_query
 
@@ -182,7 +179,7 @@ def _digits(phone: str) -> str:
     return digits
 
 
-class Bitrix24Emulator:
+class Bitrix24Emulator(LocalHttpServer):
     """An in-memory Bitrix24 portal over HTTP; use as a context manager in tests.
 
     ``objects`` maps an entity (``contacts``/``companies``/``leads``/``deals``) to flat rows: multi-value fields as a
@@ -216,46 +213,16 @@ class Bitrix24Emulator:
         self._random_rate = 0.0
         self._random_kinds: tuple[str, ...] = ()
         self._log: list[RequestLog] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
         for name, rows in (objects or {}).items():
             self.add_records(name, rows)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
-    def start(self) -> Bitrix24Emulator:
-        handler = type("_BoundHandler", (_Handler,), {"emulator": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="bitrix24-emulator", daemon=True)
-        self._thread.start()
-        return self
+    # start / stop / ``with``: LocalHttpServer
+    thread_name = "bitrix24-emulator"
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        with self._lock:
-            conns = list(self._connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Bitrix24Emulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
     @property
     def webhook_url(self) -> str:
@@ -809,31 +776,9 @@ class Bitrix24Emulator:
         return False
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(EmulatorHandler):
     emulator: Bitrix24Emulator
-    protocol_version = "HTTP/1.1"
     server_version = "Bitrix24Emulator/1.0"
-    wbufsize = 1 << 16
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.emulator._lock:
-            self.emulator._connections.add(self.connection)
-
-    def handle(self) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle()
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.emulator._lock:
-            self.emulator._connections.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -854,3 +799,4 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = _serve
     do_POST = _serve
+
