@@ -266,3 +266,44 @@ def test_plan_shows_the_children_each_account_merge_moves(env_of) -> None:  # ty
         assert moved and sum(moved.values()) in (3, 1)  # the loser's children: 2 contacts + 1 deal, or 1 + 1 case
         assert '"preview"' in plan_json(plan)
         assert "moves to the master: " in render_plan_diff(plan)
+
+
+# -- item 3: Person Accounts and record types -------------------------------------------------------------------
+
+
+def _accounts() -> list[dict[str, str]]:
+    return [{"Name": "Acme Trading LLC", "Phone": "+47 22 00 00 01", "Website": "acme.example.com", "BillingCity": "Oslo"},
+            {"Name": "ACME Trading, LLC", "Phone": "+4722000001", "Website": "https://acme.example.com",
+             "BillingCity": "Oslo"},
+            {"Name": "Kari Nordmann", "Phone": "+47 22 00 00 07", "BillingCity": "Bergen", "IsPersonAccount": "true"}]
+
+
+def test_person_accounts_are_left_out_of_account_reads_unless_named(env_of) -> None:  # type: ignore[no-untyped-def]
+    with SalesforceEmulator(objects={"Account": _accounts()}, person_accounts=True) as e:
+        conn = _connect(e, "Account", bulk="never")
+        names = [r for f in conn.read_pages(["Name"]) for r in f.get_column("Name").to_list()]
+        assert "Kari Nordmann" not in names and len(names) == 2
+        assert conn.count("IsPersonAccount = true") == 1  # opted in by naming the field
+        field = next(f for f in conn.describe() if f.name == "IsPersonAccount")
+        assert not field.updateable
+
+
+def test_records_of_different_record_types_are_never_merged(env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.writeback.plan import render_plan_diff
+
+    rows = _accounts()[:2]
+    with SalesforceEmulator(objects={}, record_types={"Account": ["Customer", "Partner"]}) as e:
+        rows[1]["RecordTypeId"] = e.record_type_id("Account", "Partner")
+        e.load("Account", rows)
+        env_of(e)
+        assert e.records("Account")[0]["RecordTypeId"] == e.record_type_id("Account", "Customer")
+        plan = api.plan("salesforce:Account")
+        assert plan.merges == []
+        note = next(n for n in plan.notes if "record types" in n)
+        assert "Customer" in note and "Partner" in note and "never merges" in note
+        assert "not planned" in render_plan_diff(plan)
+
+        e.human_edit("Account", str(e.records("Account")[1]["Id"]),
+                     {"RecordTypeId": e.record_type_id("Account", "Customer")})
+        assert len(api.plan("salesforce:Account").merges) == 1  # the same type: merged as before

@@ -573,9 +573,22 @@ def build_plan(
 
 
 def add_merge_previews(plan: Plan, connector: Any) -> None:
-    """Ask the target which related records each merge will move to its master (the connector's optional
-    ``merge_preview``, see :mod:`crmclean.connectors.base`); a connector without it, or one that cannot tell,
-    leaves the merges without a preview (a note says why)."""
+    """Ask the target about the planned merges (the connector's optional hooks, see :mod:`crmclean.connectors.base`):
+    ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason), then
+    ``merge_preview`` counts the related records each remaining merge will move to its master. A connector without
+    them, or one that cannot tell, leaves the merges as they are (a note says why)."""
+    blockers = getattr(connector, "merge_blockers", None)
+    if callable(blockers) and plan.merges:
+        try:
+            blocked = blockers([MergeRequest(m.master_id, tuple(m.loser_ids)) for m in plan.merges])
+        except ConnectorError as err:  # fail closed: a merge the target could not check is not planned
+            blocked = {m.master_id: f"could not check it: {err}" for m in plan.merges}
+        for m in plan.merges:
+            if m.master_id in blocked:
+                plan.notes.append(f"merge {m.cluster_id} (keep {m.master_id}, merge away {', '.join(m.loser_ids)}) "
+                                  f"not planned: {blocked[m.master_id]}")
+        plan.operations = [op for op in plan.operations
+                           if not (isinstance(op, MergeOp) and op.master_id in blocked)]
     preview = getattr(connector, "merge_preview", None)
     merges = plan.merges
     if not callable(preview) or not merges:

@@ -615,14 +615,17 @@ class SalesforceConnector:
     # -- reading -----------------------------------------------------------------------------
 
     def _where(self, where: str | None) -> str | None:
-        """The filter to read with: converted leads are left out unless the filter names IsConverted.
+        """The filter to read with: records crmclean must not write are left out unless the filter names the field
+        (``DEFAULT_EXCLUSIONS``): converted leads, and Person Accounts when an Account is read.
 
-        A converted lead cannot be updated or merged (CANNOT_UPDATE_CONVERTED_LEAD): reading it would plan
-        writes that fail record by record.
+        A converted lead cannot be updated or merged (CANNOT_UPDATE_CONVERTED_LEAD); a person account is a contact
+        and an account in one, and Salesforce refuses to merge it with a business account: reading them would plan
+        writes that fail record by record. ``--where "IsPersonAccount = true"`` reads (and deduplicates) person
+        accounts among themselves.
         """
-        if self.obj == "Lead" and "IsConverted" in self._field_meta() and \
-                not (where and re.search(r"\bIsConverted\b", where, re.IGNORECASE)):
-            return f"IsConverted = false AND ({where})" if where else "IsConverted = false"
+        field = DEFAULT_EXCLUSIONS.get(self.obj)
+        if field and field in self._field_meta() and not (where and re.search(rf"\b{field}\b", where, re.IGNORECASE)):
+            return f"{field} = false AND ({where})" if where else f"{field} = false"
         return where
 
     def read_pages(self, fields: Sequence[str] | None = None, where: str | None = None) -> Iterator[pl.DataFrame]:
@@ -905,6 +908,31 @@ class SalesforceConnector:
                 counts.setdefault(child, 0)
         return out
 
+    def merge_blockers(self, merges: Sequence[MergeRequest]) -> dict[str, str]:
+        """Merges crmclean will not plan, by master id, with the reason: records of different record types (each
+        type has its own picklists, page layouts and processes: which one wins is a business decision), and a
+        person account with a business account (Salesforce refuses that merge)."""
+        meta = self._field_meta()
+        fields = [f for f in ("RecordTypeId", "IsPersonAccount") if f in meta]
+        if not fields or not merges:
+            return {}
+        records = self.fetch([rid for m in merges for rid in (m.master_id, *m.loser_ids)], fields)
+        names = {str(info.get("recordTypeId") or "")[:15]: str(info.get("name") or info.get("developerName"))
+                 for info in self._describe().get("recordTypeInfos") or []}
+        out: dict[str, str] = {}
+        for m in merges:
+            group = [records[rid] for rid in (m.master_id, *m.loser_ids) if rid in records]
+            kinds = {str(r.get("IsPersonAccount") or "false") for r in group}
+            types = list(dict.fromkeys(str(r.get("RecordTypeId") or "") for r in group))
+            if len(kinds) > 1:
+                out[m.master_id] = ("a person account and a business account cannot be merged (Salesforce refuses "
+                                    "it); merge them by hand if they are one customer")
+            elif len(types) > 1:
+                shown = ", ".join(names.get(t[:15]) or t or "none" for t in types)
+                out[m.master_id] = (f"the records have different record types ({shown}); crmclean never merges "
+                                    "across record types: change one record's type first if they are one customer")
+        return out
+
     def _soap_merge(self, sf: Salesforce, master_id: str, losers: Sequence[str], values: Mapping[str, Any]) \
             -> _MergeResult:
         """One SOAP ``merge`` call (simple-salesforce has no wrapper for it), on simple-salesforce's session."""
@@ -1061,6 +1089,8 @@ class SalesforceConnector:
 # ---------------------------------------------------------------------------------------------
 
 
+# records left out of a read unless --where names the field (see SalesforceConnector._where)
+DEFAULT_EXCLUSIONS = {"Lead": "IsConverted", "Account": "IsPersonAccount"}
 # merge re-parents these child records of the merged-away records to the master (merge() in the SOAP API guide)
 CHILD_RELATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "Account": (("Contact", "AccountId"), ("Opportunity", "AccountId"), ("Case", "AccountId")),

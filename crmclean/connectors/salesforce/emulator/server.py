@@ -78,6 +78,7 @@ from crmclean.connectors.salesforce.emulator.model import (
     DuplicateRule,
     RecordError,
     Row,
+    SField,
     SObject,
     _build_fields,
     _csv_value,
@@ -269,10 +270,17 @@ class SalesforceEmulator:
         max_query_batch: int = QUERY_BATCH_DEFAULT,
         view_setup: bool = True,
         duplicate_rules: Sequence[DuplicateRule] = (),
+        person_accounts: bool = False,
+        record_types: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.api_version = api_version
         self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
         self.duplicate_rules = list(duplicate_rules)  # active duplicate rules, checked on collection creates/updates
+        # Person Accounts enabled: Account gains the read-only IsPersonAccount checkbox (Object Reference, "Person
+        # Account"); record types: the object gains RecordTypeId and describe lists recordTypeInfos
+        self.person_accounts = person_accounts
+        self.record_types = {obj: [(_make_id("012", 100 * i + j + 1), name) for j, name in enumerate(names)]
+                             for i, (obj, names) in enumerate((record_types or {}).items())}
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
         # called on every counted API request: a test's stand-in for other clients of the org spending requests
@@ -394,6 +402,12 @@ class SalesforceEmulator:
         with self._lock:
             prefix = _KEY_PREFIXES.get(obj) or f"a0{_ID_CHARS[10 + len(self._objects) % 52]}"
             sobj = SObject(obj, prefix, _build_fields(obj, rows, field_types or {}))
+            if obj == "Account" and self.person_accounts:
+                sobj.fields["IsPersonAccount"] = SField("IsPersonAccount", "boolean", "Is Person Account",
+                                                        updateable=False, createable=False, nillable=False)
+            if obj in self.record_types:
+                sobj.fields["RecordTypeId"] = SField("RecordTypeId", "reference", "Record Type ID", length=18)
+            sobj.reindex()
             stamp = _fmt_rest_datetime(self._tick())
             for row in rows:
                 given = row.get("Id", row.get("id"))
@@ -407,8 +421,11 @@ class SalesforceEmulator:
                         stored[f.name] = _lenient_value(f, value)
                 stored["Id"] = record_id
                 stored["IsDeleted"] = "false"
-                if "IsConverted" in sobj.fields:
-                    stored["IsConverted"] = stored.get("IsConverted") or "false"
+                for flag in ("IsConverted", "IsPersonAccount"):
+                    if flag in sobj.fields:
+                        stored[flag] = stored.get(flag) or "false"
+                if "RecordTypeId" in sobj.fields and not stored.get("RecordTypeId"):
+                    stored["RecordTypeId"] = self.record_types[obj][0][0]  # the default record type
                 for name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
                     stored[name] = stored.get(name) or stamp
                 stored["CreatedById"] = stored.get("CreatedById") or self.user_id
@@ -416,6 +433,10 @@ class SalesforceEmulator:
                 sobj.rows[record_id] = stored
                 sobj.order.append(record_id)
             self._objects[obj] = sobj
+
+    def record_type_id(self, obj: str, name: str) -> str:
+        """The id of record type ``name`` of ``obj`` (see ``record_types``)."""
+        return next(rt_id for rt_id, rt_name in self.record_types[obj] if rt_name == name)
 
     def records(self, obj: str, include_deleted: bool = False) -> list[dict[str, str | None]]:
         """Copies of the stored records of ``obj`` (deleted/merged ones only if asked)."""
@@ -744,6 +765,16 @@ class SalesforceEmulator:
             "queryable": True,
             "mergeable": sobj.name in _MERGEABLE,
             "fields": [f.describe(compound.get(f.name)) for f in sobj.fields.values()],
+            # Record Types: one entry per record type the user may use, plus the Master type (describe, "Record Type
+            # Infos" in the REST API Developer Guide's sObject Describe)
+            "recordTypeInfos": [
+                {"available": True, "defaultRecordTypeMapping": i == 0, "developerName": name.replace(" ", "_"),
+                 "master": False, "name": name, "recordTypeId": rt_id,
+                 "urls": {"layout": f"/services/data/v{version}/sobjects/{sobj.name}/describe/layouts/{rt_id}"}}
+                for i, (rt_id, name) in enumerate(self.record_types.get(sobj.name, []))
+            ] + [{"available": True, "defaultRecordTypeMapping": sobj.name not in self.record_types,
+                  "developerName": "Master", "master": True, "name": "Master", "recordTypeId": "012000000000000AAA",
+                  "urls": {}}],
             "urls": {"sobject": f"/services/data/v{version}/sobjects/{sobj.name}",
                      "describe": f"/services/data/v{version}/sobjects/{sobj.name}/describe",
                      "rowTemplate": f"/services/data/v{version}/sobjects/{sobj.name}/{{ID}}"},
