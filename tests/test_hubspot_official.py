@@ -286,3 +286,57 @@ def test_search_is_paced_to_five_requests_a_second(monkeypatch: pytest.MonkeyPat
         searches = emu.request_count("/search")
         assert searches == 12 and emu.request_count("/search", status=429) == 0
         assert clock.now - started >= (searches - 5) / 5  # 12 searches at 5 a second: two seconds of pacing
+
+
+def _stamp_plan(conn: HubSpotConnector, updates: list[tuple[str, str, str]], merge: tuple[str, str] | None) -> Plan:
+    """Updates (record, field, new value) and one merge (master, loser), pinned to what HubSpot shows now."""
+    ids = list(dict.fromkeys([*(u[0] for u in updates), *(merge or ())]))
+    current = conn.fetch(ids)
+    ops: list[UpdateOp | MergeOp] = [UpdateOp(record_id=rid, field=f, before=current[rid][f], after=v)
+                                     for rid, f, v in updates]
+    if merge is not None:
+        ops.append(MergeOp(cluster_id="c1", master_id=merge[0], loser_ids=[merge[1]], values={"lastname": "Golden"},
+                           snapshots={rid: dict(current[rid]) for rid in merge},
+                           versions={rid: [conn.version_of(current[rid])] for rid in merge}))
+    return Plan(source=PlanSource(spec="hubspot:contacts", kind="hubspot", id_column=conn.id_field,
+                                  object_type="contacts"),
+                operations=ops, versions={rid: conn.version_of(rec) for rid, rec in current.items()})
+
+
+def test_internal_updates_are_no_conflict_user_edits_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 9: HubSpot moves lastmodifieddate on its own updates (workflows, calculated properties,
+    associations); apply compares the values of the fields it writes and reads, so such a record is written, and a
+    person's edit of one of those fields stays a conflict."""
+    clock = FakeClock()
+    rows = [{"email": f"p{i}@example.com", "firstname": f"P{i}", "lastname": "Lee", "city": "Oslo"} for i in range(6)]
+    with HubSpotEmulator(objects={"contacts": rows}, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        a, b, c, d, master, loser = (r["id"] for r in emu.records("contacts"))
+        plan = _stamp_plan(conn, [(rid, "city", "Tver") for rid in (a, b, c, d)], (master, loser))
+        for rid in (a, master, loser):  # a workflow recalculates a score: the stamp moves, no user value does
+            moved = emu.touch_internal("contacts", rid, hs_predictivecontactscore="42")
+            assert moved != plan.versions[rid]
+        emu.human_edit("contacts", b, {"firstname": "Bea"})  # a field the plan neither writes nor reads
+        emu.human_edit("contacts", c, {"city": "Kazan"})  # the planned field: a person's edit wins
+        emu.touch_internal("contacts", d)
+        emu.human_edit("contacts", d, {"city": "Perm"})
+        report = apply_plan(plan, conn, Journal(tmp_path / "runs.duckdb"))
+        problems = {p["record_id"]: p["status"] for p in report.problems}
+        assert problems == {c: "conflict", d: "conflict"}, report.to_dict()
+        city = {r["id"]: r["properties"]["city"] for r in emu.records("contacts", include_archived=True)}
+        assert (city[a], city[b], city[c], city[d]) == ("Tver", "Tver", "Kazan", "Perm")
+        survivor = emu.merged_into("contacts", loser)
+        assert survivor is not None and emu.record("contacts", survivor)["properties"]["lastname"] == "Golden"  # type: ignore[index]
+
+
+def test_a_user_edit_of_a_merged_record_is_a_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The golden values were chosen from every field of every record of the cluster: a person's edit of any of
+    them (here the loser's city) stops the merge; nothing is merged."""
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _people()}, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        master, loser, _ = (r["id"] for r in emu.records("contacts"))
+        plan = _stamp_plan(conn, [], (master, loser))
+        emu.human_edit("contacts", loser, {"city": "Kazan"})
+        report = apply_plan(plan, conn, Journal(tmp_path / "runs.duckdb"))
+        assert report.counts["conflict"] == 1 and emu.merged_into("contacts", loser) is None, report.to_dict()

@@ -18,6 +18,8 @@ Optional, looked up with ``getattr`` (a connector without them keeps the default
   the target (did the merge land?); without it the engine reads the records back itself
 * ``find_created(values, since)`` -> ids of records holding ``values`` created at or after ``since`` (UTC):
   an interrupted re-create is found instead of made twice; without it such a record is reported failed
+* ``version_stamp = "values"`` -> the target's last-modified stamp also moves on its own internal updates (HubSpot):
+  apply decides conflicts by the values of the fields a write touches and reads (``Unit.expect``), not the stamp
 * ``merge_preview(merges: Sequence[MergeRequest]) -> {master_id: {kind: count}}`` -> for each planned merge, how
   many related records of each kind (Salesforce child objects, HubSpot associations) the merge moves from the
   merged-away records to the master; ``plan`` stores it in each merge (``MergeOp.preview``) and ``plan --show``

@@ -8,7 +8,7 @@ from pathlib import Path
 from crmclean.connectors.base import Connector
 from crmclean.errors import UsageError
 from crmclean.table import ROW_ID
-from crmclean.writeback.engine import Engine, Unit
+from crmclean.writeback.engine import Engine, Unit, expect_values
 from crmclean.writeback.plan import MergeOp, Plan, UpdateOp, verify_plan
 from crmclean.writeback.run import RunReport, finish_run, interrupt_guard
 from crmclean.writeback.store import Journal
@@ -40,6 +40,12 @@ def units_from_plan(plan: Plan, only: str | None = None) -> list[Unit]:
             unit.rules[op.field] = op.rule
     if only in (None, "merges"):
         seen: set[str] = set()
+        # a merge's snapshots hold the values after the plan's updates; a record whose update did not happen
+        # still holds its before-values
+        befores: dict[str, dict[str, str | None]] = {}
+        for op in plan.operations:
+            if isinstance(op, UpdateOp):
+                befores.setdefault(op.record_id, {}).setdefault(op.field, op.before)
         for op in plan.operations:
             if not isinstance(op, MergeOp):
                 continue
@@ -55,6 +61,9 @@ def units_from_plan(plan: Plan, only: str | None = None) -> list[Unit]:
                 accept={**{rid: frozenset([plan.versions[rid]]) for rid in (op.master_id, *op.loser_ids)
                             if rid in plan.versions},
                         **{rid: frozenset(vs) for rid, vs in op.versions.items()}},
+                # by-values targets: every field of every record of the cluster as the plan saw it (the golden values
+                # were chosen from all of them)
+                expect={rid: expect_values(snap, befores.get(rid)) for rid, snap in op.snapshots.items()},
                 cluster_id=op.cluster_id, reasons=dict(op.reasons),
             ))
     return units

@@ -45,6 +45,8 @@ class Unit:
     rules: dict[str, str] = field(default_factory=dict)
     loser_ids: tuple[str, ...] = ()
     accept: dict[str, frozenset[str]] = field(default_factory=dict)  # record -> versions accepted; else by values
+    # record -> field -> the values it may hold: the version stamp of a target stamped by values (``version_stamp``)
+    expect: dict[str, dict[str, frozenset[Value]]] = field(default_factory=dict)
     snapshot: dict[str, Value] | None = None  # create: the record to re-create
     cluster_id: str | None = None
     reasons: dict[str, str] = field(default_factory=dict)
@@ -76,6 +78,12 @@ def _same(a: Value, b: Value) -> bool:
     return (a or None) == (b or None)
 
 
+def expect_values(snapshot: Mapping[str, Value], also: Mapping[str, Value] | None = None) -> dict[str, frozenset[Value]]:
+    """A record's expected values (``Unit.expect``): the snapshot's, or for fields in ``also`` that value too."""
+    also = also or {}
+    return {f: frozenset({v or None, *((also[f] or None,) if f in also else ())}) for f, v in snapshot.items()}
+
+
 def _describe_conflict(unit: Unit, rec: Record) -> str:
     diffs = [f"{f} is now {rec.get(f)!r} (planned from {before!r})"
              for f, (before, _) in unit.changes.items() if not _same(rec.get(f), before)]
@@ -104,6 +112,11 @@ class Engine:
         self.capabilities = frozenset(getattr(connector, "capabilities", frozenset()))
         # a target that cannot merge through its API (amoCRM) flags the duplicates instead: they stay in the target
         self.keeps_losers = bool(getattr(connector, "merge_keeps_records", False))
+        # a target whose last-modified stamp also moves on its own internal updates (HubSpot: workflows, calculated
+        # properties, associations) says version_stamp = "values": a record counts as unchanged while the fields a
+        # unit writes and reads hold the values planned, whatever its stamp says
+        self.by_values = getattr(connector, "version_stamp", "modstamp") == "values"
+        self._user_fields: frozenset[str] | None = None
         self.final: dict[str, str] = {}  # unit -> status of this execution
         self.problems: list[dict[str, Any]] = []
         self.batch_no = 0
@@ -148,6 +161,26 @@ class Engine:
             found.update(self.connector.fetch(list(ids[i:i + chunk])))
         return found
 
+    def _holds(self, unit: Unit, rid: str, rec: Record) -> bool | None:
+        """By-values targets: whether ``rec`` holds the values ``unit`` expects of it (user fields only); None when
+        the target is stamped by versions or the unit expects nothing of this record."""
+        expected = unit.expect.get(rid) if self.by_values else None
+        if expected is None:
+            return None
+        if self._user_fields is None:
+            self._user_fields = frozenset(f.name for f in self.connector.describe() if f.updateable) - {
+                self.connector.id_field}
+        return all((rec.get(f) or None) in values for f, values in expected.items()
+                   if f in self._user_fields and f in rec)
+
+    def _unchanged(self, unit: Unit, rid: str, rec: Record | None, versions: frozenset[str | None]) -> bool:
+        """Whether record ``rid`` is as the unit expects: by one of ``versions`` (or this run's own write), or on
+        a by-values target by its values."""
+        version = self._versions.get(rid)
+        if version in versions or (version is not None and self.written.get(rid) == version):
+            return True
+        return bool(rec is not None and self._holds(unit, rid, rec))
+
     def _check(self, unit: Unit, current: Mapping[str, Record]) -> tuple[str, str | None]:
         """'send', 'done' (already holds the result), 'skip' or 'conflict', with the reason."""
         version_of = self.connector.version_of
@@ -174,17 +207,22 @@ class Engine:
                 return "skip", lossy
             done = all(_same(rec.get(f), after) for f, (_, after) in unit.changes.items())
             version = versions[unit.record_id]
+            by_values = all(_same(rec.get(f), before) for f, (before, _) in unit.changes.items())
+            held = self._holds(unit, unit.record_id, rec)
+            if held is not None:
+                by_values = held
             if unit.in_doubt:
                 if done:
                     return "done", "found written when resuming"
-                if version in (unit.intent_versions.get(unit.record_id), self.written.get(unit.record_id)):
+                if by_values if self.by_values else version in (
+                        unit.intent_versions.get(unit.record_id), self.written.get(unit.record_id)):
                     return "send", None
                 return "conflict", _describe_conflict(unit, rec)
-            accepted = unit.accept.get(unit.record_id)
+            accepted = None if self.by_values else unit.accept.get(unit.record_id)
             if accepted is not None:
                 ok = version in accepted or self.written.get(unit.record_id) == version
             else:
-                ok = all(_same(rec.get(f), before) for f, (before, _) in unit.changes.items())
+                ok = by_values
             if ok:
                 return "send", None
             if done:
@@ -210,7 +248,8 @@ class Engine:
                 # losers this run already merged into the master stay merged; the rest are merged now
                 merged_here = all(self.merged_away.get(rid) == unit.record_id
                                   for rid in unit.loser_ids if rid not in current)
-                if merged_here and all(versions[rid] in (unit.intent_versions.get(rid), self.written.get(rid))
+                if merged_here and all(self._unchanged(unit, rid, current.get(rid), frozenset(
+                        [unit.intent_versions.get(rid), self.written.get(rid)]))
                                        for rid in (unit.record_id, *losers_present)):
                     unit.loser_ids = tuple(losers_present)
                     return "send", None
@@ -220,7 +259,10 @@ class Engine:
                 return "conflict", f"record(s) {', '.join(gone)} no longer exist in the target"
             for rid in unit.record_ids:
                 accepted = unit.accept.get(rid)
-                if accepted is not None and versions[rid] not in accepted and self.written.get(rid) != versions[rid]:
+                if self.by_values and rid in unit.expect:
+                    if not self._holds(unit, rid, current[rid]):
+                        return "conflict", f"record {rid} changed since planned"
+                elif accepted is not None and versions[rid] not in accepted and self.written.get(rid) != versions[rid]:
                     return "conflict", f"record {rid} changed since planned"
             return "send", None
         if unit.op == "create":
@@ -257,8 +299,9 @@ class Engine:
         accepted = unit.accept.get(unit.record_id)
         if unit.in_doubt:
             accepted = frozenset([unit.intent_versions.get(unit.record_id, "")])
-        if accepted is not None and versions[unit.record_id] not in accepted \
-                and self.written.get(unit.record_id) != versions[unit.record_id]:
+        held = self._holds(unit, unit.record_id, rec)
+        if held is False or (held is None and accepted is not None and versions[unit.record_id] not in accepted
+                             and self.written.get(unit.record_id) != versions[unit.record_id]):
             return "conflict", "changed since it was re-created"
         return "send", None
 

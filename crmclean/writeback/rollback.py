@@ -116,19 +116,26 @@ def rollback_units(journal: Journal, run_id: str, connector: Connector, *,
             head = next((r for r in rows if r["field"] is None and _role(r) == "master"), None)
             master_id = head["record_id"] if head else master_rows[0]["record_id"]
             changes = {r["field"]: (r["after"], r["before"]) for r in master_rows}
+            filled: list[str] = []
             if crm and not keeps and head is not None and head["detail"]:
                 # HubSpot fills the master's empty fields from the merged-away records: empty them again
                 writable = {f.name for f in connector.describe() if f.updateable}
                 for fld, value in json.loads(head["detail"]).get("snapshot", {}).items():
                     if value in (None, "") and fld in writable and fld not in changes:
                         changes[fld] = (None, None)
+                        filled.append(fld)
             av = last_version.get(master_id, after_version.get((key, master_id)))
             survivor = new_ids.get(key) or master_id  # HubSpot may give the merged record a new id
+            losers = [r for r in rows if r["field"] is None and _role(r) == "loser"]
             if changes:
+                # by-values targets: the survivor holds what the merge wrote, and a filled field any merged value
+                fills = [json.loads(r["detail"])["snapshot"] for r in losers] if filled else []
+                expect = {f: frozenset({a or None}) for f, (a, _) in changes.items() if f not in filled}
+                expect.update({f: frozenset({None, *(snap.get(f) or None for snap in fills)}) for f in filled})
                 units.append(Unit(key=f"{undo}:master", op="update", record_id=survivor, changes=changes,
                                   rules={f: "rollback" for f in changes},
-                                  accept={survivor: frozenset([av])} if av and not in_doubt else {}))
-            losers = [r for r in rows if r["field"] is None and _role(r) == "loser"]
+                                  accept={survivor: frozenset([av])} if av and not in_doubt else {},
+                                  expect={survivor: expect}))
             for r in reversed(losers):
                 if partial and record_status.get((key, r["record_id"])) != "ok":
                     continue

@@ -678,7 +678,10 @@ def faults_and_a_human_edit_then_resume(target: Target, tmp_path: Path, monkeypa
     cli("plan", target.spec, "-o", plan_file)
     plan = load_plan(plan_file)
     in_merges = {rid for m in plan.merges for rid in (m.master_id, *m.loser_ids)}
-    edited = next(u.record_id for u in plan.updates if u.record_id not in in_merges)
+    # the person edits a field the plan writes there: a conflict on every target, whether it compares version stamps
+    # or (HubSpot, whose stamp also moves on its own updates) the values of the fields a write touches
+    candidates = [u for u in plan.updates if u.record_id not in in_merges]
+    edited = next((u.record_id for u in candidates if u.field == target.edit_field), candidates[0].record_id)
     target.human_edit(edited, {target.edit_field: "Коммерческий директор"})
     edited_values = target.live()[edited]
 

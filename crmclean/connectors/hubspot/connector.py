@@ -8,7 +8,9 @@ message, log line or repr.
 Reading: ``read_pages`` pages ``GET /crm/v3/objects/{type}`` 100 records at a time (HubSpot's maximum) following
 ``paging.next.after``; archived records are left out. Pages always carry ``hs_object_id`` (the id) and the
 last-modified property (``lastmodifieddate`` for contacts, ``hs_lastmodifieddate`` otherwise), which is the
-version stamp ``version_of`` returns. When the property list is too long for a URL, ids are paged and the values
+version stamp ``version_of`` returns (journaled). HubSpot moves it on internal updates too (workflows, calculated
+properties, associations), so ``version_stamp = "values"``: apply decides conflicts by the values of the fields a
+write touches and reads, never by that date alone. When the property list is too long for a URL, ids are paged and the values
 are read with ``batch/read``. Empty strings and nulls both become None: HubSpot does not distinguish them.
 
 ``where`` filters go to the search API. The filter syntax (HubSpot's own model: OR of AND-groups)::
@@ -419,6 +421,9 @@ class HubSpotConnector:
     id_field = "hs_object_id"
     max_batch = BATCH_SIZE
     capabilities = frozenset({"update", "merge", "create", "delete"})
+    # lastmodifieddate also moves on HubSpot's own updates (workflows, calculated properties, associations): apply
+    # compares the values of the fields a write touches and reads instead (crmclean.writeback.engine)
+    version_stamp = "values"
 
     def __init__(
         self,

@@ -24,7 +24,8 @@ HubSpot where the connector depends on it:
 
 Records are stored per object type with numeric string ids. Writes bump ``lastmodifieddate`` (contacts) or
 ``hs_lastmodifieddate`` (other objects) to a strictly increasing timestamp, so every write changes the
-version stamp. Empty strings clear a property (stored and returned as null).
+version stamp; so does ``touch_internal`` (HubSpot's own updates: workflows, calculated properties, associations,
+which move the last-modified date without a user edit). Empty strings clear a property (stored and returned as null).
 
 Run it by hand: ``python -m crmclean.testing.hubspot_emulator --port 8765 --load contacts.csv`` (see ``cli``).
 """
@@ -516,6 +517,18 @@ class HubSpotEmulator:
             rec = store.records[str(record_id)]
             for key, value in values.items():
                 store.definitions.setdefault(key, property_definition(key, hubspot_defined=False))
+                rec.properties[key] = None if value in (None, "") else str(value)
+            self._stamp(store, rec, self._tick())
+            return rec.properties[last_modified_property(store.name)] or ""
+
+    def touch_internal(self, object_type: str, record_id: str, **values: str | None) -> str:
+        """HubSpot updates the record itself (a workflow, a calculated property, an association): the last-modified
+        date moves; user properties keep their values (read-only ones in ``values`` are set). Returns the new date."""
+        with self._lock:
+            store = self._store(object_type)
+            rec = store.records[str(record_id)]
+            for key, value in values.items():
+                store.definitions.setdefault(key, property_definition(key, type="number", read_only=True))
                 rec.properties[key] = None if value in (None, "") else str(value)
             self._stamp(store, rec, self._tick())
             return rec.properties[last_modified_property(store.name)] or ""
