@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import csv
 import re
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from crmclean.connectors._emulator import listen_or_explain, wait_then_stop
 from crmclean.connectors.salesforce.emulator.model import _ID_RE
 from crmclean.connectors.salesforce.emulator.server import SalesforceEmulator
 
@@ -85,10 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not objects:
         objects[args.object] = []
     emu = SalesforceEmulator(objects, port=args.port, daily_api_limit=args.api_limit, tls=not args.no_tls)
-    try:
-        emu.start()
-    except OSError as err:
-        print(f"cannot listen on 127.0.0.1:{args.port}: {err.strerror}", file=sys.stderr)
+    if not listen_or_explain(emu, "Salesforce", f"127.0.0.1:{args.port}"):
         return 2
     counts = ", ".join(f"{name} ({len(emu.records(name))} records)" for name in objects)
     print(f"Salesforce emulator serving {counts} at {emu.instance_url}")
@@ -101,16 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if key not in emu.env():
             print(f"export {key}={value}")
     print("\nPress Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emu.stop()
-    return 0
+    return wait_then_stop(emu)
 
 
 if __name__ == "__main__":

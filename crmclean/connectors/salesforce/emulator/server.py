@@ -33,7 +33,6 @@ not matter to crmclean, and strict where crmclean must cope (limits, errors, pag
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -51,7 +50,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -59,6 +58,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 __all__ = ["FAULT_KINDS", "LoggedRequest", "SalesforceEmulator"]
 
+from crmclean.connectors._emulator import EmulatorHandler, KeepAliveServer, LocalHttpServer
 from crmclean.connectors.salesforce.emulator.model import (
     _ID_CHARS,
     _ID_RE,
@@ -247,7 +247,7 @@ def _tls_material() -> tuple[bytes, bytes, bytes]:
 # ---------------------------------------------------------------------------------------------
 
 
-class SalesforceEmulator:
+class SalesforceEmulator(LocalHttpServer):
     """A Salesforce org in memory, served over HTTPS on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -314,18 +314,18 @@ class SalesforceEmulator:
         self._jwt_keys: dict[str, bytes | str | None] = {consumer_key: None}
         self._last_stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         self._serial = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._tmpdir: str | None = None
         self.ca_file: str | None = None
         self.session_id = self._issue_session()
         for name, rows in (objects or {}).items():
             self.load(name, rows, field_types=(field_types or {}).get(name))
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle: start / ``with`` come from LocalHttpServer --------------------------------
 
-    def start(self) -> SalesforceEmulator:
-        """Bind the port and serve in a background thread."""
+    thread_name = "sf-emulator"
+
+    def _make_server(self) -> _Server:
+        """Bind the port, over TLS (a fresh CA and server certificate) unless ``tls=False``."""
         context: ssl.SSLContext | None = None
         if self._tls:
             ca_pem, cert_pem, key_pem = _tls_material()
@@ -337,35 +337,30 @@ class SalesforceEmulator:
             self.ca_file = str(tmp / "ca.pem")
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(str(tmp / "server.pem"))
-        self._server = _Server((self._host, self._port), _Handler, self, context)
-        self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="sf-emulator", daemon=True)
-        self._thread.start()
-        return self
+        server = _Server((self._host, self._port), _Handler, self, context)
+        self._port = server.server_address[1]
+        return server
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.close_connections()  # keep-alive clients must not talk to a stopped org
-            self._server.server_close()
-            self._server = None
+        super().stop()  # closes kept-alive connections too: clients must not talk to a stopped org
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-
-    def __enter__(self) -> SalesforceEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:  # no session id: reprs end up in logs
         return f"SalesforceEmulator({self.instance_url}, objects={sorted(self._objects)})"
 
     @property
-    def port(self) -> int:
+    def host(self) -> str:  # type: ignore[override]  # read-only: set by the constructor and start
+        return self._host
+
+    @property
+    def port(self) -> int:  # type: ignore[override]
         return self._port
+
+    @property
+    def base_url(self) -> str:
+        return self.instance_url
 
     @property
     def instance_url(self) -> str:
@@ -1571,57 +1566,33 @@ def _soap_fault(code: str, message: str, exception_code: str) -> _Response:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(KeepAliveServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
                  emulator: SalesforceEmulator, ssl_context: ssl.SSLContext | None) -> None:
         self.emulator = emulator
         self.ssl_context = ssl_context
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def close_connections(self) -> None:
-        with self.connections_lock:
-            for sock in list(self.connections):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            self.connections.clear()
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, addr = super().get_request()
-        if self.ssl_context is not None:
-            # Handshake later, in the worker thread, so a slow client cannot stall accept().
-            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        with self.connections_lock:
-            self.connections.add(sock)
-        return sock, addr
+    def wrap_socket(self, sock: socket.socket) -> Any:
+        if self.ssl_context is None:
+            return sock
+        # Handshake later, in the worker thread, so a slow client cannot stall accept().
+        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # dropped connections and failed handshakes are expected in fault tests
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: one TLS handshake per client connection, not per request
+class _Handler(EmulatorHandler):  # keep-alive: one TLS handshake per client connection, not per request
     server_version = "SFDC"
     timeout = 60
 
     def setup(self) -> None:
         super().setup()
-        # headers and body go out in two writes: without NODELAY, Nagle + delayed ACK add ~40 ms per request
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
