@@ -91,3 +91,22 @@ def test_run_summary_reports_blocking_recall() -> None:
     assert 0.9 <= b["recall_labelled"] <= 1.0
     assert b["dropped_records"] == 0
     assert b["records_without_candidates"] >= 0
+
+
+def test_key_recall_shares_and_capture_recapture_estimate() -> None:
+    from crmclean.matching.backend import CandidatePairs
+
+    def codes(pairs: list[tuple[int, int]]) -> pl.Series:
+        return pl.Series([a * (1 << 32) + b for a, b in pairs], dtype=pl.UInt64)
+
+    # six matched pairs: (0,1) (2,3) found by both keys, (4,5) (6,7) by a only, (8,9) by b only, (10,11) by none
+    found = pl.DataFrame({"l": [0, 2, 4, 6, 8, 10], "r": [1, 3, 5, 7, 9, 11]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    cands = CandidatePairs(pl.DataFrame(), key_codes={"a": codes([(0, 1), (2, 3), (4, 5), (6, 7), (20, 21)]),
+                                                      "b": codes([(0, 1), (2, 3), (8, 9)])})
+    out = cands.key_recall(found)
+    assert out["keys"]["a"] == {"found": round(4 / 6, 4), "only": round(2 / 6, 4)}
+    assert out["keys"]["b"] == {"found": round(3 / 6, 4), "only": round(1 / 6, 4)}
+    assert (out["found_by_one_key"], out["found_by_two_keys"]) == (3, 2)
+    # Chao: unseen = (t-1)/t * f1^2 / (2 f2) = 1/2 * 9/4 = 1.125; recall = 5 / 6.125
+    assert out["estimated_recall"] == round(5 / 6.125, 4)
+    assert CandidatePairs(pl.DataFrame()).key_recall(found)["estimated_recall"] is None
