@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from crmclean.connectors._emulator import emulator_parser, load_files, serve_until_interrupted
 from crmclean.connectors.hubspot.emulator.server import HubSpotEmulator, normalize_object_type
 
 
@@ -26,38 +25,19 @@ def load_csv(path: str | Path) -> list[dict[str, str | None]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m crmclean.testing.hubspot_emulator",
-        description="Serve an in-memory HubSpot CRM v3 API emulator on 127.0.0.1 until Ctrl-C.")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--load", action="append", default=[], metavar="CSV",
-                        help="CSV whose columns become properties (id/Id/hs_object_id column gives ids)")
+    parser = emulator_parser(
+        "python -m crmclean.testing.hubspot_emulator",
+        "Serve an in-memory HubSpot CRM v3 API emulator on 127.0.0.1 until Ctrl-C.",
+        load_help="CSV whose columns become properties (id/Id/hs_object_id column gives ids)")
     parser.add_argument("--object", default="contacts", help="object type the CSV rows become (default contacts)")
     parser.add_argument("--token", default=None, help="access token to accept (default: a random one)")
     parser.add_argument("--rate-limit", type=int, default=100, help="requests allowed per 10 seconds")
     args = parser.parse_args(argv)
     emulator = HubSpotEmulator(access_token=args.token, rate_limit=args.rate_limit, host=args.host, port=args.port)
-    for csv_path in args.load:
-        try:
-            ids = emulator.add_records(args.object, load_csv(csv_path))
-        except (OSError, ValueError, csv.Error) as exc:
-            print(f"{csv_path}: {exc}", file=sys.stderr)
-            return 2
-        print(f"loaded {len(ids)} {normalize_object_type(args.object)} from {csv_path}")
-    emulator.start()
-    print(f"HubSpot emulator listening on {emulator.base_url}")
-    print("export these to point crmclean at it:")
-    print(f"  export HUBSPOT_BASE_URL={emulator.base_url}")
-    print(f"  export HUBSPOT_ACCESS_TOKEN={emulator.access_token}")
-    print("Ctrl-C stops it.", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    return 0
+    if not load_files(args.load, lambda path: emulator.add_records(args.object, load_csv(path)),
+                      normalize_object_type(args.object)):
+        return 2
+    return serve_until_interrupted(emulator, "HubSpot", emulator.env, address=f"{args.host}:{args.port}")
 
 
 if __name__ == "__main__":

@@ -33,14 +33,12 @@ Run it by hand: ``python -m crmclean.testing.hubspot_emulator --port 8765 --load
 from __future__ import annotations
 
 import bisect
-import contextlib
 import fnmatch
 import json
 import math
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -48,10 +46,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from crmclean.connectors._emulator import EmulatorHandler, LocalHttpServer
 
 JSON = dict[str, Any]
 
@@ -329,7 +327,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(LocalHttpServer):
     """In-memory HubSpot CRM v3 served over HTTP; use as a context manager in tests.
 
     ``objects`` maps an object type to rows: either flat ``{"email": ..., "id": "12"}`` mappings or
@@ -378,9 +376,6 @@ class HubSpotEmulator:
         self._random_rate = 0.0
         self._random_kinds: tuple[str, ...] = ()
         self._log: list[RequestLog] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
         for name in ("contacts", "companies", "deals", "tickets"):
             self._store(name)
         for name, defs in (properties or {}).items():
@@ -390,43 +385,15 @@ class HubSpotEmulator:
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
-    def start(self) -> HubSpotEmulator:
-        handler = type("_BoundHandler", (_Handler,), {"emulator": self})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="hubspot-emulator", daemon=True)
-        self._thread.start()
-        return self
+    # start / stop / ``with`` / base_url: LocalHttpServer
+    thread_name = "hubspot-emulator"
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        # Kept-alive client connections would otherwise hold handler threads open.
-        with self._lock:
-            conns = list(self._connections)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+    def handler_class(self) -> type[_Handler]:
+        return _Handler
 
-    def __enter__(self) -> HubSpotEmulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def env(self) -> dict[str, str]:
+        """The variables that point crmclean at this portal."""
+        return {"HUBSPOT_BASE_URL": self.base_url, "HUBSPOT_ACCESS_TOKEN": self.access_token}
 
     def __repr__(self) -> str:  # never show the token
         return f"HubSpotEmulator(base_url={self.base_url!r}, objects={sorted(self._stores)!r})"
@@ -1292,37 +1259,11 @@ class HubSpotEmulator:
         return a == b or cls._less(a, b)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Turns HTTP into ``HubSpotEmulator.handle`` calls; keep-alive so clients reuse connections."""
+class _Handler(EmulatorHandler):
+    """Turns HTTP into ``HubSpotEmulator.handle`` calls (keep-alive, one write per answer: EmulatorHandler)."""
 
     emulator: HubSpotEmulator
-    protocol_version = "HTTP/1.1"
     server_version = "HubSpotEmulator/1.0"
-    # Buffer the answer and send headers and body in one write: two small writes per response meet the
-    # client's delayed ACK (Nagle) and cost ~40 ms each, which made 1,000 pages take 45 s instead of a few.
-    wbufsize = 1 << 16
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.emulator._lock:
-            self.emulator._connections.add(self.connection)
-
-    def handle(self) -> None:
-        # A client that gave up (emulated timeout) leaves unsent bytes behind; the stdlib's own final flush
-        # would then print a BrokenPipe traceback.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            super().handle()
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.emulator._lock:
-            self.emulator._connections.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # tests and benchmarks would drown in access logs
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
