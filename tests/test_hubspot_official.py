@@ -230,15 +230,51 @@ def test_round_trip_with_landed_faults_at_ten_percent(tmp_path: Path, monkeypatc
         assert contents() == original
 
 
-def test_create_behind_a_landed_504_is_not_sent_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 15 item 9: re-creating merged-away records during rollback must not duplicate them on a 504."""
+@pytest.mark.parametrize("email", [None, "new@example.com"], ids=["searched", "read-by-email"])
+def test_create_behind_a_landed_504_is_found_not_sent_twice(email: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 9: a create answered 504 after it landed is looked up (by e-mail, else by search) and
+    reported ok with the id HubSpot gave it; it is never sent again."""
     clock = FakeClock()
     with HubSpotEmulator(objects={"contacts": _people()}, clock=clock) as emu:
         conn = _connector(emu, clock, monkeypatch)
+        emu.touch_internal("contacts", emu.records("contacts")[0]["id"])
+        emu.add_records("contacts", [{"firstname": "New", "lastname": "Once", "city": "Oslo",  # a twin made before
+                                      "createdate": "2024-05-01T10:00:00.000Z"}])
         emu.inject("landed_504", path_contains="/batch/create")
-        outcome = conn.create([{"firstname": "New", "lastname": "Once"}])[0]  # no e-mail: nothing unique
-        assert outcome.status == "failed"
-        assert [r["properties"]["lastname"] for r in emu.records("contacts")].count("Once") == 1
+        outcome = conn.create([{"firstname": "New", "lastname": "Once", "email": email}])[0]
+        copies = [r["id"] for r in emu.records("contacts") if r["properties"]["lastname"] == "Once"]
+        assert len(copies) == 2 and emu.request_count("/batch/create") == 1
+        assert outcome.status == "ok" and outcome.new_id == copies[-1], outcome
+
+
+def _nameless_twins() -> list[dict[str, Any]]:  # no e-mail: a re-created copy can only be found by search
+    return [{"firstname": "Ann", "lastname": "Lee", "city": None, "phone": "+7 916 000"},
+            {"firstname": "Anna", "lastname": "Lee", "city": "Tver", "phone": "+7 916 001"}]
+
+
+def test_rollback_re_creates_a_merged_record_once_behind_a_landed_504(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rollback's re-create is answered 504 after it landed, and the look-up fails too: the record is reported
+    failed; rolling back again finds the copy (find_created) and journals its id instead of creating it twice."""
+    clock = FakeClock()
+    with HubSpotEmulator(objects={"contacts": _nameless_twins()}, clock=clock) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        master, loser = (r["id"] for r in emu.records("contacts"))
+        journal = Journal(tmp_path / "runs.duckdb")
+        report = apply_plan(_merge_plan(conn, master, [loser], {"firstname": "Golden"}), conn, journal)
+        assert report.counts["ok"] == 1, report.to_dict()
+        emu.inject("landed_504", path_contains="/batch/create")
+        emu.inject("503", count=6, path_contains="/search")  # the look-up is refused after all its attempts
+        first = rollback_run(str(report.run_id), journal, connector=_connector(emu, clock, monkeypatch))
+        assert first.counts["failed"] == 1 and "resume the run" in first.problems[0]["error"], first.to_dict()
+        emu.clear_faults()
+        again = rollback_run(str(report.run_id), journal, connector=_connector(emu, clock, monkeypatch))
+        assert again.counts["failed"] == 0 and again.counts["conflict"] == 0, again.to_dict()
+        anna = [r for r in emu.records("contacts") if r["properties"]["firstname"] == "Anna"]
+        assert len(anna) == 1 and anna[0]["properties"]["city"] == "Tver"
+        assert emu.request_count("/batch/create") == 1
+        new_ids = journal.outcomes(str(again.run_id)).get_column("new_id").drop_nulls().to_list()
+        assert new_ids == [anna[0]["id"]]
 
 
 def test_daily_remaining_header_stops_before_the_refusal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,7 +38,8 @@ Writing: ``update`` (batch update), ``create`` (batch create), ``delete`` (batch
 isolated, so the others still get written. ``merge`` merges one record at a time into the master (HubSpot's merge
 API takes a pair), following the surviving id HubSpot returns, then sets the golden values on it. HubSpot cannot
 un-merge: a merged-away record can be re-created (``create``) but not restored, and its history stays on the
-primary record.
+primary record. A create answered 502/504 or timed out is not resent: ``find_created`` looks for the copy that may
+have landed and reports it ``ok`` with its id when exactly one is found.
 
 Limits: a client-side rolling budget of requests per 10 seconds (HubSpot's ``TEN_SECONDLY_ROLLING`` policy; 100 by
 default, lowered to ``X-HubSpot-RateLimit-Max`` when the server says less), 429 answers wait ``Retry-After``,
@@ -64,7 +65,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -128,6 +129,8 @@ RATE_INTERVAL = 10.0
 SEARCH_RATE_LIMIT = 5  # CRM search: 5 requests per second per account, without rate-limit headers to follow
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
+CREATE_CLOCK_SKEW = 300.0  # seconds: a landed create is looked for from this long before the request was sent
+FIND_FILTERS = 4  # equality filters a search for a landed create narrows by (the rest are compared here)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is not a ten-secondly limit: stop instead of hanging
 # Property names go into the GET query string; past this length switch to POST batch/read so the request line
 # stays well below the 8 KB that proxies commonly accept.
@@ -1000,6 +1003,7 @@ class HubSpotConnector:
                     for index, _, values in items],
             local_vars_configuration=cfg,
         )
+        sent_at = datetime.now(UTC).replace(tzinfo=None)
         try:
             reply = self._send(self._batch_create, request, resend_after_gateway_error=False)
         except HubSpotHTTPError as err:
@@ -1007,6 +1011,8 @@ class HubSpotConnector:
                 half = len(items) // 2
                 return {**self._create_chunk(items[:half]), **self._create_chunk(items[half:])}
             message = self._failure(err, f"create {self.object_type}")
+            if err.status in (0, 502, 504):  # the gateway gave up: the records may have been created all the same
+                return {index: self._landed_create(rid, values, sent_at, message) for index, rid, values in items}
             return {index: WriteOutcome(rid, "failed", message) for index, rid, _ in items}
         body = reply.body or {}
         results = list(body.get("results") or [])
@@ -1022,6 +1028,71 @@ class HubSpotConnector:
                 messages = "; ".join(str(e.get("message")) for e in body.get("errors") or [])
                 out[index] = WriteOutcome(rid, "failed", self._scrub(messages) or "HubSpot did not confirm the create")
         return out
+
+    def _landed_create(self, rid: str, values: Mapping[str, str], sent_at: datetime, message: str) -> WriteOutcome:
+        """After a create answered 502/504 or timed out: ``ok`` with the copy's id if exactly one landed, else failed
+        (never sent again here; ``find_created`` looks again when the run is resumed)."""
+        try:
+            copies = self.find_created(values, sent_at)
+        except (ConnectorError, HubSpotHTTPError):
+            return WriteOutcome(rid, "failed", f"{message}; it may have been created: resume the run to look again")
+        if len(copies) == 1:
+            log.info("HubSpot create of %s had landed before its error (%s); not sent again", rid, copies[0])
+            return WriteOutcome(rid, "ok", "the reply was lost; found created", new_id=copies[0])
+        if copies:
+            return WriteOutcome(rid, "failed", f"{message}; {len(copies)} records with these values were created "
+                                               f"since ({', '.join(copies[:5])}): keep one")
+        return WriteOutcome(rid, "failed", f"{message}; not found created (HubSpot's search lags a few seconds: "
+                                           "resume the run to look again)")
+
+    def find_created(self, values: Mapping[str, Value], since: datetime) -> list[str]:
+        """Ids of records holding ``values`` created at or after ``since`` (naive UTC): a create whose reply was
+        lost is found instead of made twice (``crmclean.writeback.engine``; protocol in ``connectors.base``).
+
+        Contacts with an e-mail are read by it (``batch/read`` with ``idProperty=email``: no index lag); other
+        records are searched by their create date and up to ``FIND_FILTERS`` of the values (HubSpot's search index
+        lags writes by a few seconds), and every value is compared here. The window opens ``CREATE_CLOCK_SKEW``
+        seconds early: HubSpot's clock is not ours.
+        """
+        props = self._props()
+        wanted = {k: str(v) for k, v in values.items() if v not in (None, "") and k in props and k != self.id_field}
+        created = next((c for c in ("createdate", "hs_createdate") if c in props), None)
+        start = since.replace(tzinfo=UTC) - timedelta(seconds=CREATE_CLOCK_SKEW)
+        columns = [self.id_field, *wanted, *([created] if created else [])]
+        found: list[JSON] = []
+        if self.object_type == "contacts" and wanted.get("email"):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=wanted["email"], local_vars_configuration=self._model_config)],
+                id_property="email", properties=columns[1:], properties_with_history=[],
+                local_vars_configuration=self._model_config)
+            reply = self._read(f"look for a created {self.object_type} record", self._batch_read, request,
+                               archived=False)
+            found = list((reply.body or {}).get("results") or [])
+        elif created is not None:
+            filters = [Filter(property_name=created, operator="GTE", value=str(int(start.timestamp() * 1000)),
+                              local_vars_configuration=self._model_config)]
+            textual = [k for k in wanted if (props[k].get("type") in ("string", "enumeration", "number"))]
+            for name in textual[:FIND_FILTERS]:
+                filters.append(Filter(property_name=name, operator="EQ", value=wanted[name],
+                                      local_vars_configuration=self._model_config))
+            request = PublicObjectSearchRequest(
+                filter_groups=[FilterGroup(filters=filters, local_vars_configuration=self._model_config)],
+                properties=columns[1:], limit=SEARCH_PAGE_SIZE,
+                sorts=[{"propertyName": self.id_field, "direction": "ASCENDING"}],
+                local_vars_configuration=self._model_config)
+            reply = self._read(f"look for a created {self.object_type} record", self._search, request,
+                               searching=True)
+            found = list((reply.body or {}).get("results") or [])
+        ids: list[str] = []
+        for obj in found:
+            record = self._record(obj, columns)
+            stamp = record.get(created) if created else None
+            when = _parse_instant(stamp) if stamp else None
+            if when is None or when < start:
+                continue
+            if all(_same_value(k, record.get(k), v) for k, v in wanted.items()):
+                ids.append(str(record[self.id_field]))
+        return ids
 
     def delete(self, ids: Sequence[str]) -> list[WriteOutcome]:
         """Archive records (HubSpot's delete; they stay restorable in HubSpot for 90 days)."""
@@ -1051,6 +1122,25 @@ class HubSpotConnector:
             pool = getattr(getattr(getattr(api, "api_client", None), "rest_client", None), "pool_manager", None)
             if pool is not None:
                 pool.clear()
+
+
+def _same_value(name: str, stored: str | None, sent: str) -> bool:
+    """Whether HubSpot holds the value sent (it keeps e-mail addresses lowercase)."""
+    if name == "email":
+        return (stored or "").strip().lower() == sent.strip().lower()
+    return (stored or "") == sent
+
+
+def _parse_instant(text: str) -> datetime | None:
+    """A HubSpot date property's value (ISO 8601 or epoch ms) as an aware UTC datetime; None if neither."""
+    raw = text.strip()
+    if raw.isdigit():
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _filter_kwargs(flt: Mapping[str, Any]) -> dict[str, Any]:
