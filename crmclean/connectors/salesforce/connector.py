@@ -764,11 +764,13 @@ class SalesforceConnector:
             out[name] = _api_value(value, str(meta.get(name, {}).get("type", "string")))
         return out
 
-    def _write_headers(self) -> dict[str, str]:
-        """Headers of a REST create/update: with the steward's opt-in (``duplicate_rule_allow_save``) a record an
-        active duplicate rule only alerts on is saved (Duplicate Rule Header, REST API Developer Guide); a rule that
-        blocks still refuses it, record by record (DUPLICATES_DETECTED)."""
-        if self.options.duplicate_rule_allow_save:
+    def _write_headers(self, allow_save: bool = False) -> dict[str, str]:
+        """Headers of a REST create/update: with the steward's opt-in (``duplicate_rule_allow_save``) or
+        ``allow_save`` a record an active duplicate rule only alerts on is saved (Duplicate Rule Header, REST API
+        Developer Guide: allowSave defaults to false, so without the header an org's standard duplicate rules,
+        "Allow" with an alert, refuse it); a rule that blocks still refuses it, record by record
+        (DUPLICATES_DETECTED)."""
+        if allow_save or self.options.duplicate_rule_allow_save:
             return {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
         return {}
 
@@ -778,7 +780,9 @@ class SalesforceConnector:
             return []
         bulk = self.options.bulk == "always" or (
             self.options.bulk == "auto" and len(updates) > self.bulk_write_threshold)
-        if bulk:
+        if bulk and not self.options.duplicate_rule_allow_save:
+            # Bulk API 2.0 takes no Duplicate Rule Header (Bulk API 2.0 Developer Guide, "Headers"): with the
+            # steward's allowSave opt-in every update goes through sObject Collections, which carry it
             return self._bulk_update(updates)
         outcomes: list[WriteOutcome] = []
         for start in range(0, len(updates), COLLECTION_WRITE_MAX):
@@ -969,7 +973,10 @@ class SalesforceConnector:
             r.get("IsDeleted") and str(r.get("MasterRecordId") or "")[:15] == master18 for r in rows)
 
     def create(self, records: Sequence[Record]) -> list[WriteOutcome]:
-        """Re-create records (rollback of merges); system and read-only fields are left out."""
+        """Re-create records (rollback of merges); system and read-only fields are left out. A re-created
+        merged-away record duplicates its master by construction (that is why it was merged), so the request sends
+        ``allowSave=true``: the org's alerting duplicate rules (the standard rules are) let the restore through;
+        a blocking rule still refuses it, record by record."""
         if not records:
             return []
         meta = self._field_meta()
@@ -989,7 +996,7 @@ class SalesforceConnector:
             started = datetime.now(UTC)
             try:
                 result = self._call("create", partial(_restful, path="composite/sobjects", method="POST",
-                                                      json=payload, headers=self._write_headers()),
+                                                      json=payload, headers=self._write_headers(allow_save=True)),
                                     idempotent=False) or []
             except TransientConnectorError as err:
                 # a gateway error or a timeout may come after the records were created: look before reporting,

@@ -4,7 +4,7 @@
 ``soap`` the SOAP login and merge calls, ``cli`` the ``python -m`` entry.
 """
 
-from crmclean.connectors.salesforce.emulator.model import DuplicateRule
+from crmclean.connectors.salesforce.emulator.model import STANDARD_DUPLICATE_RULES, DuplicateRule
 from crmclean.connectors.salesforce.emulator.server import (
     ApiError,
     SalesforceEmulator,
@@ -13,4 +13,4 @@ from crmclean.connectors.salesforce.emulator.server import (
 )
 from crmclean.connectors.salesforce.emulator.soql import compile_where, parse_soql
 
-__all__ = ["ApiError", "DuplicateRule", "SalesforceEmulator", "compile_where", "normalize_id", "parse_soql", "to_18"]
+__all__ = ["STANDARD_DUPLICATE_RULES", "ApiError", "DuplicateRule", "SalesforceEmulator", "compile_where", "normalize_id", "parse_soql", "to_18"]

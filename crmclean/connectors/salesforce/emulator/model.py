@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,12 +140,14 @@ class RecordError(Exception):
 
 @dataclass(frozen=True)
 class DuplicateRule:
-    """An active duplicate rule of the emulated org: a record whose ``fields`` all equal (case-insensitively)
-    another live record's is a duplicate.
+    """An active duplicate rule of the emulated org with its matching rule: a record is a duplicate of another live
+    record when, for one group of ``any_of`` (or for ``fields`` when ``any_of`` is empty), every field of the group
+    has a value and equals the other record's (case- and space-insensitively).
 
     ``action`` is the rule's action on create and on edit: ``"alert"`` (Allow, with alert: the API save fails with
     DUPLICATES_DETECTED unless the request's ``Sforce-Duplicate-Rule-Header`` says ``allowSave=true``) or
-    ``"block"`` (never saved, whatever the header). Duplicate Rule Header (REST API Developer Guide):
+    ``"block"`` (never saved, whatever the header). On an edit the rule runs only when the edit changes a field the
+    matching rule compares. Duplicate Rule Header (REST API Developer Guide):
     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_duplicaterules.htm ;
     DuplicateError / DuplicateResult (SOAP API Developer Guide):
     https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_duplicateresult.htm
@@ -156,14 +158,25 @@ class DuplicateRule:
     fields: tuple[str, ...] = ("Email",)
     action: str = "alert"
     matching_rule: str = "Contact_Email_Exact_Match"
+    any_of: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def groups(self) -> tuple[tuple[str, ...], ...]:
+        return self.any_of or (self.fields,)
+
+    def compares(self, names: Iterable[str]) -> bool:
+        """Whether an edit of these fields runs the rule (it compares at least one of them)."""
+        wanted = {f.lower() for group in self.groups for f in group}
+        return any(n.lower() in wanted for n in names)
 
     def matches(self, sobj: SObject, row: Mapping[str, str | None], record_id: str | None) -> list[str]:
         """Ids of other live records the row duplicates under this rule."""
-        key = [str(row.get(f) or "").strip().lower() for f in self.fields]
-        if not all(key):
+        keys = [(group, [_match_text(row.get(f)) for f in group]) for group in self.groups]
+        keys = [(group, key) for group, key in keys if all(key)]
+        if not keys:
             return []
         return [rid for rid in sobj.order if rid != record_id and sobj.live(sobj.rows[rid])
-                and [str(sobj.rows[rid].get(f) or "").strip().lower() for f in self.fields] == key]
+                and any([_match_text(sobj.rows[rid].get(f)) for f in group] == key for group, key in keys)]
 
     def error(self, obj: str, version: str, ids: Sequence[str]) -> RecordError:
         """The DUPLICATES_DETECTED error a save blocked by this rule answers with (a DuplicateError)."""
@@ -183,6 +196,32 @@ class DuplicateRule:
             }],
         }}
         return err
+
+
+def _match_text(value: str | None) -> str:
+    return " ".join(str(value or "").split()).lower()
+
+
+# The standard duplicate rules a new org ships active (Salesforce Help, "Standard Duplicate Rules":
+# https://help.salesforce.com/s/articleView?id=sales.duplicate_rules_standard_rules.htm&type=5): Action On Create and
+# On Edit "Allow" with an alert, so an API save without ``allowSave=true`` is refused with DUPLICATES_DETECTED.
+# Their matching rules ("Standard Matching Rules":
+# https://help.salesforce.com/s/articleView?id=sales.matching_rules_standard_rules.htm&type=5) are fuzzy (Jaro-Winkler,
+# Metaphone 3, name variants, thresholds); the emulator approximates each equation with exact comparisons of the
+# same fields: Contact/Lead "(First Name AND Last Name AND Email) OR (First Name AND Last Name AND Phone) OR
+# (First Name AND Last Name AND Title AND Account Name / Company)"; Account "Account Name AND (Phone OR Website OR
+# Billing Street OR Billing ZIP)". Cross-object matching (contacts duplicating leads) is not emulated.
+STANDARD_DUPLICATE_RULES = (
+    DuplicateRule("Account", name="Standard_Account_Duplicate_Rule", matching_rule="Standard_Account_Match_Rule_v1_0",
+                  any_of=(("Name", "Phone"), ("Name", "Website"), ("Name", "BillingStreet"),
+                          ("Name", "BillingPostalCode"))),
+    DuplicateRule("Contact", name="Standard_Contact_Duplicate_Rule", matching_rule="Standard_Contact_Match_Rule_v1_1",
+                  any_of=(("FirstName", "LastName", "Email"), ("FirstName", "LastName", "Phone"),
+                          ("FirstName", "LastName", "Title", "AccountId"))),
+    DuplicateRule("Lead", name="Standard_Lead_Duplicate_Rule", matching_rule="Standard_Lead_Match_Rule_v1_0",
+                  any_of=(("FirstName", "LastName", "Email"), ("FirstName", "LastName", "Phone"),
+                          ("FirstName", "LastName", "Title", "Company"))),
+)
 
 
 @dataclass

@@ -11,8 +11,15 @@ over the wire rather than mocked. What it emulates:
 * sObject Collections (update / create / delete / retrieve, at most 200 / 2000 records);
 * Bulk API 2.0 query jobs (CSV results with ``Sforce-Locator``) and ingest jobs;
 * SOAP ``merge`` (master + up to two losers per request);
-* active duplicate rules (``duplicate_rules=[DuplicateRule(...)]``): DUPLICATES_DETECTED per record unless
-  ``Sforce-Duplicate-Rule-Header: allowSave=true`` (REST API Developer Guide, "Duplicate Rule Header");
+* active duplicate rules, by default the standard Account, Contact and Lead duplicate rules a new org ships active
+  (``STANDARD_DUPLICATE_RULES``; Salesforce Help, "Standard Duplicate Rules" and "Standard Matching Rules", whose
+  fuzzy matching rules are approximated by exact comparisons, see ``model``), or ``duplicate_rules=[...]``
+  (``[]``: none): a REST create or update they flag fails per record with DUPLICATES_DETECTED unless
+  ``Sforce-Duplicate-Rule-Header: allowSave=true`` and the rule only alerts (REST API Developer Guide,
+  "Duplicate Rule Header"); Bulk API 2.0 ingest has no such header (Bulk API 2.0 Developer Guide, "Headers"), so
+  its flagged rows fail in ``failedResults``; SOAP ``merge`` runs no duplicate rule (DuplicateRuleHeader, SOAP API
+  Developer Guide, applies to create/update/upsert; Salesforce Help, "Duplicate Rule Considerations": rules do not run
+  when records are merged);
 * fault injection: 429 with Retry-After, 503, REQUEST_LIMIT_EXCEEDED, hangs (timeouts), expired
   sessions, partial failures of collection writes, seeded random faults, and "human" edits.
 
@@ -74,6 +81,7 @@ from crmclean.connectors.salesforce.emulator.model import (
     QUERY_BATCH_DEFAULT,
     QUERY_BATCH_MIN,
     SOAP_ENV,
+    STANDARD_DUPLICATE_RULES,
     ApiError,
     DuplicateRule,
     RecordError,
@@ -269,13 +277,14 @@ class SalesforceEmulator(LocalHttpServer):
         session_ttl: float | None = None,
         max_query_batch: int = QUERY_BATCH_DEFAULT,
         view_setup: bool = True,
-        duplicate_rules: Sequence[DuplicateRule] = (),
+        duplicate_rules: Sequence[DuplicateRule] | None = None,
         person_accounts: bool = False,
         record_types: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.api_version = api_version
         self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
-        self.duplicate_rules = list(duplicate_rules)  # active duplicate rules, checked on collection creates/updates
+        # active duplicate rules (None: the standard rules of a new org), checked on REST and Bulk creates/updates
+        self.duplicate_rules = list(STANDARD_DUPLICATE_RULES if duplicate_rules is None else duplicate_rules)
         # Person Accounts enabled: Account gains the read-only IsPersonAccount checkbox (Object Reference, "Person
         # Account"); record types: the object gains RecordTypeId and describe lists recordTypeInfos
         self.person_accounts = person_accounts
@@ -990,8 +999,9 @@ class SalesforceEmulator(LocalHttpServer):
                     target = (sobj, self._validate_changes(sobj, rec, creating=True))
                 else:
                     raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed")
+                changed = target[2] if method == "PATCH" else None
                 after = {**target[1], **target[2]} if method == "PATCH" else target[1]
-                self._check_duplicates(version, sobj, after, rid or None, allow_save)
+                self._check_duplicates(version, sobj, after, rid or None, allow_save, changed)
                 plans.append((rid, target))
             except RecordError as err:
                 plans.append((rid, err))
@@ -1001,15 +1011,23 @@ class SalesforceEmulator(LocalHttpServer):
         return _json_response(200, self._commit(plans, all_or_none, apply))
 
     def _check_duplicates(self, version: str, sobj: SObject, row: Row, record_id: str | None,
-                          allow_save: bool) -> None:
+                          allow_save: bool, changed: Mapping[str, Any] | None = None) -> None:
         """Run the object's active duplicate rules on a save: an "alert" rule fails it unless the request allows
-        saving (``Sforce-Duplicate-Rule-Header: allowSave=true``), a "block" rule always does."""
+        saving (``Sforce-Duplicate-Rule-Header: allowSave=true``), a "block" rule always does. An edit (``changed``:
+        the fields it sets) runs a rule only when it changes a field the rule compares."""
         for rule in self.duplicate_rules:
             if rule.obj.lower() != sobj.name.lower():
+                continue
+            if changed is not None and not rule.compares(
+                    n for n, v in changed.items() if (self._existing_value(sobj, record_id, n) or None) != v):
                 continue
             ids = rule.matches(sobj, row, normalize_id(record_id) if record_id else None)
             if ids and (rule.action == "block" or not allow_save):
                 raise rule.error(sobj.name, version, ids)
+
+    def _existing_value(self, sobj: SObject, record_id: str | None, name: str) -> str | None:
+        row = sobj.lookup(record_id) if record_id else None
+        return row.get(name) if row else None
 
     def _commit(self, plans: list[tuple[str, Any]], all_or_none: bool,
                 apply: Callable[[Any], str]) -> list[dict[str, Any]]:
@@ -1238,10 +1256,14 @@ class SalesforceEmulator(LocalHttpServer):
                     changes = {k: (None if v == "#N/A" else v) for k, v in record.items()
                                if k.lower() != "id" and v != ""}
                     target = self._plan_update(sobj, rid, changes)
+                    # Bulk API 2.0 takes no Duplicate Rule Header: allowSave keeps its default, false
+                    self._check_duplicates(version, sobj, {**target[1], **target[2]}, rid, False, target[2])
                     new_id, created = self._apply_update(target), False
                 elif job.operation == "insert":
                     fields = {k: (None if v in {"", "#N/A"} else v) for k, v in record.items()}
-                    new_id, created = self._insert(sobj, fields), True
+                    checked = self._validate_changes(sobj, fields, creating=True)
+                    self._check_duplicates(version, sobj, checked, None, False)
+                    new_id, created = self._insert(sobj, {}, checked), True
                 elif job.operation in {"delete", "hardDelete"}:
                     new_id, created = self._apply_delete((sobj, self._existing(sobj, rid))), False
                 else:
