@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -46,6 +47,25 @@ def test_dedupe_writes_every_row_in_order_with_cluster_columns(source: Path, tmp
     assert {"cluster_id", "master_id", "loser_ids", "reasons"} <= set(g.columns)
     assert g.height == (written["cluster_role"] == "master").sum()
     assert "label" in pl.read_csv(review, infer_schema=False, **EXCEL_RU).columns
+
+
+def test_summary_reports_blocking_figures_and_estimated_recall(source: Path) -> None:
+    res = runner.invoke(app, ["dedupe", str(source)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    text = res.output
+    m = re.search(r"blocking recall: estimated (\d\.\d{4})", text)
+    assert m and 0.9 <= float(m.group(1)) <= 1.0, text
+    assert "records of oversized blocks not compared" in text
+    for col in ("oversized", "split", "windowed", "dropped", "finds", "only"):
+        assert col in text
+    res = runner.invoke(app, ["dedupe", str(source), "--json"])
+    blocking = json.loads(res.stdout)["summary"]["blocking"]
+    assert 0.9 <= blocking["estimated_recall"] <= 1.0
+    assert blocking["scored_matches"] > 0 and blocking["dropped_records"] == 0
+    keys = blocking["keys"]
+    assert {"email", "phone", "name", "company_surname"} <= set(keys)
+    assert all(0 <= k["only"] <= k["found"] <= 1 for k in keys.values())
+    assert max(k["found"] for k in keys.values()) > 0.5
 
 
 def test_json_summary_and_explain(source: Path) -> None:

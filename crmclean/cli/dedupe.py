@@ -105,13 +105,40 @@ def _print_summary(s: dict, blocking: list[dict], written: dict[str, str]) -> No
     )
     ui.info(f"compared {s['candidate_pairs']:,} of {s['possible_pairs']:,} possible pairs "
             f"(reduction {s['reduction_ratio']:.6f})")
+    recall = s.get("blocking") or {}
+    ui.info(_recall_line(recall))
     if not ui.MODE.quiet:
-        t = Table(title="blocking", show_lines=False)
-        for col in ("key", "records", "blocks", "largest", "pairs", "oversized", "split", "dropped"):
+        per_key = recall.get("keys", {})
+        t = Table(title="blocking (finds / only: share of the pairs scored as matches this key finds / "
+                        "that no other key finds)", show_lines=False)
+        for col in ("key", "records", "blocks", "largest", "pairs", "oversized", "split", "windowed", "dropped",
+                    "finds", "only"):
             t.add_column(col, justify="right" if col != "key" else "left")
         for b in blocking:
-            t.add_row(b["key"], str(b["records"]), str(b["blocks"]), str(b["largest_block"]), str(b["pairs"]),
-                      str(b["oversized_blocks"]), str(b["split_blocks"]), str(b["dropped_blocks"]))
+            k = per_key.get(b["key"], {})
+            t.add_row(b["key"], f"{b['records']:,}", f"{b['blocks']:,}", str(b["largest_block"]), f"{b['pairs']:,}",
+                      str(b["oversized_blocks"]), str(b["split_blocks"]), str(b["windowed_blocks"]),
+                      str(b["dropped_blocks"]), _share(k.get("found")), _share(k.get("only")))
         ui.err.print(t)
     for key, path in written.items():
         ui.info(f"  wrote {key} to {path}")
+
+
+def _share(x: float | None) -> str:
+    return "" if x is None else f"{x:.1%}"
+
+
+def _recall_line(b: dict) -> str:
+    """One line of blocking recall: estimated, inside clusters, labelled, and what oversized blocks cost."""
+    parts = []
+    if b.get("estimated_recall") is not None:
+        parts.append(f"estimated {b['estimated_recall']:.4f} (capture–recapture over the keys: "
+                     f"{b['scored_matches']:,} pairs scored as matches, {b['found_by_one_key']:,} found by one key only)")
+    if b.get("recall_in_clusters") is not None:
+        parts.append(f"{b['recall_in_clusters']:.4f} of same-cluster pairs compared directly")
+    if b.get("recall_labelled") is not None:
+        parts.append(f"{b['recall_labelled']:.4f} of pairs labelled as the same record")
+    dropped, windowed = b.get("dropped_records", 0), b.get("windowed_records", 0)
+    parts.append(f"{dropped:,} records of oversized blocks not compared"
+                 + (f", {windowed:,} compared with their nearest neighbours only" if windowed else ""))
+    return "blocking recall: " + "; ".join(parts)

@@ -553,7 +553,8 @@ def dedupe(
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
-    blocking = _blocking_summary(candidates, label, label_frame)
+    blocking = _blocking_summary(candidates, label, label_frame,
+                                 scored.filter(pl.col("probability") >= match_t).select("l", "r"))
     at_limit = sizes.filter(pl.col("size") >= settings.max_cluster_size).height
     compared = candidates.pairs.height
     compare_seconds = timings.get("compare", 0) + timings.get("score", 0)
@@ -581,7 +582,7 @@ def dedupe(
 
 
 def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
-                      label_frame: pl.DataFrame | None) -> dict[str, Any]:
+                      label_frame: pl.DataFrame | None, matched: pl.DataFrame) -> dict[str, Any]:
     """Blocking recall, per run: what the blocking could not have found.
 
     ``recall_labelled``: of the pairs a steward labelled as the same record, the share blocking made a
@@ -589,6 +590,8 @@ def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
     cluster, the share compared directly (a pair joined only through a chain was never compared, a
     blocking miss the chain happened to repair). ``dropped_records`` / ``windowed_records``: records
     of oversized blocks not compared / compared only with their nearest neighbours by name.
+    ``estimated_recall`` and ``keys``: from the pairs scored as matches (``matched``), which keys find them
+    and a capture–recapture estimate of the pairs no key found (:meth:`CandidatePairs.key_recall`).
     """
     pairs = candidates.pairs
     recall_labelled = None
@@ -608,6 +611,7 @@ def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
                                           .n_unique()) if pairs.height else int(roots.len()),
         "dropped_records": sum(s.dropped_records for s in candidates.stats),
         "windowed_records": sum(s.windowed_records for s in candidates.stats),
+        **candidates.key_recall(matched),
     }
 
 
