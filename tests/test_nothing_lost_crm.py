@@ -74,8 +74,7 @@ def test_hubspot_extra_emails_land_in_hs_additional_emails(tmp_path: Path, monke
 
     # HubSpot's "Additional email addresses" property (the emulator defines only the basic contact properties)
     extra = [{"name": "hs_additional_emails", "label": "Additional email addresses"}]
-    with HubSpotEmulator(objects={"contacts": HS_ROWS}, properties={"contacts": extra}, clock=clock,
-                         merge_new_id=False) as emu:
+    with HubSpotEmulator(objects={"contacts": HS_ROWS}, properties={"contacts": extra}, clock=clock) as emu:
         monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
         monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
 

@@ -127,6 +127,16 @@ class Engine:
         self.written: dict[str, str] = {}
         self.merged_away: dict[str, str] = {}  # loser -> master, merged by this run
         self.recreated: dict[str, str] = {}  # record -> the id of its copy, re-created by this run (rollback)
+        # merge master -> the new id its merge gave the survivor (HubSpot); a resumed unit on it is sent there
+        self.survivors: dict[str, str] = {}
+
+    def _at(self, rid: str) -> str:
+        """Where record ``rid`` lives now: its survivor's id after a merge that made a new record, else itself."""
+        seen = {rid}
+        while rid in self.survivors and self.survivors[rid] not in seen:
+            rid = self.survivors[rid]
+            seen.add(rid)
+        return rid
 
     # -- batching: a batch never holds two units touching one record (versions would go stale mid-batch)
     def _batches(self, units: Sequence[Unit]) -> Iterator[list[Unit]]:
@@ -177,7 +187,8 @@ class Engine:
         """Whether record ``rid`` is as the unit expects: by one of ``versions`` (or this run's own write), or on
         a by-values target by its values."""
         version = self._versions.get(rid)
-        if version in versions or (version is not None and self.written.get(rid) == version):
+        if version in versions or (version is not None and version in (self.written.get(rid),
+                                                                        self.written.get(self._at(rid)))):
             return True
         return bool(rec is not None and self._holds(unit, rid, rec))
 
@@ -309,7 +320,9 @@ class Engine:
         ids = sorted({rid for u in batch for rid in u.record_ids})
         verdicts: dict[str, tuple[str, str | None]]
         try:
-            current = self._fetch(ids)
+            fetched = self._fetch(sorted({self._at(rid) for rid in ids}))
+            # a master merged into a new record (a resumed run) is checked as that record
+            current = {rid: fetched[self._at(rid)] for rid in ids if self._at(rid) in fetched}
         except TransientConnectorError as err:
             # still refused after the connector's retries (rate limit, 5xx): this batch fails, the run goes on
             self._versions = {}
@@ -336,6 +349,8 @@ class Engine:
                 self.written[new_id or rid] = after_version
             if status == "ok" and unit.op == "merge" and rid != unit.record_id and not self.keeps_losers:
                 self.merged_away[rid] = unit.record_id
+            if unit.op == "merge" and rid == unit.record_id and new_id is not None and new_id != rid:
+                self.survivors[rid] = new_id
             if status == "ok" and unit.op == "create" and new_id is not None:
                 self.recreated[rid] = new_id
             if status in ("conflict", "failed"):
@@ -350,7 +365,9 @@ class Engine:
             elif verdict == "done":
                 rec = current.get(u.record_id)
                 after_version = self._versions.get(u.record_id) if rec is not None and u.op != "delete" else None
-                outcome(u, u.record_id, "ok", why, after_version=after_version)
+                moved = self._at(u.record_id) if u.op in ("update", "merge") else u.record_id
+                outcome(u, u.record_id, "ok", why, new_id=moved if moved != u.record_id else None,
+                        after_version=after_version)
                 if u.op == "merge" and not self.keeps_losers:
                     for rid in u.loser_ids:  # an earlier attempt may have recorded them failed (a lost reply)
                         outcome(u, rid, "ok", why)
@@ -517,24 +534,31 @@ class Engine:
         updates = [u for u in units if u.op == "update"]
         if updates:
             try:
-                outs = con.update([FieldUpdate(u.record_id, {f: a for f, (_, a) in u.changes.items()})
+                outs = con.update([FieldUpdate(self._at(u.record_id), {f: a for f, (_, a) in u.changes.items()})
                                    for u in updates])
             except TransientConnectorError as err:
                 failed(updates, err)
             else:
                 by_id = {o.record_id: o for o in outs}
                 for u in updates:
-                    o = by_id.get(u.record_id) or WriteOutcome(u.record_id, "failed", "the target returned no outcome")
+                    at = self._at(u.record_id)
+                    o = by_id.get(at) or WriteOutcome(u.record_id, "failed", "the target returned no outcome")
+                    if at != u.record_id:  # written on the survivor of its merge: journaled under the planned id
+                        o = WriteOutcome(u.record_id, o.status, o.error, new_id=o.new_id or at)
                     results[u.key] = [(u.record_id, o)]
         for u in units:
             if u.op != "merge":
                 continue
+            at = self._at(u.record_id)
             try:
-                outs = con.merge(MergeRequest(u.record_id, u.loser_ids, {f: a for f, (_, a) in u.changes.items()}))
+                outs = con.merge(MergeRequest(at, u.loser_ids, {f: a for f, (_, a) in u.changes.items()}))
             except TransientConnectorError as err:
                 failed([u], err)
                 continue
             by_id = {o.record_id: o for o in outs}
+            if at != u.record_id and at in by_id:  # resumed on the survivor of its earlier, partial merge
+                o = by_id.pop(at)
+                by_id[u.record_id] = WriteOutcome(u.record_id, o.status, o.error, new_id=o.new_id or at)
             master = by_id.get(u.record_id) or WriteOutcome(u.record_id, "ok" if outs and all(
                 o.status == "ok" for o in outs) else "failed", None if outs else "the target returned no outcome")
             results[u.key] = [(u.record_id, master)] + [

@@ -85,6 +85,8 @@ def resume_run(run_id: str, journal: Journal, *, connector: Connector | None = N
             engine.written[nid or rid] = av  # the earlier attempt's writes are this run's own
         if st == "ok" and key in masters and rid != masters[key]:
             engine.merged_away[rid] = masters[key]
+        if key in masters and rid == masters[key] and nid is not None and nid != rid:
+            engine.survivors[rid] = nid  # the merge made a new record (HubSpot): what is left is sent there
         if st == "ok" and key in creates and nid is not None:
             engine.recreated[rid] = nid
     with interrupt_guard(journal, run_id):

@@ -84,7 +84,7 @@ def test_every_command_on_a_hubspot_object(obj: str, hs_rows: list[dict[str, Any
     rows = choices[obj]
     if obj == "companies":  # twins of each company: the second copy differs in case and legal-form spelling
         rows = COMPANIES + [{**c, "name": str(c["name"]).upper()} for c in COMPANIES]
-    with HubSpotEmulator(objects={obj: rows}, clock=clock, merge_new_id=False) as emu:
+    with HubSpotEmulator(objects={obj: rows}, clock=clock) as emu:  # merges give the survivor a new id, as HubSpot
         cli = connect(emu, tmp_path, monkeypatch)
         spec = f"hubspot:{obj}"
         before = {str(r["id"]): r["properties"] for r in emu.records(obj)}
