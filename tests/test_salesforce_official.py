@@ -381,3 +381,51 @@ def test_records_of_different_record_types_are_never_merged(env_of) -> None:  # 
         e.human_edit("Account", str(e.records("Account")[1]["Id"]),
                      {"RecordTypeId": e.record_type_id("Account", "Customer")})
         assert len(api.plan("salesforce:Account").merges) == 1  # the same type: merged as before
+
+
+# -- picklist values per record type ----------------------------------------------------------------------------
+
+
+def test_a_picklist_value_the_record_type_does_not_allow_is_kept_as_is(tmp_path: Path, env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.writeback.plan import render_plan_diff, save_plan
+
+    country = {"type": "picklist", "picklist": ["RU", "US", "russia", "Russia"], "restricted": True}
+    with SalesforceEmulator(objects={}, record_types={"Contact": ["Customer", "Partner"]},
+                            record_type_picklists={"Contact": {"Partner": {"BillingCountry": ["US", "russia"]}}}) as e:
+        partner = e.record_type_id("Contact", "Partner")
+        e.load("Contact", [{"FirstName": "Ann", "LastName": "Lee", "BillingCountry": "russia", "RecordTypeId": partner},
+                           {"FirstName": "Bob", "LastName": "Stone", "BillingCountry": "Russia"}],
+               field_types={"BillingCountry": country})
+        ann, bob = (str(r["Id"]) for r in e.records("Contact"))
+        env_of(e)
+        # the emulator answers the UI API resource, and refuses the value on a write (a restricted picklist)
+        conn = _connect(e, bulk="never")
+        from crmclean.connectors.base import FieldUpdate
+
+        out = conn.update([FieldUpdate(ann, {"BillingCountry": "RU"})])[0]
+        assert out.status == "failed" and "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" in (out.error or "")
+
+        plan = api.plan("salesforce:Contact", steps=["standardize"])
+        assert [(op.record_id, op.after) for op in plan.updates if op.field == "BillingCountry"] == [(bob, "RU")]
+        kept = [k for k in plan.kept if k.field == "BillingCountry"]
+        assert [k.record_id for k in kept] == [ann] and "Partner" in kept[0].reason
+        assert e.request_count("/ui-api/object-info/Contact/picklist-values/") == 2  # once per record type
+        assert "kept as is" in render_plan_diff(plan)
+        save_plan(plan, tmp_path / "plan.json")
+        report = api.apply(tmp_path / "plan.json", store=tmp_path / "runs.duckdb")
+        assert isinstance(report, api.RunReport) and report.counts["failed"] == 0, report.problems
+        assert e.record("Contact", ann)["BillingCountry"] == "russia"  # type: ignore[index]
+        assert e.record("Contact", bob)["BillingCountry"] == "RU"  # type: ignore[index]
+
+
+def test_an_object_without_record_types_asks_no_picklist_values(env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+
+    with SalesforceEmulator(objects={"Contact": [{"FirstName": "Ann", "LastName": "Lee", "BillingCountry": "russia"}]},
+                            field_types={"Contact": {"BillingCountry": {"type": "picklist",
+                                                                        "picklist": ["RU", "russia"]}}}) as e:
+        env_of(e)
+        plan = api.plan("salesforce:Contact", steps=["standardize"])
+        assert [op.after for op in plan.updates] == ["RU"] and plan.kept == []
+        assert e.request_count("/ui-api/") == 0

@@ -27,6 +27,9 @@ Optional, looked up with ``getattr`` (a connector without them keeps the default
 * ``merge_blockers(merges: Sequence[MergeRequest]) -> {master_id: reason}`` -> merges the target must not get
   (Salesforce: different record types, a person account with a business account); ``plan`` leaves them out and
   notes the reason
+* ``invalid_values(updates: Sequence[FieldUpdate]) -> {(record_id, field): reason}`` -> planned values the target
+  would refuse for that record (Salesforce: a picklist value the record's record type does not allow); ``plan``
+  keeps those fields as they are and lists them in ``Plan.kept``
 
 Paging, retries with backoff, batch limits and rate limits live inside each connector.
 """

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crmclean.connectors.base import MergeRequest, Record, Value, values_hash
+from crmclean.connectors.base import FieldUpdate, MergeRequest, Record, Value, values_hash
 from crmclean.errors import ConfigError, ConnectorError, UsageError
 from crmclean.table import RecordTable
 
@@ -68,7 +68,8 @@ Operation = Annotated[UpdateOp | MergeOp, Field(discriminator="op")]
 
 
 class KeptAsIs(BaseModel):
-    """A field the plan leaves as it is because the target has no place for a value the rules keep (issue 11)."""
+    """A field the plan leaves as it is because the target has no place for a value the rules keep (issue 11), or
+    would refuse the value for that record (a picklist value its record type does not allow)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -572,11 +573,31 @@ def build_plan(
     )
 
 
+def _drop_invalid_values(plan: Plan, connector: Any) -> None:
+    """Updates the target says it would refuse for their record are kept as is, with the target's reason."""
+    check = getattr(connector, "invalid_values", None)
+    if not callable(check) or not plan.updates:
+        return
+    try:
+        bad = check([FieldUpdate(op.record_id, {op.field: op.after}) for op in plan.updates])
+    except ConnectorError as err:  # fail closed: a value the target could not check is not planned
+        bad = {(op.record_id, op.field): f"could not check the value: {err}" for op in plan.updates}
+    if not bad:
+        return
+    plan.kept.extend(KeptAsIs(record_id=op.record_id, field=op.field, reason=bad[(op.record_id, op.field)])
+                     for op in plan.updates if (op.record_id, op.field) in bad)
+    plan.operations = [op for op in plan.operations
+                       if not (isinstance(op, UpdateOp) and (op.record_id, op.field) in bad)]
+
+
 def add_merge_previews(plan: Plan, connector: Any) -> None:
     """Ask the target about the planned merges (the connector's optional hooks, see :mod:`crmclean.connectors.base`):
     ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason), then
     ``merge_preview`` counts the related records each remaining merge will move to its master. A connector without
-    them, or one that cannot tell, leaves the merges as they are (a note says why)."""
+    them, or one that cannot tell, leaves the merges as they are (a note says why). First ``invalid_values``
+    names planned field values the target would not take for that record (Salesforce: a picklist value the record's
+    record type does not allow): those updates leave the plan and are listed in ``kept``."""
+    _drop_invalid_values(plan, connector)
     blockers = getattr(connector, "merge_blockers", None)
     if callable(blockers) and plan.merges:
         try:
@@ -630,7 +651,7 @@ def _kept_lines(plan: Plan, limit: int | None) -> list[str]:
     """Fields left as they are because the target has no place for a value (issue 11)."""
     if not plan.kept:
         return []
-    lines = ["", f"{len(plan.kept)} field(s) kept as is (the target has no place for a value the rules keep):"]
+    lines = ["", f"{len(plan.kept)} field(s) kept as is (the target has no place for the value, or refuses it there):"]
     for i, k in enumerate(plan.kept):
         if limit is not None and i >= limit:
             lines.append(f"  … {len(plan.kept) - i} more")

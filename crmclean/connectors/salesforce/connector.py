@@ -937,6 +937,43 @@ class SalesforceConnector:
                                     "across record types: change one record's type first if they are one customer")
         return out
 
+    def invalid_values(self, updates: Sequence[FieldUpdate]) -> dict[tuple[str, str], str]:
+        """Planned picklist values the record's record type does not allow, by (record id, field), with the reason.
+        Only an object with record types is asked: the records' ``RecordTypeId`` is read, then each type's values
+        once (User Interface API, "Get Values for All Picklist Fields of a Record Type":
+        ``GET /ui-api/object-info/{object}/picklist-values/{recordTypeId}``). Fails closed: a type whose values
+        cannot be read keeps its records' picklist updates out, with the reason."""
+        meta = self._field_meta()
+        lower = {n.lower(): n for n in meta}
+        picklists = {n for n, f in meta.items() if f.get("type") in {"picklist", "multipicklist"}}
+        wanted = [(u.record_id, lower.get(k.lower(), k), v) for u in updates for k, v in u.values.items()
+                  if lower.get(k.lower(), k) in picklists and v not in (None, "")]
+        if "RecordTypeId" not in meta or not wanted:
+            return {}
+        types = {rid: str(rec.get("RecordTypeId") or "")
+                 for rid, rec in self.fetch(list(dict.fromkeys(r for r, _, _ in wanted)), ["RecordTypeId"]).items()}
+        names = {str(i.get("recordTypeId") or "")[:15]: str(i.get("name") or i.get("developerName"))
+                 for i in self._describe().get("recordTypeInfos") or []}
+        allowed: dict[str, dict[str, set[str]] | str] = {}
+        out: dict[tuple[str, str], str] = {}
+        for rid, name, value in wanted:
+            rt = types.get(rid) or "012000000000000AAA"  # no record type: the Master type's values
+            if rt not in allowed:
+                try:
+                    answer = self._call("picklist values", partial(
+                        _restful, path=f"ui-api/object-info/{self.obj}/picklist-values/{rt}", method="GET")) or {}
+                    allowed[rt] = {f: {str(v.get("value")) for v in (info or {}).get("values") or []}
+                                   for f, info in (answer.get("picklistFieldValues") or {}).items()}
+                except ConnectorError as err:
+                    allowed[rt] = f"could not read the picklist values of record type {names.get(rt[:15], rt)}: {err}"
+            values = allowed[rt]
+            if isinstance(values, str):
+                out[(rid, name)] = values
+            elif name in values and any(v not in values[name] for v in str(value).split(";")):
+                out[(rid, name)] = (f"{value!r} is not a value of {name} for record type "
+                                    f"{names.get(rt[:15], rt)}; kept as is")
+        return out
+
     def _soap_merge(self, sf: Salesforce, master_id: str, losers: Sequence[str], values: Mapping[str, Any]) \
             -> _MergeResult:
         """One SOAP ``merge`` call (simple-salesforce has no wrapper for it), on simple-salesforce's session."""

@@ -20,6 +20,11 @@ over the wire rather than mocked. What it emulates:
   its flagged rows fail in ``failedResults``; SOAP ``merge`` runs no duplicate rule (DuplicateRuleHeader, SOAP API
   Developer Guide, applies to create/update/upsert; Salesforce Help, "Duplicate Rule Considerations": rules do not run
   when records are merged);
+* picklist values per record type (``record_types`` + ``record_type_picklists``): UI API
+  ``GET /ui-api/object-info/{object}/picklist-values/{recordTypeId}`` (User Interface API Developer Guide,
+  "Get Values for All Picklist Fields of a Record Type",
+  https://developer.salesforce.com/docs/atlas.en-us.uiapi.meta/uiapi/ui_api_resources_picklist_values_collection.htm);
+  a restricted picklist refuses a value its record's type does not allow (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST);
 * fault injection: 429 with Retry-After, 503, REQUEST_LIMIT_EXCEEDED, hangs (timeouts), expired
   sessions, partial failures of collection writes, seeded random faults, and "human" edits.
 
@@ -280,6 +285,7 @@ class SalesforceEmulator(LocalHttpServer):
         duplicate_rules: Sequence[DuplicateRule] | None = None,
         person_accounts: bool = False,
         record_types: Mapping[str, Sequence[str]] | None = None,
+        record_type_picklists: Mapping[str, Mapping[str, Mapping[str, Sequence[str]]]] | None = None,
     ) -> None:
         self.api_version = api_version
         self.view_setup = view_setup  # "View Setup and Configuration": without it /limits answers 403
@@ -290,6 +296,12 @@ class SalesforceEmulator(LocalHttpServer):
         self.person_accounts = person_accounts
         self.record_types = {obj: [(_make_id("012", 100 * i + j + 1), name) for j, name in enumerate(names)]
                              for i, (obj, names) in enumerate((record_types or {}).items())}
+        # {object: {record type name: {picklist field: the values that type allows}}}; a field a type does not name
+        # allows every value (UI API "Get Values for All Picklist Fields of a Record Type"; a restricted picklist
+        # refuses a value its record's type does not allow)
+        self.record_type_picklists = {obj: {name: {f: list(v) for f, v in fields.items()}
+                                            for name, fields in by_type.items()}
+                                      for obj, by_type in (record_type_picklists or {}).items()}
         self.daily_api_limit = daily_api_limit
         self.api_used = 0
         # called on every counted API request: a test's stand-in for other clients of the org spending requests
@@ -738,6 +750,9 @@ class SalesforceEmulator(LocalHttpServer):
                 return _json_response(200, self._query_more(version, segs[1], headers))
             if segs[:2] == ["composite", "sobjects"]:
                 return self._collections(method, version, segs[2:], params, body, headers)
+            if len(segs) == 5 and segs[:2] == ["ui-api", "object-info"] and segs[3] == "picklist-values" \
+                    and method == "GET":
+                return _json_response(200, self._picklist_values(version, self._sobject(segs[2]), segs[4]))
             if segs[:2] == ["jobs", "query"]:
                 return self._bulk_query(method, version, segs[2:], params, body)
             if segs[:2] == ["jobs", "ingest"]:
@@ -783,6 +798,44 @@ class SalesforceEmulator(LocalHttpServer):
                      "describe": f"/services/data/v{version}/sobjects/{sobj.name}/describe",
                      "rowTemplate": f"/services/data/v{version}/sobjects/{sobj.name}/{{ID}}"},
         }
+
+    def _allowed_values(self, sobj: SObject, record_type_id: str | None) -> dict[str, list[str]]:
+        """Picklist field -> the values the record type allows (the field's values unless the type names it)."""
+        out = {f.name: list(f.picklist) for f in sobj.fields.values() if f.type in {"picklist", "multipicklist"}}
+        name = next((n for rt_id, n in self.record_types.get(sobj.name, [])
+                     if record_type_id and rt_id[:15] == record_type_id[:15]), None)
+        for fname, values in self.record_type_picklists.get(sobj.name, {}).get(name or "", {}).items():
+            if fname in out:
+                out[fname] = [v for v in out[fname] if v in values] or list(values)
+        return out
+
+    def _picklist_values(self, version: str, sobj: SObject, record_type_id: str) -> dict[str, Any]:
+        """UI API ``GET /ui-api/object-info/{object}/picklist-values/{recordTypeId}`` (User Interface API Developer
+        Guide, "Get Values for All Picklist Fields of a Record Type"): the Picklist Values collection of each picklist
+        field for that record type; the Master record type (``012000000000000AAA``) allows every value."""
+        known = {rt_id[:15] for rt_id, _ in self.record_types.get(sobj.name, [])} | {"012000000000000"}
+        if record_type_id[:15] not in known:
+            raise ApiError(404, "NOT_FOUND", f"The requested resource does not exist: record type {record_type_id}")
+        base = f"/services/data/v{version}/ui-api/object-info/{sobj.name}/picklist-values/{record_type_id}"
+        return {"eTag": secrets.token_hex(8), "picklistFieldValues": {
+            fname: {"controllerValues": {}, "defaultValue": None, "eTag": secrets.token_hex(8),
+                    "url": f"{base}/{fname}",
+                    "values": [{"attributes": None, "label": v, "validFor": [], "value": v} for v in values]}
+            for fname, values in self._allowed_values(sobj, record_type_id).items()}}
+
+    def _check_record_type_values(self, sobj: SObject, row: Row, changes: Row) -> None:
+        """A restricted picklist refuses a value its record's type does not allow."""
+        if "RecordTypeId" not in sobj.fields or sobj.name not in self.record_type_picklists:
+            return
+        allowed = self._allowed_values(sobj, changes.get("RecordTypeId") or row.get("RecordTypeId"))
+        for fname, value in changes.items():
+            f = sobj.fields.get(fname)
+            if f is None or not f.restricted or value is None or fname not in allowed:
+                continue
+            if any(v not in allowed[fname] for v in value.split(";")):
+                raise RecordError("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                                  f"{f.label or _label_of(f.name)}: bad value for restricted picklist field: {value}",
+                                  [f.name])
 
     def _render(self, version: str, sobj: SObject, row: Row, fields: Sequence[str]) -> dict[str, Any]:
         out: dict[str, Any] = {"attributes": {"type": sobj.name,
@@ -1050,7 +1103,9 @@ class SalesforceEmulator(LocalHttpServer):
         row = self._existing(sobj, record_id)
         if row.get("IsConverted") == "true":
             raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
-        return sobj, row, self._validate_changes(sobj, values, creating=False)
+        changes = self._validate_changes(sobj, values, creating=False)
+        self._check_record_type_values(sobj, row, changes)
+        return sobj, row, changes
 
     def _existing(self, sobj: SObject, record_id: str) -> Row:
         if not record_id or not _ID_RE.match(record_id):
