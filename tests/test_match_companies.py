@@ -70,3 +70,50 @@ def test_no_family_no_registration_question() -> None:
     assert setup.features["family"].to_list() == [None, None]
     cl = _clusters(rows)
     assert cl["1"] == cl["2"]
+
+
+def test_kpp_reason_code_says_head_office_or_branch() -> None:
+    from crmclean.fields.taxid import branch_kpps, is_branch_kpp, kpp_reason, kpp_reasons
+
+    assert kpp_reason("770101001") == "01" and kpp_reason("12") is None
+    assert not is_branch_kpp("770101001")  # the head office
+    assert not is_branch_kpp("773150001")  # a largest taxpayer
+    assert is_branch_kpp("165543001") and is_branch_kpp("770202001")  # a branch, a separate subdivision
+    values = pl.Series(["770101001", "165543001", None, "77010A001"])
+    assert kpp_reasons(values).to_list() == ["01", "43", None, "0A"]
+    assert branch_kpps(values).to_list() == [False, True, False, False]
+
+
+def test_copies_of_one_company_with_different_identifiers_are_one_holder_of_its_name() -> None:
+    from crmclean.matching.companies import organization_ids
+
+    rows = [{"Id": "1", "Наименование": "Quantum Holdings Ltd", "Телефон": "+44 20 7525 8876"},
+            {"Id": "2", "Наименование": "Quantum Holdings", "Сайт": "quantumholdings.co.uk", "Город": "London"},
+            # a namesake: another site and another city
+            {"Id": "3", "Наименование": "Quantum Holdings", "Сайт": "quantum.de", "Город": "Berlin"}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    sig = organization_ids(setup.features).to_list()
+    assert sig[0] == sig[1] != sig[2]
+
+
+def test_a_branch_placed_only_by_its_area_code_is_never_merged_with_the_head() -> None:
+    # the head office shows its city, the branch only a Kazan landline: two places, a family with branches (the
+    # file's other Moscow records call from Moscow numbers: that is how a city's region is known)
+    rows = [{**HEAD, "Id": "1", "Телефон": "", "Сайт": ""},
+            {**HEAD, "Id": "2", "КПП": "", "Город": "", "Телефон": "+7 843 222-33-44", "Сайт": ""},
+            {"Id": "3", "Наименование": "ООО Лотос", "Город": "Москва", "Телефон": "+7 499 765-43-21"}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["family"].to_list()[:2] == ["7707083893"] * 2
+    assert setup.features["region"][1] == "7:Republic of Tatarstan"
+    cl = _clusters(rows)
+    assert cl["1"] != cl["2"]
+
+
+def test_a_branch_mailbox_or_city_subdomain_makes_a_family() -> None:
+    rows = [{**HEAD, "КПП": "", "Город": "", "Телефон": ""},
+            {**HEAD, "Id": "2", "КПП": "", "Город": "", "Телефон": "", "Сайт": "kazan.romashka.ru"},
+            {**HEAD, "Id": "3", "ИНН": "7812014560", "КПП": "", "Город": "", "Телефон": "", "Сайт": "",
+             "Email": "filial@lotos.ru"}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["family"].to_list()[:2] == ["7707083893"] * 2
+    assert setup.features["branch_mark"].to_list() == [None, None, "1"]

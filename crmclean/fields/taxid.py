@@ -162,6 +162,28 @@ def tax_id_kind(value: str) -> str | None:
     return None
 
 
+# KPP structure (Приказ ФНС России от 29.06.2012 № ММВ-7-6/435@, "Об утверждении Порядка и условий присвоения,
+# применения, а также изменения идентификационного номера налогоплательщика"): 4 digits of the tax office
+# (the first two: the region), 2 of the reason for registration, 3 of a serial number. Reason 01: registered at
+# the organization's own location (the head office); 50: a largest taxpayer's registration; the other codes of a
+# Russian organization (02–49: 02–05, 31, 32 separate subdivisions, 43 a branch, 06–08 real estate ...) name a
+# registration somewhere else than the head office.
+KPP_HEAD_OFFICE = "01"
+KPP_LARGEST_TAXPAYER = "50"
+
+
+def kpp_reason(value: str) -> str | None:
+    """The reason-for-registration code of a (cleaned) well-formed KPP (its 5th and 6th characters), or None."""
+    return value[4:6] if kpp_error(value) is None else None
+
+
+def is_branch_kpp(value: str) -> bool:
+    """True when a (cleaned) KPP names a registration away from the head office: reason 02–49 (a separate
+    subdivision, a branch, real estate), not the head office's 01 nor a largest taxpayer's 50."""
+    reason = kpp_reason(value)
+    return reason is not None and reason.isdigit() and 2 <= int(reason) <= 49
+
+
 # ---------------------------------------------------------------- column-wise
 
 
@@ -188,6 +210,17 @@ def ogrn_valid(values: pl.Series) -> pl.Series:
 def kpp_valid(values: pl.Series) -> pl.Series:
     """True where the value is a well-formed 9-character KPP; null/blank is False."""
     return _verdict(values, kpp_error).fill_null(False)
+
+
+def kpp_reasons(values: pl.Series) -> pl.Series:
+    """:func:`kpp_reason` per (cleaned) KPP; null where the value is null or not a well-formed KPP."""
+    return values.str.slice(4, 2).zip_with(kpp_valid(values), pl.Series([None] * len(values), dtype=pl.String))
+
+
+def branch_kpps(values: pl.Series) -> pl.Series:
+    """:func:`is_branch_kpp` per (cleaned) KPP; False where the value is null or not a well-formed KPP."""
+    reason = kpp_reasons(values)
+    return (reason.str.contains(r"^\d\d$") & reason.is_between(pl.lit("02"), pl.lit("49"))).fill_null(False)
 
 
 def tax_id_errors(values: pl.Series, role: str) -> pl.Series:

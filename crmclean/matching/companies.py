@@ -13,8 +13,48 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from crmclean.fields.taxid import KPP_HEAD_OFFICE, branch_kpps, kpp_reasons
 from crmclean.matching.clustering import ConflictKey
 from crmclean.matching.features import IDX
+
+# a company name that says it is a branch: "филиал Уфа", "ОП ...", "обособленное подразделение", "branch office"
+# (company_text is the name's transliterated, legal-form-free words)
+_BRANCH_MAILBOX = r"^(filial|branch)[^@]*@"  # filial@, filial.kazan@, branch@
+_BRANCH_NAME = r"(^| )(filial|filiala|filiale|branch|branh|obosoblennoe|obosobl|podrazdelenie)( |$)|^op "
+
+
+def company_features(feats: pl.DataFrame) -> pl.DataFrame:
+    """The company-only features matching reads, added to ``features.build_features``' frame.
+
+    * ``domain``: the website's domain, else the work-email domain;
+    * ``org_sig``: which organization holds the record's name (:func:`organization_ids`);
+    * what says where and which registration a record is (:func:`registration_features`).
+    """
+    feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
+    feats = feats.with_columns(organization_ids(feats))
+    return registration_features(feats)
+
+
+def _registration_marks(feats: pl.DataFrame) -> pl.DataFrame:
+    """``branch_mark`` and ``tax_office`` of every record.
+
+    * ``branch_mark``: the record says it is a branch: a KPP whose reason code is not the head office's
+      (``fields.taxid.is_branch_kpp``), a name like "филиал Уфа" / "ОП ..." / "branch office", or a branch
+      mailbox (filial@, branch@);
+    * ``tax_office``: the tax office of the head office's registration: a head-office KPP's first four digits
+      (reason 01), else, with no KPP, the INN's (the office that issued it, where the organization registered).
+    """
+    kpp = feats.get_column("kpp")
+    reason = kpp_reasons(kpp)
+    branch_name = feats.get_column("company_text").str.contains(_BRANCH_NAME).fill_null(False)
+    branch_mailbox = feats.select(pl.col("emails").list.eval(pl.element().str.contains(_BRANCH_MAILBOX)).list.any()
+                                  .fill_null(False)).to_series()
+    return feats.with_columns(
+        pl.when(branch_kpps(kpp) | branch_name | branch_mailbox).then(pl.lit("1")).otherwise(None)
+        .alias("branch_mark"),
+        pl.when(pl.col("kpp").is_not_null())
+        .then(pl.when(reason == KPP_HEAD_OFFICE).then(pl.col("kpp").str.slice(0, 4)))
+        .otherwise(pl.col("inn").str.slice(0, 4)).alias("tax_office"))
 
 
 def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
@@ -22,24 +62,31 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
 
     A legal entity's records: those with its INN, and those without an INN on a website / email domain only
     its INN's records use (a branch mostly keeps the head's site). ``family`` is that INN when the entity shows
-    more than one registration or location here: two or more KPPs, a record marked as a branch, two or more
-    cities or main phone numbers. Inside a family the name, INN and domain are the family's and say nothing
-    about which registration a record is; what does is the KPP, and where it is missing a phone or city that
-    only one registration of the family uses, in a family known to sit in two or more places (two cities or
-    two numbers: otherwise a head office and a branch may share both):
+    more than one registration or location here: two or more KPPs, a record marked as a branch
+    (:func:`_registration_marks`), two or more cities, main phone numbers, websites or regions (``region``: a
+    landline's area code's, else the city's — :func:`_regions`). Inside a family the name, INN and domain are the
+    family's and say nothing about which registration a record is; what does is the KPP, and where it is missing
+    a phone or city that only one registration of the family uses, in a family known to sit in two or more places
+    (otherwise a head office and a branch may share both):
 
     * ``reg_phones``: the record's phones that the family's records hold in one city and under one KPP at most;
     * ``reg_city``: the record's city, when the family's records in that city carry one KPP at most;
     * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a city) carry.
     """
+    feats = _registration_marks(feats)
     by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
                  .group_by("domain").agg(pl.col("inn").n_unique().alias("__n"), pl.col("inn").first().alias("__inn"))
                  .filter(pl.col("__n") == 1).select("domain", "__inn"))
     feats = (feats.join(by_domain, on="domain", how="left", maintain_order="left")
              .with_columns(pl.coalesce([pl.col("inn"), pl.col("__inn")]).alias("__entity")).drop("__inn"))
     entity = pl.col("__entity")
+    feats = feats.with_columns(_regions(feats))
+    # where the entity's records are: cities, main phone numbers, websites (a branch often has its own site or a
+    # city subdomain of the head's: kazan.romashka.ru)
     places = pl.max_horizontal(pl.col("city").drop_nulls().n_unique().over(entity),
-                               pl.col("phones").list.first().drop_nulls().n_unique().over(entity))
+                               pl.col("phones").list.first().drop_nulls().n_unique().over(entity),
+                               pl.col("domain").drop_nulls().n_unique().over(entity),
+                               pl.col("region").drop_nulls().n_unique().over(entity))
     several = ((pl.col("kpp").drop_nulls().n_unique().over(entity) >= 2)
                | pl.col("branch_mark").is_not_null().any().over(entity) | (places >= 2))
     feats = feats.with_columns(pl.when(entity.is_not_null() & several).then(entity).otherwise(None).alias("family"),
@@ -76,6 +123,39 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
             .drop("__pk", "__ck"))
 
 
+def _regions(feats: pl.DataFrame) -> pl.Series:
+    """The region a record is in: its landline's area code's (+7 843 is Tatarstan), else its city's.
+
+    The area code's place comes from libphonenumber's geocoding data (the national numbering plans); a city's
+    region is the one the file's own records in that city call from, so "Тюмень" on one record and +7 843 on
+    another are two places even though no record holds both. A number whose place is only its country (a
+    mobile) names none.
+    """
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    def region(number: str) -> str | None:
+        try:
+            parsed = phonenumbers.parse(number)
+        except phonenumbers.NumberParseException:
+            return None
+        text = geocoder.description_for_number(parsed, "en")
+        if not text or text == geocoder.country_name_for_number(parsed, "en"):
+            return None
+        # the region part: "Republic of Tatarstan", "Moscow"; "San Rafael, CA" -> the state (places inside one
+        # area code differ by exchange)
+        return f"{parsed.country_code}:{text.rsplit(', ', 1)[-1]}"
+
+    phones = feats.get_column("phone_e164").alias("p")
+    uniques = phones.drop_nulls().unique()
+    lookup = pl.DataFrame({"p": uniques, "r": pl.Series([region(v) for v in uniques.to_list()], dtype=pl.String)})
+    frame = feats.select("city").with_columns(phones).join(lookup, on="p", how="left", maintain_order="left")
+    city_region = (frame.drop_nulls(["city", "r"]).group_by("city", "r").len()
+                   .sort("len", "r", descending=[True, False]).unique("city", keep="first").select("city", "r"))
+    return (frame.join(city_region.rename({"r": "__cr"}), on="city", how="left", maintain_order="left")
+            .select(pl.coalesce(["r", "__cr"]).alias("region")).to_series())
+
+
 def conflict_keys(features: pl.DataFrame) -> list[ConflictKey]:
     """Cannot-link rules of companies, whatever path would link the records (``cluster_pairs(conflict_keys=)``):
     two KPPs of one legal entity (its INN, or the family a record without INN joined by domain: a head office and
@@ -94,15 +174,18 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
     """One id per organization among the holders of a company name, robust to the file's own duplicates.
 
     Records of one name that share an INN, a domain or a phone are one organization (connected through any of
-    them); a record with none of those is one of them when an organization of its name is in its city, else its
-    city stands in for it; one with nothing at all stays unknown (null).
+    them). The copies of one company rarely all carry the same identifiers (the INN on one, the site on another,
+    only the phone on a third), so the pieces of a name that nothing tells apart are one organization too: two
+    pieces are two organizations only when both know an INN, a domain, a main phone or a city and these differ
+    (a namesake in another city, a franchise with its own site). A record with none of those stays unknown (null).
     The company-name frequency counts these ids (``TfDistinct(by="org_sig")``), so a company entered five
     times with the INN on some copies and the site on others is one holder of its name, not three.
     """
     from crmclean.matching.clustering import connected_components
 
     n = features.height
-    frame = features.select(IDX, "company_key", "inn", "domain", pl.col("phones").list.first().alias("phone"))
+    frame = features.select(IDX, "company_key", "inn", "domain", "city",
+                            pl.col("phones").list.first().alias("phone"))
     lefts, rights = [], []
     for column in ("inn", "domain", "phone"):
         links = (frame.drop_nulls(["company_key", column])
@@ -111,10 +194,36 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
         lefts.append(links.get_column(IDX).to_numpy())
         rights.append(links.get_column("__first").to_numpy())
     labels = connected_components(n, np.concatenate(lefts).astype(np.int64), np.concatenate(rights).astype(np.int64))
-    signal = pl.any_horizontal(pl.col("inn", "domain", "phone").is_not_null())
-    frame = frame.with_columns(pl.Series("__c", labels, dtype=pl.Int64).cast(pl.String), features.get_column("city"))
-    # a record with no INN, domain or phone in a city where an organization of its name is: that organization
-    known_city = signal.any().over("company_key", "city")
-    return frame.select(pl.when(signal).then(pl.lit("org:") + pl.col("__c"))
-                        .when(~known_city.fill_null(False)).then(pl.lit("city:") + pl.col("city"))
+    frame = frame.with_columns(pl.Series("__c", labels, dtype=pl.Int64))
+    signal = pl.any_horizontal(pl.col("inn", "domain", "phone", "city").is_not_null())
+    pieces = (frame.filter(signal & pl.col("company_key").is_not_null())
+              .group_by("company_key", "__c")
+              .agg(*(pl.col(c).drop_nulls().unique() for c in _ORG_FIELDS), pl.len().alias("__n")))
+    several = pieces.filter(pl.len().over("company_key") > 1).sort("company_key", "__n", "__c",
+                                                                    descending=[False, True, False])
+    joined: dict[int, int] = {}
+    if several.height:
+        # first fit, largest piece first: a piece joins the first organization of its name it contradicts nowhere
+        orgs: list[tuple[int, list[set[str]]]] = []
+        name = None
+        for row in several.iter_rows():
+            if row[0] != name:
+                name, orgs = row[0], []
+            values = [set(v) for v in row[2:2 + len(_ORG_FIELDS)]]
+            for root, known in orgs:
+                if all(not a or not b or a & b for a, b in zip(known, values, strict=True)):
+                    joined[row[1]] = root
+                    for a, b in zip(known, values, strict=True):
+                        a |= b
+                    break
+            else:
+                orgs.append((row[1], values))
+    roots = pl.DataFrame({"__c": list(joined), "__root": list(joined.values())},
+                         schema={"__c": pl.Int64, "__root": pl.Int64})
+    frame = frame.join(roots, on="__c", how="left", maintain_order="left")
+    return frame.select(pl.when(signal).then(pl.lit("org:") + pl.coalesce(["__root", "__c"]).cast(pl.String))
                         .otherwise(None).alias("org_sig")).to_series()
+
+
+# what tells two organizations of one name apart (both known and different)
+_ORG_FIELDS = ("inn", "domain", "phone", "city")

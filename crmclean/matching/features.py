@@ -191,7 +191,7 @@ def _email_local(email: str) -> str:
 FEATURE_COLUMNS: tuple[str, ...] = (
     IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fn_canon_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
     "name_display",
-    "email", "emails", "email_local", "email_domain", "org_domain", "phones", "company_text", "company_key",
+    "email", "emails", "email_local", "email_domain", "org_domain", "phones", "phone_e164", "company_text", "company_key",
     "company_ph", "inn", "kpp", "entity_type", "city", "title", "title_fn", "country", "website_domain",
 )
 
@@ -315,7 +315,9 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         .join(phone_lists, on="row", how="left", maintain_order="left")
         .get_column("key")
     )
-    out = out.with_columns(phone_col.alias("phones"))
+    out = out.with_columns(phone_col.alias("phones"),
+                           # the first validated number in E.164 (+74951234567): its country code and area code
+                           prof.get_column("phones").list.first().alias("phone_e164"))
 
     # company: legal-form-free tokens in Latin, plus a compact key
     company_src = prof.get_column("company_key").fill_null(prof.get_column("company"))
