@@ -376,3 +376,136 @@ def test_a_user_edit_of_a_merged_record_is_a_conflict(tmp_path: Path, monkeypatc
         emu.human_edit("contacts", loser, {"city": "Kazan"})
         report = apply_plan(plan, conn, Journal(tmp_path / "runs.duckdb"))
         assert report.counts["conflict"] == 1 and emu.merged_into("contacts", loser) is None, report.to_dict()
+
+
+# -- issue 15: merge preview: the associations each merge moves to the survivor ----------------------------------
+
+
+def _linked_portal(clock: FakeClock, **options: Any) -> HubSpotEmulator:
+    """_messy_people(6) (persons 0 and 3 entered twice) with companies, deals and tickets on both copies: some
+    shared with the master (they do not move), some only on the duplicate (they move)."""
+    emu = HubSpotEmulator(objects={"contacts": _messy_people(6),
+                                   "companies": [{"name": f"Co {i}", "domain": f"co{i}.example"} for i in range(4)],
+                                   "deals": [{"dealname": f"Deal {i}"} for i in range(5)],
+                                   "tickets": [{"subject": f"Ticket {i}"} for i in range(3)]}, clock=clock, **options)
+    people = {(r["properties"]["lastname"] or "").lower() + ("" if r["properties"]["email"] else "*"): r["id"]
+              for r in emu.records("contacts")}
+    co, deal, ticket = ([r["id"] for r in emu.records(t)] for t in ("companies", "deals", "tickets"))
+    links = [("ivanova", "companies", co[0], True), ("ivanova*", "companies", co[0], True),
+             ("ivanova*", "companies", co[1], False), ("ivanova", "deals", deal[0], False),
+             ("ivanova*", "deals", deal[0], False), ("ivanova*", "deals", deal[1], False),
+             ("ivanova*", "deals", deal[2], False), ("ivanova*", "tickets", ticket[0], False),
+             ("kuznetsov", "companies", co[2], True), ("kuznetsov*", "companies", co[3], True),
+             ("kuznetsov*", "deals", deal[3], False), ("petrov", "deals", deal[4], False)]
+    for person, kind, other, primary in links:
+        emu.associate("contacts", people[person], kind, other, primary)
+    return emu
+
+
+def _moved(emu: HubSpotEmulator, master: str, losers: list[str]) -> dict[str, int]:
+    """What a merge moves, from the emulator's own state: the losers' associations the master lacks."""
+    out = {}
+    for kind in ("companies", "deals", "tickets"):
+        theirs = {i for loser in losers for i in emu.associations("contacts", loser, kind)}
+        out[kind] = len(theirs - set(emu.associations("contacts", master, kind)))
+    return out
+
+
+def test_merge_preview_counts_the_associations_a_merge_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean.connectors.base import MergeRequest
+
+    clock = FakeClock()
+    with _linked_portal(clock, association_page_size=2) as emu:  # pages of 2: every id's pages are followed
+        conn = _connector(emu, clock, monkeypatch)
+        by_name = {(r["properties"]["lastname"] or "").lower() + ("" if r["properties"]["email"] else "*"): r["id"]
+                   for r in emu.records("contacts")}
+        ivanova, kuznetsov, petrov = (by_name["ivanova"], [by_name["ivanova*"]]), \
+            (by_name["kuznetsov"], [by_name["kuznetsov*"]]), (by_name["petrov"], [by_name["sidorova"]])
+        merges = [MergeRequest(m, tuple(ls)) for m, ls in (ivanova, kuznetsov, petrov)]
+        preview = conn.merge_preview(merges)
+        assert preview == {ivanova[0]: {"companies": 1, "deals": 2, "tickets": 1},
+                           kuznetsov[0]: {"companies": 1, "deals": 1, "tickets": 0},
+                           petrov[0]: {"companies": 0, "deals": 0, "tickets": 0}}
+        assert preview == {m: _moved(emu, m, ls) for m, ls in (ivanova, kuznetsov, petrov)}
+        # one batch read per associated type, plus one per further page (ivanova*'s 3 deals at 2 a page)
+        assert emu.request_count("/crm/v4/associations/contacts/", method="POST") == 4
+        for master, losers in (ivanova, kuznetsov):
+            before = {k: set(emu.associations("contacts", master, k)) for k in ("companies", "deals", "tickets")}
+            outcome = conn.merge(MergeRequest(master, tuple(losers)))[0]
+            survivor = outcome.new_id or master
+            for kind, n in preview[master].items():
+                after = set(emu.associations("contacts", survivor, kind))
+                assert before[kind] <= after and len(after) == len(before[kind]) + n, (kind, before, after)
+        # the survivor keeps the primary record's primary company; the duplicate's stays associated, unlabeled
+        survivor = emu.merged_into("contacts", kuznetsov[0])
+        assert survivor is not None
+        assert emu.primary_company("contacts", survivor) == emu.records("companies")[2]["id"]
+        assert survivor in emu.associations("companies", emu.records("companies")[3]["id"], "contacts")
+
+
+def test_association_batch_read_keeps_hubspots_limits_and_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    with _linked_portal(clock) as emu:
+        def read(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            req = urllib.request.Request(f"{emu.base_url}/crm/v4/associations/contacts/companies/batch/read",
+                                         method="POST", data=json.dumps(body).encode(),
+                                         headers={"Authorization": f"Bearer {emu.access_token}",
+                                                  "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req) as answer:
+                    return answer.status, dict(json.loads(answer.read()))
+            except urllib.error.HTTPError as err:
+                return err.code, dict(json.loads(err.read()))
+
+        status, body = read({"inputs": [{"id": str(i)} for i in range(1001)]})
+        assert status == 400 and "1000" in body["message"]
+        people = [r["id"] for r in emu.records("contacts") if r["properties"]["lastname"] in ("ivanova", "sidorova")]
+        status, body = read({"inputs": [{"id": people[0]}, {"id": people[1]}]})
+        assert status == 207  # the contact without companies is a per-id error
+        (result,) = body["results"]
+        assert result["from"]["id"] == people[0] and "paging" not in result
+        (to,) = result["to"]
+        assert {t["typeId"] for t in to["associationTypes"]} == {279, 1}  # unlabeled + primary company
+        assert body["errors"][0]["context"] == {"fromObjectId": [people[1]]}
+
+
+def test_plan_shows_the_associations_each_merge_moves_and_apply_moves_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from crmclean import api
+    from crmclean.cli import app
+    from crmclean.writeback.plan import render_plan_diff, save_plan
+
+    clock = FakeClock()
+    with _linked_portal(clock) as emu:
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
+        plan = api.plan("hubspot:contacts")
+        merges = {m.master_id: m for m in plan.merges}
+        assert len(merges) == 2, plan.summary()
+        expected = {m.master_id: _moved(emu, m.master_id, m.loser_ids) for m in merges.values()}
+        assert {rid: m.preview for rid, m in merges.items()} == expected
+        assert any(sum(p.values()) for p in expected.values())  # something moves, whichever copy is the master
+        shown = render_plan_diff(plan)
+        for moved in expected.values():
+            assert "moves to the master: " + ", ".join(f"{n} {k}" for k, n in moved.items()) in shown, shown
+        plan_file = tmp_path / "plan.json"
+        save_plan(plan, plan_file)
+        cli = CliRunner().invoke(app, ["plan", "--show", str(plan_file)])
+        assert cli.exit_code == 0 and cli.output.count("moves to the master: ") == 2, cli.output
+        before = {rid: {k: set(emu.associations("contacts", rid, k)) for k in ("companies", "deals", "tickets")}
+                  for rid in merges}
+        everything = {rid: {k: before[rid][k] | {i for loser in m.loser_ids
+                                                  for i in emu.associations("contacts", loser, k)}
+                            for k in before[rid]} for rid, m in merges.items()}
+        report = api.apply(plan_file, store=tmp_path / "runs.duckdb")
+        assert isinstance(report, api.RunReport) and report.counts["failed"] == 0, report
+        for rid, m in merges.items():
+            survivor = emu.merged_into("contacts", rid)
+            assert survivor not in (None, rid)  # the official behaviour: a new id
+            for kind, n in m.preview.items():
+                after = set(emu.associations("contacts", str(survivor), kind))
+                assert after == everything[rid][kind] and len(after) - len(before[rid][kind]) == n, (kind, after)
+            for loser in (rid, *m.loser_ids):  # nothing is left on the merged-away ids
+                assert all(emu.associations("contacts", loser, k) == [] for k in ("companies", "deals", "tickets"))

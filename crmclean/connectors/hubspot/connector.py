@@ -39,7 +39,8 @@ isolated, so the others still get written. ``merge`` merges one record at a time
 API takes a pair), following the surviving id HubSpot returns, then sets the golden values on it. HubSpot cannot
 un-merge: a merged-away record can be re-created (``create``) but not restored, and its history stays on the
 primary record. A create answered 502/504 or timed out is not resent: ``find_created`` looks for the copy that may
-have landed and reports it ``ok`` with its id when exactly one is found.
+have landed and reports it ``ok`` with its id when exactly one is found. ``merge_preview`` tells ``plan`` which
+associations each merge moves to the survivor (v4 associations batch read, 1,000 ids a request).
 
 Limits: a client-side rolling budget of requests per 10 seconds (HubSpot's ``TEN_SECONDLY_ROLLING`` policy; 100 by
 default, lowered to ``X-HubSpot-RateLimit-Max`` when the server says less), 429 answers wait ``Retry-After``,
@@ -130,6 +131,12 @@ SEARCH_RATE_LIMIT = 5  # CRM search: 5 requests per second per account, without 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
 CREATE_CLOCK_SKEW = 300.0  # seconds: a landed create is looked for from this long before the request was sent
+# v4 associations batch read: at most 1,000 ids per request ("Bug Fix: Batch Read Limit for HubSpot Associations
+# API", https://developers.hubspot.com/changelog/bug-fix-batch-read-limit-for-hubspot-associations-api)
+ASSOCIATION_BATCH_SIZE = 1000
+# a merge moves these associations of the merged-away records to the survivor ("Merge records",
+# https://knowledge.hubspot.com/records/merge-records); merge_preview counts them per associated object type
+MERGE_ASSOCIATIONS = {"contacts": ("companies", "deals", "tickets"), "companies": ("contacts", "deals", "tickets")}
 FIND_FILTERS = 4  # equality filters a search for a landed create narrows by (the rest are compared here)
 MAX_RETRY_AFTER = 120.0  # a longer Retry-After is not a ten-secondly limit: stop instead of hanging
 # Property names go into the GET query string; past this length switch to POST batch/read so the request line
@@ -146,7 +153,7 @@ _TRANSIENT_STATUSES = (0, 500, 502, 503, 504)
 # Each hubspot-api-client package has its own ApiException class; catch them all.
 _API_EXCEPTIONS: tuple[type[Exception], ...] = tuple(
     importlib.import_module(f"hubspot.crm.{package}.exceptions").ApiException
-    for package in ("objects", "properties", *_NATIVE)
+    for package in ("objects", "properties", "associations.v4", *_NATIVE)
 )
 
 
@@ -499,7 +506,8 @@ class HubSpotConnector:
             self._search = partial(search.do_search, self.object_type)
             self._merge_call = partial(self._generic_merge, basic.api_client)
         self._properties_api = crm.properties.core_api
-        self._apis = [basic, batch, search, self._properties_api]
+        self._association_batch = crm.associations.v4.batch_api
+        self._apis = [basic, batch, search, self._properties_api, self._association_batch]
 
     def _generic_merge(self, api_client: Any, body: Any, **kwargs: Any) -> Any:
         return api_client.call_api(
@@ -941,6 +949,69 @@ class HubSpotConnector:
         else:
             master_outcome = WriteOutcome(master, "ok", new_id=new_id)
         return [master_outcome, *loser_outcomes]
+
+    def merge_preview(self, merges: Sequence[MergeRequest]) -> dict[str, dict[str, int]]:
+        """For each merge (by master id), how many records of each associated object type the merge moves from the
+        merged-away records to the survivor: those associated with a merged-away record and not already with the
+        master (a merge does not duplicate an association). Contacts count companies, deals and tickets; companies
+        count contacts, deals and tickets; other object types are not previewed. Read with the v4 associations batch
+        read (see :meth:`_associations`); an object type the private app has no scope for is left out."""
+        kinds = MERGE_ASSOCIATIONS.get(self.object_type, ())
+        if not kinds or not merges:
+            return {}
+        ids = list(dict.fromkeys(str(i) for m in merges for i in (m.master_id, *m.loser_ids) if str(i).isdigit()))
+        out: dict[str, dict[str, int]] = {str(m.master_id): {} for m in merges}
+        for kind in kinds:
+            try:
+                linked = self._associations(kind, ids)
+            except HubSpotHTTPError as err:
+                if err.status != 403:
+                    raise self._user_error(f"read the {self.object_type} to {kind} associations", err) from None
+                log.info("merge preview leaves out %s: %s", kind, err.describe())
+                continue
+            for m in merges:
+                master = str(m.master_id)
+                moved: set[str] = set()
+                for loser in m.loser_ids:
+                    if str(loser) != master:
+                        moved |= linked.get(str(loser), set())
+                out[master][kind] = len(moved - linked.get(master, set()))
+        return out
+
+    def _associations(self, to_type: str, ids: Sequence[str]) -> dict[str, set[str]]:
+        """The ``to_type`` records associated with each of ``ids``: ``POST /crm/v4/associations/{fromObjectType}/
+        {toObjectType}/batch/read`` with up to ``ASSOCIATION_BATCH_SIZE`` ids a request, each id's further pages asked
+        for with its ``paging.next.after`` (https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/
+        associate-records/batch/get-associations). An id HubSpot reports without associations (a per-id error in a
+        207 answer) has none; any other per-id error raises: a count that cannot be told is not shown as 0."""
+        found: dict[str, set[str]] = {}
+
+        def read_chunk(chunk: Sequence[str]) -> None:
+            pending: list[JSON] = [{"id": i} for i in chunk]
+            seen: set[tuple[str, str]] = set()
+            while pending:
+                reply = self._send(self._association_batch.get_page, self.object_type, to_type, {"inputs": pending})
+                body = reply.body or {}
+                pending = []
+                for result in body.get("results") or []:
+                    source = str((result.get("from") or {}).get("id"))
+                    linked = found.setdefault(source, set())
+                    linked.update(str(t.get("toObjectId")) for t in result.get("to") or [])
+                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        if (source, str(after)) in seen:
+                            raise ConnectorError(f"HubSpot returned the same associations page twice for {source}")
+                        seen.add((source, str(after)))
+                        pending.append({"id": source, "after": str(after)})
+                for error in body.get("errors") or []:
+                    sub = str(error.get("subCategory") or "")
+                    if error.get("category") != "OBJECT_NOT_FOUND" and not sub.endswith("NO_ASSOCIATIONS_FOUND"):
+                        raise ConnectorError(f"HubSpot could not read the {self.object_type} to {to_type} "
+                                             f"associations: {self._scrub(str(error.get('message') or error))}")
+
+        for chunk in _chunks(list(ids), ASSOCIATION_BATCH_SIZE):
+            read_chunk(chunk)
+        return found
 
     def _merge_landed(self, primary: str, loser: str) -> _Reply | None:
         """The survivor, if an earlier attempt to merge ``loser`` into ``primary`` was applied; else None.

@@ -19,6 +19,20 @@ HubSpot where the connector depends on it:
   into a new record with a new id, and reading either old id returns that record; ``merge_new_id=False`` keeps
   the primary's id (the former behaviour). The merged records are archived and remembered in the survivor's
   ``hs_merged_object_ids``. Primary values win; the primary's empty properties are filled from the merged record.
+  The merged records' associations move to the survivor, as HubSpot combines the associations of both records
+  ("Merge records", https://knowledge.hubspot.com/records/merge-records); the survivor keeps one primary company,
+  the primary record's (the changelog above: associations from the primary record are prioritized, excess
+  "primary" labels from the merged record are dropped and those associations stay unlabeled).
+* ``POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read`` ``{inputs: [{id, after?}]}``: at most
+  1,000 inputs (400 past it, "Bug Fix: Batch Read Limit for HubSpot Associations API",
+  https://developers.hubspot.com/changelog/bug-fix-batch-read-limit-for-hubspot-associations-api); each result is
+  ``{from: {id}, to: [{toObjectId, associationTypes: [{category, typeId, label}]}], paging?}`` with at most
+  ``association_page_size`` (500) associations, ``paging.next.after`` present only when more are left, asked for
+  by sending that ``after`` beside the id (https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/
+  associate-records/batch/get-associations); an id without associations (or unknown, archived) is a per-id error
+  (``OBJECT_NOT_FOUND``, ``crm.associations.NO_ASSOCIATIONS_FOUND``) in a 207 answer. Associations are loaded with
+  ``associations=`` / ``associate`` or an ``associations`` key on a row of ``objects=`` and are symmetric (a
+  contact's company lists the contact); type ids are HubSpot's defaults (``ASSOCIATION_TYPE_IDS``).
 * Bearer-token auth (401 ``INVALID_AUTHENTICATION``), a rolling per-interval request budget answering 429
   with ``Retry-After`` and ``X-HubSpot-RateLimit-*`` headers, and fault injection for tests.
 
@@ -61,6 +75,19 @@ SEARCH_MAX_GROUPS = 5
 SEARCH_MAX_FILTERS_PER_GROUP = 10
 SEARCH_MAX_FILTERS = 25
 SEARCH_RATE_LIMIT = 5  # search requests per second per account ("Search the CRM", limitations)
+ASSOCIATION_BATCH_LIMIT = 1000  # ids per v4 associations batch read
+ASSOCIATION_PAGE_SIZE = 500  # associations of one id per answer before paging.next (the emulator's page)
+
+# HUBSPOT_DEFINED association type ids (unlabeled, primary label) by direction (Associations v4 guide, "Association
+# type ID values"); only associations with a company carry a primary label
+ASSOCIATION_TYPE_IDS: dict[tuple[str, str], tuple[int, int | None]] = {
+    ("contacts", "companies"): (279, 1), ("companies", "contacts"): (280, 2),
+    ("deals", "companies"): (341, 5), ("companies", "deals"): (342, 6),
+    ("tickets", "companies"): (339, 26), ("companies", "tickets"): (340, 25),
+    ("deals", "contacts"): (3, None), ("contacts", "deals"): (4, None),
+    ("contacts", "tickets"): (15, None), ("tickets", "contacts"): (16, None),
+    ("deals", "tickets"): (27, None), ("tickets", "deals"): (28, None),
+}
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "partial_failure", "landed_504")
 
@@ -321,6 +348,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/search$"), "_search"),
     ("POST", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/merge$"), "_merge"),
     ("POST", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/?$"), "_create_one"),
+    ("POST", re.compile(r"^/crm/v4/associations/(?P<type>[^/]+)/(?P<to>[^/]+)/batch/read$"), "_read_associations"),
     ("GET", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)$"), "_get_one"),
     ("PATCH", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)$"), "_patch_one"),
     ("DELETE", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)$"), "_archive_one"),
@@ -331,8 +359,9 @@ class HubSpotEmulator(LocalHttpServer):
     """In-memory HubSpot CRM v3 served over HTTP; use as a context manager in tests.
 
     ``objects`` maps an object type to rows: either flat ``{"email": ..., "id": "12"}`` mappings or
-    HubSpot-shaped ``{"id": "12", "properties": {...}, "archived": False}``. Properties that the object
-    type does not define yet are added as custom text properties. ``rate_limit`` requests are allowed per
+    HubSpot-shaped ``{"id": "12", "properties": {...}, "archived": False}``; either may carry
+    ``"associations": {"companies": ["2001", ...]}``. ``associations`` adds more as ``(from type, from id, to type,
+    to id[, primary])``. Properties that the object type does not define yet are added as custom text properties. ``rate_limit`` requests are allowed per
     ``rate_interval`` seconds (HubSpot private apps: 100 / 10 s); ``clock`` drives that budget so tests can
     use a fake clock.
     """
@@ -346,6 +375,8 @@ class HubSpotEmulator(LocalHttpServer):
         rate_interval: float = 10.0,
         properties: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         merge_new_id: bool = True,
+        associations: Iterable[Sequence[Any]] = (),
+        association_page_size: int = ASSOCIATION_PAGE_SIZE,
         daily_limit: int | None = None,
         search_rate_limit: int | None = SEARCH_RATE_LIMIT,
         timeout_delay: float = 1.0,
@@ -368,6 +399,9 @@ class HubSpotEmulator(LocalHttpServer):
         self._clock = clock
         self._lock = threading.RLock()
         self._stores: dict[str, _Store] = {}
+        # (type, id) -> {(other type, other id): primary-company label}; kept symmetric
+        self._links: dict[tuple[str, str], dict[tuple[str, str], bool]] = {}
+        self.association_page_size = association_page_size
         self._next_id = 1001
         self._last_ms = 0
         self._window: deque[float] = deque()
@@ -382,6 +416,8 @@ class HubSpotEmulator(LocalHttpServer):
             self.add_properties(name, defs)
         for name, rows in (objects or {}).items():
             self.add_records(name, rows)
+        for link in associations:
+            self.associate(*link)
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -419,12 +455,13 @@ class HubSpotEmulator(LocalHttpServer):
             store = self._store(object_type)
             now = self._tick()
             for row in rows:
+                linked = row.get("associations")
                 if isinstance(row.get("properties"), Mapping):
                     props = dict(row["properties"])
                     rid = row.get("id") or props.get("hs_object_id")
                     archived = bool(row.get("archived", False))
                 else:
-                    props = {k: v for k, v in row.items() if k not in ("id", "Id", "ID")}
+                    props = {k: v for k, v in row.items() if k not in ("id", "Id", "ID", "associations")}
                     rid = row.get("id") or row.get("Id") or row.get("ID") or row.get("hs_object_id")
                     archived = str(props.pop("archived", "")).lower() == "true"
                 rid = str(rid).strip() if rid not in (None, "") else None
@@ -449,7 +486,33 @@ class HubSpotEmulator(LocalHttpServer):
                     record.archived, record.archived_ms = True, now
                 store.add(record)
                 ids.append(rid)
+                for other_type, others in (linked or {}).items():
+                    if isinstance(others, Mapping):  # HubSpot's own shape: {"results": [{"id": ..}, ..]}
+                        others = [o.get("id") for o in others.get("results") or []]
+                    for other in others:
+                        self.associate(store.name, rid, other_type, str(other))
         return ids
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, primary: bool = False) -> None:
+        """Associate two records (both directions); ``primary``: the company is the other record's primary company.
+        The records need not exist yet (rows loaded later)."""
+        a = (normalize_object_type(from_type), str(from_id))
+        b = (normalize_object_type(to_type), str(to_id))
+        with self._lock:
+            self._links.setdefault(a, {})[b] = bool(primary)
+            self._links.setdefault(b, {})[a] = bool(primary)
+
+    def associations(self, from_type: str, from_id: str, to_type: str) -> list[str]:
+        """Ids of the ``to_type`` records associated with a record (archived ones left out), in id order."""
+        with self._lock:
+            return [i for _, i in self._linked(normalize_object_type(from_type), str(from_id),
+                                               normalize_object_type(to_type))]
+
+    def primary_company(self, object_type: str, record_id: str) -> str | None:
+        """The company a contact, deal or ticket has as its primary company, or None."""
+        with self._lock:
+            links = self._links.get((normalize_object_type(object_type), str(record_id)), {})
+            return next((i for (t, i), primary in sorted(links.items()) if t == "companies" and primary), None)
 
     def records(self, object_type: str, *, include_archived: bool = False) -> list[JSON]:
         """Copies of the stored records, HubSpot-shaped: ``id``, ``properties``, ``archived``, ``mergedInto``."""
@@ -1091,10 +1154,79 @@ class HubSpotEmulator(LocalHttpServer):
             store.add(survivor)
             merged_ids.append(primary.id)
             primary.archived, primary.archived_ms, primary.merged_into = True, now, survivor.id
+            self._move_links(store.name, primary.id, survivor.id)
+        self._move_links(store.name, loser.id, survivor.id)  # after the primary's: its primary company wins
         survivor.properties["hs_merged_object_ids"] = ";".join(merged_ids)
         loser.archived, loser.archived_ms, loser.merged_into = True, now, survivor.id
         self._stamp(store, survivor, now)
         return _Reply(200, self._public(store, survivor, None))
+
+    def _move_links(self, object_type: str, old_id: str, new_id: str) -> None:
+        """A merge: ``old_id``'s associations become ``new_id``'s (one association per pair, never duplicated); a
+        moved primary-company label is dropped when the survivor already has a primary company."""
+        old, new = (object_type, old_id), (object_type, new_id)
+        moved = self._links.pop(old, {})
+        mine = self._links.setdefault(new, {})
+        for other, primary in moved.items():
+            back = self._links.setdefault(other, {})
+            back.pop(old, None)
+            if other == new:
+                continue
+            if primary and object_type != "companies" and other[0] == "companies" and any(
+                    flag for (kind, oid), flag in mine.items() if kind == "companies" and (kind, oid) != other):
+                primary = False
+            flag = mine.get(other, False) or primary
+            mine[other] = back[new] = flag
+
+    def _linked(self, from_type: str, from_id: str, to_type: str) -> list[tuple[bool, str]]:
+        """(primary label, id) of the live ``to_type`` records associated with a record, in id order."""
+        links = self._links.get((from_type, from_id), {})
+        store = self._stores.get(to_type)
+        found = []
+        for (kind, oid), primary in links.items():
+            rec = store.records.get(oid) if store is not None else None
+            if kind == to_type and (store is None or rec is None or not rec.archived):
+                found.append((primary, oid))
+        return sorted(found, key=lambda item: (len(item[1]), item[1]))
+
+    def _read_associations(self, store: _Store, params: Mapping[str, str], query: Mapping[str, list[str]],
+                           payload: Any, fault: _Fault | None) -> _Reply:
+        to_type = self._existing_store(params["to"]).name
+        if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
+            raise _HubSpotError(400, "Invalid input JSON: expected an object with 'inputs'", "VALIDATION_ERROR")
+        inputs = payload["inputs"]
+        if len(inputs) > ASSOCIATION_BATCH_LIMIT:
+            raise _HubSpotError(400, f"Batch read associations limit exceeded: at most {ASSOCIATION_BATCH_LIMIT} "
+                                     f"inputs, got {len(inputs)}", "VALIDATION_ERROR")
+        unlabeled, labeled = ASSOCIATION_TYPE_IDS.get((store.name, to_type), (0, None))
+        results: list[JSON] = []
+        errors: list[JSON] = []
+        for item in inputs:
+            rid = str((item or {}).get("id", ""))
+            after = str((item or {}).get("after") or "0")
+            if not after.isdigit():
+                raise _HubSpotError(400, f"Invalid paging cursor after={after!r}", "VALIDATION_ERROR")
+            rec = store.records.get(rid)
+            linked = self._linked(store.name, rid, to_type) if rec is not None and not rec.archived else []
+            if not linked:
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                               "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                               "message": f"No {to_type} is associated with {store.name} {rid}.",
+                               "context": {"fromObjectId": [rid]}, "errors": [], "links": {}})
+                continue
+            start = int(after)
+            page = linked[start:start + self.association_page_size]
+            to = []
+            for primary, oid in page:
+                types = [{"category": "HUBSPOT_DEFINED", "typeId": unlabeled, "label": None}]
+                if primary and labeled is not None:
+                    types.append({"category": "HUBSPOT_DEFINED", "typeId": labeled, "label": "Primary"})
+                to.append({"toObjectId": oid, "associationTypes": types})
+            result: JSON = {"from": {"id": rid}, "to": to}
+            if start + len(page) < len(linked):
+                result["paging"] = {"next": {"after": str(start + len(page))}}
+            results.append(result)
+        return self._batch_reply(200, results, errors)
 
     def _search(self, store: _Store, params: Mapping[str, str], query: Mapping[str, list[str]],
                 payload: Any, fault: _Fault | None) -> _Reply:
