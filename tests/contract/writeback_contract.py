@@ -108,6 +108,11 @@ class Target:
     def clear_faults(self, monkeypatch: pytest.MonkeyPatch) -> None:
         raise NotImplementedError
 
+    def use_store(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The CLI (``self.cli``) keeps its runs in ``tmp_path``."""
+        monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
+        self.cli = Cli(tmp_path / "runs.duckdb")
+
 
 def _first_failed(cli: Cli, run_id: str) -> set[str]:
     journal = cli.journal()
@@ -164,6 +169,24 @@ class EmulatorTarget(Target):
     emu: Any
     clock: FakeClock
 
+    def on_fake_clock(self, connector: Any, monkeypatch: pytest.MonkeyPatch, *, reads_it: bool = True) -> FakeClock:
+        """Every ``connector`` the CLI opens sleeps (and, ``reads_it``, tells time) on one fake clock, which the
+        emulator may share: rate limits, backoff and Retry-After cost no wall time."""
+        self.clock = FakeClock()
+        defaults = connector.__init__.__kwdefaults__
+        assert defaults is not None
+        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
+        if reads_it:
+            monkeypatch.setitem(defaults, "clock", self.clock)
+        return self.clock
+
+    def serve(self, emu: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Point the CLI at the started emulator ``emu`` (its variables) with a run store in ``tmp_path``."""
+        self.emu = emu
+        for key, value in emu.env().items():
+            monkeypatch.setenv(key, value)
+        self.use_store(tmp_path, monkeypatch)
+
     def max_attempts(self, monkeypatch: pytest.MonkeyPatch, attempts: int | None) -> None:
         """Attempts per request for every connector the CLI opens (None: the connector's default)."""
         assert self.faults.attempts_env is not None
@@ -213,24 +236,15 @@ class SalesforceTarget(EmulatorTarget):
     @contextmanager
     def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         accounts, contacts = salesforce_rows(messy_contacts(n, self.seed))
-        self.clock = FakeClock()
-        defaults = SalesforceConnector.__init__.__kwdefaults__
-        assert defaults is not None
-        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)  # every connector the CLI opens sleeps on it
+        self.on_fake_clock(SalesforceConnector, monkeypatch, reads_it=False)
         # the messy data holds planted duplicates that a cleanup makes match exactly: the standard duplicate rules
         # would refuse those updates per record (tests/test_salesforce_official.py checks that); this suite
         # compares every record's round trip, so it runs without duplicate rules
-        self.emu = SalesforceEmulator(duplicate_rules=[]).start()
-        try:
-            self.emu.load("Account", accounts)
-            self.emu.load("Contact", link_accounts(contacts, [str(r["Id"]) for r in self.emu.records("Account")]))
-            for key, value in self.emu.env().items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-            self.cli = Cli(tmp_path / "runs.duckdb")
+        with SalesforceEmulator(duplicate_rules=[]) as emu:
+            emu.load("Account", accounts)
+            emu.load("Contact", link_accounts(contacts, [str(r["Id"]) for r in emu.records("Account")]))
+            self.serve(emu, tmp_path, monkeypatch)
             yield self
-        finally:
-            self.emu.stop()
 
     def live(self) -> dict[str, Values]:
         return {str(r["Id"]): {f: r.get(f) for f in self.fields} for r in self.emu.records("Contact")}
@@ -294,19 +308,10 @@ class HubSpotTarget(EmulatorTarget):
     @contextmanager
     def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         rows = hubspot_rows(messy_contacts(n, self.seed))
-        # the connector and the emulator share a fake clock: rate limits and Retry-After cost no wall time
-        self.clock = FakeClock()
-        defaults = HubSpotConnector.__init__.__kwdefaults__
-        assert defaults is not None
-        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
-        monkeypatch.setitem(defaults, "clock", self.clock)
+        self.on_fake_clock(HubSpotConnector, monkeypatch)
         # HubSpot's merges give the survivor a new id (the emulator's default): the checks follow it in the journal
         with HubSpotEmulator(objects={"contacts": rows}, clock=self.clock, timeout_delay=0.02) as emu:
-            self.emu = emu
-            monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", emu.access_token)
-            monkeypatch.setenv("HUBSPOT_BASE_URL", emu.base_url)
-            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-            self.cli = Cli(tmp_path / "runs.duckdb")
+            self.serve(emu, tmp_path, monkeypatch)
             yield self
 
     def live(self) -> dict[str, Values]:
@@ -402,22 +407,13 @@ class Bitrix24Target(EmulatorTarget):
     @contextmanager
     def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         companies, contacts = bitrix24_rows(messy_contacts(n, self.seed))
-        # the connector and the portal share a fake clock: the leaky bucket drains and backoff waits in no wall time
-        self.clock = FakeClock()
-        defaults = Bitrix24Connector.__init__.__kwdefaults__
-        assert defaults is not None
-        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
-        monkeypatch.setitem(defaults, "clock", self.clock)
+        self.on_fake_clock(Bitrix24Connector, monkeypatch)  # the portal's leaky bucket drains on it too
         with Bitrix24Emulator(clock=self.clock, timeout_delay=0.02) as emu:
-            self.emu = emu
             company_ids = emu.add_records("companies", companies)
             emu.add_records("contacts", [{**{k: v for k, v in c.items() if k != "__company"},
                                           "COMPANY_ID": company_ids[c["__company"]] if c["__company"] is not None
                                           else None} for c in contacts])
-            for key, value in emu.env().items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-            self.cli = Cli(tmp_path / "runs.duckdb")
+            self.serve(emu, tmp_path, monkeypatch)
             yield self
 
     def live(self) -> dict[str, Values]:
@@ -476,18 +472,10 @@ class AmoCRMTarget(EmulatorTarget):
     @contextmanager
     def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         rows = amocrm_rows(messy_contacts(n, self.seed))
-        self.clock = FakeClock()  # the connector's budget and the account's 7 rps limit both run on it
-        defaults = AmoCRMConnector.__init__.__kwdefaults__
-        assert defaults is not None
-        monkeypatch.setitem(defaults, "sleep", self.clock.sleep)
-        monkeypatch.setitem(defaults, "clock", self.clock)
+        self.on_fake_clock(AmoCRMConnector, monkeypatch)  # the connector's budget and the account's 7 rps limit
         with AmoCRMEmulator(clock=self.clock) as emu:
-            self.emu = emu
             emu.add_records("contacts", rows)
-            for key, value in emu.env().items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-            self.cli = Cli(tmp_path / "runs.duckdb")
+            self.serve(emu, tmp_path, monkeypatch)
             yield self
 
     def live(self) -> dict[str, Values]:
@@ -552,8 +540,7 @@ class CsvFileTarget(Target):
         self.spec = str(self.src)
         self.fields = tuple(c for c in frame.columns if c != "Id")
         self.writable = frozenset(self.fields)
-        monkeypatch.setenv("CRMCLEAN_STORE", str(tmp_path / "runs.duckdb"))
-        self.cli = Cli(tmp_path / "runs.duckdb")
+        self.use_store(tmp_path, monkeypatch)
         yield self
 
     def _read(self, path: Path) -> list[dict[str, str]]:
