@@ -19,8 +19,17 @@ ComparisonType = Literal["exact", "jaro_winkler", "levenshtein", "date"]
 class ThresholdSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    match: float = Field(0.9, ge=0, le=1, description="Match probability at or above which a pair is merged.")
-    review: float = Field(0.5, ge=0, le=1, description="Probability at or above which a pair goes to the review queue.")
+    match: float = Field(0.9, ge=0, le=1, description="Match probability (the model's `score`) at or above which a "
+                                                       "pair is merged.")
+    review: float = Field(
+        0.5, ge=0, le=1,
+        description="A pair that is not merged goes to the review queue when its calibrated score (`calibrated_score` "
+                    "in --pairs: how often such a pair is really one record) is at least this; 0.5 = even odds.",
+    )
+    review_on: Literal["calibrated", "score"] = Field(
+        "calibrated", description="Which score the review threshold reads: calibrated (default) or score (the "
+                                  "model's probability: the review band of earlier versions).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdSettings:
@@ -113,7 +122,12 @@ class DedupeSettings(BaseModel):
     )
     require_corroboration: bool = Field(
         True, description="Names alone never merge: a match also needs agreement on email, phone, company, INN or "
-                          "another identifying field; name-only pairs go to review.",
+                          "another identifying field; name-only pairs go to review (but see uncontested_names).",
+    )
+    uncontested_names: bool = Field(
+        True, description="With require_corroboration: a names-only pair above the match threshold still merges "
+                          "when no field speaks against it (no other e-mail, phone, company, city, title or "
+                          "patronymic): a rare full name nothing contradicts. false: such pairs go to review.",
     )
     pairs_min_score: float = Field(0.01, ge=0, le=1, description="Lowest probability written to --pairs.")
     labels: str | None = Field(None, description="Reviewed pairs CSV (left_id, right_id, label accept/reject).")

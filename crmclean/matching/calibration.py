@@ -5,7 +5,8 @@ held-out data), because the per-field evidence is not independent. A Platt mappi
 weight, ``p = 1 / (1 + exp(-(a · weight · ln 2 + b)))`` — is fitted per object type on the generator's
 labelled data at the tuning seed (3, 20,000 records, zero config) and checked on held-out seeds by
 ``benchmarks/bench_dedupe_calibration.py``. ``--pairs`` carries it as ``calibrated_score`` beside the
-model's ``score``; thresholds still apply to ``score``.
+model's ``score``. The match threshold applies to ``score``; the review threshold to the calibrated score
+(``dedupe.thresholds.review_on``), so "review" means at least the threshold's odds of a true match.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import polars as pl
 
 # (a, b) per object type ("people", "companies"), fitted by benchmarks/bench_dedupe_calibration.py --fit
 PLATT: dict[str, tuple[float, float]] = {
-    "people": (0.8614, -0.9682),
+    "people": (0.8599, -1.0144),
     "companies": (0.4381, -0.8738),
 }
 

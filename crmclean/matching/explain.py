@@ -40,11 +40,13 @@ class Explanation:
     probability: float = 0.0
     decision: str = "no-match"
     names_swapped: bool = False
+    calibrated: float | None = None  # how often a pair of this weight is really one record (the review reads it)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "left_id": self.left_id, "right_id": self.right_id, "prior_weight": round(self.prior_weight, 3),
             "match_weight": round(self.match_weight, 3), "probability": round(self.probability, 6),
+            "calibrated_score": None if self.calibrated is None else round(self.calibrated, 6),
             "decision": self.decision, "names_swapped": self.names_swapped,
             "steps": [{"field": s.field, "level": s.level, "description": s.description, "left": s.left,
                        "right": s.right, "left_original": s.left_original, "right_original": s.right_original,
@@ -71,8 +73,9 @@ class Explanation:
             elif s.left is not None or s.right is not None:
                 values = f"  {s.left or '∅'} | {s.right or '∅'}"
             lines.append(f"  {s.field.ljust(name_w)} {left_bar}|{right_bar} {s.weight:+7.2f}  {level}{values}")
+        calibrated = "" if self.calibrated is None else f" (calibrated {self.calibrated:.4f})"
         lines.append(f"  {'= match weight'.ljust(name_w)} {self.match_weight:+.2f} bits  →  probability "
-                     f"{self.probability:.4f}  →  {self.decision}")
+                     f"{self.probability:.4f}{calibrated}  →  {self.decision}")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -111,8 +114,15 @@ def explanation_from_row(
     match_threshold: float,
     review_threshold: float,
     original: Mapping[str, tuple[Any, Any]] | None = None,
+    calibrated: float | None = None,
+    review_on: str = "calibrated",
 ) -> Explanation:
-    """Build the waterfall from one scored pair row (lvl__*, w__*, group_adjust, weight, probability)."""
+    """Build the waterfall from one scored pair row (lvl__*, w__*, group_adjust, weight, probability).
+
+    The decision: match at ``match_threshold`` of the model's probability; else review when the calibrated
+    score (or with ``review_on="score"``, or no calibrated score given, the probability) reaches
+    ``review_threshold``.
+    """
     total = prior_weight
     steps = [WaterfallStep("prior", "base rate", "how likely any two records are one entity", None, None,
                            prior_weight, total)]
@@ -135,9 +145,10 @@ def explanation_from_row(
                                    "company, INN, city, switchboard and name-based mailboxes counted once",
                                    None, None, adj, total))
     prob = float(row["probability"])
-    decision = "match" if prob >= match_threshold else "review" if prob >= review_threshold else "no-match"
+    review_value = prob if review_on == "score" or calibrated is None else calibrated
+    decision = "match" if prob >= match_threshold else "review" if review_value >= review_threshold else "no-match"
     return Explanation(left_id, right_id, steps, prior_weight, float(row["weight"]), prob, decision,
-                       bool(row.get("swapped")))
+                       bool(row.get("swapped")), calibrated)
 
 
 def _text(value: Any) -> str | None:

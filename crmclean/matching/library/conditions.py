@@ -106,7 +106,10 @@ PREDICATES: dict[str, str] = {
     "initial": "one side of (column) is a single letter equal to the other's first letter",
     "gender_form": "(surname) differs only by the female ending (Иванов / Иванова, -ski / -skaia)",
     "other_gender_patronymic": "(patronymic) of a man on one side and a woman on the other (Петрович / Петровна)",
-    "shared_line": "the first shared element of (list column) is held by several people (a switchboard)",
+    "shared_line": "the pair's most specific shared element of (list column) is held by several people (a "
+                   "switchboard)",
+    "own_numbers": "each side of (phone list) has a number the other lacks (compared by the last nine digits: "
+                   "030 7616653 ~ +49 30 7616653)",
     "numbered_mailbox": "(email local part) differs only by digits (ivanov@ vs ivanov2@): a second person",
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",

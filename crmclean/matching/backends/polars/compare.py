@@ -113,7 +113,21 @@ class ChunkEvaluator:
                             lambda: self.view.left(column).list.set_intersection(self.view.right(column)))
 
     def first_shared(self, column: str) -> pl.Series:
-        return self._cached(("first_shared", column), lambda: self.shared(column).list.first())
+        """The pair's most specific shared value: the rarest in the file where two or more are shared (an office
+        line and a mobile: the mobile says the person, the switchboard only the organization)."""
+        def compute() -> pl.Series:
+            shared = self.shared(column)
+            first = shared.list.first()
+            several = (shared.list.len() >= 2).fill_null(False).arg_true()
+            if len(several) == 0:
+                return first
+            values = shared.gather(several).to_frame("v").with_row_index("i").explode("v")
+            counts = self.tf.table(column).select(pl.col("value").alias("v"), "count")
+            rarest = (values.join(counts, on="v", how="left", maintain_order="left")
+                      .sort(["i", "count"], nulls_last=True, maintain_order=True)
+                      .group_by("i", maintain_order=True).agg(pl.col("v").first()).sort("i").get_column("v"))
+            return first.scatter(several, rarest)
+        return self._cached(("first_shared", column), compute)
 
     def condition(self, cond: Condition) -> pl.Series:
         """Boolean per pair, null-free (a value missing on a side makes a leaf false)."""
@@ -234,22 +248,43 @@ def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
     return ev.tf.shared_by_several(ev.view.features, column, ev.first_shared(column))
 
 
+def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Each side has a number the other lacks, by the last nine digits (a trunk 0 or a country code kept in one
+    key and not the other is no other number)."""
+    nine = pl.element().str.slice(-9)
+    a = ev.view.left(column).list.eval(nine)
+    b = ev.view.right(column).list.eval(nine)
+    return ((a.list.set_difference(b).list.len() > 0) & (b.list.set_difference(a).list.len() > 0)).fill_null(False)
+
+
 def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
     """ivanov@ vs ivanov2@ (or o.smirnova3@ vs osmirnova@): the numbers differ, so two mailboxes, not a typo."""
     na, nb = per_record(ev.view, ev.tf, f"{column}_digits", pl.col(column).str.replace_all(r"\D", ""))
     return ((na != nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
 
 
+def _domain_keys(stems: pl.Series) -> pl.Series:
+    """A domain's name spelled like a company key (blueridgesolutions -> blueridgesolutens, as "Blue Ridge
+    Solutions LLC" is keyed), once per distinct domain."""
+    from crmclean.matching.features import _company_tokens
+
+    mapping = {v: _company_tokens(v).replace(" ", "") or None for v in stems.drop_nulls().unique().to_list()}
+    return stems.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
 def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Series:
     view = ev.view
-    sa, sb = per_record(view, ev.tf, f"{domain}_stem",
-                        pl.col(domain).str.replace(r"\.[a-z.]+$", "").str.replace_all(r"[^a-z]", ""))
+    stem = pl.col(domain).str.replace(r"\.[a-z.]+$", "")
+    sa, sb = per_record(view, ev.tf, f"{domain}_stem", stem.str.replace_all(r"[^a-z]", ""))
+    ka, kb = per_record(view, ev.tf, f"{domain}_key", stem.map_batches(_domain_keys, return_dtype=pl.String))
     frame = pl.DataFrame({"a": view.left(key), "b": view.right(key), "da": view.left(domain),
-                          "db": view.right(domain), "sa": sa, "sb": sb})
+                          "db": view.right(domain), "sa": sa, "sb": sb, "ka": ka, "kb": kb})
     return frame.select(
         (pl.col("da") == pl.col("db"))
-        | ((pl.col("a").str.len_chars() >= 4) & pl.col("sb").str.contains(pl.col("a"), literal=True))
-        | ((pl.col("b").str.len_chars() >= 4) & pl.col("sa").str.contains(pl.col("b"), literal=True))
+        | ((pl.col("a").str.len_chars() >= 4) & (pl.col("sb").str.contains(pl.col("a"), literal=True)
+                                                 | pl.col("kb").str.contains(pl.col("a"), literal=True)))
+        | ((pl.col("b").str.len_chars() >= 4) & (pl.col("sa").str.contains(pl.col("b"), literal=True)
+                                                 | pl.col("ka").str.contains(pl.col("b"), literal=True)))
     ).to_series().fill_null(False)
 
 
@@ -273,6 +308,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "other_gender_patronymic": _other_gender_patronymic,
     "shared_line": _shared_line,
     "numbered_mailbox": _numbered_mailbox,
+    "own_numbers": _own_numbers,
     "domain_names_company": _domain_names_company,
     "day_month_swapped": _day_month_swapped,
     "one_side_only": _one_side_only,
