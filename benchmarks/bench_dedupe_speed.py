@@ -113,6 +113,7 @@ def run_crmclean(records: int, workdir: Path, seed: int = 7, truth_eval: bool = 
         "clusters": s["clusters"], "duplicates": s["duplicates"], "blocking": result.blocking_stats,
         "blocking_summary": {k: v for k, v in s["blocking"].items() if k != "keys"},
         "key_found": s["blocking"].get("keys", {}), "cores": os.cpu_count(), "load": os.getloadavg(),
+        "prior_weight": result.model.prior_weight,
     }
     if truth_eval:
         t = time.perf_counter()
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="generator seed (held out: tuning used seed 3)")
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--json-out", help="also write every run's figures (per-key details included) here")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -216,6 +218,8 @@ def main() -> None:
         print(f"truth: precision {t['precision']:.4f} recall {t['recall']:.4f} F1 {t['f1']:.4f}; blocking recall "
               f"{t['blocking_recall']:.4f} (estimated in the run {r['blocking_summary']['estimated_recall']}); "
               f"{t['never_compared']:,} true pairs never compared", flush=True)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(runs, indent=1, default=str), encoding="utf-8")
     febrl: dict[str, object] = {}
     if not args.skip_splink:
         try:
@@ -244,7 +248,8 @@ def section(runs: list[dict], febrl: dict[str, object]) -> str:
         f"| {x['records']:,} | {x['seed']} | {x['truth']['precision']:.4f} | {x['truth']['recall']:.4f} | "
         f"**{x['truth']['f1']:.4f}** | {x['truth']['blocking_recall']:.4f} | "
         f"{x['blocking_summary']['estimated_recall']} | {x['truth']['never_compared']:,} | {x['candidate_pairs']:,} | "
-        f"{x['total_seconds']:.1f} | {x['peak_rss_gb']:.2f} | {x['load'][0]:.2f} |" for x in runs)
+        f"{x['total_seconds']:.1f} | {x['peak_rss_gb']:.2f} | {x['load'][0]:.2f} | {x.get('prior_weight', 0):.2f} |"
+        for x in runs)
     febrl_text = ""
     if febrl:
         febrl_text = "\n\nFEBRL3 (5,000 records), same machine and run: " + ", ".join(
@@ -268,8 +273,8 @@ def section(runs: list[dict], febrl: dict[str, object]) -> str:
         "Accuracy against the generator's truth (pairwise over final clusters; blocking recall = true pairs that "
         "were candidates; estimated = the run's own capture–recapture estimate printed by `crmclean dedupe`):\n\n"
         "| records | seed | precision | recall | F1 | blocking recall | estimated | true pairs never compared | "
-        "candidate pairs | seconds end to end | peak GB | load |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + acc_rows + "\n\n" + gap
+        "candidate pairs | seconds end to end | peak GB | load | prior (bits) |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + acc_rows + "\n\n" + gap
         + f"Blocking at {sizes[-1]} (windowed / dropped: records of blocks still oversized after every refinement, "
         "compared with their nearest neighbours by name / not compared; true pairs found: share of all true pairs "
         "the key alone makes candidates, per size; only: found by no other key):\n\n"
