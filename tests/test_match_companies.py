@@ -96,6 +96,19 @@ def test_copies_of_one_company_with_different_identifiers_are_one_holder_of_its_
     assert sig[0] == sig[1] != sig[2]
 
 
+def test_a_kpp_and_an_inn_of_one_tax_office_are_evidence() -> None:
+    # one record carries only the head-office KPP, the other only the INN: the same tax office (7707) registered both
+    rows = [{"Id": "1", "Наименование": "Вега", "КПП": "770701001", "Город": "Москва"},
+            {"Id": "2", "Наименование": "ООО Вега", "ИНН": "7707083893", "Город": "Москва", "Телефон": "+7 495 123-45-67"},
+            {"Id": "3", "Наименование": "Вега", "ИНН": "7812014560", "Город": "Москва"}]
+    result = dedupe(table_from_rows(rows, object_type="companies"), object_type="companies")
+    level = {(a, b): lv for a, b, lv in zip(result.pairs["left_id"], result.pairs["right_id"],
+                                            result.pairs["evidence"].str.json_path_match("$.tax_office.level"),
+                                            strict=True)}
+    assert level.get(("1", "2")) == "same_office"
+    assert level.get(("1", "3")) == "different"
+
+
 def test_a_branch_placed_only_by_its_area_code_is_never_merged_with_the_head() -> None:
     # the head office shows its city, the branch only a Kazan landline: two places, a family with branches (the
     # file's other Moscow records call from Moscow numbers: that is how a city's region is known)
@@ -117,3 +130,31 @@ def test_a_branch_mailbox_or_city_subdomain_makes_a_family() -> None:
     setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
     assert setup.features["family"].to_list()[:2] == ["7707083893"] * 2
     assert setup.features["branch_mark"].to_list() == [None, None, "1"]
+
+
+def test_a_head_office_kpp_never_joins_a_record_named_as_its_branch() -> None:
+    # the head office's KPP (reason 01) vs a copy that calls itself the Kazan branch: never one cluster, and two
+    # copies of the branch's own name are one registration
+    rows = [{**HEAD, "Телефон": "", "Сайт": ""},
+            {**HEAD, "Id": "2", "КПП": "", "Наименование": "ООО «Ромашка» филиал Казань", "Город": "", "Телефон": "",
+             "Сайт": ""},
+            {**HEAD, "Id": "3", "КПП": "", "ИНН": "", "Наименование": "Ромашка филиал Казань", "Город": "",
+             "Телефон": "", "Сайт": ""}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["reg_role"].to_list()[:2] == ["head", "branch"]
+    cl = _clusters(rows)
+    assert cl["1"] != cl["2"]
+
+
+def test_a_chain_through_a_placed_copy_never_joins_head_and_branch() -> None:
+    # 2 has no KPP, but its phone is the branch's only: it counts as the branch's registration in the cannot-link
+    # rules, so a cluster never holds it with the head office's KPP
+    from crmclean.matching.companies import conflict_keys
+
+    rows = [HEAD, BRANCH, {**BRANCH, "Id": "2", "КПП": "", "Город": ""}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["reg_kpp"].to_list() == ["770701001", "165543001", "165543001"]
+    edges = pl.DataFrame({"l": [0, 2], "r": [2, 1], "probability": [0.99, 0.99]})
+    result = cluster_pairs(3, edges, {}, lambda pairs: {p: 20.0 for p in pairs},
+                           conflict_keys=conflict_keys(setup.features))
+    assert result.labels[0] != result.labels[2]

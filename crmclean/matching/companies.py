@@ -41,6 +41,8 @@ def _registration_marks(feats: pl.DataFrame) -> pl.DataFrame:
     * ``branch_mark``: the record says it is a branch: a KPP whose reason code is not the head office's
       (``fields.taxid.is_branch_kpp``), a name like "филиал Уфа" / "ОП ..." / "branch office", or a branch
       mailbox (filial@, branch@);
+    * ``reg_role``: "branch" for those, "head" for a head-office KPP (reason 01), else unknown;
+    * ``reg_name``: the name, when it names a branch ("Ромашка филиал Казань" is one registration's name);
     * ``tax_office``: the tax office of the head office's registration: a head-office KPP's first four digits
       (reason 01), else, with no KPP, the INN's (the office that issued it, where the organization registered).
     """
@@ -49,9 +51,12 @@ def _registration_marks(feats: pl.DataFrame) -> pl.DataFrame:
     branch_name = feats.get_column("company_text").str.contains(_BRANCH_NAME).fill_null(False)
     branch_mailbox = feats.select(pl.col("emails").list.eval(pl.element().str.contains(_BRANCH_MAILBOX)).list.any()
                                   .fill_null(False)).to_series()
+    branch = branch_kpps(kpp) | branch_name | branch_mailbox
     return feats.with_columns(
-        pl.when(branch_kpps(kpp) | branch_name | branch_mailbox).then(pl.lit("1")).otherwise(None)
-        .alias("branch_mark"),
+        pl.when(branch).then(pl.lit("1")).otherwise(None).alias("branch_mark"),
+        pl.when(branch).then(pl.lit("branch")).when(reason == KPP_HEAD_OFFICE).then(pl.lit("head")).otherwise(None)
+        .alias("reg_role"),
+        pl.when(branch_name).then(pl.col("company_key")).otherwise(None).alias("reg_name"),
         pl.when(pl.col("kpp").is_not_null())
         .then(pl.when(reason == KPP_HEAD_OFFICE).then(pl.col("kpp").str.slice(0, 4)))
         .otherwise(pl.col("inn").str.slice(0, 4)).alias("tax_office"))
@@ -70,8 +75,10 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     (otherwise a head office and a branch may share both):
 
     * ``reg_phones``: the record's phones that the family's records hold in one city and under one KPP at most;
-    * ``reg_city``: the record's city, when the family's records in that city carry one KPP at most;
-    * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a city) carry.
+    * ``reg_city`` / ``reg_region``: the record's city / region, when the family's records there carry one KPP
+      at most;
+    * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a city, else such a
+      region) carry.
     """
     feats = _registration_marks(feats)
     by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
@@ -95,7 +102,8 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     if members.height == 0:
         return feats.drop("__places").with_columns(
             pl.lit(None, dtype=pl.List(pl.String)).alias("reg_phones"),
-            pl.lit(None, dtype=pl.String).alias("reg_city"), pl.col("kpp").alias("reg_kpp"))
+            pl.lit(None, dtype=pl.String).alias("reg_city"), pl.lit(None, dtype=pl.String).alias("reg_region"),
+            pl.col("kpp").alias("reg_kpp"))
     members = members.filter(pl.col("__places"))
     phone_rows = members.select(IDX, "family", "kpp", "city", pl.col("phones").alias("value")).explode("value")
     phone_rows = phone_rows.drop_nulls("value")
@@ -104,23 +112,24 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                       pl.col("kpp").drop_nulls().first().alias("__kpp"),
                       pl.col("city").drop_nulls().n_unique().alias("__cities"))
                  .filter((pl.col("__kpps") <= 1) & (pl.col("__cities") <= 1)))
-    city_rows = members.select(IDX, "family", "kpp", pl.col("city").alias("value")).drop_nulls("value")
-    cities_ok = (city_rows.group_by("family", "value")
-                 .agg(pl.col("kpp").drop_nulls().n_unique().alias("__kpps"),
-                      pl.col("kpp").drop_nulls().first().alias("__kpp"))
-                 .filter(pl.col("__kpps") <= 1))
     by_phone = (phone_rows.join(phones_ok, on=["family", "value"], how="inner")
                 .group_by(IDX).agg(pl.col("value").alias("reg_phones"),
                                    pl.col("__kpp").drop_nulls().unique().alias("__pk")))
-    by_city = city_rows.join(cities_ok, on=["family", "value"], how="inner").select(
-        IDX, pl.col("value").alias("reg_city"), pl.col("__kpp").alias("__ck"))
-    return (feats.drop("__places").join(by_phone, on=IDX, how="left", maintain_order="left")
-            .join(by_city, on=IDX, how="left", maintain_order="left")
-            .with_columns(pl.coalesce([
+    feats = feats.drop("__places").join(by_phone, on=IDX, how="left", maintain_order="left")
+    # a city (else a region) that the family's records there hold under one KPP at most places a record too
+    for column, placed, kpp in (("city", "reg_city", "__ck"), ("region", "reg_region", "__rk")):
+        rows = members.select(IDX, "family", "kpp", pl.col(column).alias("value")).drop_nulls("value")
+        usable = (rows.group_by("family", "value")
+                  .agg(pl.col("kpp").drop_nulls().n_unique().alias("__kpps"),
+                       pl.col("kpp").drop_nulls().first().alias("__kpp"))
+                  .filter(pl.col("__kpps") <= 1))
+        feats = feats.join(rows.join(usable, on=["family", "value"], how="inner").select(
+            IDX, pl.col("value").alias(placed), pl.col("__kpp").alias(kpp)), on=IDX, how="left", maintain_order="left")
+    return (feats.with_columns(pl.coalesce([
                 pl.col("kpp"),
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
-                pl.col("__ck")]).alias("reg_kpp"))
-            .drop("__pk", "__ck"))
+                pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
+            .drop("__pk", "__ck", "__rk"))
 
 
 def _regions(feats: pl.DataFrame) -> pl.Series:
@@ -158,8 +167,10 @@ def _regions(feats: pl.DataFrame) -> pl.Series:
 
 def conflict_keys(features: pl.DataFrame) -> list[ConflictKey]:
     """Cannot-link rules of companies, whatever path would link the records (``cluster_pairs(conflict_keys=)``):
-    two KPPs of one legal entity (its INN, or the family a record without INN joined by domain: a head office and
-    its branch, or two branches) and two legal types (an organization and a sole trader / private person)."""
+    two registrations of one legal entity (its INN, or the family a record without INN joined by domain: a head
+    office and its branch, or two branches — by KPP, or by the KPP a phone / city / region places a record at),
+    a head-office KPP and a record marked as a branch, and two legal types (an organization and a sole trader /
+    private person)."""
 
     def codes(expr: pl.Expr) -> np.ndarray:
         values = features.select(expr.alias("v")).to_series()
@@ -167,7 +178,11 @@ def conflict_keys(features: pl.DataFrame) -> list[ConflictKey]:
 
     entity = codes(pl.coalesce([pl.col("inn"), pl.col("family")]))
     typed = np.where(features.get_column("entity_type").is_null().to_numpy(), -1, 0)
-    return [(entity, codes(pl.col("kpp"))), (typed, codes(pl.col("entity_type")))]
+    # a record without KPP that a phone, city or region places at one registration counts as that registration,
+    # so a chain head - (KPP-less copy) - branch is refused too; and a head-office KPP never joins a record
+    # marked as a branch (reason code, name, mailbox)
+    return [(entity, codes(pl.col("reg_kpp"))), (entity, codes(pl.col("reg_role"))),
+            (typed, codes(pl.col("entity_type")))]
 
 
 def organization_ids(features: pl.DataFrame) -> pl.Series:

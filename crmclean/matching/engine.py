@@ -30,7 +30,7 @@ from crmclean.errors import ConfigError, SourceError, UsageError
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.calibration import calibrated
 from crmclean.matching.clustering import cluster_pairs, connected_components
-from crmclean.matching.companies import conflict_keys, organization_ids, registration_features
+from crmclean.matching.companies import company_features, conflict_keys
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
 from crmclean.matching.library import (
@@ -246,17 +246,7 @@ def _profile(table: Any, rules: RulesFile | None, profile: pl.DataFrame | None) 
 def _features(table: Any, profile: pl.DataFrame, extra: dict[str, pl.Series], object_type: str) -> pl.DataFrame:
     feats = build_features(profile, table)
     if object_type == "companies":
-        feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
-        # what tells one organization from a namesake: records of one name sharing an INN, domain or phone
-        feats = feats.with_columns(organization_ids(feats))
-        # a record that says it is a branch: a KPP with a subdivision reason code (02-05, 31, 32, 43-45: not the
-        # head office's 01 nor a largest taxpayer's 50), or a name like "филиал Уфа" / "ОП ..." / "branch office"
-        branch_kpp = pl.col("kpp").str.slice(4, 2).is_in(["02", "03", "04", "05", "31", "32", "43", "44", "45"])
-        branch_name = pl.col("company_text").str.contains(
-            r"(^| )(filial|filiala|filiale|branh|obosoblennoe|obosobl)( |$)|^op ")
-        feats = feats.with_columns(pl.when(branch_kpp.fill_null(False) | branch_name.fill_null(False))
-                                   .then(pl.lit("1")).otherwise(None).alias("branch_mark"))
-        feats = registration_features(feats)
+        feats = company_features(feats)
     if extra:
         feats = feats.with_columns(list(extra.values()))
     return feats

@@ -297,6 +297,8 @@ def companies_comparisons() -> list[Comparison]:
         ("same name (legal form ignored)", "token similarity ≥ 0.92", "token similarity ≥ 0.75",
          "one side's email domain names the other company", "different names"), None)
     other_city = AllOf((Not(Missing("city")), Not(Exact("city")), Not(_jw("city", 0.88))))
+    # two regions (a city's, else a landline's area code's): Тюмень on one record, +7 843 (Tatarstan) on the other
+    other_region = AllOf((Not(Missing("region")), Not(Exact("region"))))
     return [
         Comparison("company", "Company name", company_levels, company_null,
                    tf=TfDistinct("company_key", by="org_sig"), display=("company_text",)),
@@ -319,6 +321,20 @@ def companies_comparisons() -> list[Comparison]:
             Level("different", 1e-4, 0.5, veto=True, estimate=False,
                   description="different KPP: another registration (a branch), never merged"),
         ), Missing("kpp"), display=("kpp",), corroborates=False),
+        # where the organization is registered (``tax_office``: a head-office KPP's tax office, else the office
+        # that issued the INN — Приказ ФНС № ММВ-7-6/435@): with the INN on both sides the INN decides; otherwise a
+        # shared KPP or office is evidence as rare as the file says it is (counted in organizations: Moscow's
+        # 7701 01 001 is shared by many), and two offices mildly against (an organization that moved keeps its INN)
+        Comparison("tax_office", "Registration office (KPP / INN)", (
+            Level("inn_decides", 0.5, 0.5, neutral=True, estimate=False, description="both INNs known: the INN decides",
+                  when=Not(Missing("inn"))),
+            Level("same_kpp", 0.6, 0.01, tf=True, description="same KPP (one registration)",
+                  tf_source=TfDistinct("kpp", by="org_sig"), when=Exact("kpp")),
+            Level("same_office", 0.3, 0.01, tf=True, description="the same tax office registered both (KPP / INN)",
+                  when=Exact("tax_office")),
+            Level("different", 0.1, 0.98, description="registered at different tax offices"),
+        ), AllOf((Missing("tax_office"), Not(Exact("kpp")))), tf=TfDistinct("tax_office", by="org_sig"),
+            display=("kpp", "inn"), corroborates=True),
         Comparison("entity_type", "Legal type (ЮЛ / ИП)", (
             Level("same", 0.9, 0.9, neutral=True, description="same legal type", when=Exact("entity_type")),
             Level("different", 1e-4, 0.2, veto=True, estimate=False,
@@ -337,19 +353,28 @@ def companies_comparisons() -> list[Comparison]:
                   when=AllOf((Not(Missing("phones")), Not(Shares("phones"))))),
             Level("other_city", 0.002, 0.5, review_only=True, estimate=False,
                   description="an entity with branches, different cities: probably another branch (review, "
-                              "never merged automatically)", when=other_city),
+                              "never merged automatically)", when=AnyOf((other_city, other_region))),
+            Level("other_site", 0.002, 0.5, review_only=True, estimate=False,
+                  description="an entity with branches, different websites (a branch's own site or city "
+                              "subdomain): probably another branch (review, never merged automatically)",
+                  when=AllOf((Not(Missing("domain")), Not(Exact("domain"))))),
             # a record without KPP placed by a phone or city only one registration uses (``reg_kpp``)
             Level("other_registration", 1e-4, 0.5, review_only=True, estimate=False,
                   description="an entity with branches: the phone or city places the records at two "
                               "registrations (review, never merged automatically)",
-                  when=AllOf((Not(Missing("reg_kpp")), Not(Exact("reg_kpp"))))),
+                  when=AnyOf((AllOf((Not(Missing("reg_kpp")), Not(Exact("reg_kpp")))),
+                              # a head-office KPP vs a record marked as a branch; two branches' names
+                              AllOf((Not(Missing("reg_role")), Not(Exact("reg_role")))),
+                              AllOf((Not(Missing("reg_name")), Not(Exact("reg_name"))))))),
             Level("same_registration", 0.5, 0.5, neutral=True, estimate=False,
-                  description="an entity with branches: a phone or city only this registration uses agrees",
-                  when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_city")))),
+                  description="an entity with branches: a phone, city or region only this registration uses "
+                              "agrees, or the branch's own name (\"Ромашка филиал Казань\")",
+                  when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_city"), Exact("reg_region"),
+                              Exact("reg_name")))),
             Level("unknown", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
                   description="an entity with branches: nothing tells which registration (head office or which "
                               "branch) the records are (review, never merged automatically)"),
-        ), AnyOf((Missing("family"), Not(Exact("family")))), display=("family", "reg_kpp", "reg_city"),
+        ), AnyOf((Missing("family"), Not(Exact("family")))), display=("family", "reg_kpp", "reg_city", "reg_region"),
             corroborates=False),
         # a record that calls itself a branch (its KPP's reason code, "филиал <city>") vs one that does not, in
         # another city: the head office and its branch, or a copy of the branch with the city mistyped — a
@@ -358,9 +383,9 @@ def companies_comparisons() -> list[Comparison]:
             Level("branch_elsewhere", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
                   description="one side is marked as a branch (KPP reason code, name) and the cities differ: "
                               "review, never merged automatically",
-                  when=AllOf((Predicate("one_side_only", ("branch_mark",)), other_city))),
+                  when=AllOf((Predicate("one_side_only", ("branch_mark",)), AnyOf((other_city, other_region))))),
             Level("other", 0.5, 0.5, neutral=True, estimate=False, description="no branch question"),
-        ), Missing("city"), display=("branch_mark",), corroborates=False),
+        ), AllOf((Missing("city"), Missing("region"))), display=("branch_mark",), corroborates=False),
         Comparison("domain", "Website / email domain", (
             Level("exact", 0.85, 1e-4, tf=True, description="same domain", group="web", when=Exact("domain")),
             Level("different", 0.15, 0.9999, description="different domains"),
@@ -386,6 +411,14 @@ def companies_comparisons() -> list[Comparison]:
             Level("similar", 0.05, 0.02, description="spelling variant", when=_jw("city", 0.88)),
             Level("different", 0.10, 0.93, description="different cities: another branch or company"),
         ), Missing("city"), tf=TfLeft("city"), display=("city",)),
+        # where the city is missing on a side, the landline's area code still says where the record is: one
+        # company's records call from its own region (a mobile number names none); with both cities known the
+        # city comparison decides
+        Comparison("region", "Region (city / phone area code)", (
+            Level("same", 0.9, 0.9, neutral=True, estimate=False, description="same region", when=Exact("region")),
+            Level("different", 0.05, 0.9, estimate=False,
+                  description="different regions (a city on one side, another region's area code on the other)"),
+        ), AnyOf((Missing("region"), Not(Missing("city")))), display=("city", "phones"), corroborates=False),
     ]
 
 
