@@ -64,7 +64,7 @@ def run(n: int, seed: int, companies: bool = False) -> dict[str, object]:
     reported.pop("keys", None)
     return {"records": n, "seed": seed, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
             "blocking_recall": round(len(got & wanted) / len(wanted), 4) if wanted else 1.0,
-            "estimated_recall": reported.get("estimated_recall"),
+            "estimated_recall": reported.get("estimated_recall"), "recall_low": reported.get("recall_low"),
             "candidate_pairs": pairs.height, "reported": reported, "true_pairs_by_key": true_keys,
             "seconds": round(seconds, 1)}
 

@@ -216,7 +216,8 @@ def main() -> None:
         print(f"clusters {r['clusters']:,}, duplicates {r['duplicates']:,}")
         t = r["truth"]
         print(f"truth: precision {t['precision']:.4f} recall {t['recall']:.4f} F1 {t['f1']:.4f}; blocking recall "
-              f"{t['blocking_recall']:.4f} (estimated in the run {r['blocking_summary']['estimated_recall']}); "
+              f"{t['blocking_recall']:.4f} (estimated in the run {r['blocking_summary'].get('recall_low')}–"
+              f"{r['blocking_summary']['estimated_recall']}); "
               f"{t['never_compared']:,} true pairs never compared", flush=True)
         if args.json_out:
             Path(args.json_out).write_text(json.dumps(runs, indent=1, default=str), encoding="utf-8")
@@ -247,7 +248,8 @@ def section(runs: list[dict], febrl: dict[str, object]) -> str:
     acc_rows = "\n".join(
         f"| {x['records']:,} | {x['seed']} | {x['truth']['precision']:.4f} | {x['truth']['recall']:.4f} | "
         f"**{x['truth']['f1']:.4f}** | {x['truth']['blocking_recall']:.4f} | "
-        f"{x['blocking_summary']['estimated_recall']} | {x['truth']['never_compared']:,} | {x['candidate_pairs']:,} | "
+        f"{x['blocking_summary'].get('recall_low')}–{x['blocking_summary']['estimated_recall']} | "
+        f"{x['truth']['never_compared']:,} | {x['candidate_pairs']:,} | "
         f"{x['total_seconds']:.1f} | {x['peak_rss_gb']:.2f} | {x['load'][0]:.2f} | {x.get('prior_weight', 0):.2f} |"
         for x in runs)
     febrl_text = ""
@@ -271,7 +273,7 @@ def section(runs: list[dict], febrl: dict[str, object]) -> str:
         f"(reduction ratio {r['reduction_ratio']}); {r['comparisons_per_second']:,.0f} comparisons (pairs scored) "
         f"per second. Clusters: {r['clusters']:,}; duplicates: {r['duplicates']:,}.\n\n"
         "Accuracy against the generator's truth (pairwise over final clusters; blocking recall = true pairs that "
-        "were candidates; estimated = the run's own capture–recapture estimate printed by `crmclean dedupe`):\n\n"
+        "were candidates; estimated = the run's own capture–recapture range printed by `crmclean dedupe`, jackknife–Chao):\n\n"
         "| records | seed | precision | recall | F1 | blocking recall | estimated | true pairs never compared | "
         "candidate pairs | seconds end to end | peak GB | load | prior (bits) |\n"
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" + acc_rows + "\n\n" + gap

@@ -109,4 +109,5 @@ def test_key_recall_shares_and_capture_recapture_estimate() -> None:
     assert (out["found_by_one_key"], out["found_by_two_keys"]) == (3, 2)
     # Chao: unseen = (t-1)/t * f1^2 / (2 f2) = 1/2 * 9/4 = 1.125; recall = 5 / 6.125
     assert out["estimated_recall"] == round(5 / 6.125, 4)
+    assert out["recall_low"] == round(5 / (5 + 3 / 2), 4)  # jackknife: f1 * (t-1)/t = 1.5 unseen
     assert CandidatePairs(pl.DataFrame()).key_recall(found)["estimated_recall"] is None

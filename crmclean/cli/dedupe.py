@@ -132,7 +132,8 @@ def _recall_line(b: dict) -> str:
     """One line of blocking recall: estimated, inside clusters, labelled, and what oversized blocks cost."""
     parts = []
     if b.get("estimated_recall") is not None:
-        parts.append(f"estimated {b['estimated_recall']:.4f} (capture–recapture over the keys: "
+        low = f"{b['recall_low']:.4f}–" if b.get("recall_low") is not None else ""
+        parts.append(f"estimated {low}{b['estimated_recall']:.4f} (capture–recapture over the keys: "
                      f"{b['scored_matches']:,} pairs scored as matches, {b['found_by_one_key']:,} found by one key only)")
     if b.get("recall_in_clusters") is not None:
         parts.append(f"{b['recall_in_clusters']:.4f} of same-cluster pairs compared directly")
