@@ -79,14 +79,13 @@ ASSOCIATION_BATCH_LIMIT = 1000  # ids per v4 associations batch read
 ASSOCIATION_PAGE_SIZE = 500  # associations of one id per answer before paging.next (the emulator's page)
 
 # HUBSPOT_DEFINED association type ids (unlabeled, primary label) by direction (Associations v4 guide, "Association
-# type ID values"); only associations with a company carry a primary label
+# type ID values", https://developers.hubspot.com/docs/api/crm/associations); only a company can be a primary one
 ASSOCIATION_TYPE_IDS: dict[tuple[str, str], tuple[int, int | None]] = {
     ("contacts", "companies"): (279, 1), ("companies", "contacts"): (280, 2),
     ("deals", "companies"): (341, 5), ("companies", "deals"): (342, 6),
     ("tickets", "companies"): (339, 26), ("companies", "tickets"): (340, 25),
     ("deals", "contacts"): (3, None), ("contacts", "deals"): (4, None),
     ("contacts", "tickets"): (15, None), ("tickets", "contacts"): (16, None),
-    ("deals", "tickets"): (27, None), ("tickets", "deals"): (28, None),
 }
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "partial_failure", "landed_504")
@@ -837,12 +836,12 @@ class HubSpotEmulator(LocalHttpServer):
         return names
 
     @staticmethod
-    def _inputs(payload: Any, *, what: str) -> list[JSON]:
+    def _inputs(payload: Any, *, what: str, limit: int = BATCH_LIMIT) -> list[JSON]:
         if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
             raise _HubSpotError(400, "Invalid input JSON: expected an object with 'inputs'", "VALIDATION_ERROR")
         inputs = payload["inputs"]
-        if len(inputs) > BATCH_LIMIT:
-            raise _HubSpotError(400, f"Batch {what} limit exceeded: at most {BATCH_LIMIT} inputs, got "
+        if len(inputs) > limit:
+            raise _HubSpotError(400, f"Batch {what} limit exceeded: at most {limit} inputs, got "
                                      f"{len(inputs)}", "VALIDATION_ERROR")
         return inputs
 
@@ -1192,12 +1191,7 @@ class HubSpotEmulator(LocalHttpServer):
     def _read_associations(self, store: _Store, params: Mapping[str, str], query: Mapping[str, list[str]],
                            payload: Any, fault: _Fault | None) -> _Reply:
         to_type = self._existing_store(params["to"]).name
-        if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
-            raise _HubSpotError(400, "Invalid input JSON: expected an object with 'inputs'", "VALIDATION_ERROR")
-        inputs = payload["inputs"]
-        if len(inputs) > ASSOCIATION_BATCH_LIMIT:
-            raise _HubSpotError(400, f"Batch read associations limit exceeded: at most {ASSOCIATION_BATCH_LIMIT} "
-                                     f"inputs, got {len(inputs)}", "VALIDATION_ERROR")
+        inputs = self._inputs(payload, what="read associations", limit=ASSOCIATION_BATCH_LIMIT)
         unlabeled, labeled = ASSOCIATION_TYPE_IDS.get((store.name, to_type), (0, None))
         results: list[JSON] = []
         errors: list[JSON] = []
