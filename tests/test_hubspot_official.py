@@ -509,3 +509,15 @@ def test_plan_shows_the_associations_each_merge_moves_and_apply_moves_them(
                 assert after == everything[rid][kind] and len(after) - len(before[rid][kind]) == n, (kind, after)
             for loser in (rid, *m.loser_ids):  # nothing is left on the merged-away ids
                 assert all(emu.associations("contacts", loser, k) == [] for k in ("companies", "deals", "tickets"))
+
+
+def test_merge_preview_reads_1000_ids_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean.connectors.base import MergeRequest
+
+    clock = FakeClock()
+    with HubSpotEmulator(clock=clock, rate_limit=1000) as emu:
+        conn = _connector(emu, clock, monkeypatch)
+        merges = [MergeRequest(str(2 * i + 1), (str(2 * i + 2),)) for i in range(501)]  # 1,002 ids
+        preview = conn.merge_preview(merges)
+        assert len(preview) == 501 and all(p == {"companies": 0, "deals": 0, "tickets": 0} for p in preview.values())
+        assert emu.request_count("/crm/v4/associations/", status=207) == 6  # 2 requests for each of the 3 types
