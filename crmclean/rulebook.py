@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from crmclean.config import suggest
 from crmclean.errors import UsageError
 from crmclean.rules.base import Rule, all_rules, find_rule, is_check, retired_alias, rule_keys
-from crmclean.sources import SourceOptions, open_source
+
+if TYPE_CHECKING:
+    from crmclean.sources import SourceOptions
 
 
 def rule_doc(cls: type[Rule]) -> dict[str, Any]:
@@ -67,6 +69,7 @@ def explain_rule(key: str) -> dict[str, Any]:
 
 def infer_rules_yaml(source: str, opts: SourceOptions | None = None) -> str:
     """A starter rules file: the columns crmclean recognized, as an explicit mapping to edit."""
+    from crmclean.sources import open_source  # reading a source needs the engines; the catalogue does not
     table, _, _ = open_source(source, None, opts)
     unknown = [c for c in table.data_columns if c not in table.roles and c != table.id_column]
     data: dict[str, Any] = {"version": 1, "object": table.object_type}

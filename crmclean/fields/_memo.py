@@ -11,8 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields._unique import map_unique
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import polars as pl
+from crmclean._lazy import polars as pl
 
 _PARALLEL_MIN = 8_000  # below this many uniques a process pool costs more than it saves
 

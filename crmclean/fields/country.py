@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import polars as pl
-from rapidfuzz import fuzz, process
-
+from crmclean._lazy import fuzz, process
+from crmclean._lazy import polars as pl
 from crmclean.fields._data import data_lines, fold
 from crmclean.fields._unique import map_unique
 

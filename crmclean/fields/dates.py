@@ -39,13 +39,17 @@ what is still unread (a column is almost always in one format), all in polars ex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-import polars as pl
+from crmclean._lazy import polars as pl
 
-DATETIME = pl.Datetime("us")
+
+@functools.cache
+def DATETIME() -> pl.Datetime:  # built on first use: importing the module reads no polars
+    return pl.Datetime("us")
 
 # Countries whose numeric dates are month-first (US and its territories, and those using US conventions).
 MONTH_FIRST_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "FM", "MH", "PW", "PH"})
@@ -118,10 +122,10 @@ def parse_dates(values: pl.Series, *, region: str | None = None, order: Order = 
     """
     if values.dtype == pl.Date or isinstance(values.dtype, pl.Datetime):
         if isinstance(values.dtype, pl.Datetime) and values.dtype.time_zone is not None:
-            return values.dt.replace_time_zone(None).cast(DATETIME).alias(values.name)
-        return values.cast(DATETIME).alias(values.name)
+            return values.dt.replace_time_zone(None).cast(DATETIME()).alias(values.name)
+        return values.cast(DATETIME()).alias(values.name)
     text = values if values.dtype == pl.String else values.cast(pl.String)
-    out = pl.Series(values.name, [None] * text.len(), dtype=DATETIME)
+    out = pl.Series(values.name, [None] * text.len(), dtype=DATETIME())
     todo = text.is_not_null()
     # fixed-width spellings most exports use are read over the whole column by polars' own strptime;
     # only shapes seen in a sample are tried (anything they miss still reaches the general parser)
@@ -165,7 +169,7 @@ _FAST_SHAPES = (
 
 def parse_dates_expr(values: pl.Expr, *, region: str | None = None, order: Order = "auto") -> pl.Expr:
     """:func:`parse_dates` as an expression (the whole column is read at once, so ``auto`` order sees it all)."""
-    return values.map_batches(lambda s: parse_dates(s, region=region, order=order), return_dtype=DATETIME)
+    return values.map_batches(lambda s: parse_dates(s, region=region, order=order), return_dtype=DATETIME())
 
 
 def unreadable_dates(values: pl.Series, parsed: pl.Series | None = None, **options: object) -> pl.Series:
@@ -212,7 +216,7 @@ def _parse_unique(keys: pl.Series, *, region: str | None, order: Order) -> pl.Se
         matched, frame = family(frame, region=region, order=order)
         parts.append(matched)
     parts = [p for p in parts if p.height]
-    result = pl.Series("value", [None] * keys.len(), dtype=DATETIME)
+    result = pl.Series("value", [None] * keys.len(), dtype=DATETIME())
     if parts:
         found = pl.concat(parts)
         result = result.scatter(found.get_column("i"), found.get_column("value"))
@@ -272,7 +276,7 @@ def _assemble(frame: pl.DataFrame, year: pl.Expr, month: pl.Expr, day: pl.Expr, 
     doy = (153 * (m + pl.when(m > 2).then(-3).otherwise(9)) + 2) // 5 + d - 1
     days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
     micros = days * _US_PER_DAY + pl.col("_h") * 3_600_000_000 + pl.col("_mi") * 60_000_000 + pl.col("_s") * 1_000_000
-    return frame.with_columns(parts).select("i", pl.when(ok).then(micros).otherwise(None).cast(DATETIME).alias("value"))
+    return frame.with_columns(parts).select("i", pl.when(ok).then(micros).otherwise(None).cast(DATETIME()).alias("value"))
 
 
 def _full_year(year: pl.Expr) -> pl.Expr:
@@ -288,7 +292,7 @@ def _year_first(frame: pl.DataFrame, **_: object) -> tuple[pl.DataFrame, pl.Data
 def _numeric(frame: pl.DataFrame, *, region: str | None, order: Order) -> tuple[pl.DataFrame, pl.DataFrame]:
     matched, rest = _split(frame, _NUMERIC, ("a", "sep", "b", "y", *_TIME_FIELDS))
     if matched.height == 0:
-        return matched.select("i", pl.lit(None, dtype=DATETIME).alias("value")), rest
+        return matched.select("i", pl.lit(None, dtype=DATETIME()).alias("value")), rest
     a, b = pl.col("a"), pl.col("b")
     dotted = pl.col("sep") == "."
     month_first = _month_first_default(matched, region, order)
@@ -348,15 +352,15 @@ def _number_value(digits: pl.Expr) -> pl.Expr:
     month_len = m.replace_strict(_MONTH_DAYS, default=0, return_dtype=pl.Int64) + ((m == 2) & leap).cast(pl.Int64)
     compact_ok = y.is_between(1900, 2099) & d.is_between(1, month_len)
     compact = pl.date(pl.when(compact_ok).then(y).otherwise(2000), pl.when(compact_ok).then(m).otherwise(1),
-                      pl.when(compact_ok).then(d).otherwise(1)).cast(DATETIME)
+                      pl.when(compact_ok).then(d).otherwise(1)).cast(DATETIME())
     return (
-        pl.when(length == 13).then(pl.from_epoch(number, time_unit="ms").cast(DATETIME))
-        .when(length == 10).then(pl.from_epoch(number, time_unit="s").cast(DATETIME))
+        pl.when(length == 13).then(pl.from_epoch(number, time_unit="ms").cast(DATETIME()))
+        .when(length == 10).then(pl.from_epoch(number, time_unit="s").cast(DATETIME()))
         .when((length == 8) & compact_ok).then(compact)
         .when((length <= 6) & number.is_between(EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX)).then(
-            pl.lit(_EXCEL_EPOCH, dtype=DATETIME) + pl.duration(days=number))
+            pl.lit(_EXCEL_EPOCH, dtype=DATETIME()) + pl.duration(days=number))
         .otherwise(None)
-        .cast(DATETIME)
+        .cast(DATETIME())
         .alias("value")
     )
 

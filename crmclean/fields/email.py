@@ -10,15 +10,16 @@ email-validator once per unique value (no network lookups).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import polars as pl
 from email_validator import EmailNotValidError, validate_email
-from rapidfuzz.distance import DamerauLevenshtein
 
+from crmclean._lazy import DamerauLevenshtein
+from crmclean._lazy import polars as pl
 from crmclean.fields._data import data_set
 from crmclean.fields._memo import map_unique_fast, memo_on_values
 from crmclean.fields._unique import map_unique
@@ -236,7 +237,9 @@ def _fast_valid_expr(e: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
-_STRUCT = pl.Struct({"email": pl.String, "extra": pl.String, "error": pl.String, "suggestion": pl.String})
+@functools.cache
+def _STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"email": pl.String, "extra": pl.String, "error": pl.String, "suggestion": pl.String})
 
 
 def _slow(text: str) -> dict[str, Any]:
@@ -266,7 +269,7 @@ def analyze_emails(values: pl.Series) -> pl.DataFrame:
         fast = fast | done
         slow_mask = slow_mask & ~done
     if slow_mask.any():
-        slow = map_unique_fast(values.filter(slow_mask), _slow, _STRUCT).struct.unnest()
+        slow = map_unique_fast(values.filter(slow_mask), _slow, _STRUCT()).struct.unnest()
         idx = slow_mask.arg_true()
         out = pl.DataFrame({name: out.get_column(name).scatter(idx, slow.get_column(name)) for name in out.columns})
     # typo suggestions for fast-path addresses: once per unique domain

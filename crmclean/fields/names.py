@@ -10,13 +10,13 @@ Used by the NAME rules, the match profile and matching.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields._data import data_set, fold
 from crmclean.fields._unique import map_unique
 
@@ -389,7 +389,9 @@ def _assign_key(key: str) -> int:
     return (fi + 1) + 10 * (mi + 1) + 100 * (li + 1) + 1000 * int(sure)
 
 
-_PARTS_STRUCT = pl.Struct({"first": pl.String, "middle": pl.String, "last": pl.String, "sure": pl.Boolean})
+@functools.cache
+def _PARTS_STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"first": pl.String, "middle": pl.String, "last": pl.String, "sure": pl.Boolean})
 
 
 def _slow_parse(key: str) -> dict[str, object]:
@@ -470,7 +472,7 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
     slow = out.get_column("slow") & values.is_not_null()
     if slow.any():
         keys = order + "|" + values.filter(slow)
-        parsed = map_unique(keys, _slow_parse, _PARTS_STRUCT, parallel=True).struct.unnest()
+        parsed = map_unique(keys, _slow_parse, _PARTS_STRUCT(), parallel=True).struct.unnest()
         idx = slow.arg_true()
         out = out.with_columns(
             out.get_column(c).scatter(idx, parsed.get_column(c)) for c in ("first", "middle", "last", "sure")

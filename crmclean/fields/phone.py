@@ -13,15 +13,16 @@ share a code with a different main region) goes to ``phonenumbers`` once per uni
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
 import phonenumbers
-import polars as pl
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
+from crmclean._lazy import polars as pl
 from crmclean.fields._memo import map_unique_fast
 
 PhoneFormat = Literal["E164", "INTERNATIONAL", "NATIONAL", "RFC3966"]
@@ -477,7 +478,9 @@ def _resolve_type(sub: pl.DataFrame, r: _RegionRules) -> tuple[pl.Series, bool]:
     return out, True
 
 
-_STRUCT = pl.Struct({
+@functools.cache
+def _STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({
     "phone": pl.String, "e164": pl.String, "ext": pl.String, "type": pl.String, "extra": pl.String,
     "extra_e164": pl.String, "error": pl.String, "suggestion": pl.String,
 })
@@ -511,7 +514,7 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
         out, slow_mask = _second_chance(values, region_col, slow_mask, out)
     if slow_mask.any():
         keys = (region_col.filter(slow_mask).fill_null("") + "\x1f" + fmt + "\x1f" + values.filter(slow_mask))
-        slow = map_unique_fast(keys, _slow_key, _STRUCT).struct.unnest()
+        slow = map_unique_fast(keys, _slow_key, _STRUCT()).struct.unnest()
         idx = slow_mask.arg_true()
         cols = {}
         for name in ("phone", "e164", "type", "ext", "extra", "extra_e164", "error", "suggestion"):

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields._memo import memo_on_values
 
 _FILLER_SINGLE = """

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import polars as pl
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
 
+from crmclean._lazy import polars as pl
 from crmclean.fields._unique import map_unique
 
 TAX_ROLES = ("inn", "kpp", "ogrn")

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from rapidfuzz import fuzz, process
 
+from crmclean._lazy import fuzz, process
 from crmclean.errors import ConfigError
 from crmclean.fields._data import data_yaml, fold
 

@@ -18,40 +18,39 @@ value through :func:`map_unique`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields._unique import map_unique  # noqa: F401  (re-exported: rules call it from here)
 
 Confidence = Literal["fix", "suggest"]
 Severity = Literal["error", "warning", "info"]
 
-# Schema of the change log (one row per changed cell).
-CHANGE_SCHEMA: dict[str, Any] = {
-    "record_id": pl.String,
-    "column": pl.String,
-    "before": pl.String,
-    "after": pl.String,
-    "rule": pl.String,
-    "confidence": pl.String,
-    "reason": pl.String,
+# The frames' schemas, by column: all text. Built on first use (``from crmclean.rules.base import CHANGE_SCHEMA``
+# works as before) so that reading the rule catalogue does not import polars (crmclean/_lazy.py).
+_SCHEMA_COLUMNS = {
+    "CHANGE_SCHEMA": ("record_id", "column", "before", "after", "rule", "confidence", "reason"),  # a changed cell
+    "FINDING_SCHEMA": ("record_id", "column", "value", "rule", "severity", "message", "hint"),  # a rule violation
+    # the findings a rule returns: a ``row`` index (Int64); the engine adds record id and rule code
+    "ROW_FINDING_SCHEMA": ("row", "column", "value", "severity", "message", "hint"),
 }
 
-# Schema of findings (one row per rule violation).
-FINDING_SCHEMA: dict[str, Any] = {
-    "record_id": pl.String,
-    "column": pl.String,
-    "value": pl.String,
-    "rule": pl.String,
-    "severity": pl.String,
-    "message": pl.String,
-    "hint": pl.String,
-}
+
+@functools.cache
+def _schema(name: str) -> dict[str, Any]:
+    return {c: pl.Int64 if c == "row" else pl.String for c in _SCHEMA_COLUMNS[name]}
+
+
+def __getattr__(name: str) -> Any:  # CHANGE_SCHEMA, FINDING_SCHEMA, ROW_FINDING_SCHEMA
+    if name in _SCHEMA_COLUMNS:
+        return _schema(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class RuleOptions(BaseModel):
@@ -330,19 +329,8 @@ def rule_options(cls: type[Rule], rules: Any) -> dict[str, Any]:
 
 
 
-# Schema of the findings a rule returns (a ``row`` index; the engine adds record id and rule code).
-ROW_FINDING_SCHEMA: dict[str, Any] = {
-    "row": pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "severity": pl.String,
-    "message": pl.String,
-    "hint": pl.String,
-}
-
-
 def empty_findings() -> pl.DataFrame:
-    return pl.DataFrame(schema=ROW_FINDING_SCHEMA)
+    return pl.DataFrame(schema=_schema("ROW_FINDING_SCHEMA"))
 
 
 def findings_where(
@@ -381,4 +369,5 @@ def concat_findings(parts: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None
     frames = [p for p in parts if p is not None and p.height]
     if not frames:
         return None
-    return pl.concat([f.select(list(ROW_FINDING_SCHEMA)).cast(ROW_FINDING_SCHEMA) for f in frames])  # type: ignore[arg-type]
+    schema = _schema("ROW_FINDING_SCHEMA")
+    return pl.concat([f.select(list(schema)).cast(schema) for f in frames])  # type: ignore[arg-type]

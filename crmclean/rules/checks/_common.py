@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.config.validate import Severity, ValidateSettings
 from crmclean.fields.dates import parse_dates  # noqa: F401  (the one date reader, re-exported for the checks)
 from crmclean.rules.base import Check, RuleContext, RuleOptions, concat_findings  # noqa: F401  (re-exported)

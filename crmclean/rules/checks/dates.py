@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.config.validate import DateRange
 from crmclean.fields.dates import parse_dates
 from crmclean.roles import DATE_ROLES

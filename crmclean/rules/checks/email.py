@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields.email import domain_typo, email_errors, fix_hint, free_domains, role_local_parts
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.config.validate import FormatSpec
 from crmclean.errors import ConfigError
 from crmclean.rules.base import Example, RuleResult, map_unique, register

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import polars as pl
 from pydantic import Field
-from rapidfuzz import fuzz, process
 
+from crmclean._lazy import fuzz, process
+from crmclean._lazy import polars as pl
 from crmclean.fields.country import country_code
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import polars as pl
-from rapidfuzz import process
-
+from crmclean._lazy import polars as pl
+from crmclean._lazy import process
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (
     BaseCheck,

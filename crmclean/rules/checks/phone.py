@@ -7,8 +7,7 @@ number is judged the same way wherever crmclean looks at it.
 
 from __future__ import annotations
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields.country import country_codes
 from crmclean.fields.phone import (  # noqa: F401  (calling_code_of, valid_elsewhere re-exported)
     analyze_phones,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import polars as pl
-from rapidfuzz import fuzz, process
-
+from crmclean._lazy import fuzz, process
+from crmclean._lazy import polars as pl
 from crmclean.errors import ConfigError
 from crmclean.rules.base import Example, RuleResult, map_unique, register
 from crmclean.rules.checks._common import (

@@ -5,8 +5,7 @@ A required field holding filler is PLACEHOLDER001's finding (REQ002 is its retir
 
 from __future__ import annotations
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.errors import ConfigError
 from crmclean.rules.base import Example, RuleContext, RuleResult, register
 from crmclean.rules.checks._common import (

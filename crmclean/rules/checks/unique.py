@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (
     BaseCheck,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import polars as pl
-
+from crmclean._lazy import polars as pl
 from crmclean.fields.company import RU_ORGANIZATION_FORMS, SOLE_TRADER_FORMS, legal_form_of
 from crmclean.fields.country import country_codes
 from crmclean.fields.taxid import clean_tax_ids as clean_taxid

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields._data import data_lines, data_set, data_yaml, fold, has_cyrillic  # noqa: F401  (re-exported)
 from crmclean.fields._memo import clear_memo, map_unique_fast, memo_on_values  # noqa: F401  (re-exported)
 from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
-    ROW_FINDING_SCHEMA,
     Rule,
     RuleContext,
     RuleOptions,
@@ -44,9 +43,6 @@ class StdResult(RuleResult):
     carries: set[str] = field(default_factory=set)
 
 
-FINDINGS_SCHEMA = ROW_FINDING_SCHEMA
-
-
 class ColumnRule(Standardizer):
     """A standardizer that works one target column at a time and may report carried derived columns."""
 
@@ -73,8 +69,9 @@ def settings_derived(ctx: RuleContext) -> str:
 
 # ---------------------------------------------------------------- per-unique mapping
 
-def lookup_series(values: pl.Series, mapping: dict[str, Any], return_dtype: Any = pl.String) -> pl.Series:
-    """Replace values through a dict (missing keys become null), vectorized."""
+def lookup_series(values: pl.Series, mapping: dict[str, Any], return_dtype: Any = None) -> pl.Series:
+    """Replace values through a dict (missing keys become null), vectorized; ``return_dtype`` defaults to text."""
+    return_dtype = pl.String if return_dtype is None else return_dtype
     if not mapping:
         return pl.Series(values.name, [None] * len(values), dtype=return_dtype)
     return values.replace_strict(

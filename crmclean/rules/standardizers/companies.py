@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import Any
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.company import FormMode, QuoteStyle, company_key, normalize_company, parse_company
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_name, map_unique_fast
@@ -18,7 +19,9 @@ def _normalize_for_rule(text: str, mode: FormMode, quotes: QuoteStyle, quote_nam
     return {"value": value, "form": form, "key": company_key(text), "sure": parse_company(text).sure}
 
 
-_STRUCT = pl.Struct({"value": pl.String, "form": pl.String, "key": pl.String, "sure": pl.Boolean})
+@functools.cache
+def _STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"value": pl.String, "form": pl.String, "key": pl.String, "sure": pl.Boolean})
 
 
 class LegalFormOptions(RuleOptions):
@@ -69,7 +72,7 @@ class CompanyLegalForm(ColumnRule):
         opts = self.options
         assert isinstance(opts, LegalFormOptions)
         fn = partial(_normalize_for_rule, mode=opts.mode, quotes=opts.quotes, quote_names=opts.quote_names)
-        info = map_unique_fast(values, fn, _STRUCT).struct.unnest()
+        info = map_unique_fast(values, fn, _STRUCT()).struct.unnest()
         after = info.get_column("value").fill_null(values).alias(column)
         form = info.get_column("form")
         # a form spelled like an ordinary word (SPA, SA in an all-caps name) is proposed, never applied

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.country import CountryOutput, country_alpha2, country_display, country_suggestion
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, map_unique, register
 from crmclean.rules.standardizers._common import (

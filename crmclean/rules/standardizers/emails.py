@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.email import (
     EMAIL_ROLES,
     analyze_emails,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Literal
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from rapidfuzz import fuzz, process
 
+from crmclean._lazy import fuzz, process
+from crmclean._lazy import polars as pl
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import ColumnRule, StdResult, findings_where, fold, map_unique_fast
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.names import (
     NAME_ROLES,
     SALUTATION_RE,

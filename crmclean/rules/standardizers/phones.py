@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import polars as pl
+import functools
+
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.phone import (
     PHONE_ROLES,
     PhoneFormat,
@@ -51,7 +53,9 @@ def _no_country_mask(ctx: RuleContext, n: int) -> pl.Series:
     return map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String).is_null().alias("")
 
 
-_FOREIGN = pl.Struct({"kind": pl.String, "e164": pl.String, "region": pl.String})
+@functools.cache
+def _FOREIGN() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"kind": pl.String, "e164": pl.String, "region": pl.String})
 
 
 def _foreign_factory(region: str):  # type: ignore[no-untyped-def]
@@ -78,7 +82,7 @@ def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -
     if not cand.any():
         return out
     idx = cand.arg_true()
-    found = map_unique_fast(values.gather(idx), _foreign_factory(default), _FOREIGN).struct.unnest()
+    found = map_unique_fast(values.gather(idx), _foreign_factory(default), _FOREIGN()).struct.unnest()
     return pl.DataFrame({name: out.get_column(name).scatter(idx, found.get_column(name)) for name in out.columns})
 
 

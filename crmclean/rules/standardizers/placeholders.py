@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.placeholder import PLACEHOLDER_ROLES, placeholder_mask
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleResult, register
 from crmclean.rules.standardizers._common import ColumnRule, FlagOptions, StdResult, findings_where, flag_severity

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.taxid import (  # noqa: F401  (re-exported: the rule modules' old public names)
     TAX_ROLES,
     clean_tax_id,
@@ -71,7 +72,7 @@ class TaxIdClean(ColumnRule):
                 # a number Excel or pandas stored as a float lost its leading zeros for sure: restore them as a
                 # fix when exactly one reading has a valid checksum; when two do, keep the cell and suggest
                 nulls = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")
-                read = map_unique_fast(values.zip_with(floats, nulls), _float_inn, _FLOAT_INN).struct.unnest()
+                read = map_unique_fast(values.zip_with(floats, nulls), _float_inn, _FLOAT_INN()).struct.unnest()
                 value = read.get_column("value")
                 sure = floats & read.get_column("sure").fill_null(False)
                 restored = sure & (value != after).fill_null(False)
@@ -99,7 +100,9 @@ class TaxIdClean(ColumnRule):
 
 # Excel/pandas float spellings of a number: 7707083893.0, 7707083893,0, 7.707083893E+09
 _FLOAT_SPELLING = r"(?i)^\s*'?(?:\d+[.,]0+|\d[.,]\d+E\+?\d+)\s*$"
-_FLOAT_INN = pl.Struct({"value": pl.String, "sure": pl.Boolean})
+@functools.cache
+def _FLOAT_INN() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"value": pl.String, "sure": pl.Boolean})
 
 
 def _float_inn(raw: str) -> dict[str, object] | None:
@@ -243,7 +246,9 @@ class WrongColumnOptions(RuleOptions):
     )
 
 
-_WRONG_STRUCT = pl.Struct({"kind": pl.String, "found": pl.String})
+@functools.cache
+def _WRONG_STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"kind": pl.String, "found": pl.String})
 
 
 def _find_tax_id(text: str, role: str) -> dict[str, str | None]:
@@ -309,7 +314,7 @@ class TaxIdWrongColumn(ColumnRule):
         if not candidates.any():
             return StdResult()
         sub = values.filter(candidates)
-        info = map_unique_fast(role + "\x1f" + sub, _find_tax_id_key, _WRONG_STRUCT).struct.unnest()
+        info = map_unique_fast(role + "\x1f" + sub, _find_tax_id_key, _WRONG_STRUCT()).struct.unnest()
         kind = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("").scatter(candidates.arg_true(), info.get_column("kind"))
         wrong = kind.is_not_null() & (kind != role)
         if not wrong.any():

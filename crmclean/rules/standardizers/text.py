@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from typing import Literal
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.company import legal_form_variants
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import (
@@ -284,7 +285,9 @@ def _fix_sentence(value: str) -> dict[str, object]:
     return {"value": after, "sure": sure}
 
 
-_CASE_STRUCT = pl.Struct({"value": pl.String, "sure": pl.Boolean})
+@functools.cache
+def _CASE_STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"value": pl.String, "sure": pl.Boolean})
 
 
 def _default_styles() -> dict[str, CaseStyle]:
@@ -341,8 +344,8 @@ class ShoutingCase(ColumnRule):
             return StdResult()
         cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
         fn = _fix_sentence if style == "sentence" else _fix_title
-        sentence = map_unique_fast(values.filter(candidate & cyr), fn, _CASE_STRUCT).struct.unnest()
-        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, _CASE_STRUCT).struct.unnest()
+        sentence = map_unique_fast(values.filter(candidate & cyr), fn, _CASE_STRUCT()).struct.unnest()
+        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, _CASE_STRUCT()).struct.unnest()
         after = values.clone()
         sure = pl.Series([True] * len(values))
         idx_c = (candidate & cyr).arg_true()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
-import polars as pl
 from pydantic import Field
 
+from crmclean._lazy import polars as pl
 from crmclean.fields.title import Language, TitleEntry, build_dictionary, default_dictionary
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_name, findings_where, map_unique_fast
@@ -26,7 +27,9 @@ class TitleOptions(RuleOptions):
     flag_unknown: bool = Field(True, description="Report titles that matched nothing (info).")
 
 
-_STRUCT = pl.Struct({"en": pl.String, "ru": pl.String, "seniority": pl.String, "function": pl.String,
+@functools.cache
+def _STRUCT() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"en": pl.String, "ru": pl.String, "seniority": pl.String, "function": pl.String,
                      "how": pl.String})
 
 
@@ -77,7 +80,7 @@ class TitleCanonical(ColumnRule):
             m = dictionary.match(v, score)
             return {"en": m.en, "ru": m.ru, "seniority": m.seniority, "function": m.function, "how": m.how}
 
-        info = map_unique_fast(values, match, _STRUCT).struct.unnest()
+        info = map_unique_fast(values, match, _STRUCT()).struct.unnest()
         cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
         known = info.get_column("en").is_not_null()
         language = opts.language
