@@ -272,6 +272,25 @@ def prepare(
     return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"), backend)
 
 
+def review_score(settings: DedupeSettings) -> pl.Expr:
+    """What ``thresholds.review`` reads (over a scored frame): the calibrated probability that the pair is a true
+    match (column ``calibrated``, the default: review means at least the threshold's odds), or with
+    ``review_on: score`` the model's probability."""
+    return pl.col("probability") if settings.thresholds.review_on == "score" else pl.col("calibrated")
+
+
+def _supported(settings: DedupeSettings, comparisons: Sequence[Comparison]) -> pl.Expr:
+    """Whether a pair may merge on its own score (over a scored frame): with ``require_corroboration``, when a
+    field other than names speaks for it (``corroborated``) or, with ``uncontested_names``, when no field at all
+    speaks against it (a rare full name and nothing contradicting it); without, always."""
+    if not settings.require_corroboration:
+        return pl.lit(True)
+    supported = pl.col("corroborated")
+    if settings.uncontested_names and comparisons:
+        supported = supported | pl.all_horizontal([pl.col(f"w__{c.name}").fill_null(0.0) >= 0 for c in comparisons])
+    return supported
+
+
 # ---------------------------------------------------------------- labels (review round trip)
 
 _ACCEPT = {"accept", "accepted", "yes", "y", "match", "same", "merge", "1", "true", "да", "дубль", "+"}
@@ -404,16 +423,18 @@ def dedupe(
             train_from_labels(model, labelled.drop("accepted"), labelled.get_column("accepted"))
     if settings.train == "em":
         train_m_em(model, levels)
-    scored = backend.weigh(levels, model)
+    scored = backend.weigh(levels, model).with_columns(
+        calibrated(pl.col("weight"), setup.object_type).alias("calibrated"),
+        _supported(settings, setup.comparisons).alias("supported"))
     step("score")
 
     # ---- clustering without chaining
     match_t, review_t = settings.thresholds.match, settings.thresholds.review
     if review_t > match_t:
         raise ConfigError("dedupe.thresholds.review must not exceed dedupe.thresholds.match")
+    reviewable = review_score(settings) >= review_t
     mergeable = (pl.col("probability") >= match_t) & ~pl.col("review_only")
-    if settings.require_corroboration:
-        mergeable = mergeable & pl.col("corroborated")
+    mergeable = mergeable & pl.col("supported")
     edges = scored.filter(mergeable).select("l", "r", "probability")
     # cross-pair checks read the match weight of scored pairs inside components of 3+ records (in a
     # component of two there is no cross pair to check)
@@ -443,8 +464,9 @@ def dedupe(
         cannot = [(int(a), int(b)) for a, b in label_frame.filter(~pl.col("accepted")).select("l", "r").iter_rows()]
     # a pair only a steward may join (a branch question) is not joined through a chain either, unless labelled
     steward_pairs = set(must) | set(cannot)
-    cannot = cannot + [(int(a), int(b)) for a, b in scored.filter(pl.col("review_only")).select("l", "r").iter_rows()
-                       if (int(a), int(b)) not in steward_pairs]
+    waiting = [(int(a), int(b)) for a, b in scored.filter(pl.col("review_only")).select("l", "r").iter_rows()
+               if (int(a), int(b)) not in steward_pairs]
+    cannot = cannot + waiting
     # chain links whose end records disagree are refused: every pair in a cluster must clear the match
     # threshold by its own score (the record pair's weight, prior included)
     chain_weight = math.log2(chain_threshold / (1 - chain_threshold)) if chain_threshold and 0 < chain_threshold < 1 else None
@@ -476,23 +498,27 @@ def dedupe(
     # ---- pair decisions
     root_l = label.gather(scored.get_column("l"))
     root_r = label.gather(scored.get_column("r"))
+    # a pair only a steward may join (a branch question) that no steward labelled is not "rejected": it waits
+    waits = set(waiting)
+    refused_reasons = ["a steward decides" if why == "rejected" and pair in waits else why
+                       for pair, why in clustering.refused.items()]
     refused = pl.DataFrame(
         {"l": [a for a, _ in clustering.refused], "r": [b for _, b in clustering.refused],
-         "reason": list(clustering.refused.values())},
+         "reason": refused_reasons},
         schema={"l": pl.UInt32, "r": pl.UInt32, "reason": pl.String},
     )
     scored = scored.with_columns((root_l == root_r).alias("same_cluster")).join(
         refused, on=["l", "r"], how="left", maintain_order="left")
     scored = scored.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
-        .when(pl.col("probability") >= review_t).then(pl.lit("review"))
+        .when(reviewable).then(pl.lit("review"))
         .when(pl.col("reason") == "rejected").then(pl.lit("no-match"))
         .otherwise(pl.lit("no-match")).alias("decision"),
     ).with_columns(
         pl.when(pl.col("decision") == "match").then(None)
         .when(pl.col("reason").is_not_null()).then(pl.col("reason"))
         .when((pl.col("probability") >= match_t) & pl.col("review_only")).then(pl.lit("a steward decides"))
-        .when((pl.col("probability") >= match_t) & ~pl.col("corroborated")).then(pl.lit("names only"))
+        .when((pl.col("probability") >= match_t) & ~pl.col("supported")).then(pl.lit("names only"))
         .when(pl.col("probability") >= match_t).then(pl.lit("conflict"))
         .when(pl.col("decision") == "review").then(pl.lit("between thresholds"))
         .otherwise(None).alias("reason"),
@@ -515,12 +541,12 @@ def dedupe(
 
     ids = setup.record_ids
     # the pair's own verdict (its own score, corroboration, vetoes) beside the cluster it ended in
-    require = pl.col("corroborated") if settings.require_corroboration else pl.lit(True)
+    require = pl.col("supported")
     scored = scored.with_columns(
         pl.when(pl.col("vetoed")).then(pl.lit("no-match"))
-        .when(pl.col("review_only") & (pl.col("probability") >= review_t)).then(pl.lit("review"))
+        .when(pl.col("review_only") & reviewable).then(pl.lit("review"))
         .when((pl.col("probability") >= match_t) & require).then(pl.lit("match"))
-        .when(pl.col("probability") >= review_t).then(pl.lit("review"))
+        .when(reviewable).then(pl.lit("review"))
         .otherwise(pl.lit("no-match")).alias("pair_decision"),
     )
     keep = scored.filter((pl.col("probability") >= settings.pairs_min_score) | (pl.col("decision") == "match"))
@@ -530,7 +556,7 @@ def dedupe(
         ids.gather(keep.get_column("l")).alias("left_id"),
         ids.gather(keep.get_column("r")).alias("right_id"),
         pl.col("probability").round(4).alias("score"),
-        calibrated(pl.col("weight"), setup.object_type).round(4).alias("calibrated_score"),
+        pl.col("calibrated").round(4).alias("calibrated_score"),
         pl.col("weight").round(2).alias("match_weight"),
         pl.col("pair_decision").alias("decision"),
         pl.when(pl.col("same_cluster") & (pl.col("pair_decision") != "match"))
@@ -677,6 +703,7 @@ def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None) -> p
         ids.gather(rows.get_column("l")).alias("left_id"),
         ids.gather(rows.get_column("r")).alias("right_id"),
         rows.get_column("probability").round(4).alias("score"),
+        rows.get_column("calibrated").round(4).alias("calibrated_score"),
         rows.get_column("reason").alias("reason"),
         pl.Series("label", [""] * rows.height, dtype=pl.String),
     ]
@@ -736,17 +763,19 @@ def link(
         estimate_u(model, feats, tf, backend)
     keys = _blocking_keys(obj, settings, feats)
     candidates = backend.block(feats, keys, max_block_size=settings.max_block_size, link_boundary=n_source)
-    scored = backend.weigh(backend.compare(feats, candidates.pairs, comps, tf), model)
+    scored = backend.weigh(backend.compare(feats, candidates.pairs, comps, tf), model).with_columns(
+        calibrated(pl.col("weight"), obj).alias("calibrated"))
     match_t, review_t = settings.thresholds.match, settings.thresholds.review
     ids = feats.get_column("record_id")
     best = scored.sort("probability", descending=True).unique(subset=["l"], keep="first", maintain_order=True)
-    best = best.filter(pl.col("probability") >= min(review_t, settings.pairs_min_score))
+    best = best.filter((pl.col("probability") >= settings.pairs_min_score) | (review_score(settings) >= review_t))
     matches = best.select(
         ids.gather(best.get_column("l")).alias("source_id"),
         ids.gather(best.get_column("r")).alias("other_id"),
         pl.col("probability").round(4).alias("score"),
+        pl.col("calibrated").round(4).alias("calibrated_score"),
         pl.when(pl.col("probability") >= match_t).then(pl.lit("match"))
-        .when(pl.col("probability") >= review_t).then(pl.lit("review")).otherwise(pl.lit("no-match"))
+        .when(review_score(settings) >= review_t).then(pl.lit("review")).otherwise(pl.lit("no-match"))
         .alias("decision"),
     ).with_columns(_evidence_json(best, comps, model.prior_weight))
     existing = int((matches.get_column("decision") == "match").sum())
@@ -802,5 +831,7 @@ def explain_pair(
         if orig is not None:
             typed[comp.name] = (orig[a], orig[b])
     th = setup.settings.thresholds
+    cal = calibrated(pl.lit(float(row["weight"])), setup.object_type)
     return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
-                                match_threshold=th.match, review_threshold=th.review, original=typed)
+                                match_threshold=th.match, review_threshold=th.review, original=typed,
+                                calibrated=float(pl.select(cal).item()), review_on=th.review_on)

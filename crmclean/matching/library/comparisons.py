@@ -189,7 +189,11 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
     personal: Condition = Not(shared_line)
     if people:
         personal = AllOf((Not(shared_line), Not(_surnames_differ())))
-    return [AllOf((Shares("phones"), personal)), AllOf((Shares("phones"), Not(personal))), Else()]
+    conds: list[Condition] = [AllOf((Shares("phones"), personal))]
+    if people:
+        # an office line in common and each their own other number (mobile): two colleagues, not one person
+        conds.append(AllOf((Shares("phones"), Not(personal), Predicate("own_numbers", ("phones",)))))
+    return [*conds, AllOf((Shares("phones"), Not(personal))), Else()]
 
 
 def _with(levels: Sequence[Level], conditions: Sequence[Condition]) -> tuple[Level, ...]:
@@ -256,6 +260,9 @@ def contacts_comparisons() -> list[Comparison]:
         ), _email_conditions(people=True)), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
         Comparison("phone", "Phone", _with((
             Level("exact", 0.50, 1e-5, tf=True, description="a shared personal number"),
+            # u is a judgement: random pairs almost never share a line; colleagues who do often both have mobiles
+            Level("colleagues_own_numbers", 0.005, 0.3, estimate=False,
+                  description="a shared office line, and each their own other number (two colleagues)"),
             Level("shared_line", 0.12, 1e-4, tf=True,
                   description="a shared line several people answer (office switchboard)", group="organization"),
             Level("different", 0.38, 0.9999, description="different numbers (mobile vs office is common)"),
