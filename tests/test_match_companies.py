@@ -117,7 +117,7 @@ def test_a_branch_placed_only_by_its_area_code_is_never_merged_with_the_head() -
             {"Id": "3", "Наименование": "ООО Лотос", "Город": "Москва", "Телефон": "+7 499 765-43-21"}]
     setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
     assert setup.features["family"].to_list()[:2] == ["7707083893"] * 2
-    assert setup.features["region"][1] == "7:Republic of Tatarstan"
+    assert setup.features["region"][1] == "Republic of Tatarstan"
     cl = _clusters(rows)
     assert cl["1"] != cl["2"]
 
@@ -158,3 +158,13 @@ def test_a_chain_through_a_placed_copy_never_joins_head_and_branch() -> None:
     result = cluster_pairs(3, edges, {}, lambda pairs: {p: 20.0 for p in pairs},
                            conflict_keys=conflict_keys(setup.features))
     assert result.labels[0] != result.labels[2]
+
+
+def test_a_branch_city_subdomain_places_a_record_without_kpp() -> None:
+    rows = [HEAD, {**BRANCH, "Сайт": "kazan.romashka.ru"},
+            {**BRANCH, "Id": "7", "КПП": "", "Город": "", "Телефон": "", "Сайт": "https://kazan.romashka.ru/"}]
+    setup = prepare(table_from_rows(rows, object_type="companies"), object_type="companies")
+    assert setup.features["reg_site"].to_list() == [None, "kazan.romashka.ru", "kazan.romashka.ru"]
+    assert setup.features["reg_kpp"].to_list()[2] == "165543001"
+    cl = _clusters(rows)
+    assert cl["7"] == cl["3"] != cl["1"]

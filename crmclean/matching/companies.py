@@ -75,10 +75,10 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     (otherwise a head office and a branch may share both):
 
     * ``reg_phones``: the record's phones that the family's records hold in one city and under one KPP at most;
-    * ``reg_city`` / ``reg_region``: the record's city / region, when the family's records there carry one KPP
-      at most;
-    * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a city, else such a
-      region) carry.
+    * ``reg_site`` / ``reg_city`` / ``reg_region``: the record's own site (a subdomain of another site of the
+      family: kazan.romashka.ru), city or region, when the family's records there carry one KPP at most;
+    * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a site, city or
+      region, in that order) carry.
     """
     feats = _registration_marks(feats)
     by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
@@ -102,7 +102,7 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     if members.height == 0:
         return feats.drop("__places").with_columns(
             pl.lit(None, dtype=pl.List(pl.String)).alias("reg_phones"),
-            pl.lit(None, dtype=pl.String).alias("reg_city"), pl.lit(None, dtype=pl.String).alias("reg_region"),
+            *(pl.lit(None, dtype=pl.String).alias(c) for c in ("reg_site", "reg_city", "reg_region")),
             pl.col("kpp").alias("reg_kpp"))
     members = members.filter(pl.col("__places"))
     phone_rows = members.select(IDX, "family", "kpp", "city", pl.col("phones").alias("value")).explode("value")
@@ -116,8 +116,15 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                 .group_by(IDX).agg(pl.col("value").alias("reg_phones"),
                                    pl.col("__kpp").drop_nulls().unique().alias("__pk")))
     feats = feats.drop("__places").join(by_phone, on=IDX, how="left", maintain_order="left")
-    # a city (else a region) that the family's records there hold under one KPP at most places a record too
-    for column, placed, kpp in (("city", "reg_city", "__ck"), ("region", "reg_region", "__rk")):
+    # a branch's own site: a subdomain of another site of the family (kazan.romashka.ru beside romashka.ru)
+    parents = members.select("family", pl.col("domain").alias("__parent")).drop_nulls().unique()
+    members = members.with_columns(pl.col("domain").str.replace(r"^[^.]+\.", "").alias("__parent")).join(
+        parents.with_columns(pl.lit(True).alias("__sub")), on=["family", "__parent"], how="left",
+        maintain_order="left").with_columns(pl.when(pl.col("__sub")).then(pl.col("domain")).alias("site"))
+    # such a site, a city (else a region) that the family's records there hold under one KPP at most places a
+    # record too
+    for column, placed, kpp in (("site", "reg_site", "__sk"), ("city", "reg_city", "__ck"),
+                                ("region", "reg_region", "__rk")):
         rows = members.select(IDX, "family", "kpp", pl.col(column).alias("value")).drop_nulls("value")
         usable = (rows.group_by("family", "value")
                   .agg(pl.col("kpp").drop_nulls().n_unique().alias("__kpps"),
@@ -128,17 +135,18 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     return (feats.with_columns(pl.coalesce([
                 pl.col("kpp"),
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
-                pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
-            .drop("__pk", "__ck", "__rk"))
+                pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
+            .drop("__pk", "__sk", "__ck", "__rk"))
 
 
 def _regions(feats: pl.DataFrame) -> pl.Series:
     """The region a record is in: its landline's area code's (+7 843 is Tatarstan), else its city's.
 
-    The area code's place comes from libphonenumber's geocoding data (the national numbering plans); a city's
-    region is the one the file's own records in that city call from, so "Тюмень" on one record and +7 843 on
-    another are two places even though no record holds both. A number whose place is only its country (a
-    mobile) names none.
+    The area code's region comes from libphonenumber's geocoding data (the Russian numbering plan: an ABC code
+    names a subject of the federation, "Moscow", "Republic of Tatarstan"); a city's region is the one the file's
+    own records in that city call from, so "Тюмень" on one record and +7 843 on another are two places even
+    though no record holds both. A mobile number (DEF code) names no region; numbers of other countries are not
+    placed (their geocoding names cities, states or exchanges inconsistently: "California" / "Novato, CA").
     """
     import phonenumbers
     from phonenumbers import geocoder
@@ -148,16 +156,18 @@ def _regions(feats: pl.DataFrame) -> pl.Series:
             parsed = phonenumbers.parse(number)
         except phonenumbers.NumberParseException:
             return None
-        text = geocoder.description_for_number(parsed, "en")
-        if not text or text == geocoder.country_name_for_number(parsed, "en"):
+        if parsed.country_code != 7:
             return None
-        # the region part: "Republic of Tatarstan", "Moscow"; "San Rafael, CA" -> the state (places inside one
-        # area code differ by exchange)
-        return f"{parsed.country_code}:{text.rsplit(', ', 1)[-1]}"
+        text = geocoder.description_for_number(parsed, "en")
+        return text if text and text != geocoder.country_name_for_number(parsed, "en") else None
 
-    phones = feats.get_column("phone_e164").alias("p")
-    uniques = phones.drop_nulls().unique()
-    lookup = pl.DataFrame({"p": uniques, "r": pl.Series([region(v) for v in uniques.to_list()], dtype=pl.String)})
+    # the region is a property of the leading digits (country code + area code): one lookup per prefix, with the
+    # first number of each as its sample
+    phones = feats.get_column("phone_e164").str.slice(0, _REGION_PREFIX).alias("p")
+    samples = (pl.DataFrame({"p": phones, "n": feats.get_column("phone_e164")}).drop_nulls()
+               .unique("p", keep="first", maintain_order=True))
+    lookup = samples.select("p", pl.Series("r", [region(v) for v in samples.get_column("n").to_list()],
+                                           dtype=pl.String))
     frame = feats.select("city").with_columns(phones).join(lookup, on="p", how="left", maintain_order="left")
     city_region = (frame.drop_nulls(["city", "r"]).group_by("city", "r").len()
                    .sort("len", "r", descending=[True, False]).unique("city", keep="first").select("city", "r"))
@@ -239,6 +249,9 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
     return frame.select(pl.when(signal).then(pl.lit("org:") + pl.coalesce(["__root", "__c"]).cast(pl.String))
                         .otherwise(None).alias("org_sig")).to_series()
 
+
+# leading characters of an E.164 number that fix its region: "+7843" (Tatarstan), "+7495" (Moscow)
+_REGION_PREFIX = 5
 
 # what tells two organizations of one name apart (both known and different)
 _ORG_FIELDS = ("inn", "domain", "phone", "city")

@@ -299,8 +299,10 @@ def companies_comparisons() -> list[Comparison]:
     подразделения) share that INN with their own KPP. Same INN + different KPP is a branch: linked
     as a hierarchy, never merged. An ООО and an ИП (or a private person) are never one record.
     """
+    # m: the legal-form-free, transliterated key of one company's copies agrees in most duplicate pairs (0.93-0.95
+    # of the labelled tuning pairs with a name on both sides), so an exact name is the common case, not 70 %
     company_levels, company_null = _company_levels(
-        (0.70, 0.15, 0.07, 0.05, 0.08), (0.001, 0.002, 0.01, 0.002, 0.987),
+        (0.85, 0.07, 0.03, 0.02, 0.03), (0.001, 0.002, 0.01, 0.002, 0.987),
         ("same name (legal form ignored)", "token similarity ≥ 0.92", "token similarity ≥ 0.75",
          "one side's email domain names the other company", "different names"), None)
     other_city = AllOf((Not(Missing("city")), Not(Exact("city")), Not(_jw("city", 0.88))))
@@ -375,9 +377,9 @@ def companies_comparisons() -> list[Comparison]:
                               AllOf((Not(Missing("reg_name")), Not(Exact("reg_name"))))))),
             Level("same_registration", 0.5, 0.5, neutral=True, estimate=False,
                   description="an entity with branches: a phone, city or region only this registration uses "
-                              "agrees, or the branch's own name (\"Ромашка филиал Казань\")",
-                  when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_city"), Exact("reg_region"),
-                              Exact("reg_name")))),
+                              "agrees, or the branch's own site or name (\"Ромашка филиал Казань\")",
+                  when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_site"), Exact("reg_city"),
+                              Exact("reg_region"), Exact("reg_name")))),
             Level("unknown", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
                   description="an entity with branches: nothing tells which registration (head office or which "
                               "branch) the records are (review, never merged automatically)"),
