@@ -235,7 +235,8 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
             if row[0] != name:
                 name, orgs = row[0], []
             values = [set(v) for v in row[2:2 + len(_ORG_FIELDS)]]
-            for root, known in orgs:
+            # the largest organizations only: a common name ("Вега") held by hundreds stays linear, not quadratic
+            for root, known in orgs[:_FIRST_FIT_TRIES]:
                 if all(not a or not b or a & b for a, b in zip(known, values, strict=True)):
                     joined[row[1]] = root
                     for a, b in zip(known, values, strict=True):
@@ -252,6 +253,9 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
 
 # leading characters of an E.164 number that fix its region: "+7843" (Tatarstan), "+7495" (Moscow)
 _REGION_PREFIX = 5
+
+# how many of a name's organizations (largest first) a piece of that name is tried against
+_FIRST_FIT_TRIES = 8
 
 # what tells two organizations of one name apart (both known and different)
 _ORG_FIELDS = ("inn", "domain", "phone", "city")
