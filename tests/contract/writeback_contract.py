@@ -195,6 +195,17 @@ class EmulatorTarget(Target):
         else:
             monkeypatch.setenv(self.faults.attempts_env, str(attempts))
 
+    def restored_with_new_ids(self, undo: dict[str, Any], original: dict[str, Values]) -> dict[str, Values]:
+        """After a rollback where merged-away records could only be re-created (new ids): as many records as
+        before, and every record that kept its id has every value back. The records now."""
+        assert any("new ids" in line for line in undo["cannot_restore"])
+        after = self.live()
+        assert len(after) == len(original)
+        for rid, values in after.items():
+            if rid in original:
+                assert values == original[rid], rid
+        return after
+
     def check_faults_happened(self) -> None:
         for status in self.faults.answered:
             assert self.emu.request_count(status=status) > 0, status
@@ -341,12 +352,7 @@ class HubSpotTarget(EmulatorTarget):
         assert self.emu.request_count(status=429) < self.emu.request_count() / 100 and self.clock.slept > 10
 
     def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
-        assert any("new ids" in line for line in undo["cannot_restore"])
-        after = self.live()
-        assert len(after) == len(original)
-        for rid, values in after.items():
-            if rid in original:
-                assert values == original[rid], rid
+        after = self.restored_with_new_ids(undo, original)
         survivors = survivor_ids(self.cli)
         assert survivors  # HubSpot's merges made new records
         for master, survivor in survivors.items():  # the survivor holds its master's values again
@@ -442,12 +448,7 @@ class Bitrix24Target(EmulatorTarget):
         assert self.clock.slept > 0
 
     def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
-        assert any("new ids" in line for line in undo["cannot_restore"])
-        after = self.live()
-        assert len(after) == len(original)
-        for rid, values in after.items():
-            if rid in original:
-                assert values == original[rid], rid
+        after = self.restored_with_new_ids(undo, original)
         assert _crm_contents(self.fields, list(after.values())) == _crm_contents(self.fields, list(original.values()))
         assert sum(1 for rid in after if rid not in original) == merged_away
 
