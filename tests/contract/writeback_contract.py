@@ -468,7 +468,8 @@ class AmoCRMTarget(EmulatorTarget):
     edit_field = "position"
     seed = 20261126
     faults = FaultScript("AMOCRM_MAX_ATTEMPTS", random={"rate": 0.05, "seed": 13}, answered=(429, 500),
-                         inject=(("lost_reply", {"count": 2, "method": "PATCH"}),))  # the write lands, the answer is a 500
+                         inject=(("lost_reply", {"count": 2, "method": "PATCH"}),  # the write lands, the answer is a 500
+                                 ("500", {"count": 2, "method": "PATCH"})))  # then a write refused on both attempts
 
     @contextmanager
     def started(self, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
