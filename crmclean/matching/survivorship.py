@@ -306,10 +306,13 @@ def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
     out_ids: list[object] = []
     out_val: list[str | None] = []
     out_src: list[str | None] = []
-    sub = rows.select("cluster_id", "record_id", col)
-    for (cid,), group in sub.group_by("cluster_id", maintain_order=True):
-        ids = [str(x) for x in group.get_column("record_id").to_list()]
-        vals = [v if v is not None and str(v).strip() else None for v in group.get_column(col).to_list()]
+    # one aggregation, then plain lists: iterating a polars group_by costs a frame slice per cluster
+    per = rows.group_by("cluster_id", maintain_order=True).agg(pl.col("record_id").alias("__ids"),
+                                                                pl.col(col).alias("__cells"))
+    for cid, rids, cells in zip(per.get_column("cluster_id").to_list(), per.get_column("__ids").to_list(),
+                                per.get_column("__cells").to_list(), strict=True):
+        ids = [str(x) for x in rids]
+        vals = [v if v is not None and str(v).strip() else None for v in cells]
         filled = [(i, v) for i, v in zip(ids, vals, strict=True) if v is not None]
         value: str | None = filled[0][1] if filled else None
         source: str | None = filled[0][0] if filled else None
