@@ -323,6 +323,8 @@ class SalesforceEmulator(LocalHttpServer):
         self._port = port
         self._tls = tls
         self._lock = threading.RLock()
+        # lookup value → the rows holding it, built once per SOAP merge call (a merge re-parents related records)
+        self._ref_index: dict[str, list[tuple[SObject, str, str]]] | None = None
         self._objects: dict[str, SObject] = {}
         self._sessions: dict[str, float] = {}
         self._cursors: dict[str, _Cursor] = {}
@@ -1429,8 +1431,11 @@ class SalesforceEmulator(LocalHttpServer):
                                "EXCEEDED_ID_LIMIT")
         with self._lock:
             fault = self._take_fault("/services/Soap/u/merge", {"partial_failure"})
-            results = [self._merge_one(req, fault is not None and _fault_hits(fault, i, ""))
-                       for i, req in enumerate(requests_)]
+            try:
+                results = [self._merge_one(req, fault is not None and _fault_hits(fault, i, ""))
+                           for i, req in enumerate(requests_)]
+            finally:
+                self._ref_index = None
         return _soap_ok(f"<mergeResponse>{''.join(results)}</mergeResponse>")
 
     def _merge_one(self, request: ET.Element, blocked: bool) -> str:
@@ -1499,20 +1504,40 @@ class SalesforceEmulator(LocalHttpServer):
         """A merge moves the merged-away records' related records (a lookup such as Contact.AccountId,
         Opportunity.AccountId, Case.AccountId / ContactId) to the master; their ids, as MergeResult's
         updatedRelatedIds (SOAP API Developer Guide, "merge()")."""
-        moved = []
-        for sobj in self._objects.values():
-            refs = [f.name for f in sobj.fields.values() if f.type == "reference" and f.updateable]
-            for rid in sobj.order:
+        if self._ref_index is None:
+            self._ref_index = self._reference_index({rid[:3] for rid in loser_ids})
+        index = self._ref_index
+        moved: list[str] = []
+        seen: set[str] = set()
+        for loser in sorted(loser_ids):
+            for sobj, rid, name in index.pop(loser, []):
                 row = sobj.rows[rid]
-                if not sobj.live(row):
-                    continue
-                hit = [name for name in refs if row.get(name) and normalize_id(str(row[name])) in loser_ids]
-                for name in hit:
-                    row[name] = master_id
-                if hit:
+                if not sobj.live(row) or normalize_id(str(row.get(name) or "")) != loser:
+                    continue  # deleted, or changed since the index was built
+                row[name] = master_id
+                index.setdefault(master_id, []).append((sobj, rid, name))
+                if rid not in seen:
+                    seen.add(rid)
                     self._touch(row)
                     moved.append(rid)
         return moved
+
+    def _reference_index(self, prefixes: set[str]) -> dict[str, list[tuple[SObject, str, str]]]:
+        """Every updateable lookup value (Contact.AccountId, Case.ContactId …) that points to an object of the
+        merged records' key ``prefixes`` (an id's first three characters name its object: 001 Account, 003
+        Contact) → the rows and fields holding it; built once per SOAP merge call."""
+        index: dict[str, list[tuple[SObject, str, str]]] = {}
+        for sobj in self._objects.values():
+            refs = [f.name for f in sobj.fields.values() if f.type == "reference" and f.updateable]
+            if not refs:
+                continue
+            for rid in sobj.order:
+                row = sobj.rows[rid]
+                for name in refs:
+                    value = row.get(name)
+                    if value and str(value)[:3] in prefixes:
+                        index.setdefault(normalize_id(str(value)), []).append((sobj, rid, name))
+        return index
 
 
 # ---------------------------------------------------------------------------------------------
