@@ -632,12 +632,16 @@ def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
 
 
 def _parent_ids(cluster_ids: pl.Series, feats: pl.DataFrame) -> pl.Series:
-    """Branch hierarchy: for clusters sharing an INN (branches of one legal entity, kept apart), the head's id.
+    """Branch hierarchy: for clusters of one legal entity (branches kept apart), the head's id.
 
-    The head cluster is the one holding a head-office KPP (reason code 01), else one with no KPP at all,
-    else the first; every other cluster of that INN gets ``parent_id`` = the head's cluster id.
+    A legal entity is its INN, else its family (``companies.registration_features``: a record without INN on a
+    domain only that INN's records use), so a branch record that lost its INN is linked too. The head cluster is
+    the one holding a head-office KPP (reason code 01), else one with no KPP at all, else the first; every other
+    cluster of that entity gets ``parent_id`` = the head's cluster id. Pairs of two registrations (``registration``
+    levels other_*) are not review questions: this link is where they show.
     """
-    frame = pl.DataFrame({"cluster_id": cluster_ids, "inn": feats.get_column("inn"), "kpp": feats.get_column("kpp")})
+    inn = feats.select(pl.coalesce(["inn", "family"]) if "family" in feats.columns else pl.col("inn")).to_series()
+    frame = pl.DataFrame({"cluster_id": cluster_ids, "inn": inn, "kpp": feats.get_column("kpp")})
     per = (frame.drop_nulls("inn").group_by("inn", "cluster_id", maintain_order=True)
            .agg((pl.col("kpp").str.slice(4, 2) == "01").any().alias("head_kpp"),
                 pl.col("kpp").is_null().all().alias("no_kpp")))

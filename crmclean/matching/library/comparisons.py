@@ -352,25 +352,27 @@ def companies_comparisons() -> list[Comparison]:
         # which registration of an entity with branches (``family``: an INN with several KPPs or a branch-marked
         # record, and the records without an INN on its domain): inside a family the name, INN and domain are the
         # family's, so only the KPP, a phone or a city that one registration alone uses say which record is which;
-        # a record they do not place is a steward's question, never merged automatically
+        # two records they place at two registrations are a hierarchy link (parent_id), never merged and not a
+        # review question; a record they do not place (it may be a copy of either registration) is a steward's
+        # question, never merged automatically
         Comparison("registration", "Registration (head office / branch)", (
             Level("same_kpp", 0.5, 0.5, neutral=True, estimate=False, description="same KPP: one registration",
                   when=Exact("kpp")),
-            Level("other_phone", 5e-4, 0.5, review_only=True, estimate=False,
-                  description="an entity with branches, different phones: probably another branch (review, "
-                              "never merged automatically)",
+            Level("other_phone", 5e-4, 0.5, veto=True, estimate=False,
+                  description="an entity with branches, different phones: another registration (linked as "
+                              "parent/branch, never merged)",
                   when=AllOf((Not(Missing("phones")), Not(Shares("phones"))))),
-            Level("other_city", 0.002, 0.5, review_only=True, estimate=False,
-                  description="an entity with branches, different cities: probably another branch (review, "
-                              "never merged automatically)", when=AnyOf((other_city, other_region))),
-            Level("other_site", 0.002, 0.5, review_only=True, estimate=False,
+            Level("other_city", 0.002, 0.5, veto=True, estimate=False,
+                  description="an entity with branches, different cities: another registration (linked as "
+                              "parent/branch, never merged)", when=AnyOf((other_city, other_region))),
+            Level("other_site", 0.002, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different websites (a branch's own site or city "
-                              "subdomain): probably another branch (review, never merged automatically)",
+                              "subdomain): another registration (linked as parent/branch, never merged)",
                   when=AllOf((Not(Missing("domain")), Not(Exact("domain"))))),
             # a record without KPP placed by a phone or city only one registration uses (``reg_kpp``)
-            Level("other_registration", 1e-4, 0.5, review_only=True, estimate=False,
+            Level("other_registration", 1e-4, 0.5, veto=True, estimate=False,
                   description="an entity with branches: the phone or city places the records at two "
-                              "registrations (review, never merged automatically)",
+                              "registrations (linked as parent/branch, never merged)",
                   when=AnyOf((AllOf((Not(Missing("reg_kpp")), Not(Exact("reg_kpp")))),
                               # a head-office KPP vs a record marked as a branch; two branches' names
                               AllOf((Not(Missing("reg_role")), Not(Exact("reg_role")))),
@@ -386,10 +388,17 @@ def companies_comparisons() -> list[Comparison]:
         ), AnyOf((Missing("family"), Not(Exact("family")))), display=("family", "reg_kpp", "reg_city", "reg_region"),
             corroborates=False),
         # a record that calls itself a branch (its KPP's reason code, "филиал <city>") vs one that does not, in
-        # another city: the head office and its branch, or a copy of the branch with the city mistyped — a
-        # steward decides (no weight either way)
+        # another city (not a spelling variant: other_city): two registrations, the head office and its branch —
+        # a hierarchy link (parent_id), never merged and no review question (0 duplicates among such review pairs
+        # on tuning seeds 3-5)
         Comparison("branch", "Branch marker", (
-            Level("branch_elsewhere", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
+            Level("branch_elsewhere", 0.5, 0.5, neutral=True, veto=True, estimate=False,
+                  description="one legal entity, one side marked as a branch (KPP reason code, name) and the cities "
+                              "differ: another registration (linked as parent/branch, never merged)",
+                  when=AllOf((Exact("family"), Predicate("one_side_only", ("branch_mark",)),
+                              AnyOf((other_city, other_region))))),
+            # without a known legal entity (no INN, no domain of one) there is no hierarchy to link: a steward decides
+            Level("branch_elsewhere_unlinked", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
                   description="one side is marked as a branch (KPP reason code, name) and the cities differ: "
                               "review, never merged automatically",
                   when=AllOf((Predicate("one_side_only", ("branch_mark",)), AnyOf((other_city, other_region))))),

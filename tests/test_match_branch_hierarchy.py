@@ -1,0 +1,49 @@
+"""Two placed registrations of one legal entity are a hierarchy link, not a review question (issue 13, round 3):
+a record without KPP that its city and phone place at a branch, vs the head office, is linked by parent_id and
+kept out of the review queue; a record nothing places stays a steward's question."""
+
+from __future__ import annotations
+
+from _match_helpers import table_from_rows
+
+from crmclean.matching import dedupe
+
+HEAD = {"Id": "1", "Наименование": "ООО «Ромашка»", "ИНН": "7707083893", "КПП": "770701001", "Город": "Москва",
+        "Телефон": "+7 495 111-22-33", "Сайт": "romashka.ru"}
+BRANCH = {**HEAD, "Id": "2", "КПП": "165543001", "Город": "Казань", "Телефон": "+7 843 222-33-44"}
+
+
+def _result(rows: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+    return dedupe(table_from_rows(rows, object_type="companies"), object_type="companies")
+
+
+def _reviewed(result) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
+    return {frozenset(p) for p in result.review.select("left_id", "right_id").iter_rows()}
+
+
+def test_a_record_placed_at_a_branch_is_linked_to_the_head_office_not_reviewed() -> None:
+    placed = {**BRANCH, "Id": "3", "КПП": "", "Наименование": "Ромашка"}  # the branch's city and phone, no KPP
+    result = _result([HEAD, BRANCH, placed])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    parent = dict(zip(result.clusters["record_id"], result.clusters["parent_id"], strict=True))
+    assert cl["1"] != cl["3"] and cl["1"] != cl["2"]
+    assert frozenset(("1", "3")) not in _reviewed(result)
+    assert parent["3"] == cl["1"] and parent["2"] == cl["1"]
+
+
+def test_a_branch_record_without_inn_on_the_entity_domain_gets_the_head_office_as_parent() -> None:
+    lost_inn = {**BRANCH, "Id": "3", "ИНН": "", "Наименование": "Ромашка филиал Казань"}
+    result = _result([HEAD, BRANCH, lost_inn])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    parent = dict(zip(result.clusters["record_id"], result.clusters["parent_id"], strict=True))
+    assert cl["1"] != cl["3"]
+    assert parent["3"] == cl["1"]  # its INN is the family's, found by the domain
+    assert frozenset(("1", "3")) not in _reviewed(result)
+
+
+def test_a_record_nothing_places_is_still_a_stewards_question() -> None:
+    placeless = {**HEAD, "Id": "3", "КПП": "", "Город": "", "Телефон": "", "Наименование": "Ромашка"}
+    result = _result([HEAD, BRANCH, placeless])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["3"] != cl["1"] and cl["3"] != cl["2"]
+    assert _reviewed(result) & {frozenset(("1", "3")), frozenset(("2", "3"))}
