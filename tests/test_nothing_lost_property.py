@@ -49,13 +49,20 @@ def _phone(parts: tuple[str, int], form: str) -> str:
 
 
 @st.composite
+def phone_lists(draw: Any, most: int) -> list[str]:
+    """0..``most`` mobiles in mixed spellings, the first with an extension sometimes."""
+    phones = [_phone(draw(mobile), draw(spelling)) for _ in range(draw(st.integers(0, most)))]
+    x = draw(ext)
+    if phones and x:
+        phones[0] += " " + x
+    return phones
+
+
+@st.composite
 def records(draw: Any) -> list[list[str]]:
     rows = []
     for i in range(draw(st.integers(1, 5))):
-        phones = [_phone(draw(mobile), draw(spelling)) for _ in range(draw(st.integers(0, 3)))]
-        x = draw(ext)
-        if phones and x:
-            phones[0] += " " + x
+        phones = draw(phone_lists(3))
         emails = [f"{draw(local)}@{draw(domain)}" for _ in range(draw(st.integers(0, 2)))]
         s = draw(sep)
         sal, base, suf = draw(name)
@@ -122,10 +129,7 @@ def clusters(draw: Any) -> list[dict[str, str]]:
     """2–4 records of one person, each with its own phones (extensions too), e-mails and consent flags."""
     rows = []
     for i in range(draw(st.integers(2, 4))):
-        phones = [_phone(draw(mobile), draw(spelling)) for _ in range(draw(st.integers(0, 2)))]
-        x = draw(ext)
-        if phones and x:
-            phones[0] += " " + x
+        phones = draw(phone_lists(2))
         s = draw(sep)
         rows.append({"Id": str(i + 1), "FirstName": "Алексей", "LastName": "Жуков",
                      "Email": s.join(f"{draw(person)}{draw(local)}@{draw(domain)}"  # not a filler such as 0@…
