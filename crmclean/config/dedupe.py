@@ -106,7 +106,9 @@ class DedupeSettings(BaseModel):
     blocking: list[BlockingKeySettings] | None = Field(
         None, description="Blocking keys to use (default: the built-in keys for the object type)."
     )
-    max_block_size: int = Field(200, ge=2, description="Blocks larger than this are split by refinement or dropped.")
+    max_block_size: int = Field(200, ge=2, description="Blocks larger than this are split by refinement; what is still too big is compared as a "
+                                "sorted neighbourhood (each record with its nearest neighbours by name), or dropped and "
+                                "counted for a key with window: 0.")
     comparisons: dict[str, ComparisonSettings] = Field(
         default_factory=dict, description="Per-field comparison overrides and custom comparisons, by name."
     )
