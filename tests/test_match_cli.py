@@ -49,7 +49,10 @@ def test_dedupe_writes_every_row_in_order_with_cluster_columns(source: Path, tmp
     assert "label" in pl.read_csv(review, infer_schema=False, **EXCEL_RU).columns
 
 
-def test_summary_reports_blocking_figures_and_estimated_recall(source: Path) -> None:
+def test_summary_reports_blocking_figures_and_estimated_recall(source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmclean import ui
+
+    monkeypatch.setattr(ui.err, "width", 200)  # the console read COLUMNS when it was created, maybe by another test
     res = runner.invoke(app, ["dedupe", str(source)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     text = res.output

@@ -222,6 +222,17 @@ class Engine:
             held = self._holds(unit, unit.record_id, rec)
             if held is not None:
                 by_values = held
+            if self.by_values and not (done or by_values) and unit.record_id in self.merged_away.values():
+                # a resumed update of a record this run has since merged into: the merge, planned after the
+                # update, wrote the cluster's golden values (a value-stamped target cannot tell its own write
+                # from a person's). Fields still holding their planned before-value are sent; the ones the merge
+                # changed keep the golden value (sending them now would undo it)
+                left = {f: (b, a) for f, (b, a) in unit.changes.items() if _same(rec.get(f), b)}
+                if not left:
+                    return "skip", (f"record {unit.record_id} was merged by this run since: its golden values "
+                                    f"supersede this update")
+                unit.changes = left
+                return "send", None
             if unit.in_doubt:
                 if done:
                     return "done", "found written when resuming"
