@@ -35,7 +35,7 @@ from crmclean.store import default_store_path, source_key
 from crmclean.table import RecordTable
 from crmclean.validate import check_fail_on
 from crmclean.writeback.apply import LimitExceeded, apply_plan, count_changes, units_from_plan
-from crmclean.writeback.plan import Plan, add_merge_previews, build_plan, load_plan
+from crmclean.writeback.plan import Plan, build_plan, consult_target, load_plan
 from crmclean.writeback.resume import resume_run
 from crmclean.writeback.rollback import already_rolled_back, rollback_run, rollback_units, run_target_connector
 from crmclean.writeback.run import RunReport
@@ -262,7 +262,7 @@ def plan(source: str, rules: Rules = None, options: SourceOptions | None = None,
         table, rules_file, version_of=connector.version_of, steps=list(steps), include_suggestions=include_suggestions,
         source_options=source_options,
     )
-    add_merge_previews(the_plan, connector)
+    consult_target(the_plan, connector)
     return the_plan
 
 

@@ -22,7 +22,7 @@ from crmclean.errors import ConfigError, CrmcleanError, NotBuiltError, SourceErr
 from crmclean.sources import SourceOptions, open_source
 from crmclean.store import default_store_path
 from crmclean.writeback.apply import LimitExceeded, apply_plan
-from crmclean.writeback.plan import add_merge_previews, build_plan, save_plan
+from crmclean.writeback.plan import build_plan, consult_target, save_plan
 from crmclean.writeback.store import Journal
 from crmclean.writeback.targets import prepare_file_target
 
@@ -229,7 +229,7 @@ def _run_locked(job: JobFile, name: str, base: Path, source: str, report_dir: Pa
     plan = build_plan(table, rules, version_of=connector.version_of, steps=plan_steps,
                       include_suggestions=job.include_suggestions,
                       source_options={k: v for k, v in so.model_dump().items() if k != "object"})
-    add_merge_previews(plan, connector)  # merges the target must not get leave the plan (record types …)
+    consult_target(plan, connector)  # values and merges the target would refuse leave the plan (record types …)
     plan_file = report_dir / "plan.json"
     save_plan(plan, plan_file)
     summary = plan.summary()

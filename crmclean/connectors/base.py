@@ -23,7 +23,7 @@ Optional, looked up with ``getattr`` (a connector without them keeps the default
 * ``merge_preview(merges: Sequence[MergeRequest]) -> {master_id: {kind: count}}`` -> for each planned merge, how
   many related records of each kind (Salesforce child objects, HubSpot associations) the merge moves from the
   merged-away records to the master; ``plan`` stores it in each merge (``MergeOp.preview``) and ``plan --show``
-  prints it (``crmclean.writeback.plan.add_merge_previews``); without it nothing is shown
+  prints it (``crmclean.writeback.plan.consult_target``); without it nothing is shown
 * ``merge_blockers(merges: Sequence[MergeRequest]) -> {master_id: reason}`` -> merges the target must not get
   (Salesforce: different record types, a person account with a business account); ``plan`` leaves them out and
   notes the reason

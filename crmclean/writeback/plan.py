@@ -590,13 +590,13 @@ def _drop_invalid_values(plan: Plan, connector: Any) -> None:
                        if not (isinstance(op, UpdateOp) and (op.record_id, op.field) in bad)]
 
 
-def add_merge_previews(plan: Plan, connector: Any) -> None:
-    """Ask the target about the planned merges (the connector's optional hooks, see :mod:`crmclean.connectors.base`):
-    ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason), then
+def consult_target(plan: Plan, connector: Any) -> None:
+    """Ask the target about the plan through the connector's optional hooks (see :mod:`crmclean.connectors.base`):
+    ``invalid_values`` names planned field values the target would not take for that record (Salesforce: a picklist
+    value the record's record type does not allow): those updates leave the plan and are listed in ``kept``;
+    ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason); then
     ``merge_preview`` counts the related records each remaining merge will move to its master. A connector without
-    them, or one that cannot tell, leaves the merges as they are (a note says why). First ``invalid_values``
-    names planned field values the target would not take for that record (Salesforce: a picklist value the record's
-    record type does not allow): those updates leave the plan and are listed in ``kept``."""
+    them, or one that cannot tell, leaves the plan as it is (a note says why)."""
     _drop_invalid_values(plan, connector)
     blockers = getattr(connector, "merge_blockers", None)
     if callable(blockers) and plan.merges:

@@ -921,8 +921,7 @@ class SalesforceConnector:
         if not fields or not merges:
             return {}
         records = self.fetch([rid for m in merges for rid in (m.master_id, *m.loser_ids)], fields)
-        names = {str(info.get("recordTypeId") or "")[:15]: str(info.get("name") or info.get("developerName"))
-                 for info in self._describe().get("recordTypeInfos") or []}
+        names = self._record_type_names()
         out: dict[str, str] = {}
         for m in merges:
             group = [records[rid] for rid in (m.master_id, *m.loser_ids) if rid in records]
@@ -936,6 +935,11 @@ class SalesforceConnector:
                 out[m.master_id] = (f"the records have different record types ({shown}); crmclean never merges "
                                     "across record types: change one record's type first if they are one customer")
         return out
+
+    def _record_type_names(self) -> dict[str, str]:
+        """Record type id (15 characters) → its label, from describe's ``recordTypeInfos``."""
+        return {str(info.get("recordTypeId") or "")[:15]: str(info.get("name") or info.get("developerName"))
+                for info in self._describe().get("recordTypeInfos") or []}
 
     def invalid_values(self, updates: Sequence[FieldUpdate]) -> dict[tuple[str, str], str]:
         """Planned picklist values the record's record type does not allow, by (record id, field), with the reason.
@@ -952,8 +956,7 @@ class SalesforceConnector:
             return {}
         types = {rid: str(rec.get("RecordTypeId") or "")
                  for rid, rec in self.fetch(list(dict.fromkeys(r for r, _, _ in wanted)), ["RecordTypeId"]).items()}
-        names = {str(i.get("recordTypeId") or "")[:15]: str(i.get("name") or i.get("developerName"))
-                 for i in self._describe().get("recordTypeInfos") or []}
+        names = self._record_type_names()
         allowed: dict[str, dict[str, set[str]] | str] = {}
         out: dict[tuple[str, str], str] = {}
         for rid, name, value in wanted:
