@@ -319,3 +319,13 @@ def test_a_plan_re_signed_without_the_key_is_refused(journal: Journal, tmp_path:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(UsageError, match="refusing"):
         verify_plan(load_plan(path), str(path))
+
+
+def test_landed_create_is_one_reading_of_the_copies_found() -> None:
+    """After an uncertain create: one copy is the record (never create again), several ask a person, none is open."""
+    from crmclean.connectors.base import landed_create
+
+    assert landed_create(["003A"], "timeout") == ("003A", "timeout; found created as 003A")
+    new_id, note = landed_create(["003A", "003B"], "timeout")
+    assert new_id is None and note is not None and "2 records" in note and "keep one" in note
+    assert landed_create([], "timeout") == (None, None)

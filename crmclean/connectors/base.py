@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 import polars as pl
@@ -85,6 +86,22 @@ class WriteOutcome:
     status: OutcomeStatus
     error: str | None = None
     new_id: str | None = None  # set by create()
+
+
+CREATE_CLOCK_SKEW = timedelta(minutes=5)  # ``find_created`` looks this long before the attempt (our clock vs the CRM's)
+
+
+def landed_create(copies: Sequence[str], error: str) -> tuple[str | None, str | None]:
+    """What the copies ``find_created`` found after an uncertain create (a lost reply, a gateway error, an
+    interrupted run) mean: ``(id, note)`` when exactly one copy landed (it is the record: never create again),
+    ``(None, why)`` when several did (a person keeps one), ``(None, None)`` when none did (the caller decides
+    whether to send again or report ``error``). The one place connectors and the write engine read it."""
+    if len(copies) == 1:
+        return str(copies[0]), f"{error}; found created as {copies[0]}"
+    if copies:
+        return None, (f"{error}; {len(copies)} records holding these values were created since "
+                      f"({', '.join(map(str, copies[:5]))}): keep one")
+    return None, None
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from crmclean.connectors import FieldUpdate, MergeRequest, Record, WriteOutcome
-from crmclean.connectors.base import Connector, Value
+from crmclean.connectors.base import Connector, Value, landed_create
 from crmclean.connectors.http import TransientConnectorError
 from crmclean.table import ROW_ID
 from crmclean.writeback.fidelity import fidelity_problem
@@ -297,14 +297,12 @@ class Engine:
                     # read the target: a copy made since the intent was journaled means the create landed
                     find = getattr(self.connector, "find_created", None)
                     if callable(find) and unit.intent_at is not None:
-                        copies = list(find(self._creatable(unit.snapshot or {}), unit.intent_at))
-                        if not copies:
-                            return "send", None
-                        if len(copies) == 1:
-                            unit.found_id = str(copies[0])
-                            return "done", f"found re-created as {copies[0]} when resuming"
-                        return "fail", (f"interrupted while re-creating {unit.record_id}: {len(copies)} copies "
-                                        f"({', '.join(map(str, copies[:5]))}) were made since; keep one")
+                        new_id, note = landed_create(list(find(self._creatable(unit.snapshot or {}), unit.intent_at)),
+                                                     f"interrupted while re-creating {unit.record_id}")
+                        if new_id is not None:
+                            unit.found_id = new_id
+                            return "done", note
+                        return ("fail", note) if note else ("send", None)
                     return "fail", f"interrupted while re-creating {unit.record_id}: check the target for a copy"
                 return "send", None
             rec = current.get(unit.record_id)

@@ -573,21 +573,16 @@ def build_plan(
     )
 
 
-def _drop_invalid_values(plan: Plan, connector: Any) -> None:
-    """Updates the target says it would refuse for their record are kept as is, with the target's reason."""
-    check = getattr(connector, "invalid_values", None)
-    if not callable(check) or not plan.updates:
-        return
+def _refused(connector: Any, hook: str, request: list[Any], keys: list[Any]) -> dict[Any, str]:
+    """What the connector's optional ``hook`` says the target would refuse, by key, with its reason. Fail closed:
+    when the target could not be asked, every item is refused ("could not check it")."""
+    ask = getattr(connector, hook, None)
+    if not callable(ask) or not request:
+        return {}
     try:
-        bad = check([FieldUpdate(op.record_id, {op.field: op.after}) for op in plan.updates])
-    except ConnectorError as err:  # fail closed: a value the target could not check is not planned
-        bad = {(op.record_id, op.field): f"could not check the value: {err}" for op in plan.updates}
-    if not bad:
-        return
-    plan.kept.extend(KeptAsIs(record_id=op.record_id, field=op.field, reason=bad[(op.record_id, op.field)])
-                     for op in plan.updates if (op.record_id, op.field) in bad)
-    plan.operations = [op for op in plan.operations
-                       if not (isinstance(op, UpdateOp) and (op.record_id, op.field) in bad)]
+        return dict(ask(request))
+    except ConnectorError as err:
+        return {k: f"could not check it: {err}" for k in keys}
 
 
 def consult_target(plan: Plan, connector: Any) -> None:
@@ -597,19 +592,18 @@ def consult_target(plan: Plan, connector: Any) -> None:
     ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason); then
     ``merge_preview`` counts the related records each remaining merge will move to its master. A connector without
     them, or one that cannot tell, leaves the plan as it is (a note says why)."""
-    _drop_invalid_values(plan, connector)
-    blockers = getattr(connector, "merge_blockers", None)
-    if callable(blockers) and plan.merges:
-        try:
-            blocked = blockers([MergeRequest(m.master_id, tuple(m.loser_ids)) for m in plan.merges])
-        except ConnectorError as err:  # fail closed: a merge the target could not check is not planned
-            blocked = {m.master_id: f"could not check it: {err}" for m in plan.merges}
-        for m in plan.merges:
-            if m.master_id in blocked:
-                plan.notes.append(f"merge {m.cluster_id} (keep {m.master_id}, merge away {', '.join(m.loser_ids)}) "
-                                  f"not planned: {blocked[m.master_id]}")
-        plan.operations = [op for op in plan.operations
-                           if not (isinstance(op, MergeOp) and op.master_id in blocked)]
+    updates, merges = plan.updates, plan.merges
+    bad = _refused(connector, "invalid_values", [FieldUpdate(op.record_id, {op.field: op.after}) for op in updates],
+                   [(op.record_id, op.field) for op in updates])
+    blocked = _refused(connector, "merge_blockers", [MergeRequest(m.master_id, tuple(m.loser_ids)) for m in merges],
+                       [m.master_id for m in merges])
+    plan.kept.extend(KeptAsIs(record_id=op.record_id, field=op.field, reason=bad[(op.record_id, op.field)])
+                     for op in updates if (op.record_id, op.field) in bad)
+    plan.notes.extend(f"merge {m.cluster_id} (keep {m.master_id}, merge away {', '.join(m.loser_ids)}) "
+                      f"not planned: {blocked[m.master_id]}" for m in merges if m.master_id in blocked)
+    plan.operations = [op for op in plan.operations
+                       if not (isinstance(op, UpdateOp) and (op.record_id, op.field) in bad)
+                       and not (isinstance(op, MergeOp) and op.master_id in blocked)]
     preview = getattr(connector, "merge_preview", None)
     merges = plan.merges
     if not callable(preview) or not merges:

@@ -66,7 +66,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,12 +92,14 @@ from hubspot.crm.objects import Configuration as ObjectsConfiguration
 
 from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.base import (
+    CREATE_CLOCK_SKEW,
     FieldInfo,
     FieldUpdate,
     MergeRequest,
     Record,
     Value,
     WriteOutcome,
+    landed_create,
     values_hash,
 )
 from crmclean.connectors.http import (
@@ -130,7 +132,6 @@ RATE_INTERVAL = 10.0
 SEARCH_RATE_LIMIT = 5  # CRM search: 5 requests per second per account, without rate-limit headers to follow
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
-CREATE_CLOCK_SKEW = 300.0  # seconds: a landed create is looked for from this long before the request was sent
 # v4 associations batch read: at most 1,000 ids per request ("Bug Fix: Batch Read Limit for HubSpot Associations
 # API", https://developers.hubspot.com/changelog/bug-fix-batch-read-limit-for-hubspot-associations-api)
 ASSOCIATION_BATCH_SIZE = 1000
@@ -1107,14 +1108,12 @@ class HubSpotConnector:
             copies = self.find_created(values, sent_at)
         except (ConnectorError, HubSpotHTTPError):
             return WriteOutcome(rid, "failed", f"{message}; it may have been created: resume the run to look again")
-        if len(copies) == 1:
-            log.info("HubSpot create of %s had landed before its error (%s); not sent again", rid, copies[0])
-            return WriteOutcome(rid, "ok", "the reply was lost; found created", new_id=copies[0])
-        if copies:
-            return WriteOutcome(rid, "failed", f"{message}; {len(copies)} records with these values were created "
-                                               f"since ({', '.join(copies[:5])}): keep one")
-        return WriteOutcome(rid, "failed", f"{message}; not found created (HubSpot's search lags a few seconds: "
-                                           "resume the run to look again)")
+        new_id, note = landed_create(copies, message)
+        if new_id is not None:
+            log.info("HubSpot create of %s had landed before its error (%s); not sent again", rid, new_id)
+            return WriteOutcome(rid, "ok", note, new_id=new_id)
+        return WriteOutcome(rid, "failed", note or f"{message}; not found created (HubSpot's search lags a few "
+                                                   "seconds: resume the run to look again)")
 
     def find_created(self, values: Mapping[str, Value], since: datetime) -> list[str]:
         """Ids of records holding ``values`` created at or after ``since`` (naive UTC): a create whose reply was
@@ -1128,7 +1127,7 @@ class HubSpotConnector:
         props = self._props()
         wanted = {k: str(v) for k, v in values.items() if v not in (None, "") and k in props and k != self.id_field}
         created = next((c for c in ("createdate", "hs_createdate") if c in props), None)
-        start = since.replace(tzinfo=UTC) - timedelta(seconds=CREATE_CLOCK_SKEW)
+        start = since.replace(tzinfo=UTC) - CREATE_CLOCK_SKEW
         columns = [self.id_field, *wanted, *([created] if created else [])]
         found: list[JSON] = []
         if self.object_type == "contacts" and wanted.get("email"):

@@ -39,7 +39,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,12 +63,14 @@ from simple_salesforce.login import SalesforceLogin, token_login
 
 from crmclean.connectors import ConnectorOptions
 from crmclean.connectors.base import (
+    CREATE_CLOCK_SKEW,
     FieldInfo,
     FieldUpdate,
     MergeRequest,
     Record,
     Value,
     WriteOutcome,
+    landed_create,
     values_hash,
 )
 from crmclean.connectors.http import (
@@ -1094,16 +1096,13 @@ class SalesforceConnector:
         claimed: set[str] = set()
         out = []
         for key, copies in zip(keys, found, strict=True):
-            free = [rid for rid, _ in copies if rid not in claimed]
-            if len(free) == 1:
-                claimed.add(free[0])
-                out.append(WriteOutcome(key, "ok", f"the reply was lost ({err}); found created as {free[0]}",
-                                        new_id=free[0]))
-            elif free:
-                out.append(WriteOutcome(key, "failed", f"{err}; {len(free)} records created since hold these values "
-                                                       f"({', '.join(free[:5])}): keep one"))
+            new_id, note = landed_create([rid for rid, _ in copies if rid not in claimed],
+                                         f"the reply was lost ({err})")
+            if new_id is not None:
+                claimed.add(new_id)
+                out.append(WriteOutcome(key, "ok", note, new_id=new_id))
             else:
-                out.append(WriteOutcome(key, "failed", str(err)))
+                out.append(WriteOutcome(key, "failed", note or str(err)))
         return out
 
     def delete(self, ids: Sequence[str]) -> list[WriteOutcome]:
@@ -1144,7 +1143,6 @@ CHILD_RELATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "Contact": (("Case", "ContactId"), ("Opportunity", "ContactId")),
 }
 PREVIEW_IDS_PER_QUERY = 200  # ids in one IN list: keeps the query URI far below 16,384 bytes
-CREATE_CLOCK_SKEW = timedelta(minutes=5)  # find_created looks this much before the attempt (client vs org clock)
 URI_SAFE_BYTES = 16_384 - 512  # Salesforce's request-URI limit, less room for the host and version path
 
 
