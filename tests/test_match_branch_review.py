@@ -56,3 +56,37 @@ def test_a_chain_does_not_join_what_only_a_steward_may_join() -> None:
     result = _result(rows)
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["1"] != cl["3"] and cl["2"] != cl["3"] and cl["1"] != cl["4"]
+
+
+def test_a_record_nothing_places_beside_two_registrations_is_one_question() -> None:
+    # head office (KPP 01) and a branch (KPP 43, Kazan), each with a copy; a record with only the INN and the site
+    # may be a copy of either: one question (two pairs, one question_id), never merged
+    rows = [{**HEAD, "КПП": "770701001"}, {**HEAD, "Id": "2", "КПП": "770701001", "Наименование": "Ромашка"},
+            {**HEAD, "Id": "3", "КПП": "770743001", "Город": "Казань", "Телефон": "+7 843 222-33-44"},
+            {**HEAD, "Id": "4", "КПП": "770743001", "Город": "Казань", "Телефон": "+7 843 222-33-44",
+             "Наименование": "Ромашка ООО"},
+            {"Id": "5", "Наименование": "Ромашка", "ИНН": "7707083893", "КПП": "", "Город": "", "Телефон": "",
+             "Сайт": "romashka.ru"}]
+    result = _result(rows)
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["1"] == cl["2"] and cl["3"] == cl["4"] and cl["1"] != cl["3"]
+    assert len({cl["5"], cl["1"], cl["3"]}) == 3
+    asked = result.review.filter((pl.col("left_id") == "5") | (pl.col("right_id") == "5"))
+    others = {cl[b if a == "5" else a] for a, b in asked.select("left_id", "right_id").iter_rows()}
+    assert others == {cl["1"], cl["3"]}
+    assert asked.get_column("question_id").n_unique() == 1
+    assert result.review.columns[0] == "question_id"
+
+
+def test_review_questions_centre_on_the_record_in_doubt() -> None:
+    import numpy as np
+
+    from crmclean.matching.clustering import review_questions
+
+    # clusters: {0, 1} (head), {2, 3} (branch), 4 alone (placeless), 5 and 6 alone (a name-only pair)
+    roots = np.array([0, 0, 2, 2, 4, 5, 6])
+    left, right = np.array([0, 4, 3, 5]), np.array([4, 2, 4, 6])
+    q = review_questions(left, right, roots)
+    assert q[0] == q[1] == q[2] and q[3] != q[0]
+    assert q.tolist() == [1, 1, 1, 2]
+    assert review_questions(np.array([], dtype=np.int64), np.array([], dtype=np.int64), roots).tolist() == []

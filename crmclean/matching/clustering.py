@@ -241,3 +241,29 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
             labels = jumped
         if np.array_equal(labels, before):
             return labels
+
+
+def review_questions(left: np.ndarray, right: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """One question id (1, 2, ...) per review pair: the pairs that ask where one record belongs are one question.
+
+    A record nothing places (a company record without KPP, city or phone beside a head office and its branch)
+    yields one review pair per cluster it might join, and at most one of them can be right; a steward answers one
+    question — "which of these is it, or none?" — not several independent ones. ``left`` / ``right`` are the
+    pairs' record positions, ``roots`` every record's cluster. Each pair belongs to the question of one of its
+    two clusters (the centre): the one that comes first when clusters are ordered smallest first (the record in
+    doubt, not the registration it may join), then by most candidate clusters, then by position. Ids follow the
+    pairs' order (the first pair opens question 1).
+    """
+    k = len(left)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    cl, cr = roots[left].astype(np.int64), roots[right].astype(np.int64)
+    size = np.bincount(roots.astype(np.int64), minlength=len(roots))
+    neighbours: dict[int, set[int]] = {}
+    for a, b in zip(cl.tolist(), cr.tolist(), strict=True):
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    centre_rank = {c: i for i, c in enumerate(sorted(neighbours, key=lambda c: (size[c], -len(neighbours[c]), c)))}
+    centre = [a if centre_rank[a] <= centre_rank[b] else b for a, b in zip(cl.tolist(), cr.tolist(), strict=True)]
+    ids: dict[int, int] = {}
+    return np.array([ids.setdefault(c, len(ids) + 1) for c in centre], dtype=np.int64)

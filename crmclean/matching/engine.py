@@ -29,7 +29,7 @@ from crmclean.config.dedupe import DedupeSettings
 from crmclean.errors import ConfigError, SourceError, UsageError
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.calibration import calibrated
-from crmclean.matching.clustering import cluster_pairs, connected_components
+from crmclean.matching.clustering import cluster_pairs, connected_components, review_questions
 from crmclean.matching.companies import company_features, conflict_keys
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
@@ -565,7 +565,7 @@ def dedupe(
         cluster_of.gather(keep.get_column("l")).alias("left_cluster_id"),
         cluster_of.gather(keep.get_column("r")).alias("right_cluster_id"),
     ).with_columns(_evidence_json(keep, setup.comparisons, model.prior_weight))
-    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table)
+    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
@@ -698,12 +698,22 @@ def original_values(table: Any, field_name: str) -> pl.Series | None:
     return values.replace("", None)
 
 
-def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None) -> pl.DataFrame:
-    """Review queue: pair, score, why, both records' fields side by side (as typed, and the match keys beside
-    them as ``*_key``), and an empty label column."""
+def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None,
+                  roots: pl.Series | None = None) -> pl.DataFrame:
+    """Review queue: question, pair, score, why, both records' fields side by side (as typed, and the match keys
+    beside them as ``*_key``), and an empty label column.
+
+    ``question_id`` (with the clusters ``roots``): the pairs that ask where one record belongs are one question
+    (``clustering.review_questions``), listed together, the question with the strongest pair first."""
     ids = setup.record_ids
     feats = setup.features
+    if roots is not None:
+        question = review_questions(rows.get_column("l").to_numpy(), rows.get_column("r").to_numpy(),
+                                    roots.to_numpy())
+        rows = (rows.with_columns(pl.Series("question_id", question, dtype=pl.Int64))
+                .with_row_index("__order").sort("question_id", "__order").drop("__order"))
     cols: list[pl.Series] = [
+        *([rows.get_column("question_id")] if "question_id" in rows.columns else []),
         ids.gather(rows.get_column("l")).alias("left_id"),
         ids.gather(rows.get_column("r")).alias("right_id"),
         rows.get_column("probability").round(4).alias("score"),
