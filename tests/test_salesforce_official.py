@@ -429,3 +429,27 @@ def test_an_object_without_record_types_asks_no_picklist_values(env_of) -> None:
         plan = api.plan("salesforce:Contact", steps=["standardize"])
         assert [op.after for op in plan.updates] == ["RU"] and plan.kept == []
         assert e.request_count("/ui-api/") == 0
+
+
+def test_a_merge_golden_value_the_master_record_type_does_not_allow_is_kept_as_is(env_of) -> None:  # type: ignore[no-untyped-def]
+    from crmclean import api
+    from crmclean.writeback.plan import render_plan_diff
+
+    country = {"type": "picklist", "picklist": ["RU", "US", "russia", "Russia"], "restricted": True}
+    with SalesforceEmulator(objects={}, record_types={"Contact": ["Customer", "Partner"]},
+                            record_type_picklists={"Contact": {"Partner": {"BillingCountry": ["US", "russia"]}}}) as e:
+        partner = e.record_type_id("Contact", "Partner")
+        e.load("Contact", [{"FirstName": "Ann", "LastName": "Lee", "Email": "ann.lee@acme.example.com",
+                            "Phone": "+1 617 555 0101", "Title": "CFO", "Department": "Finance",
+                            "MailingCity": "Boston", "RecordTypeId": partner},
+                           {"FirstName": "Ann", "LastName": "Lee", "Email": "ann.lee@acme.example.com",
+                            "Phone": "+16175550101", "BillingCountry": "Russia", "RecordTypeId": partner}],
+               field_types={"BillingCountry": country})
+        env_of(e)
+        plan = api.plan("salesforce:Contact")
+        assert len(plan.merges) == 1
+        merge = plan.merges[0]
+        assert "BillingCountry" not in merge.values, merge.values  # never the refused "RU"
+        kept = [k for k in plan.kept if k.field == "BillingCountry" and k.record_id == merge.master_id]
+        assert len(kept) == 1 and "Partner" in kept[0].reason and "master keeps its own value" in kept[0].reason
+        assert "kept as is" in render_plan_diff(plan)

@@ -589,7 +589,9 @@ def consult_target(plan: Plan, connector: Any) -> None:
     """Ask the target about the plan through the connector's optional hooks (see :mod:`crmclean.connectors.base`):
     ``invalid_values`` names planned field values the target would not take for that record (Salesforce: a picklist
     value the record's record type does not allow): those updates leave the plan and are listed in ``kept``;
-    ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason); then
+    ``merge_blockers`` names merges the target must not get (they leave the plan, a note gives the reason); a
+    merge's golden values go through ``invalid_values`` for the master too (a refused one is dropped from the merge,
+    the master keeps its own value, and ``kept`` says why); then
     ``merge_preview`` counts the related records each remaining merge will move to its master. A connector without
     them, or one that cannot tell, leaves the plan as it is (a note says why)."""
     updates, merges = plan.updates, plan.merges
@@ -604,8 +606,17 @@ def consult_target(plan: Plan, connector: Any) -> None:
     plan.operations = [op for op in plan.operations
                        if not (isinstance(op, UpdateOp) and (op.record_id, op.field) in bad)
                        and not (isinstance(op, MergeOp) and op.master_id in blocked)]
-    preview = getattr(connector, "merge_preview", None)
+    # a merge's golden values are written to the master: the master's record type must allow them too
     merges = plan.merges
+    golden = _refused(connector, "invalid_values", [FieldUpdate(m.master_id, m.values) for m in merges if m.values],
+                      [(m.master_id, f) for m in merges for f in m.values])
+    for m in merges:
+        for f in [f for f in m.values if (m.master_id, f) in golden]:
+            del m.values[f]
+            plan.kept.append(KeptAsIs(record_id=m.master_id, field=f, reason=f"merge {m.cluster_id}: "
+                                      f"{golden[(m.master_id, f)]} (the master keeps its own value; the "
+                                      "merged-away records' values stay in the journal for rollback)"))
+    preview = getattr(connector, "merge_preview", None)
     if not callable(preview) or not merges:
         return
     try:
