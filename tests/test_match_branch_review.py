@@ -32,13 +32,17 @@ def test_record_without_kpp_vs_a_branch_kpp_of_the_same_inn_is_reviewed_not_merg
     assert result.review.height >= 1
 
 
-def test_branch_named_record_in_another_city_is_reviewed_even_without_inn() -> None:
+def test_branch_named_record_in_another_city_is_never_merged_even_without_inn() -> None:
+    # the record says where it is (the branch in Kazan), so Moscow is another place: not merged, and (round 4)
+    # no review question either (0 duplicates among such questions on tuning seeds 3-5)
     rows = [{**HEAD, "ИНН": ""},
             {**HEAD, "Id": "2", "ИНН": "", "Наименование": "ООО Ромашка филиал Казань", "Город": "Казань"}]
     result = _result(rows)
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["1"] != cl["2"]
-    assert _pair(result, "1", "2")["decision"] in ("review", "no-match")
+    pairs = result.pairs.filter(pl.col("left_id").is_in(["1", "2"]) & pl.col("right_id").is_in(["1", "2"]))
+    assert set(pairs.get_column("decision").to_list()) <= {"no-match"}
+    assert result.review.height == 0
 
 
 def test_plain_duplicates_without_kpp_still_merge() -> None:
@@ -90,3 +94,18 @@ def test_review_questions_centre_on_the_record_in_doubt() -> None:
     assert q[0] == q[1] == q[2] and q[3] != q[0]
     assert q.tolist() == [1, 1, 1, 2]
     assert review_questions(np.array([], dtype=np.int64), np.array([], dtype=np.int64), roots).tolist() == []
+
+
+def test_a_record_with_only_the_inn_beside_branches_alone_is_the_head_office() -> None:
+    # no record carries the head office's KPP: the record with the INN alone (no KPP, no branch mark, nothing
+    # placing it at a branch) is the legal entity itself — another registration than the Kazan branch, linked as
+    # its parent, not merged and not a review question
+    rows = [{**HEAD, "Город": "", "Телефон": ""},
+            {**HEAD, "Id": "2", "КПП": "165543001", "Город": "Казань", "Телефон": "+7 843 222-33-44"},
+            {**HEAD, "Id": "3", "КПП": "165543001", "Город": "Казань", "Наименование": "Ромашка"}]
+    result = _result(rows)
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    parent = dict(zip(result.clusters["record_id"], result.clusters["parent_id"], strict=True))
+    assert cl["2"] == cl["3"] and cl["1"] != cl["2"]
+    assert parent["2"] == cl["1"]
+    assert result.review.height == 0

@@ -132,11 +132,41 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                   .filter(pl.col("__kpps") <= 1))
         feats = feats.join(rows.join(usable, on=["family", "value"], how="inner").select(
             IDX, pl.col("value").alias(placed), pl.col("__kpp").alias(kpp)), on=IDX, how="left", maintain_order="left")
-    return (feats.with_columns(pl.coalesce([
+    feats = (feats.with_columns(pl.coalesce([
                 pl.col("kpp"),
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
                 pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
-            .drop("__pk", "__sk", "__ck", "__rk"))
+             .drop("__pk", "__sk", "__ck", "__rk"))
+    return feats.with_columns(_implied_head(feats))
+
+
+def _implied_head(feats: pl.DataFrame) -> pl.Series:
+    """``reg_role``, with the head office implied where the family shows only branches.
+
+    A branch is a registration of its own: its records carry its KPP (reason code other than 01), its name
+    ("филиал Казань") or its mailbox; the legal entity itself, the head office, is the registration a record
+    names by the INN alone. So in a family where no record carries a head-office KPP, a record with no KPP, no
+    branch mark and nothing placing it (``reg_kpp``) that shares no phone or city with the family's branch-marked
+    records is the head office: another registration than each branch (a hierarchy link, never merged), not a
+    steward's question. Two such records are not thereby one registration (the usual evidence decides).
+    """
+    family = pl.col("family")
+    marked = pl.col("branch_mark").is_not_null()
+    branch_places = feats.filter(marked & family.is_not_null()).select(
+        "family", pl.concat_list([pl.col("phones").fill_null([]), pl.concat_list([pl.col("city")]).list.drop_nulls()])
+        .alias("__v")).explode("__v").drop_nulls().unique().with_columns(pl.lit(True).alias("__shared"))
+    exploded = feats.select(IDX, "family", pl.concat_list([pl.col("phones").fill_null([]),
+                                                           pl.concat_list([pl.col("city")]).list.drop_nulls()])
+                            .alias("__v")).explode("__v")
+    shared = (exploded.join(branch_places, on=["family", "__v"], how="inner").select(IDX).unique()
+              .with_columns(pl.lit(True).alias("__shared")))
+    frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role").join(
+        shared, on=IDX, how="left", maintain_order="left")
+    no_head = ~(pl.col("reg_role") == "head").any().over("family")
+    implied = (family.is_not_null() & no_head & marked.any().over("family") & pl.col("kpp").is_null()
+               & pl.col("reg_kpp").is_null() & ~marked & pl.col("__shared").is_null())
+    return frame.select(pl.when(implied).then(pl.lit("head")).otherwise(pl.col("reg_role")).alias("reg_role")
+                        ).to_series()
 
 
 def _regions(feats: pl.DataFrame) -> pl.Series:

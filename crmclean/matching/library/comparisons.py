@@ -397,10 +397,12 @@ def companies_comparisons() -> list[Comparison]:
                               "differ: another registration (linked as parent/branch, never merged)",
                   when=AllOf((Exact("family"), Predicate("one_side_only", ("branch_mark",)),
                               AnyOf((other_city, other_region))))),
-            # without a known legal entity (no INN, no domain of one) there is no hierarchy to link: a steward decides
-            Level("branch_elsewhere_unlinked", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
+            # without a known legal entity (no INN, no domain of one) there is no hierarchy to link, but the record
+            # says where it is (a branch in its own city), so the other city is another place too: never merged and
+            # no review question (0 duplicates among the 6 such questions on tuning seeds 3-5)
+            Level("branch_elsewhere_unlinked", 0.5, 0.5, neutral=True, veto=True, estimate=False,
                   description="one side is marked as a branch (KPP reason code, name) and the cities differ: "
-                              "review, never merged automatically",
+                              "another place, never merged",
                   when=AllOf((Predicate("one_side_only", ("branch_mark",)), AnyOf((other_city, other_region))))),
             Level("other", 0.5, 0.5, neutral=True, estimate=False, description="no branch question"),
         ), AllOf((Missing("city"), Missing("region"))), display=("branch_mark",), corroborates=False),
