@@ -51,8 +51,6 @@ def contacts_blocking_keys() -> list[BlockingKey]:
                     window=6, description="the same email address"),
         BlockingKey("phone", ("phones",), refine=("ln_ph", "fn_canon"), min_length=7, max_block_size=12,
                     window=6, description="the same phone number (a switchboard is split by surname)"),
-        BlockingKey("email_local", ("email_local",), refine=("ln_ph",), min_length=4, max_block_size=12,
-                    window=6, description="the same mailbox name at any domain (ivan.petrov@ at work and at gmail)"),
         BlockingKey("name", ("fn_canon_ph", "ln_ph"), sorted_pair=True, refine=("mi", "company_ph", "city"),
                     min_length=2, max_block_size=12,
                     window=6, description="surname sound + canonical given name sound, in either order "
