@@ -19,8 +19,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                   "контактное лицо", "клиент", "представитель", "client name", "customer name",
                   "first and surname", "first and last name", "given and surname", "given name and surname",
                   "name and surname", "first name and surname", "first name and last name"),
-    "first_name": ("first name", "firstname", "first", "given name", "forename", "имя", "name first"),
-    "last_name": ("last name", "lastname", "last", "surname", "family name", "фамилия"),
+    "first_name": ("first name", "firstname", "first", "given name", "forename", "имя", "name first", "fname"),
+    "last_name": ("last name", "lastname", "last", "surname", "family name", "фамилия", "lname"),
     "middle_name": ("middle name", "middlename", "middle", "patronymic", "отчество", "second name"),
     "salutation": ("salutation", "title prefix", "prefix", "обращение"),
     "email": ("email", "e-mail", "e mail", "email address", "emailaddress", "mail", "эл. почта",
@@ -124,6 +124,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                       "дата последнего контакта", "последнее взаимодействие", "дата последней активности"),
     "birthdate": ("birthdate", "birthday", "date of birth", "dob", "дата рождения", "день рождения",
                   "birth date"),
+    # a birth date kept in parts (R RecordLinkage's RLdata: by, bm, bd): compared as one date when all are there
+    "birth_year": ("birth year", "year of birth", "yob", "birthyear", "год рождения"),
+    "birth_month": ("birth month", "month of birth", "birthmonth", "месяц рождения"),
+    "birth_day": ("birth day", "day of birth", "день месяца рождения"),
     # a person's national identifier (FEBRL soc_sec_id, SSN, СНИЛС): a strong identity key, never cleaned
     "national_id": ("soc sec id", "socsecid", "ssn", "social security number", "social security id",
                     "national id", "national insurance number", "nino", "снилс", "номер снилс"),
@@ -155,6 +159,9 @@ CONSENT_ROLES = OPT_OUT_ROLES | {"consent"}
 # ids of this or another record: never text to clean
 ID_ROLES = frozenset({"id", "account_id", "lookup"})
 DATE_ROLES = frozenset({"created_at", "updated_at", "last_activity", "birthdate"})
+BIRTH_PARTS = ("birth_year", "birth_month", "birth_day")
+# two-letter headers of a birth date in parts: too short to mean anything alone, so only the three together count
+_BIRTH_PART_TRIO = {"by": "birth_year", "bm": "birth_month", "bd": "birth_day"}
 
 
 def normalize_header(header: str) -> str:
@@ -197,7 +204,7 @@ def detect_role(header: str) -> str | None:
     if lookup is not None:
         return lookup
     # numbered or qualified variants: "Телефон 2", "Phone (work)", "Email рабочий"
-    stripped = re.sub(r"\s*(\(.*\)|\d+)$", "", h).strip()
+    stripped = re.sub(r"\s*(\(.*\)|\d+|c\d)$", "", h).strip()  # "Phone 2", "Email (work)", "fname_c1"
     if stripped != h and stripped in _LOOKUP:
         role = _LOOKUP[stripped]
         return {"email": "email2", "phone": "mobile"}.get(role, role) if re.search(r"\d$", h) else role
@@ -246,6 +253,8 @@ def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = N
     overrides = dict(overrides or {})
     roles: dict[str, str] = {}
     taken: set[str] = set()
+    trio = {h: _BIRTH_PART_TRIO[normalize_header(h)] for h in headers
+            if h not in overrides and normalize_header(h) in _BIRTH_PART_TRIO}
     # a second work phone ("Рабочий прямой телефон") is a further phone when the file has its own mobile column
     has_mobile = any(h not in overrides and detect_role(h) == "mobile" for h in headers)
     for header in headers:
@@ -257,12 +266,13 @@ def detect_roles(headers: Sequence[str], overrides: Mapping[str, str] | None = N
     for header in headers:
         if header in overrides:
             continue
-        detected = detect_role(header)
+        detected = detect_role(header) or (trio.get(header) if len(set(trio.values())) == 3 else None)
         if detected is None:
             continue
         role = detected
-        if role in taken:
-            role = {"email": "email2", "phone": "phone2" if has_mobile else "mobile"}.get(role, role)
+        if role in taken:  # a second given name ("fname_c2") is a middle name
+            role = {"email": "email2", "phone": "phone2" if has_mobile else "mobile",
+                    "first_name": "middle_name"}.get(role, role)
         roles[header] = role
         taken.add(role)
     return roles

@@ -62,3 +62,21 @@ def test_person_file_zero_config_merges_the_same_people_only() -> None:
     keys = {b["key"] for b in result.blocking_stats}
     assert {"birthdate_initial", "zip_surname", "national_id"} <= keys
     assert isinstance(result.pairs, pl.DataFrame)
+
+
+def test_a_birth_date_in_three_columns_is_compared_as_one_date() -> None:
+    """R RecordLinkage's RLdata: fname_c1/fname_c2/lname_c1/lname_c2 and the birth date as by, bm, bd."""
+    headers = ["rec_id", "fname_c1", "fname_c2", "lname_c1", "lname_c2", "by", "bm", "bd"]
+    roles = detect_roles(headers)
+    assert roles["fname_c1"] == "first_name" and roles["fname_c2"] == "middle_name"
+    assert roles["lname_c1"] == "last_name"
+    assert [roles[h] for h in ("by", "bm", "bd")] == ["birth_year", "birth_month", "birth_day"]
+    # two letters alone say nothing: "bd" without its year and month is no birth day
+    assert "bd" not in detect_roles(["Name", "bd", "Phone"])
+    rows = [dict(zip(headers, r, strict=True)) for r in [
+        ("1", "FRANK", "", "MUELLER", "", "1967", "9", "27"),
+        ("2", "FRANK", "", "MUELLER", "", "1967", "9", ""),
+        ("3", "MARTIN", "", "SCHWARZ", "", "1967", "02", "17")]]
+    setup = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    assert "birthdate" in {c.name for c in setup.comparisons}
+    assert setup.features.get_column("x__birthdate").to_list() == ["19670927", None, "19670217"]

@@ -192,6 +192,16 @@ def date_digits(values: pl.Series, **options: object) -> pl.Series:
     return pl.select(pl.coalesce(pl.lit(parsed.dt.strftime("%Y%m%d")), pl.lit(raw))).to_series().alias(values.name)
 
 
+def date_digits_from_parts(year: pl.Series, month: pl.Series, day: pl.Series) -> pl.Series:
+    """``YYYYMMDD`` of a date kept in three columns (R RecordLinkage's RLdata ``by``, ``bm``, ``bd``), read by the
+    same parser as a whole date; null when a part is blank (a partial date is no date to compare)."""
+    parts = [pl.lit(s.cast(pl.String)).str.strip_chars().replace("", None) for s in (year, month, day)]
+    joined = pl.select(pl.concat_str(parts, separator="-")).to_series()
+    digits = date_digits(joined.fill_null(""))
+    return pl.select(pl.when(pl.lit(joined).is_null()).then(None).otherwise(pl.lit(digits))).to_series() \
+        .alias(year.name)
+
+
 # ---------------------------------------------------------------- the parser over distinct spellings
 
 

@@ -27,6 +27,7 @@ import polars as pl
 from crmclean.config import RulesFile
 from crmclean.config.dedupe import DedupeSettings
 from crmclean.errors import ConfigError, SourceError, UsageError
+from crmclean.fields.dates import date_digits_from_parts
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.calibration import calibrated
 from crmclean.matching.clustering import cluster_pairs, connected_components, review_questions
@@ -44,6 +45,7 @@ from crmclean.matching.library import (
 )
 from crmclean.matching.scoring import MatchModel, estimate_u, train_from_labels, train_m_em
 from crmclean.matching.survivorship import golden_records
+from crmclean.roles import BIRTH_PARTS
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -187,10 +189,16 @@ def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.S
         comps.append(comp.with_overrides(opts.m, opts.u))
     for role, kind in _AUTO_COMPARISONS.items():
         cols = by_role.get(role, [])
-        if not cols or role in settings.comparisons or any(c.name == role for c in comps):
+        if role in settings.comparisons or any(c.name == role for c in comps):
             continue
         key = f"x__{role}"
-        extra[key] = extra_column_values(table, cols[0], kind).alias(key)
+        if cols:
+            extra[key] = extra_column_values(table, cols[0], kind).alias(key)
+        elif role == "birthdate" and all(by_role.get(p) for p in BIRTH_PARTS):  # by, bm, bd: one date
+            year, month, day = (table.frame.get_column(by_role[p][0]) for p in BIRTH_PARTS)
+            extra[key] = date_digits_from_parts(year, month, day).alias(key)
+        else:
+            continue
         comps.append(generic_comparison(role, kind, key))
     return extra, comps
 
