@@ -109,3 +109,15 @@ def test_a_record_with_only_the_inn_beside_branches_alone_is_the_head_office() -
     assert cl["2"] == cl["3"] and cl["1"] != cl["2"]
     assert parent["2"] == cl["1"]
     assert result.review.height == 0
+
+
+def test_another_mailbox_in_the_branchs_city_is_another_registration() -> None:
+    # two registrations of one entity in one city (a branch with its KPP and office@, another with sales@): the city
+    # alone would place the KPP-less record at the branch; its own mailbox says it is another registration
+    rows = [{**HEAD, "КПП": "770701001", "Email": "info@romashka.ru"},
+            {**HEAD, "Id": "2", "КПП": "165543001", "Город": "Казань", "Телефон": "+7 843 222-33-44",
+             "Email": "office@romashka.ru"},
+            {**HEAD, "Id": "3", "Город": "Казань", "Телефон": "", "Email": "sales@romashka.ru"}]
+    result = _result(rows)
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert len(set(cl.values())) == 3

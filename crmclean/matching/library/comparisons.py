@@ -369,6 +369,12 @@ def companies_comparisons() -> list[Comparison]:
                   description="an entity with branches, different websites (a branch's own site or city "
                               "subdomain): another registration (linked as parent/branch, never merged)",
                   when=AllOf((Not(Missing("domain")), Not(Exact("domain"))))),
+            # a branch's own mailbox (kazan@, filial@, its office@ vs the head's info@): like a phone, contact
+            # evidence of one registration
+            Level("other_mailbox", 0.01, 0.5, veto=True, estimate=False,
+                  description="an entity with branches, different mailboxes: another registration (linked as "
+                              "parent/branch, never merged)",
+                  when=AllOf((Not(Missing("emails")), Not(Shares("emails"))))),
             # a record without KPP placed by a phone or city only one registration uses (``reg_kpp``)
             Level("other_registration", 1e-4, 0.5, veto=True, estimate=False,
                   description="an entity with branches: the phone or city places the records at two "
