@@ -14,6 +14,7 @@ every distinct value in ``<column>__all``: phones, emails). All work column-wise
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -281,12 +282,13 @@ def is_restrictive(value: str | None, kind: str) -> bool:
     return text in _YES if kind == "opt_out" else text in _NO and text != "-"
 
 
+_NAME_SPLIT = re.compile(r"[\s.]+")
+
+
 def _abbreviates(short: str, full: str) -> bool:
     """«Жуков А.В.» abbreviates «Жуков Алексей Викторович»; «+7495123» a prefix of the whole number."""
-    import re
-
-    a = [t for t in re.split(r"[\s.]+", short.casefold()) if t]
-    b = [t for t in re.split(r"[\s.]+", full.casefold()) if t]
+    a = [t for t in _NAME_SPLIT.split(short.casefold()) if t]
+    b = [t for t in _NAME_SPLIT.split(full.casefold()) if t]
     if not a or len(b) < len(a) or short.casefold() == full.casefold():
         return False
     if len(a) == 1 and len(b) > 1 and len(a[0]) > 1 and a[0] == b[0]:
@@ -309,6 +311,14 @@ def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
     # one aggregation, then plain lists: iterating a polars group_by costs a frame slice per cluster
     per = rows.group_by("cluster_id", maintain_order=True).agg(pl.col("record_id").alias("__ids"),
                                                                 pl.col(col).alias("__cells"))
+    easy = _uniform_clusters(rows, col, rule)
+    if easy is not None:
+        # clusters whose filled cells all hold one plain value: that value from its first record, no loop
+        done = per.select("cluster_id").join(easy, on="cluster_id", how="left", maintain_order="left")
+        slow = done.get_column("__easy").fill_null(False).not_()
+        fast = done.filter(~slow).select("cluster_id", pl.col("__value").alias(col),
+                                         pl.col("__source").alias(f"_src_{col}"))
+        per = per.filter(slow)
     for cid, rids, cells in zip(per.get_column("cluster_id").to_list(), per.get_column("__ids").to_list(),
                                 per.get_column("__cells").to_list(), strict=True):
         ids = [str(x) for x in rids]
@@ -335,8 +345,58 @@ def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
         out_ids.append(cid)
         out_val.append(value)
         out_src.append(source)
-    return pl.DataFrame({"cluster_id": pl.Series(out_ids, dtype=rows.schema["cluster_id"]),
-                         col: pl.Series(out_val, dtype=pl.String), f"_src_{col}": pl.Series(out_src, dtype=pl.String)})
+    looped = pl.DataFrame({"cluster_id": pl.Series(out_ids, dtype=rows.schema["cluster_id"]),
+                           col: pl.Series(out_val, dtype=pl.String),
+                           f"_src_{col}": pl.Series(out_src, dtype=pl.String)})
+    if easy is None:
+        return looped
+    # back in the clusters' order
+    order = rows.select("cluster_id").unique(maintain_order=True)
+    both = pl.concat([fast.with_columns(pl.col(c).cast(pl.String) for c in (col, f"_src_{col}")), looped])
+    return order.join(both, on="cluster_id", how="left", maintain_order="left")
+
+
+_PLAIN_CELL = r"^[^\s\x1c-\x1f](?:.*[^\s\x1c-\x1f])?$"  # no surrounding blanks (Python's or Rust's idea)
+_CELL_SEPARATOR = r"[,;\n]|\s/\s"  # multivalue._SEP_RE: such a cell is split and rejoined, not copied
+
+
+def _uniform_clusters(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame | None:
+    """Per cluster whose cells are plain (``__easy``): the safe rule's value and source without a Python loop.
+
+    Plain: every filled cell is one value without surrounding blanks (and, for ``all_values``, without a
+    separator, so it is its only part). Then ``all_values`` keeps the distinct cells in order joined with the
+    default separator, from the first record and each later one bringing another value; the other rules keep the
+    first filled cell where the filled cells all hold one value (one value is as restrictive and as full as
+    itself). None where the column is not text.
+    """
+    if rows.schema[col] != pl.String:
+        return None
+    from crmclean.model.multivalue import DEFAULT_SEPARATOR
+
+    c = pl.col(col)
+    plain = c.str.contains(r"(?s)" + _PLAIN_CELL) & ~c.str.contains("[\\x1c-\\x1f]")
+    if rule == "all_values":
+        plain = plain & ~c.str.contains(_CELL_SEPARATOR)
+    # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
+    filled = c.is_not_null() & (c.str.strip_chars(" \t\n\r\x0b\x0c") != "")
+    rid = pl.col("record_id").cast(pl.String)
+    first = c.filter(filled).first()
+    per = rows.group_by("cluster_id").agg(
+        ((filled & ~plain.fill_null(False)).sum() == 0).alias("__ok"),
+        c.filter(filled).n_unique().alias("__distinct"),
+        first.alias("__value"),
+        rid.filter(filled).first().alias("__source"),
+        c.filter(filled).unique(maintain_order=True).str.join(DEFAULT_SEPARATOR).alias("__all"),
+        rid.filter(filled & (c != first)).alias("__extra"),
+    )
+    if rule == "all_values":
+        return per.select(
+            "cluster_id", pl.col("__ok").alias("__easy"),
+            pl.when(pl.col("__distinct") > 0).then(pl.col("__all")).alias("__value"),
+            pl.when(pl.col("__distinct") > 0).then(
+                pl.concat_list(pl.col("__source"), pl.col("__extra")).list.join("; ")).alias("__source"))
+    return per.select("cluster_id", (pl.col("__ok") & (pl.col("__distinct") <= 1)).alias("__easy"), "__value",
+                      "__source")
 
 
 def reasons_text(reasons_json: str) -> str:
