@@ -2,7 +2,8 @@
 
 Data: crmclean.testing.generate.generate_companies(branch_rate=0.08, inn_clash_rate=0.02) — branches share
 the INN (own KPP, city, phone, mostly the same website), sole traders carry an organization's INN by mistake.
-A "branch merge" is a predicted same-cluster pair of two different entities of one INN family.
+A "branch merge" is a predicted same-cluster pair of two different entities of one INN family; the review queue is
+counted per question (``question_id``), true when one of its pairs is a true duplicate.
 
 Tuning looked at seeds 3, 4 and 5 only; 101, 202 and 303 are held out. ``--out`` writes the table
 (benchmarks/results/branches.md).
@@ -42,6 +43,10 @@ def run(n: int, seed: int) -> dict[str, object]:
         return parent.get(e) or e
 
     branch_merges = sum(1 for a, b in predicted if ent[a] != ent[b] and family(ent[a]) == family(ent[b]))
+    # the review queue per question (review.csv question_id): true when one of its pairs is a true duplicate
+    asked: dict[object, bool] = {}
+    for q, a, b in result.review.select("question_id", "left_id", "right_id").iter_rows():
+        asked[q] = asked.get(q, False) or tuple(sorted((a, b))) in wanted
     assert result.setup is not None
     rid = result.setup.record_ids
     # blocking recall: true pairs that were candidate pairs at all (scored pairs kept in result.pairs are a
@@ -54,12 +59,14 @@ def run(n: int, seed: int) -> dict[str, object]:
     got = {tuple(sorted((rid[a], rid[b]))) for a, b in pairs.iter_rows()}
     blocking_recall = len(got & wanted) / len(wanted) if wanted else 1.0
     return {"records": n, "seed": seed, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
-            "branch_merges": branch_merges, "blocking_recall": round(blocking_recall, 4),
+            "branch_merges": branch_merges, "review_pairs": result.review.height, "review_questions": len(asked),
+            "questions_true": round(sum(asked.values()) / len(asked), 3) if asked else None,
+            "blocking_recall": round(blocking_recall, 4),
             "seconds": round(seconds, 1)}
 
 
-_COLUMNS = ("records", "seed", "precision", "recall", "f1", "fp", "fn", "branch_merges", "blocking_recall",
-            "seconds")
+_COLUMNS = ("records", "seed", "precision", "recall", "f1", "fp", "fn", "branch_merges", "review_pairs",
+            "review_questions", "questions_true", "blocking_recall", "seconds")
 
 
 def write_table(rows: list[dict[str, object]], path: Path, command: str) -> None:
@@ -68,7 +75,9 @@ def write_table(rows: list[dict[str, object]], path: Path, command: str) -> None
              "Labelled RU/EN companies: branches (same INN, own KPP, city and phone), sole traders carrying an "
              "organization's INN, legal-form variants, transliterated names, shared domains "
              "(`generate_companies(branch_rate=0.08, inn_clash_rate=0.02)`). Pairwise scores over final clusters; "
-             "a branch merge is a same-cluster pair of two different entities of one INN family. Tuned on seeds "
+             "a branch merge is a same-cluster pair of two different entities of one INN family. The review queue "
+             "is counted per question (review.csv `question_id`: where does this record belong, among these "
+             "candidates, or nowhere?), true when one of its pairs is a true duplicate. Tuned on seeds "
              "3-5 only.", "", f"    {command}", "",
              "| " + " | ".join(_COLUMNS) + " |", "|" + "---:|" * len(_COLUMNS)]
     lines += ["| " + " | ".join(str(r[c]) for c in _COLUMNS) + " |" for r in rows]
