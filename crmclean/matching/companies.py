@@ -152,13 +152,13 @@ def _implied_head(feats: pl.DataFrame) -> pl.Series:
     """
     family = pl.col("family")
     marked = pl.col("branch_mark").is_not_null()
-    branch_places = feats.filter(marked & family.is_not_null()).select(
-        "family", pl.concat_list([pl.col("phones").fill_null([]), pl.concat_list([pl.col("city")]).list.drop_nulls()])
-        .alias("__v")).explode("__v").drop_nulls().unique().with_columns(pl.lit(True).alias("__shared"))
-    exploded = feats.select(IDX, "family", pl.concat_list([pl.col("phones").fill_null([]),
-                                                           pl.concat_list([pl.col("city")]).list.drop_nulls()])
-                            .alias("__v")).explode("__v")
-    shared = (exploded.join(branch_places, on=["family", "__v"], how="inner").select(IDX).unique()
+    # each record's phones and city, one row each
+    places = (feats.filter(family.is_not_null())
+              .select(IDX, "family", "branch_mark", pl.concat_list([pl.col("phones").fill_null([]),
+                                                                    pl.concat_list([pl.col("city")])]).alias("__v"))
+              .explode("__v").drop_nulls("__v"))
+    branch_places = places.filter(marked).select("family", "__v").unique()
+    shared = (places.join(branch_places, on=["family", "__v"], how="inner").select(IDX).unique()
               .with_columns(pl.lit(True).alias("__shared")))
     frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role").join(
         shared, on=IDX, how="left", maintain_order="left")
