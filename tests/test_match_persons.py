@@ -80,3 +80,47 @@ def test_a_birth_date_in_three_columns_is_compared_as_one_date() -> None:
     setup = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
     assert "birthdate" in {c.name for c in setup.comparisons}
     assert setup.features.get_column("x__birthdate").to_list() == ["19670927", None, "19670217"]
+
+
+def _register(n: int = 400, seed: int = 5) -> tuple[list[dict[str, str]], set[tuple[str, str]]]:
+    """An RLdata-like register: common names, birth dates, 10 % duplicates with an error in one field."""
+    import random
+
+    rng = random.Random(seed)
+    firsts = ["HANS", "PETER", "UWE", "KLAUS", "JUERGEN", "ANNA", "MARIA", "PETRA", "SABINE", "MONIKA", "FRANK",
+              "DIETER", "THOMAS", "MICHAEL", "KARIN", "URSULA"]
+    lasts = ["MUELLER", "SCHMIDT", "SCHNEIDER", "FISCHER", "WEBER", "MEYER", "WAGNER", "BECKER", "SCHULZ",
+             "HOFFMANN", "KOCH", "RICHTER", "KLEIN", "WOLF", "NEUMANN", "BRAUN"]
+    rows, truth = [], set()
+    for i in range(n):
+        rows.append({"rec_id": f"r{i}", "fname_c1": rng.choice(firsts), "lname_c1": rng.choice(lasts),
+                     "by": str(rng.randint(1930, 2005)), "bm": str(rng.randint(1, 12)), "bd": str(rng.randint(1, 28))})
+    for i in range(0, n, 10):
+        dup = dict(rows[i], rec_id=f"d{i}")
+        part = rng.choice(["by", "bm", "bd", "lname_c1"])
+        dup[part] = (dup[part][:-1] + "X") if part == "lname_c1" else str(int(dup[part]) % 9 + 1) + dup[part][1:]
+        rows.append(dup)
+        truth.add((f"d{i}", f"r{i}"))
+    return rows, truth
+
+
+def test_a_person_file_fits_its_own_m_by_em_and_a_crm_export_keeps_the_built_in_values() -> None:
+    rows, truth = _register()
+    result = dedupe(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    assert "m:em" in result.model.trained  # train: auto, and no pair has an e-mail, phone, company or INN
+    cl = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    found = sum(cl[a] == cl[b] for a, b in truth)
+    assert found >= 0.8 * len(truth)
+    crm = [dict(r, email=f"{r['fname_c1'].lower()}.{i}@gmx.de") for i, r in enumerate(rows)]
+    assert "m:em" not in dedupe(table_from_rows(crm, id_column="rec_id", object_type="contacts")).model.trained
+
+
+def test_a_date_wrong_in_one_part_is_its_own_level() -> None:
+    rows = [{"rec_id": "a", "given_name": "anna", "surname": "berg", "date_of_birth": "1967-09-27"},
+            {"rec_id": "b", "given_name": "anna", "surname": "berg", "date_of_birth": "1967-09-03"},
+            {"rec_id": "c", "given_name": "anna", "surname": "berg", "date_of_birth": "1984-11-03"}]
+    setup = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    names = [lv.name for lv in next(c for c in setup.comparisons if c.name == "birthdate").levels]
+    levels = setup.levels(pl.DataFrame({"l": [0, 0], "r": [1, 2]}, schema={"l": pl.UInt32, "r": pl.UInt32}))
+    got = [names[i] for i in levels.get_column("lvl__birthdate").to_list()]
+    assert got == ["one_part", "different"]

@@ -116,7 +116,12 @@ class DedupeSettings(BaseModel):
         0.15, gt=0, le=5, description="Expected duplicate pairs per record: sets the prior match probability."
     )
     estimate_u: bool = Field(True, description="Refine u probabilities from random record pairs (no labels needed).")
-    train: Literal["none", "em"] = Field("none", description="em: fit m probabilities by EM on candidate pairs.")
+    train: Literal["auto", "none", "em"] = Field(
+        "auto", description="How m probabilities are fitted without labels. em: by EM on the candidate pairs, in "
+                            "sessions (pairs agreeing on one field train the others); none: the built-in values; auto: "
+                            "em for a person file (no candidate pair has an e-mail, phone, company or INN to compare: "
+                            "names, birth dates, addresses), the built-in values for a CRM export (fitted on labelled "
+                            "RU/EN CRM data).")
     max_cluster_size: int = Field(25, ge=2, description="Merges that would grow a cluster past this go to review.")
     min_cross_weight: float = Field(
         -5.0, description="A merge is refused when any cross pair's match weight (bits, prior included) is below "

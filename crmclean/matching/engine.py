@@ -280,6 +280,13 @@ def prepare(
     return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"), backend)
 
 
+def _person_file(levels: pl.DataFrame) -> bool:
+    """No candidate pair has an e-mail, phone, company or INN to compare (FEBRL, RLdata, registers): the built-in m
+    values were fitted on CRM exports, so such a file's own pairs fit them (``train: auto``)."""
+    crm = [c for c in ("lvl__email", "lvl__phone", "lvl__company", "lvl__inn") if c in levels.columns]
+    return levels.height > 0 and bool(crm) and all(levels.get_column(c).null_count() == levels.height for c in crm)
+
+
 def review_score(settings: DedupeSettings) -> pl.Expr:
     """What ``thresholds.review`` reads (over a scored frame): the calibrated probability that the pair is a true
     match (column ``calibrated``, the default: review means at least the threshold's odds), or with
@@ -429,7 +436,7 @@ def dedupe(
                 levels = pl.concat([levels, more], how="vertical_relaxed")
             labelled = levels.join(label_frame, on=["l", "r"], how="inner")
             train_from_labels(model, labelled.drop("accepted"), labelled.get_column("accepted"))
-    if settings.train == "em":
+    if settings.train == "em" or (settings.train == "auto" and _person_file(levels)):
         train_m_em(model, levels)
     scored = backend.weigh(levels, model).with_columns(
         calibrated(pl.col("weight"), setup.object_type).alias("calibrated"),

@@ -131,40 +131,71 @@ def estimate_u(
 
 
 def train_m_em(model: MatchModel, levels: pl.DataFrame, *, iterations: int = 15, strength: float = 50.0) -> None:
-    """Fit m of every level by expectation-maximization over candidate pairs (u and tf kept fixed)."""
+    """Fit m of every level by expectation-maximization over candidate pairs, u and tf kept fixed (``estimate_u``).
+
+    In sessions, the way splink trains: the candidate pairs that agree exactly on a comparison ``c`` fit the m of
+    every other comparison (``c`` is left out of the E-step, so pairs chosen for agreeing on it cannot teach its own
+    m); the person's names are one session (same first and last name; first, middle and last name left out),
+    because blocking chose the candidates by name; each m is the mean of its sessions, blended with the default (``strength``
+    pseudo-pairs). Training on all candidates at once fails on person files: blocking chose pairs that share a
+    name, so "same name" becomes the match class (RLdata10000: recall 0.52).
+    """
     names = [c.name for c in model.comparisons]
-    cols = [f"lvl__{n}" for n in names]
-    patterns = levels.group_by(cols).len()
-    rows = patterns.rows()
+    patterns = levels.group_by([f"lvl__{n}" for n in names]).len()
+    learned: dict[str, list[list[float]]] = {n: [] for n in names}
+    person = [n for n in ("first_name", "last_name") if n in names]
+    # sessions: (the comparisons whose exact agreement chooses the pairs, the comparisons left out of it)
+    sessions: list[tuple[tuple[str, ...], tuple[str, ...]]] = [((n,), (n,)) for n in names if n not in _PERSON_NAMES]
+    if len(person) == 2:  # blocking chose pairs by name: the same full name trains everything but the names
+        sessions.append((tuple(person), tuple(n for n in names if n in _PERSON_NAMES)))
+    for anchor, left_out in sessions:
+        session = patterns.filter(pl.all_horizontal(pl.col(f"lvl__{n}") == 0 for n in anchor))
+        if session.get_column("len").sum() < 50:
+            continue
+        kept = [n for n in names if n not in left_out]
+        for name, m in _em_session(model, session.select(*(f"lvl__{n}" for n in kept), "len").rows(), kept,
+                                   iterations).items():
+            learned[name].append(m)
+    for comp in model.comparisons:
+        runs = learned[comp.name]
+        if not runs:
+            continue
+        for i, p in enumerate(model.params[comp.name]):
+            p.m = max(sum(_blend(r[i], sum(r), comp.levels[i].m, strength) for r in runs) / len(runs), 1e-6)
+    model.trained.append("m:em")
+
+
+_PERSON_NAMES = frozenset({"first_name", "last_name", "middle_name"})
+
+
+def _em_session(model: MatchModel, rows: list[tuple[Any, ...]], names: list[str], iterations: int) \
+        -> dict[str, list[float]]:
+    """EM over level patterns (``rows``: one level code per name, then the count): the expected number of
+    matching pairs at each level of each comparison."""
+    start = {n: [p.m for p in model.params[n]] for n in names}
     lam = 0.1
+    acc_m: dict[str, list[float]] = {}
     for _ in range(iterations):
         acc_m = {n: [0.0] * len(model.params[n]) for n in names}
-        acc_tot = dict.fromkeys(names, 0.0)
-        matched = 0.0
-        total = 0.0
+        matched = total = 0.0
         for row in rows:
             *lv, count = row
             logit = math.log2(lam / (1 - lam))
             for name, code in zip(names, lv, strict=True):
-                if code is None:
-                    continue
-                p = model.params[name][code]
-                logit += math.log2(max(p.m, 1e-9) / max(p.u, 1e-12))
+                if code is not None:
+                    logit += math.log2(max(start[name][code], 1e-9) / max(model.params[name][code].u, 1e-12))
             prob = 1.0 / (1.0 + 2.0 ** (-max(min(logit, 60), -60)))
             matched += prob * count
             total += count
             for name, code in zip(names, lv, strict=True):
-                if code is None:
-                    continue
-                acc_m[name][code] += prob * count
-                acc_tot[name] += prob * count
+                if code is not None:
+                    acc_m[name][code] += prob * count
         lam = min(max(matched / max(total, 1.0), 1e-6), 0.999)
-        for comp in model.comparisons:
-            levels_params = model.params[comp.name]
-            tot = acc_tot[comp.name]
-            for i, p in enumerate(levels_params):
-                p.m = max(_blend(acc_m[comp.name][i], tot, comp.levels[i].m, strength), 1e-6)
-    model.trained.append("m:em")
+        for name in names:
+            tot = sum(acc_m[name])
+            if tot > 0:
+                start[name] = [max(a / tot, 1e-6) for a in acc_m[name]]
+    return acc_m
 
 
 def train_from_labels(model: MatchModel, levels: pl.DataFrame, accepted: pl.Series, *,

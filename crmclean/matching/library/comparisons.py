@@ -481,6 +481,8 @@ def generic_comparison(name: str, kind: str, column: str, *, thresholds: Sequenc
             Level("exact", 0.85, 0.0005, tf=True, description="same date", when=Exact(column)),
             Level("typo", 0.08, 0.002, description="one digit off or day/month swapped",
                   when=AnyOf((Fuzzy(column, "levenshtein", 1), Predicate("day_month_swapped", (column,))))),
+            Level("one_part", 0.04, 0.004, description="the same date but for the year, the month or the day",
+                  when=Predicate("one_date_part", (column,))),
             Level("close", 0.03, 0.01, description="two digits off", when=Fuzzy(column, "levenshtein", 2)),
             Level("different", 0.04, 0.99, description="different dates"),
         ), Missing(column), **common)  # type: ignore[arg-type]

@@ -111,6 +111,7 @@ PREDICATES: dict[str, str] = {
     "own_numbers": "each side of (phone list) has a number the other lacks (compared by the last nine digits: "
                    "030 7616653 ~ +49 30 7616653)",
     "numbered_mailbox": "(email local part) differs only by digits (ivanov@ vs ivanov2@): a second person",
+    "one_date_part": "(YYYYMMDD dates) agree on two of year, month and day: one part mistyped or replaced",
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",
     "day_month_swapped": "(YYYYMMDD date) equals the other side with day and month swapped",

@@ -296,6 +296,14 @@ def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
     ).to_series()
 
 
+def _one_date_part(ev: ChunkEvaluator, column: str) -> pl.Series:
+    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+    same = [pl.col("a").str.slice(i, n) == pl.col("b").str.slice(i, n) for i, n in ((0, 4), (4, 2), (6, 2))]
+    return frame.select(((same[0] & same[1]) | (same[0] & same[2]) | (same[1] & same[2]))
+                        & (pl.col("a").str.len_chars() == 8) & (pl.col("b").str.len_chars() == 8)
+                        ).to_series().fill_null(False)
+
+
 def _one_side_only(ev: ChunkEvaluator, column: str) -> pl.Series:
     return ev.view.left(column).is_null() != ev.view.right(column).is_null()
 
@@ -311,6 +319,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "own_numbers": _own_numbers,
     "domain_names_company": _domain_names_company,
     "day_month_swapped": _day_month_swapped,
+    "one_date_part": _one_date_part,
     "one_side_only": _one_side_only,
 }
 
