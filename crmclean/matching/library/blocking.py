@@ -63,11 +63,9 @@ def contacts_blocking_keys() -> list[BlockingKey]:
                     window=6, description="company + given name (a surname typo at the same company)"),
         BlockingKey("inn_initial", ("inn", "li"), refine=("fi", "ln_ph"), min_length=10, max_block_size=15,
                     window=6, description="company INN + surname initial"),
-        BlockingKey("domain_name", ("org_domain", "fn_canon"), refine=("li",), min_length=4, max_block_size=15,
-                    window=6, description="corporate email domain + given name (gmail.com is never a key)"),
         BlockingKey("company_surname", ("company_key", "ln_ph"), refine=("fi",), min_length=2, max_block_size=12,
                     window=6, description="company + surname sound (a given-name variant at the same company)"),
-        BlockingKey("surname_city", ("ln_ph", "city", "fi"), refine=("fn_canon",), min_length=2, max_block_size=12,
+        BlockingKey("surname_city", ("ln_ph", "city", "fi"), refine=("fn_canon",), min_length=2, max_block_size=6,
                     window=6, description="surname sound + city + first initial (no company, no contact point "
                                           "in common)"),
         BlockingKey("translit_name", ("ln", "fn"), sorted_pair=True, refine=("company_ph", "city"), min_length=2,
