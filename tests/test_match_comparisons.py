@@ -42,7 +42,8 @@ def test_translit_and_diminutive_agree() -> None:
     levels, names = _levels([(0, 1)])
     assert _level(levels, names, 0, "last_name") == "exact"  # Иванов ~ Iwanow
     assert _level(levels, names, 0, "first_name") == "nickname"  # Александр ~ Sascha
-    assert _level(levels, names, 0, "phone") == "exact"  # +7 (495) 123-45-67 ~ 8 495 1234567
+    # +7 (495) 123-45-67 ~ 8 495 1234567: one number; a Moscow landline, so an office line, not one person's
+    assert _level(levels, names, 0, "phone") == "shared_line"
     assert _level(levels, names, 0, "company") in ("exact", "similar")  # ООО «Ромашка» ~ Romashka LLC
     assert _level(levels, names, 0, "email") == "same_local_part"  # a.ivanov@ work and gmail
     assert _level(levels, names, 0, "middle_name") is None  # missing on one side: neutral
@@ -73,3 +74,38 @@ def test_every_default_comparison_has_valid_probabilities() -> None:
         assert comp.levels
         for lv in comp.levels:
             assert 0 < lv.m <= 1 and 0 < lv.u <= 1, (comp.name, lv.name)
+
+
+def _pair_levels(rows: list[dict[str, str]]) -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    setup = prepare(table_from_rows(rows))
+    frame = pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    levels, _ = compute_levels(setup.features, frame, setup.comparisons, TermFrequencies(setup.features))
+    return levels, {c.name: [lv.name for lv in c.levels] for c in setup.comparisons}
+
+
+def _person(i: str, email: str, phone: str, mobile: str = "") -> dict[str, str]:
+    return {"Id": i, "Фамилия": "Петров", "Имя": "Илья", "Email": email, "Телефон": phone, "Мобильный": mobile,
+            "Компания": "ООО Ромашка"}
+
+
+def test_a_shared_mobile_is_personal_and_a_shared_landline_an_office_line() -> None:
+    levels, names = _pair_levels([_person("1", "", "+7 916 123-45-67"), _person("2", "", "8 916 1234567")])
+    assert _level(levels, names, 0, "phone") == "exact"
+    levels, names = _pair_levels([_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")])
+    assert _level(levels, names, 0, "phone") == "shared_line"
+
+
+def test_two_numbers_each_and_none_in_common_are_other_lines() -> None:
+    levels, names = _pair_levels([_person("1", "", "+7 495 123-45-67", "+7 916 111-22-33"),
+                                  _person("2", "", "+7 812 765-43-21", "+7 926 444-55-66")])
+    assert _level(levels, names, 0, "phone") == "other_lines"
+    levels, names = _pair_levels([_person("1", "", "+7 495 123-45-67", "+7 916 111-22-33"),
+                                  _person("2", "", "+7 812 765-43-21")])
+    assert _level(levels, names, 0, "phone") == "different"
+
+
+def test_mailbox_names_differing_only_by_separators_at_one_domain_are_no_evidence() -> None:
+    levels, names = _pair_levels([_person("1", "i.petrov@romashka.ru", ""), _person("2", "ipetrov@romashka.ru", "")])
+    assert _level(levels, names, 0, "email") == "separators_same_domain"
+    levels, names = _pair_levels([_person("1", "i.petrov@romashka.ru", ""), _person("2", "i.pertov@romashka.ru", "")])
+    assert _level(levels, names, 0, "email") == "similar_local_part"

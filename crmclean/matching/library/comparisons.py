@@ -167,6 +167,10 @@ def _email_conditions(people: bool = False) -> list[Condition]:
         AllOf((Exact("email_local"), MinLength("email_local", 4))),
     ]
     if people:
+        # r.johnston@ vs rjohnston@ at one company domain: a dropped dot, or the mail admin's pattern for a second
+        # person of that name — as often one as the other (15 duplicates, 15 not among such candidate pairs at
+        # tuning seeds 3-5): no evidence either way
+        conds.insert(3, AllOf((Exact("org_domain"), Predicate("same_letters", ("email_local",)))))
         # two different personal mailboxes at one company domain: one company gives one person one mailbox, so
         # these are two colleagues (namesakes, relatives) — the organization is already counted elsewhere
         conds.append(AllOf((Exact("org_domain"), Not(Missing("email_local")), Not(Exact("email_local")))))
@@ -188,12 +192,17 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
     shared_line = Predicate("shared_line", ("phones",))
     personal: Condition = Not(shared_line)
     if people:
-        personal = AllOf((Not(shared_line), Not(_surnames_differ())))
+        # and a landline (an office desk or switchboard by the numbering plan) is never one person's number
+        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_phones")))
     conds: list[Condition] = [AllOf((Shares("phones"), personal))]
     if people:
         # an office line in common and each their own other number (mobile): two colleagues, not one person
         conds.append(AllOf((Shares("phones"), Not(personal), Predicate("own_numbers", ("phones",)))))
-    return [*conds, AllOf((Shares("phones"), Not(personal))), Else()]
+    conds.append(AllOf((Shares("phones"), Not(personal))))
+    if people:
+        # nothing shared and each side its own two numbers (an office line and a mobile): a person keeps the mobile
+        conds.append(AllOf((Not(Shares("phones")), Predicate("own_lines", ("phones",)))))
+    return [*conds, Else()]
 
 
 def _with(levels: Sequence[Level], conditions: Sequence[Condition]) -> tuple[Level, ...]:
@@ -248,6 +257,9 @@ def contacts_comparisons() -> list[Comparison]:
             Level("same_local_part", 0.12, 1e-5, tf=True,
                   description="same mailbox name at another domain (work vs personal)", subsumed_by=_NAME,
                   tf_source=TfLeft("email_local")),
+            Level("separators_same_domain", 0.01, 0.01, neutral=True, estimate=False,
+                  description="mailbox names differ only by separators at one company domain (r.johnston@ vs "
+                              "rjohnston@: a typo or a namesake colleague's mailbox, no evidence)"),
             Level("similar_local_part", 0.03, 1e-4, description="mailbox names differ by a typo",
                   subsumed_by=_NAME),
             Level("local_part_other_company", 0.02, 0.02, neutral=True,
@@ -265,7 +277,10 @@ def contacts_comparisons() -> list[Comparison]:
                   description="a shared office line, and each their own other number (two colleagues)"),
             Level("shared_line", 0.12, 1e-4, tf=True,
                   description="a shared line several people answer (office switchboard)", group="organization"),
-            Level("different", 0.38, 0.9999, description="different numbers (mobile vs office is common)"),
+            # m a judgement: one person's two records with two numbers each and none in common changed both the office
+            # and the mobile (1 of 8,350 such candidate pairs is a duplicate at tuning seeds 3-5); u from random pairs
+            Level("other_lines", 0.01, 0.1, description="no number in common, each side its own office line and mobile"),
+            Level("different", 0.37, 0.9999, description="different numbers (mobile vs office is common)"),
         ), _phone_conditions(people=True)), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
         Comparison("company", "Company", company_levels, company_null, tf=TfLeft("company_key"),
                    display=("company_text",)),
@@ -276,7 +291,10 @@ def contacts_comparisons() -> list[Comparison]:
         Comparison("city", "City", (
             Level("exact", 0.80, 0.05, tf=True, description="same city", group=_ORG, when=Exact("city")),
             Level("similar", 0.05, 0.02, description="spelling variant", group=_ORG, when=_jw("city", 0.88)),
-            Level("different", 0.30, 0.93, description="different cities (or spellings the profile did not unify)"),
+            # m: a person's two records name two cities when the person moved or a spelling stayed ununified — rare
+            # (0 of the labelled duplicate pairs with a city on both sides at tuning seeds 3-5; 0.30 let two
+            # same-name colleagues in two cities merge on the name and company alone)
+            Level("different", 0.10, 0.93, description="different cities (or spellings the profile did not unify)"),
         ), Missing("city"), tf=TfLeft("city"), display=("city",), corroborates=False, max_weight=2.0),
         Comparison("job_title", "Job title", (
             Level("exact", 0.45, 0.05, tf=True, description="same title", when=Exact("title")),

@@ -110,7 +110,9 @@ PREDICATES: dict[str, str] = {
                    "switchboard)",
     "own_numbers": "each side of (phone list) has a number the other lacks (compared by the last nine digits: "
                    "030 7616653 ~ +49 30 7616653)",
+    "own_lines": "each side of (phone list) has two or more numbers the other lacks (its own office line and mobile)",
     "numbered_mailbox": "(email local part) differs only by digits (ivanov@ vs ivanov2@): a second person",
+    "same_letters": "(email local part) differs only by separators (r.johnston@ vs rjohnston@)",
     "one_date_part": "(YYYYMMDD dates) agree on two of year, month and day: one part mistyped or replaced",
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",

@@ -248,19 +248,38 @@ def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
     return ev.tf.shared_by_several(ev.view.features, column, ev.first_shared(column))
 
 
-def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
-    """Each side has a number the other lacks, by the last nine digits (a trunk 0 or a country code kept in one
-    key and not the other is no other number)."""
+def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
+    """How many numbers each side has that the other lacks, by the last nine digits (a trunk 0 or a country code
+    kept in one key and not the other is no other number)."""
     nine = pl.element().str.slice(-9)
     a = ev.view.left(column).list.eval(nine)
     b = ev.view.right(column).list.eval(nine)
-    return ((a.list.set_difference(b).list.len() > 0) & (b.list.set_difference(a).list.len() > 0)).fill_null(False)
+    return a.list.set_difference(b).list.len(), b.list.set_difference(a).list.len()
+
+
+def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Each side has a number the other lacks."""
+    a, b = _own_counts(ev, column)
+    return ((a > 0) & (b > 0)).fill_null(False)
+
+
+def _own_lines(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Each side has two or more numbers the other lacks: its own office line and its own mobile — one person's two
+    records share the mobile at least."""
+    a, b = _own_counts(ev, column)
+    return ((a > 1) & (b > 1)).fill_null(False)
 
 
 def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
     """ivanov@ vs ivanov2@ (or o.smirnova3@ vs osmirnova@): the numbers differ, so two mailboxes, not a typo."""
     na, nb = per_record(ev.view, ev.tf, f"{column}_digits", pl.col(column).str.replace_all(r"\D", ""))
     return ((na != nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
+
+
+def _same_letters(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """r.johnston@ vs rjohnston@: different mailbox names with the same letters and digits (only separators differ)."""
+    la, lb = per_record(ev.view, ev.tf, f"{column}_letters", pl.col(column).str.replace_all(r"[\W_]", ""))
+    return ((la == lb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
 
 
 def _domain_keys(stems: pl.Series) -> pl.Series:
@@ -316,7 +335,9 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "other_gender_patronymic": _other_gender_patronymic,
     "shared_line": _shared_line,
     "numbered_mailbox": _numbered_mailbox,
+    "same_letters": _same_letters,
     "own_numbers": _own_numbers,
+    "own_lines": _own_lines,
     "domain_names_company": _domain_names_company,
     "day_month_swapped": _day_month_swapped,
     "one_date_part": _one_date_part,
