@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from pydantic import Field
 
 from crmclean._lazy import polars as pl
@@ -11,7 +9,7 @@ from crmclean.fields.phone import (
     PHONE_ROLES,
     PhoneFormat,
     analyze_phones,
-    foreign_reading,
+    foreign_readings,
     format_phone,
     invalid_phone_hints,
 )
@@ -53,18 +51,6 @@ def _no_country_mask(ctx: RuleContext, n: int) -> pl.Series:
     return map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String).is_null().alias("")
 
 
-@functools.cache
-def _FOREIGN() -> pl.Struct:  # built on first use: importing the module reads no polars
-    return pl.Struct({"kind": pl.String, "e164": pl.String, "region": pl.String})
-
-
-def _foreign_factory(region: str):  # type: ignore[no-untyped-def]
-    def read(text: str) -> dict[str, str] | None:
-        r = foreign_reading(text, region)
-        return None if r is None else {"kind": r.kind, "e164": r.e164, "region": r.region}
-    return read
-
-
 def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
     """Per row: kind/e164/region of another country's reading, for records with no country (else nulls).
 
@@ -82,7 +68,7 @@ def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -
     if not cand.any():
         return out
     idx = cand.arg_true()
-    found = map_unique_fast(values.gather(idx), _foreign_factory(default), _FOREIGN()).struct.unnest()
+    found = foreign_readings(values.gather(idx), default)
     return pl.DataFrame({name: out.get_column(name).scatter(idx, found.get_column(name)) for name in out.columns})
 
 
