@@ -27,6 +27,10 @@ def name_kinds(word: str) -> dict[str, str | None]:
     has no kind and the caller falls back to its own endings.
     """
     out: dict[str, str | None] = {}
+    # a parse is "known" when its word is in the dictionary (ё/е folded): for a word the dictionary does not hold
+    # no parse is, so the costly guessing units need not run (10x fewer seconds on a file of typos)
+    if not analyzer().word_is_known(word):
+        return out
     for p in analyzer().parse(word):
         if not p.is_known or "nomn" not in p.tag:
             continue
@@ -43,6 +47,8 @@ def is_common_word(word: str) -> bool:
     Lower-casing such a word inside a name is safe ("ТОРГОВЫЙ ДОМ" -> "Торговый дом"); a proper noun or an
     unknown word is not ("ДОМ ИВАНОВА", "ГАЗПРОМ").
     """
+    if not analyzer().word_is_known(word.lower()):  # then no reading is known (see name_kinds)
+        return False
     parses = analyzer().parse(word.lower())
     if not parses or not all(p.is_known for p in parses):
         return False
