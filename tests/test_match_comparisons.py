@@ -95,13 +95,16 @@ def test_a_shared_mobile_is_personal_and_a_shared_landline_an_office_line() -> N
     assert _level(levels, names, 0, "phone") == "shared_line"
 
 
-def test_two_numbers_each_and_none_in_common_are_other_lines() -> None:
+def test_own_mobiles_or_two_numbers_each_and_none_in_common_are_other_lines() -> None:
     levels, names = _pair_levels([_person("1", "", "+7 495 123-45-67", "+7 916 111-22-33"),
                                   _person("2", "", "+7 812 765-43-21", "+7 926 444-55-66")])
     assert _level(levels, names, 0, "phone") == "other_lines"
     levels, names = _pair_levels([_person("1", "", "+7 495 123-45-67", "+7 916 111-22-33"),
                                   _person("2", "", "+7 812 765-43-21")])
     assert _level(levels, names, 0, "phone") == "different"
+    # a mobile each (by the numbering plan) and none shared: a person keeps the mobile
+    levels, names = _pair_levels([_person("1", "", "+7 916 111-22-33"), _person("2", "", "+7 926 444-55-66")])
+    assert _level(levels, names, 0, "phone") == "other_lines"
 
 
 def test_mailbox_names_differing_only_by_separators_at_one_domain_are_no_evidence() -> None:

@@ -147,23 +147,23 @@ def phone_keys(values: pl.Series) -> pl.Series:
     return key.alias(values.name)
 
 
-def personal_phones(keys: pl.Series, e164: pl.Series) -> pl.Series:
-    """Each record's phone keys without the landlines (``personal_phones``): a number the numbering plan says is a
-    fixed line (phonenumbers' FIXED_LINE: +7 495 ..., +44 20 ..., +49 89 ...) is a desk or an office switchboard,
-    so two records sharing only it are one organization, not one person; mobiles and numbers whose type the plan
-    does not tell (+1: FIXED_LINE_OR_MOBILE) stay personal. Only numbers held by two or more records are typed
-    (no other number can be shared)."""
+def phone_kinds(keys: pl.Series, e164: pl.Series) -> list[pl.Series]:
+    """``personal_phones``: each record's phone keys without the landlines, and ``mobiles``: its mobile numbers' keys.
+
+    By phonenumbers' number type for the numbering plan (each distinct number typed once): a FIXED_LINE (+7 495 ...,
+    +44 20 ..., +49 89 ...) is a desk or an office switchboard, so two records sharing only it are one organization,
+    not one person; a MOBILE (+7 9.., +44 7...) is one person's. Numbers the plan does not type (+1:
+    FIXED_LINE_OR_MOBILE) are neither a landline nor a known mobile.
+    """
     from crmclean.fields.phone import analyze_phones
 
-    numbers = e164.explode().drop_nulls()
-    held = numbers.value_counts().filter(pl.col("count") >= 2).get_column(numbers.name)
-    if held.len() == 0:
-        return keys.alias("personal_phones")
-    types = analyze_phones(held, "RU").get_column("type")
-    landlines = phone_keys(held.filter(types == "fixed_line")).drop_nulls().unique()
-    if landlines.len() == 0:
-        return keys.alias("personal_phones")
-    return keys.list.eval(pl.element().filter(~pl.element().is_in(landlines.implode()))).alias("personal_phones")
+    numbers = e164.explode().drop_nulls().unique()
+    empty = pl.Series([], dtype=pl.String)
+    types = analyze_phones(numbers, "RU").get_column("type") if numbers.len() else empty
+    landlines = phone_keys(numbers.filter(types == "fixed_line")).drop_nulls().unique() if numbers.len() else empty
+    mobiles = phone_keys(numbers.filter(types == "mobile")).drop_nulls().unique() if numbers.len() else empty
+    return [keys.list.eval(pl.element().filter(~pl.element().is_in(landlines.implode()))).alias("personal_phones"),
+            keys.list.eval(pl.element().filter(pl.element().is_in(mobiles.implode()))).alias("mobiles")]
 
 
 def _title_key(text: str) -> str:
@@ -337,7 +337,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     out = out.with_columns(phone_col.alias("phones"),
                            # the first validated number in E.164 (+74951234567): its country code and area code
                            prof.get_column("phones").list.first().alias("phone_e164"))
-    out = out.with_columns(personal_phones(out.get_column("phones"), prof.get_column("phones")))
+    out = out.with_columns(phone_kinds(out.get_column("phones"), prof.get_column("phones")))
 
     # company: legal-form-free tokens in Latin, plus a compact key
     company_src = prof.get_column("company_key").fill_null(prof.get_column("company"))

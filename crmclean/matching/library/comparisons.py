@@ -200,8 +200,10 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
         conds.append(AllOf((Shares("phones"), Not(personal), Predicate("own_numbers", ("phones",)))))
     conds.append(AllOf((Shares("phones"), Not(personal))))
     if people:
-        # nothing shared and each side its own two numbers (an office line and a mobile): a person keeps the mobile
-        conds.append(AllOf((Not(Shares("phones")), Predicate("own_lines", ("phones",)))))
+        # nothing shared and each side its own mobile, or its own two numbers (an office line and a mobile where
+        # the numbering plan does not type them): a person keeps the mobile
+        conds.append(AllOf((Not(Shares("phones")),
+                            AnyOf((Not(Missing("mobiles")), Predicate("own_lines", ("phones",)))))))
     return [*conds, Else()]
 
 
@@ -277,9 +279,11 @@ def contacts_comparisons() -> list[Comparison]:
                   description="a shared office line, and each their own other number (two colleagues)"),
             Level("shared_line", 0.12, 1e-4, tf=True,
                   description="a shared line several people answer (office switchboard)", group="organization"),
-            # m a judgement: one person's two records with two numbers each and none in common changed both the office
-            # and the mobile (1 of 8,350 such candidate pairs is a duplicate at tuning seeds 3-5); u from random pairs
-            Level("other_lines", 0.01, 0.1, description="no number in common, each side its own office line and mobile"),
+            # m a judgement: one person's two records with a mobile each, or two numbers each, and none in common
+            # changed the mobile (0 of 12,701 such candidate pairs is a duplicate at tuning seeds 3-5); u from random
+            # pairs
+            Level("other_lines", 0.01, 0.1, description="no number in common, each side its own mobile (or its own "
+                                                        "office line and mobile)"),
             Level("different", 0.37, 0.9999, description="different numbers (mobile vs office is common)"),
         ), _phone_conditions(people=True)), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
         Comparison("company", "Company", company_levels, company_null, tf=TfLeft("company_key"),
