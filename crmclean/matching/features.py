@@ -162,8 +162,21 @@ def phone_kinds(keys: pl.Series, e164: pl.Series) -> list[pl.Series]:
     types = analyze_phones(numbers, "RU").get_column("type") if numbers.len() else empty
     landlines = phone_keys(numbers.filter(types == "fixed_line")).drop_nulls().unique() if numbers.len() else empty
     mobiles = phone_keys(numbers.filter(types == "mobile")).drop_nulls().unique() if numbers.len() else empty
-    return [keys.list.eval(pl.element().filter(~pl.element().is_in(landlines.implode()))).alias("personal_phones"),
-            keys.list.eval(pl.element().filter(pl.element().is_in(mobiles.implode()))).alias("mobiles")]
+    return [_keep_in_lists(keys, landlines, keep=False).alias("personal_phones"),
+            _keep_in_lists(keys, mobiles, keep=True).alias("mobiles")]
+
+
+def _keep_in_lists(lists: pl.Series, values: pl.Series, *, keep: bool) -> pl.Series:
+    """Each list's elements that are (``keep``) or are not in ``values``, order kept; null elements dropped, a null
+    list stays null. Exploded and regrouped: ``is_in`` of a big set inside ``list.eval`` costs memory per row."""
+    frame = pl.DataFrame({"k": lists}).with_row_index("__i")
+    hit = pl.col("k").is_in(values.implode())
+    kept = (frame.explode("k").filter(hit if keep else ~hit)
+            .group_by("__i", maintain_order=True).agg(pl.col("k")))
+    out = frame.select("__i").join(kept, on="__i", how="left", maintain_order="left").get_column("k")
+    empty = pl.lit([], dtype=lists.dtype)
+    return pl.DataFrame({"k": out, "null": lists.is_null()}).select(
+        pl.when(pl.col("null")).then(None).otherwise(pl.col("k").fill_null(empty))).to_series()
 
 
 def _title_key(text: str) -> str:
