@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import polars as pl
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,10 +47,13 @@ def collect(kind: str, n: int, seeds: list[int]) -> tuple[dict[str, list[tuple[f
         table = finalize_table(frame, source=obj, kind="csv", id_column=None, object_type=obj)
         result = dedupe(table, object_type=obj)
         wanted = true_pairs(truth)
-        for a, b, *values in result.pairs.select("left_id", "right_id", *COLUMNS).iter_rows():
+        for a, b, apart, *values in result.pairs.select("left_id", "right_id", ~pl.col("same_cluster"),
+                                                        *COLUMNS).iter_rows():
             hit = tuple(sorted((a, b))) in wanted
             for column, value in zip(COLUMNS, values, strict=True):
                 scored[column].append((float(value), hit))
+                if apart:  # pairs the clustering left apart: what the review queue chooses from
+                    scored.setdefault(f"{column}_apart", []).append((float(value), hit))
         asked: dict[object, bool] = {}
         for q, a, b in result.review.select("question_id", "left_id", "right_id").iter_rows():
             review.append(tuple(sorted((a, b))) in wanted)
@@ -80,8 +85,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.fit:
         for kind in args.kinds.split(","):
-            data = collect(kind, args.size, [3])[0]["match_weight"]
-            print(kind, fit_platt([w for w, _ in data], [h for _, h in data]))
+            columns = collect(kind, args.size, [3])[0]
+            for name in ("match_weight", "match_weight_apart"):
+                data = columns.get(name, [])
+                print(kind, "PLATT_APART" if name.endswith("apart") else "PLATT",
+                      fit_platt([w for w, _ in data], [h for _, h in data]))
         return
     seeds = [int(s) for s in args.seeds.split(",")]
     out = ["# Calibration per score band (held-out generator seeds, zero config)", "",

@@ -9,6 +9,7 @@ from _match_helpers import table_from_frame, table_from_rows
 from crmclean.config import RulesFile
 from crmclean.config.dedupe import DedupeSettings
 from crmclean.matching import dedupe
+from crmclean.matching.calibration import calibrated
 from crmclean.matching.engine import explain_pair
 from crmclean.testing.generate import generate_contacts
 
@@ -21,15 +22,30 @@ def generated():  # type: ignore[no-untyped-def]
 
 
 def test_review_queue_reads_the_calibrated_score(generated) -> None:  # type: ignore[no-untyped-def]
-    _, result = generated
+    table, _ = generated
+    # a lower threshold than the default, so that this small file has a queue
+    result = dedupe(table, RulesFile.model_validate({"dedupe": {"thresholds": {"review": 0.3}}}))
     review = result.review
     assert "calibrated_score" in review.columns
-    assert review.height and (review.get_column("calibrated_score") >= 0.5).all()
-    pairs = result.pairs
-    # a pair below the review threshold by its calibrated score is never in review, whatever its model score
-    low = pairs.filter((pl.col("calibrated_score") < 0.5) & ~pl.col("same_cluster"))
+    # the queue reads the odds of a pair the clustering left apart (PLATT_APART), at most its own calibrated score
+    pairs = result.pairs.with_columns(
+        calibrated(pl.col("match_weight"), "people", apart=True).alias("apart"))
+    queued = pairs.join(review.select("left_id", "right_id"), on=["left_id", "right_id"], how="semi")
+    assert review.height and queued.height == review.height
+    assert (queued.get_column("apart") >= 0.3).all()
+    # a pair left apart below the review threshold by those odds is never in review, whatever its model score
+    low = pairs.filter((pl.col("apart") < 0.3) & ~pl.col("same_cluster"))
     assert low.height and not low.join(review.select("left_id", "right_id"), on=["left_id", "right_id"],
                                        how="semi").height
+
+
+def test_pairs_left_apart_are_duplicates_less_often_than_their_score_says() -> None:
+    weights = pl.select(pl.lit(pl.Series([0.0, 2.0, 4.0, 6.0]))).to_series()
+    own = pl.select(calibrated(pl.lit(weights), "people")).to_series()
+    apart = pl.select(calibrated(pl.lit(weights), "people", apart=True)).to_series()
+    assert (apart < own).all()
+    # object types without their own constants read PLATT
+    assert pl.select(calibrated(pl.lit(3.0), "companies", apart=True) == calibrated(pl.lit(3.0), "companies")).item()
 
 
 def test_review_on_score_keeps_the_old_band(generated) -> None:  # type: ignore[no-untyped-def]

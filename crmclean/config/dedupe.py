@@ -23,8 +23,9 @@ class ThresholdSettings(BaseModel):
                                                        "pair is merged.")
     review: float = Field(
         0.5, ge=0, le=1,
-        description="A pair that is not merged goes to the review queue when its calibrated score (`calibrated_score` "
-                    "in --pairs: how often such a pair is really one record) is at least this; 0.5 = even odds.",
+        description="A pair that is not merged goes to the review queue when its calibrated odds as a pair the "
+                    "clustering left apart (how often such a pair, not merged, is really one record: lower than its "
+                    "`calibrated_score` in --pairs) are at least this; 0.5 = even odds.",
     )
     review_on: Literal["calibrated", "score"] = Field(
         "calibrated", description="Which score the review threshold reads: calibrated (default) or score (the "

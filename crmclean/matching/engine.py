@@ -287,11 +287,14 @@ def _person_file(levels: pl.DataFrame) -> bool:
     return levels.height > 0 and bool(crm) and all(levels.get_column(c).null_count() == levels.height for c in crm)
 
 
-def review_score(settings: DedupeSettings) -> pl.Expr:
+def review_score(settings: DedupeSettings, *, apart: bool = False) -> pl.Expr:
     """What ``thresholds.review`` reads (over a scored frame): the calibrated probability that the pair is a true
-    match (column ``calibrated``, the default: review means at least the threshold's odds), or with
-    ``review_on: score`` the model's probability."""
-    return pl.col("probability") if settings.thresholds.review_on == "score" else pl.col("calibrated")
+    match (column ``calibrated``, the default: review means at least the threshold's odds; ``apart``: column
+    ``calibrated_apart``, the probability of a pair the clustering left apart, which the review queue reads), or
+    with ``review_on: score`` the model's probability."""
+    if settings.thresholds.review_on == "score":
+        return pl.col("probability")
+    return pl.col("calibrated_apart") if apart else pl.col("calibrated")
 
 
 def _supported(settings: DedupeSettings, comparisons: Sequence[Comparison]) -> pl.Expr:
@@ -524,9 +527,11 @@ def dedupe(
     )
     scored = scored.with_columns((root_l == root_r).alias("same_cluster")).join(
         refused, on=["l", "r"], how="left", maintain_order="left")
+    # a pair left apart goes to review when its odds as a pair the clustering left apart reach the threshold
+    scored = scored.with_columns(calibrated(pl.col("weight"), setup.object_type, apart=True).alias("calibrated_apart"))
     scored = scored.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
-        .when(reviewable).then(pl.lit("review"))
+        .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
         .when(pl.col("reason") == "rejected").then(pl.lit("no-match"))
         .otherwise(pl.lit("no-match")).alias("decision"),
     ).with_columns(
