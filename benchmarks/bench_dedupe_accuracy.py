@@ -18,6 +18,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -123,6 +124,85 @@ def run_febrl() -> list[dict[str, object]]:
     return rows
 
 
+def error_patterns(n: int, seeds: Sequence[int], top: int = 16) -> str:
+    """Where the errors are (issue 13): every candidate pair and every true pair, grouped by its comparison-vector
+    pattern (the level of each field), with its true/false counts beside what dedupe did; and the best any decision
+    per pattern could do (merge a pattern when most of its pairs are true: an in-sample bound — it looks at the
+    truth — for every model that reads only these levels), alone and with the name frequency (match weight of first
+    + last name in 2-bit buckets) as a second key."""
+    from crmclean.matching.engine import _blocking_keys
+
+    frames = []
+    for seed in seeds:
+        frame, truth = generate_contacts(n, seed=seed)
+        table = finalize_table(frame, source="contacts", kind="csv", id_column=None, object_type="contacts")
+        result = dedupe(table)
+        setup = result.setup
+        assert setup is not None
+        ids = setup.record_ids.to_list()
+        pos = {r: i for i, r in enumerate(ids)}
+        predicted = cluster_pairs(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list())
+        wanted = true_pairs(truth)
+        cands = setup.backend.block(setup.features, _blocking_keys(setup.object_type, setup.settings, setup.features),
+                                    max_block_size=setup.settings.max_block_size).pairs
+        every = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in cands.select("l", "r").iter_rows()}
+        every |= wanted | predicted
+        pairs = sorted(every)
+        scored = setup.score(pl.DataFrame({"l": [min(pos[a], pos[b]) for a, b in pairs],
+                                           "r": [max(pos[a], pos[b]) for a, b in pairs]},
+                                          schema={"l": pl.UInt32, "r": pl.UInt32}))
+        key = [(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in scored.select("l", "r").iter_rows()]
+        names = {c.name: {i: lv.name for i, lv in enumerate(c.levels)} for c in setup.comparisons}
+        frames.append(scored.select(
+            *[pl.col(f"lvl__{c}").replace_strict(lv, default="-", return_dtype=pl.String).fill_null("-").alias(c)
+              for c, lv in names.items()],
+            ((pl.col("w__first_name").fill_null(0) + pl.col("w__last_name").fill_null(0)) / 2).round(0).alias("nb"),
+        ).with_columns(pl.Series("true", [k in wanted for k in key]), pl.Series("pred", [k in predicted for k in key]),
+                       pl.lit(seed).alias("seed")))
+    d = pl.concat(frames)
+    shown = ["first_name", "last_name", "middle_name", "email", "phone", "company", "city", "job_title"]
+    fields = [c for c in d.columns if c not in ("nb", "true", "pred", "seed")]
+
+    def bound(by: list[str]) -> str:
+        out = []
+        for seed in seeds:
+            g = d.filter(pl.col("seed") == seed).group_by(by).agg(
+                pl.col("true").sum().alias("T"), (~pl.col("true")).sum().alias("F"))
+            tp = g.filter(pl.col("T") > pl.col("F"))["T"].sum()
+            fp = g.filter(pl.col("T") > pl.col("F"))["F"].sum()
+            fn = g.filter(pl.col("T") <= pl.col("F"))["T"].sum()
+            p, r = tp / (tp + fp), tp / (tp + fn)
+            out.append(f"seed {seed}: P {p:.4f} R {r:.4f} F1 {2 * p * r / (p + r):.4f} ({fp} false, {fn} missed)")
+        return "; ".join(out)
+
+    actual = []
+    for seed in seeds:
+        x = d.filter(pl.col("seed") == seed)
+        fp = x.filter(pl.col("pred") & ~pl.col("true")).height
+        fn = x.filter(~pl.col("pred") & pl.col("true")).height
+        tp = x.filter(pl.col("pred") & pl.col("true")).height
+        p, r = tp / (tp + fp), tp / (tp + fn)
+        actual.append(f"seed {seed}: P {p:.4f} R {r:.4f} F1 {2 * p * r / (p + r):.4f} ({fp} false, {fn} missed)")
+    g = d.with_columns(pl.concat_str([pl.col(c) for c in shown], separator=", ").alias("pattern")).group_by(
+        "pattern").agg(pl.col("true").sum().alias("T"), (~pl.col("true")).sum().alias("F"),
+                       (pl.col("pred") & ~pl.col("true")).sum().alias("FP"),
+                       (~pl.col("pred") & pl.col("true")).sum().alias("FN"))
+    g = g.with_columns((pl.col("FP") + pl.col("FN")).alias("err")).sort("err", descending=True).head(top)
+    lines = [f"| {r['pattern']} | {r['T']} | {r['F']} | {r['T'] / (r['T'] + r['F']):.3f} | {r['FP']} | {r['FN']} |"
+             for r in g.iter_rows(named=True)]
+    return (
+        f"## Error patterns (issue 13; tuning seeds {', '.join(map(str, seeds))}, {n} contacts each)\n\n"
+        "`python benchmarks/bench_dedupe_accuracy.py --patterns`: every candidate pair and every true pair grouped by "
+        "its comparison-vector pattern. What dedupe does: " + "; ".join(actual) + ".\n\n"
+        "The best a decision per pattern could do (in sample: it reads the truth), levels of all "
+        f"{len(fields)} comparisons: " + bound(fields) + ". With the name frequency as a second key: "
+        + bound([*fields, "nb"]) + ".\n\n"
+        "Patterns with the most errors (levels of " + ", ".join(shown) + "; `-` = missing on a side; INN left out):\n\n"
+        "| pattern | true pairs | other pairs | true rate | false matches | misses |\n|---|---:|---:|---:|---:|---:|\n"
+        + "\n".join(lines) + "\n"
+    )
+
+
 def _table(rows: list[dict[str, object]]) -> str:
     head = "| data | records | seed | headers | precision | recall | F1 | false matches | misses | seconds |\n"
     head += "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n"
@@ -137,7 +217,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="one held-out seed, smaller data")
+    parser.add_argument("--patterns", action="store_true",
+                        help="only the error-pattern table on the tuning seeds 3, 4, 5 (section error-patterns)")
     args = parser.parse_args()
+    if args.patterns:
+        write_section("error-patterns", error_patterns(args.size, (TUNING_SEED, 4, 5)))
+        print(f"wrote {RESULTS} (error-patterns)")
+        return
     n = 5_000 if args.quick else args.size
     rows = [run_generated("contacts (tuning seed)", n, TUNING_SEED, "ru")]
     styles = ("ru", "en", "mixed", "ru_split")
