@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 PairsOut = Annotated[Path | None, typer.Option("--pairs", help="Write every scored pair: ids, score, decision, evidence.")]
 ReviewOut = Annotated[Path | None, typer.Option(
-    "--review", help="Write the pairs a steward should decide: not merged, calibrated score at or above the review "
-                     "threshold (fill `label`: accept/reject). Rows sharing `question_id` ask one question: which of "
+    "--review", help="Write the pairs a steward should decide: not merged, and as a pair left apart at least the "
+                     "review threshold's odds of being one record (dedupe.thresholds.review; fill `label`: "
+                     "accept/reject). Rows sharing `question_id` ask one question: which of "
                      "these candidates, if any, is the record they share.")]
 Labels = Annotated[Path | None, typer.Option(
     "--labels", help="A reviewed pairs file: accepted pairs are merged, rejected never; weights are retuned.")]
