@@ -466,13 +466,15 @@ def dedupe(
         .filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
     )
     evidence = {(int(a), int(b)): float(w) for a, b, w in relevant.select("l", "r", "weight").iter_rows()}
+    # the cross-pair bound asks the same evidence whatever the file's size (MatchModel.size_shift)
+    min_cross = settings.min_cross_weight + model.size_shift()
 
     def score_missing(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
         frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
                              schema={"l": pl.UInt32, "r": pl.UInt32})
         s = setup.score(frame)
         # a pair only a steward may join (a branch question) is no cross pair to merge across either
-        below = pl.min_horizontal("weight", pl.lit(settings.min_cross_weight - 1.0))
+        below = pl.min_horizontal("weight", pl.lit(min_cross - 1.0))
         s = s.with_columns(pl.when(pl.col("review_only")).then(below).otherwise(pl.col("weight")).alias("weight"))
         return {(int(a), int(b)): float(w) for a, b, w in s.select("l", "r", "weight").iter_rows()}
 
@@ -489,7 +491,7 @@ def dedupe(
     # threshold by its own score (the record pair's weight, prior included)
     chain_weight = math.log2(chain_threshold / (1 - chain_threshold)) if chain_threshold and 0 < chain_threshold < 1 else None
     clustering = cluster_pairs(n, edges, evidence, score_missing, max_cluster_size=settings.max_cluster_size,
-                               min_cross_weight=settings.min_cross_weight, must_link=must, cannot_link=cannot,
+                               min_cross_weight=min_cross, must_link=must, cannot_link=cannot,
                                min_chain_weight=chain_weight, conflict_keys=(
                                    conflict_keys(setup.features) if setup.object_type == "companies" else []))
     step("cluster")

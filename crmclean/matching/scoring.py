@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 GROUP_EXTRA = 0.15  # share of the non-maximal positive weights of a correlated group that still counts
 MAX_WEIGHT = 24.0  # a single field can never be more than this many bits of evidence
+REFERENCE_RECORDS = 20_000  # the file size the default thresholds were tuned at (generated contacts, 20k)
 
 
 @dataclass
@@ -61,6 +62,20 @@ class MatchModel:
     @property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
+
+    def size_shift(self) -> float:
+        """Bits the prior has lost against a file of ``REFERENCE_RECORDS`` records with the same duplicate rate
+        (0 for a file that size or smaller, negative above).
+
+        The prior spreads the duplicates over all n(n-1)/2 pairs, so it falls by log2(10) = 3.3 bits from 100k to
+        1M records. That is right for a random pair, not for a cross pair inside a cluster that strong links
+        already joined: a weight bound on such pairs (``min_cross_weight``) adds this shift, so the check asks the
+        same evidence of a 1M file as of the file size the defaults were tuned at instead of 3.3 more bits.
+        """
+        if self.n_records <= REFERENCE_RECORDS:
+            return 0.0
+        reference = min(0.5, self.prior * (self.n_records - 1) / (REFERENCE_RECORDS - 1))
+        return min(0.0, self.prior_weight - math.log2(reference / (1 - reference)))
 
     def level_weight(self, comparison: str, level: int, u_override: float | None = None) -> float:
         p = self.params[comparison][level]
