@@ -65,7 +65,7 @@ def contacts_blocking_keys() -> list[BlockingKey]:
                     window=6, description="company INN + surname initial"),
         BlockingKey("company_surname", ("company_key", "ln_ph"), refine=("fi",), min_length=2, max_block_size=12,
                     window=6, description="company + surname sound (a given-name variant at the same company)"),
-        BlockingKey("surname_city", ("ln_ph", "city", "fi"), refine=("fn_canon",), min_length=2, max_block_size=6,
+        BlockingKey("surname_city", ("ln_ph", "city", "fi"), refine=("fn_canon",), min_length=2, max_block_size=12,
                     window=6, description="surname sound + city + first initial (no company, no contact point "
                                           "in common)"),
         BlockingKey("translit_name", ("ln", "fn"), sorted_pair=True, refine=("company_ph", "city"), min_length=2,
