@@ -126,7 +126,9 @@ class DedupeSettings(BaseModel):
     max_cluster_size: int = Field(25, ge=2, description="Merges that would grow a cluster past this go to review.")
     min_cross_weight: float = Field(
         -5.0, description="A merge is refused when any cross pair's match weight (bits, prior included) is below "
-                          "this (-5 is a probability of about 3 %): no chaining of strangers.",
+                          "this (-5 is a probability of about 3 %): no chaining of strangers. In a file of over 20,000 "
+                          "records the bound moves down by what the prior lost to the file's size, so a large file "
+                          "asks the same evidence of a cross pair as a small one.",
     )
     require_corroboration: bool = Field(
         True, description="Names alone never merge: a match also needs agreement on email, phone, company, INN or "
