@@ -22,3 +22,29 @@ def test_same_as_one_by_one(region: str) -> None:
     for value, (kind, e164, where) in zip(VALUES, got.iter_rows(), strict=True):
         one = foreign_reading(value, region) if value is not None else None
         assert (kind, e164, where) == ((one.kind, one.e164, one.region) if one else (None, None, None)), value
+
+
+_SEP = ["", " ", "-", ".", "(", ")"]
+
+
+@pytest.mark.parametrize("region", ["RU", "US"])
+def test_same_as_one_by_one_on_any_plain_number(region: str) -> None:
+    """The column-wise path decides plain cells itself: over random digit strings with separators (ten to thirteen
+    digits, leading 0, 1, 7 or 8 and others), it must agree with the one-by-one reading everywhere."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    digit = st.sampled_from("0123456789")
+    number = st.tuples(st.sampled_from(["0", "1", "7", "8", "2", "4", "9"]),
+                       st.lists(st.tuples(st.sampled_from(_SEP), digit), min_size=9, max_size=12)).map(
+        lambda t: t[0] + "".join(s + d for s, d in t[1]))
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(number, min_size=1, max_size=15))
+    def check(values: list[str]) -> None:
+        got = foreign_readings(pl.Series(values, dtype=pl.String), region)
+        for value, row in zip(values, got.iter_rows(), strict=True):
+            one = foreign_reading(value, region)
+            assert row == ((one.kind, one.e164, one.region) if one else (None, None, None)), value
+
+    check()
