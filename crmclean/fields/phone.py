@@ -680,6 +680,17 @@ def foreign_reading(text: str, region: str = "RU") -> ForeignReading | None:
     ``region`` is what PHONE001 would otherwise write. Other readings tried: the US (NANP,
     10 digits or 1 + 10) and the digits as a full international number with the ``+`` left out.
     """
+    typed = _foreign_typed(text)
+    if typed is None:
+        return None
+    raw, digits = typed
+    region = (region or "RU").upper()
+    us = parse_phone(raw, "US").e164 if region != "US" and len(digits) in (10, 11) else None
+    return _foreign_decide(raw, digits, region, parse_phone(raw, region).e164, us)
+
+
+def _foreign_typed(text: str) -> tuple[str, str] | None:
+    """(the number as typed without label and extension, its digits) when foreign_reading reads it, else None."""
     raw = _LABEL_RE.sub("", text.strip())
     m = _EXT_RE.search(raw)
     if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
@@ -690,13 +701,14 @@ def foreign_reading(text: str, region: str = "RU") -> ForeignReading | None:
     digits = re.sub(r"\D", "", raw)
     if not 10 <= len(digits) <= 13:
         return None
-    region = (region or "RU").upper()
-    home = parse_phone(raw, region).e164
+    return raw, digits
+
+
+def _foreign_decide(raw: str, digits: str, region: str, home: str | None, us: str | None) -> ForeignReading | None:
+    """foreign_reading from the number's readings in ``region`` and in the US (None where not tried or invalid)."""
     others: dict[str, str] = {}
-    if region != "US" and len(digits) in (10, 11):
-        us = parse_phone(raw, "US").e164
-        if us:
-            others[us] = "US"
+    if us:
+        others[us] = "US"
     if 11 <= len(digits) <= 13 and not digits.startswith("0"):
         try:
             num = phonenumbers.parse("+" + digits, None)
@@ -715,6 +727,28 @@ def foreign_reading(text: str, region: str = "RU") -> ForeignReading | None:
     if where == "US" and _NANP_LOOK_RE.match(raw):
         return ForeignReading("ambiguous", e164, where)
     return None
+
+
+def _foreign_batch(texts: list[str], region: str) -> list[ForeignReading | None]:
+    """foreign_reading of each text, its home and US readings taken from the fast parser where it decides
+    (a valid E.164, or invalid for sure) and from parse_phone one by one only where it does not."""
+    typed = [_foreign_typed(t) for t in texts]
+    keep = [i for i, x in enumerate(typed) if x is not None]
+    raws = pl.Series([typed[i][0] for i in keep], dtype=pl.String)  # type: ignore[index]
+
+    def readings(where: str) -> list[str | None]:
+        e164, _, error = _fast_scan(raws, where)
+        open_ = (e164.is_null() & error.is_null()).to_list()
+        return [parse_phone(raw, where).e164 if undecided else known
+                for raw, known, undecided in zip(raws.to_list(), e164.to_list(), open_, strict=True)]
+
+    home = readings(region)
+    us = readings("US") if region != "US" else [None] * len(keep)
+    out: list[ForeignReading | None] = [None] * len(texts)
+    for k, i in enumerate(keep):
+        raw, digits = typed[i]  # type: ignore[misc]
+        out[i] = _foreign_decide(raw, digits, region, home[k], us[k] if len(digits) in (10, 11) else None)
+    return out
 
 
 # ASCII digits and separators only: no label, no extension, no "+" (foreign_reading reads such a cell as typed)
@@ -758,7 +792,7 @@ def foreign_readings(values: pl.Series, region: str = "RU") -> pl.DataFrame:
         pl.when(pl.col("kind").is_not_null()).then(pl.lit("US")).alias("region"),
     )
     rest = uniq.join(decided, on="v", how="anti").get_column("v").to_list()
-    looked = [foreign_reading(v, region) for v in rest]
+    looked = _foreign_batch(rest, region)
     slow = pl.DataFrame({
         "v": pl.Series(rest, dtype=pl.String),
         "kind": pl.Series([r.kind if r else None for r in looked], dtype=pl.String),
