@@ -203,8 +203,15 @@ class ChunkEvaluator:
 # ---------------------------------------------------------------- named predicates (library.conditions.PREDICATES)
 
 
+def _groups(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
+    """Each side's "|"-joined name groups as lists, split once per chunk (groups_overlap and first_initial)."""
+    ga = ev._cached(("groups", column, "l"), lambda: ev.view.left(column).str.split("|"))
+    gb = ev._cached(("groups", column, "r"), lambda: ev.view.right(column).str.split("|"))
+    return ga, gb
+
+
 def _groups_overlap(ev: ChunkEvaluator, column: str) -> pl.Series:
-    ga, gb = ev.view.left(column).str.split("|"), ev.view.right(column).str.split("|")
+    ga, gb = _groups(ev, column)
     return ga.list.set_intersection(gb).list.len() > 0
 
 
@@ -212,7 +219,7 @@ def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
     """"И." matches Иван and also Ваня (whose canonical form is ivan)."""
     view = ev.view
     a, b = view.left(name), view.right(name)
-    ga, gb = view.left(groups).str.split("|"), view.right(groups).str.split("|")
+    ga, gb = _groups(ev, groups)
     return pl.DataFrame({"a": a, "b": b, "ga": ga, "gb": gb}).select(
         ((pl.col("a").str.len_chars() == 1)
          & ((pl.col("a") == pl.col("b").str.slice(0, 1))
@@ -250,11 +257,16 @@ def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
 
 def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
     """How many numbers each side has that the other lacks, by the last nine digits (a trunk 0 or a country code
-    kept in one key and not the other is no other number)."""
-    nine = pl.element().str.slice(-9)
-    a = ev.view.left(column).list.eval(nine)
-    b = ev.view.right(column).list.eval(nine)
-    return a.list.set_difference(b).list.len(), b.list.set_difference(a).list.len()
+    kept in one key and not the other is no other number). Computed once per chunk (own_numbers and own_lines
+    both read it)."""
+    def compute() -> pl.Series:
+        nine = pl.element().str.slice(-9)
+        a = ev.view.left(column).list.eval(nine)
+        b = ev.view.right(column).list.eval(nine)
+        return pl.DataFrame({"a": a.list.set_difference(b).list.len(), "b": b.list.set_difference(a).list.len()}
+                            ).to_struct("own")
+    own = ev._cached(("own_counts", column), compute)
+    return own.struct.field("a"), own.struct.field("b")
 
 
 def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
@@ -298,13 +310,22 @@ def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Serie
     ka, kb = per_record(view, ev.tf, f"{domain}_key", stem.map_batches(_domain_keys, return_dtype=pl.String))
     frame = pl.DataFrame({"a": view.left(key), "b": view.right(key), "da": view.left(domain),
                           "db": view.right(domain), "sa": sa, "sb": sb, "ka": ka, "kb": kb})
-    return frame.select(
-        (pl.col("da") == pl.col("db"))
-        | ((pl.col("a").str.len_chars() >= 4) & (pl.col("sb").str.contains(pl.col("a"), literal=True)
-                                                 | pl.col("kb").str.contains(pl.col("a"), literal=True)))
+    same = (pl.col("da") == pl.col("db")).fill_null(False)
+    # the substring tests only where they can decide: domains differ, a key of 4+ letters, the other side's domain
+    a_in_b = (pl.col("a").str.len_chars() >= 4) & (pl.col("sb").is_not_null() | pl.col("kb").is_not_null())
+    b_in_a = (pl.col("b").str.len_chars() >= 4) & (pl.col("sa").is_not_null() | pl.col("ka").is_not_null())
+    flags = frame.select(same.alias("same"), (~same & (a_in_b | b_in_a).fill_null(False)).alias("test"))
+    out = flags.get_column("same")
+    idx = flags.get_column("test").arg_true()
+    if len(idx) == 0:
+        return out
+    found = frame[idx].select(
+        ((pl.col("a").str.len_chars() >= 4) & (pl.col("sb").str.contains(pl.col("a"), literal=True)
+                                               | pl.col("kb").str.contains(pl.col("a"), literal=True)))
         | ((pl.col("b").str.len_chars() >= 4) & (pl.col("sa").str.contains(pl.col("b"), literal=True)
                                                  | pl.col("ka").str.contains(pl.col("b"), literal=True)))
     ).to_series().fill_null(False)
+    return out.scatter(idx, found)
 
 
 def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
