@@ -391,8 +391,23 @@ def _fast_scan(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, 
     """(E.164, type, error) for simple cells; all null where the slow path must decide (vectorized).
 
     ``error`` is set only where the number cannot be valid in any region of its calling code
-    (its length fits none of them), with parse_phone's message.
+    (its length fits none of them), with parse_phone's message. Each distinct (cell, region) is read once
+    (an office line typed on many records).
     """
+    frame = pl.DataFrame({"v": values}).with_columns(
+        (regions if isinstance(regions, pl.Series) else pl.lit(regions, dtype=pl.String)).alias("region"))
+    uniq = frame.unique(maintain_order=True)
+    if uniq.height > 0.8 * frame.height:
+        return _fast_scan_rows(values, regions)
+    e164, ptype, error = _fast_scan_rows(uniq.get_column("v"), uniq.get_column("region"))
+    read = uniq.with_columns(e164.alias("__e164"), ptype.alias("__type"), error.alias("__error"))
+    back = frame.join(read, on=["v", "region"], how="left", maintain_order="left", nulls_equal=True)
+    return (back.get_column("__e164").alias("e164"), back.get_column("__type").alias("type"),
+            back.get_column("__error").alias("error"))
+
+
+def _fast_scan_rows(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """_fast_scan over every row as given."""
     frame = pl.DataFrame({"v": values})
     frame = frame.with_columns(
         (regions if isinstance(regions, pl.Series) else pl.lit(regions, dtype=pl.String)).alias("region")
