@@ -766,53 +766,17 @@ def _foreign_batch(texts: list[str], region: str) -> list[ForeignReading | None]
     return out
 
 
-# ASCII digits and separators only: no label, no extension, no "+" (foreign_reading reads such a cell as typed)
-_PLAIN_DIGITS_RS = r"^[0-9 ().\-]+$"
-# _NANP_LOOK_RE over such a cell
-_NANP_LOOK_RS = r"^[ ]*(?:1[ .\-]?)?(?:\([0-9]{3}\)[ ]?|[0-9]{3}[ .\-])[0-9]{3}[ .\-][0-9]{4}[ ]*$"
-
-
 def foreign_readings(values: pl.Series, region: str = "RU") -> pl.DataFrame:
-    """:func:`foreign_reading` of every value as columns kind, e164, region (null where it returns None).
-
-    Plain cells (ASCII digits and separators) with no international reading to try (ten digits, or a leading
-    0) are decided column-wise from the fast parser's readings in ``region`` and in the US (valid, or invalid
-    for sure); every other value, and any whose reading the fast parser leaves open, is read by
-    :func:`foreign_reading` itself, once per distinct value.
-    """
+    """:func:`foreign_reading` of every value as columns kind, e164, region (null where it returns None): each
+    distinct value once, its home and US readings from the fast parser in one batch (``_foreign_batch``), the
+    decision itself in ``_foreign_decide`` — the one place it is made."""
     region = (region or "RU").upper()
-    uniq = values.drop_nulls().unique().to_frame("v")
-    digits = pl.col("v").str.replace_all(r"[^0-9]", "")
-    n = digits.str.len_chars()
-    plain = uniq.filter(pl.col("v").str.contains(_PLAIN_DIGITS_RS) & n.is_between(10, 13)
-                        & ((n == 10) | digits.str.starts_with("0")))
-    plain = plain.with_columns(pl.col("v").str.strip_chars(" ").alias("raw"),
-                               (pl.lit(region != "US") & n.is_in([10, 11])).alias("us_try"))
-    raw = plain.get_column("raw")
-    home, _, home_error = _fast_scan(raw, region)
-    us, _, us_error = _fast_scan(raw, "US")
-    decided = plain.with_columns(home=home, home_bad=home_error.is_not_null(), us=us, us_bad=us_error.is_not_null(),
-                                 look=pl.col("raw").str.contains(_NANP_LOOK_RS))
-    home_known = pl.col("home").is_not_null() | pl.col("home_bad")
-    us_known = pl.col("us").is_not_null() | pl.col("us_bad")
-    # without a US reading to try there is no other reading: None whatever the home reading
-    decided = decided.filter(~pl.col("us_try") | (home_known & us_known)).select(
-        "v",
-        pl.when(~pl.col("us_try") | pl.col("us").is_null() | (pl.col("us") == pl.col("home"))).then(None)
-        .when(pl.col("home").is_null()).then(pl.lit("elsewhere"))
-        .when(pl.col("look")).then(pl.lit("ambiguous")).alias("kind"),
-        pl.col("us").alias("e164"),
-    ).with_columns(
-        pl.when(pl.col("kind").is_not_null()).then(pl.col("e164")).alias("e164"),
-        pl.when(pl.col("kind").is_not_null()).then(pl.lit("US")).alias("region"),
-    )
-    rest = uniq.join(decided, on="v", how="anti").get_column("v").to_list()
+    rest = values.drop_nulls().unique().to_list()
     looked = _foreign_batch(rest, region)
-    slow = pl.DataFrame({
+    table = pl.DataFrame({
         "v": pl.Series(rest, dtype=pl.String),
         "kind": pl.Series([r.kind if r else None for r in looked], dtype=pl.String),
         "e164": pl.Series([r.e164 if r else None for r in looked], dtype=pl.String),
         "region": pl.Series([r.region if r else None for r in looked], dtype=pl.String),
     })
-    table = pl.concat([decided.select("v", "kind", "e164", "region"), slow])
     return values.to_frame("v").join(table, on="v", how="left", maintain_order="left").select("kind", "e164", "region")

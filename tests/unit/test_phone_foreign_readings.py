@@ -29,8 +29,8 @@ _SEP = ["", " ", "-", ".", "(", ")"]
 
 @pytest.mark.parametrize("region", ["RU", "US"])
 def test_same_as_one_by_one_on_any_plain_number(region: str) -> None:
-    """The column-wise path decides plain cells itself: over random digit strings with separators (ten to thirteen
-    digits, leading 0, 1, 7 or 8 and others), it must agree with the one-by-one reading everywhere."""
+    """The batch path takes its readings from the fast parser: over random digit strings with separators (ten to
+    thirteen digits, leading 0, 1, 7 or 8 and others), it must agree with the one-by-one reading everywhere."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
