@@ -98,3 +98,34 @@ def test_placeholder_never_becomes_a_golden_value() -> None:
     row = out.frame.row(0, named=True)
     assert row["Email"] == "ivan.petrov@romashka.ru"
     assert row["Телефон"] == "+74951234567"
+
+
+def test_the_column_wise_safe_rules_agree_with_the_per_cluster_rule() -> None:
+    """_safe_part decides plain clusters column-wise (_uniform_clusters) and the rest one by one (_safe_value):
+    on any clusters of cells — plain, blank, padded, multi-valued, restrictive — both must give what
+    _safe_value gives each cluster."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from crmclean.matching.survivorship import _safe_part, _safe_value
+
+    cell = st.sampled_from([None, "", " ", "да", "нет", "Yes", "no", "Иванов", "Иванов И.", "Иванов Иван",
+                            "+74951234567", "+74951234567, +79161234567", " x ", "a; b", "a / b", "b"])
+    clusters = st.lists(st.lists(cell, min_size=1, max_size=4), min_size=1, max_size=6)
+
+    @settings(max_examples=60, deadline=None)
+    @given(clusters, st.sampled_from(["most_restrictive:opt_out", "most_restrictive:consent", "fullest",
+                                      "all_values"]))
+    def check(groups: list[list[str | None]], rule: str) -> None:
+        rows = pl.DataFrame({
+            "cluster_id": [f"c{k}" for k, g in enumerate(groups) for _ in g],
+            "record_id": [f"r{k}_{j}" for k, g in enumerate(groups) for j in range(len(g))],
+            "v": [c for g in groups for c in g]}, schema={"cluster_id": pl.String, "record_id": pl.String,
+                                                          "v": pl.String})
+        got = _safe_part(rows, "v", rule)
+        assert got.get_column("cluster_id").to_list() == [f"c{k}" for k in range(len(groups))]
+        for k, g in enumerate(groups):
+            want = _safe_value([f"r{k}_{j}" for j in range(len(g))], g, rule)
+            assert (got["v"][k], got["_src_v"][k]) == want, (g, rule)
+
+    check()

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -301,10 +302,36 @@ def _abbreviates(short: str, full: str) -> bool:
     return all(y.startswith(x) for x, y in zip(a, b, strict=True))
 
 
-def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
-    """cluster_id, <col>, _src_<col> under a safe-default rule (per cluster; clusters are few)."""
+def _safe_value(ids: list[str], cells: list[Any], rule: str) -> tuple[str | None, str | None]:
+    """(value, source record ids) of one cluster under a safe-default rule: the reference the column-wise path
+    (``_uniform_clusters``) must agree with."""
     from crmclean.model.multivalue import cell_separator, join_cell, split_cell
 
+    vals = [v if v is not None and str(v).strip() else None for v in cells]
+    filled = [(i, v) for i, v in zip(ids, vals, strict=True) if v is not None]
+    value: str | None = filled[0][1] if filled else None
+    source: str | None = filled[0][0] if filled else None
+    if rule.startswith("most_restrictive"):
+        kind = rule.split(":", 1)[1]
+        hit = next(((i, v) for i, v in filled if is_restrictive(v, kind)), None)
+        if hit is not None:
+            source, value = hit
+    elif rule == "all_values" and filled:
+        parts: list[str] = []
+        for _, v in filled:
+            parts.extend(split_cell(v))
+        value = join_cell(parts, cell_separator(filled[0][1]))
+        extra = [i for i, v in filled[1:] if any(p not in split_cell(filled[0][1]) for p in split_cell(v))]
+        source = "; ".join([filled[0][0], *extra])
+    elif rule == "fullest" and filled:
+        for i, v in filled[1:]:
+            if value is not None and _abbreviates(value, v):
+                source, value = i, v
+    return value, source
+
+
+def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
+    """cluster_id, <col>, _src_<col> under a safe-default rule (per cluster; clusters are few)."""
     out_ids: list[object] = []
     out_val: list[str | None] = []
     out_src: list[str | None] = []
@@ -321,27 +348,7 @@ def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
         per = per.filter(slow)
     for cid, rids, cells in zip(per.get_column("cluster_id").to_list(), per.get_column("__ids").to_list(),
                                 per.get_column("__cells").to_list(), strict=True):
-        ids = [str(x) for x in rids]
-        vals = [v if v is not None and str(v).strip() else None for v in cells]
-        filled = [(i, v) for i, v in zip(ids, vals, strict=True) if v is not None]
-        value: str | None = filled[0][1] if filled else None
-        source: str | None = filled[0][0] if filled else None
-        if rule.startswith("most_restrictive"):
-            kind = rule.split(":", 1)[1]
-            hit = next(((i, v) for i, v in filled if is_restrictive(v, kind)), None)
-            if hit is not None:
-                source, value = hit
-        elif rule == "all_values" and filled:
-            parts: list[str] = []
-            for _, v in filled:
-                parts.extend(split_cell(v))
-            value = join_cell(parts, cell_separator(filled[0][1]))
-            extra = [i for i, v in filled[1:] if any(p not in split_cell(filled[0][1]) for p in split_cell(v))]
-            source = "; ".join([filled[0][0], *extra])
-        elif rule == "fullest" and filled:
-            for i, v in filled[1:]:
-                if value is not None and _abbreviates(value, v):
-                    source, value = i, v
+        value, source = _safe_value([str(x) for x in rids], cells, rule)
         out_ids.append(cid)
         out_val.append(value)
         out_src.append(source)
