@@ -107,7 +107,8 @@ def test_a_new_comparison_is_declared_not_coded() -> None:
 
 def test_generic_comparison_matches_rules_file_kinds() -> None:
     comp = generic_comparison("dob", "date", "x__dob")
-    assert comp.level_names() == ["exact", "typo", "one_part", "close", "different"]
+    assert comp.level_names() == ["exact", "typo", "other_year", "other_month", "other_day", "close",
+                                  "different"]
     assert comp.tf_column == "x__dob"
     lev = generic_comparison("ssn", "levenshtein", "x__ssn", thresholds=[1, 2])
     assert [lv.when for lv in lev.levels[1:3]] == [Fuzzy("x__ssn", "levenshtein", 1),

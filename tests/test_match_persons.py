@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 from _match_helpers import table_from_rows
 
+from crmclean.fields.dates import date_digits_from_parts
 from crmclean.matching import dedupe
 from crmclean.matching.engine import prepare
 from crmclean.roles import detect_roles
@@ -115,12 +116,28 @@ def test_a_person_file_fits_its_own_m_by_em_and_a_crm_export_keeps_the_built_in_
     assert "m:em" not in dedupe(table_from_rows(crm, id_column="rec_id", object_type="contacts")).model.trained
 
 
-def test_a_date_wrong_in_one_part_is_its_own_level() -> None:
-    rows = [{"rec_id": "a", "given_name": "anna", "surname": "berg", "date_of_birth": "1967-09-27"},
-            {"rec_id": "b", "given_name": "anna", "surname": "berg", "date_of_birth": "1967-09-03"},
-            {"rec_id": "c", "given_name": "anna", "surname": "berg", "date_of_birth": "1984-11-03"}]
+def _date_levels(dates: list[str]) -> list[str]:
+    """The birthdate level of the first record's pair with each of the others."""
+    rows = [{"rec_id": str(i), "given_name": "anna", "surname": "berg", "date_of_birth": d}
+            for i, d in enumerate(dates)]
     setup = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
     names = [lv.name for lv in next(c for c in setup.comparisons if c.name == "birthdate").levels]
-    levels = setup.levels(pl.DataFrame({"l": [0, 0], "r": [1, 2]}, schema={"l": pl.UInt32, "r": pl.UInt32}))
-    got = [names[i] for i in levels.get_column("lvl__birthdate").to_list()]
-    assert got == ["one_part", "different"]
+    pairs = pl.DataFrame({"l": [0] * (len(dates) - 1), "r": list(range(1, len(dates)))},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    return [names[i] for i in setup.levels(pairs).get_column("lvl__birthdate").to_list()]
+
+
+def test_a_date_wrong_in_one_part_has_a_level_per_part() -> None:
+    assert _date_levels(["1967-09-27", "1967-09-03", "1984-09-27", "1967-12-27", "1984-11-03"]) == [
+        "other_day", "other_year", "other_month", "different"]
+
+
+def test_two_digits_transposed_are_a_typo() -> None:
+    assert _date_levels(["1940-05-02", "1490-05-02", "1940-05-20", "1904-05-02"]) == ["typo", "typo", "typo"]
+
+
+def test_an_impossible_date_in_parts_keeps_each_part_in_its_place() -> None:
+    got = date_digits_from_parts(pl.Series(["1960", "1950", "1992", "1967", "1967", None]),
+                                 pl.Series(["6", "19", "0", "9", "x", "1"]), pl.Series(["50", "5", "8", "27", "1", "1"]))
+    # month 19 and day 50 are digits mistyped: the parts stay where they were, one digit away from the true date
+    assert got.to_list() == ["19600650", "19501905", "19920008", "19670927", "19671", None]

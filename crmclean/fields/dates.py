@@ -194,12 +194,20 @@ def date_digits(values: pl.Series, **options: object) -> pl.Series:
 
 def date_digits_from_parts(year: pl.Series, month: pl.Series, day: pl.Series) -> pl.Series:
     """``YYYYMMDD`` of a date kept in three columns (R RecordLinkage's RLdata ``by``, ``bm``, ``bd``), read by the
-    same parser as a whole date; null when a part is blank (a partial date is no date to compare)."""
+    same parser as a whole date; null when a part is blank (a partial date is no date to compare).
+
+    A date the parser cannot read (month 19, day 50: a digit mistyped) keeps its parts in their places, each
+    zero-padded (``1960``, ``6``, ``50`` -> ``19600650``), when each part is digits that fit its width: the parts
+    are known even if the date is impossible, so the comparison still sees which part differs and by how much
+    (``19600630`` is one digit away), where the digits run together (``1960650``) would shift the day into the
+    month."""
     parts = [pl.lit(s.cast(pl.String)).str.strip_chars().replace("", None) for s in (year, month, day)]
     joined = pl.select(pl.concat_str(parts, separator="-")).to_series()
-    digits = date_digits(joined.fill_null(""))
-    return pl.select(pl.when(pl.lit(joined).is_null()).then(None).otherwise(pl.lit(digits))).to_series() \
-        .alias(year.name)
+    parsed = parse_dates(joined.fill_null(""))
+    fits = pl.all_horizontal(p.str.contains(f"^[0-9]{{1,{w}}}$") for p, w in zip(parts, (4, 2, 2), strict=True))
+    padded = pl.when(fits).then(pl.concat_str([p.str.zfill(w) for p, w in zip(parts, (4, 2, 2), strict=True)]))
+    raw = pl.lit(joined).str.replace_all(r"\D", "")
+    return pl.select(pl.coalesce(pl.lit(parsed).dt.strftime("%Y%m%d"), padded, raw)).to_series().alias(year.name)
 
 
 # ---------------------------------------------------------------- the parser over distinct spellings

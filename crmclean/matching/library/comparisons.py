@@ -504,10 +504,18 @@ def generic_comparison(name: str, kind: str, column: str, *, thresholds: Sequenc
         # dates as digit strings YYYYMMDD
         return Comparison(name, name, (
             Level("exact", 0.85, 0.0005, tf=True, description="same date", when=Exact(column)),
-            Level("typo", 0.08, 0.002, description="one digit off or day/month swapped",
-                  when=AnyOf((Fuzzy(column, "levenshtein", 1), Predicate("day_month_swapped", (column,))))),
-            Level("one_part", 0.04, 0.004, description="the same date but for the year, the month or the day",
-                  when=Predicate("one_date_part", (column,))),
+            Level("typo", 0.08, 0.002, description="one digit off, two digits transposed or day/month swapped",
+                  when=AnyOf((Fuzzy(column, "levenshtein", 1), Predicate("digits_transposed", (column,)),
+                              Predicate("day_month_swapped", (column,))))),
+            # which part is replaced matters: two people share a month and day (1 in 365) far more often than a
+            # year and day or a year and month, so u differs by part (estimate_u); m as EM fits it on RLdata10000
+            # (0.046 / 0.020 / 0.024), where every duplicate has one error
+            Level("other_year", 0.04, 0.003, description="the same month and day, another year",
+                  when=Predicate("other_year", (column,))),
+            Level("other_month", 0.02, 0.0005, description="the same year and day, another month",
+                  when=Predicate("other_month", (column,))),
+            Level("other_day", 0.02, 0.001, description="the same year and month, another day",
+                  when=Predicate("other_day", (column,))),
             Level("close", 0.03, 0.01, description="two digits off", when=Fuzzy(column, "levenshtein", 2)),
             Level("different", 0.04, 0.99, description="different dates"),
         ), Missing(column), **common)  # type: ignore[arg-type]

@@ -113,7 +113,10 @@ PREDICATES: dict[str, str] = {
     "own_lines": "each side of (phone list) has two or more numbers the other lacks (its own office line and mobile)",
     "numbered_mailbox": "(email local part) differs only by digits (ivanov@ vs ivanov2@): a second person",
     "same_letters": "(email local part) differs only by separators (r.johnston@ vs rjohnston@)",
-    "one_date_part": "(YYYYMMDD dates) agree on two of year, month and day: one part mistyped or replaced",
+    "other_year": "(YYYYMMDD dates) agree on month and day, not on the year",
+    "other_month": "(YYYYMMDD dates) agree on year and day, not on the month",
+    "other_day": "(YYYYMMDD dates) agree on year and month, not on the day",
+    "digits_transposed": "(column) equals the other side with two neighbouring characters swapped (1940 / 1490)",
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",
     "day_month_swapped": "(YYYYMMDD date) equals the other side with day and month swapped",

@@ -336,12 +336,32 @@ def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
     ).to_series()
 
 
-def _one_date_part(ev: ChunkEvaluator, column: str) -> pl.Series:
-    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
-    same = [pl.col("a").str.slice(i, n) == pl.col("b").str.slice(i, n) for i, n in ((0, 4), (4, 2), (6, 2))]
-    return frame.select(((same[0] & same[1]) | (same[0] & same[2]) | (same[1] & same[2]))
-                        & (pl.col("a").str.len_chars() == 8) & (pl.col("b").str.len_chars() == 8)
-                        ).to_series().fill_null(False)
+_DATE_PARTS = {"year": (0, 4), "month": (4, 2), "day": (6, 2)}
+
+
+def _other_date_part(part: str) -> Callable[[ChunkEvaluator, str], pl.Series]:
+    """(YYYYMMDD dates) agree on the two other parts and differ in ``part``."""
+    def predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
+        frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+        same = {k: pl.col("a").str.slice(i, n) == pl.col("b").str.slice(i, n) for k, (i, n) in _DATE_PARTS.items()}
+        return frame.select(pl.all_horizontal(v if k != part else ~v for k, v in same.items())
+                            & (pl.col("a").str.len_chars() == 8) & (pl.col("b").str.len_chars() == 8)
+                            ).to_series().fill_null(False)
+    return predicate
+
+
+def _digits_transposed(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """(column) equals the other side with two neighbouring characters swapped (1940 / 1490)."""
+    a, b = ev.view.left(column), ev.view.right(column)
+    frame = pl.DataFrame({"a": a, "b": b})
+    width = int(a.str.len_chars().max() or 0)  # type: ignore[arg-type]
+    at = [((pl.col("a").str.slice(0, i) == pl.col("b").str.slice(0, i))
+           & (pl.col("a").str.slice(i, 1) == pl.col("b").str.slice(i + 1, 1))
+           & (pl.col("a").str.slice(i + 1, 1) == pl.col("b").str.slice(i, 1))
+           & (pl.col("a").str.slice(i + 2) == pl.col("b").str.slice(i + 2))) for i in range(width - 1)]
+    if not at:
+        return pl.Series(column, [False] * len(a), dtype=pl.Boolean)
+    return frame.select((pl.any_horizontal(at) & (pl.col("a") != pl.col("b"))).fill_null(False)).to_series()
 
 
 def _one_side_only(ev: ChunkEvaluator, column: str) -> pl.Series:
@@ -361,7 +381,10 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "own_lines": _own_lines,
     "domain_names_company": _domain_names_company,
     "day_month_swapped": _day_month_swapped,
-    "one_date_part": _one_date_part,
+    "other_year": _other_date_part("year"),
+    "other_month": _other_date_part("month"),
+    "other_day": _other_date_part("day"),
+    "digits_transposed": _digits_transposed,
     "one_side_only": _one_side_only,
 }
 
