@@ -111,3 +111,31 @@ def test_key_recall_shares_and_capture_recapture_estimate() -> None:
     assert out["estimated_recall"] == round(5 / 6.125, 4)
     assert out["recall_low"] == round(5 / (5 + 3 / 2), 4)  # jackknife: f1 * (t-1)/t = 1.5 unseen
     assert CandidatePairs(pl.DataFrame()).key_recall(found)["estimated_recall"] is None
+
+
+
+def test_office_line_split_by_any_name_sound_keeps_typos_and_swapped_names_together() -> None:
+    # 40 colleagues on one office line (10 given names x 4 surnames), then three records of people already there:
+    # a surname typo (Смирнов -> Смирнок), given and family name swapped, a new surname (Анна Смирнова -> Жукова)
+    line = "+7 (495) 100-00-00"
+    rows = [
+        *_office(40),
+        {"Id": "typo", "First Name": "Иван", "Last Name": "Смирнок", "Phone": line},
+        {"Id": "swap", "First Name": "Смирнов", "Last Name": "Иван", "Phone": line},
+        {"Id": "new", "First Name": "Анна", "Last Name": "Жукова", "Phone": line},
+    ]
+    setup = prepare(table_from_rows(rows))
+    ids = setup.record_ids.to_list()
+    phone = next(k for k in contacts_blocking_keys() if k.name == "phone")
+    assert isinstance(phone.refine[0], tuple)  # the default splits a shared line by any of the names' sounds
+    by_surname = BlockingKey("phone", ("phones",), refine=("ln_ph", "fn_canon"), min_length=7, max_block_size=6)
+
+    def pairs(key: BlockingKey) -> set[tuple[str, str]]:
+        result = block_pairs(setup.features, [key])
+        return {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in result.pairs.select("l", "r").iter_rows()}
+
+    got, old = pairs(phone), pairs(by_surname)
+    same_person = {("0", "typo"), ("0", "swap"), ("2", "new")}
+    assert same_person <= got
+    assert not {("0", "typo"), ("2", "new")} & old  # splitting by surname alone loses them
+    assert len(got) < 903 / 3  # far fewer than all 43 * 42 / 2 pairs of the line

@@ -27,7 +27,9 @@ class BlockingKey:
 
     name: str
     columns: tuple[str, ...]
-    refine: tuple[str, ...] = ()  # columns added one at a time to split oversized blocks
+    # columns added one at a time to split oversized blocks; a tuple of columns splits by any of them (a record joins
+    # one sub-block per value it has in them, so records sharing a value in any stay together)
+    refine: tuple[str | tuple[str, ...], ...] = ()
     min_length: int = 1  # shortest key value that may form a block (a 2-letter surname sound is too loose)
     max_block_size: int | None = None  # None: the engine's default
     sorted_pair: bool = False  # key = the two columns' values sorted (swapped first/last names)
@@ -49,8 +51,13 @@ def contacts_blocking_keys() -> list[BlockingKey]:
     return [
         BlockingKey("email", ("emails",), refine=("ln_ph", "fn_canon"), min_length=5, max_block_size=50,
                     window=6, description="the same email address"),
-        BlockingKey("phone", ("phones",), refine=("ln_ph", "fn_canon"), min_length=7, max_block_size=12,
-                    window=6, description="the same phone number (a switchboard is split by surname)"),
+        # an office line or a family phone is split by the names' sounds: records stay together that share a
+        # surname or given name sound, across the two as well (a surname typo or a new surname keeps the given
+        # name; swapped names share both); at 300k this finds 76 more true pairs scoring >= 0.9 than splitting by
+        # surname alone at blocks over 12, with 4 % fewer pairs
+        BlockingKey("phone", ("phones",), refine=(("ln_ph", "fn_canon_ph"), "li", "fn_canon"), min_length=7,
+                    max_block_size=6, window=6,
+                    description="the same phone number (a switchboard is split by surname or given name)"),
         BlockingKey("name", ("fn_canon_ph", "ln_ph"), sorted_pair=True, refine=("mi", "company_ph", "city"),
                     min_length=2, max_block_size=12,
                     window=6, description="surname sound + canonical given name sound, in either order "

@@ -64,6 +64,28 @@ def _windows(in_big: pl.DataFrame, features: pl.DataFrame, key: BlockingKey) -> 
     return out
 
 
+def _refined(in_big: pl.DataFrame, features: pl.DataFrame, refine: str | tuple[str, ...]) -> pl.DataFrame:
+    """(IDX, block) of oversized blocks split by one refinement.
+
+    A column: records stay together when they agree on it (a missing value is a value of its own). Several
+    columns (``("ln_ph", "fn_canon_ph")``): a record joins one sub-block per value it has in any of them, so two
+    records stay together when they share a value in any, across the columns too (a surname typo keeps the given
+    name, swapped names share both); a record with none of them keeps a sub-block of its own kind.
+    """
+    if isinstance(refine, str):
+        refined = in_big.join(features.select(IDX, pl.col(refine).cast(pl.String).fill_null("").alias("_v")), on=IDX)
+    else:
+        values = (in_big.select(IDX).unique()
+                  .join(features.select(IDX, *(pl.col(c).cast(pl.String) for c in refine)), on=IDX)
+                  .select(IDX, pl.concat_list(list(refine)).list.drop_nulls().list.unique().alias("_v"))
+                  .with_columns(pl.when(pl.col("_v").list.len() > 0).then(pl.col("_v")).otherwise(pl.lit([""])))
+                  .explode("_v"))
+        refined = in_big.join(values, on=IDX)
+    return refined.with_columns(
+        pl.concat_str([pl.col("block").cast(pl.String), pl.col("_v")], separator="\x1f").hash(seed=17).alias("block")
+    ).select(IDX, "block")
+
+
 def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
     """All pairs inside each block (``blocks``: IDX, block id); in link mode only source × other pairs."""
     right = blocks.rename({IDX: "r"})
@@ -133,12 +155,7 @@ def block_pairs(
                     st.dropped_blocks += big.height
                     st.dropped_records += in_big.height
                 break
-            col = refinements.pop(0)
-            refined = in_big.join(features.select(IDX, pl.col(col).cast(pl.String).fill_null("")), on=IDX)
-            pending = refined.with_columns(
-                pl.concat_str([pl.col("block").cast(pl.String), pl.col(col)], separator="\x1f")
-                .hash(seed=17).alias("block")
-            ).select(IDX, "block")
+            pending = _refined(in_big, features, refinements.pop(0))
             st.split_blocks += big.height
         if compared:
             pairs = _pairs_within(pl.concat(compared), link_boundary)
