@@ -160,6 +160,9 @@ CONSENT_ROLES = OPT_OUT_ROLES | {"consent"}
 ID_ROLES = frozenset({"id", "account_id", "lookup"})
 DATE_ROLES = frozenset({"created_at", "updated_at", "last_activity", "birthdate"})
 BIRTH_PARTS = ("birth_year", "birth_month", "birth_day")
+# a role a file may keep in several columns that together make one value: the role, then its parts in order. Where
+# the file has no column of the role itself but all of its parts, the parts are read as that one value (dedupe)
+COMPOSED_ROLES: dict[str, tuple[str, ...]] = {"birthdate": BIRTH_PARTS}
 # two-letter headers of a birth date in parts: too short to mean anything alone, so only the three together count
 _BIRTH_PART_TRIO = {"by": "birth_year", "bm": "birth_month", "bd": "birth_day"}
 

@@ -141,3 +141,15 @@ def test_an_impossible_date_in_parts_keeps_each_part_in_its_place() -> None:
                                  pl.Series(["6", "19", "0", "9", "x", "1"]), pl.Series(["50", "5", "8", "27", "1", "1"]))
     # month 19 and day 50 are digits mistyped: the parts stay where they were, one digit away from the true date
     assert got.to_list() == ["19600650", "19501905", "19920008", "19670927", "19671", None]
+
+
+def test_a_composed_role_is_read_from_its_parts_by_auto_and_rules_file_comparisons() -> None:
+    from crmclean.config import RulesFile
+
+    rows = [{"rec_id": "a", "fname_c1": "ANNA", "lname_c1": "BERG", "by": "1960", "bm": "6", "bd": "50"},
+            {"rec_id": "b", "fname_c1": "ANNA", "lname_c1": "BERG", "by": "1960", "bm": "6", "bd": "30"}]
+    auto = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    assert auto.features.get_column("x__birthdate").to_list() == ["19600650", "19600630"]
+    rules = RulesFile.model_validate({"dedupe": {"comparisons": {"dob": {"column": "birthdate", "type": "date"}}}})
+    custom = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"), rules)
+    assert custom.features.get_column("x__dob").to_list() == ["19600650", "19600630"]

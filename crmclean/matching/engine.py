@@ -45,7 +45,7 @@ from crmclean.matching.library import (
 )
 from crmclean.matching.scoring import MatchModel, estimate_u, train_from_labels, train_m_em
 from crmclean.matching.survivorship import golden_records
-from crmclean.roles import BIRTH_PARTS
+from crmclean.roles import COMPOSED_ROLES
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -168,7 +168,6 @@ def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.S
     """Normalized raw columns for custom comparisons (rules file) and auto ones (birthdate, zip, address)."""
     extra: dict[str, pl.Series] = {}
     comps: list[Comparison] = []
-    by_role = table.by_role
     for name, opts in settings.comparisons.items():
         if opts.column is None and opts.type is None:
             continue
@@ -176,31 +175,41 @@ def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.S
             raise ConfigError(f"comparison `{name}` needs both `column` and `type`", path=None)
         if not opts.enabled:
             continue
-        column = opts.column
-        if column not in table.frame.columns:
-            # a role name is accepted too: `column: birthdate`
-            cols = by_role.get(column, [])
-            if not cols:
-                raise ConfigError(f"comparison `{name}`: column {column!r} not in the source")
-            column = cols[0]
         key = f"x__{name}"
-        extra[key] = extra_column_values(table, column, opts.type).alias(key)
+        # a role name is accepted too: `column: birthdate`
+        values = (extra_column_values(table, opts.column, opts.type) if opts.column in table.frame.columns
+                  else _role_values(table, opts.column, opts.type))
+        if values is None:
+            raise ConfigError(f"comparison `{name}`: column {opts.column!r} not in the source")
+        extra[key] = values.alias(key)
         comp = generic_comparison(name, opts.type, key, thresholds=opts.thresholds)
         comps.append(comp.with_overrides(opts.m, opts.u))
     for role, kind in _AUTO_COMPARISONS.items():
-        cols = by_role.get(role, [])
         if role in settings.comparisons or any(c.name == role for c in comps):
             continue
-        key = f"x__{role}"
-        if cols:
-            extra[key] = extra_column_values(table, cols[0], kind).alias(key)
-        elif role == "birthdate" and all(by_role.get(p) for p in BIRTH_PARTS):  # by, bm, bd: one date
-            year, month, day = (table.frame.get_column(by_role[p][0]) for p in BIRTH_PARTS)
-            extra[key] = date_digits_from_parts(year, month, day).alias(key)
-        else:
+        values = _role_values(table, role, kind)
+        if values is None:
             continue
+        key = f"x__{role}"
+        extra[key] = values.alias(key)
         comps.append(generic_comparison(role, kind, key))
     return extra, comps
+
+
+# how the parts of a composed role (roles.COMPOSED_ROLES) make one value, by comparison kind
+_COMPOSE: dict[str, Callable[..., pl.Series]] = {"date": date_digits_from_parts}
+
+
+def _role_values(table: Any, role: str, kind: str) -> pl.Series | None:
+    """Normalized values of a role for a comparison of ``kind``: its column, or, where the file keeps the role in
+    parts (roles.COMPOSED_ROLES: by, bm, bd), one value composed from all of them; None when the file has neither."""
+    by_role = table.by_role
+    if by_role.get(role):
+        return extra_column_values(table, by_role[role][0], kind)
+    parts = COMPOSED_ROLES.get(role, ())
+    if parts and kind in _COMPOSE and all(by_role.get(p) for p in parts):
+        return _COMPOSE[kind](*(table.frame.get_column(by_role[p][0]) for p in parts))
+    return None
 
 
 def _comparisons(object_type: str, settings: DedupeSettings) -> list[Comparison]:
