@@ -204,6 +204,7 @@ def _run_rules(
         default_region=(settings.defaults.region or "RU").upper(),
         settings=settings,
         object_type=table.object_type,
+        proposals=not profile_only or apply_suggestions,
     )
     changes: list[pl.DataFrame] = []
     findings: list[pl.DataFrame] = []

@@ -87,6 +87,9 @@ class RuleContext:
     default_region: str = "RU"
     settings: Any = None  # the validated RulesFile (crmclean.config.RulesFile) or None
     object_type: str = "contacts"  # contacts, leads, companies … (the table's)
+    # False when the run keeps no proposals: suggest edits are not applied and findings are dropped (the match
+    # profile's run, standardize_table(profile_only=True)); a rule may then skip work that only proposes or flags
+    proposals: bool = True
 
     def columns_for(self, role: str) -> list[str]:
         return list(self.roles.get(role, ()))

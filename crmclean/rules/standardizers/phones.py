@@ -57,13 +57,19 @@ def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -
     Candidates are cells typed without a country code that the default region either cannot
     read (and one other reading can) or reads while they are written the North-American way
     and valid there too; everything else is null.
+
+    A run that keeps no proposals (``ctx.proposals``: the match profile) reads only cells the default
+    region reads: the other kind ("elsewhere") is only suggested and reported, it changes no value.
     """
     n = len(values)
     default = (ctx.default_region or "RU").upper()
+    unread = info.get_column("e164").is_null()
     cand = (_no_country_mask(ctx, n) & values.is_not_null()
             & ~values.str.strip_chars().str.starts_with("+").fill_null(True)
             & values.str.count_matches(r"\d").is_between(10, 13).fill_null(False)
-            & (info.get_column("e164").is_null() | values.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
+            & (unread | values.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
+    if not ctx.proposals:
+        cand = cand & ~unread  # "ambiguous" needs the default region's reading
     out = pl.DataFrame({"kind": _nulls(n), "e164": _nulls(n), "region": _nulls(n)})
     if not cand.any():
         return out
