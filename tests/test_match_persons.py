@@ -127,6 +127,21 @@ def _date_levels(dates: list[str]) -> list[str]:
     return [names[i] for i in setup.levels(pairs).get_column("lvl__birthdate").to_list()]
 
 
+def test_a_register_typed_with_one_error_per_record_fits_how_many_fields_disagree() -> None:
+    rows, truth = _register(n=1000)
+    result = dedupe(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    bits = result.model.disagreement_weights
+    # one field wrong is what a duplicate of this register looks like; two fields wrong is not
+    assert bits[1] > 0 > bits[2]
+    assert "disagreements_adjustment" in result.pairs.get_column("evidence")[0]
+    cl = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert sum(cl[a] == cl[b] for a, b in truth) >= 0.8 * len(truth)
+    crm = [dict(r, email=f"{r['fname_c1'].lower()}.{i}@gmx.de") for i, r in enumerate(rows[:300])]
+    crm_result = dedupe(table_from_rows(crm, id_column="rec_id", object_type="contacts"))
+    assert crm_result.model.disagreement_weights == []  # a CRM export keeps the fields' own m
+    assert "disagreements_adjustment" not in crm_result.pairs.get_column("evidence")[0]
+
+
 def test_a_date_wrong_in_one_part_has_a_level_per_part() -> None:
     assert _date_levels(["1967-09-27", "1967-09-03", "1984-09-27", "1967-12-27", "1984-11-03"]) == [
         "other_day", "other_year", "other_month", "different"]

@@ -43,7 +43,7 @@ from crmclean.matching.library import (
     contacts_comparisons,
     generic_comparison,
 )
-from crmclean.matching.scoring import MatchModel, estimate_u, train_from_labels, train_m_em
+from crmclean.matching.scoring import MatchModel, estimate_u, fit_disagreements, train_from_labels, train_m_em
 from crmclean.matching.survivorship import golden_records
 from crmclean.roles import COMPOSED_ROLES
 
@@ -383,11 +383,15 @@ def _level_names_expr(comps: Sequence[Comparison]) -> list[pl.Expr]:
 
 def _evidence_json(scored: pl.DataFrame, comps: Sequence[Comparison], prior_weight: float) -> pl.Series:
     """Per-pair evidence as a JSON object: {field: {level, weight}, ..., prior, correlated_adjustment}."""
+    # a person file's adjustment for how many fields disagree (scoring.fit_disagreements)
+    counted = ([pl.col("disagreement_adjust").round(2).alias("disagreements_adjustment")]
+               if "disagreement_adjust" in scored.columns else [])
     return scored.select(
         pl.struct(
             *_level_names_expr(comps),
             pl.col("swapped").alias("names_swapped"),
             pl.col("group_adjust").round(2).alias("correlated_adjustment"),
+            *counted,
             pl.lit(round(prior_weight, 2)).alias("prior"),
         ).struct.json_encode().alias("evidence")
     ).to_series()
@@ -450,6 +454,7 @@ def dedupe(
             train_from_labels(model, labelled.drop("accepted"), labelled.get_column("accepted"))
     if settings.train == "em" or (settings.train == "auto" and _person_file(levels)):
         train_m_em(model, levels)
+        fit_disagreements(model, backend.weigh(levels, model))
     scored = backend.weigh(levels, model).with_columns(
         calibrated(pl.col("weight"), setup.object_type).alias("calibrated"),
         _supported(settings, setup.comparisons).alias("supported"))

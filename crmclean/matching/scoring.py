@@ -49,6 +49,9 @@ class MatchModel:
     prior: float  # P(match) for a random pair of records
     n_records: int
     trained: list[str] = field(default_factory=list)  # what refined the defaults: "u:random", "m:em", "labels"
+    # bits added to a pair's evidence by how many of its compared fields disagree (not at their first level), fitted
+    # by ``fit_disagreements`` on a person file; empty (no adjustment) for a CRM export
+    disagreement_weights: list[float] = field(default_factory=list)
 
     @classmethod
     def default(cls, comparisons: Sequence[Comparison], n_records: int, *,
@@ -83,7 +86,7 @@ class MatchModel:
         return _clamp(math.log2(max(p.m, 1e-9) / max(u, 1e-12)))
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "prior": self.prior,
             "trained": list(self.trained),
             "comparisons": {
@@ -92,6 +95,9 @@ class MatchModel:
                 for c in self.comparisons
             },
         }
+        if self.disagreement_weights:
+            out["disagreement_weights"] = [round(w, 3) for w in self.disagreement_weights]
+        return out
 
 
 def _clamp(w: float) -> float:
@@ -211,6 +217,61 @@ def _em_session(model: MatchModel, rows: list[tuple[Any, ...]], names: list[str]
             if tot > 0:
                 start[name] = [max(a / tot, 1e-6) for a in acc_m[name]]
     return acc_m
+
+
+def disagreements(model: MatchModel) -> pl.Expr:
+    """How many of a pair's compared fields disagree: have a level other than their first (over a level frame)."""
+    return pl.sum_horizontal([(pl.col(f"lvl__{c.name}") != 0).fill_null(False).cast(pl.Int32)
+                              for c in model.comparisons])
+
+
+def fit_disagreements(model: MatchModel, scored: pl.DataFrame, *, iterations: int = 20,
+                      strength: float = 50.0) -> None:
+    """Fit how many fields a matching pair gets wrong, beyond what the fields' own m say (``disagreement_weights``).
+
+    The m of each field are fitted as if its errors were independent of the others'. Records are often typed with
+    one error each (R RecordLinkage's RLdata: one field per duplicate): a true pair with its names exact then has its
+    date wrong far more often, and two fields wrong far less often, than the product of the fields' m says. Over
+    the candidate pairs (``scored``: the weights without this adjustment), EM compares the expected matching pairs
+    with k fields wrong to the number the fields' m predict for each pair's compared fields; the ratio (blended with
+    1 by ``strength`` pseudo-pairs, so a count never seen is not ruled out) is the weight of k, in bits. Only the
+    match class is adjusted: for different people the fields are independent, as u assumes.
+    """
+    comps = [c for c in model.comparisons if scored.get_column(f"lvl__{c.name}").null_count() < scored.height]
+    if not comps or scored.height == 0:
+        return
+    # each comparison's chance to agree (its first level) for a matching pair, by its own m
+    agree = {c.name: model.params[c.name][0].m / sum(p.m for p in model.params[c.name]) for c in comps}
+    present = pl.concat_str([pl.col(f"lvl__{c.name}").is_not_null().cast(pl.Int8).cast(pl.String) for c in comps])
+    frame = scored.select(disagreements(model).alias("k"), present.alias("present"), "weight")
+    expected: dict[str, list[float]] = {}  # per set of compared fields: P(k fields wrong | match) by the m alone
+    for key in frame.get_column("present").unique().to_list():
+        dist = [1.0]
+        for c, flag in zip(comps, key, strict=True):
+            if flag == "1":
+                q = agree[c.name]
+                dist = [a * q + b * (1 - q) for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
+        expected[key] = dist
+    width = max(len(d) for d in expected.values())
+    table = pl.DataFrame({"present": list(expected), **{f"f{k}": [d[k] if k < len(d) else 0.0 for d in expected.values()]
+                                                       for k in range(width)}})
+    frame = frame.join(table, on="present", how="left")
+    bits = [0.0] * width
+    for _ in range(iterations):
+        post = frame.select(pl.col("k"), *(pl.col(f"f{k}") for k in range(width)), (1.0 / (1.0 + pl.lit(2.0).pow(
+            -(pl.col("weight") + pl.col("k").replace_strict(list(range(width)), bits, return_dtype=pl.Float64))
+            .clip(-60, 60)))).alias("p"))
+        seen = dict(post.group_by("k").agg(pl.col("p").sum()).iter_rows())
+        predicted = post.select((pl.col(f"f{k}") * pl.col("p")).sum() for k in range(width)).row(0)
+        total = sum(predicted)
+        if total <= 0:
+            return
+        ratio = [_blend(seen.get(k, 0.0), predicted[k], 1.0, strength * predicted[k] / total) if predicted[k] > 0
+                 else 1.0 for k in range(width)]
+        norm = sum(r * f for r, f in zip(ratio, predicted, strict=True)) / total
+        bits = [_clamp(math.log2(max(r / norm, 1e-9))) for r in ratio]
+    model.disagreement_weights = bits
+    model.trained.append("disagreements:em")
 
 
 def train_from_labels(model: MatchModel, levels: pl.DataFrame, accepted: pl.Series, *,

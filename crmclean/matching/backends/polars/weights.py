@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 
-from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp
+from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp, disagreements
 
 VETO_WEIGHT = 40.0  # evidence of a vetoed pair is at most -VETO_WEIGHT bits: below every threshold and cross check
 
@@ -77,6 +77,12 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     review_only = pl.any_horizontal(reviews).fill_null(False) if reviews else pl.lit(False)
     weight_cols = [pl.col(f"w__{c.name}") for c in model.comparisons]
     frame = frame.with_columns(adjust.alias("group_adjust"))
+    if model.disagreement_weights:  # a person file: how many fields disagree (scoring.fit_disagreements)
+        bits = model.disagreement_weights
+        count = disagreements(model).clip(upper_bound=len(bits) - 1)
+        weight_cols.append(pl.col("disagreement_adjust"))
+        frame = frame.with_columns(
+            count.replace_strict(list(range(len(bits))), bits, return_dtype=pl.Float64).alias("disagreement_adjust"))
     # a pair is corroborated when a field other than names (and weak ones) speaks for it
     corroborating = [pl.col(f"w__{c.name}") >= 1.0 for c in model.comparisons if c.corroborates]
     frame = frame.with_columns(
