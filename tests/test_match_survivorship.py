@@ -101,7 +101,7 @@ def test_placeholder_never_becomes_a_golden_value() -> None:
 
 
 def test_the_column_wise_safe_rules_agree_with_the_per_cluster_rule() -> None:
-    """_safe_part decides plain clusters column-wise (_uniform_clusters) and the rest one by one (_safe_value):
+    """_safe_part decides plain clusters column-wise (_uniform_aggs) and the rest one by one (_safe_value):
     on any clusters of cells — plain, blank, padded, multi-valued, restrictive — both must give what
     _safe_value gives each cluster."""
     from hypothesis import given, settings

@@ -13,6 +13,7 @@ every distinct value in ``<column>__all``: phones, emails). All work column-wise
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -147,11 +148,13 @@ def golden_records(
         pl.int_range(0, sub.height).alias("_pos"))
     values = pl.concat([values, dates], how="horizontal") if dates.width else values
     rows = members.join(values, on="_pos", how="left").sort("cluster_id", "rank")
-    base = rows.group_by("cluster_id", maintain_order=True).agg(
-        pl.col("record_id").first().alias("master_id"),
-        pl.col("record_id").slice(1).str.join("; ").alias("loser_ids"),
-    )
-    out_cols: list[pl.DataFrame] = [base]
+    # every column's rule is one aggregation of a single group_by (polars runs them side by side); the safe rules
+    # aggregate their column-wise part there and settle the clusters it leaves open one by one afterwards
+    aggs: list[pl.Expr] = [pl.col("record_id").first().alias("master_id"),
+                           pl.col("record_id").slice(1).str.join("; ").alias("loser_ids")]
+    shown: list[str] = ["cluster_id", "master_id", "loser_ids"]
+    safe_columns: list[tuple[str, str]] = []
+    flags: list[pl.Expr] = []
     reasons: list[pl.Expr] = []
     role_of = {c: role for role, cols in roles.items() for c in cols}
     for col in data_columns:
@@ -161,20 +164,24 @@ def golden_records(
         safe = _safe_rule(col, role_of.get(col), settings)
         if safe is not None:
             rule = safe
-            part = _safe_part(rows, col, rule)
+            safe_columns.append((col, rule))
+            row_flags, safe_aggs = _uniform_aggs(rows, col, rule)
+            flags.extend(row_flags)
+            aggs.extend(safe_aggs)
         else:
             val, src = _apply_rule(rows, col, rule)
-            part = rows.group_by("cluster_id", maintain_order=True).agg(val.alias(col), src.alias(f"_src_{col}"))
+            aggs.extend([val.alias(col), src.alias(f"_src_{col}")])
+        shown.append(col)
         if rule == "keep_all":
-            allv = rows.group_by("cluster_id", maintain_order=True).agg(
-                _non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
-            part = part.join(allv, on="cluster_id", maintain_order="left")
-        out_cols.append(part.drop("cluster_id"))
+            aggs.append(_non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
+            shown.append(f"{col}__all")
         reasons.append(pl.struct(pl.lit(rule).alias("rule"), pl.col(f"_src_{col}").alias("from")).alias(col))
-    golden = pl.concat(out_cols, how="horizontal") if len(out_cols) > 1 else base
+    per = (rows.with_columns(flags) if flags else rows).group_by("cluster_id", maintain_order=True).agg(aggs)
+    golden = _settle_safe(rows, per, safe_columns)
     if reasons:
         golden = golden.with_columns(pl.struct(reasons).struct.json_encode().alias("reasons"))
-        golden = golden.drop([c for c in golden.columns if c.startswith("_src_")])
+        shown.append("reasons")
+    golden = golden.select(shown)
     return GoldenRecords(golden, ranked.select("record_id", "cluster_id", "rank"))
 
 
@@ -286,12 +293,18 @@ def is_restrictive(value: str | None, kind: str) -> bool:
 _NAME_SPLIT = re.compile(r"[\s.]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _name_words(text: str) -> tuple[str, ...]:
+    """The casefolded words of a name (a cluster's first value is compared with each later one: split once)."""
+    return tuple(t for t in _NAME_SPLIT.split(text.casefold()) if t)
+
+
 def _abbreviates(short: str, full: str) -> bool:
     """«Жуков А.В.» abbreviates «Жуков Алексей Викторович»; «+7495123» a prefix of the whole number."""
-    a = [t for t in _NAME_SPLIT.split(short.casefold()) if t]
-    b = [t for t in _NAME_SPLIT.split(full.casefold()) if t]
-    if not a or len(b) < len(a) or short.casefold() == full.casefold():
-        return False
+    a = list(_name_words(short))
+    b = _name_words(full)
+    if not a or len(b) < len(a) or a[0][0] != b[0][0] or short.casefold() == full.casefold():
+        return False  # (every word of the short form begins its word of the full one: the first letters agree)
     if len(a) == 1 and len(b) > 1 and len(a[0]) > 1 and a[0] == b[0]:
         return False  # a bare surname is not an abbreviation of a full name here: keep the master's
     # initials glued together («А.В.» → «ав») spread over the remaining words
@@ -331,53 +344,63 @@ def _safe_value(ids: list[str], cells: list[Any], rule: str) -> tuple[str | None
 
 
 def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
-    """cluster_id, <col>, _src_<col> under a safe-default rule (per cluster; clusters are few)."""
-    out_ids: list[object] = []
-    out_val: list[str | None] = []
-    out_src: list[str | None] = []
-    # one aggregation, then plain lists: iterating a polars group_by costs a frame slice per cluster
-    per = rows.group_by("cluster_id", maintain_order=True).agg(pl.col("record_id").alias("__ids"),
-                                                                pl.col(col).alias("__cells"))
-    easy = _uniform_clusters(rows, col, rule)
-    if easy is not None:
-        # clusters whose filled cells all hold one plain value: that value from its first record, no loop
-        done = per.select("cluster_id").join(easy, on="cluster_id", how="left", maintain_order="left")
-        slow = done.get_column("__easy").fill_null(False).not_()
-        fast = done.filter(~slow).select("cluster_id", pl.col("__value").alias(col),
-                                         pl.col("__source").alias(f"_src_{col}"))
-        per = per.filter(slow)
-    for cid, rids, cells in zip(per.get_column("cluster_id").to_list(), per.get_column("__ids").to_list(),
-                                per.get_column("__cells").to_list(), strict=True):
-        value, source = _safe_value([str(x) for x in rids], cells, rule)
-        out_ids.append(cid)
-        out_val.append(value)
-        out_src.append(source)
-    looped = pl.DataFrame({"cluster_id": pl.Series(out_ids, dtype=rows.schema["cluster_id"]),
-                           col: pl.Series(out_val, dtype=pl.String),
-                           f"_src_{col}": pl.Series(out_src, dtype=pl.String)})
-    if easy is None:
-        return looped
-    # back in the clusters' order
-    order = rows.select("cluster_id").unique(maintain_order=True)
-    both = pl.concat([fast.with_columns(pl.col(c).cast(pl.String) for c in (col, f"_src_{col}")), looped])
-    return order.join(both, on="cluster_id", how="left", maintain_order="left")
+    """cluster_id, <col>, _src_<col> under a safe-default rule: column-wise where the cells are plain
+    (:func:`_uniform_aggs`), one cluster at a time by :func:`_safe_value` elsewhere."""
+    flags, aggs = _uniform_aggs(rows, col, rule)
+    per = rows.with_columns(flags).group_by("cluster_id", maintain_order=True).agg(aggs)
+    return _settle_safe(rows, per, [(col, rule)]).select("cluster_id", col, f"_src_{col}")
+
+
+def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[str, str]]) -> pl.DataFrame:
+    """``per`` (one row per cluster of ``rows``, in their order) with <col> and _src_<col> of each safe column:
+    the column-wise value where :func:`_uniform_aggs` decided the cluster, :func:`_safe_value` of the cluster's
+    cells where it did not (clusters are few; the loop reads plain lists, not a frame slice per cluster)."""
+    for col, rule in columns:
+        easy, value, source = f"__easy_{col}", f"__value_{col}", f"__source_{col}"
+        if easy in per.columns:
+            slow = per.get_column(easy).fill_null(False).not_()
+            values = per.get_column(value).cast(pl.String)
+            sources = per.get_column(source).cast(pl.String)
+        else:  # not text: every cluster by the per-cluster rule
+            slow = pl.repeat(True, per.height, dtype=pl.Boolean, eager=True)
+            values = sources = pl.repeat(None, per.height, dtype=pl.String, eager=True)
+        idx = slow.arg_true()
+        if len(idx):
+            # the open clusters in the same order (a filter keeps the rows' order, so the first appearances)
+            wanted = per.get_column("cluster_id").gather(idx)
+            cells = rows.filter(pl.col("cluster_id").is_in(wanted.implode())).group_by(
+                "cluster_id", maintain_order=True).agg(pl.col("record_id"), pl.col(col))
+            out_val: list[str | None] = []
+            out_src: list[str | None] = []
+            for rids, cell_list in zip(cells.get_column("record_id").to_list(), cells.get_column(col).to_list(),
+                                       strict=True):
+                v, src = _safe_value([str(x) for x in rids], cell_list, rule)
+                out_val.append(v)
+                out_src.append(src)
+            values = values.scatter(idx, pl.Series(out_val, dtype=pl.String))
+            sources = sources.scatter(idx, pl.Series(out_src, dtype=pl.String))
+        per = per.drop([c for c in (easy, value, source) if c in per.columns]).with_columns(
+            values.alias(col), sources.alias(f"_src_{col}"))
+    return per
 
 
 _PLAIN_CELL = r"^[^\s\x1c-\x1f](?:.*[^\s\x1c-\x1f])?$"  # no surrounding blanks (Python's or Rust's idea)
 _CELL_SEPARATOR = r"[,;\n]|\s/\s"  # multivalue._SEP_RE: such a cell is split and rejoined, not copied
 
 
-def _uniform_clusters(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame | None:
-    """Per cluster whose cells are plain (``__easy``): the safe rule's value and source without a Python loop.
+def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """A safe rule's column-wise part: (per-row flags to add to ``rows``, aggregations per cluster over them).
 
+    The aggregations give ``__easy_<col>`` where the cluster's cells are plain, with the rule's value
+    ``__value_<col>`` and source ``__source_<col>``; there are none where the column is not text.
     Plain: every filled cell is one value without surrounding blanks (and, for ``all_values``, without a
     separator, so it is its only part). Then ``all_values`` keeps the distinct cells in order joined with the
     default separator, from the first record and each later one bringing another value; the other rules keep the
     first filled cell where the filled cells all hold one value (one value is as restrictive and as full as
-    itself). None where the column is not text.
+    itself). The flags are computed row-wise (a filter by a computed predicate inside a group costs per group).
     """
     if rows.schema[col] != pl.String:
-        return None
+        return [], []
     from crmclean.model.multivalue import DEFAULT_SEPARATOR
 
     c = pl.col(col)
@@ -386,24 +409,25 @@ def _uniform_clusters(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame |
         plain = plain & ~c.str.contains(_CELL_SEPARATOR)
     # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
     filled = c.is_not_null() & (c.str.strip_chars(" \t\n\r\x0b\x0c") != "")
+    f, odd = f"__filled_{col}", f"__odd_{col}"
+    flags = [filled.alias(f), (filled & ~plain.fill_null(False)).alias(odd)]
     rid = pl.col("record_id").cast(pl.String)
-    first = c.filter(filled).first()
-    per = rows.group_by("cluster_id").agg(
-        ((filled & ~plain.fill_null(False)).sum() == 0).alias("__ok"),
-        c.filter(filled).n_unique().alias("__distinct"),
-        first.alias("__value"),
-        rid.filter(filled).first().alias("__source"),
-        c.filter(filled).unique(maintain_order=True).str.join(DEFAULT_SEPARATOR).alias("__all"),
-        rid.filter(filled & (c != first)).alias("__extra"),
-    )
-    if rule == "all_values":
-        return per.select(
-            "cluster_id", pl.col("__ok").alias("__easy"),
-            pl.when(pl.col("__distinct") > 0).then(pl.col("__all")).alias("__value"),
-            pl.when(pl.col("__distinct") > 0).then(
-                pl.concat_list(pl.col("__source"), pl.col("__extra")).list.join("; ")).alias("__source"))
-    return per.select("cluster_id", (pl.col("__ok") & (pl.col("__distinct") <= 1)).alias("__easy"), "__value",
-                      "__source")
+    ok = pl.col(odd).sum() == 0
+    distinct = c.filter(pl.col(f)).n_unique()
+    first = c.filter(pl.col(f)).first()
+    source = rid.filter(pl.col(f)).first()
+    if rule != "all_values":
+        return flags, [(ok & (distinct <= 1)).alias(f"__easy_{col}"), first.alias(f"__value_{col}"),
+                       source.alias(f"__source_{col}")]
+    # the first filled cell of each value, and the records bringing one: the first filled record and each later
+    # one whose value differs from the first
+    new, brings = f"__new_{col}", f"__brings_{col}"
+    first_here = c.filter(filled).first().over("cluster_id")
+    flags += [(filled & pl.struct("cluster_id", c).is_first_distinct()).alias(new),
+              (filled & ((filled.cast(pl.UInt32).cum_sum().over("cluster_id") == 1) | (c != first_here))).alias(brings)]
+    return flags, [ok.alias(f"__easy_{col}"),
+                   pl.when(distinct > 0).then(c.filter(pl.col(new)).str.join(DEFAULT_SEPARATOR)).alias(f"__value_{col}"),
+                   pl.when(distinct > 0).then(rid.filter(pl.col(brings)).str.join("; ")).alias(f"__source_{col}")]
 
 
 def reasons_text(reasons_json: str) -> str:
