@@ -307,6 +307,7 @@ def _arms_formula(before: pl.Series, after: pl.Series, changed: pl.Series) -> pl
     from crmclean.connectors.files import is_live_formula
 
     idx = changed.arg_true()
+    idx = idx.filter(_may_be_formula(after.gather(idx)))
     if not len(idx):
         return None
     hits = [i for i, b, a in zip(idx.to_list(), before.gather(idx).to_list(), after.gather(idx).to_list(), strict=True)
@@ -317,6 +318,17 @@ def _arms_formula(before: pl.Series, after: pl.Series, changed: pl.Series) -> pl
     for i in hits:
         mask[i] = True
     return pl.Series("arms", mask, dtype=pl.Boolean)
+
+
+# What every live formula starts with (is_live_formula: optional tabs/CRs, then = + - or @), less numbers typed
+# with '+' in digits and phone separators only (a phone, never a formula): the cells _arms_formula must read.
+_FORMULA_START = r"^[\t\r]*[=+\-@]"
+_PLAIN_PHONE = r"^\+[0-9 ()\-.,;]+$"
+
+
+def _may_be_formula(values: pl.Series) -> pl.Series:
+    """False where ``is_live_formula`` is false for sure (most cells; a fixed phone is '+7…'), column-wise."""
+    return (values.str.contains(_FORMULA_START) & ~values.str.contains(_PLAIN_PHONE)).fill_null(False)
 
 
 def _with_derived(frame: pl.DataFrame, derived: pl.DataFrame, mode: str, carried: set[str]) -> pl.DataFrame:

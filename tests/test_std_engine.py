@@ -120,3 +120,21 @@ def test_profile_from_standardization():
     assert rows["1"]["country"] == "RU" and rows["1"]["inn"] == "7707083893" and rows["2"]["inn"] is None
     assert rows["4"]["company"] is None and rows["4"]["first_name"] is None  # fillers are not data
     assert build_profile(table).equals(profile)  # standardizes itself when no result is given
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(
+    st.text(alphabet="=+-@\t\r 0123456789()*.,;/|!&<>^xдобextSUMA_", max_size=14),
+    st.tuples(st.sampled_from(["", "\t", "\r", " "]), st.sampled_from(["=", "+", "-", "@", "+7 ", "8"]),
+              st.text(alphabet="0123456789 ()-.,;+*|!A(", max_size=12)).map("".join),
+), min_size=1, max_size=30))
+def test_formula_prefilter_keeps_every_live_formula(values):
+    """_arms_formula reads only the cells _may_be_formula keeps: every cell is_live_formula calls live must be kept
+    (a '+7 …' phone, the common changed cell, need not be)."""
+    from crmclean.connectors.files import is_live_formula
+    from crmclean.standardize import _may_be_formula
+
+    kept = _may_be_formula(pl.Series(values, dtype=pl.String)).to_list()
+    for value, keep in zip(values, kept, strict=True):
+        if is_live_formula(value):
+            assert keep, value
