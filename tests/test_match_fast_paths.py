@@ -77,3 +77,41 @@ def test_parse_dates_equals_trying_every_format() -> None:
     got = frame.select(parse_dates(pl.col("Дата создания"))).to_series()
     assert got.to_list() == expected.to_list()
     assert got.null_count() == 4  # вчера, None, "", 30 February
+
+
+_NAME_PART = st.sampled_from(["ivan", "vania", "i", "v", "a", "aleksandr", "sasha", "s", ""])
+_NAME_GROUPS = st.one_of(st.none(), st.lists(_NAME_PART, min_size=1, max_size=3).map("|".join))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_NAME_GROUPS, _NAME_GROUPS, _NAME_GROUPS, _NAME_GROUPS), min_size=1, max_size=30))
+def test_name_group_predicates_equal_their_definition(rows: list[tuple[str | None, ...]]) -> None:
+    """groups_overlap and first_initial read the name groups only where they can decide (the sides differ and hold
+    several groups / a side is one letter): on any names and groups they equal the set definitions."""
+    from crmclean.matching.backends.polars.compare import _first_initial, _groups_overlap
+
+    class _View:
+        def __init__(self) -> None:
+            self.cols = {"fn": ([r[0] for r in rows], [r[1] for r in rows]),
+                         "fn_groups": ([r[2] for r in rows], [r[3] for r in rows])}
+
+        def left(self, c: str) -> pl.Series:
+            return pl.Series(self.cols[c][0], dtype=pl.String)
+
+        def right(self, c: str) -> pl.Series:
+            return pl.Series(self.cols[c][1], dtype=pl.String)
+
+    class _Ev:
+        view = _View()
+
+    overlap = _groups_overlap(_Ev(), "fn_groups").fill_null(False).to_list()  # type: ignore[arg-type]
+    initial = _first_initial(_Ev(), "fn", "fn_groups").fill_null(False).to_list()  # type: ignore[arg-type]
+    for k, (a, b, ga, gb) in enumerate(rows):
+        want = ga is not None and gb is not None and bool(set(ga.split("|")) & set(gb.split("|")))
+        assert overlap[k] == want, (ga, gb)
+
+        def starts(x: str | None, y: str | None, groups: str | None) -> bool:
+            return (x is not None and len(x) == 1
+                    and ((y is not None and x == y[:1])
+                         or (groups is not None and x in {g[:1] for g in groups.split("|")})))
+        assert initial[k] == (starts(a, b, gb) or starts(b, a, ga)), (a, b, ga, gb)

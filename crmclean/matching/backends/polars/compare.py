@@ -203,31 +203,36 @@ class ChunkEvaluator:
 # ---------------------------------------------------------------- named predicates (library.conditions.PREDICATES)
 
 
-def _groups(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
-    """Each side's "|"-joined name groups as lists, split once per chunk (groups_overlap and first_initial)."""
-    ga = ev._cached(("groups", column, "l"), lambda: ev.view.left(column).str.split("|"))
-    gb = ev._cached(("groups", column, "r"), lambda: ev.view.right(column).str.split("|"))
-    return ga, gb
-
-
 def _groups_overlap(ev: ChunkEvaluator, column: str) -> pl.Series:
-    ga, gb = _groups(ev, column)
-    return ga.list.set_intersection(gb).list.len() > 0
+    """Equal texts overlap; two single groups (no "|") overlap only when equal, so the list intersection runs
+    only on the pairs that differ and hold several groups on a side (null where a side is missing)."""
+    a, b = ev.view.left(column), ev.view.right(column)
+    same = a == b
+    idx = (~same & (a.str.contains("|", literal=True) | b.str.contains("|", literal=True))).fill_null(False).arg_true()
+    if len(idx) == 0:
+        return same
+    ga, gb = a.gather(idx).str.split("|"), b.gather(idx).str.split("|")
+    return same.scatter(idx, ga.list.set_intersection(gb).list.len() > 0)
 
 
 def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
-    """"И." matches Иван and also Ваня (whose canonical form is ivan)."""
+    """"И." matches Иван and also Ваня (whose canonical form is ivan). Only a pair with a single letter on a side
+    can hold: the rest are false without reading their name groups."""
     view = ev.view
     a, b = view.left(name), view.right(name)
-    ga, gb = _groups(ev, groups)
-    return pl.DataFrame({"a": a, "b": b, "ga": ga, "gb": gb}).select(
+    out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
+    idx = ((a.str.len_chars() == 1) | (b.str.len_chars() == 1)).fill_null(False).arg_true()
+    if len(idx) == 0:
+        return out
+    ga, gb = view.left(groups).gather(idx).str.split("|"), view.right(groups).gather(idx).str.split("|")
+    return out.scatter(idx, pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx), "ga": ga, "gb": gb}).select(
         ((pl.col("a").str.len_chars() == 1)
          & ((pl.col("a") == pl.col("b").str.slice(0, 1))
             | pl.col("gb").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("a"))))
         | ((pl.col("b").str.len_chars() == 1)
            & ((pl.col("b") == pl.col("a").str.slice(0, 1))
               | pl.col("ga").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("b"))))
-    ).to_series()
+    ).to_series())
 
 
 def _initial(ev: ChunkEvaluator, column: str) -> pl.Series:

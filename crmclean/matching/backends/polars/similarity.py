@@ -20,6 +20,12 @@ except ImportError:  # pragma: no cover - numpy is a dependency; the fallback ke
     _cpdist = None  # type: ignore[assignment]
 
 
+# score each distinct pair once only where they are under this share of the pairs to score: at 300k contacts (400k
+# pairs a chunk) Jaro-Winkler of surnames (48 % distinct) took 0.31 s through the distinct pairs and 0.11 s directly,
+# of first names (18 %) 0.08 s vs 0.21 s, of cities (1 %) 0.03 s vs 0.09 s
+DEDUPE_SHARE = 0.3
+
+
 def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scale: float = 1.0,
                exact_value: float | None = 1.0) -> pl.Series:
     """scorer(a[i], b[i]) / scale for every row; null where either side is null.
@@ -37,8 +43,13 @@ def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scal
     if len(idx) == 0:
         return out.alias("sim")
     sub = pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})
-    uniq = sub.unique() if len(idx) > 1000 else sub
-    if uniq.height < 0.6 * sub.height:
+    uniq = sub
+    # distinct pairs are at least as many as either side's distinct values: when those are already a fair share
+    # of the pairs, listing the distinct pairs (and joining the scores back) costs more than it saves
+    if len(idx) > 1000 and max(sub.get_column("a").n_unique(), sub.get_column("b").n_unique()) < (
+            DEDUPE_SHARE * sub.height):
+        uniq = sub.unique()
+    if uniq.height < DEDUPE_SHARE * sub.height:
         # few distinct pairs (cities, titles, company names): score each once and join back
         scored = similarity(uniq.get_column("a"), uniq.get_column("b"), scorer, scale=scale, exact_value=None)
         values = sub.join(uniq.with_columns(scored.alias("v")), on=["a", "b"], how="left",
