@@ -115,3 +115,32 @@ def test_name_group_predicates_equal_their_definition(rows: list[tuple[str | Non
                     and ((y is not None and x == y[:1])
                          or (groups is not None and x in {g[:1] for g in groups.split("|")})))
         assert initial[k] == (starts(a, b, gb) or starts(b, a, ga)), (a, b, ga, gb)
+
+
+_WORDS = st.sampled_from([None, "ivanov", "ivanova", "ivanof", "petrov", "i.petrov", "ivan", "a"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_WORDS, _WORDS, _WORDS), min_size=2, max_size=25),
+       st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24)), min_size=1, max_size=40),
+       st.sampled_from([("jaro_winkler", 0.9), ("levenshtein", 1.0), ("token_set", 0.8)]))
+def test_all_of_scores_a_new_similarity_only_where_the_other_parts_hold(
+        records: list[tuple[str | None, ...]], pairs: list[tuple[int, int]], metric: tuple[str, float]) -> None:
+    """AllOf scores a similarity no condition asked for yet only on the pairs where its other parts hold: the same
+    answer as scoring every pair first."""
+    from crmclean.matching.backends.polars.compare import ChunkEvaluator
+    from crmclean.matching.backends.polars.view import PairView, TermFrequencies
+    from crmclean.matching.library import AllOf, Exact, Fuzzy, MinLength, Not
+
+    features = pl.DataFrame({"a": [r[0] for r in records], "b": [r[1] for r in records],
+                             "c": [r[2] for r in records]}, schema={"a": pl.String, "b": pl.String, "c": pl.String})
+    n = features.height
+    frame = pl.DataFrame({"l": [x % n for x, _ in pairs], "r": [y % n for _, y in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    fuzzy = Fuzzy("a", metric[0], metric[1])
+    cond = AllOf((fuzzy, MinLength("b", 5), Not(Exact("c"))))
+    tf = TermFrequencies(features)
+    lazy = ChunkEvaluator(PairView(features, frame), tf).condition(cond)
+    every = ChunkEvaluator(PairView(features, frame), tf)
+    every.condition(fuzzy)  # scored on every pair first: AllOf reads it
+    assert lazy.to_list() == every.condition(cond).to_list()

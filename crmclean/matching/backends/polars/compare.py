@@ -89,6 +89,12 @@ def align_swapped_names(view: PairView, swap_decl: NameSwap = NAME_SWAP) -> pl.S
     return swap
 
 
+def _fuzzy_hit(cond: Fuzzy, value: pl.Series) -> pl.Series:
+    """A similarity (or distance) against the condition's threshold; false where a side is missing."""
+    hit = value <= cond.threshold if cond.metric in DISTANCE_METRICS else value >= cond.threshold
+    return hit.fill_null(False)
+
+
 class ChunkEvaluator:
     """Renders conditions over one chunk of pairs; metrics, intersections and conditions are memoized."""
 
@@ -138,9 +144,7 @@ class ChunkEvaluator:
         if isinstance(cond, Exact):
             return (view.left(cond.column) == view.right(cond.column)).fill_null(False)
         if isinstance(cond, Fuzzy):
-            value = self.metric(cond.column, cond.metric)
-            hit = value <= cond.threshold if cond.metric in DISTANCE_METRICS else value >= cond.threshold
-            return hit.fill_null(False)
+            return _fuzzy_hit(cond, self.metric(cond.column, cond.metric))
         if isinstance(cond, Missing):
             a, b = view.left(cond.column), view.right(cond.column)
             if isinstance(a.dtype, pl.List):
@@ -151,9 +155,16 @@ class ChunkEvaluator:
         if isinstance(cond, MinLength):
             return (view.left(cond.column).str.len_chars() >= cond.length).fill_null(False)
         if isinstance(cond, AllOf):
-            out = self.condition(cond.parts[0])
-            for part in cond.parts[1:]:
+            # a similarity no condition has asked for yet is scored only on the pairs where the other parts hold
+            lazy = [p for p in cond.parts if isinstance(p, Fuzzy) and p not in self._memo
+                    and ("metric", p.column, p.metric) not in self._memo]
+            rest = [p for p in cond.parts if p not in lazy] or lazy[:1]
+            out = self.condition(rest[0])
+            for part in rest[1:]:
                 out = out & self.condition(part)
+            for part in lazy:
+                if part not in rest:
+                    out = self._fuzzy_where(part, out)
             return out
         if isinstance(cond, AnyOf):
             out = self.condition(cond.parts[0])
@@ -167,6 +178,15 @@ class ChunkEvaluator:
         if isinstance(cond, Else):
             return pl.repeat(True, len(view), dtype=pl.Boolean, eager=True)
         raise TypeError(f"the polars backend cannot render {cond!r}")
+
+    def _fuzzy_where(self, cond: Fuzzy, where: pl.Series) -> pl.Series:
+        """``cond`` on the pairs where ``where`` holds (scored on those alone), false elsewhere."""
+        idx = where.arg_true()
+        out = pl.repeat(False, len(where), dtype=pl.Boolean, eager=True)
+        if len(idx) == 0:
+            return out
+        value = METRICS[cond.metric](self.view.left(cond.column).gather(idx), self.view.right(cond.column).gather(idx))
+        return out.scatter(idx, _fuzzy_hit(cond, value))
 
     def tf_u(self, source: TfSource) -> pl.Series:
         def compute() -> pl.Series:
