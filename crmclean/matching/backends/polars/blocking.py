@@ -75,11 +75,12 @@ def _refined(in_big: pl.DataFrame, features: pl.DataFrame, refine: str | tuple[s
     if isinstance(refine, str):
         refined = in_big.join(features.select(IDX, pl.col(refine).cast(pl.String).fill_null("").alias("_v")), on=IDX)
     else:
-        values = (in_big.select(IDX).unique()
-                  .join(features.select(IDX, *(pl.col(c).cast(pl.String) for c in refine)), on=IDX)
-                  .select(IDX, pl.concat_list(list(refine)).list.drop_nulls().list.unique().alias("_v"))
-                  .with_columns(pl.when(pl.col("_v").list.len() > 0).then(pl.col("_v")).otherwise(pl.lit([""])))
-                  .explode("_v"))
+        members = in_big.select(IDX).unique()
+        rows = features.select(IDX, *refine).join(members, on=IDX, how="semi")
+        values = pl.concat([rows.select(IDX, pl.col(c).cast(pl.String).alias("_v")) for c in refine]) \
+            .drop_nulls("_v").unique()
+        # a record with none of the columns keeps a sub-block of its own kind, as a missing value does above
+        values = pl.concat([values, members.join(values, on=IDX, how="anti").with_columns(pl.lit("").alias("_v"))])
         refined = in_big.join(values, on=IDX)
     return refined.with_columns(
         pl.concat_str([pl.col("block").cast(pl.String), pl.col("_v")], separator="\x1f").hash(seed=17).alias("block")
