@@ -7,6 +7,7 @@ from _match_helpers import table_from_frame, table_from_rows
 
 from crmclean.matching.backends.polars import block_pairs
 from crmclean.matching.engine import prepare
+from crmclean.matching.features import IDX
 from crmclean.matching.library import BlockingKey, contacts_blocking_keys
 from crmclean.testing.generate import generate_contacts, true_pairs
 
@@ -139,3 +140,17 @@ def test_office_line_split_by_any_name_sound_keeps_typos_and_swapped_names_toget
     assert same_person <= got
     assert not {("0", "typo"), ("2", "new")} & old  # splitting by surname alone loses them
     assert len(got) < 903 / 3  # far fewer than all 43 * 42 / 2 pairs of the line
+
+
+def test_refine_by_any_of_several_columns_across_columns_and_blanks() -> None:
+    feats = pl.DataFrame({
+        IDX: pl.Series([0, 1, 2, 3, 4], dtype=pl.UInt32),
+        "k": ["same"] * 5,
+        "a": ["x", "y", None, None, "q"],
+        "b": ["y", "z", None, None, None],
+    })
+    key = BlockingKey("t", ("k",), refine=(("a", "b"),), max_block_size=2, window=0)
+    result = block_pairs(feats, [key])
+    # 0 and 1 share "y" (in a on one side, b on the other); 2 and 3 have neither and keep a sub-block of their own
+    assert sorted(result.pairs.select("l", "r").iter_rows()) == [(0, 1), (2, 3)]
+    assert result.stats[0].dropped_blocks == 0
