@@ -75,15 +75,15 @@ def align_swapped_names(view: PairView, swap_decl: NameSwap = NAME_SWAP) -> pl.S
     crossed = similarity(sfl, slr, JaroWinkler.normalized_similarity).fill_null(0) + similarity(
         sll, sfr, JaroWinkler.normalized_similarity).fill_null(0)
     swap = swap.scatter(idx, crossed > straight + swap_decl.margin)
-    if not swap.any():
+    swapped = swap.arg_true()
+    if len(swapped) == 0:
         return swap
-    frame = pl.DataFrame({"swap": swap})
     new: dict[str, pl.Series] = {}
     for a_col, b_col in swap_decl.swap_columns:
+        # only the swapped pairs' values move (a few thousand of a chunk's pairs)
         a, b = view.right(a_col), view.right(b_col)
-        both = frame.with_columns(a=a, b=b)
-        new[a_col] = both.select(pl.when(pl.col("swap")).then(pl.col("b")).otherwise(pl.col("a"))).to_series()
-        new[b_col] = both.select(pl.when(pl.col("swap")).then(pl.col("a")).otherwise(pl.col("b"))).to_series()
+        new[a_col] = a.clone().scatter(swapped, b.gather(swapped))
+        new[b_col] = b.clone().scatter(swapped, a.gather(swapped))
     for col, values in new.items():
         view.set(col, "r", values)
     return swap
