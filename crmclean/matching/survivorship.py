@@ -338,7 +338,7 @@ def _safe_value(ids: list[str], cells: list[Any], rule: str) -> tuple[str | None
         source = "; ".join([filled[0][0], *extra])
     elif rule == "fullest" and filled:
         for i, v in filled[1:]:
-            if value is not None and _abbreviates(value, v):
+            if value is not None and v != value and _abbreviates(value, v):  # (a value never abbreviates itself)
                 source, value = i, v
     return value, source
 
