@@ -170,7 +170,9 @@ def standardize_table(
 
     ``profile_only`` computes just what the match profile reads (the standardized values and
     the derived columns): rules that only flag or only propose are skipped, and the change
-    log and findings are left empty (stats still count fixes). ``build_profile`` uses it.
+    log and findings are left empty (stats still count fixes); a rule may leave out work and
+    derived columns that only serve proposals and findings (``RuleContext.proposals``: PHONE001's
+    reasons for PHONE002). ``build_profile`` uses it.
     """
     from crmclean.rules.standardizers._common import clear_memo
 

@@ -92,6 +92,41 @@ def test_fast_path_agrees_with_phonenumbers(cases):
 
 
 @SETTINGS
+@given(st.lists(dialled(), min_size=1, max_size=20))
+def test_fast_path_invalid_only_where_phonenumbers_finds_no_number(cases):
+    """_fast_scan's ``invalid`` (no valid reading for sure; leading-0 national numbers too, whose message only
+    phonenumbers writes) holds parse_phone to no E.164, and ``error`` to parse_phone's own message."""
+    from crmclean.fields.phone import _fast_scan
+
+    values = pl.Series([v for v, _ in cases])
+    regions = pl.Series([r for _, r in cases])
+    _, _, error, invalid = _fast_scan(values, regions)
+    for (value, region), why, none in zip(cases, error.to_list(), invalid.to_list(), strict=True):
+        if why is not None:
+            assert none and parse_phone(value, region).error == why, (value, region)
+        if none:
+            assert parse_phone(value, region).e164 is None, (value, region)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(dialled(), st.sampled_from(["", "\n", "\n8 916 123 45 67", ", 8 916 123 45 67", " доб. 5"])),
+                min_size=1, max_size=20))
+def test_analysis_without_reasons_differs_only_in_the_reason(cases):
+    """analyze_phones(reasons=False) (the match profile's PHONE001) skips phonenumbers only for a message: every
+    column but ``error`` equals the full analysis, on one-line and several-line cells, and the error is kept
+    wherever it is kept at all."""
+    from crmclean.fields.phone import analyze_phones
+
+    # "01234\n8 495 …": no number as one line, a valid second number once split
+    values = pl.Series([v + tail for (v, _), tail in cases] + ["01234\n8 495 123 45 67"])
+    regions = pl.Series([r for (_, r), _ in cases] + ["RU"])
+    full, quick = analyze_phones(values, regions), analyze_phones(values, regions, reasons=False)
+    assert full.drop("error").equals(quick.drop("error"))
+    kept = quick.get_column("error").is_not_null()
+    assert full.get_column("error").filter(kept).equals(quick.get_column("error").filter(kept))
+
+
+@SETTINGS
 @given(dialled())
 def test_normalize_never_invents_digits_and_is_idempotent(case):
     value, region = case

@@ -352,7 +352,7 @@ def _country_code_sets() -> tuple[dict[str, str], ...]:
 
 def fast_e164(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series]:
     """(E.164, type) for simple cells, null where the slow path must decide (vectorized)."""
-    e164, ptype, _ = _fast_scan(values, regions)
+    e164, ptype, _, _ = _fast_scan(values, regions)
     return e164, ptype
 
 
@@ -387,26 +387,30 @@ def _length_error(nat: pl.Expr, digits: pl.Expr, r: _RegionRules) -> pl.Expr:
     )
 
 
-def _fast_scan(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """(E.164, type, error) for simple cells; all null where the slow path must decide (vectorized).
+def _fast_scan(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
+    """(E.164, type, error, invalid) for simple cells; null / false where the slow path must decide (vectorized).
 
     ``error`` is set only where the number cannot be valid in any region of its calling code
-    (its length fits none of them), with parse_phone's message. Each distinct (cell, region) is read once
-    (an office line typed on many records).
+    (its length fits none of them), with parse_phone's message. ``invalid`` is true there and also where only
+    the message is phonenumbers' to write (a national number with a leading 0: parse_phone says "wrong length"
+    where the length alone says "too long"): no valid reading for sure. Each distinct (cell, region) is read
+    once (an office line typed on many records).
     """
     frame = pl.DataFrame({"v": values}).with_columns(
         (regions if isinstance(regions, pl.Series) else pl.lit(regions, dtype=pl.String)).alias("region"))
     uniq = frame.unique(maintain_order=True)
     if uniq.height > 0.8 * frame.height:
         return _fast_scan_rows(values, regions)
-    e164, ptype, error = _fast_scan_rows(uniq.get_column("v"), uniq.get_column("region"))
-    read = uniq.with_columns(e164.alias("__e164"), ptype.alias("__type"), error.alias("__error"))
+    e164, ptype, error, invalid = _fast_scan_rows(uniq.get_column("v"), uniq.get_column("region"))
+    read = uniq.with_columns(e164.alias("__e164"), ptype.alias("__type"), error.alias("__error"),
+                             invalid.alias("__invalid"))
     back = frame.join(read, on=["v", "region"], how="left", maintain_order="left", nulls_equal=True)
     return (back.get_column("__e164").alias("e164"), back.get_column("__type").alias("type"),
-            back.get_column("__error").alias("error"))
+            back.get_column("__error").alias("error"), back.get_column("__invalid").alias("invalid"))
 
 
-def _fast_scan_rows(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Series, pl.Series, pl.Series]:
+def _fast_scan_rows(values: pl.Series, regions: pl.Series | str
+                    ) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
     """_fast_scan over every row as given."""
     frame = pl.DataFrame({"v": values})
     frame = frame.with_columns(
@@ -435,6 +439,7 @@ def _fast_scan_rows(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Ser
     out_e164 = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("e164")
     out_type = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("type")
     out_error = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("error")
+    out_invalid = pl.repeat(False, frame.height, eager=True).alias("invalid")
     frame = frame.with_row_index("i")
     cand = frame.filter(pl.col("simple") & pl.col("rr").is_not_null() & (pl.col("d").str.len_chars() >= 5)
                         & (pl.col("d").str.len_chars() <= 17))
@@ -449,9 +454,12 @@ def _fast_scan_rows(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Ser
         nat_len = pl.col("nat").str.len_chars()
         # invalid for sure: every region of the calling code was tried, or the length fits none of them
         certain = pl.lit(True) if every_region else ~nat_len.is_in(sorted(_cc_lengths(r.cc)))
-        hopeless = (pl.col("t").is_null() & certain & (nat_len >= 2)
-                    & ~pl.col("nat").str.starts_with("0") & ~pl.col("v").str.strip_chars().str.starts_with("+8"))
-        bad = sub.filter(hopeless)
+        invalid = (pl.col("t").is_null() & certain & (nat_len >= 2)
+                   & ~pl.col("v").str.strip_chars().str.starts_with("+8"))  # "+8…": the slow path suggests +7
+        none = sub.filter(invalid)
+        if none.height:
+            out_invalid = out_invalid.scatter(none.get_column("i"), True)
+        bad = none.filter(~pl.col("nat").str.starts_with("0"))  # the message is ours to write (see _fast_scan)
         if bad.height:
             errors = bad.select(_length_error(pl.col("nat"), pl.col("d").str.len_chars(), r)).to_series()
             out_error = out_error.scatter(bad.get_column("i"), errors)
@@ -461,7 +469,7 @@ def _fast_scan_rows(values: pl.Series, regions: pl.Series | str) -> tuple[pl.Ser
         idx = sub.get_column("i")
         out_e164 = out_e164.scatter(idx, ("+" + r.cc + sub.get_column("nat")).alias("e164"))
         out_type = out_type.scatter(idx, sub.get_column("t"))
-    return out_e164, out_type, out_error
+    return out_e164, out_type, out_error, out_invalid
 
 
 def _resolve_type(sub: pl.DataFrame, r: _RegionRules) -> tuple[pl.Series, bool]:
@@ -511,12 +519,19 @@ def _slow_key(key: str) -> dict[str, Any]:
     }
 
 
-def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat = "E164") -> pl.DataFrame:
-    """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path)."""
-    e164, ptype, error = _fast_scan(values, regions)
+def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat = "E164",
+                   *, reasons: bool = True) -> pl.DataFrame:
+    """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path).
+
+    ``reasons=False``: a one-line cell with no valid reading for sure (``_fast_scan``'s invalid) is not read
+    again by phonenumbers for the message only; its ``error`` stays null (every other column is the same).
+    """
+    e164, ptype, error, invalid = _fast_scan(values, regions)
     n = len(values)
     region_col = regions if isinstance(regions, pl.Series) else pl.Series("region", [regions] * n, dtype=pl.String)
     slow_mask = e164.is_null() & error.is_null() & values.is_not_null()
+    if not reasons:  # a cell of several lines is split into numbers first (split_phones, _second_chance)
+        slow_mask = slow_mask & ~(invalid & ~values.str.contains("\n").fill_null(True))
     out = pl.DataFrame({"e164": e164, "type": ptype, "error": error})
     out = out.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in ("ext", "extra", "extra_e164", "suggestion")
@@ -752,8 +767,8 @@ def _foreign_batch(texts: list[str], region: str) -> list[ForeignReading | None]
     raws = pl.Series([typed[i][0] for i in keep], dtype=pl.String)  # type: ignore[index]
 
     def readings(where: str) -> list[str | None]:
-        e164, _, error = _fast_scan(raws, where)
-        open_ = (e164.is_null() & error.is_null()).to_list()
+        e164, _, _, invalid = _fast_scan(raws, where)
+        open_ = (e164.is_null() & ~invalid).to_list()
         return [parse_phone(raw, where).e164 if undecided else known
                 for raw, known, undecided in zip(raws.to_list(), e164.to_list(), open_, strict=True)]
 

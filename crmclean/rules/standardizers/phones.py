@@ -136,7 +136,8 @@ class PhoneE164(ColumnRule):
 
         regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
         work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
-        info = analyze_phones(work, regions, opts.format)
+        # the reasons are PHONE002's: a run that keeps no findings does not ask phonenumbers for them
+        info = analyze_phones(work, regions, opts.format, reasons=ctx.proposals)
         phone = info.get_column("phone")
         # a multi-value cell keeps every number (each normalized, in the input's own separator) and an extension
         # stays with its number: nothing is moved out of the cell (crmclean.model.multivalue, issue 11)
@@ -201,10 +202,10 @@ class PhoneE164(ColumnRule):
             derived_name(column, "type"): info.get_column("type"),
             derived_name(column, "e164"): info.get_column("e164"),
             derived_name(column, "e164_extra"): info.get_column("extra_e164"),
-            # for PHONE002: the reasons, so invalid numbers are not parsed twice
-            derived_name(column, "error"): info.get_column("error"),
-            derived_name(column, "suggestion"): info.get_column("suggestion"),
         }
+        if ctx.proposals:  # for PHONE002: the reasons, so invalid numbers are not parsed twice
+            derived[derived_name(column, "error")] = info.get_column("error")
+            derived[derived_name(column, "suggestion")] = info.get_column("suggestion")
         # __ext / __extra are written as derived columns showing the parts; the cell itself keeps them too
         moved = {derived_name(column, "ext"), derived_name(column, "extra")}
         return StdResult(edits=edits, derived=derived, carries=moved, findings=findings)
