@@ -168,3 +168,16 @@ def test_a_composed_role_is_read_from_its_parts_by_auto_and_rules_file_compariso
     rules = RulesFile.model_validate({"dedupe": {"comparisons": {"dob": {"column": "birthdate", "type": "date"}}}})
     custom = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"), rules)
     assert custom.features.get_column("x__dob").to_list() == ["19600650", "19600630"]
+
+
+def test_two_spellings_many_records_hold_are_two_names_and_a_rare_one_is_a_typo() -> None:
+    # Schmidt and Schmitt are each a surname several people of the file carry; Schnidt is typed once: a slip
+    given = ["anna", "bernd", "clara", "dieter", "eva", "frank"]
+    rows = [{"rec_id": f"d{i}", "given_name": g, "surname": "schmidt"} for i, g in enumerate(given)]
+    rows += [{"rec_id": f"t{i}", "given_name": g, "surname": "schmitt"} for i, g in enumerate(given)]
+    rows += [{"rec_id": "x", "given_name": "anna", "surname": "schnidt"}]
+    setup = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"))
+    names = [lv.name for lv in next(c for c in setup.comparisons if c.name == "last_name").levels]
+    pairs = pl.DataFrame({"l": [0, 0], "r": [6, 12]}, schema={"l": pl.UInt32, "r": pl.UInt32})
+    got = [names[i] for i in setup.levels(pairs).get_column("lvl__last_name").to_list()]
+    assert got[0] == "two_names" and got[1] != "two_names"

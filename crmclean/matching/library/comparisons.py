@@ -223,6 +223,10 @@ def contacts_comparisons() -> list[Comparison]:
             Level("exact", 0.72, 0.02, tf=True, description="same given name", when=Exact("fn")),
             Level("nickname", 0.08, 0.003, description="nickname / diminutive (Bob ~ Robert, Саша ~ Александр)",
                   when=Predicate("groups_overlap", ("fn_groups",))),
+            # Stefan / Stefanie, Ralf / Rolf: alike, but each spelling is a name many records of the file hold
+            Level("two_names", 0.005, 0.01, description="two alike names, each held by several records",
+                  when=AllOf((_jw("fn", 0.80), Predicate("two_spellings", ("fn",)),
+                              Not(Predicate("first_initial", ("fn", "fn_groups")))))),
             Level("similar", 0.07, 0.004, description="Jaro-Winkler ≥ 0.92 (typo, transliteration)",
                   when=_jw("fn", 0.92)),
             # "И." matches Иван and also Ваня (whose canonical form is ivan)
@@ -237,6 +241,9 @@ def contacts_comparisons() -> list[Comparison]:
             # Иванов / Иванова, Покровский / Покровская: husband and wife, not one person
             Level("gender_form", 0.002, 0.002, description="male/female form (Иванов / Иванова)",
                   when=Predicate("gender_form", ("ln",))),
+            # Schmidt / Schmitt, Meier / Mayer: alike, but each spelling is a surname many records hold
+            Level("two_names", 0.005, 0.005, description="two alike surnames, each held by several records",
+                  when=AllOf((_jw("ln", 0.85), Predicate("two_spellings", ("ln",))))),
             Level("similar", 0.11, 0.002, description="typo or transliteration variant",
                   when=AnyOf((_jw("ln", 0.94), AllOf((Exact("ln_ph"), _jw("ln", 0.85))),
                               # a given name typed into the surname field on both sides (Аркаша ~ Аркадий)

@@ -375,6 +375,20 @@ def _other_date_part(part: str) -> Callable[[ChunkEvaluator, str], pl.Series]:
     return predicate
 
 
+TWO_SPELLINGS_RECORDS = 5  # a spelling typed the same way by this many records is a name, not a slip
+
+
+def _two_spellings(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Each side's value of (column) is held by several records of the file, the rarer by at least a tenth as many
+    as the commoner (Schmidt / Schmitt, Stefan / Stefanie): two established spellings, two names. A typo is
+    typed once or twice (Schnidt), and a slip repeated by chance in a large file stays rare beside its name."""
+    table = ev.tf.table(column)
+    a, b = per_record(ev.view, ev.tf, f"{column}_count", pl.col(column).cast(pl.String).replace_strict(
+        table.get_column("value"), table.get_column("count"), default=None, return_dtype=pl.UInt32))
+    low, high = pl.min_horizontal(pl.lit(a), pl.lit(b)), pl.max_horizontal(pl.lit(a), pl.lit(b))
+    return pl.select(((low >= TWO_SPELLINGS_RECORDS) & (low * 10 >= high)).fill_null(False)).to_series()
+
+
 def _digits_transposed(ev: ChunkEvaluator, column: str) -> pl.Series:
     """(column) equals the other side with two neighbouring characters swapped (1940 / 1490)."""
     a, b = ev.view.left(column), ev.view.right(column)
@@ -410,6 +424,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "other_month": _other_date_part("month"),
     "other_day": _other_date_part("day"),
     "digits_transposed": _digits_transposed,
+    "two_spellings": _two_spellings,
     "one_side_only": _one_side_only,
 }
 
