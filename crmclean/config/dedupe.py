@@ -119,7 +119,9 @@ class DedupeSettings(BaseModel):
     estimate_u: bool = Field(True, description="Refine u probabilities from random record pairs (no labels needed).")
     train: Literal["auto", "none", "em"] = Field(
         "auto", description="How m probabilities are fitted without labels. em: by EM on the candidate pairs, in "
-                            "sessions (pairs agreeing on one field train the others); none: the built-in values; auto: "
+                            "sessions (pairs agreeing on one field train the others), then how many fields a matching pair "
+                            "gets wrong (a register typed with one error per copy: one field wrong is a duplicate, two "
+                            "is not); none: the built-in values; auto: "
                             "em for a person file (no candidate pair has an e-mail, phone, company or INN to compare: "
                             "names, birth dates, addresses), the built-in values for a CRM export (fitted on labelled "
                             "RU/EN CRM data).")
