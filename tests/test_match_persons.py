@@ -168,6 +168,13 @@ def test_a_composed_role_is_read_from_its_parts_by_auto_and_rules_file_compariso
     rules = RulesFile.model_validate({"dedupe": {"comparisons": {"dob": {"column": "birthdate", "type": "date"}}}})
     custom = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"), rules)
     assert custom.features.get_column("x__dob").to_list() == ["19600650", "19600630"]
+    # the rules file's comparison reads the birth date: the automatic one does not count it a second time
+    assert [c.name for c in custom.comparisons].count("dob") == 1
+    assert "birthdate" not in {c.name for c in custom.comparisons}
+    by_column = {"dedupe": {"comparisons": {"year": {"column": "by", "type": "exact"}}}}
+    by_part = prepare(table_from_rows(rows, id_column="rec_id", object_type="contacts"),
+                      RulesFile.model_validate(by_column))
+    assert "birthdate" not in {c.name for c in by_part.comparisons}
 
 
 def test_two_spellings_many_records_hold_are_two_names_and_a_rare_one_is_a_typo() -> None:

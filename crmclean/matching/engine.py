@@ -185,7 +185,7 @@ def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.S
         comp = generic_comparison(name, opts.type, key, thresholds=opts.thresholds)
         comps.append(comp.with_overrides(opts.m, opts.u))
     for role, kind in _AUTO_COMPARISONS.items():
-        if role in settings.comparisons or any(c.name == role for c in comps):
+        if role in settings.comparisons or any(c.name == role for c in comps) or _compared(table, settings, role):
             continue
         values = _role_values(table, role, kind)
         if values is None:
@@ -194,6 +194,16 @@ def _extra_columns(table: Any, settings: DedupeSettings) -> tuple[dict[str, pl.S
         extra[key] = values.alias(key)
         comps.append(generic_comparison(role, kind, key))
     return extra, comps
+
+
+def _compared(table: Any, settings: DedupeSettings, role: str) -> bool:
+    """A rules-file comparison already reads ``role``: by its name (`column: birthdate`), by a column of that role
+    (`column: date_of_birth`) or by one of its parts (`column: by`). Comparing it again would count it twice."""
+    columns = set(table.by_role.get(role) or ())
+    for part in COMPOSED_ROLES.get(role, ()):
+        columns.update(table.by_role.get(part) or ())
+    return any(opts.enabled and opts.column is not None and (opts.column == role or opts.column in columns)
+               for opts in settings.comparisons.values())
 
 
 # how the parts of a composed role (roles.COMPOSED_ROLES) make one value, by comparison kind
