@@ -103,3 +103,17 @@ def test_vectorized_cells_agree_with_the_python_normalizer(values):
         assert row["email"] == slow.email, value
         assert row["extra"] == ("; ".join(slow.extra) or None), value
         assert (row["error"] is None) == (slow.error is None), value
+
+
+@SETTINGS
+@given(st.lists(st.one_of(email_cells, st.builds(lambda lp, dom, top: f"{lp}@{dom}.{top}", local, domain, tld),
+                          st.sampled_from(["petrov@yadnex.ru", "olga@mail.ry", "john@gmail.co", "IVAN@GMIAL.COM"])),
+                min_size=1, max_size=12))
+def test_analysis_without_suggestions_differs_only_in_the_suggestion(values):
+    """analyze_emails(suggestions=False) (EMAIL001 in the match profile's run) skips only the typo lookup: every
+    other column is the full analysis's, and a suggestion it keeps is the full analysis's."""
+    full = analyze_emails(pl.Series(values))
+    quick = analyze_emails(pl.Series(values), suggestions=False)
+    assert full.drop("suggestion").equals(quick.drop("suggestion"))
+    kept = quick.get_column("suggestion").is_not_null()
+    assert full.get_column("suggestion").filter(kept).equals(quick.get_column("suggestion").filter(kept))

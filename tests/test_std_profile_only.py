@@ -53,8 +53,10 @@ def test_profile_only_run_skips_the_change_log_but_applies_the_same_values() -> 
     assert full.changes.height > 0 and full.findings.height > 0
     assert lean.changes.height == 0 and lean.findings.height == 0
     assert_frame_equal(full.table.frame, lean.table.frame)
-    # every derived column the profile run keeps is the full run's; it leaves out only the reasons PHONE002 reads
-    assert set(full.derived.columns) - set(lean.derived.columns) == {"Телефон__error", "Телефон__suggestion"}
+    # every derived column the profile run keeps is the full run's; it leaves out only what proposals and flags
+    # read: PHONE001's reasons (PHONE002's) and EMAIL001's typo suggestions (EMAIL003's)
+    assert set(full.derived.columns) - set(lean.derived.columns) == {"Телефон__error", "Телефон__suggestion",
+                                                                     "Email__suggestion"}
     assert_frame_equal(full.derived.select(lean.derived.columns), lean.derived)
     assert "PHONE002" in full.rules_run and "PHONE002" not in lean.rules_run
 

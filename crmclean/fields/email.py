@@ -249,8 +249,12 @@ def _slow(text: str) -> dict[str, Any]:
     return {"email": r.email, "extra": "; ".join(r.extra) or None, "error": r.error, "suggestion": r.suggestion}
 
 
-def analyze_emails(values: pl.Series) -> pl.DataFrame:
-    """Per row: email (clean), extra ("; "-joined), error (None when valid), suggestion (typo fix)."""
+def analyze_emails(values: pl.Series, *, suggestions: bool = True) -> pl.DataFrame:
+    """Per row: email (clean), extra ("; "-joined), error (None when valid), suggestion (typo fix).
+
+    ``suggestions=False``: the domains of the addresses the fast path cleaned are not compared with the
+    mailbox providers (``domain_typo``, once per distinct domain); their ``suggestion`` stays null.
+    """
     frame = pl.DataFrame({"v": values}).with_columns(_clean_expr(pl.col("v")).alias("c"))
     raw_simple = (
         pl.col("v").str.count_matches("@") == 1
@@ -274,6 +278,8 @@ def analyze_emails(values: pl.Series) -> pl.DataFrame:
         slow = map_unique_fast(values.filter(slow_mask), _slow, _STRUCT()).struct.unnest()
         idx = slow_mask.arg_true()
         out = pl.DataFrame({name: out.get_column(name).scatter(idx, slow.get_column(name)) for name in out.columns})
+    if not suggestions:
+        return out
     # typo suggestions for fast-path addresses: once per unique domain
     domains = out.get_column("email").str.extract(r"@(.+)$", 1)
     typo = map_unique_fast(domains.filter(fast), domain_typo, pl.String)

@@ -65,7 +65,8 @@ class EmailNormalize(ColumnRule):
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
         work = skip_fillers(values)
-        info = analyze_emails(work)
+        # typo suggestions are proposals (EMAIL003's): a run that keeps none does not look for them
+        info = analyze_emails(work, suggestions=ctx.proposals)
         after = _whole_cell(values, info).fill_null(values).alias(column)
         reason = pl.DataFrame({"x": info.get_column("extra")}).select(
             pl.when(pl.col("x").is_not_null())
@@ -78,6 +79,8 @@ class EmailNormalize(ColumnRule):
             derived_name(column, "extra"): info.get_column("extra"),
             derived_name(column, "valid"): info.get_column("error").is_null() & info.get_column("email").is_not_null(),
         }
+        if not ctx.proposals:
+            del derived[derived_name(column, "suggestion")]
         return StdResult(edits=[ColumnEdit(column, after, reason)], derived=derived,
                          carries={derived_name(column, "extra")})
 
