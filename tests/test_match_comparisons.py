@@ -112,3 +112,18 @@ def test_mailbox_names_differing_only_by_separators_at_one_domain_are_no_evidenc
     assert _level(levels, names, 0, "email") == "separators_same_domain"
     levels, names = _pair_levels([_person("1", "i.petrov@romashka.ru", ""), _person("2", "i.pertov@romashka.ru", "")])
     assert _level(levels, names, 0, "email") == "similar_local_part"
+
+
+def test_a_mailbox_typo_at_one_domain_is_not_a_second_mailbox() -> None:
+    # ilya@ / ilay@: one mailbox typed twice (too short for the Jaro-Winkler typo level) — weak evidence against
+    levels, names = _pair_levels([_person("1", "ilya@romashka.ru", ""), _person("2", "ilay@romashka.ru", "")])
+    assert _level(levels, names, 0, "email") == "mailbox_typo_same_domain"
+    # two spellings of the name (ipetrov@ / ilya.petrov@) or a numbered second mailbox (ipetrov2@): two mailboxes
+    for other in ("ilya.petrov@romashka.ru", "ipetrov2@romashka.ru"):
+        levels, names = _pair_levels([_person("1", "ipetrov@romashka.ru", ""), _person("2", other, "")])
+        assert _level(levels, names, 0, "email") == "other_mailbox_same_domain"
+    # another given name's initial (l.petrov@ / i.petrov@ of Leonid and Ilya): two mailboxes, whatever the distance
+    rows = [_person("1", "l.petrov@romashka.ru", ""), _person("2", "i.petrov@romashka.ru", "")]
+    rows[0]["Имя"] = "Леонид"
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "email") == "other_mailbox_same_domain"
