@@ -43,7 +43,14 @@ from crmclean.matching.library import (
     contacts_comparisons,
     generic_comparison,
 )
-from crmclean.matching.scoring import MatchModel, estimate_u, fit_disagreements, train_from_labels, train_m_em
+from crmclean.matching.scoring import (
+    MatchModel,
+    cross_weight,
+    estimate_u,
+    fit_disagreements,
+    train_from_labels,
+    train_m_em,
+)
 from crmclean.matching.survivorship import golden_records
 from crmclean.roles import COMPOSED_ROLES
 
@@ -484,7 +491,7 @@ def dedupe(
     comp_size = component.value_counts().filter(pl.col("count") >= 3).get_column(component.name)
     comp_l = pl.DataFrame({"l": pl.int_range(0, n, dtype=pl.UInt32, eager=True), "cl": component})
     relevant = (
-        scored.select("l", "r", "weight")
+        scored.select("l", "r", cross_weight(model).alias("weight"))
         .join(comp_l, on="l", how="left")
         .join(comp_l.rename({"l": "r", "cl": "cr"}), on="r", how="left")
         .filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
@@ -499,7 +506,7 @@ def dedupe(
         s = setup.score(frame)
         # a pair only a steward may join (a branch question) is no cross pair to merge across either
         below = pl.min_horizontal("weight", pl.lit(min_cross - 1.0))
-        s = s.with_columns(pl.when(pl.col("review_only")).then(below).otherwise(pl.col("weight")).alias("weight"))
+        s = s.with_columns(pl.when(pl.col("review_only")).then(below).otherwise(cross_weight(model)).alias("weight"))
         return {(int(a), int(b)): float(w) for a, b, w in s.select("l", "r", "weight").iter_rows()}
 
     must = cannot = []

@@ -219,6 +219,31 @@ def _em_session(model: MatchModel, rows: list[tuple[Any, ...]], names: list[str]
     return acc_m
 
 
+def cross_weight(model: MatchModel) -> pl.Expr:
+    """A pair's weight as a cross pair of two clusters that a matched pair would join (over a weighed frame).
+
+    A person who changed employer has records at two companies: between them the company and INN
+    (``Level.job_change == "employer"``) and with them the office line, work address and job title
+    (``"follows"``) all disagree at once, and each counts against the pair as if independent. Where the employer
+    differs, those levels say one thing — another employer — so only the strongest of their weights against
+    counts; names, patronymic, a mobile, a personal address or a city that disagree still count in full, and
+    without another employer (the same company, or none known) nothing changes.
+    """
+    kinds: dict[str, list[tuple[str, list[int]]]] = {"employer": [], "follows": []}
+    for c in model.comparisons:
+        for kind, found in kinds.items():
+            ks = [k for k, lv in enumerate(c.levels) if lv.job_change == kind]
+            if ks:
+                found.append((c.name, ks))
+    if not kinds["employer"]:
+        return pl.col("weight")
+    against = [pl.when(pl.col(f"lvl__{name}").is_in(ks)).then(pl.col(f"w__{name}").clip(upper_bound=0.0))
+               .otherwise(0.0).fill_null(0.0) for name, ks in kinds["employer"] + kinds["follows"]]
+    other_employer = pl.any_horizontal([pl.col(f"lvl__{name}").is_in(ks) for name, ks in kinds["employer"]])
+    return pl.when(other_employer.fill_null(False)).then(
+        pl.col("weight") - pl.sum_horizontal(against) + pl.min_horizontal(against)).otherwise(pl.col("weight"))
+
+
 def disagreements(model: MatchModel) -> pl.Expr:
     """How many of a pair's compared fields disagree: have a level other than their first (over a level frame)."""
     return pl.sum_horizontal([(pl.col(f"lvl__{c.name}") != 0).fill_null(False).cast(pl.Int32)

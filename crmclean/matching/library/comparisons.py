@@ -60,6 +60,10 @@ class Level:
     estimate: bool = True
     # a pair at this level is never merged automatically: a steward decides (review), whatever its score
     review_only: bool = False
+    # what a person's move to another employer makes disagree: "employer" (another company, INN) and what
+    # "follows" it (office line, work address, job title); a cross pair of a cluster merge that shows another
+    # employer counts these once, as one fact (scoring.cross_weight)
+    job_change: str = ""
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,7 @@ def contacts_comparisons() -> list[Comparison]:
         ("same company (legal form ignored)", "token similarity ≥ 0.92 (typo, word order, transliteration)",
          "token similarity ≥ 0.75", "one side's work-email domain names the other's company",
          "different companies (people change jobs)"), _ORG)
+    company_levels = (*company_levels[:-1], replace(company_levels[-1], job_change="employer"))
     return [
         Comparison("first_name", "First name", (
             Level("exact", 0.72, 0.02, tf=True, description="same given name", when=Exact("fn")),
@@ -289,7 +294,8 @@ def contacts_comparisons() -> list[Comparison]:
                               "rarely a colleague's)"),
             Level("other_mailbox_same_domain", 0.0005, 0.99, estimate=False,
                   description="two different personal mailboxes at one company domain (two colleagues)"),
-            Level("different", 0.30, 0.9999, description="different addresses (work vs personal is common)"),
+            Level("different", 0.30, 0.9999, job_change="follows",
+                  description="different addresses (work vs personal is common)"),
         ), _email_conditions(people=True)), Missing("emails"), tf=TfShared("emails"), display=("emails",)),
         Comparison("phone", "Phone", _with((
             Level("exact", 0.50, 1e-5, tf=True, description="a shared personal number"),
@@ -303,13 +309,14 @@ def contacts_comparisons() -> list[Comparison]:
             # pairs
             Level("other_lines", 0.01, 0.1, description="no number in common, each side its own mobile (or its own "
                                                         "office line and mobile)"),
-            Level("different", 0.37, 0.9999, description="different numbers (mobile vs office is common)"),
+            Level("different", 0.37, 0.9999, job_change="follows",
+                  description="different numbers (mobile vs office is common)"),
         ), _phone_conditions(people=True)), Missing("phones"), tf=TfShared("phones"), display=("phones",)),
         Comparison("company", "Company", company_levels, company_null, tf=TfLeft("company_key"),
                    display=("company_text",)),
         Comparison("inn", "INN (company tax id)", (
             Level("exact", 0.85, 0.001, tf=True, description="same INN", group=_ORG, when=Exact("inn")),
-            Level("different", 0.15, 0.999, description="different INN"),
+            Level("different", 0.15, 0.999, job_change="employer", description="different INN"),
         ), Missing("inn"), tf=TfLeft("inn"), display=("inn",)),
         Comparison("city", "City", (
             Level("exact", 0.80, 0.05, tf=True, description="same city", group=_ORG, when=Exact("city")),
@@ -327,9 +334,11 @@ def contacts_comparisons() -> list[Comparison]:
             Level("same_function", 0.30, 0.12, description="same function (sales, finance, IT ...), other title",
                   when=Exact("title_fn")),
             # a chief accountant and a CTO at one company are two colleagues: a person's function rarely changes
-            Level("other_function", 0.07, 0.7, description="titles of different functions (sales vs finance)",
+            Level("other_function", 0.07, 0.7, job_change="follows",
+                  description="titles of different functions (sales vs finance)",
                   when=AllOf((Not(Missing("title_fn")), Not(Exact("title_fn"))))),
-            Level("different", 0.08, 0.13, description="different titles, function unknown (weak evidence)"),
+            Level("different", 0.08, 0.13, job_change="follows",
+                  description="different titles, function unknown (weak evidence)"),
         ), Missing("title"), tf=TfLeft("title"), display=("title",), corroborates=False, max_weight=3.0),
     ]
 
