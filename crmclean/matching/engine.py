@@ -489,13 +489,10 @@ def dedupe(
     # component of two there is no cross pair to check)
     component = _components(n, edges)
     comp_size = component.value_counts().filter(pl.col("count") >= 3).get_column(component.name)
-    comp_l = pl.DataFrame({"l": pl.int_range(0, n, dtype=pl.UInt32, eager=True), "cl": component})
-    relevant = (
-        scored.select("l", "r", cross_weight(model).alias("weight"))
-        .join(comp_l, on="l", how="left")
-        .join(comp_l.rename({"l": "r", "cl": "cr"}), on="r", how="left")
-        .filter((pl.col("cl") == pl.col("cr")) & pl.col("cl").is_in(comp_size.implode()))
-    )
+    # (the weight as a cross pair, scoring.cross_weight, computed on those pairs only)
+    cl = component.gather(scored.get_column("l"))
+    inside = (cl == component.gather(scored.get_column("r"))) & cl.is_in(comp_size.implode())
+    relevant = scored.filter(inside).select("l", "r", cross_weight(model).alias("weight"))
     evidence = {(int(a), int(b)): float(w) for a, b, w in relevant.select("l", "r", "weight").iter_rows()}
     # the cross-pair bound asks the same evidence whatever the file's size (MatchModel.size_shift)
     min_cross = settings.min_cross_weight + model.size_shift()
