@@ -127,3 +127,15 @@ def test_a_mailbox_typo_at_one_domain_is_not_a_second_mailbox() -> None:
     rows[0]["Имя"] = "Леонид"
     levels, names = _pair_levels(rows)
     assert _level(levels, names, 0, "email") == "other_mailbox_same_domain"
+
+
+def test_two_mailboxes_at_one_domain_explain_the_organization_agreeing() -> None:
+    # Илья Петров twice at ООО Ромашка with two mailboxes there: two colleagues agree on the company by definition,
+    # so the company (and anything else of the organization group) adds nothing to such a pair
+    rows = [_person("1", "ipetrov@romashka.ru", ""), _person("2", "ilya.petrov@romashka.ru", "")]
+    setup = prepare(table_from_rows(rows))
+    scored = setup.score(pl.DataFrame({"l": [0], "r": [1]}, schema={"l": pl.UInt32, "r": pl.UInt32}))
+    names = {c.name: [lv.name for lv in c.levels] for c in setup.comparisons}
+    assert names["email"][scored["lvl__email"][0]] == "other_mailbox_same_domain"
+    assert names["company"][scored["lvl__company"][0]] == "exact" and scored["w__company"][0] > 0
+    assert scored["group_adjust"][0] == -scored["w__company"][0]

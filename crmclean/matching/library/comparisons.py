@@ -64,6 +64,10 @@ class Level:
     # "follows" it (office line, work address, job title); a cross pair of a cluster merge that shows another
     # employer counts these once, as one fact (scoring.cross_weight)
     job_change: str = ""
+    # the group (``group``) whose agreement this level explains: it holds only for two records of one organization
+    # (two mailboxes at one company domain, an office line each answers beside their own number), so the company,
+    # INN, city and shared line agreeing say nothing more for such a pair (backends.polars.weights)
+    explains: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,7 +296,7 @@ def contacts_comparisons() -> list[Comparison]:
             Level("mailbox_typo_same_domain", 0.03, 0.99, estimate=False,
                   description="mailbox names an edit or two apart at one company domain (a typo of one mailbox, "
                               "rarely a colleague's)"),
-            Level("other_mailbox_same_domain", 0.0005, 0.99, estimate=False,
+            Level("other_mailbox_same_domain", 0.0005, 0.99, estimate=False, explains=_ORG,
                   description="two different personal mailboxes at one company domain (two colleagues)"),
             Level("different", 0.30, 0.9999, job_change="follows",
                   description="different addresses (work vs personal is common)"),
@@ -300,7 +304,7 @@ def contacts_comparisons() -> list[Comparison]:
         Comparison("phone", "Phone", _with((
             Level("exact", 0.50, 1e-5, tf=True, description="a shared personal number"),
             # u is a judgement: random pairs almost never share a line; colleagues who do often both have mobiles
-            Level("colleagues_own_numbers", 0.005, 0.3, estimate=False,
+            Level("colleagues_own_numbers", 0.005, 0.3, estimate=False, explains=_ORG,
                   description="a shared office line, and each their own other number (two colleagues)"),
             Level("shared_line", 0.12, 1e-4, tf=True,
                   description="a shared line several people answer (office switchboard)", group="organization"),

@@ -47,8 +47,15 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
                     found[1].add(k)
     frame = levels.with_columns(exprs)
     adjust: pl.Expr = pl.lit(0.0)
-    for _group, members in group_members.items():
-        if len(members) < 2:
+    # a level that holds only for two records of one group's kind (two mailboxes at one company domain: two
+    # colleagues) explains that group's agreement: it is no evidence of one entity for such a pair
+    explainers: dict[str, list[pl.Expr]] = {}
+    for comp in model.comparisons:
+        for k, lv in enumerate(comp.levels):
+            if lv.explains:
+                explainers.setdefault(lv.explains, []).append(pl.col(f"lvl__{comp.name}") == k)
+    for group, members in group_members.items():
+        if len(members) < 2 and group not in explainers:
             continue
         positives = [
             pl.when(pl.col(f"lvl__{name}").is_in(sorted(ks)) & (pl.col(f"w__{name}") > 0))
@@ -59,6 +66,9 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
         biggest = pl.max_horizontal(positives)
         # keep the strongest organization signal and a fraction of the rest
         adjust = adjust - (1 - GROUP_EXTRA) * (total - biggest)
+        if group in explainers:
+            explained = pl.any_horizontal(explainers[group]).fill_null(False)
+            adjust = adjust - pl.when(explained).then(biggest + GROUP_EXTRA * (total - biggest)).otherwise(0.0)
     names_present = {c.name for c in model.comparisons}
     for comp in model.comparisons:
         for k, lv in enumerate(comp.levels):
