@@ -144,3 +144,55 @@ def test_all_of_scores_a_new_similarity_only_where_the_other_parts_hold(
     every = ChunkEvaluator(PairView(features, frame), tf)
     every.condition(fuzzy)  # scored on every pair first: AllOf reads it
     assert lazy.to_list() == every.condition(cond).to_list()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["people", "companies"]), st.sampled_from([0.5, 2.0]))
+def test_levels_on_the_undecided_pairs_equal_every_condition_on_every_pair(seed: int, kind: str, share: float) -> None:
+    """A level's costly condition computed only on the pairs no earlier level decided (and an AllOf's / AnyOf's later
+    parts only where the earlier ones leave the answer open, names swapped first) gives the same levels and tf u as
+    every condition computed on every pair. share 2.0 computes every costly condition on its subset alone."""
+    from unittest import mock
+
+    from _match_helpers import table_from_frame
+
+    from crmclean.matching.backends.polars import block_pairs, compare
+    from crmclean.matching.engine import prepare
+    from crmclean.matching.library import companies_blocking_keys, contacts_blocking_keys
+    from crmclean.testing.generate import generate_companies, generate_contacts
+
+    if kind == "people":
+        frame, _ = generate_contacts(150, seed=seed, headers="mixed")
+    else:
+        frame, _ = generate_companies(150, seed=seed, branch_rate=0.3, inn_clash_rate=0.1)
+    setup = prepare(table_from_frame(frame))
+    features, n = setup.features, setup.features.height
+    rng = np.random.default_rng(seed)
+    copied = pl.Series(rng.choice(n, 40, replace=False), dtype=pl.UInt32)
+    if kind == "people":
+        # the names typed in reverse order (swapped back before comparing) and another mailbox name: the later levels
+        # and AllOf parts read the swapped names
+        swap = {c: pl.col(d) for a, b in compare.NAME_SWAP.swap_columns for c, d in ((a, b), (b, a))}
+        features = pl.concat([features, features[copied].with_columns(
+            **swap, email_local=pl.col("email_local") + "x",
+            emails=pl.col("emails").list.eval(pl.element().str.replace("@", "x@", literal=True)))])
+    keys = contacts_blocking_keys() if kind == "people" else companies_blocking_keys()
+    blocked = block_pairs(features, keys).pairs.select("l", "r")
+    a, b = rng.integers(0, features.height, (2, 400))
+    extra = pl.DataFrame({"l": np.minimum(a, b), "r": np.maximum(a, b)}).filter(pl.col("l") < pl.col("r"))
+    pairs = pl.concat([blocked, extra.cast(blocked.schema)])
+    if kind == "people":
+        own = pl.DataFrame({"l": copied, "r": pl.int_range(n, features.height, eager=True)})
+        pairs = pl.concat([pairs, own.cast(blocked.schema)])
+    pairs = pairs.unique(maintain_order=True)
+    tf = setup.backend.term_frequencies(features)
+
+    def every_pair(self: compare.ChunkEvaluator, cond: object, where: pl.Series, where_cond: object) -> pl.Series:
+        return self.condition(cond) & where  # type: ignore[arg-type]
+
+    with mock.patch.object(compare, "RESTRICT_SHARE", share):
+        got = compare.compute_levels(features, pairs, setup.comparisons, tf)[0]
+    with mock.patch.object(compare.ChunkEvaluator, "condition_where", every_pair):
+        want = compare.compute_levels(features, pairs, setup.comparisons, tf)[0]
+    assert got.equals(want)
+    assert kind != "people" or got.get_column("swapped").sum() >= 20
