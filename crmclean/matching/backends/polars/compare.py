@@ -3,11 +3,8 @@
 For each comparison the first level whose condition holds gives the level code (Int8); the
 comparison's ``null_when`` makes it null (neutral). Every metric (Jaro-Winkler of a column,
 token similarity, edit distance), shared-list intersection and condition is computed once per
-chunk and reused by every level and comparison that names it. A costly condition (a named
-predicate, a similarity no level reads on every pair) is computed only on the pairs it can
-decide when those are few: a level's on the pairs no earlier level of its comparison decided, an
-AllOf's later part where the earlier parts hold (``ChunkEvaluator.condition_where``). Term-frequency
-u comes from the comparison's (or level's) ``TfSource``.
+chunk and reused by every level and comparison that names it. Term-frequency u comes from the
+comparison's (or level's) ``TfSource``.
 """
 
 from __future__ import annotations
@@ -40,7 +37,7 @@ from crmclean.matching.library import (
     TfShared,
     TfSource,
 )
-from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
+from crmclean.matching.library.conditions import DISTANCE_METRICS
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
 
@@ -98,50 +95,14 @@ def _fuzzy_hit(cond: Fuzzy, value: pl.Series) -> pl.Series:
     return hit.fill_null(False)
 
 
-# a costly condition asked for on a share of the chunk's pairs under this is computed on those pairs alone (the later
-# levels of a comparison, the later parts of an AllOf); above it, on every pair once, for every level that names it
-RESTRICT_SHARE = 0.5
-
-
-def full_metrics(comparisons: Sequence[Comparison]) -> frozenset[tuple[str, str]]:
-    """(column, metric) of the similarities some level reads outside an AllOf: scored once on every pair of a chunk
-    (the rest only on the pairs where the AllOf's other parts hold)."""
-    found: set[tuple[str, str]] = set()
-
-    def walk(cond: Condition) -> None:
-        if isinstance(cond, Fuzzy):
-            found.add((cond.column, cond.metric))
-        elif isinstance(cond, AnyOf):
-            for part in cond.parts:
-                walk(part)
-        elif isinstance(cond, Not):
-            walk(cond.part)
-
-    for comp in comparisons:
-        walk(comp.null_when)
-        for lv in comp.levels:
-            walk(lv.when)
-    return frozenset(found)
-
-
 class ChunkEvaluator:
-    """Renders conditions over one chunk of pairs; metrics, intersections and conditions are memoized.
+    """Renders conditions over one chunk of pairs; metrics, intersections and conditions are memoized."""
 
-    A costly condition (a named predicate, a similarity no level reads on every pair) asked for only on a few pairs
-    (a later level of a comparison: the pairs no earlier level decided; a later part of an AllOf: the pairs where
-    the earlier parts hold) is computed by an evaluator of those pairs alone (``within``), which reads what this one
-    has already computed.
-    """
-
-    def __init__(self, view: PairView, tf: TermFrequencies, swapped: pl.Series | None = None,
-                 metrics: frozenset[tuple[str, str]] = frozenset(), parent: ChunkEvaluator | None = None) -> None:
+    def __init__(self, view: PairView, tf: TermFrequencies, swapped: pl.Series | None = None) -> None:
         self.view = view
         self.tf = tf
         self.swapped = swapped
-        self.metrics = metrics  # scored on every pair (full_metrics)
-        self.parent = parent
         self._memo: dict[Any, pl.Series] = {}
-        self._within: dict[Condition, ChunkEvaluator] = {}
 
     def _cached(self, key: Any, fn: Callable[[], pl.Series]) -> pl.Series:
         hit = self._memo.get(key)
@@ -149,30 +110,17 @@ class ChunkEvaluator:
             hit = self._memo[key] = fn()
         return hit
 
-    def _from_parent(self, key: Any, fn: Callable[[ChunkEvaluator], pl.Series]) -> pl.Series:
-        """A value the whole chunk needs anyway: the parent's (computed there once), gathered at this subset."""
-        parent, idx = self.parent, self.view._idx
-        assert parent is not None and idx is not None
-        return self._cached(key, lambda: fn(parent).gather(idx))
-
     def metric(self, column: str, metric: str) -> pl.Series:
-        key = ("metric", column, metric)
-        if self.parent is not None and ((column, metric) in self.metrics or key in self.parent._memo):
-            return self._from_parent(key, lambda ev: ev.metric(column, metric))
-        return self._cached(key, lambda: METRICS[metric](self.view.left(column), self.view.right(column)))
+        return self._cached(("metric", column, metric),
+                            lambda: METRICS[metric](self.view.left(column), self.view.right(column)))
 
     def shared(self, column: str) -> pl.Series:
-        if self.parent is not None:
-            return self._from_parent(("shared", column), lambda ev: ev.shared(column))
         return self._cached(("shared", column),
                             lambda: self.view.left(column).list.set_intersection(self.view.right(column)))
 
     def first_shared(self, column: str) -> pl.Series:
         """The pair's most specific shared value: the rarest in the file where two or more are shared (an office
         line and a mobile: the mobile says the person, the switchboard only the organization)."""
-        if self.parent is not None:
-            return self._from_parent(("first_shared", column), lambda ev: ev.first_shared(column))
-
         def compute() -> pl.Series:
             shared = self.shared(column)
             first = shared.list.first()
@@ -189,47 +137,7 @@ class ChunkEvaluator:
 
     def condition(self, cond: Condition) -> pl.Series:
         """Boolean per pair, null-free (a value missing on a side makes a leaf false)."""
-        hit = self._memo.get(cond)
-        # a shared element is the parent's (the lists' intersection is computed for every pair once)
-        if hit is None and self.parent is not None and (cond in self.parent._memo or isinstance(cond, Shares)):
-            return self._from_parent(cond, lambda ev: ev.condition(cond))
-        return hit if hit is not None else self._cached(cond, lambda: self._render(cond))
-
-    def _cost(self, cond: Condition) -> int:
-        """0: computed already or a comparison of two columns; 1: a named predicate not computed yet; 2: a similarity
-        no level scores on every pair (of a composite: its costliest part)."""
-        if cond in self._memo:
-            return 0
-        if isinstance(cond, Predicate):
-            return 1
-        if isinstance(cond, Fuzzy):
-            return 2 if ((cond.column, cond.metric) not in self.metrics
-                         and ("metric", cond.column, cond.metric) not in self._memo) else 0
-        if isinstance(cond, (AllOf, AnyOf)):
-            return max(self._cost(p) for p in cond.parts)
-        if isinstance(cond, Not):
-            return self._cost(cond.part)
-        return 0
-
-    def condition_where(self, cond: Condition, where: pl.Series, where_cond: Condition) -> pl.Series:
-        """``cond`` where the mask ``where`` (the pairs ``where_cond`` holds on) holds; false elsewhere. A costly
-        condition asked for on few pairs is computed on those alone (by the evaluator of that subset)."""
-        cost = self._cost(cond)
-        if cost == 0:
-            return self.condition(cond) & where
-        idx = where.arg_true()
-        # a similarity no level scores on every pair is only ever scored where it is asked for
-        if cost == 1 and len(idx) >= RESTRICT_SHARE * len(where):
-            return self.condition(cond) & where
-        out = pl.repeat(False, len(where), dtype=pl.Boolean, eager=True)
-        if len(idx) == 0:
-            return out
-        sub = self._within.get(where_cond)
-        if sub is None:
-            sub = self._within[where_cond] = ChunkEvaluator(
-                self.view.subset(idx), self.tf, None if self.swapped is None else self.swapped.gather(idx),
-                self.metrics, self)
-        return out.scatter(idx, sub.condition(cond))
+        return self._cached(cond, lambda: self._render(cond))
 
     def _render(self, cond: Condition) -> pl.Series:
         view = self.view
@@ -247,18 +155,21 @@ class ChunkEvaluator:
         if isinstance(cond, MinLength):
             return (view.left(cond.column).str.len_chars() >= cond.length).fill_null(False)
         if isinstance(cond, AllOf):
-            # the costliest parts last, each only where the parts before it hold
-            parts = sorted(cond.parts, key=self._cost)
-            out = self.condition(parts[0])
-            for i, part in enumerate(parts[1:], 1):
-                out = self.condition_where(part, out, parts[0] if i == 1 else AllOf(tuple(parts[:i])))
+            # a similarity no condition has asked for yet is scored only on the pairs where the other parts hold
+            lazy = [p for p in cond.parts if isinstance(p, Fuzzy) and p not in self._memo
+                    and ("metric", p.column, p.metric) not in self._memo]
+            rest = [p for p in cond.parts if p not in lazy] or lazy[:1]
+            out = self.condition(rest[0])
+            for part in rest[1:]:
+                out = out & self.condition(part)
+            for part in lazy:
+                if part not in rest:
+                    out = self._fuzzy_where(part, out)
             return out
         if isinstance(cond, AnyOf):
-            # the costliest parts last, each only where none before it holds
-            parts = sorted(cond.parts, key=self._cost)
-            out = self.condition(parts[0])
-            for i, part in enumerate(parts[1:], 1):
-                out = out | self.condition_where(part, ~out, Not(parts[0] if i == 1 else AnyOf(tuple(parts[:i]))))
+            out = self.condition(cond.parts[0])
+            for part in cond.parts[1:]:
+                out = out | self.condition(part)
             return out
         if isinstance(cond, Not):
             return ~self.condition(cond.part)
@@ -267,6 +178,15 @@ class ChunkEvaluator:
         if isinstance(cond, Else):
             return pl.repeat(True, len(view), dtype=pl.Boolean, eager=True)
         raise TypeError(f"the polars backend cannot render {cond!r}")
+
+    def _fuzzy_where(self, cond: Fuzzy, where: pl.Series) -> pl.Series:
+        """``cond`` on the pairs where ``where`` holds (scored on those alone), false elsewhere."""
+        idx = where.arg_true()
+        out = pl.repeat(False, len(where), dtype=pl.Boolean, eager=True)
+        if len(idx) == 0:
+            return out
+        value = METRICS[cond.metric](self.view.left(cond.column).gather(idx), self.view.right(cond.column).gather(idx))
+        return out.scatter(idx, _fuzzy_hit(cond, value))
 
     def tf_u(self, source: TfSource) -> pl.Series:
         def compute() -> pl.Series:
@@ -289,16 +209,7 @@ class ChunkEvaluator:
 
     def comparison(self, comp: Comparison) -> tuple[pl.Series, pl.Series | None]:
         """(level codes Int8 with nulls for missing, u from term frequency for tf levels or None)."""
-        missing = self.condition(comp.null_when)
-        # a level's condition only where no earlier level holds (nor null_when): the first true one is the level
-        conds: list[pl.Series] = []
-        undecided = ~missing
-        undecided_cond: Condition = Not(comp.null_when)
-        for lv in comp.levels[:-1]:
-            hit = self.condition_where(lv.when, undecided, undecided_cond)
-            conds.append(hit)
-            undecided, undecided_cond = undecided & ~hit, AllOf((undecided_cond, Not(lv.when)))
-        level = _levels_from(conds, missing)
+        level = _levels_from([self.condition(lv.when) for lv in comp.levels[:-1]], self.condition(comp.null_when))
         if comp.tf is None:
             return level, None
         u = self.tf_u(comp.tf)
@@ -369,29 +280,31 @@ def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
     return ev.tf.shared_by_several(ev.view.features, column, ev.first_shared(column))
 
 
-def _own_at_least(ev: ChunkEvaluator, column: str, k: int) -> pl.Series:
-    """Each side has at least ``k`` numbers the other lacks, by the last nine digits (a trunk 0 or a country code kept
-    in one key and not the other is no other number). Counted only where both sides hold ``k`` numbers or more."""
-    la, lb = per_record(ev.view, ev.tf, f"{column}_len", pl.col(column).list.len())
-    out = pl.repeat(False, len(la), dtype=pl.Boolean, eager=True)
-    idx = ((la >= k) & (lb >= k)).fill_null(False).arg_true()
-    if len(idx) == 0:
-        return out
-    nine = pl.element().str.slice(-9)
-    na, nb = ev.view.at(column, "l", idx).list.eval(nine), ev.view.at(column, "r", idx).list.eval(nine)
-    own = (na.list.set_difference(nb).list.len() >= k) & (nb.list.set_difference(na).list.len() >= k)
-    return out.scatter(idx, own.fill_null(False))
+def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
+    """How many numbers each side has that the other lacks, by the last nine digits (a trunk 0 or a country code
+    kept in one key and not the other is no other number). Computed once per chunk (own_numbers and own_lines
+    both read it)."""
+    def compute() -> pl.Series:
+        nine = pl.element().str.slice(-9)
+        a = ev.view.left(column).list.eval(nine)
+        b = ev.view.right(column).list.eval(nine)
+        return pl.DataFrame({"a": a.list.set_difference(b).list.len(), "b": b.list.set_difference(a).list.len()}
+                            ).to_struct("own")
+    own = ev._cached(("own_counts", column), compute)
+    return own.struct.field("a"), own.struct.field("b")
 
 
 def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
     """Each side has a number the other lacks."""
-    return _own_at_least(ev, column, 1)
+    a, b = _own_counts(ev, column)
+    return ((a > 0) & (b > 0)).fill_null(False)
 
 
 def _own_lines(ev: ChunkEvaluator, column: str) -> pl.Series:
     """Each side has two or more numbers the other lacks: its own office line and its own mobile — one person's two
     records share the mobile at least."""
-    return _own_at_least(ev, column, 2)
+    a, b = _own_counts(ev, column)
+    return ((a > 1) & (b > 1)).fill_null(False)
 
 
 def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
@@ -542,17 +455,6 @@ def compute_levels(
     return pl.concat(parts), view
 
 
-def compared_columns(comparisons: Sequence[Comparison]) -> set[str]:
-    """The feature columns the comparisons read of a pair's two records (the name swap reads its other columns' right
-    side alone, when asked)."""
-    cols: set[str] = set()
-    for comp in comparisons:
-        cols |= columns_of(comp.null_when)
-        for lv in comp.levels:
-            cols |= columns_of(lv.when)
-    return cols
-
-
 def _compute_levels_chunk(
     features: pl.DataFrame,
     pairs: pl.DataFrame,
@@ -560,13 +462,13 @@ def _compute_levels_chunk(
     tf: TermFrequencies,
     extra: dict[str, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, PairView]:
-    view = PairView(features, pairs, extra, columns=compared_columns(comparisons))
+    view = PairView(features, pairs, extra)
     out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
     if NAME_SWAP.first in features.columns and NAME_SWAP.last in features.columns:
         out["swapped"] = align_swapped_names(view, NAME_SWAP)
     else:
         out["swapped"] = pl.repeat(False, pairs.height, dtype=pl.Boolean, eager=True)
-    ev = ChunkEvaluator(view, tf, out["swapped"], full_metrics(comparisons))
+    ev = ChunkEvaluator(view, tf, out["swapped"])
     for comp in comparisons:
         level, tf_u = ev.comparison(comp)
         out[f"lvl__{comp.name}"] = level.cast(pl.Int8)

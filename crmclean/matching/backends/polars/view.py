@@ -7,8 +7,6 @@ and per-record derived values, computed once per table.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import polars as pl
 
 # feature columns only blocking, display or explanations read: gathered lazily when asked for, never in bulk
@@ -19,20 +17,16 @@ _NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph
 class PairView:
     """Left/right feature columns of a pair frame, gathered lazily and cached."""
 
-    def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None,
-                 columns: Collection[str] | None = None):
-        """``columns``: the feature columns the comparisons read (gathered in bulk; any other one when asked for)."""
+    def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None):
         self.features = features
         self.pairs = pairs
         self.extra = extra or {}
         self._cache: dict[tuple[str, str], pl.Series] = {}
-        self._parent: PairView | None = None
-        self._idx: pl.Series | None = None
         self.left_idx = pairs.get_column("l")
         self.right_idx = pairs.get_column("r")
         if pairs.height > 10_000:
-            # one parallel gather of every compared feature column per side beats dozens of single-column gathers
-            cols = [c for c in features.columns if c not in _NOT_COMPARED and (columns is None or c in columns)]
+            # one parallel gather of every feature column per side beats dozens of single-column gathers
+            cols = [c for c in features.columns if c not in _NOT_COMPARED]
             for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
                 gathered = features.select(cols)[idx]
                 for c in cols:
@@ -41,39 +35,13 @@ class PairView:
     def __len__(self) -> int:
         return self.pairs.height
 
-    def subset(self, idx: pl.Series) -> PairView:
-        """The view of the pairs at positions ``idx``, with their values as this view holds them (a swapped pair's
-        names stay swapped)."""
-        sub = PairView.__new__(PairView)
-        sub.features, sub.extra, sub.pairs = self.features, self.extra, self.pairs[idx]
-        sub._cache, sub._parent, sub._idx = {}, self, idx
-        sub.left_idx, sub.right_idx = self.left_idx.gather(idx), self.right_idx.gather(idx)
-        return sub
-
     def side(self, column: str, which: str) -> pl.Series:
         key = (column, which)
         if key not in self._cache:
-            parent = self._parent
-            # a subset reads its parent's values (a swapped pair's names as swapped); the whole chunk's view gathers
-            # a column it has not gathered from the features
-            if parent is not None and self._idx is not None and (key in parent._cache or parent._parent is not None):
-                self._cache[key] = parent.side(column, which).gather(self._idx).alias(f"{column}_{which}")
-                return self._cache[key]
             source = self.extra[column] if column in self.extra else self.features.get_column(column)
             idx = self.left_idx if which == "l" else self.right_idx
             self._cache[key] = source.gather(idx).alias(f"{column}_{which}")
         return self._cache[key]
-
-    def at(self, column: str, which: str, idx: pl.Series) -> pl.Series:
-        """``side(column, which)`` at positions ``idx`` only (the column is not gathered for every pair here)."""
-        key = (column, which)
-        if key in self._cache:
-            return self._cache[key].gather(idx)
-        parent = self._parent
-        if parent is not None and self._idx is not None and (key in parent._cache or parent._parent is not None):
-            return parent.at(column, which, self._idx.gather(idx))
-        source = self.extra[column] if column in self.extra else self.features.get_column(column)
-        return source.gather((self.left_idx if which == "l" else self.right_idx).gather(idx))
 
     def left(self, column: str) -> pl.Series:
         return self.side(column, "l")
