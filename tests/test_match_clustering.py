@@ -6,7 +6,8 @@ import polars as pl
 from _match_helpers import table_from_rows
 
 from crmclean.matching import dedupe
-from crmclean.matching.clustering import cluster_pairs
+from crmclean.matching.calibration import calibrated
+from crmclean.matching.clustering import cluster_odds, cluster_pairs
 from crmclean.matching.scoring import cross_weight
 
 
@@ -97,3 +98,42 @@ def test_a_job_change_is_one_fact_in_a_cross_pair() -> None:
         [pl.lit(None, pl.Int8).alias(f"lvl__{c}") for c in names if c not in levels]
         + [pl.lit(None, pl.Float64).alias(f"w__{c}") for c in names if c not in levels])
     assert frame.select(cross_weight(model)).to_series().to_list() == [-20.0 + 1 + 2 + 3, -20.0]
+
+
+def test_cluster_odds_count_the_records_a_pair_would_bring_along() -> None:
+    # 1 and 2 are one cluster; 0 fits 1 (own weight 6) but contradicts 2 (-12): the question "does 0 belong with
+    # 1 — and so with 2?" has the two clusters' odds, 6 - 12; a pair of two lone records keeps its own weight
+    labels = [0, 1, 1, 3]
+    asked: list[tuple[int, int]] = []
+
+    def score(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+        asked.extend(pairs)
+        return dict.fromkeys(pairs, -12.0)
+
+    odds = cluster_odds([(0, 1), (0, 3)], [6.0, 4.0], labels, {(1, 2): 20.0}, score)
+    assert odds == [-6.0, 4.0]
+    assert asked == [(0, 2)]
+
+
+def test_a_refused_pair_whose_cluster_contradicts_it_is_not_asked() -> None:
+    # 2 and 3 are one person (same mobile and mailbox); 1 shares 2's name and company but has another mobile and
+    # patronymic and city than 3: the pair 1~2 is refused, and with 3's evidence against it is no even-odds question
+    company, office = "ООО Вектор", "+7 495 555-12-34"
+    rows = [
+        {"Id": "1", "ФИО": "Смирнов Олег Петрович", "Компания": company, "Мобильный телефон": "+7 916 111-22-33",
+         "Город": "Казань"},
+        {"Id": "2", "ФИО": "Смирнов Олег", "Компания": company, "Телефон": office,
+         "Email": "oleg.smirnov1975@mail.ru"},
+        {"Id": "3", "ФИО": "Смирнов Олег Иванович", "Компания": company, "Телефон": office,
+         "Мобильный телефон": "+7 903 777-88-99", "Email": "oleg.smirnov1975@mail.ru", "Город": "Москва"},
+    ]
+    rows += [{"Id": str(10 + i), "ФИО": f"Фамилия{i} Имя{i}", "Компания": f"Фирма {i}"} for i in range(40)]
+    result = dedupe(table_from_rows(rows, object_type="contacts"))
+    clusters = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert clusters["2"] == clusters["3"] != clusters["1"]
+    pair = result.pairs.filter((pl.col("left_id") == "1") & (pl.col("right_id") == "2"))
+    # by its own odds as a pair left apart it would be asked
+    own = pair.select(calibrated(pl.col("match_weight"), "people", apart=True)).item()
+    assert pair.get_column("reason").item() == "conflict" and own >= 0.5
+    asked = {frozenset(p) for p in result.review.select("left_id", "right_id").iter_rows()}
+    assert frozenset(("1", "2")) not in asked

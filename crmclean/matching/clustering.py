@@ -217,6 +217,37 @@ def cluster_pairs(
     return result
 
 
+def cluster_odds(
+    pairs: Sequence[tuple[int, int]],
+    own: Sequence[float],
+    labels: np.ndarray | Sequence[int],
+    evidence: dict[tuple[int, int], float],
+    score_missing: ScoreFn,
+) -> list[float]:
+    """The weight (bits) that the clusters of ``a`` and ``b`` are one entity, for pairs the clustering left apart.
+
+    A pair refused because ``b``'s cluster holds a record ``c`` that contradicts ``a`` asks "does ``a`` belong
+    with ``b`` — and so with ``c``?": its own weight does not answer it. Under the model's pairwise evidence the
+    odds that two clusters are one entity (against two) multiply over every cross pair, so the weight is the
+    pair's own weight (``own``, in the order of ``pairs``) plus the cross-pair weight of every other record pair
+    across the two clusters (``evidence``, the merge check's cross weights; pairs it lacks are scored by
+    ``score_missing``). For two records on their own it is the pair's own weight. ``labels``: every record's
+    cluster (representative position).
+    """
+    roots = np.asarray(labels, dtype=np.int64)
+    wanted = {int(roots[a]) for a, b in pairs} | {int(roots[b]) for a, b in pairs}
+    members: dict[int, list[int]] = {r: [] for r in wanted}
+    for x in np.flatnonzero(np.isin(roots, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))).tolist():
+        members[int(roots[x])].append(x)
+    crosses = [[_key(x, y) for x in members[int(roots[a])] for y in members[int(roots[b])] if _key(x, y) != _key(a, b)]
+               for a, b in pairs]
+    missing = sorted({k for ks in crosses for k in ks if k not in evidence})
+    known = dict(evidence)
+    if missing:
+        known.update(score_missing(missing))
+    return [w + sum(known[k] for k in ks) for w, ks in zip(own, crosses, strict=True)]
+
+
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Smallest member position of every record's connected component over the edges ``left[i]``–``right[i]``.
 

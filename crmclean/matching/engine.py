@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from crmclean.config import RulesFile
@@ -30,7 +31,7 @@ from crmclean.errors import ConfigError, SourceError, UsageError
 from crmclean.fields.dates import date_digits_from_parts
 from crmclean.matching.backend import CandidatePairs, MatchBackend, get_backend
 from crmclean.matching.calibration import calibrated
-from crmclean.matching.clustering import cluster_pairs, connected_components, review_questions
+from crmclean.matching.clustering import cluster_odds, cluster_pairs, connected_components, review_questions
 from crmclean.matching.companies import company_features, conflict_keys
 from crmclean.matching.explain import Explanation, explanation_from_row
 from crmclean.matching.features import IDX, build_features, extra_column_values
@@ -559,6 +560,8 @@ def dedupe(
         refused, on=["l", "r"], how="left", maintain_order="left")
     # a pair left apart goes to review when its odds as a pair the clustering left apart reach the threshold
     scored = scored.with_columns(calibrated(pl.col("weight"), setup.object_type, apart=True).alias("calibrated_apart"))
+    if settings.thresholds.review_on != "score":
+        scored = _cluster_review_odds(scored, label, evidence, score_missing, setup.object_type, review_t)
     scored = scored.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
         .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
@@ -645,6 +648,34 @@ def dedupe(
     }
     return DedupeResult(clusters, pairs_out, golden_frame, review, [s.as_dict() for s in candidates.stats], model,
                         summary, setup)
+
+
+def _cluster_review_odds(scored: pl.DataFrame, roots: pl.Series, evidence: dict[tuple[int, int], float],
+                         score_missing: Callable[[list[tuple[int, int]]], dict[tuple[int, int], float]],
+                         object_type: str, review_t: float) -> pl.DataFrame:
+    """The review's odds of a pair left apart whose records' clusters hold other records: the two clusters'.
+
+    A pair (a, b) refused because b's cluster holds a record c that contradicts a asks whether a belongs with b
+    and c, so c's evidence counts (``clustering.cluster_odds``: the own weight plus every other cross pair's).
+    Only pairs whose own odds reach the review threshold are read again (``calibrated_apart``, replaced by the
+    clusters' odds, ``cluster_weight`` beside it): a pair is asked when it and its two clusters as a whole are
+    both at least the threshold's odds. Two records on their own keep their own odds.
+    """
+    size = np.bincount(roots.to_numpy().astype(np.int64), minlength=roots.len())
+    root_l, root_r = roots.gather(scored.get_column("l")), roots.gather(scored.get_column("r"))
+    grouped = pl.Series(size[root_l.to_numpy()] + size[root_r.to_numpy()] > 2)
+    ask = (~scored.get_column("same_cluster") & (scored.get_column("calibrated_apart") >= review_t) & grouped)
+    rows = scored.select("l", "r", "weight").with_row_index("__row").filter(ask)
+    if rows.height == 0:
+        return scored.with_columns(pl.lit(None, dtype=pl.Float64).alias("cluster_weight"))
+    pairs = [(int(a), int(b)) for a, b in rows.select("l", "r").iter_rows()]
+    odds = cluster_odds(pairs, rows.get_column("weight").to_list(), roots.to_numpy(), evidence, score_missing)
+    weight = pl.repeat(None, scored.height, dtype=pl.Float64, eager=True).alias("cluster_weight").scatter(
+        rows.get_column("__row"), pl.Series(odds, dtype=pl.Float64))
+    return scored.with_columns(weight).with_columns(
+        pl.when(pl.col("cluster_weight").is_not_null())
+        .then(calibrated(pl.col("cluster_weight"), object_type, apart=True))
+        .otherwise(pl.col("calibrated_apart")).alias("calibrated_apart"))
 
 
 def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
@@ -750,8 +781,8 @@ def original_values(table: Any, field_name: str) -> pl.Series | None:
 
 def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None,
                   roots: pl.Series | None = None) -> pl.DataFrame:
-    """Review queue: question, pair, score, why, both records' fields side by side (as typed, and the match keys
-    beside them as ``*_key``), and an empty label column.
+    """Review queue: question, pair, score (and ``review_score``, the odds the queue read), why, both records'
+    fields side by side (as typed, and the match keys beside them as ``*_key``), and an empty label column.
 
     ``question_id`` (with the clusters ``roots``): the pairs that ask where one record belongs are one question
     (``clustering.review_questions``), listed together, the question with the strongest pair first."""
@@ -768,6 +799,9 @@ def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None,
         ids.gather(rows.get_column("r")).alias("right_id"),
         rows.get_column("probability").round(4).alias("score"),
         rows.get_column("calibrated").round(4).alias("calibrated_score"),
+        # the odds the queue read: the pair's own as a pair left apart, or its two clusters' (_cluster_review_odds)
+        *([rows.get_column("calibrated_apart").round(4).alias("review_score")] if "calibrated_apart" in rows.columns
+          else []),
         rows.get_column("reason").alias("reason"),
         pl.Series("label", [""] * rows.height, dtype=pl.String),
     ]
