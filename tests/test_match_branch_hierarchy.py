@@ -47,3 +47,33 @@ def test_a_record_nothing_places_is_still_a_stewards_question() -> None:
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["3"] != cl["1"] and cl["3"] != cl["2"]
     assert _reviewed(result) & {frozenset(("1", "3")), frozenset(("2", "3"))}
+
+
+def test_a_record_without_the_branch_name_is_not_placed_by_the_city_alone() -> None:
+    # the Kazan registration calls itself "филиал Казань"; a plain "Ромашка" in Kazan without KPP or phone may be
+    # its copy or a second registration there that the file shows once: asked, never merged
+    named = {**BRANCH, "Наименование": "ООО Ромашка филиал Казань"}
+    named_copy = {**named, "Id": "4", "Телефон": ""}
+    plain = {**BRANCH, "Id": "3", "КПП": "", "Телефон": "", "Наименование": "ООО «Ромашка»"}
+    result = _result([HEAD, named, named_copy, plain])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["2"] == cl["4"] and cl["3"] != cl["2"] and cl["3"] != cl["1"]
+    assert _reviewed(result) & {frozenset(("2", "3")), frozenset(("3", "4"))}
+    # with the registration's own phone it is that registration's copy
+    result = _result([HEAD, named, named_copy, {**plain, "Телефон": BRANCH["Телефон"]}])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["3"] == cl["2"]
+
+
+def test_a_sole_trader_carrying_the_organizations_inn_is_no_registration_of_it() -> None:
+    # an ИП's record carries the ООО's INN by mistake (its legal form after the name is not read as one), and
+    # the ИП's own site joins its other copies to that INN: an ИП has no KPP and no branches, so its copies are
+    # not asked which registration of the ООО they are
+    ip = {"Id": "5", "Наименование": "Панов Николай Николаевич ИП", "ИНН": HEAD["ИНН"], "Сайт": "panov.ru",
+          "Город": "Новосибирск", "Телефон": "+7 383 964-57-87"}
+    ip_b = {"Id": "6", "Наименование": "ИП Панов Николай Николаевич", "Сайт": "panov.ru"}
+    ip_c = {**ip_b, "Id": "7", "Город": "Новосибирск"}
+    result = _result([HEAD, BRANCH, ip, ip_b, ip_c])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["6"] == cl["7"] and cl["6"] != cl["1"]
+    assert frozenset(("6", "7")) not in _reviewed(result)

@@ -86,6 +86,10 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                  .filter(pl.col("__n") == 1).select("domain", "__inn"))
     feats = (feats.join(by_domain, on="domain", how="left", maintain_order="left")
              .with_columns(pl.coalesce([pl.col("inn"), pl.col("__inn")]).alias("__entity")).drop("__inn"))
+    # a sole trader (ИП) has no KPP and no branches (a KPP is an organization's: НК РФ ст. 83-84), so an ИП's
+    # records that share an organization's INN (a typo) or domain are no registration of its family
+    feats = feats.with_columns(pl.when(pl.col("entity_type") == "ip").then(None).otherwise(pl.col("__entity"))
+                               .alias("__entity"))
     entity = pl.col("__entity")
     feats = feats.with_columns(_regions(feats))
     # where the entity's records are: cities, main phone numbers, websites (a branch often has its own site or a
@@ -137,7 +141,28 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
                 pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
              .drop("__pk", "__sk", "__ck", "__rk"))
+    feats = _unnamed_placements(feats)
     return feats.with_columns(_implied_head(feats))
+
+
+def _unnamed_placements(feats: pl.DataFrame) -> pl.DataFrame:
+    """Undo a placement by place alone (city, region, a city subdomain) at a registration that calls itself a branch
+    by name, of a record that does not.
+
+    A registration whose records are named "Байкал филиал Челябинск" is known by that name; a record "Байкал" in
+    Chelyabinsk without a KPP or a phone of that registration may be its copy, or another registration of the
+    entity in the same city (a second branch, a sales office) that the file shows once. Only a steward can tell:
+    the record is left unplaced (``registration`` asks, never merges).
+    """
+    named = (feats.filter(pl.col("kpp").is_not_null() & pl.col("reg_name").is_not_null() & pl.col("family").is_not_null())
+             .select("family", pl.col("kpp").alias("reg_kpp")).unique().with_columns(pl.lit(True).alias("__named")))
+    if named.height == 0:
+        return feats
+    feats = feats.join(named, on=["family", "reg_kpp"], how="left", maintain_order="left")
+    by_place = (pl.col("__named").fill_null(False) & pl.col("kpp").is_null() & pl.col("reg_name").is_null()
+                & pl.col("reg_phones").list.len().fill_null(0).eq(0))
+    return feats.with_columns(*(pl.when(by_place).then(None).otherwise(pl.col(c)).alias(c)
+                                for c in ("reg_kpp", "reg_site", "reg_city", "reg_region"))).drop("__named")
 
 
 def _implied_head(feats: pl.DataFrame) -> pl.Series:
