@@ -105,3 +105,6 @@ def test_colleagues_on_one_office_line_with_own_mobiles() -> None:
     # the mobile is the most specific shared number: one person's, not the switchboard
     assert phone.level == "exact" and phone.weight > 0
     assert same.calibrated is not None and same.calibrated > 0.5
+    # --explain shows what the review reads if the clustering leaves the two apart
+    assert same.calibrated_apart is not None and same.calibrated_apart < same.calibrated
+    assert "the review reads" in same.to_text() and same.to_dict()["calibrated_apart"] is not None

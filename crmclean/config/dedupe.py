@@ -25,7 +25,10 @@ class ThresholdSettings(BaseModel):
         0.5, ge=0, le=1,
         description="A pair that is not merged goes to the review queue when its calibrated odds as a pair the "
                     "clustering left apart (how often such a pair, not merged, is really one record: lower than its "
-                    "`calibrated_score` in --pairs) are at least this; 0.5 = even odds.",
+                    "`calibrated_score` in --pairs) are at least this, and so are the odds of the two records' "
+                    "clusters as a whole when either holds other records (every cross pair's evidence counts: a "
+                    "record that contradicts the cluster's other records is no question; review.csv "
+                    "`review_score`); 0.5 = even odds.",
     )
     review_on: Literal["calibrated", "score"] = Field(
         "calibrated", description="Which score the review threshold reads: calibrated (default) or score (the "

@@ -930,6 +930,8 @@ def explain_pair(
             typed[comp.name] = (orig[a], orig[b])
     th = setup.settings.thresholds
     cal = calibrated(pl.lit(float(row["weight"])), setup.object_type)
+    apart = calibrated(pl.lit(float(row["weight"])), setup.object_type, apart=True)
     return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
                                 match_threshold=th.match, review_threshold=th.review, original=typed,
-                                calibrated=float(pl.select(cal).item()), review_on=th.review_on)
+                                calibrated=float(pl.select(cal).item()), review_on=th.review_on,
+                                calibrated_apart=float(pl.select(apart).item()))

@@ -40,13 +40,17 @@ class Explanation:
     probability: float = 0.0
     decision: str = "no-match"
     names_swapped: bool = False
-    calibrated: float | None = None  # how often a pair of this weight is really one record (the review reads it)
+    calibrated: float | None = None  # how often a pair of this weight is really one record
+    # the same for a pair the clustering leaves apart (PLATT_APART): what the review reads of two lone records; when
+    # either record's cluster holds others, a run's review reads the two clusters' odds (review.csv review_score)
+    calibrated_apart: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "left_id": self.left_id, "right_id": self.right_id, "prior_weight": round(self.prior_weight, 3),
             "match_weight": round(self.match_weight, 3), "probability": round(self.probability, 6),
             "calibrated_score": None if self.calibrated is None else round(self.calibrated, 6),
+            "calibrated_apart": None if self.calibrated_apart is None else round(self.calibrated_apart, 6),
             "decision": self.decision, "names_swapped": self.names_swapped,
             "steps": [{"field": s.field, "level": s.level, "description": s.description, "left": s.left,
                        "right": s.right, "left_original": s.left_original, "right_original": s.right_original,
@@ -76,6 +80,10 @@ class Explanation:
         calibrated = "" if self.calibrated is None else f" (calibrated {self.calibrated:.4f})"
         lines.append(f"  {'= match weight'.ljust(name_w)} {self.match_weight:+.2f} bits  →  probability "
                      f"{self.probability:.4f}{calibrated}  →  {self.decision}")
+        if self.calibrated_apart is not None:
+            lines.append(f"  if the clustering leaves them apart, the review reads {self.calibrated_apart:.4f} (two "
+                         "records on their own), or, when either one's cluster holds other records, the two clusters' "
+                         "odds: every record pair across them counts (review.csv review_score)")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -116,12 +124,14 @@ def explanation_from_row(
     original: Mapping[str, tuple[Any, Any]] | None = None,
     calibrated: float | None = None,
     review_on: str = "calibrated",
+    calibrated_apart: float | None = None,
 ) -> Explanation:
     """Build the waterfall from one scored pair row (lvl__*, w__*, group_adjust, weight, probability).
 
     The decision: match at ``match_threshold`` of the model's probability; else review when the calibrated
     score (or with ``review_on="score"``, or no calibrated score given, the probability) reaches
-    ``review_threshold``.
+    ``review_threshold``. ``calibrated_apart``: the pair's odds as a pair the clustering left apart, shown as what the
+    review reads of two lone records (a run's review reads the two records' clusters when they hold others).
     """
     total = prior_weight
     steps = [WaterfallStep("prior", "base rate", "how likely any two records are one entity", None, None,
@@ -148,7 +158,7 @@ def explanation_from_row(
     review_value = prob if review_on == "score" or calibrated is None else calibrated
     decision = "match" if prob >= match_threshold else "review" if review_value >= review_threshold else "no-match"
     return Explanation(left_id, right_id, steps, prior_weight, float(row["weight"]), prob, decision,
-                       bool(row.get("swapped")), calibrated)
+                       bool(row.get("swapped")), calibrated, calibrated_apart if review_on != "score" else None)
 
 
 def _text(value: Any) -> str | None:
