@@ -100,6 +100,38 @@ def test_placeholder_never_becomes_a_golden_value() -> None:
     assert row["Телефон"] == "+74951234567"
 
 
+def test_the_column_wise_fullest_fold_agrees_with_the_per_cluster_rule() -> None:
+    """fullest decides clusters of simple names whose spellings differ column-wise (_fullest_fold): on clusters of
+    abbreviations, initials, padded, cased and glued spellings — and cells outside the simple characters (ß, Greek,
+    tabs, no-break spaces) that stay with the loop — it gives what _safe_value gives each cluster, value and source."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from crmclean.matching.survivorship import _safe_part, _safe_value
+
+    names = st.sampled_from([None, "", " ", "Жуков А.В.", "Жуков Алексей Викторович", "Жуков А. В.", "Жуков",
+                             "жуков алексей", "Жуков АВ", "  Жуков  Алексей ", "Жуков.Алексей", "АВ", "J. Smith",
+                             "John Smith", "Smith J.R.", "Smith John Robert", "ООО «Ромашка»", "ООО «Ромашка» Москва",
+                             "Straße S.", "Straße Stefan", "Σ. Σίσυφος", "a\tb", "a\u00a0b"])
+    cell = st.one_of(names, st.text(alphabet="ЖжАаВв. JjSs", max_size=8))
+    clusters = st.lists(st.lists(cell, min_size=1, max_size=6), min_size=1, max_size=8)
+
+    @settings(max_examples=25, deadline=None)
+    @given(clusters)
+    def check(groups: list[list[str | None]]) -> None:
+        rows = pl.DataFrame({
+            "cluster_id": [f"c{k}" for k, g in enumerate(groups) for _ in g],
+            "record_id": [f"r{k}_{j}" for k, g in enumerate(groups) for j in range(len(g))],
+            "v": [c for g in groups for c in g]}, schema={"cluster_id": pl.String, "record_id": pl.String,
+                                                          "v": pl.String})
+        got = _safe_part(rows, "v", "fullest")
+        for k, g in enumerate(groups):
+            want = _safe_value([f"r{k}_{j}" for j in range(len(g))], g, "fullest")
+            assert (got["v"][k], got["_src_v"][k]) == want, g
+
+    check()
+
+
 def test_the_column_wise_safe_rules_agree_with_the_per_cluster_rule() -> None:
     """_safe_part decides plain clusters column-wise (_uniform_aggs) and the rest one by one (_safe_value):
     on any clusters of cells — plain, blank, padded, multi-valued, restrictive — both must give what

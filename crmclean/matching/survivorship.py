@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from crmclean.config.dedupe import SurvivorshipSettings
@@ -364,6 +365,14 @@ def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[
         else:  # not text: every cluster by the per-cluster rule
             slow = pl.repeat(True, per.height, dtype=pl.Boolean, eager=True)
             values = sources = pl.repeat(None, per.height, dtype=pl.String, eager=True)
+        if rule == "fullest" and f"__simple_{col}" in per.columns:
+            # clusters of simple names whose spellings differ: the fold, column-wise
+            fold = (slow & per.get_column(f"__simple_{col}").fill_null(False)).arg_true()
+            if len(fold):
+                folded_val, folded_src = _fullest_fold(rows, per.get_column("cluster_id").gather(fold), col)
+                values = values.scatter(fold, folded_val)
+                sources = sources.scatter(fold, folded_src)
+                slow = slow.scatter(fold, False)
         idx = slow.arg_true()
         if len(idx):
             # the open clusters in the same order (a filter keeps the rows' order, so the first appearances)
@@ -379,12 +388,13 @@ def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[
                 out_src.append(src)
             values = values.scatter(idx, pl.Series(out_val, dtype=pl.String))
             sources = sources.scatter(idx, pl.Series(out_src, dtype=pl.String))
-        per = per.drop([c for c in (easy, value, source) if c in per.columns]).with_columns(
+        per = per.drop([c for c in (easy, value, source, f"__simple_{col}") if c in per.columns]).with_columns(
             values.alias(col), sources.alias(f"_src_{col}"))
     return per
 
 
 _PLAIN_CELL = r"^[^\s\x1c-\x1f](?:.*[^\s\x1c-\x1f])?$"  # no surrounding blanks (Python's or Rust's idea)
+_ASCII_BLANKS = " \t\n\r\x0b\x0c"
 _CELL_SEPARATOR = r"[,;\n]|\s/\s"  # multivalue._SEP_RE: such a cell is split and rejoined, not copied
 
 
@@ -408,7 +418,7 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     if rule == "all_values":
         plain = plain & ~c.str.contains(_CELL_SEPARATOR)
     # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
-    filled = c.is_not_null() & (c.str.strip_chars(" \t\n\r\x0b\x0c") != "")
+    filled = c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != "")
     f, odd = f"__filled_{col}", f"__odd_{col}"
     flags = [filled.alias(f), (filled & ~plain.fill_null(False)).alias(odd)]
     rid = pl.col("record_id").cast(pl.String)
@@ -416,6 +426,12 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     distinct = c.filter(pl.col(f)).n_unique()
     first = c.filter(pl.col(f)).first()
     source = rid.filter(pl.col(f)).first()
+    if rule == "fullest":
+        # the cluster's spellings differ (or are padded) but every filled cell is a simple name: _fullest_fold
+        odd_name = f"__odd_name_{col}"
+        flags.append((filled & ~c.str.contains(_SIMPLE_NAME).fill_null(False)).alias(odd_name))
+        return flags, [(ok & (distinct <= 1)).alias(f"__easy_{col}"), first.alias(f"__value_{col}"),
+                       source.alias(f"__source_{col}"), (pl.col(odd_name).sum() == 0).alias(f"__simple_{col}")]
     if rule != "all_values":
         return flags, [(ok & (distinct <= 1)).alias(f"__easy_{col}"), first.alias(f"__value_{col}"),
                        source.alias(f"__source_{col}")]
@@ -428,6 +444,73 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     return flags, [ok.alias(f"__easy_{col}"),
                    pl.when(distinct > 0).then(c.filter(pl.col(new)).str.join(DEFAULT_SEPARATOR)).alias(f"__value_{col}"),
                    pl.when(distinct > 0).then(rid.filter(pl.col(brings)).str.join("; ")).alias(f"__source_{col}")]
+
+
+# characters whose Rust lowercase is Python's casefold and whose only blank is the space (so a name of them splits
+# into the same words column-wise as _name_words splits it): printable ASCII, Latin-1 to Latin Extended-B but the
+# no-break space, µ, ß, ŉ, ſ, ǰ; Cyrillic; dashes, quotes and the other general punctuation but its blanks; №
+_SIMPLE_NAME = (r"^[\x20-\x7e\u00a1-\u00b4\u00b6-\u00de\u00e0-\u0148\u014a-\u017e\u0180-\u01ef\u01f1-\u024f"
+                r"\u0400-\u052f\u2010-\u2027\u2030-\u205e\u2116]*$")
+
+
+def _fullest_fold(rows: pl.DataFrame, clusters: pl.Series, col: str) -> tuple[pl.Series, pl.Series]:
+    """``fullest`` (:func:`_safe_value`) of ``clusters`` (whose filled cells are all simple names), column-wise:
+    (value, source) per cluster in their order. The fold keeps the current value of every cluster and, one rank at a
+    time, takes the cluster's next filled cell where :func:`_abbreviates` says the current one abbreviates it — the
+    same tests in the same order on words split as :func:`_name_words` splits them (``_SIMPLE_NAME`` makes them
+    agree)."""
+    c = pl.col("_v")
+    norm = c.str.to_lowercase().str.replace_all(r"[ .]+", " ").str.strip_chars(" ")
+    cells = (
+        rows.select("cluster_id", pl.col("record_id").cast(pl.String), pl.col(col).alias("_v"))
+        .join(pl.DataFrame({"cluster_id": clusters, "_g": pl.int_range(0, clusters.len(), dtype=pl.Int64,
+                                                                         eager=True)}),
+              on="cluster_id", how="inner", maintain_order="left")
+        .filter(c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != ""))  # as _uniform_aggs reads "filled"
+        .with_columns(pl.int_range(0, pl.len()).over("_g").alias("_k"), c.str.to_lowercase().alias("_low"),
+                      norm.str.split(" ").alias("_words"),
+                      pl.when(norm == "").then(0).otherwise(norm.str.count_matches(" ") + 1).alias("_n"))
+        .with_columns(pl.col("_words").list.first().alias("_first"), pl.col("_words").list.last().alias("_last"))
+    )
+    k = cells.get_column("_k").to_numpy()
+    g = cells.get_column("_g").to_numpy()
+    current = np.empty(clusters.len(), dtype=np.int64)
+    current[g[k == 0]] = np.flatnonzero(k == 0)
+    attrs = cells.select("_v", "_low", "_words", "_n", "_first", "_last")
+    for step in range(1, int(k.max()) + 1 if len(k) else 0):
+        at = np.flatnonzero(k == step)
+        mine = current[g[at]]
+        pair = pl.concat([attrs[mine].rename(lambda x: "a" + x), attrs[at].rename(lambda x: "b" + x)],
+                         how="horizontal").with_columns(pl.int_range(0, len(at)).alias("_p"))
+        take = _abbreviates_frame(pair)
+        current[g[at[take]]] = at[take]
+    return (cells.get_column("_v").gather(current).alias(col),
+            cells.get_column("record_id").gather(current).alias(f"_src_{col}"))
+
+
+def _abbreviates_frame(pair: pl.DataFrame) -> np.ndarray:
+    """``a_v != b_v and _abbreviates(a_v, b_v)`` on every row of ``pair`` (the values' words, counts, first and last
+    words beside them, as :func:`_fullest_fold` prepares them): a boolean array."""
+    an, bn, af, bf, al = (pl.col(x) for x in ("a_n", "b_n", "a_first", "b_first", "a_last"))
+    spread = (an < bn) & (al.str.len_chars() == bn - an + 1)  # initials glued together spread over the words
+    maybe = pair.with_columns(spread.alias("_spread")).filter(
+        (pl.col("a_v") != pl.col("b_v")) & (an > 0) & (bn >= an)
+        & (af.str.slice(0, 1) == bf.str.slice(0, 1)) & (pl.col("a_low") != pl.col("b_low"))
+        & ~((an == 1) & (bn > 1) & (af.str.len_chars() > 1) & (af == bf))  # a bare surname
+        & (pl.col("_spread") | (an == bn)))
+    out = np.zeros(pair.height, dtype=bool)
+    if maybe.height == 0:
+        return out
+    j = pl.int_range(0, pl.len()).over("_p")
+    word = maybe.select("_p", "a_words", "a_n", "a_last", "_spread", "b_words").explode("b_words").with_columns(
+        j.alias("_j"))
+    prefix = pl.when(pl.col("_spread") & (pl.col("_j") >= pl.col("a_n") - 1)).then(
+        pl.col("a_last").str.slice(pl.col("_j") - pl.col("a_n") + 1, 1)).otherwise(
+        pl.col("a_words").list.get(pl.col("_j"), null_on_oob=True))
+    agree = word.group_by("_p").agg(pl.col("b_words").str.starts_with(prefix).all().alias("_ok"))
+    hit = agree.filter(pl.col("_ok")).get_column("_p").to_numpy()
+    out[hit] = True
+    return out
 
 
 def reasons_text(reasons_json: str) -> str:
