@@ -77,3 +77,19 @@ def test_a_sole_trader_carrying_the_organizations_inn_is_no_registration_of_it()
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["6"] == cl["7"] and cl["6"] != cl["1"]
     assert frozenset(("6", "7")) not in _reviewed(result)
+
+
+def test_a_record_with_a_place_no_branch_shares_is_the_head_office() -> None:
+    # the head office's record shows only its head-office KPP; a KPP-less copy in Moscow with a Moscow line that
+    # no branch record holds is the head office (one per legal entity): merged with it, not asked
+    head_kpp_only = {**HEAD, "Город": "", "Телефон": ""}
+    moscow = {**HEAD, "Id": "3", "КПП": "", "Наименование": "Ромашка"}
+    result = _result([head_kpp_only, BRANCH, moscow])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["3"] == cl["1"] and cl["2"] != cl["1"]
+    assert frozenset(("1", "3")) not in _reviewed(result)
+    # a copy with nothing but the INN and site may be either registration's: still a steward's question
+    bare = {**moscow, "Id": "4", "Город": "", "Телефон": ""}
+    result = _result([head_kpp_only, BRANCH, bare])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["4"] != cl["1"] and cl["4"] != cl["2"]

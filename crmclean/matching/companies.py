@@ -78,7 +78,11 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     * ``reg_site`` / ``reg_city`` / ``reg_region``: the record's own site (a subdomain of another site of the
       family: kazan.romashka.ru), city or region, when the family's records there carry one KPP at most;
     * ``reg_kpp``: the KPP, else the one KPP the records sharing such a phone (else such a site, city or
-      region, in that order) carry.
+      region, in that order) carry; a record placed by its city, region or site alone at a registration named
+      as a branch ("Ромашка филиал Казань") that it is not named as is left unplaced (:func:`_unnamed_placements`);
+    * ``reg_role`` / ``reg_head``: head office or branch (:func:`_registration_marks`, :func:`_implied_head`).
+
+    A sole trader (ИП) has no KPP and no branches, so its records are no registration of any family.
     """
     feats = _registration_marks(feats)
     by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
@@ -107,7 +111,7 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
         return feats.drop("__places").with_columns(
             pl.lit(None, dtype=pl.List(pl.String)).alias("reg_phones"),
             *(pl.lit(None, dtype=pl.String).alias(c) for c in ("reg_site", "reg_city", "reg_region")),
-            pl.col("kpp").alias("reg_kpp"))
+            pl.col("kpp").alias("reg_kpp"), pl.lit(None, dtype=pl.String).alias("reg_head"))
     members = members.filter(pl.col("__places"))
     phone_rows = members.select(IDX, "family", "kpp", "city", pl.col("phones").alias("value")).explode("value")
     phone_rows = phone_rows.drop_nulls("value")
@@ -142,7 +146,13 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                 pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
              .drop("__pk", "__sk", "__ck", "__rk"))
     feats = _unnamed_placements(feats)
-    return feats.with_columns(_implied_head(feats))
+    feats = feats.with_columns(_implied_head(feats))
+    # ``reg_head``: the head office, known by a head-office KPP or a place of its own (a city or phone no branch
+    # shares); an entity has one head office, so two such records are one registration. A record implied the
+    # head office with nothing but the INN is not thereby the same registration as another (it may be a branch's
+    # copy that lost its KPP): the usual evidence decides.
+    known = pl.col("kpp").is_not_null() | pl.col("city").is_not_null() | (pl.col("phones").list.len() > 0).fill_null(False)
+    return feats.with_columns(pl.when((pl.col("reg_role") == "head") & known).then(pl.lit("head")).alias("reg_head"))
 
 
 def _unnamed_placements(feats: pl.DataFrame) -> pl.DataFrame:
@@ -166,29 +176,32 @@ def _unnamed_placements(feats: pl.DataFrame) -> pl.DataFrame:
 
 
 def _implied_head(feats: pl.DataFrame) -> pl.Series:
-    """``reg_role``, with the head office implied where the family shows only branches.
+    """``reg_role``, with the head office implied where nothing says a record is a branch.
 
     A branch is a registration of its own: its records carry its KPP (reason code other than 01), its name
     ("филиал Казань") or its mailbox; the legal entity itself, the head office, is the registration a record
-    names by the INN alone. So in a family where no record carries a head-office KPP, a record with no KPP, no
-    branch mark and nothing placing it (``reg_kpp``) that shares no phone or city with the family's branch-marked
+    names by the INN alone. So in a family with a record marked as a branch, a record with no KPP, no branch mark
+    and nothing placing it (``reg_kpp``) that shares no phone, city or mailbox with the family's branch-marked
     records is the head office: another registration than each branch (a hierarchy link, never merged), not a
-    steward's question. Two such records are not thereby one registration (the usual evidence decides).
+    steward's question. Where the family shows a head-office KPP too, only a record with a city or phone of its
+    own is so placed (one with neither may be a copy of any registration: a steward's question).
     """
     family = pl.col("family")
     marked = pl.col("branch_mark").is_not_null()
     # each record's phones and city, one row each
     places = (feats.filter(family.is_not_null())
               .select(IDX, "family", "branch_mark", pl.concat_list([pl.col("phones").fill_null([]),
+                                                                    pl.col("emails").fill_null([]),
                                                                     pl.concat_list([pl.col("city")])]).alias("__v"))
               .explode("__v").drop_nulls("__v"))
     branch_places = places.filter(marked).select("family", "__v").unique()
     shared = (places.join(branch_places, on=["family", "__v"], how="inner").select(IDX).unique()
               .with_columns(pl.lit(True).alias("__shared")))
-    frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role").join(
+    frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role", "city", "phones").join(
         shared, on=IDX, how="left", maintain_order="left")
     no_head = ~(pl.col("reg_role") == "head").any().over("family")
-    implied = (family.is_not_null() & no_head & marked.any().over("family") & pl.col("kpp").is_null()
+    placed = pl.col("city").is_not_null() | (pl.col("phones").list.len() > 0).fill_null(False)
+    implied = (family.is_not_null() & (no_head | placed) & marked.any().over("family") & pl.col("kpp").is_null()
                & pl.col("reg_kpp").is_null() & ~marked & pl.col("__shared").is_null())
     return frame.select(pl.when(implied).then(pl.lit("head")).otherwise(pl.col("reg_role")).alias("reg_role")
                         ).to_series()

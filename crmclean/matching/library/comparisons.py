@@ -440,9 +440,10 @@ def companies_comparisons() -> list[Comparison]:
                               AllOf((Not(Missing("reg_name")), Not(Exact("reg_name"))))))),
             Level("same_registration", 0.5, 0.5, neutral=True, estimate=False,
                   description="an entity with branches: a phone, city or region only this registration uses "
-                              "agrees, or the branch's own site or name (\"Ромашка филиал Казань\")",
+                              "agrees, or the branch's own site or name (\"Ромашка филиал Казань\"), or both are "
+                              "the head office (a head-office KPP, or a place no branch shares)",
                   when=AnyOf((Exact("reg_kpp"), Shares("reg_phones"), Exact("reg_site"), Exact("reg_city"),
-                              Exact("reg_region"), Exact("reg_name")))),
+                              Exact("reg_region"), Exact("reg_name"), Exact("reg_head")))),
             Level("unknown", 0.5, 0.5, neutral=True, review_only=True, estimate=False,
                   description="an entity with branches: nothing tells which registration (head office or which "
                               "branch) the records are (review, never merged automatically)"),
