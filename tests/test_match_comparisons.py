@@ -139,3 +139,27 @@ def test_two_mailboxes_at_one_domain_explain_the_organization_agreeing() -> None
     assert names["email"][scored["lvl__email"][0]] == "other_mailbox_same_domain"
     assert names["company"][scored["lvl__company"][0]] == "exact" and scored["w__company"][0] > 0
     assert scored["group_adjust"][0] == -scored["w__company"][0]
+
+
+def test_alike_mailboxes_of_alike_names_at_one_domain_are_two_colleagues() -> None:
+    # v.fyodorov@ / v.fyodorova@ (Фёдоров / Фёдорова), ekaterina.smelovskaya@ / ekaterina.svetlovskaya@ of two
+    # surnames beyond a typo: the mailboxes are alike because the names are — two mailboxes at one domain
+    for (last1, first1, mail1), (last2, first2, mail2) in (
+            (("Фёдоров", "Виктор", "v.fyodorov"), ("Фёдорова", "Виктор", "v.fyodorova")),
+            (("Смеловская", "Екатерина", "ekaterina.smelovskaya"),
+             ("Светловская", "Екатерина", "ekaterina.svetlovskaya"))):
+        rows = [_person("1", f"{mail1}@romashka.ru", ""), _person("2", f"{mail2}@romashka.ru", "")]
+        rows[0].update({"Фамилия": last1, "Имя": first1})
+        rows[1].update({"Фамилия": last2, "Имя": first2})
+        levels, names = _pair_levels(rows)
+        assert _level(levels, names, 0, "email") != "similar_local_part"
+        # the same mailboxes at a free-mail domain are one person's typo: nothing says two mailboxes
+        rows[0]["Email"], rows[1]["Email"] = f"{mail1}@mail.ru", f"{mail2}@mail.ru"
+        levels, names = _pair_levels(rows)
+        assert _level(levels, names, 0, "email") == "similar_local_part"
+    # one name's mailbox typed twice at one domain still is
+    rows = [_person("1", "ekaterina.smelovskaya@romashka.ru", ""), _person("2", "ekaterina.smelovskya@romashka.ru", "")]
+    for row in rows:
+        row.update({"Фамилия": "Смеловская", "Имя": "Екатерина"})
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "email") == "similar_local_part"
