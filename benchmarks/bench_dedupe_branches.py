@@ -5,7 +5,7 @@ the INN (own KPP, city, phone, mostly the same website), sole traders carry an o
 A "branch merge" is a predicted same-cluster pair of two different entities of one INN family; the review queue is
 counted per question (``question_id``), true when one of its pairs is a true duplicate.
 
-Tuning looked at seeds 3, 4 and 5 only; 101, 202 and 303 are held out. ``--out`` writes the table
+Tuning looked at seeds 3, 4 and 5 (6-11 for counts only); 101, 202 and 303 are held out. ``--out`` writes the table
 (benchmarks/results/branches.md).
 
     /work/venv/bin/python benchmarks/bench_dedupe_branches.py [--size 5000] [--seeds 101,202,303] [--out PATH]
@@ -78,11 +78,17 @@ def write_table(rows: list[dict[str, object]], path: Path, command: str) -> None
              "a branch merge is a same-cluster pair of two different entities of one INN family. The review queue "
              "is counted per question (review.csv `question_id`: where does this record belong, among these "
              "candidates, or nowhere?), true when one of its pairs is a true duplicate. Tuned on seeds "
-             "3-5 only.", "", f"    {command}", "",
+             "3-5 (6-11 looked at for counts only).", "", f"    {command}", "",
              "| " + " | ".join(_COLUMNS) + " |", "|" + "---:|" * len(_COLUMNS)]
     lines += ["| " + " | ".join(str(r[c]) for c in _COLUMNS) + " |" for r in rows]
+    # the hand-written notes under the table (from the _NOTES marker on) are kept across runs
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index(_NOTES):] if _NOTES in old else ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""), encoding="utf-8")
+
+
+_NOTES = "<!-- notes -->"
 
 
 def main() -> None:
