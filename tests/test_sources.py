@@ -274,3 +274,41 @@ def test_csv_round_trip_keeps_every_value(tmp_path: Path, rows: list[list[str]])
     back = read_table(open_connector(str(path), ConnectorOptions(delimiter=","))).frame
     expected = safe.with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
     assert back.select("a", "b", "c").rows() == expected.rows()
+
+
+def test_the_column_wise_csv_scan_claims_regular_only_what_the_csv_module_reads_so() -> None:
+    """_regular_records (numpy over the bytes) counts the records only of a file the csv module reads with the
+    header's width everywhere, no blank line and no issue (then with the same count); quotes inside unquoted
+    fields, text after a closing quote, NUL, blank lines, ragged records and open quotes leave it to _scan_ragged."""
+    import random
+
+    from crmclean.connectors.files.csvfile import _BARE_CR, _regular_records, _scan_ragged
+
+    rng = random.Random(13)
+    pieces = ["a", "Ж", ",", ";", '"', "\n", "\r\n", " ", '""', "x\"y", "\x00", "\t"]
+    claimed = 0
+    for _ in range(1000):
+        delim, width = rng.choice([",", ";", "\t"]), rng.randint(1, 4)
+        lines = []
+        for _ in range(rng.randint(1, 5)):
+            fields = []
+            for _ in range(width if rng.random() < 0.85 else rng.randint(0, 5)):
+                body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
+                if rng.random() < 0.4:
+                    fields.append('"' + (body.replace('"', '""') if rng.random() < 0.9 else body) + '"')
+                else:
+                    fields.append("".join(rng.choice("ab Ж" + ('"' if rng.random() < 0.1 else ""))
+                                          for _ in range(rng.randint(0, 3))))
+            lines.append(delim.join(fields))
+        text = rng.choice(["\n", "\r\n"]).join(lines) + rng.choice(["", "\n", "\r\n", "\n\n"])
+        if _BARE_CR.search(text):
+            continue
+        got = _regular_records(text.encode(), delim, width)
+        if got is None:
+            continue
+        claimed += 1
+        issues: list = []
+        counted: list[int] = []
+        assert _scan_ragged(text, delim, width, Path("x.csv"), issues, counted) == 0, repr(text)
+        assert not issues and counted == [got], repr(text)
+    assert claimed > 60

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from crmclean.connectors.exports import detect_delimiter_past_titles, trim_csv_text
@@ -172,7 +173,12 @@ def read_csv_file(
     counted: list[int] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(parse)
-        blank_lines = _scan_ragged(text, delim, width, path, issues, counted)
+        regular = None if bare_cr else _regular_records(data, delim, width)
+        if regular is not None:  # every record has the header's width: nothing to report, the count is exact
+            counted.append(regular)
+            blank_lines = 0
+        else:
+            blank_lines = _scan_ragged(text, delim, width, path, issues, counted)
         try:
             frame = future.result()
         except pl.exceptions.PolarsError as exc:
@@ -231,6 +237,58 @@ def _first_disagreement(text: str, delim: str, width: int, frame: pl.DataFrame) 
     except csv.Error:
         pass
     return start
+
+
+def _regular_records(data: bytes, delim: str, width: int) -> int | None:
+    """The number of data records when the CSV bytes are regular — every record has ``width`` fields, none is
+    blank, every quote opens a field or closes one (or doubles one inside it), no NUL — else None (then
+    :func:`_scan_ragged` reads the file as the csv module does and reports what is irregular).
+
+    Column-wise over the bytes (UTF-8: the quote, the delimiter and the line feed are never part of another
+    character): a delimiter or a line feed is outside quotes when an even number of quotes precede it, so on a
+    regular file the record boundaries and field counts are the csv module's. Files with a bare carriage return
+    are not read here (the caller parses them with the csv module)."""
+    if len(delim) != 1 or ord(delim) > 127 or delim in "\"\r\n":
+        return None
+    if not data or b"\x00" in data:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    sep = ord(delim)
+    quotes = np.flatnonzero(arr == 34)
+    if len(quotes) % 2:
+        return None  # a quoted field open at the end of the file
+    if len(quotes):
+        opening, closing = quotes[0::2], quotes[1::2]
+        before = arr[np.maximum(opening - 1, 0)]
+        doubled = np.zeros(len(opening), dtype=bool)
+        doubled[1:] = opening[1:] - 1 == closing[:-1]
+        if not ((opening == 0) | (before == sep) | (before == 10) | doubled).all():
+            return None  # a quote inside an unquoted field: literal to the csv module
+        after = arr[np.minimum(closing + 1, len(arr) - 1)]
+        ends = (closing + 1 == len(arr)) | (after == sep) | (after == 13) | (after == 10) | (after == 34)
+        if not ends.all():
+            return None  # text after a closing quote
+    lines = np.flatnonzero(arr == 10)
+    if len(quotes):
+        lines = lines[np.searchsorted(quotes, lines) % 2 == 0]
+    stops = lines if arr[-1] == 10 else np.append(lines, len(arr))
+    starts = np.concatenate(([0], stops[:-1] + 1))
+    size = stops - starts
+    ending_cr = arr[np.maximum(stops - 1, 0)] == 13
+    if ((size == 0) | ((size == 1) & ending_cr)).any():
+        return None  # a blank line
+    # the delimiters outside quotes, in order: width - 1 of them inside each record (every one lies in some record,
+    # so when there are that many in all and each record's share begins and ends inside it, each has exactly that)
+    seps = np.flatnonzero(arr == sep)
+    if len(quotes):
+        seps = seps[np.searchsorted(quotes, seps) % 2 == 0]
+    if len(seps) != len(stops) * (width - 1):
+        return None
+    if width > 1:
+        share = seps.reshape(len(stops), width - 1)
+        if not ((share[:, 0] >= starts) & (share[:, -1] < stops)).all():
+            return None
+    return len(stops) - 1  # the header is the first record
 
 
 def _scan_ragged(text: str, delim: str, width: int, path: Path, issues: list[ReadIssue],
