@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
-from rapidfuzz.distance import JaroWinkler
 
-from crmclean.matching.backends.polars.similarity import METRICS, similarity
+from crmclean.matching.backends.polars.similarity import METRICS, coded_similarity, per_value_pair
 from crmclean.matching.backends.polars.view import PairView, TermFrequencies, per_record
 from crmclean.matching.library import (
     NAME_SWAP,
@@ -52,40 +51,48 @@ def _levels_from(conditions: Sequence[pl.Series], missing: pl.Series) -> pl.Seri
     return frame.select(expr.alias("level")).to_series()
 
 
+def pair_metric(view: PairView, left: str, right: str, metric: str, rows: pl.Series | None = None) -> pl.Series:
+    """``metric`` of the left side's ``left`` against the right side's ``right`` on every pair (or on ``rows``):
+    once per distinct pair of values where the two columns share a dictionary, else on the values."""
+    a, b = view.code(left, "l"), view.code(right, "r")
+    enc = view.encoding
+    if a is None or b is None or enc.values[left] is not enc.values[right]:
+        a, b = view.left(left), view.right(right)
+        return METRICS[metric](a, b) if rows is None else METRICS[metric](a.gather(rows), b.gather(rows))
+    if rows is not None:
+        a, b = a.gather(rows), b.gather(rows)
+    return coded_similarity(a, b, enc.values[left], metric, enc.memo[left])
+
+
 def align_swapped_names(view: PairView, swap_decl: NameSwap = NAME_SWAP) -> pl.Series:
     """Swap the right side's first/last name where that agrees better (Иванов Иван vs Иван Иванов).
 
-    Returns the boolean 'swapped' flag per pair; the view's right-side name columns are replaced.
+    Returns the boolean 'swapped' flag per pair; the view's right-side name columns are exchanged.
     """
     f, la = swap_decl.first, swap_decl.last
-    fl, ll, fr, lr = view.left(f), view.left(la), view.right(f), view.right(la)
+    (fl, fr), (ll, lr) = view.comparable(f), view.comparable(la)
     swap = pl.repeat(False, len(view), dtype=pl.Boolean, eager=True)
     # only pairs with all four parts and some disagreement can be swapped
     # a swap is only plausible when a first letter crosses over (Иван Петров / Петров Иван)
+    initial = lambda values: values.str.slice(0, 1)  # noqa: E731
+    ifl, ifr = view.derived(f, "l", "initial", initial), view.derived(f, "r", "initial", initial)
+    ill, ilr = view.derived(la, "l", "initial", initial), view.derived(la, "r", "initial", initial)
     maybe = (fl.is_not_null() & ll.is_not_null() & fr.is_not_null() & lr.is_not_null()
-             & ((fl != fr) | (ll != lr))
-             & ((fl.str.slice(0, 1) == lr.str.slice(0, 1)) | (ll.str.slice(0, 1) == fr.str.slice(0, 1)))
-             ).fill_null(False)
+             & ((fl != fr) | (ll != lr)) & ((ifl == ilr) | (ill == ifr))).fill_null(False)
     idx = maybe.arg_true()
     if len(idx) == 0:
         return swap
-    sfl, sll, sfr, slr = fl.gather(idx), ll.gather(idx), fr.gather(idx), lr.gather(idx)
-    straight = similarity(sfl, sfr, JaroWinkler.normalized_similarity).fill_null(0) + similarity(
-        sll, slr, JaroWinkler.normalized_similarity).fill_null(0)
-    crossed = similarity(sfl, slr, JaroWinkler.normalized_similarity).fill_null(0) + similarity(
-        sll, sfr, JaroWinkler.normalized_similarity).fill_null(0)
+    straight = (pair_metric(view, f, f, "jaro_winkler", idx).fill_null(0)
+                + pair_metric(view, la, la, "jaro_winkler", idx).fill_null(0))
+    crossed = (pair_metric(view, f, la, "jaro_winkler", idx).fill_null(0)
+               + pair_metric(view, la, f, "jaro_winkler", idx).fill_null(0))
     swap = swap.scatter(idx, crossed > straight + swap_decl.margin)
     swapped = swap.arg_true()
     if len(swapped) == 0:
         return swap
-    new: dict[str, pl.Series] = {}
     for a_col, b_col in swap_decl.swap_columns:
         # only the swapped pairs' values move (a few thousand of a chunk's pairs)
-        a, b = view.right(a_col), view.right(b_col)
-        new[a_col] = a.clone().scatter(swapped, b.gather(swapped))
-        new[b_col] = b.clone().scatter(swapped, a.gather(swapped))
-    for col, values in new.items():
-        view.set(col, "r", values)
+        view.swap(a_col, b_col, "r", swapped)
     return swap
 
 
@@ -111,8 +118,21 @@ class ChunkEvaluator:
         return hit
 
     def metric(self, column: str, metric: str) -> pl.Series:
-        return self._cached(("metric", column, metric),
-                            lambda: METRICS[metric](self.view.left(column), self.view.right(column)))
+        return self._cached(("metric", column, metric), lambda: self._metric_at(column, metric, None))
+
+    def _metric_at(self, column: str, metric: str, rows: pl.Series | None) -> pl.Series:
+        return pair_metric(self.view, column, column, metric, rows)
+
+    def by_values(self, column: str, name: str, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> pl.Series:
+        """``fn(left values, right values)`` of one column, once per distinct pair of values (false where a side is
+        missing)."""
+        view = self.view
+        a, b = view.code(column, "l"), view.code(column, "r")
+        if a is None or b is None:
+            return fn(view.left(column), view.right(column)).fill_null(False)
+        enc = view.encoding
+        return per_value_pair(a, b, enc.values[column], f"predicate {name} of {column}", enc.memo[column], fn,
+                              pl.Boolean()).fill_null(False)
 
     def shared(self, column: str) -> pl.Series:
         return self._cached(("shared", column),
@@ -142,11 +162,12 @@ class ChunkEvaluator:
     def _render(self, cond: Condition) -> pl.Series:
         view = self.view
         if isinstance(cond, Exact):
-            return (view.left(cond.column) == view.right(cond.column)).fill_null(False)
+            a, b = view.comparable(cond.column)
+            return (a == b).fill_null(False)
         if isinstance(cond, Fuzzy):
             return _fuzzy_hit(cond, self.metric(cond.column, cond.metric))
         if isinstance(cond, Missing):
-            a, b = view.left(cond.column), view.right(cond.column)
+            a, b = view.comparable(cond.column)
             if isinstance(a.dtype, pl.List):
                 return (a.list.len().fill_null(0) == 0) | (b.list.len().fill_null(0) == 0)
             return a.is_null() | b.is_null()
@@ -185,7 +206,7 @@ class ChunkEvaluator:
         out = pl.repeat(False, len(where), dtype=pl.Boolean, eager=True)
         if len(idx) == 0:
             return out
-        value = METRICS[cond.metric](self.view.left(cond.column).gather(idx), self.view.right(cond.column).gather(idx))
+        value = self._metric_at(cond.column, cond.metric, idx)
         return out.scatter(idx, _fuzzy_hit(cond, value))
 
     def tf_u(self, source: TfSource) -> pl.Series:
@@ -223,16 +244,41 @@ class ChunkEvaluator:
 # ---------------------------------------------------------------- named predicates (library.conditions.PREDICATES)
 
 
-def _groups_overlap(ev: ChunkEvaluator, column: str) -> pl.Series:
+def _pairwise(fn: Callable[[pl.Series, pl.Series], pl.Series]) -> Callable[[ChunkEvaluator, str], pl.Series]:
+    """A predicate of one column's two values (null or false where a side is missing), computed once per distinct
+    pair of values."""
+    def predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
+        return ev.by_values(column, fn.__name__, fn)
+    predicate.__doc__ = fn.__doc__
+    return predicate
+
+
+def _groups_overlap(a: pl.Series, b: pl.Series) -> pl.Series:
     """Equal texts overlap; two single groups (no "|") overlap only when equal, so the list intersection runs
     only on the pairs that differ and hold several groups on a side (null where a side is missing)."""
-    a, b = ev.view.left(column), ev.view.right(column)
     same = a == b
     idx = (~same & (a.str.contains("|", literal=True) | b.str.contains("|", literal=True))).fill_null(False).arg_true()
     if len(idx) == 0:
         return same
     ga, gb = a.gather(idx).str.split("|"), b.gather(idx).str.split("|")
     return same.scatter(idx, ga.list.set_intersection(gb).list.len() > 0)
+
+
+def _groups_overlap_predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """:func:`_groups_overlap` read from codes: equal codes overlap, and only the pairs that differ with several
+    groups on a side are decoded."""
+    def several(values: pl.Series) -> pl.Series:
+        return values.str.contains("|", literal=True)
+    view = ev.view
+    a, b = view.comparable(column)
+    same = a == b
+    idx = (~same & (view.derived(column, "l", "several", several) | view.derived(column, "r", "several", several))
+           ).fill_null(False).arg_true()
+    if len(idx) == 0:
+        return same
+    decode = [view.left(column).gather(idx), view.right(column).gather(idx)] if view.code(column, "l") is None else [
+        view.encoding.values[column].gather(c.gather(idx)) for c in (a, b)]
+    return same.scatter(idx, _groups_overlap(*decode))
 
 
 def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
@@ -255,13 +301,12 @@ def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
     ).to_series())
 
 
-def _initial(ev: ChunkEvaluator, column: str) -> pl.Series:
-    a, b = ev.view.left(column), ev.view.right(column)
+def _initial(a: pl.Series, b: pl.Series) -> pl.Series:
     return ((a.str.len_chars() == 1) | (b.str.len_chars() == 1)) & (a.str.slice(0, 1) == b.str.slice(0, 1))
 
 
-def _gender_form(ev: ChunkEvaluator, column: str) -> pl.Series:
-    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+def _gender_form(a: pl.Series, b: pl.Series) -> pl.Series:
+    frame = pl.DataFrame({"a": a, "b": b})
     return frame.select(
         (pl.col("a") + "a" == pl.col("b")) | (pl.col("b") + "a" == pl.col("a"))
         | ((pl.col("a").str.replace(r"ski$", "skaia") == pl.col("b"))
@@ -269,8 +314,7 @@ def _gender_form(ev: ChunkEvaluator, column: str) -> pl.Series:
     ).to_series()
 
 
-def _other_gender_patronymic(ev: ChunkEvaluator, column: str) -> pl.Series:
-    a, b = ev.view.left(column), ev.view.right(column)
+def _other_gender_patronymic(a: pl.Series, b: pl.Series) -> pl.Series:
     male_a, male_b = a.str.contains(r"(ih|ich)$"), b.str.contains(r"(ih|ich)$")
     female_a, female_b = a.str.ends_with("na"), b.str.ends_with("na")
     return ((male_a & female_b) | (female_a & male_b)).fill_null(False)
@@ -309,14 +353,20 @@ def _own_lines(ev: ChunkEvaluator, column: str) -> pl.Series:
 
 def _numbered_mailbox(ev: ChunkEvaluator, column: str) -> pl.Series:
     """ivanov@ vs ivanov2@ (or o.smirnova3@ vs osmirnova@): the numbers differ, so two mailboxes, not a typo."""
-    na, nb = per_record(ev.view, ev.tf, f"{column}_digits", pl.col(column).str.replace_all(r"\D", ""))
-    return ((na != nb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
+    def digits(values: pl.Series) -> pl.Series:
+        return values.str.replace_all(r"\D", "")
+    a, b = ev.view.comparable(column)
+    return ((ev.view.derived(column, "l", "digits", digits) != ev.view.derived(column, "r", "digits", digits))
+            & (a != b)).fill_null(False)
 
 
 def _same_letters(ev: ChunkEvaluator, column: str) -> pl.Series:
     """r.johnston@ vs rjohnston@: different mailbox names with the same letters and digits (only separators differ)."""
-    la, lb = per_record(ev.view, ev.tf, f"{column}_letters", pl.col(column).str.replace_all(r"[\W_]", ""))
-    return ((la == lb) & (ev.view.left(column) != ev.view.right(column))).fill_null(False)
+    def letters(values: pl.Series) -> pl.Series:
+        return values.str.replace_all(r"[\W_]", "")
+    a, b = ev.view.comparable(column)
+    return ((ev.view.derived(column, "l", "letters", letters) == ev.view.derived(column, "r", "letters", letters))
+            & (a != b)).fill_null(False)
 
 
 def _domain_keys(stems: pl.Series) -> pl.Series:
@@ -353,8 +403,8 @@ def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Serie
     return out.scatter(idx, found)
 
 
-def _day_month_swapped(ev: ChunkEvaluator, column: str) -> pl.Series:
-    frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+def _day_month_swapped(a: pl.Series, b: pl.Series) -> pl.Series:
+    frame = pl.DataFrame({"a": a, "b": b})
     # YYYYMMDD vs YYYYDDMM
     return frame.select(
         (pl.col("a").str.slice(0, 4) + pl.col("a").str.slice(6, 2) + pl.col("a").str.slice(4, 2)) == pl.col("b")
@@ -366,13 +416,14 @@ _DATE_PARTS = {"year": (0, 4), "month": (4, 2), "day": (6, 2)}
 
 def _other_date_part(part: str) -> Callable[[ChunkEvaluator, str], pl.Series]:
     """(YYYYMMDD dates) agree on the two other parts and differ in ``part``."""
-    def predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
-        frame = pl.DataFrame({"a": ev.view.left(column), "b": ev.view.right(column)})
+    def compute(a: pl.Series, b: pl.Series) -> pl.Series:
+        frame = pl.DataFrame({"a": a, "b": b})
         same = {k: pl.col("a").str.slice(i, n) == pl.col("b").str.slice(i, n) for k, (i, n) in _DATE_PARTS.items()}
         return frame.select(pl.all_horizontal(v if k != part else ~v for k, v in same.items())
                             & (pl.col("a").str.len_chars() == 8) & (pl.col("b").str.len_chars() == 8)
                             ).to_series().fill_null(False)
-    return predicate
+    compute.__name__ = f"other_{part}"
+    return _pairwise(compute)
 
 
 TWO_SPELLINGS_RECORDS = 5  # a spelling typed the same way by this many records is a name, not a slip
@@ -383,15 +434,15 @@ def _two_spellings(ev: ChunkEvaluator, column: str) -> pl.Series:
     as the commoner (Schmidt / Schmitt, Stefan / Stefanie): two established spellings, two names. A typo is
     typed once or twice (Schnidt), and a slip repeated by chance in a large file stays rare beside its name."""
     table = ev.tf.table(column)
+    # the records' own values (per_record: a swapped pair's right record is counted under its unswapped column)
     a, b = per_record(ev.view, ev.tf, f"{column}_count", pl.col(column).cast(pl.String).replace_strict(
         table.get_column("value"), table.get_column("count"), default=None, return_dtype=pl.UInt32))
     low, high = pl.min_horizontal(pl.lit(a), pl.lit(b)), pl.max_horizontal(pl.lit(a), pl.lit(b))
     return pl.select(((low >= TWO_SPELLINGS_RECORDS) & (low * 10 >= high)).fill_null(False)).to_series()
 
 
-def _digits_transposed(ev: ChunkEvaluator, column: str) -> pl.Series:
+def _digits_transposed(a: pl.Series, b: pl.Series) -> pl.Series:
     """(column) equals the other side with two neighbouring characters swapped (1940 / 1490)."""
-    a, b = ev.view.left(column), ev.view.right(column)
     frame = pl.DataFrame({"a": a, "b": b})
     width = int(a.str.len_chars().max() or 0)  # type: ignore[arg-type]
     at = [((pl.col("a").str.slice(0, i) == pl.col("b").str.slice(0, i))
@@ -399,7 +450,7 @@ def _digits_transposed(ev: ChunkEvaluator, column: str) -> pl.Series:
            & (pl.col("a").str.slice(i + 1, 1) == pl.col("b").str.slice(i, 1))
            & (pl.col("a").str.slice(i + 2) == pl.col("b").str.slice(i + 2))) for i in range(width - 1)]
     if not at:
-        return pl.Series(column, [False] * len(a), dtype=pl.Boolean)
+        return pl.Series("t", [False] * len(a), dtype=pl.Boolean)
     return frame.select((pl.any_horizontal(at) & (pl.col("a") != pl.col("b"))).fill_null(False)).to_series()
 
 
@@ -408,22 +459,22 @@ def _one_side_only(ev: ChunkEvaluator, column: str) -> pl.Series:
 
 
 PREDICATES: dict[str, Callable[..., pl.Series]] = {
-    "groups_overlap": _groups_overlap,
+    "groups_overlap": _groups_overlap_predicate,
     "first_initial": _first_initial,
-    "initial": _initial,
-    "gender_form": _gender_form,
-    "other_gender_patronymic": _other_gender_patronymic,
+    "initial": _pairwise(_initial),
+    "gender_form": _pairwise(_gender_form),
+    "other_gender_patronymic": _pairwise(_other_gender_patronymic),
     "shared_line": _shared_line,
     "numbered_mailbox": _numbered_mailbox,
     "same_letters": _same_letters,
     "own_numbers": _own_numbers,
     "own_lines": _own_lines,
     "domain_names_company": _domain_names_company,
-    "day_month_swapped": _day_month_swapped,
+    "day_month_swapped": _pairwise(_day_month_swapped),
     "other_year": _other_date_part("year"),
     "other_month": _other_date_part("month"),
     "other_day": _other_date_part("day"),
-    "digits_transposed": _digits_transposed,
+    "digits_transposed": _pairwise(_digits_transposed),
     "two_spellings": _two_spellings,
     "one_side_only": _one_side_only,
 }
@@ -462,7 +513,7 @@ def _compute_levels_chunk(
     tf: TermFrequencies,
     extra: dict[str, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, PairView]:
-    view = PairView(features, pairs, extra)
+    view = PairView(features, pairs, extra, tf.encoding() if tf.features is features and not extra else None)
     out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
     if NAME_SWAP.first in features.columns and NAME_SWAP.last in features.columns:
         out["swapped"] = align_swapped_names(view, NAME_SWAP)

@@ -55,23 +55,81 @@ def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scal
         values = sub.join(uniq.with_columns(scored.alias("v")), on=["a", "b"], how="left",
                           maintain_order="left").get_column("v")
         return out.scatter(idx, values).alias("sim")
-    left = sub.get_column("a").to_list()
-    right = sub.get_column("b").to_list()
-    if _cpdist is not None:
-        scores = pl.Series("v", _cpdist(left, right, scorer=scorer, workers=-1)).cast(pl.Float64)
-    else:
-        cache: dict[tuple[str, str], float] = {}
-        values = []
-        for x, y in zip(left, right, strict=True):
-            key = (x, y)
-            v = cache.get(key)
-            if v is None:
-                v = cache[key] = float(scorer(x, y))
-            values.append(v)
-        scores = pl.Series("v", values, dtype=pl.Float64)
+    scores = _score(sub.get_column("a").to_list(), sub.get_column("b").to_list(), scorer)
     if scale != 1.0:
         scores = scores / scale
     return out.scatter(idx, scores).alias("sim")
+
+
+def _score(left: list[str], right: list[str], scorer: Callable[..., float]) -> pl.Series:
+    """scorer(left[i], right[i]) for every i (Float64), in C on every core where numpy is installed."""
+    if _cpdist is not None:
+        return pl.Series("v", _cpdist(left, right, scorer=scorer, workers=-1)).cast(pl.Float64)
+    cache: dict[tuple[str, str], float] = {}
+    values = []
+    for x, y in zip(left, right, strict=True):
+        key = (x, y)
+        v = cache.get(key)
+        if v is None:
+            v = cache[key] = float(scorer(x, y))
+        values.append(v)
+    return pl.Series("v", values, dtype=pl.Float64)
+
+
+# metric name (library.conditions) -> (scorer, divided by, value of two equal strings)
+SCORERS: dict[str, tuple[Callable[..., float], float, float]] = {
+    "jaro_winkler": (JaroWinkler.normalized_similarity, 1.0, 1.0),
+    "token_set": (fuzz.token_set_ratio, 100.0, 1.0),
+    "levenshtein": (Levenshtein.distance, 1.0, 0.0),
+}
+
+
+def per_value_pair(a: pl.Series, b: pl.Series, values: pl.Series, name: str, memo: dict[str, pl.DataFrame],
+                   fn: Callable[[pl.Series, pl.Series], pl.Series], dtype: pl.DataType,
+                   rows: pl.Series | None = None) -> pl.Series:
+    """``fn(left values, right values)`` per row of two UInt32 code columns into ``values`` (a dictionary of distinct
+    strings), computed once per distinct pair of codes — and once per run: ``memo`` (per dictionary, by ``name``)
+    keeps what earlier chunks computed. Only ``rows`` (default: both sides present) are computed; the rest are null.
+    """
+    if rows is None:
+        rows = (a.is_not_null() & b.is_not_null()).arg_true()
+    out = pl.repeat(None, len(a), dtype=dtype, eager=True)
+    if len(rows) == 0:
+        return out
+    key = (a.gather(rows).cast(pl.UInt64) * (1 << 32) + b.gather(rows).cast(pl.UInt64)).alias("k")
+    distinct = key.unique()
+    known = memo.get(name)
+    here = pl.DataFrame({"k": [], "v": []}, schema={"k": pl.UInt64, "v": dtype})
+    if known is not None:
+        here = known.filter(pl.col("k").is_in(distinct.implode()))
+        distinct = distinct.filter(~distinct.is_in(here.get_column("k").implode()))
+    if len(distinct):
+        left = values.gather((distinct // (1 << 32)).cast(pl.UInt32))
+        right = values.gather((distinct % (1 << 32)).cast(pl.UInt32))
+        done = pl.DataFrame({"k": distinct, "v": fn(left, right).cast(dtype)})
+        memo[name] = done if known is None else pl.concat([known, done])
+        here = pl.concat([here, done])
+    return out.scatter(rows, key.replace_strict(here.get_column("k"), here.get_column("v"), return_dtype=dtype))
+
+
+def coded_similarity(a: pl.Series, b: pl.Series, values: pl.Series, metric: str,
+                     memo: dict[str, pl.DataFrame]) -> pl.Series:
+    """``metric`` per row of two code columns (:func:`per_value_pair`), as :func:`similarity` of the decoded strings:
+    null where a side is null, equal codes the metric's value of equal strings, every other pair scored."""
+    scorer, scale, exact_value = SCORERS[metric]
+    both = a.is_not_null() & b.is_not_null()
+    out = pl.DataFrame({"e": both & (a == b)}).select(
+        pl.when(pl.col("e")).then(pl.lit(exact_value, dtype=pl.Float64)).otherwise(None)).to_series()
+    idx = (both & (a != b)).fill_null(False).arg_true()
+    if len(idx) == 0:
+        return out.alias("sim")
+
+    def score(left: pl.Series, right: pl.Series) -> pl.Series:
+        scores = _score(left.to_list(), right.to_list(), scorer)
+        return scores / scale if scale != 1.0 else scores
+
+    hit = per_value_pair(a, b, values, metric, memo, score, pl.Float64(), idx).gather(idx)
+    return out.scatter(idx, hit).alias("sim")
 
 
 _JW_CACHE: dict[tuple[int, int], tuple[pl.Series, pl.Series, pl.Series]] = {}

@@ -7,27 +7,78 @@ and per-record derived values, computed once per table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
+
+from crmclean.matching.library import NAME_SWAP
 
 # feature columns only blocking, display or explanations read: gathered lazily when asked for, never in bulk
 _NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph", "mi", "email", "email_domain",
                            "company_ph", "country", "website_domain", "fn_is_initial"})
 
 
-class PairView:
-    """Left/right feature columns of a pair frame, gathered lazily and cached."""
+class Encoding:
+    """A feature table's compared string columns as UInt32 codes into dictionaries of their distinct values.
 
-    def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None):
+    Built once per table. A pair view gathers 4-byte codes instead of strings, equality is equality of codes and a
+    similarity is scored once per distinct pair of values (``memo``: per dictionary, kept across chunks). Columns a
+    name swap exchanges (``shared``) have one dictionary between them, so a swapped pair's codes move between them.
+    """
+
+    def __init__(self, features: pl.DataFrame, extra: dict[str, pl.Series] | None = None,
+                 shared: tuple[tuple[str, str], ...] = NAME_SWAP.swap_columns) -> None:
+        source = {c: features.get_column(c) for c in features.columns} | (extra or {})
+        strings = {c: s for c, s in source.items() if s.dtype == pl.String and c not in _NOT_COMPARED}
+        groups = [g for g in shared if all(c in strings for c in g)]
+        grouped = {c for g in groups for c in g}
+        self.values: dict[str, pl.Series] = {}
+        self.codes: dict[str, pl.Series] = {}
+        self.memo: dict[str, dict[str, pl.DataFrame]] = {}  # per column: metric -> scored code pairs
+        self._derived: dict[tuple[int, str], pl.Series] = {}
+        for group in [*groups, *((c,) for c in strings if c not in grouped)]:
+            values = pl.concat([strings[c].drop_nulls().unique() for c in group]).unique().alias("v")
+            lookup = values.to_frame().with_row_index("code")
+            memo: dict[str, pl.DataFrame] = {}
+            for c in group:
+                self.values[c] = values
+                self.memo[c] = memo
+                self.codes[c] = (strings[c].alias("v").to_frame().join(lookup, on="v", how="left", maintain_order="left")
+                                 .get_column("code").alias(c))
+
+    def derived(self, column: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+        """``fn`` of each value of ``column``'s dictionary (aligned with its codes), computed once per table: booleans
+        as they are, anything else as codes (equal where ``fn``'s results are; one dictionary, one coding)."""
+        key = (id(self.values[column]), name)
+        if key not in self._derived:
+            values = fn(self.values[column]).alias("v")
+            if values.dtype != pl.Boolean:
+                lookup = values.drop_nulls().unique().to_frame().with_row_index("code")
+                values = values.to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
+            self._derived[key] = values
+        return self._derived[key]
+
+
+class PairView:
+    """Left/right feature columns of a pair frame, gathered lazily and cached (string columns as codes)."""
+
+    def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None,
+                 encoding: Encoding | None = None):
         self.features = features
         self.pairs = pairs
         self.extra = extra or {}
+        self.encoding = encoding if encoding is not None else Encoding(features, extra)
         self._cache: dict[tuple[str, str], pl.Series] = {}
+        self._codes: dict[tuple[str, str], pl.Series] = {}
         self.left_idx = pairs.get_column("l")
         self.right_idx = pairs.get_column("r")
         if pairs.height > 10_000:
-            # one parallel gather of every feature column per side beats dozens of single-column gathers
-            cols = [c for c in features.columns if c not in _NOT_COMPARED]
+            # one parallel gather per side of every compared column beats dozens of single-column gathers
+            codes = pl.DataFrame(self.encoding.codes)
+            cols = [c for c in features.columns if c not in _NOT_COMPARED and c not in self.encoding.codes]
             for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
+                for c, s in codes[idx].to_dict().items():
+                    self._codes[(c, which)] = s
                 gathered = features.select(cols)[idx]
                 for c in cols:
                     self._cache[(c, which)] = gathered.get_column(c).alias(f"{c}_{which}")
@@ -35,12 +86,41 @@ class PairView:
     def __len__(self) -> int:
         return self.pairs.height
 
+    def code(self, column: str, which: str) -> pl.Series | None:
+        """The side's codes of a string column (None for a column kept as values: lists, numbers)."""
+        key = (column, which)
+        if key not in self._codes:
+            if column not in self.encoding.codes:
+                return None
+            idx = self.left_idx if which == "l" else self.right_idx
+            self._codes[key] = self.encoding.codes[column].gather(idx)
+        return self._codes[key]
+
+    def comparable(self, column: str) -> tuple[pl.Series, pl.Series]:
+        """(left, right) as codes where the column has them, else values: equal exactly where the values are."""
+        a, b = self.code(column, "l"), self.code(column, "r")
+        if a is None or b is None:
+            return self.left(column), self.right(column)
+        return a, b
+
+    def derived(self, column: str, which: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+        """``fn`` of the side's values of ``column`` (booleans, or anything compared by equality): computed once per
+        distinct value where the column has codes (:meth:`Encoding.derived`), else on the values."""
+        codes = self.code(column, which)
+        if codes is None:
+            return fn(self.side(column, which))
+        return self.encoding.derived(column, name, fn).gather(codes)
+
     def side(self, column: str, which: str) -> pl.Series:
         key = (column, which)
         if key not in self._cache:
-            source = self.extra[column] if column in self.extra else self.features.get_column(column)
-            idx = self.left_idx if which == "l" else self.right_idx
-            self._cache[key] = source.gather(idx).alias(f"{column}_{which}")
+            codes = self.code(column, which)
+            if codes is not None:
+                self._cache[key] = self.encoding.values[column].gather(codes).alias(f"{column}_{which}")
+            else:
+                source = self.extra[column] if column in self.extra else self.features.get_column(column)
+                idx = self.left_idx if which == "l" else self.right_idx
+                self._cache[key] = source.gather(idx).alias(f"{column}_{which}")
         return self._cache[key]
 
     def left(self, column: str) -> pl.Series:
@@ -49,8 +129,22 @@ class PairView:
     def right(self, column: str) -> pl.Series:
         return self.side(column, "r")
 
-    def set(self, column: str, which: str, values: pl.Series) -> None:
-        self._cache[(column, which)] = values.alias(f"{column}_{which}")
+    def swap(self, a: str, b: str, which: str, rows: pl.Series) -> None:
+        """Exchange the values of columns ``a`` and ``b`` of one side at ``rows``."""
+        ca, cb = self.code(a, which), self.code(b, which)
+        if ca is not None and cb is not None:
+            if self.encoding.values[a] is not self.encoding.values[b]:
+                raise ValueError(f"columns {a!r} and {b!r} are swapped but do not share a dictionary")
+            self._codes[(a, which)] = ca.clone().scatter(rows, cb.gather(rows))
+            self._codes[(b, which)] = cb.clone().scatter(rows, ca.gather(rows))
+            self._cache.pop((a, which), None)
+            self._cache.pop((b, which), None)
+            return
+        if ca is not None or cb is not None:
+            raise ValueError(f"columns {a!r} and {b!r} are swapped but only one has codes")
+        va, vb = self.side(a, which), self.side(b, which)
+        self._cache[(a, which)] = va.clone().scatter(rows, vb.gather(rows)).alias(f"{a}_{which}")
+        self._cache[(b, which)] = vb.clone().scatter(rows, va.gather(rows)).alias(f"{b}_{which}")
 
 
 class TermFrequencies:
@@ -67,6 +161,13 @@ class TermFrequencies:
         self.features = features
         self.extra = extra or {}
         self._tables: dict[str, pl.DataFrame] = {}
+        self._encoding: Encoding | None = None
+
+    def encoding(self) -> Encoding:
+        """The features' string columns as codes (built on first use, shared by every chunk's pair view)."""
+        if self._encoding is None:
+            self._encoding = Encoding(self.features, self.extra)
+        return self._encoding
 
     def table(self, column: str) -> pl.DataFrame:
         if column not in self._tables:
