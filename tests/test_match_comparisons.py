@@ -163,3 +163,15 @@ def test_alike_mailboxes_of_alike_names_at_one_domain_are_two_colleagues() -> No
         row.update({"Фамилия": "Смеловская", "Имя": "Екатерина"})
     levels, names = _pair_levels(rows)
     assert _level(levels, names, 0, "email") == "similar_local_part"
+
+
+def test_other_functions_at_one_company_are_two_colleagues() -> None:
+    # Илья Петров, chief accountant, and Илья Петров, sales manager, at ООО Ромашка on one office line: what two
+    # colleagues look like; at another company (a job change) the titles keep their own level
+    rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")]
+    rows[0]["Должность"], rows[1]["Должность"] = "Главный бухгалтер", "Менеджер по продажам"
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "job_title") == "colleague_function"
+    rows[1]["Компания"] = "АО Вектор"
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "job_title") == "other_function"

@@ -108,3 +108,27 @@ def test_colleagues_on_one_office_line_with_own_mobiles() -> None:
     # --explain shows what the review reads if the clustering leaves the two apart
     assert same.calibrated_apart is not None and same.calibrated_apart < same.calibrated
     assert "the review reads" in same.to_text() and same.to_dict()["calibrated_apart"] is not None
+
+
+def test_namesakes_in_two_functions_at_one_company_merge_only_on_something_personal() -> None:
+    office = "+7 495 123-45-67"
+    base = {"First Name": "Регина", "Last Name": "Соколовская", "Phone": office, "Company": "ООО Софтмаркет",
+            "City": "Москва"}
+    rows = [_person("1", **base, **{"Job Title": "Главный бухгалтер"}),
+            _person("2", **base, **{"Job Title": "Менеджер по продажам"})]
+    rows += [_person(str(10 + i), **{"First Name": n, "Last Name": s, "Phone": office, "Company": "Софтмаркет"})
+             for i, (n, s) in enumerate((("Иван", "Петров"), ("Олег", "Сидоров"), ("Анна", "Кузнецова")))]
+    rows += [_person(str(20 + i), **{"First Name": f"Name{i}x", "Last Name": f"Surname{i}y", "City": "Berlin"})
+             for i in range(40)]
+    result = dedupe(table_from_rows(rows, object_type="contacts"))
+    clusters = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert clusters["1"] != clusters["2"]
+    # the company, city and office line two colleagues share are no evidence for the pair
+    expl = explain_pair(table_from_rows(rows, object_type="contacts"), "1", "2")
+    assert next(s for s in expl.steps if s.field == "job_title").level == "colleague_function"
+    # one mobile and one personal mailbox on both: one person who changed function
+    for row in rows[:2]:
+        row.update({"Mobile": "+7 916 555-44-33", "Email": "regina.sokolovskaya1980@mail.ru"})
+    result = dedupe(table_from_rows(rows, object_type="contacts"))
+    clusters = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert clusters["1"] == clusters["2"]
