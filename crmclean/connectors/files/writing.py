@@ -22,6 +22,7 @@ from crmclean.errors import UsageError
 _LIVE_FORMULA_RS = r"(?s)^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:\p{L}[\p{L}\p{N}_.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])"
 _LIVE_FORMULA = re.compile(r"^(?:[\t\r]*=|[\t\r]*[+\-@].*(?:[^\W\d_][\w.]*\s*\(|[|!+\-*/^&<>=])|[\t\r]+[+\-@])",
                            re.DOTALL)
+_FORMULA_START_RS = r"^[\t\r=+\-@]"  # every alternative of _LIVE_FORMULA_RS begins so
 # phones (a list too), masked ones (+* *** ***-45-67), extensions (доб. 123, ext 45, x12)
 _PHONE_RS = r"^\+[\d*\s()\-.,;+]+(?:(?:доб|ext|вн|x)\.?\s*[\d*]+[\d*\s()\-.,;+]*)*$"
 _PHONE = re.compile(_PHONE_RS)
@@ -40,13 +41,22 @@ def neutralize_formula(value: str) -> str:
 def _neutralized(frame: pl.DataFrame, path: Path | None = None) -> pl.DataFrame:
     """Cells (and headers) that would run as formulas written as text, and said so; nothing else altered."""
     exprs = []
-    live_counts = []
+    cells = 0
+    # a formula begins with = + - @ (after tabs or carriage returns): only such cells meet the full patterns
+    texts = frame.select(pl.col(name).cast(pl.String) for name in frame.columns)
+    starts = texts.select(pl.col(name).str.contains(_FORMULA_START_RS).fill_null(False) for name in frame.columns)
     for name in frame.columns:
         col = pl.col(name).cast(pl.String)
-        live = (col.str.contains(_LIVE_FORMULA_RS) & ~col.str.contains(_PHONE_RS)).fill_null(False)
-        live_counts.append(live.sum().alias(name))
-        exprs.append(pl.when(live).then(pl.lit("'") + col).otherwise(col).alias(neutralize_formula(name)))
-    cells = int(sum(frame.select(live_counts).row(0))) if frame.width and frame.height else 0
+        maybe = starts.get_column(name)
+        if maybe.any():
+            sub = texts.get_column(name).filter(maybe)
+            hit = (sub.str.contains(_LIVE_FORMULA_RS) & ~sub.str.contains(_PHONE_RS)).fill_null(False)
+            if hit.any():
+                cells += int(hit.sum())
+                live = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(maybe.arg_true(), hit)
+                exprs.append(pl.when(pl.lit(live)).then(pl.lit("'") + col).otherwise(col).alias(neutralize_formula(name)))
+                continue
+        exprs.append(col.alias(neutralize_formula(name)))
     headers = sum(1 for name in frame.columns if is_live_formula(name))
     if cells or headers:
         from rich.markup import escape
