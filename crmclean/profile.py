@@ -231,7 +231,8 @@ def _concat_lists(lists: list[pl.Series], n: int) -> pl.Series:
         return pl.Series([[] for _ in range(n)], dtype=pl.List(pl.String)) if n else pl.Series(
             [], dtype=pl.List(pl.String))
     frame = pl.DataFrame({f"l{i}": s.cast(pl.List(pl.String)) for i, s in enumerate(lists)})
+    # one list.eval pass (drop_nulls then unique): the two list kernels one after the other cost twice as much
     return frame.select(
         pl.concat_list([pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in frame.columns])
-        .list.drop_nulls().list.unique(maintain_order=True).alias("x")
+        .list.eval(pl.element().drop_nulls().unique(maintain_order=True)).alias("x")
     ).to_series()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -12,6 +13,12 @@ from typing import Any
 from crmclean._lazy import polars as pl
 
 _PARALLEL_MIN = 8_000  # below this many uniques a process pool costs more than it saves
+# A pool forks this process (its page tables: the larger the table, the longer) and pickles every value both ways:
+# at 300,000 records about 0.3 s of CPU and up to a second of wall time. So the first _SAMPLE values are mapped
+# here, timed, and the rest goes to the pool only when it would take longer than _POOL_MIN_SECONDS of CPU
+# (cleaning 11,000 INNs: 0.07 s here against 0.35 s with the pool; parsing 40,000 company names: 2.5 s).
+_SAMPLE = 1_000
+_POOL_MIN_SECONDS = 1.0
 
 
 def _workers(requested: int | None = None) -> int:
@@ -54,10 +61,16 @@ def map_unique(
     keys = uniques.to_list()
     n_workers = _workers(workers) if parallel else 1
     if len(keys) >= _PARALLEL_MIN and n_workers > 1 and "fork" in mp.get_all_start_methods() and _picklable(fn):
-        size = (len(keys) + n_workers - 1) // n_workers
-        chunks = [keys[i : i + size] for i in range(0, len(keys), size)]
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
-            mapped = [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
+        started = time.process_time()
+        mapped = [fn(v) for v in keys[:_SAMPLE]]
+        rest = keys[_SAMPLE:]
+        if (time.process_time() - started) / _SAMPLE * len(rest) < _POOL_MIN_SECONDS:
+            mapped += [fn(v) for v in rest]  # cheap per value: forking would cost more than the work
+        else:
+            size = (len(rest) + n_workers - 1) // n_workers
+            chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
+                mapped += [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
     else:
         mapped = [fn(v) for v in keys]
     lookup = pl.DataFrame({"__key": uniques, "__val": pl.Series(mapped, dtype=return_dtype, strict=False)})

@@ -87,7 +87,9 @@ class TaxIdClean(ColumnRule):
                 float_sugg = value.zip_with(unsure, nulls)
             else:
                 float_sugg = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")
-            zero = map_unique_fast(after, lost_leading_zero, pl.String)
+            # the lost-zero reading is only proposed: a run that keeps no proposals does not look for it
+            zero = (map_unique_fast(after, lost_leading_zero, pl.String) if ctx.proposals
+                    else pl.repeat(None, len(values), dtype=pl.String, eager=True))
             proposed = float_sugg.fill_null(zero)
             if proposed.is_not_null().any():
                 why = pl.DataFrame({"f": float_sugg.is_not_null()}).select(
