@@ -93,3 +93,16 @@ def test_a_record_with_a_place_no_branch_shares_is_the_head_office() -> None:
     result = _result([head_kpp_only, BRANCH, bare])
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["4"] != cl["1"] and cl["4"] != cl["2"]
+
+
+def test_a_head_office_kpp_without_inn_joins_the_entity_its_tax_office_issued_the_inn_of() -> None:
+    # two copies of the head office carry only its KPP (7707 01 001: registered at tax office 7707), a record of
+    # the same name carries the INN that office issued (7707…) in Kazan: one legal entity in two cities, so the
+    # Kazan record is another registration or a question — never merged through the head's site-only copy
+    head_a = {"Id": "1", "Наименование": "ООО «Ромашка»", "КПП": "770701001", "Город": "Москва",
+              "Телефон": "+7 495 111-22-33"}
+    head_b = {"Id": "2", "Наименование": "Ромашка", "КПП": "770701001", "Сайт": "romashka.ru"}
+    kazan = {"Id": "3", "Наименование": "ООО Ромашка", "ИНН": "7707083893", "Город": "Казань"}
+    result = _result([head_a, head_b, kazan])
+    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cl["1"] == cl["2"] and cl["3"] != cl["1"]

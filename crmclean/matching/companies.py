@@ -66,7 +66,8 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     """Which registration (head office or branch) of a legal entity with branches a company record is.
 
     A legal entity's records: those with its INN, and those without an INN on a website / email domain only
-    its INN's records use (a branch mostly keeps the head's site). ``family`` is that INN when the entity shows
+    its INN's records use (a branch mostly keeps the head's site), or of its name with a head-office KPP of the
+    tax office that issued its INN (its first four digits). ``family`` is that INN when the entity shows
     more than one registration or location here: two or more KPPs, a record marked as a branch
     (:func:`_registration_marks`), two or more cities, main phone numbers, websites or regions (``region``: a
     landline's area code's, else the city's — :func:`_regions`). Inside a family the name, INN and domain are the
@@ -88,8 +89,19 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
                  .group_by("domain").agg(pl.col("inn").n_unique().alias("__n"), pl.col("inn").first().alias("__inn"))
                  .filter(pl.col("__n") == 1).select("domain", "__inn"))
+    # a head-office KPP names the tax office where the organization is registered, and that office issued its INN
+    # (the INN's first four digits, Приказ ФНС № ММВ-7-6/435@): a record of a company name with a head-office KPP
+    # and no INN is the legal entity whose INN the records of that name registered at that office carry (one)
+    office_of = pl.col("inn").str.slice(0, 4)
+    by_office = (feats.filter(pl.col("inn").is_not_null() & pl.col("company_key").is_not_null())
+                 .group_by("company_key", office_of.alias("__office"))
+                 .agg(pl.col("inn").n_unique().alias("__n"), pl.col("inn").first().alias("__oinn"))
+                 .filter(pl.col("__n") == 1).select("company_key", "__office", "__oinn"))
     feats = (feats.join(by_domain, on="domain", how="left", maintain_order="left")
-             .with_columns(pl.coalesce([pl.col("inn"), pl.col("__inn")]).alias("__entity")).drop("__inn"))
+             .with_columns(pl.when(pl.col("reg_role") == "head").then(pl.col("kpp").str.slice(0, 4)).alias("__office"))
+             .join(by_office, on=["company_key", "__office"], how="left", maintain_order="left")
+             .with_columns(pl.coalesce([pl.col("inn"), pl.col("__inn"), pl.col("__oinn")]).alias("__entity"))
+             .drop("__inn", "__office", "__oinn"))
     # a sole trader (ИП) has no KPP and no branches (a KPP is an organization's: НК РФ ст. 83-84), so an ИП's
     # records that share an organization's INN (a typo) or domain are no registration of its family
     feats = feats.with_columns(pl.when(pl.col("entity_type") == "ip").then(None).otherwise(pl.col("__entity"))
