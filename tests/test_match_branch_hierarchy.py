@@ -55,14 +55,12 @@ def test_a_record_without_the_branch_name_is_not_placed_by_the_city_alone() -> N
     named = {**BRANCH, "Наименование": "ООО Ромашка филиал Казань"}
     named_copy = {**named, "Id": "4", "Телефон": ""}
     plain = {**BRANCH, "Id": "3", "КПП": "", "Телефон": "", "Наименование": "ООО «Ромашка»"}
-    result = _result([HEAD, named, named_copy, plain])
-    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
-    assert cl["2"] == cl["4"] and cl["3"] != cl["2"] and cl["3"] != cl["1"]
-    assert _reviewed(result) & {frozenset(("2", "3")), frozenset(("3", "4"))}
     # with the registration's own phone it is that registration's copy
-    result = _result([HEAD, named, named_copy, {**plain, "Телефон": BRANCH["Телефон"]}])
+    plain_phone = {**plain, "Id": "5", "Телефон": BRANCH["Телефон"]}
+    result = _result([HEAD, named, named_copy, plain, plain_phone])
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
-    assert cl["3"] == cl["2"]
+    assert cl["2"] == cl["4"] == cl["5"] and cl["3"] != cl["2"] and cl["3"] != cl["1"]
+    assert _reviewed(result) & {frozenset(("2", "3")), frozenset(("3", "4")), frozenset(("3", "5"))}
 
 
 def test_a_sole_trader_carrying_the_organizations_inn_is_no_registration_of_it() -> None:
@@ -84,14 +82,12 @@ def test_a_record_with_a_place_no_branch_shares_is_the_head_office() -> None:
     # no branch record holds is the head office (one per legal entity): merged with it, not asked
     head_kpp_only = {**HEAD, "Город": "", "Телефон": ""}
     moscow = {**HEAD, "Id": "3", "КПП": "", "Наименование": "Ромашка"}
-    result = _result([head_kpp_only, BRANCH, moscow])
+    # a copy with nothing but the INN and site may be either registration's: still a steward's question
+    bare = {**moscow, "Id": "4", "Город": "", "Телефон": ""}
+    result = _result([head_kpp_only, BRANCH, moscow, bare])
     cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["3"] == cl["1"] and cl["2"] != cl["1"]
     assert frozenset(("1", "3")) not in _reviewed(result)
-    # a copy with nothing but the INN and site may be either registration's: still a steward's question
-    bare = {**moscow, "Id": "4", "Город": "", "Телефон": ""}
-    result = _result([head_kpp_only, BRANCH, bare])
-    cl = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
     assert cl["4"] != cl["1"] and cl["4"] != cl["2"]
 
 
