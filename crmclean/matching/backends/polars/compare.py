@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.matching.backends.polars.similarity import METRICS, coded_similarity, per_value_pair
-from crmclean.matching.backends.polars.view import PairView, TermFrequencies, per_record
+from crmclean.matching.backends.polars.view import Encoding, PairView, TermFrequencies, per_record
 from crmclean.matching.library import (
     NAME_SWAP,
     AllOf,
@@ -36,7 +36,7 @@ from crmclean.matching.library import (
     TfShared,
     TfSource,
 )
-from crmclean.matching.library.conditions import DISTANCE_METRICS
+from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
 
@@ -138,10 +138,31 @@ class ChunkEvaluator:
         return self._cached(("shared", column),
                             lambda: self.view.left(column).list.set_intersection(self.view.right(column)))
 
+    def hits(self, column: str) -> list[pl.Series] | None:
+        """Per left slot of a slotted list column (:class:`Encoding`): its element is among the right side's."""
+        left, right = self.view.slots(column, "l"), self.view.slots(column, "r")
+        if left is None or right is None:
+            return None
+
+        def compute() -> pl.Series:
+            return pl.select(pl.any_horizontal([pl.lit((a == b).fill_null(False)) for b in right]).alias(f"h{i}")
+                             for i, a in enumerate(left)).to_struct("h")
+        hits = self._cached(("hits", column), compute)
+        return [hits.struct.field(f"h{i}") for i in range(len(left))]
+
+    def shares(self, column: str) -> pl.Series:
+        hits = self.hits(column)
+        if hits is None:
+            return (self.shared(column).list.len() > 0).fill_null(False)
+        return pl.select(pl.any_horizontal(hits)).to_series()
+
     def first_shared(self, column: str) -> pl.Series:
         """The pair's most specific shared value: the rarest in the file where two or more are shared (an office
         line and a mobile: the mobile says the person, the switchboard only the organization)."""
         def compute() -> pl.Series:
+            hits = self.hits(column)
+            if hits is not None:
+                return self._first_shared_slots(column, hits)
             shared = self.shared(column)
             first = shared.list.first()
             several = (shared.list.len() >= 2).fill_null(False).arg_true()
@@ -155,6 +176,25 @@ class ChunkEvaluator:
             return first.scatter(several, rarest)
         return self._cached(("first_shared", column), compute)
 
+    def _first_shared_slots(self, column: str, hits: list[pl.Series]) -> pl.Series:
+        """:meth:`first_shared` from slots: the first shared slot in list order, the one of fewest holders (the
+        earliest of equals) where several are shared."""
+        view = self.view
+        slots = view.slots(column, "l")
+        assert slots is not None
+        table = self.tf.table(column)
+        count = view.encoding.derived(column, "count", lambda v: v.replace_strict(
+            table.get_column("value"), table.get_column("count"), default=None, return_dtype=pl.UInt32)
+            .cast(pl.Int64).fill_null(1 << 40))
+        best = pl.repeat(None, len(view), dtype=pl.UInt32, eager=True)
+        best_count = pl.repeat(None, len(view), dtype=pl.Int64, eager=True)
+        for code, hit in zip(slots, hits, strict=True):
+            c = count.gather(code)
+            take = hit & (best.is_null() | (c < best_count)).fill_null(False)
+            best = best.zip_with(~take, code)
+            best_count = best_count.zip_with(~take, c)
+        return view.encoding.values[column].gather(best)
+
     def condition(self, cond: Condition) -> pl.Series:
         """Boolean per pair, null-free (a value missing on a side makes a leaf false)."""
         return self._cached(cond, lambda: self._render(cond))
@@ -167,12 +207,15 @@ class ChunkEvaluator:
         if isinstance(cond, Fuzzy):
             return _fuzzy_hit(cond, self.metric(cond.column, cond.metric))
         if isinstance(cond, Missing):
+            slots = view.slots(cond.column, "l"), view.slots(cond.column, "r")
+            if slots[0] is not None and slots[1] is not None:
+                return slots[0][0].is_null() | slots[1][0].is_null()  # slot 0 is empty only for an empty list
             a, b = view.comparable(cond.column)
             if isinstance(a.dtype, pl.List):
                 return (a.list.len().fill_null(0) == 0) | (b.list.len().fill_null(0) == 0)
             return a.is_null() | b.is_null()
         if isinstance(cond, Shares):
-            return (self.shared(cond.column).list.len() > 0).fill_null(False)
+            return self.shares(cond.column)
         if isinstance(cond, MinLength):
             return (view.left(cond.column).str.len_chars() >= cond.length).fill_null(False)
         if isinstance(cond, AllOf):
@@ -329,6 +372,9 @@ def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
     kept in one key and not the other is no other number). Computed once per chunk (own_numbers and own_lines
     both read it)."""
     def compute() -> pl.Series:
+        left, right = ev.view.slots(column, "l"), ev.view.slots(column, "r")
+        if left is not None and right is not None:
+            return _own_counts_slots(ev, column, left, right)
         nine = pl.element().str.slice(-9)
         a = ev.view.left(column).list.eval(nine)
         b = ev.view.right(column).list.eval(nine)
@@ -336,6 +382,21 @@ def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:
                             ).to_struct("own")
     own = ev._cached(("own_counts", column), compute)
     return own.struct.field("a"), own.struct.field("b")
+
+
+def _own_counts_slots(ev: ChunkEvaluator, column: str, left: list[pl.Series], right: list[pl.Series]) -> pl.Series:
+    """:func:`_own_counts` from slots: per side, the distinct last-nine-digit keys the other side lacks."""
+    def nine(values: pl.Series) -> pl.Series:
+        return values.str.slice(-9)
+    key = ev.view.encoding.derived(column, "nine", nine)
+    a, b = [key.gather(c) for c in left], [key.gather(c) for c in right]
+
+    def own(mine: list[pl.Series], other: list[pl.Series]) -> pl.Expr:
+        new = [pl.lit(x).is_not_null() & pl.all_horizontal([pl.lit(x).ne_missing(pl.lit(y)) for y in other + mine[:i]]
+                                                           or [pl.lit(True)])
+               for i, x in enumerate(mine)]
+        return pl.sum_horizontal([e.cast(pl.UInt32) for e in new])
+    return pl.select(own(a, b).alias("a"), own(b, a).alias("b")).to_struct("own")
 
 
 def _own_numbers(ev: ChunkEvaluator, column: str) -> pl.Series:
@@ -513,7 +574,13 @@ def _compute_levels_chunk(
     tf: TermFrequencies,
     extra: dict[str, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, PairView]:
-    view = PairView(features, pairs, extra, tf.encoding() if tf.features is features and not extra else None)
+    # the columns the comparisons read (and the name swap exchanges): encoded once per table, gathered in bulk
+    columns = {c for comp in comparisons for lv in comp.levels for c in columns_of(lv.when)}
+    columns |= {c for comp in comparisons for c in columns_of(comp.null_when)}
+    columns |= {c for pair in NAME_SWAP.swap_columns for c in pair} | {NAME_SWAP.first, NAME_SWAP.last}
+    encoding = tf.encoding(columns) if tf.features is features and not extra else Encoding(features, extra,
+                                                                                            columns=columns)
+    view = PairView(features, pairs, extra, encoding, columns)
     out: dict[str, pl.Series] = {"l": pairs.get_column("l"), "r": pairs.get_column("r")}
     if NAME_SWAP.first in features.columns and NAME_SWAP.last in features.columns:
         out["swapped"] = align_swapped_names(view, NAME_SWAP)

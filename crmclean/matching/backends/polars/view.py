@@ -7,7 +7,7 @@ and per-record derived values, computed once per table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import polars as pl
 
@@ -18,17 +18,26 @@ _NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph
                            "company_ph", "country", "website_domain", "fn_is_initial"})
 
 
+LIST_SLOTS = 4  # a list column is kept as slots of codes when no record holds more distinct elements than this
+
+
 class Encoding:
     """A feature table's compared string columns as UInt32 codes into dictionaries of their distinct values.
 
-    Built once per table. A pair view gathers 4-byte codes instead of strings, equality is equality of codes and a
+    Built once per table. A list column whose records hold at most ``LIST_SLOTS`` distinct elements becomes that
+    many code columns (slots, in list order, null past a record's last element): set operations on two records'
+    lists are comparisons of a few code columns. A pair view gathers 4-byte codes instead of strings, equality is equality of codes and a
     similarity is scored once per distinct pair of values (``memo``: per dictionary, kept across chunks). Columns a
     name swap exchanges (``shared``) have one dictionary between them, so a swapped pair's codes move between them.
     """
 
     def __init__(self, features: pl.DataFrame, extra: dict[str, pl.Series] | None = None,
-                 shared: tuple[tuple[str, str], ...] = NAME_SWAP.swap_columns) -> None:
+                 shared: tuple[tuple[str, str], ...] = NAME_SWAP.swap_columns,
+                 columns: Collection[str] | None = None) -> None:
         source = {c: features.get_column(c) for c in features.columns} | (extra or {})
+        if columns is not None:  # the columns comparisons read, and the columns a swap exchanges with them
+            wanted = set(columns) | {c for g in shared if set(g) & set(columns) for c in g}
+            source = {c: s for c, s in source.items() if c in wanted}
         strings = {c: s for c, s in source.items() if s.dtype == pl.String and c not in _NOT_COMPARED}
         groups = [g for g in shared if all(c in strings for c in g)]
         grouped = {c for g in groups for c in g}
@@ -36,6 +45,11 @@ class Encoding:
         self.codes: dict[str, pl.Series] = {}
         self.memo: dict[str, dict[str, pl.DataFrame]] = {}  # per column: metric -> scored code pairs
         self._derived: dict[tuple[int, str], pl.Series] = {}
+        # list columns of at most LIST_SLOTS elements per record: one code column per slot ("emails#0" ...)
+        self.slots: dict[str, list[str]] = {}
+        for c, s in source.items():
+            if s.dtype == pl.List(pl.String) and c not in _NOT_COMPARED:
+                self._slot(c, s)
         for group in [*groups, *((c,) for c in strings if c not in grouped)]:
             values = pl.concat([strings[c].drop_nulls().unique() for c in group]).unique().alias("v")
             lookup = values.to_frame().with_row_index("code")
@@ -45,6 +59,30 @@ class Encoding:
                 self.memo[c] = memo
                 self.codes[c] = (strings[c].alias("v").to_frame().join(lookup, on="v", how="left", maintain_order="left")
                                  .get_column("code").alias(c))
+
+    def _slot(self, column: str, lists: pl.Series) -> None:
+        """Slots of a list column (one explode and one join for all of them); long lists or null elements stay
+        lists. A repeated element takes two slots (every slot operation reads them as a set)."""
+        lengths = lists.list.len().fill_null(0)
+        width = int(lengths.max() or 0)  # type: ignore[arg-type]
+        flat = lists.explode()  # an empty or null list gives one null row
+        if width > LIST_SLOTS or flat.null_count() != (lengths == 0).sum():
+            return
+        values = flat.drop_nulls().unique().alias("v")
+        lookup = values.to_frame().with_row_index("code")
+        codes = flat.alias("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
+        rows = lengths.clip(lower_bound=1)
+        start = (rows.cum_sum() - rows).cast(pl.Int64)
+        row_of = pl.int_range(0, len(lists), dtype=pl.UInt32, eager=True).repeat_by(rows).explode()
+        position = pl.int_range(0, len(flat), dtype=pl.Int64, eager=True) - start.gather(row_of)
+        self.slots[column] = [f"{column}#{i}" for i in range(max(width, 1))]
+        self.values[column] = values
+        self.memo[column] = {}
+        for i, name in enumerate(self.slots[column]):
+            at = ((position == i) & codes.is_not_null()).arg_true()
+            self.values[name] = values
+            self.codes[name] = pl.repeat(None, len(lists), dtype=pl.UInt32, eager=True).scatter(
+                row_of.gather(at), codes.gather(at)).alias(name)
 
     def derived(self, column: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
         """``fn`` of each value of ``column``'s dictionary (aligned with its codes), computed once per table: booleans
@@ -63,7 +101,7 @@ class PairView:
     """Left/right feature columns of a pair frame, gathered lazily and cached (string columns as codes)."""
 
     def __init__(self, features: pl.DataFrame, pairs: pl.DataFrame, extra: dict[str, pl.Series] | None = None,
-                 encoding: Encoding | None = None):
+                 encoding: Encoding | None = None, columns: Collection[str] | None = None):
         self.features = features
         self.pairs = pairs
         self.extra = extra or {}
@@ -74,8 +112,10 @@ class PairView:
         self.right_idx = pairs.get_column("r")
         if pairs.height > 10_000:
             # one parallel gather per side of every compared column beats dozens of single-column gathers
+            # (``columns``: the columns the comparisons read; the rest are gathered when asked for)
             codes = pl.DataFrame(self.encoding.codes)
-            cols = [c for c in features.columns if c not in _NOT_COMPARED and c not in self.encoding.codes]
+            cols = [c for c in features.columns if c not in _NOT_COMPARED and c not in self.encoding.codes
+                    and c not in self.encoding.slots and (columns is None or c in columns)]
             for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
                 for c, s in codes[idx].to_dict().items():
                     self._codes[(c, which)] = s
@@ -95,6 +135,11 @@ class PairView:
             idx = self.left_idx if which == "l" else self.right_idx
             self._codes[key] = self.encoding.codes[column].gather(idx)
         return self._codes[key]
+
+    def slots(self, column: str, which: str) -> list[pl.Series] | None:
+        """The side's slot codes of a list column (:class:`Encoding`), or None where it is kept as lists."""
+        names = self.encoding.slots.get(column)
+        return None if names is None else [self.code(n, which) for n in names]  # type: ignore[misc]
 
     def comparable(self, column: str) -> tuple[pl.Series, pl.Series]:
         """(left, right) as codes where the column has them, else values: equal exactly where the values are."""
@@ -161,13 +206,15 @@ class TermFrequencies:
         self.features = features
         self.extra = extra or {}
         self._tables: dict[str, pl.DataFrame] = {}
-        self._encoding: Encoding | None = None
+        self._encodings: dict[frozenset[str] | None, Encoding] = {}
 
-    def encoding(self) -> Encoding:
-        """The features' string columns as codes (built on first use, shared by every chunk's pair view)."""
-        if self._encoding is None:
-            self._encoding = Encoding(self.features, self.extra)
-        return self._encoding
+    def encoding(self, columns: Collection[str] | None = None) -> Encoding:
+        """The features' string columns (those of ``columns``) as codes: built on first use, shared by every chunk's
+        pair view."""
+        key = None if columns is None else frozenset(columns)
+        if key not in self._encodings:
+            self._encodings[key] = Encoding(self.features, self.extra, columns=columns)
+        return self._encodings[key]
 
     def table(self, column: str) -> pl.DataFrame:
         if column not in self._tables:
