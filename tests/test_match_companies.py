@@ -168,3 +168,16 @@ def test_a_branch_city_subdomain_places_a_record_without_kpp() -> None:
     assert setup.features["reg_kpp"].to_list()[2] == "165543001"
     cl = _clusters(rows)
     assert cl["7"] == cl["3"] != cl["1"]
+
+
+def test_a_city_whose_records_call_from_abroad_gets_no_russian_region_from_one_number() -> None:
+    from crmclean.matching.companies import _regions
+
+    # an ИП in San Francisco whose US number was read as +7 415 (Kamchatka) does not place every other record in
+    # San Francisco in Kamchatka; Kazan's records still place a Kazan record without a phone
+    feats = pl.DataFrame({
+        "city": ["sanfrancisco"] * 4 + ["kazan", "kazan"],
+        "phone_e164": ["+74152802672", "+14152954606", "+14152094531", None, "+78432223344", None]})
+    regions = _regions(feats).to_list()
+    assert regions[1:4] == [None, None, None]
+    assert regions[0] == "Kamchatka Region" and regions[4] == regions[5] == "Republic of Tatarstan"

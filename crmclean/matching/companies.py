@@ -224,8 +224,8 @@ def _regions(feats: pl.DataFrame) -> pl.Series:
 
     The area code's region comes from libphonenumber's geocoding data (the Russian numbering plan: an ABC code
     names a subject of the federation, "Moscow", "Republic of Tatarstan"); a city's region is the one the file's
-    own records in that city call from, so "Тюмень" on one record and +7 843 on another are two places even
-    though no record holds both. A mobile number (DEF code) names no region; numbers of other countries are not
+    own records in that city call from (unless as many of them call from abroad), so "Тюмень" on one record and
+    +7 843 on another are two places even though no record holds both. A mobile number (DEF code) names no region; numbers of other countries are not
     placed (their geocoding names cities, states or exchanges inconsistently: "California" / "Novato, CA").
     """
     import phonenumbers
@@ -250,7 +250,13 @@ def _regions(feats: pl.DataFrame) -> pl.Series:
                                            dtype=pl.String))
     frame = feats.select("city").with_columns(phones).join(lookup, on="p", how="left", maintain_order="left")
     city_region = (frame.drop_nulls(["city", "r"]).group_by("city", "r").len()
-                   .sort("len", "r", descending=[True, False]).unique("city", keep="first").select("city", "r"))
+                   .sort("len", "r", descending=[True, False]).unique("city", keep="first").select("city", "r", "len"))
+    # a city whose records call from abroad at least as often is not placed by one Russian number there (an ИП
+    # in San Francisco with a US number read as +7 415, Kamchatka)
+    abroad = (frame.filter(pl.col("p").is_not_null() & ~pl.col("p").str.starts_with("+7")).drop_nulls("city")
+              .group_by("city").len().rename({"len": "__abroad"}))
+    city_region = (city_region.join(abroad, on="city", how="left")
+                   .filter(pl.col("len") > pl.col("__abroad").fill_null(0)).select("city", "r"))
     return (frame.join(city_region.rename({"r": "__cr"}), on="city", how="left", maintain_order="left")
             .select(pl.coalesce(["r", "__cr"]).alias("region")).to_series())
 
