@@ -173,3 +173,38 @@ def test_codes_score_as_the_values_across_chunks(records: list[tuple[str | None,
                 assert pair_metric(view, left, right, metric).to_list() == want.to_list(), (left, right, metric)
         want = _gender_form(view.left("x"), view.right("x")).fill_null(False)
         assert ChunkEvaluator(view, tf).by_values("x", "gender", _gender_form).to_list() == want.to_list()
+
+
+_PHONE = st.sampled_from(["74951234567", "4951234567", "79161234567", "9161234567", "12025550123"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(_PHONE, max_size=3)), min_size=2, max_size=20),
+       st.lists(st.tuples(st.integers(0, 19), st.integers(0, 19)), min_size=1, max_size=30))
+def test_list_slots_equal_the_list_operations(records: list[list[str] | None], pairs: list[tuple[int, int]]) -> None:
+    """A list column kept as slots of codes (empty, null and repeated elements included) answers Shares, Missing,
+    the first (rarest) shared value and own numbers/lines as the list operations do."""
+    from crmclean.matching.backends.polars import view as view_module
+    from crmclean.matching.backends.polars.compare import ChunkEvaluator, _own_lines, _own_numbers
+    from crmclean.matching.backends.polars.view import Encoding, PairView, TermFrequencies
+    from crmclean.matching.library import Missing, Shares
+
+    features = pl.DataFrame({"p": records}, schema={"p": pl.List(pl.String)})
+    n = features.height
+    frame = pl.DataFrame({"l": [x % n for x, _ in pairs], "r": [y % n for _, y in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    tf = TermFrequencies(features)
+    slotted = Encoding(features)
+    assert "p" in slotted.slots
+    limit, view_module.LIST_SLOTS = view_module.LIST_SLOTS, -1
+    try:
+        as_lists = Encoding(features)
+    finally:
+        view_module.LIST_SLOTS = limit
+    assert not as_lists.slots
+    answers = []
+    for encoding in (slotted, as_lists):
+        ev = ChunkEvaluator(PairView(features, frame, encoding=encoding), tf)
+        answers.append([ev.condition(Shares("p")).to_list(), ev.condition(Missing("p")).to_list(),
+                        ev.first_shared("p").to_list(), _own_numbers(ev, "p").to_list(), _own_lines(ev, "p").to_list()])
+    assert answers[0] == answers[1]

@@ -183,8 +183,8 @@ class ChunkEvaluator:
         slots = view.slots(column, "l")
         assert slots is not None
         table = self.tf.table(column)
-        count = view.encoding.derived(column, "count", lambda v: v.replace_strict(
-            table.get_column("value"), table.get_column("count"), default=None, return_dtype=pl.UInt32)
+        count = view.encoding.derived(column, "count", lambda v: v.to_frame("value").join(
+            table.select("value", "count"), on="value", how="left", maintain_order="left").get_column("count")
             .cast(pl.Int64).fill_null(1 << 40))
         best = pl.repeat(None, len(view), dtype=pl.UInt32, eager=True)
         best_count = pl.repeat(None, len(view), dtype=pl.Int64, eager=True)

@@ -65,16 +65,19 @@ class Encoding:
         lists. A repeated element takes two slots (every slot operation reads them as a set)."""
         lengths = lists.list.len().fill_null(0)
         width = int(lengths.max() or 0)  # type: ignore[arg-type]
-        flat = lists.explode()  # an empty or null list gives one null row
-        if width > LIST_SLOTS or flat.null_count() != (lengths == 0).sum():
+        if width > LIST_SLOTS:
             return
-        values = flat.drop_nulls().unique().alias("v")
+        # each element's record and position in its list (however explode renders empty and null lists)
+        flat = (pl.DataFrame({"row": pl.int_range(0, len(lists), dtype=pl.UInt32, eager=True), "v": lists})
+                .explode("v").with_row_index("i"))
+        first = pl.when(pl.col("row").is_first_distinct()).then(pl.col("i"))
+        flat = flat.with_columns((pl.col("i") - first.forward_fill()).alias("position"))
+        if (flat.get_column("v").is_null() & (lengths.gather(flat.get_column("row")) > 0)).any():
+            return  # null elements: kept as lists
+        values = flat.get_column("v").drop_nulls().unique().alias("v")
         lookup = values.to_frame().with_row_index("code")
-        codes = flat.alias("v").to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
-        rows = lengths.clip(lower_bound=1)
-        start = (rows.cum_sum() - rows).cast(pl.Int64)
-        row_of = pl.int_range(0, len(lists), dtype=pl.UInt32, eager=True).repeat_by(rows).explode()
-        position = pl.int_range(0, len(flat), dtype=pl.Int64, eager=True) - start.gather(row_of)
+        codes = flat.select("v").join(lookup, on="v", how="left", maintain_order="left").get_column("code")
+        row_of, position = flat.get_column("row"), flat.get_column("position")
         self.slots[column] = [f"{column}#{i}" for i in range(max(width, 1))]
         self.values[column] = values
         self.memo[column] = {}
@@ -117,11 +120,13 @@ class PairView:
             cols = [c for c in features.columns if c not in _NOT_COMPARED and c not in self.encoding.codes
                     and c not in self.encoding.slots and (columns is None or c in columns)]
             for which, idx in (("l", self.left_idx), ("r", self.right_idx)):
-                for c, s in codes[idx].to_dict().items():
-                    self._codes[(c, which)] = s
-                gathered = features.select(cols)[idx]
-                for c in cols:
-                    self._cache[(c, which)] = gathered.get_column(c).alias(f"{c}_{which}")
+                if codes.width:
+                    for c, s in codes[idx].to_dict().items():
+                        self._codes[(c, which)] = s
+                if cols:
+                    gathered = features.select(cols)[idx]
+                    for c in cols:
+                        self._cache[(c, which)] = gathered.get_column(c).alias(f"{c}_{which}")
 
     def __len__(self) -> int:
         return self.pairs.height
