@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from _match_helpers import table_from_rows
 
 from crmclean.matching import dedupe
@@ -137,3 +138,36 @@ def test_a_refused_pair_whose_cluster_contradicts_it_is_not_asked() -> None:
     assert pair.get_column("reason").item() == "conflict" and own >= 0.5
     asked = {frozenset(p) for p in result.review.select("left_id", "right_id").iter_rows()}
     assert frozenset(("1", "2")) not in asked
+
+
+def test_unchecked_components_cluster_as_the_checked_loop_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cluster_pairs merges components where no check can refuse (_checked_components False) by union-find alone:
+    on random graphs with random cross-pair evidence, steward pairs and size limits it gives the labels, merges
+    and refusals of the loop that checks every merge."""
+    import random
+
+    import numpy as np
+
+    from crmclean.matching import clustering
+
+    rng = random.Random(5)
+    for _ in range(80):
+        n = rng.randint(2, 14)
+        pairs = {tuple(sorted(rng.sample(range(n), 2))) for _ in range(rng.randint(1, 20))}
+        edges = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs],
+                              "probability": [rng.choice([0.9, 0.95, 0.99, rng.random()]) for _ in pairs]})
+        evidence = {(a, b): rng.choice([8.0, 3.0, -2.0, -9.0]) for a in range(n) for b in range(a + 1, n)
+                    if rng.random() < 0.5}
+        kwargs = {"max_cluster_size": rng.choice([2, 4, 25]), "min_cross_weight": -5.0,
+                  "must_link": [p for p in pairs if rng.random() < 0.05],
+                  "cannot_link": [p for p in pairs if rng.random() < 0.05],
+                  "min_chain_weight": rng.choice([None, 1.0]), "exhaustive_limit": rng.choice([3, 150])}
+
+        def score(todo: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+            return {p: float((p[0] * 7 + p[1] * 3) % 11 - 6) for p in todo}
+
+        fast = clustering.cluster_pairs(n, edges, evidence, score, **kwargs)  # type: ignore[arg-type]
+        with monkeypatch.context() as m:
+            m.setattr(clustering, "_checked_components", lambda n, *a, **k: np.ones(n, dtype=bool))
+            slow = clustering.cluster_pairs(n, edges, evidence, score, **kwargs)  # type: ignore[arg-type]
+        assert (fast.labels, fast.merged, fast.refused) == (slow.labels, slow.merged, slow.refused)

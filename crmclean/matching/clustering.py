@@ -168,11 +168,20 @@ def cluster_pairs(
         evidence = dict(evidence)
         evidence.update(score_missing(todo))
 
+    dirty = _checked_components(n, component, comp_size, evidence, must, cannot, max_cluster_size=max_cluster_size,
+                                bound=min_cross_weight if min_chain_weight is None else max(min_cross_weight,
+                                                                                             min_chain_weight),
+                                conflict_keys=bool(conflict_keys))
     uf = _UnionFind()
+    find, parent = uf.find, uf.parent
     cluster_members: dict[int, list[int]] = {}
     for (a, b), _prob in edge_rows:
-        ra, rb = uf.find(a), uf.find(b)
+        ra, rb = find(a), find(b)
         if ra == rb:
+            continue
+        if not dirty[component[a]]:  # nothing in this component can refuse a merge: union-find alone
+            parent[max(ra, rb)] = min(ra, rb)
+            result.merged.add((a, b))
             continue
         ma = cluster_members.get(ra, [ra])
         mb = cluster_members.get(rb, [rb])
@@ -215,6 +224,27 @@ def cluster_pairs(
         labels[x] = uf.find(x)
     result.labels = labels.tolist()
     return result
+
+
+def _checked_components(n: int, component: np.ndarray, comp_size: np.ndarray, evidence: dict[tuple[int, int], float],
+                        must: set[tuple[int, int]], cannot: set[tuple[int, int]], *, max_cluster_size: int,
+                        bound: float, conflict_keys: bool) -> np.ndarray:
+    """Per component id: True where :func:`cluster_pairs` must check each merge — the component exceeds the size
+    limit, holds a pair a steward (or a cannot-link) decided, or a scored pair below ``bound`` (the cross-pair and
+    chain bounds); with conflict keys, every component. Elsewhere no check can refuse a merge: every edge that
+    joins two clusters merges, as the checked loop would merge it."""
+    if conflict_keys:
+        return np.ones(n, dtype=bool)
+    dirty = comp_size > max_cluster_size
+    for a, b in must | cannot:
+        dirty[component[a]] = dirty[component[b]] = True
+    if evidence:
+        pairs = np.array(list(evidence.keys()), dtype=np.int64).reshape(-1, 2)
+        weights = np.fromiter(evidence.values(), dtype=np.float64, count=len(evidence))
+        low = pairs[~(weights >= bound)]  # (a NaN weight too: checked as before)
+        dirty[component[low[:, 0]]] = True
+        dirty[component[low[:, 1]]] = True
+    return dirty
 
 
 def cluster_odds(
