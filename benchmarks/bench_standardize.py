@@ -22,12 +22,12 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.fields.company import normalize_company
+from crmclean.fields.country import country_alpha2
+from crmclean.fields.email import normalize_email
 from crmclean.fields.names import parse_full_name, proper_case_name
+from crmclean.fields.phone import normalize_phone
 from crmclean.fields.title import canonical_title
 from crmclean.profile import build_profile
-from crmclean.rules.standardizers.countries import country_alpha2
-from crmclean.rules.standardizers.emails import normalize_email
-from crmclean.rules.standardizers.phones import normalize_phone
 from crmclean.rules.standardizers.text import clean_whitespace
 from crmclean.standardize import standardize_table
 from crmclean.table import finalize_table

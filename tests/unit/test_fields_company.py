@@ -82,3 +82,26 @@ def test_inn_legal_form_checks_read_the_same_legal_forms() -> None:
     flagged = {(r, c) for r, c in zip(f.get_column("record_id"), f.get_column("rule"), strict=True)}
     # before: the check's own list called ТОО (Kazakh, 12-digit BIN) a Russian legal entity and missed ТСЖ
     assert flagged == {("2", "XFIELD004"), ("4", "XFIELD003"), ("5", "XFIELD004")}
+
+
+def test_suffix_search_pre_checks_skip_no_match():
+    """_suffix_re's first-character lookahead and the _suffix_end_re gate change no match of the plain search."""
+    import re
+
+    from crmclean.fields._data import data_yaml
+    from crmclean.fields.company import _forms, _suffix_end_re, _suffix_re
+
+    alts = "|".join(f"(?P<f{i}>{regex})" for i, (_, regex) in enumerate(_forms()))
+    plain = re.compile(rf"(?:^|[\s,»“”\"')])\s*,?\s*\(?(?:{alts})\)?\s*$", re.IGNORECASE)
+    spellings = [s for e in data_yaml("legal_forms.yaml") for s in [*e["variants"], *(e.get("full") or [])]]
+    values = []
+    for s in spellings:
+        for form in {s, s.upper(), s.replace("е", "ё"), s + "."}:
+            values += [f"Acme {form}", f"Ромашка, {form}", f"Мир ({form})", f"Acme{form}", f"{form} Acme"]
+    matched = 0
+    for value in values:
+        want = plain.search(value)
+        got = _suffix_re().search(value) if _suffix_end_re().search(value) else None
+        assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict())), value
+        matched += want is not None
+    assert matched > len(values) // 3
