@@ -175,3 +175,13 @@ def test_other_functions_at_one_company_are_two_colleagues() -> None:
     rows[1]["Компания"] = "АО Вектор"
     levels, names = _pair_levels(rows)
     assert _level(levels, names, 0, "job_title") == "other_function"
+
+
+def test_two_patronymics_at_one_company_are_two_colleagues() -> None:
+    rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")]
+    rows[0]["Отчество"], rows[1]["Отчество"] = "Петрович", "Иванович"
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "middle_name") == "colleague_patronymic"
+    rows[1]["Компания"] = "АО Вектор"
+    levels, names = _pair_levels(rows)
+    assert _level(levels, names, 0, "middle_name") == "different"

@@ -285,6 +285,13 @@ def contacts_comparisons() -> list[Comparison]:
                   when=AllOf((_jw("mn", 0.90), Not(Predicate("other_gender_patronymic", ("mn",)))))),
             Level("initial", 0.06, 0.05, description="initial matches", when=Predicate("initial", ("mn",))),
             # m: 0.002-0.003 of the labelled duplicate pairs with a patronymic on both sides (tuning seeds 3-5)
+            # two patronymics at one company: two people there (father and son, namesakes), and the company, INN,
+            # city and office line they share as colleagues are no evidence of one person (Level.explains, as
+            # colleague_function). m/u as different's. Merged such pairs, tuning seeds 3-5 (20k): 4 duplicates (3 of
+            # them sharing a mailbox or mobile), 3 not
+            Level("colleague_patronymic", 0.003, 0.9, estimate=False, explains=_ORG,
+                  description="different patronymics at one company (father and son there)",
+                  when=Exact("company_key")),
             Level("different", 0.003, 0.9, description="different patronymics (father and son, namesakes)"),
         ), Missing("mn"), tf=TfLeft("mn"), display=("mn",)),
         Comparison("email", "Email", _with((
