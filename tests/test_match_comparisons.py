@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from _match_helpers import table_from_rows
 
 from crmclean.matching.backends.polars import TermFrequencies, compute_levels
@@ -165,23 +166,19 @@ def test_alike_mailboxes_of_alike_names_at_one_domain_are_two_colleagues() -> No
     assert _level(levels, names, 0, "email") == "similar_local_part"
 
 
-def test_other_functions_at_one_company_are_two_colleagues() -> None:
+@pytest.mark.parametrize(("field", "column", "values", "at_one_company", "elsewhere"), [
     # Илья Петров, chief accountant, and Илья Петров, sales manager, at ООО Ромашка on one office line: what two
     # colleagues look like; at another company (a job change) the titles keep their own level
+    ("job_title", "Должность", ("Главный бухгалтер", "Менеджер по продажам"), "colleague_function", "other_function"),
+    # Петрович and Иванович there: father and son, or namesakes
+    ("middle_name", "Отчество", ("Петрович", "Иванович"), "colleague_patronymic", "different"),
+])
+def test_what_two_colleagues_at_one_company_differ_in(field: str, column: str, values: tuple[str, str],
+                                                      at_one_company: str, elsewhere: str) -> None:
     rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")]
-    rows[0]["Должность"], rows[1]["Должность"] = "Главный бухгалтер", "Менеджер по продажам"
+    rows[0][column], rows[1][column] = values
     levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, "job_title") == "colleague_function"
+    assert _level(levels, names, 0, field) == at_one_company
     rows[1]["Компания"] = "АО Вектор"
     levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, "job_title") == "other_function"
-
-
-def test_two_patronymics_at_one_company_are_two_colleagues() -> None:
-    rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")]
-    rows[0]["Отчество"], rows[1]["Отчество"] = "Петрович", "Иванович"
-    levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, "middle_name") == "colleague_patronymic"
-    rows[1]["Компания"] = "АО Вектор"
-    levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, "middle_name") == "different"
+    assert _level(levels, names, 0, field) == elsewhere
