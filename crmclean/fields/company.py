@@ -84,7 +84,8 @@ def _suffix_re() -> re.Pattern[str]:
 @cache
 def _suffix_end_re() -> re.Pattern[str]:
     """What every suffix form match ends with (a spelling's last character, then '.', ')' or spaces): when a name
-    does not, :func:`_suffix_re` cannot match and its costly search is skipped (58 % of company names)."""
+    does not, :func:`_suffix_re` cannot match and its costly search is skipped (42 % of the distinct names at
+    300k seed 7)."""
     return re.compile(rf"[{_edge_chars(-1)}]\.?\)?\s*$", re.IGNORECASE)
 
 

@@ -440,7 +440,8 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
         + [pl.col("ft").list.get(i, null_on_oob=True).alias(f"f{i}") for i in range(4)]
     )
     tokens = pl.concat([frame.get_column(f"t{i}") for i in range(4)]).drop_nulls().unique()
-    classes = pl.Series([token_class(t) for t in tokens.to_list()], dtype=pl.String)
+    # one pymorphy3 lookup per distinct token (Python-bound; in the process pool when there are many)
+    classes = map_unique(tokens, token_class, pl.String, parallel=True)
     frame = frame.with_columns(
         pl.concat_str([
             pl.col(f"t{i}").replace_strict(tokens, classes, default=None, return_dtype=pl.String).fill_null("")
