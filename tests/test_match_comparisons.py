@@ -142,28 +142,32 @@ def test_two_mailboxes_at_one_domain_explain_the_organization_agreeing() -> None
     assert scored["group_adjust"][0] == -scored["w__company"][0]
 
 
+def _levels_of(rows: list[dict[str, str]], pairs: list[tuple[int, int]]) -> list[dict[str, str | None]]:
+    """The level of every comparison for each pair of ``rows`` (one prepare for all of them)."""
+    setup = prepare(table_from_rows(rows))
+    frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    levels, _ = compute_levels(setup.features, frame, setup.comparisons, TermFrequencies(setup.features))
+    names = {c.name: [lv.name for lv in c.levels] for c in setup.comparisons}
+    return [{f: _level(levels, names, k, f) for f in names} for k in range(len(pairs))]
+
+
 def test_alike_mailboxes_of_alike_names_at_one_domain_are_two_colleagues() -> None:
     # v.fyodorov@ / v.fyodorova@ (Фёдоров / Фёдорова), ekaterina.smelovskaya@ / ekaterina.svetlovskaya@ of two
-    # surnames beyond a typo: the mailboxes are alike because the names are — two mailboxes at one domain
-    for (last1, first1, mail1), (last2, first2, mail2) in (
-            (("Фёдоров", "Виктор", "v.fyodorov"), ("Фёдорова", "Виктор", "v.fyodorova")),
-            (("Смеловская", "Екатерина", "ekaterina.smelovskaya"),
-             ("Светловская", "Екатерина", "ekaterina.svetlovskaya"))):
-        rows = [_person("1", f"{mail1}@romashka.ru", ""), _person("2", f"{mail2}@romashka.ru", "")]
-        rows[0].update({"Фамилия": last1, "Имя": first1})
-        rows[1].update({"Фамилия": last2, "Имя": first2})
-        levels, names = _pair_levels(rows)
-        assert _level(levels, names, 0, "email") != "similar_local_part"
-        # the same mailboxes at a free-mail domain are one person's typo: nothing says two mailboxes
-        rows[0]["Email"], rows[1]["Email"] = f"{mail1}@mail.ru", f"{mail2}@mail.ru"
-        levels, names = _pair_levels(rows)
-        assert _level(levels, names, 0, "email") == "similar_local_part"
-    # one name's mailbox typed twice at one domain still is
-    rows = [_person("1", "ekaterina.smelovskaya@romashka.ru", ""), _person("2", "ekaterina.smelovskya@romashka.ru", "")]
-    for row in rows:
-        row.update({"Фамилия": "Смеловская", "Имя": "Екатерина"})
-    levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, "email") == "similar_local_part"
+    # surnames beyond a typo: the mailboxes are alike because the names are — two mailboxes at one domain; the same
+    # mailboxes at a free-mail domain are one person's typo (nothing says two mailboxes)
+    rows = []
+    for last, first, mail in (("Фёдоров", "Виктор", "v.fyodorov"), ("Фёдорова", "Виктор", "v.fyodorova"),
+                              ("Смеловская", "Екатерина", "ekaterina.smelovskaya"),
+                              ("Светловская", "Екатерина", "ekaterina.svetlovskaya")):
+        for domain in ("romashka.ru", "mail.ru"):
+            rows.append({**_person(str(len(rows)), f"{mail}@{domain}", ""), "Фамилия": last, "Имя": first})
+    # one name's mailbox typed twice at one domain
+    rows += [{**_person(str(len(rows) + k), mail, ""), "Фамилия": "Смеловская", "Имя": "Екатерина"}
+             for k, mail in enumerate(("ekaterina.smelovskaya@romashka.ru", "ekaterina.smelovskya@romashka.ru"))]
+    found = [lv["email"] for lv in _levels_of(rows, [(0, 2), (1, 3), (4, 6), (5, 7), (8, 9)])]
+    assert found[0] != "similar_local_part" and found[2] != "similar_local_part"
+    assert found[1] == found[3] == found[4] == "similar_local_part"
 
 
 @pytest.mark.parametrize(("field", "column", "values", "at_one_company", "elsewhere"), [
@@ -175,10 +179,8 @@ def test_alike_mailboxes_of_alike_names_at_one_domain_are_two_colleagues() -> No
 ])
 def test_what_two_colleagues_at_one_company_differ_in(field: str, column: str, values: tuple[str, str],
                                                       at_one_company: str, elsewhere: str) -> None:
-    rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567")]
-    rows[0][column], rows[1][column] = values
-    levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, field) == at_one_company
-    rows[1]["Компания"] = "АО Вектор"
-    levels, names = _pair_levels(rows)
-    assert _level(levels, names, 0, field) == elsewhere
+    rows = [_person("1", "", "+7 495 123-45-67"), _person("2", "", "8 495 1234567"), _person("3", "", "")]
+    rows[0][column], rows[1][column], rows[2][column] = values[0], values[1], values[1]
+    rows[2]["Компания"] = "АО Вектор"
+    found = [lv[field] for lv in _levels_of(rows, [(0, 1), (0, 2)])]
+    assert found == [at_one_company, elsewhere]
