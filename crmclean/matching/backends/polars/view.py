@@ -273,6 +273,10 @@ class TermFrequencies:
             # typo in one record's surname (or a nickname) does not turn one person's mobile into a switchboard
             frame = features.select(pl.col(column).alias("value"), "ln_ph", "fn_canon").explode("value").drop_nulls(
                 "value")
+            # a value one record holds has one surname: only values held twice or more are counted
+            if features is self.features:
+                held = self.table(column).filter(pl.col("count") >= 2).select("value")
+                frame = frame.join(held, on="value", how="semi")
             self._tables[key] = (
                 frame.group_by("value").agg(pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
                                             pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
