@@ -154,3 +154,23 @@ def test_refine_by_any_of_several_columns_across_columns_and_blanks() -> None:
     # 0 and 1 share "y" (in a on one side, b on the other); 2 and 3 have neither and keep a sub-block of their own
     assert sorted(result.pairs.select("l", "r").iter_rows()) == [(0, 1), (2, 3)]
     assert result.stats[0].dropped_blocks == 0
+
+
+def test_pairs_within_blocks_by_index_arithmetic_equal_the_filtered_self_join() -> None:
+    """_later_pairs (sorted rows, each paired with the later members of its block) gives the multiset of pairs the
+    self-join on the block filtered to l < r gives, records repeated in a block and singleton blocks included."""
+    import random
+
+    from crmclean.matching.backends.polars.blocking import _later_pairs
+    from crmclean.matching.features import IDX
+
+    rng = random.Random(3)
+    for _ in range(40):
+        rows = rng.randint(0, 30)
+        blocks = pl.DataFrame({IDX: [rng.randint(0, 12) for _ in range(rows)],
+                               "block": [rng.randint(0, 6) for _ in range(rows)]},
+                              schema={IDX: pl.UInt32, "block": pl.UInt64})
+        joined = blocks.rename({IDX: "l"}).join(blocks.rename({IDX: "r"}), on="block").filter(pl.col("l") < pl.col("r"))
+        got = _later_pairs(blocks)
+        assert got.schema == {"l": pl.UInt32, "r": pl.UInt32}
+        assert got.sort("l", "r").equals(joined.select("l", "r").sort("l", "r"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from crmclean.matching.backend import BlockingStats, CandidatePairs
@@ -88,7 +89,12 @@ def _refined(in_big: pl.DataFrame, features: pl.DataFrame, refine: str | tuple[s
 
 
 def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
-    """All pairs inside each block (``blocks``: IDX, block id); in link mode only source × other pairs."""
+    """All pairs inside each block (``blocks``: IDX, block id); in link mode only source × other pairs.
+
+    Deduplicating: the rows sorted by block and record, each record paired with the later members of its block by
+    index arithmetic (as the self-join filtered to l < r gives them, without building the k² rows it filters)."""
+    if boundary is None:
+        return _later_pairs(blocks)
     right = blocks.rename({IDX: "r"})
     joined = blocks.rename({IDX: "l"}).join(right, on="block")
     if boundary is None:
@@ -96,6 +102,24 @@ def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
     else:
         joined = joined.filter((pl.col("l") < boundary) & (pl.col("r") >= boundary))
     return joined.select("l", "r")
+
+
+def _later_pairs(blocks: pl.DataFrame) -> pl.DataFrame:
+    """(l, r) with l < r for every two rows of one block (a record twice in a block pairs with itself: dropped)."""
+    rows = blocks.sort("block", IDX)
+    block = rows.get_column("block").to_numpy()
+    idx = rows.get_column(IDX).to_numpy()
+    n = len(idx)
+    if n < 2:
+        return pl.DataFrame({"l": idx[:0], "r": idx[:0]}, schema={"l": blocks.schema[IDX], "r": blocks.schema[IDX]})
+    start = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    size = np.diff(np.r_[start, n])
+    later = np.repeat(start + size, size) - np.arange(n) - 1  # members after each row in its block
+    left = np.repeat(np.arange(n), later)
+    right = left + 1 + (np.arange(len(left)) - np.repeat(np.cumsum(later) - later, later))
+    lo, hi = idx[left], idx[right]
+    keep = lo < hi
+    return pl.DataFrame({"l": lo[keep], "r": hi[keep]}, schema={"l": blocks.schema[IDX], "r": blocks.schema[IDX]})
 
 
 def block_pairs(
