@@ -160,9 +160,9 @@ class ChunkEvaluator:
         """The pair's most specific shared value: the rarest in the file where two or more are shared (an office
         line and a mobile: the mobile says the person, the switchboard only the organization)."""
         def compute() -> pl.Series:
-            hits = self.hits(column)
-            if hits is not None:
-                return self._first_shared_slots(column, hits)
+            code = self.first_shared_code(column)
+            if code is not None:
+                return self.view.encoding.values[column].gather(code)
             shared = self.shared(column)
             first = shared.list.first()
             several = (shared.list.len() >= 2).fill_null(False).arg_true()
@@ -175,6 +175,20 @@ class ChunkEvaluator:
                       .group_by("i", maintain_order=True).agg(pl.col("v").first()).sort("i").get_column("v"))
             return first.scatter(several, rarest)
         return self._cached(("first_shared", column), compute)
+
+    def first_shared_code(self, column: str) -> pl.Series | None:
+        """:meth:`first_shared` as a code of a slotted list column (None where the column is kept as lists)."""
+        hits = self.hits(column)
+        if hits is None:
+            return None
+        return self._cached(("first_shared_code", column), lambda: self._first_shared_slots(column, hits))
+
+    def shared_value(self, column: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+        """``fn`` (of values) of the pair's :meth:`first_shared` value: once per distinct value where it is coded."""
+        code = self.first_shared_code(column)
+        if code is None:
+            return fn(self.first_shared(column))
+        return self.view.encoding.derived(column, name, fn).gather(code)
 
     def _first_shared_slots(self, column: str, hits: list[pl.Series]) -> pl.Series:
         """:meth:`first_shared` from slots: the first shared slot in list order, the one of fewest holders (the
@@ -193,7 +207,7 @@ class ChunkEvaluator:
             take = hit & (best.is_null() | (c < best_count)).fill_null(False)
             best = best.zip_with(~take, code)
             best_count = best_count.zip_with(~take, c)
-        return view.encoding.values[column].gather(best)
+        return best
 
     def condition(self, cond: Condition) -> pl.Series:
         """Boolean per pair, null-free (a value missing on a side makes a leaf false)."""
@@ -255,7 +269,7 @@ class ChunkEvaluator:
     def tf_u(self, source: TfSource) -> pl.Series:
         def compute() -> pl.Series:
             if isinstance(source, TfShared):
-                return self.tf.lookup(source.column, self.first_shared(source.column))
+                return self.shared_value(source.column, "tf", lambda v: self.tf.lookup(source.column, v))
             if isinstance(source, TfDistinct):
                 return self.tf.distinct(self.view, source.column, source.by)
             if isinstance(source, TfLeft):
@@ -364,7 +378,8 @@ def _other_gender_patronymic(a: pl.Series, b: pl.Series) -> pl.Series:
 
 
 def _shared_line(ev: ChunkEvaluator, column: str) -> pl.Series:
-    return ev.tf.shared_by_several(ev.view.features, column, ev.first_shared(column))
+    return ev.shared_value(column, "shared_by_several",
+                           lambda v: ev.tf.shared_by_several(ev.view.features, column, v)).fill_null(False)
 
 
 def _own_counts(ev: ChunkEvaluator, column: str) -> tuple[pl.Series, pl.Series]:

@@ -88,12 +88,13 @@ class Encoding:
                 row_of.gather(at), codes.gather(at)).alias(name)
 
     def derived(self, column: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-        """``fn`` of each value of ``column``'s dictionary (aligned with its codes), computed once per table: booleans
-        as they are, anything else as codes (equal where ``fn``'s results are; one dictionary, one coding)."""
+        """``fn`` of each value of ``column``'s dictionary (aligned with its codes), computed once per table: texts as
+        codes (equal where ``fn``'s results are; one dictionary, one coding), anything else (numbers, booleans) as
+        it is."""
         key = (id(self.values[column]), name)
         if key not in self._derived:
             values = fn(self.values[column]).alias("v")
-            if values.dtype != pl.Boolean:
+            if values.dtype == pl.String:
                 lookup = values.drop_nulls().unique().to_frame().with_row_index("code")
                 values = values.to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
             self._derived[key] = values
