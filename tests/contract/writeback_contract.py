@@ -490,7 +490,9 @@ class AmoCRMTarget(EmulatorTarget):
         return True
 
     def check_removed(self, record_id: str, master_id: str) -> None:
-        tags = self.emu.flat("contacts")[record_id]["tags"] or ""
+        row = self.emu.flat_record("contacts", record_id)
+        assert row is not None, record_id
+        tags = row["tags"] or ""
         assert DUPLICATE_TAG in tags, (record_id, tags)
         assert any(f"#{master_id}" in n["params"]["text"] for n in self.emu.notes_of("contacts", record_id))
 

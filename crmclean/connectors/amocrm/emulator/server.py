@@ -256,15 +256,15 @@ class AmoCRMEmulator(LocalHttpServer):
     def flat(self, entity: str) -> dict[str, dict[str, str | None]]:
         """id -> flat values (name fields, phone/email joined ``", "``, custom fields by name, tags joined)."""
         entity = normalize_entity(entity)
-        out: dict[str, dict[str, str | None]] = {}
-        for rec in self.records(entity):
-            row: dict[str, str | None] = {k: (None if rec.get(k) is None else str(rec[k])) for k in _BASE_FIELDS[entity]}
-            for cf in rec.get("custom_fields_values") or []:
-                key = _CODE_COLUMNS.get(cf.get("field_code") or "") or cf["field_name"]
-                row[key] = ", ".join(str(v["value"]) for v in cf["values"]) or None
-            row["tags"] = ", ".join(t["name"] for t in rec["_embedded"]["tags"]) or None
-            out[str(rec["id"])] = row
-        return out
+        with self._lock:  # the rows are new strings: no copy of the records needed
+            return {str(rec["id"]): _flat_row(entity, rec) for rec in self._data.records[entity].values()}
+
+    def flat_record(self, entity: str, record_id: str | int) -> dict[str, str | None] | None:
+        """One record's flat values as in ``flat`` (None: no such record), without flattening the whole account."""
+        entity = normalize_entity(entity)
+        with self._lock:
+            rec = self._data.records[entity].get(int(record_id))
+            return None if rec is None else _flat_row(entity, rec)
 
     def notes_of(self, entity: str, record_id: str | int) -> list[JSON]:
         with self._lock:
@@ -509,6 +509,15 @@ class AmoCRMEmulator(LocalHttpServer):
         if "name" in item and item["name"] is not None and len(str(item["name"])) > 255:
             problems.append({"code": "TooLong", "path": "name", "detail": "at most 255 characters"})
         return problems
+
+
+def _flat_row(entity: str, rec: JSON) -> dict[str, str | None]:
+    row: dict[str, str | None] = {k: (None if rec.get(k) is None else str(rec[k])) for k in _BASE_FIELDS[entity]}
+    for cf in rec.get("custom_fields_values") or []:
+        key = _CODE_COLUMNS.get(cf.get("field_code") or "") or cf["field_name"]
+        row[key] = ", ".join(str(v["value"]) for v in cf["values"]) or None
+    row["tags"] = ", ".join(t["name"] for t in rec["_embedded"]["tags"]) or None
+    return row
 
 
 def _split(value: Any) -> list[str]:
