@@ -51,41 +51,34 @@ class Encoding:
             if s.dtype == pl.List(pl.String) and c not in _NOT_COMPARED:
                 self._slot(c, s)
         for group in [*groups, *((c,) for c in strings if c not in grouped)]:
-            values = pl.concat([strings[c].drop_nulls().unique() for c in group]).unique().alias("v")
-            lookup = values.to_frame().with_row_index("code")
+            # a fresh categorical dictionary per group: one hashing pass per column gives dense codes
+            categories = pl.Categories.random()
+            # (the categories live while a series of them does: listed before the categoricals are dropped)
+            coded = {c: strings[c].cast(pl.Categorical(categories)) for c in group}
+            values = categories.to_series().alias("v")
             memo: dict[str, pl.DataFrame] = {}
             for c in group:
                 self.values[c] = values
                 self.memo[c] = memo
-                self.codes[c] = (strings[c].alias("v").to_frame().join(lookup, on="v", how="left", maintain_order="left")
-                                 .get_column("code").alias(c))
+                self.codes[c] = coded[c].to_physical().alias(c)
 
     def _slot(self, column: str, lists: pl.Series) -> None:
-        """Slots of a list column (one explode and one join for all of them); long lists or null elements stay
-        lists. A repeated element takes two slots (every slot operation reads them as a set)."""
-        lengths = lists.list.len().fill_null(0)
-        width = int(lengths.max() or 0)  # type: ignore[arg-type]
+        """Slots of a list column (one categorical cast for all of them, a slot is its i-th element's code); long
+        lists or null elements stay lists. A repeated element takes two slots (every slot operation reads them as a set)."""
+        width = int(lists.list.len().max() or 0)  # type: ignore[arg-type]
         if width > LIST_SLOTS:
             return
-        # each element's record and position in its list (however explode renders empty and null lists)
-        flat = (pl.DataFrame({"row": pl.int_range(0, len(lists), dtype=pl.UInt32, eager=True), "v": lists})
-                .explode("v").with_row_index("i"))
-        first = pl.when(pl.col("row").is_first_distinct()).then(pl.col("i"))
-        flat = flat.with_columns((pl.col("i") - first.forward_fill()).alias("position"))
-        if (flat.get_column("v").is_null() & (lengths.gather(flat.get_column("row")) > 0)).any():
+        if lists.list.eval(pl.element().is_null().any()).list.first().fill_null(False).any():
             return  # null elements: kept as lists
-        values = flat.get_column("v").drop_nulls().unique().alias("v")
-        lookup = values.to_frame().with_row_index("code")
-        codes = flat.select("v").join(lookup, on="v", how="left", maintain_order="left").get_column("code")
-        row_of, position = flat.get_column("row"), flat.get_column("position")
+        categories = pl.Categories.random()
+        coded = lists.cast(pl.List(pl.Categorical(categories)))
+        values = categories.to_series().alias("v")
         self.slots[column] = [f"{column}#{i}" for i in range(max(width, 1))]
         self.values[column] = values
         self.memo[column] = {}
         for i, name in enumerate(self.slots[column]):
-            at = ((position == i) & codes.is_not_null()).arg_true()
             self.values[name] = values
-            self.codes[name] = pl.repeat(None, len(lists), dtype=pl.UInt32, eager=True).scatter(
-                row_of.gather(at), codes.gather(at)).alias(name)
+            self.codes[name] = coded.list.get(i, null_on_oob=True).to_physical().alias(name)
 
     def derived(self, column: str, name: str, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
         """``fn`` of each value of ``column``'s dictionary (aligned with its codes), computed once per table: texts as
