@@ -53,9 +53,8 @@ class Encoding:
         for group in [*groups, *((c,) for c in strings if c not in grouped)]:
             # a fresh categorical dictionary per group: one hashing pass per column gives dense codes
             categories = pl.Categories.random()
-            # (the categories live while a series of them does: listed before the categoricals are dropped)
             coded = {c: strings[c].cast(pl.Categorical(categories)) for c in group}
-            values = categories.to_series().alias("v")
+            values = _dictionary([coded[c] for c in group], [strings[c] for c in group])
             memo: dict[str, pl.DataFrame] = {}
             for c in group:
                 self.values[c] = values
@@ -70,9 +69,8 @@ class Encoding:
             return
         if lists.list.eval(pl.element().is_null().any()).list.first().fill_null(False).any():
             return  # null elements: kept as lists
-        categories = pl.Categories.random()
-        coded = lists.cast(pl.List(pl.Categorical(categories)))
-        values = categories.to_series().alias("v")
+        coded = lists.cast(pl.List(pl.Categorical(pl.Categories.random())))
+        values = _dictionary([coded.explode()], [lists.explode()])
         self.slots[column] = [f"{column}#{i}" for i in range(max(width, 1))]
         self.values[column] = values
         self.memo[column] = {}
@@ -92,6 +90,16 @@ class Encoding:
                 values = values.to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
             self._derived[key] = values
         return self._derived[key]
+
+
+def _dictionary(categoricals: list[pl.Series], texts: list[pl.Series]) -> pl.Series:
+    """The texts of categoricals sharing one fresh ``pl.Categories`` at their codes, from each code's first holder
+    (``Categories.to_series`` walks the categories in Python)."""
+    codes = pl.concat([c.to_physical() for c in categoricals])
+    first = (codes.is_first_distinct() & codes.is_not_null()).arg_true()
+    size = int(codes.max()) + 1 if len(first) else 0  # type: ignore[arg-type]
+    return pl.repeat(None, size, dtype=pl.String, eager=True).scatter(
+        codes.gather(first), pl.concat(texts).gather(first)).alias("v")
 
 
 class PairView:
