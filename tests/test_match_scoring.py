@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
+import pytest
 from _match_helpers import table_from_rows
 
 from crmclean.matching.backends.polars import compute_levels, weigh_levels
 from crmclean.matching.engine import prepare
-from crmclean.matching.scoring import train_from_labels, train_m_em
+from crmclean.matching.scoring import random_below, train_from_labels, train_m_em
 
 
 def _score(rows: list[dict[str, str]], pairs: list[tuple[int, int]]) -> pl.DataFrame:
@@ -64,3 +67,11 @@ def test_labels_retune_m_and_em_runs() -> None:
     assert setup.model.params["email"][0].m > before
     train_m_em(setup.model, levels, iterations=3)
     assert "m:em" in setup.model.trained
+
+
+@pytest.mark.parametrize(("seed", "n"), [(42, 300_000), (42, 50), (7, 1 << 20), (0, 65_537), (1, 1), (3, 1 << 32)])
+def test_random_below_is_pythons_randrange(seed: int, n: int) -> None:
+    """estimate_u's record sample drawn by numpy is the one random.Random(seed).randrange gave (same u)."""
+    rng = random.Random(seed)
+    count = 5_000 if n < 1 << 32 else 50
+    assert random_below(seed, n, count).to_list() == [rng.randrange(n) for _ in range(count)]

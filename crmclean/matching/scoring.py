@@ -112,6 +112,26 @@ def _blend(count: float, total: float, default: float, strength: float) -> float
     return (count + default * strength) / (total + strength)
 
 
+def random_below(seed: int, n: int, count: int) -> pl.Series:
+    """``[random.Random(seed).randrange(n) for _ in range(count)]`` as UInt32, drawn by numpy from the same Mersenne
+    Twister stream: seeded alike (``RandomState([seed])`` is ``init_by_array``, as ``random.seed``), ``randrange``
+    takes the top ``n.bit_length()`` bits of one 32-bit output and rejects values of ``n`` or more."""
+    bits = n.bit_length()
+    if not 0 <= seed < 1 << 32 or not 0 < bits <= 32:  # several words per draw: Python's own loop
+        rng = random.Random(seed)
+        return pl.Series([rng.randrange(n) for _ in range(count)], dtype=pl.UInt32)
+    import numpy as np
+
+    stream = np.random.RandomState([seed])._bit_generator  # type: ignore[attr-defined]
+    parts, have = [], 0
+    while have < count:
+        raw = stream.random_raw((count - have) * 2 + 64) >> np.uint64(32 - bits)
+        kept = raw[raw < n]
+        parts.append(kept)
+        have += len(kept)
+    return pl.Series(np.concatenate(parts)[:count].astype(np.uint32))
+
+
 def estimate_u(
     model: MatchModel,
     features: pl.DataFrame,
@@ -126,12 +146,9 @@ def estimate_u(
     n = features.height
     if n < 50:
         return
-    rng = random.Random(seed)
     k = min(sample_pairs, n * (n - 1) // 2)
-    left = [rng.randrange(n) for _ in range(k)]
-    right = [rng.randrange(n) for _ in range(k)]
-    pairs = pl.DataFrame({"l": pl.Series(left, dtype=pl.UInt32), "r": pl.Series(right, dtype=pl.UInt32)}).filter(
-        pl.col("l") != pl.col("r"))
+    drawn = random_below(seed, n, 2 * k)
+    pairs = pl.DataFrame({"l": drawn[:k], "r": drawn[k:]}).filter(pl.col("l") != pl.col("r"))
     if backend is None:
         from crmclean.matching.backend import get_backend
 
