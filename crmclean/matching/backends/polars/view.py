@@ -300,8 +300,13 @@ class TermFrequencies:
         """u of each pair's left-side value of a single-valued column (a gather, no join per pair chunk)."""
         key = f"__record_{column}"
         if key not in self._tables:
-            s = self.extra[column] if column in self.extra else self.features.get_column(column)
-            per_record = self.lookup(column, s)
+            enc = view.encoding
+            if view.features is self.features and not view.extra and column in enc.codes:
+                # once per distinct value (the column's dictionary), gathered by the records' codes
+                per_record = self.lookup(column, enc.values[column]).gather(enc.codes[column])
+            else:
+                s = self.extra[column] if column in self.extra else self.features.get_column(column)
+                per_record = self.lookup(column, s)
             self._tables[key] = per_record.to_frame("tf")
         return self._tables[key].get_column("tf").gather(view.left_idx)
 
