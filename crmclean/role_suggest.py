@@ -6,7 +6,6 @@ rules file's ``columns:``) instead of guessing role names. A suggestion is only 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -44,11 +43,23 @@ def _score(header: str, spelling: str) -> float:
     words, known = set(header.split()), set(spelling.split())
     if known and known <= words:  # every word of a known spelling is in the header: "телефон (доб.)"
         ratio = max(ratio, 0.7 + 0.3 * len(known) / max(len(words), 1))
-    elif len(spelling) >= 5 and re.search(rf"(^|\s){re.escape(spelling)}", header):  # prefix of a word
+    elif len(spelling) >= 5 and _starts_a_word(header, spelling):  # prefix of a word
         ratio = max(ratio, 0.65)
     return ratio
 
 
+def _starts_a_word(header: str, spelling: str) -> bool:
+    r"""``re.search(r"(^|\s)" + re.escape(spelling), header)`` without a pattern per spelling (581 spellings
+    overflow ``re``'s cache of 512: every call compiled them all again)."""
+    i = header.find(spelling)
+    while i >= 0:
+        if i == 0 or header[i - 1].isspace():
+            return True
+        i = header.find(spelling, i + 1)
+    return False
+
+
+@lru_cache(maxsize=1024)  # validate and the report ask about the same headers
 def suggest_role(header: str) -> RoleSuggestion | None:
     """The closest role for ``header`` by similarity to the known header spellings, or None when nothing is close."""
     h = normalize_header(header)
