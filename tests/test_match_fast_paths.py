@@ -208,3 +208,16 @@ def test_list_slots_equal_the_list_operations(records: list[list[str] | None], p
         answers.append([ev.condition(Shares("p")).to_list(), ev.condition(Missing("p")).to_list(),
                         ev.first_shared("p").to_list(), _own_numbers(ev, "p").to_list(), _own_lines(ev, "p").to_list()])
     assert answers[0] == answers[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(alphabet="abcchkstxz019.-_ё Щ", max_size=14), max_size=12))
+def test_domain_keys_ascii_path_is_company_tokens(stems: list[str]) -> None:
+    """A lower-case ASCII domain stem skips _company_tokens' phrase and quote passes: the same key."""
+    from crmclean.matching.backends.polars.compare import _domain_keys
+    from crmclean.matching.features import _company_tokens
+
+    fixed = ["blue-ridge-llc", "ooo-romashka", "123", "co.uk", "x..y", "-", "vector2", "acme.co", "ab_c", "чайка"]
+    values = pl.Series([*fixed, *stems, None], dtype=pl.String)
+    expected = [None if v is None else _company_tokens(v).replace(" ", "") or None for v in values.to_list()]
+    assert _domain_keys(values).to_list() == expected
