@@ -73,13 +73,17 @@ def test_vectorized_phone_paths_agree_with_phonenumbers() -> None:
         assert_frame_equal(fast, slow, check_column_order=False)
 
 
-@settings(max_examples=300, deadline=None)
+# 25 columns of 10-30 numbers in one region each: about as many numbers as the 300 one-number columns this ran
+# before (~400 vs 300), each number still held to phonenumbers' reading of it alone, 12x fewer pipelines
+@settings(max_examples=25, deadline=None)
 @given(
-    prefix=st.sampled_from(["", "+", "8 ", "+7 ", "7", "+1 ", "1", "+44 ", "+380 ", "+375 ", "0"]),
-    digits=st.text(alphabet="0123456789", min_size=4, max_size=13),
+    numbers=st.lists(st.tuples(
+        st.sampled_from(["", "+", "8 ", "+7 ", "7", "+1 ", "1", "+44 ", "+380 ", "+375 ", "0"]),
+        st.text(alphabet="0123456789", min_size=4, max_size=13)), min_size=10, max_size=30),
     region=st.sampled_from(["RU", "US", "KZ", "GB", "DE", "UA", "BY", "CA"]),
 )
-def test_phone_fast_paths_never_disagree_with_phonenumbers(prefix: str, digits: str, region: str) -> None:
-    value = prefix + digits
-    fast = analyze_phones(pl.Series([value]), region).row(0, named=True)
-    assert fast == _slow_key(f"{region}\x1fE164\x1f{value}")
+def test_phone_fast_paths_never_disagree_with_phonenumbers(numbers: list[tuple[str, str]], region: str) -> None:
+    values = [prefix + digits for prefix, digits in numbers]
+    fast = analyze_phones(pl.Series(values), region)
+    for value, row in zip(values, fast.iter_rows(named=True), strict=True):
+        assert row == _slow_key(f"{region}\x1fE164\x1f{value}"), value
