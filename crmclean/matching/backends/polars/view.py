@@ -225,18 +225,35 @@ class TermFrequencies:
 
     def table(self, column: str) -> pl.DataFrame:
         if column not in self._tables:
-            s = self.extra[column] if column in self.extra else self.features.get_column(column)
-            if s.dtype == pl.List(pl.String):
-                s = s.explode()
-            s = s.drop_nulls()
-            total = float(len(s))
+            coded = self._coded(column)
+            if coded is not None:  # counted by code (a built encoding's), the texts gathered once per value
+                values, parts = coded
+                flat = pl.concat(parts).drop_nulls()
+                total = float(len(flat))
+                counts = flat.alias("code").to_frame().group_by("code").len()
+                frame = pl.DataFrame({"value": values.gather(counts.get_column("code")), "len": counts.get_column("len")})
+            else:
+                s = self.extra[column] if column in self.extra else self.features.get_column(column)
+                if s.dtype == pl.List(pl.String):
+                    s = s.explode()
+                s = s.drop_nulls()
+                total = float(len(s))
+                frame = s.alias("value").to_frame().group_by("value").len()
             k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
             self._tables[column] = (
-                s.alias("value").to_frame().group_by("value").len()
-                .with_columns(((pl.col("len") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
+                frame.with_columns(((pl.col("len") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
                 .select("value", "tf", pl.col("len").alias("count"))
             )
         return self._tables[column]
+
+    def _coded(self, column: str) -> tuple[pl.Series, list[pl.Series]] | None:
+        """(dictionary, code columns) of ``column`` in an encoding built already (its slots for a list column)."""
+        for enc in self._encodings.values():
+            if column in enc.slots:
+                return enc.values[column], [enc.codes[name] for name in enc.slots[column]]
+            if column in enc.codes:
+                return enc.values[column], [enc.codes[column]]
+        return None
 
     def distinct(self, view: PairView, column: str, by: str) -> pl.Series:
         """u of each pair's left value of ``column`` counting distinct ``by`` values among its holders."""
