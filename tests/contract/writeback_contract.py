@@ -547,8 +547,13 @@ class CsvFileTarget(Target):
         self.use_store(tmp_path, monkeypatch)
         yield self
 
+    _parsed: tuple[bytes, list[dict[str, str]]] | None = None  # the last bytes read and their rows
+
     def _read(self, path: Path) -> list[dict[str, str]]:
-        return list(csv.DictReader(io.StringIO(path.read_bytes().decode("cp1251"), newline=""), delimiter=";"))
+        data = path.read_bytes()  # parsed again only when the bytes changed (check_removed reads once per record)
+        if self._parsed is None or self._parsed[0] != data:
+            self._parsed = (data, list(csv.DictReader(io.StringIO(data.decode("cp1251"), newline=""), delimiter=";")))
+        return self._parsed[1]  # shared: callers that change rows copy them (human_edit)
 
     def live(self) -> dict[str, Values]:
         path = self.out if self.out.exists() else self.src
@@ -556,7 +561,7 @@ class CsvFileTarget(Target):
 
     def human_edit(self, record_id: str, values: Values) -> None:
         path = self.out if self.out.exists() else self.src
-        rows = self._read(path)
+        rows = [dict(row) for row in self._read(path)]
         header = list(rows[0])
         for row in rows:
             if row["Id"] == record_id:
@@ -570,7 +575,8 @@ class CsvFileTarget(Target):
             self.original_bytes = path.read_bytes()
 
     def check_removed(self, record_id: str, master_id: str) -> None:
-        assert record_id not in self.live(), record_id
+        path = self.out if self.out.exists() else self.src
+        assert all(row["Id"] != record_id for row in self._read(path)), record_id
 
     def check_rolled_back(self, undo: dict[str, Any], original: dict[str, Values], merged_away: int) -> None:
         assert undo["cannot_restore"] == []
