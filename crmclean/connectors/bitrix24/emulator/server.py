@@ -611,7 +611,9 @@ class Bitrix24Emulator(LocalHttpServer):
                     if len(page) == PAGE_SIZE:
                         break
             return {"result": [self._select(ent, r, select) for r in page], "total": 0}
-        rows = [r for r in ent.records.values() if not r.deleted
+        by_id = flt.get("@ID")  # a read by ids: only those records can match (same order, same test for each)
+        wanted = {str(w) for w in (by_id if isinstance(by_id, list) else [by_id])} if by_id is not None else None
+        rows = [r for r in ent.records.values() if not r.deleted and (wanted is None or str(r.id) in wanted)
                 and all(self._matches(ent, r, str(k), v) for k, v in flt.items())]
         for key, direction in reversed(list(order.items())):
             reverse = str(direction).upper() == "DESC"
