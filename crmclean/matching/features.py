@@ -114,12 +114,27 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.len_chars() > 0).then(expr).otherwise(None)
 
 
+_PLAIN = re.compile(r"[a-z0-9.-]+")  # lower-case ASCII words at dots and hyphens (a web domain's stem)
+
+
 def _company_tokens(text: str) -> str:
-    """Legal-form-free, quote-free Latin words of a company name: 'ООО «Ромашка»' -> 'romashka'."""
+    """Legal-form-free, quote-free Latin words of a company name: 'ООО «Ромашка»' -> 'romashka'.
+
+    A plain lower-case ASCII text (a domain stem) skips the phrase and quote passes: it holds no legal phrase (each
+    has a space or Cyrillic) and no quote."""
+    return _latin_words(text if _PLAIN.fullmatch(text) else _without_legal_phrases(text))
+
+
+def _without_legal_phrases(text: str) -> str:
+    """``text`` casefolded, ё as е, with the legal-form phrases and quotes blanked."""
     low = text.casefold().replace("ё", "е")
     for phrase in _LEGAL_PHRASES:
         low = low.replace(phrase, " ")
-    low = re.sub(r"[«»\"'“”„`]", " ", low)
+    return re.sub(r"[«»\"'“”„`]", " ", low)
+
+
+def _latin_words(low: str) -> str:
+    """The spelling-insensitive Latin keys of ``low``'s words that are not legal-form words."""
     words = [w for w in re.split(r"[\s,.()/&+-]+", low) if w and w not in _LEGAL_WORDS]
     if not words:
         return ""

@@ -448,22 +448,9 @@ def _same_letters(ev: ChunkEvaluator, column: str) -> pl.Series:
 def _domain_keys(stems: pl.Series) -> pl.Series:
     """A domain's name spelled like a company key (blueridgesolutions -> blueridgesolutens, as "Blue Ridge
     Solutions LLC" is keyed), once per distinct domain."""
-    import re
+    from crmclean.matching.features import _company_tokens
 
-    from crmclean.matching.features import _HARD_C, _LEGAL_WORDS, _company_tokens
-    from crmclean.matching.translit import latin_key
-
-    simple, split = re.compile(r"[a-z0-9.-]+"), re.compile(r"[.-]+")
-
-    def key(stem: str) -> str | None:
-        if not simple.fullmatch(stem):
-            return _company_tokens(stem).replace(" ", "") or None
-        # _company_tokens of a lower-case ASCII stem: no legal phrase (each has a space or Cyrillic) nor quote;
-        # words split at dots and hyphens; a word without letters is kept as it is (latin_text)
-        return "".join(_HARD_C.sub("k", latin_key(w)) or w for w in split.split(stem)
-                       if w and w not in _LEGAL_WORDS) or None
-
-    mapping = {v: key(v) for v in stems.drop_nulls().unique().to_list()}
+    mapping = {v: _company_tokens(v).replace(" ", "") or None for v in stems.drop_nulls().unique().to_list()}
     return stems.replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
