@@ -95,13 +95,8 @@ def _pairs_within(blocks: pl.DataFrame, boundary: int | None) -> pl.DataFrame:
     index arithmetic (as the self-join filtered to l < r gives them, without building the k² rows it filters)."""
     if boundary is None:
         return _later_pairs(blocks)
-    right = blocks.rename({IDX: "r"})
-    joined = blocks.rename({IDX: "l"}).join(right, on="block")
-    if boundary is None:
-        joined = joined.filter(pl.col("l") < pl.col("r"))
-    else:
-        joined = joined.filter((pl.col("l") < boundary) & (pl.col("r") >= boundary))
-    return joined.select("l", "r")
+    joined = blocks.rename({IDX: "l"}).join(blocks.rename({IDX: "r"}), on="block")
+    return joined.filter((pl.col("l") < boundary) & (pl.col("r") >= boundary)).select("l", "r")
 
 
 def _later_pairs(blocks: pl.DataFrame) -> pl.DataFrame:
