@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from crmclean._lazy import polars as pl
 from crmclean.config.validate import DateRange
@@ -107,7 +107,11 @@ class DateOutOfRange(BaseCheck):
             hi_date = spec.max or (None if spec.allow_future else ctx.today)
             early = (parsed < lo).fill_null(False)
             if hi_date is not None:
-                hi = datetime.combine(hi_date, datetime.max.time())
+                # "today" is this machine's date, and a stamp is read at its own wall-clock time: where that zone is
+                # ahead (a Bitrix24 stamp of 00:30 Moscow time is 21:30 UTC the day before), today there is tomorrow
+                # here, so the default bound allows one day more (no zone is more than a day ahead of another)
+                ahead = timedelta(days=1) if spec.max is None else timedelta(0)
+                hi = datetime.combine(hi_date + ahead, datetime.max.time())
                 late = (parsed > hi).fill_null(False)
             else:
                 late = pl.Series([False] * len(values))
