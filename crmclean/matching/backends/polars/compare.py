@@ -510,9 +510,13 @@ def _two_spellings(ev: ChunkEvaluator, column: str) -> pl.Series:
     as the commoner (Schmidt / Schmitt, Stefan / Stefanie): two established spellings, two names. A typo is
     typed once or twice (Schnidt), and a slip repeated by chance in a large file stays rare beside its name."""
     table = ev.tf.table(column)
-    # the records' own values (per_record: a swapped pair's right record is counted under its unswapped column)
-    a, b = per_record(ev.view, ev.tf, f"{column}_count", pl.col(column).cast(pl.String).replace_strict(
-        table.get_column("value"), table.get_column("count"), default=None, return_dtype=pl.UInt32))
+
+    def count(values: pl.Series) -> pl.Series:
+        return values.cast(pl.String).replace_strict(table.get_column("value"), table.get_column("count"),
+                                                     default=None, return_dtype=pl.UInt32)
+    # the values the pair compares: a swapped pair's right side is read after the swap (its surname field's value
+    # as its given name), each counted in this column's table — not the record's unswapped field
+    a, b = (ev.view.derived(column, side, f"{column}_count", count) for side in ("l", "r"))
     low, high = pl.min_horizontal(pl.lit(a), pl.lit(b)), pl.max_horizontal(pl.lit(a), pl.lit(b))
     return pl.select(((low >= TWO_SPELLINGS_RECORDS) & (low * 10 >= high)).fill_null(False)).to_series()
 
