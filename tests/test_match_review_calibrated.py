@@ -27,7 +27,7 @@ def test_review_queue_reads_the_calibrated_score(generated) -> None:  # type: ig
     result = dedupe(table, RulesFile.model_validate({"dedupe": {"thresholds": {"review": 0.3}}}))
     review = result.review
     assert "calibrated_score" in review.columns
-    # the queue reads the odds of a pair the clustering left apart (PLATT_APART), at most its own calibrated score
+    # the queue reads the odds of a pair the clustering left apart (APART), at most its own calibrated score
     pairs = result.pairs.with_columns(
         calibrated(pl.col("match_weight"), "people", apart=True).alias("apart"))
     queued = pairs.join(review.select("left_id", "right_id"), on=["left_id", "right_id"], how="semi")
@@ -41,11 +41,12 @@ def test_review_queue_reads_the_calibrated_score(generated) -> None:  # type: ig
 
 def test_pairs_left_apart_are_duplicates_less_often_than_their_score_says() -> None:
     weights = pl.select(pl.lit(pl.Series([0.0, 2.0, 4.0, 6.0]))).to_series()
-    own = pl.select(calibrated(pl.lit(weights), "people")).to_series()
-    apart = pl.select(calibrated(pl.lit(weights), "people", apart=True)).to_series()
-    assert (apart < own).all()
-    # object types without their own constants read PLATT
-    assert pl.select(calibrated(pl.lit(3.0), "companies", apart=True) == calibrated(pl.lit(3.0), "companies")).item()
+    for object_type in ("people", "companies"):
+        own = pl.select(calibrated(pl.lit(weights), object_type)).to_series()
+        apart = pl.select(calibrated(pl.lit(weights), object_type, apart=True)).to_series()
+        assert (apart < own).all()
+    # an object type without maps of its own reads the people's
+    assert pl.select(calibrated(pl.lit(3.0), "deals", apart=True) == calibrated(pl.lit(3.0), "people", apart=True)).item()
 
 
 def test_review_on_score_keeps_the_old_band(generated) -> None:  # type: ignore[no-untyped-def]

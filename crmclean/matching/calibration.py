@@ -1,70 +1,147 @@
 """Calibrated scores (issue 13): the match weight mapped to how often such a pair is really the same record.
 
 The model's probability is over-confident in the middle (pairs it scores 0.8 are true about half the time on
-held-out data), because the per-field evidence is not independent. A Platt mapping — logistic in the match
-weight, ``p = 1 / (1 + exp(-(a · weight · ln 2 + b)))`` — is fitted per object type on the generator's
-labelled data at the tuning seed (3, 20,000 records, zero config) and checked on held-out seeds by
-``benchmarks/bench_dedupe_calibration.py``. ``--pairs`` carries it as ``calibrated_score`` beside the
-model's ``score``. The match threshold applies to ``score``; the review threshold to the calibrated score of a pair
-the clustering left apart (``PLATT_APART``; ``dedupe.thresholds.review_on``), so "review" means at least the
+held-out data), because the per-field evidence is not independent, and how far off it is depends on the weight in
+a way no two-parameter curve follows (a logistic in the weight — Platt — missed companies' 0.3–0.5 band by +0.14).
+So the map is **monotone and otherwise free**: isotonic regression of "is a true pair" on the match weight (pool
+adjacent violators, :func:`fit_isotonic`), its blocks merged until each holds at least ``MIN_BLOCK`` pairs (a
+block's rate then has a sampling error of at most ±0.035), one knot per block at (its mean weight, its smoothed
+true-match rate), interpolated linearly between knots and continued beyond the first and last knot by a logistic
+tail whose slope is the Platt slope of the same data, so the map is continuous, non-decreasing and strictly inside
+(0, 1) for every weight (:class:`CalibrationMap`).
+
+The knots are fitted per object type on the generator's labelled data at many tuning seeds pooled (never the
+held-out seeds 7, 101, 202, 303, 404) by ``benchmarks/bench_dedupe_calibration.py --fit`` (the command and seeds
+are in the comment above the tables) and checked on held-out seeds by the same script. The weight the map reads is
+the model's match weight as it is, prior included: at one evidence the true-match rate is the same at 5,000 and at
+20,000 records (the prior falls by 2 bits between them, and so do the false candidates' odds), whereas the evidence
+without the prior, or the weight moved by ``MatchModel.size_shift``, would not be — so one map serves every size.
+
+``--pairs`` carries it as ``calibrated_score`` beside the model's ``score``. The match threshold applies to
+``score``; the review threshold to the calibrated score of a pair the clustering left apart (``APART``, fitted on
+the tuning pairs that did not end in one cluster; ``dedupe.thresholds.review_on``), so "review" means at least the
 threshold's odds of a true match.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 
+import numpy as np
 import polars as pl
 
-# (a, b) per object type ("people", "companies"), fitted by benchmarks/bench_dedupe_calibration.py --fit
-PLATT: dict[str, tuple[float, float]] = {
-    # people: seed 3 at 20,000 records (--fit --kinds contacts --size 20000), refitted after colleague_function and
-    # the alike-mailbox rule (d424a7a, ead8df6) moved weights: was (0.8373, -0.9268)
-    "people": (0.8788, -0.774),
-    # companies: seed 3 at 5,000 records, the size the companies benchmarks check (--fit --kinds companies --size 5000)
-    "companies": (0.7454, -0.4754),
-}
+MIN_BLOCK = 200  # pairs per isotonic block at least: a block's rate has a sampling error of at most ±0.035
+_LOGIT_BOUND = 30.0  # |logit| at most this: 1 / (1 + e^30) ≈ 1e-13, so a probability is never 0 or 1 in float64
 
 
-# (a, b) for a pair the clustering left apart (fitted by --fit on the tuning seed's pairs that did not end in one
-# cluster): the clustering saw more than the pair's own score — a conflict with a third record, nothing else
-# corroborating, no third record linking the two — so such a pair is a duplicate less often than its weight alone
-# says (people at seeds 3-10, 5k: calibrated 0.7-0.9 over all pairs 80-89 % true, over pairs left apart 46-56 %).
-# The review queue reads this one: "review" means at least even odds for the pairs it holds. Object types without
-# their own constants use PLATT.
-PLATT_APART: dict[str, tuple[float, float]] = {
-    "people": (0.7443, -1.5725),  # refitted with PLATT (was 0.7256, -1.5191)
-}
+@dataclass(frozen=True)
+class CalibrationMap:
+    """A monotone map from match weight (bits) to the probability that the pair is a true match.
+
+    ``knots``: (weight, probability) with weights increasing and probabilities non-decreasing inside (0, 1),
+    interpolated linearly; beyond the first / last knot the map is logistic in the weight with the slope of
+    ``platt`` through that knot. ``platt``: (a, b) of the logistic p = sigmoid(a · w · ln 2 + b) fitted on the same
+    pairs (:func:`fit_platt`): its ``a`` is the tails' slope; the whole logistic is kept only so that the benchmark
+    can show it beside the map on held-out data (:func:`platt_probability`).
+    """
+
+    knots: tuple[tuple[float, float], ...]
+    platt: tuple[float, float]
+
+    @property
+    def slope(self) -> float:
+        return self.platt[0]
+
+    def __post_init__(self) -> None:
+        xs = [x for x, _ in self.knots]
+        ps = [p for _, p in self.knots]
+        if not xs or any(b <= a for a, b in pairwise(xs)) or any(b < a for a, b in pairwise(ps)) \
+                or not all(0 < p < 1 for p in ps) or self.slope <= 0:
+            raise ValueError("calibration knots must have increasing weights, non-decreasing probabilities in "
+                             "(0, 1) and a positive tail slope")
+
+    def __call__(self, weights: np.ndarray | Sequence[float]) -> np.ndarray:
+        w = np.clip(np.asarray(weights, dtype=np.float64), -200.0, 200.0)
+        xs = np.array([x for x, _ in self.knots])
+        ps = np.array([p for _, p in self.knots])
+        k = self.slope * math.log(2)
+        below = math.log(ps[0] / (1 - ps[0])) + k * (w - xs[0])
+        above = math.log(ps[-1] / (1 - ps[-1])) + k * (w - xs[-1])
+        tail = 1.0 / (1.0 + np.exp(-np.clip(np.where(w < xs[0], below, above), -_LOGIT_BOUND, _LOGIT_BOUND)))
+        return np.where((w < xs[0]) | (w > xs[-1]), tail, np.interp(w, xs, ps))
+
+    def expr(self, weight: pl.Expr) -> pl.Expr:
+        """The map over a polars expression of weights (a null or NaN weight gives null)."""
+        return weight.cast(pl.Float64).map_batches(
+            lambda s: pl.Series(s.name, self(s.to_numpy())), return_dtype=pl.Float64).fill_nan(None)
 
 
-def calibrated(weight: pl.Expr, object_type: str, *, apart: bool = False) -> pl.Expr:
-    """The calibrated probability of a match weight (bits) for ``object_type``; ``apart``: of a pair the
-    clustering left apart (``PLATT_APART``)."""
-    a, b = PLATT.get(object_type, PLATT["people"])
-    if apart and object_type in PLATT_APART:
-        a, b = PLATT_APART[object_type]
-    z = weight.clip(-60, 60) * (a * math.log(2)) + b
-    return 1.0 / (1.0 + (-z).exp())
+def fit_isotonic(weights: Sequence[float] | np.ndarray, truth: Sequence[bool] | np.ndarray,
+                 min_block: int = MIN_BLOCK) -> tuple[tuple[float, float], ...]:
+    """Knots (block mean weight, smoothed true-match rate) of the isotonic fit of ``truth`` on ``weights``.
+
+    Pool adjacent violators over the distinct weights, then adjacent blocks merged until each holds ``min_block``
+    pairs (merging neighbours of a non-decreasing fit keeps it non-decreasing). A block's rate is smoothed as
+    (hits + 0.5) / (pairs + 1), so no knot is 0 or 1.
+    """
+    x = np.asarray(weights, dtype=np.float64)
+    y = np.asarray(truth, dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("no pairs to fit")
+    inverse = np.unique(x, return_inverse=True)[1]
+    counts = np.bincount(inverse).astype(np.float64)
+    hits = np.bincount(inverse, weights=y)
+    sums = np.bincount(inverse, weights=x)
+    blocks: list[list[float]] = []  # [hits, pairs, sum of weights]
+    for h, c, s in zip(hits.tolist(), counts.tolist(), sums.tolist(), strict=True):
+        blocks.append([h, c, s])
+        while len(blocks) > 1 and blocks[-2][0] * blocks[-1][1] >= blocks[-1][0] * blocks[-2][1]:
+            last = blocks.pop()
+            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+    merged: list[list[float]] = []
+    for block in blocks:
+        if merged and merged[-1][1] < min_block:
+            merged[-1] = [a + b for a, b in zip(merged[-1], block, strict=True)]
+        else:
+            merged.append(block)
+    if len(merged) > 1 and merged[-1][1] < min_block:
+        last = merged.pop()
+        merged[-1] = [a + b for a, b in zip(merged[-1], last, strict=True)]
+    knots: list[tuple[float, float]] = []
+    for h, c, s in merged:
+        p = (h + 0.5) / (c + 1.0)
+        knots.append((round(s / c, 3), max(round(p, 6), knots[-1][1] if knots else 0.0)))
+    # rounding may bring two centres together or a probability to 0 / 1: keep the map's invariants
+    out: list[tuple[float, float]] = []
+    for x_k, p_k in knots:
+        p_k = min(max(p_k, 1e-6), 1 - 1e-6)
+        if out and x_k <= out[-1][0]:
+            continue
+        out.append((x_k, p_k))
+    return tuple(out)
 
 
-def fit_platt(weights: list[float], truth: list[bool], iterations: int = 50) -> tuple[float, float]:
-    """(a, b) maximizing the likelihood of ``truth`` under p = sigmoid(a · w · ln 2 + b) (Newton's method)."""
-    ln2 = math.log(2)
-    xs = [max(-30.0, min(30.0, w)) * ln2 for w in weights]
-    ys = [1.0 if t else 0.0 for t in truth]
+def platt_probability(weights: np.ndarray | Sequence[float], platt: tuple[float, float]) -> np.ndarray:
+    """The logistic (Platt) probability of match weights: sigmoid(a · w · ln 2 + b)."""
+    a, b = platt
+    z = a * np.clip(np.asarray(weights, dtype=np.float64), -60.0, 60.0) * math.log(2) + b
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_platt(weights: Sequence[float], truth: Sequence[bool], iterations: int = 50) -> tuple[float, float]:
+    """(a, b) maximizing the likelihood of ``truth`` under p = sigmoid(a · w · ln 2 + b) (Newton's method); ``a``
+    is the slope of a map's logistic tails."""
+    x = np.clip(np.asarray(weights, dtype=np.float64), -30.0, 30.0) * math.log(2)
+    y = np.asarray(truth, dtype=np.float64)
     a, b = 0.5, 0.0
     for _ in range(iterations):
-        g0 = g1 = h00 = h01 = h11 = 0.0
-        for x, y in zip(xs, ys, strict=True):
-            p = 1.0 / (1.0 + math.exp(-(a * x + b)))
-            g0 += (p - y) * x
-            g1 += p - y
-            s = p * (1 - p)
-            h00 += s * x * x
-            h01 += s * x
-            h11 += s
-        h00 += 1e-9
-        h11 += 1e-9
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -700.0, 700.0)))
+        g0, g1 = float(((p - y) * x).sum()), float((p - y).sum())
+        s = p * (1 - p)
+        h00, h01, h11 = float((s * x * x).sum()) + 1e-9, float((s * x).sum()), float(s.sum()) + 1e-9
         det = h00 * h11 - h01 * h01
         if det == 0:
             break
@@ -73,4 +150,136 @@ def fit_platt(weights: list[float], truth: list[bool], iterations: int = 50) -> 
     return round(a, 4), round(b, 4)
 
 
-__all__ = ["PLATT", "PLATT_APART", "calibrated", "fit_platt"]
+# ---- fitted tables: generated by benchmarks/bench_dedupe_calibration.py --fit (see there for the command)
+# FITTED-BEGIN
+# python benchmarks/bench_dedupe_calibration.py --fit --kinds contacts,companies --seeds 3,4,5,6,8,9,10,11,12,13
+# tuning seeds pooled; contacts at 5000, 20000 records; companies at 5000 records
+# isotonic blocks of at least 200 pairs
+MAPS: dict[str, CalibrationMap] = {}
+APART: dict[str, CalibrationMap] = {}
+MAPS["people"] = CalibrationMap((  # 113821 pairs
+        (-5.893, 0.025633),
+        (-5.025, 0.029412),
+        (-4.698, 0.031689),
+        (-4.318, 0.036723),
+        (-4.084, 0.037072),
+        (-3.666, 0.05076),
+        (-3.385, 0.067391),
+        (-3.042, 0.070433),
+        (-2.636, 0.086207),
+        (-2.316, 0.104371),
+        (-1.869, 0.12417),
+        (-1.609, 0.144904),
+        (-1.445, 0.15251),
+        (-1.286, 0.178431),
+        (-1.01, 0.208333),
+        (-0.697, 0.24187),
+        (-0.517, 0.25576),
+        (-0.295, 0.262121),
+        (-0.041, 0.301932),
+        (0.23, 0.312332),
+        (0.724, 0.431648),
+        (1.249, 0.484286),
+        (1.611, 0.549261),
+        (1.926, 0.646067),
+        (2.531, 0.721138),
+        (3.102, 0.784444),
+        (3.417, 0.821721),
+        (3.768, 0.892523),
+        (4.108, 0.900362),
+        (4.652, 0.936246),
+        (5.087, 0.945498),
+        (5.353, 0.955764),
+        (5.964, 0.974255),
+        (6.523, 0.981915),
+        (6.862, 0.982234),
+        (7.219, 0.98423),
+        (7.471, 0.987671),
+        (7.727, 0.989499),
+        (8.024, 0.989796),
+        (9.243, 0.992398),
+        (10.593, 0.992683),
+        (11.023, 0.992972),
+        (11.414, 0.993987),
+        (12.27, 0.99589),
+        (12.916, 0.996377),
+        (13.098, 0.99734),
+        (14.18, 0.998886),
+        (15.534, 0.998936),
+        (17.216, 0.999256),
+        (27.431, 0.999991),
+    ), platt=(0.8541, -0.6205))
+APART["people"] = CalibrationMap((  # 27110 pairs
+        (-6.318, 0.010733),
+        (-5.767, 0.013531),
+        (-5.268, 0.016996),
+        (-4.684, 0.018687),
+        (-4.132, 0.024069),
+        (-3.864, 0.03125),
+        (-3.649, 0.035474),
+        (-3.131, 0.041365),
+        (-2.71, 0.046032),
+        (-2.329, 0.069968),
+        (-1.781, 0.078537),
+        (-1.419, 0.107639),
+        (-1.183, 0.122896),
+        (-0.939, 0.135236),
+        (-0.549, 0.179329),
+        (-0.131, 0.193069),
+        (0.296, 0.21875),
+        (0.795, 0.35559),
+        (1.277, 0.392424),
+        (1.731, 0.434884),
+        (3.776, 0.591799),
+    ), platt=(0.7482, -1.3559))
+MAPS["companies"] = CalibrationMap((  # 25623 pairs
+        (-6.603, 0.011013),
+        (-6.277, 0.014643),
+        (-5.411, 0.01586),
+        (-4.489, 0.049427),
+        (-4.184, 0.063549),
+        (-3.587, 0.083051),
+        (-2.739, 0.123632),
+        (-1.756, 0.251843),
+        (-0.147, 0.433239),
+        (2.483, 0.725564),
+        (3.71, 0.899533),
+        (5.976, 0.957275),
+        (8.048, 0.981027),
+        (12.495, 0.994529),
+        (15.811, 0.994553),
+        (22.875, 0.996355),
+        (31.686, 0.9973),
+        (40.362, 0.999863),
+    ), platt=(0.7032, -0.5866))
+APART["companies"] = CalibrationMap((  # 8829 pairs
+        (-6.603, 0.011013),
+        (-6.277, 0.014643),
+        (-5.412, 0.015229),
+        (-4.495, 0.039552),
+        (-4.189, 0.058486),
+        (-3.587, 0.07151),
+        (-2.734, 0.094104),
+        (-1.699, 0.1743),
+        (-0.023, 0.358844),
+        (2.621, 0.63255),
+        (16.284, 0.778571),
+    ), platt=(0.5026, -1.3512))
+# FITTED-END
+
+
+def calibration_map(object_type: str, *, apart: bool = False) -> CalibrationMap:
+    """The map for ``object_type`` ("people" for any person file, "companies"; another type reads the people's);
+    ``apart``: for a pair the clustering left apart, where the type has one (else the map over all pairs)."""
+    key = object_type if object_type in MAPS else "people"
+    return APART[key] if apart and key in APART else MAPS[key]
+
+
+def calibrated(weight: pl.Expr, object_type: str, *, apart: bool = False) -> pl.Expr:
+    """The calibrated probability of a match weight (bits) for ``object_type``; ``apart``: of a pair the
+    clustering left apart (``APART``)."""
+    return calibration_map(object_type, apart=apart).expr(weight)
+
+
+__all__ = ["APART", "MAPS", "MIN_BLOCK", "CalibrationMap", "calibrated", "calibration_map", "fit_isotonic",
+           "fit_platt", "platt_probability"]

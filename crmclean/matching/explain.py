@@ -41,7 +41,7 @@ class Explanation:
     decision: str = "no-match"
     names_swapped: bool = False
     calibrated: float | None = None  # how often a pair of this weight is really one record
-    # the same for a pair the clustering leaves apart (PLATT_APART): what the review reads of two lone records; when
+    # the same for a pair the clustering leaves apart (APART): what the review reads of two lone records; when
     # either record's cluster holds others, a run's review reads the two clusters' odds (review.csv review_score)
     calibrated_apart: float | None = None
 
