@@ -24,29 +24,29 @@ _CYR_TO_LAT = {
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 # Rewrites applied in order to a lower-case Latin string; each folds spellings that
-# different romanization systems (or typists) use for one Cyrillic sound.
-_FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl)
-    for pattern, repl in (
-        (r"schtsch|shch|sch|chsh|shh", "sh"),  # щ: shch (BGN/ICAO), schtsch (German), sch, shh
-        (r"tsch|tch", "ch"),  # ч: German tsch
-        (r"zh|sh(?=[aeiou])j", "zh"),
-        (r"kh|ch(?=[^aeiouy]|$)", "h"),  # х: kh (BGN) / h (ad hoc); 'ch' before a consonant is German х
-        (r"x", "ks"),  # Alexander ~ Aleksandr
-        (r"ck|q", "k"),
-        (r"ph", "f"),
-        (r"w", "v"),  # Iwanow ~ Ivanov
-        (r"tz|ts|cz", "c"),  # ц: ts (BGN), tz (German), c (ad hoc, Polish)
-        (r"(?<=[aeiou])j(?=[aeiou])", "i"),
-        (r"[jy]", "i"),  # й / я / ю / ё: y (BGN), i (ICAO), j (German)
-        (r"(?<=[bcdfghklmnprstvz])io", "e"),  # ё after a consonant: Pyotr ~ Petr, Fyodor ~ Fedor
-        (r"^ie", "e"),  # initial е: Yevgeny ~ Evgeny
-        (r"ie(?=v$|va$)", "e"),  # Solovyev ~ Solovev, Grigoryev ~ Grigorev
-        (r"i+", "i"),  # Dmitriy ~ Dmitrii ~ Dmitry; Iuliia ~ Yuliya
-        (r"([a-z])\1+", r"\1"),  # double letters: Kirill ~ Kiril, Anna ~ Ana
-        (r"ei$", "ei"),
+# different romanization systems (or typists) use for one Cyrillic sound. The third item: a substring
+# every match of the fold holds (None: always tried), so a fold that cannot match is not run.
+_FOLDS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
+    (re.compile(pattern), repl, need)
+    for pattern, repl, need in (
+        (r"schtsch|shch|sch|chsh|shh", "sh", "h"),  # щ: shch (BGN/ICAO), schtsch (German), sch, shh
+        (r"tsch|tch", "ch", "ch"),  # ч: German tsch
+        (r"kh|ch(?=[^aeiouy]|$)", "h", "h"),  # х: kh (BGN) / h (ad hoc); 'ch' before a consonant is German х
+        (r"x", "ks", "x"),  # Alexander ~ Aleksandr
+        (r"ck|q", "k", None),
+        (r"ph", "f", "ph"),
+        (r"w", "v", "w"),  # Iwanow ~ Ivanov
+        (r"tz|ts|cz", "c", None),  # ц: ts (BGN), tz (German), c (ad hoc, Polish)
+        (r"(?<=[aeiou])j(?=[aeiou])", "i", "j"),
+        (r"[jy]", "i", None),  # й / я / ю / ё: y (BGN), i (ICAO), j (German)
+        (r"(?<=[bcdfghklmnprstvz])io", "e", "io"),  # ё after a consonant: Pyotr ~ Petr, Fyodor ~ Fedor
+        (r"^ie", "e", "ie"),  # initial е: Yevgeny ~ Evgeny
+        (r"ie(?=v$|va$)", "e", "iev"),  # Solovyev ~ Solovev, Grigoryev ~ Grigorev
+        (r"i+", "i", "ii"),  # Dmitriy ~ Dmitrii ~ Dmitry; Iuliia ~ Yuliya (a single i stays as it is)
+        (r"([a-z])\1+", r"\1", None),  # double letters: Kirill ~ Kiril, Anna ~ Ana
     )
 )
+_NOT_LOWER_LATIN = re.compile(r"[^a-z]")
 _PHONETIC_CLASSES = str.maketrans({
     "s": "s", "z": "s", "c": "s",  # з/с/ц and German s for з
     "v": "v", "f": "v", "b": "p", "p": "p",
@@ -62,6 +62,8 @@ def has_cyrillic(text: str) -> bool:
 
 def _strip_accents(text: str) -> str:
     # ü -> u, é -> e, ß -> ss (Müller ~ Muller); Cyrillic й/ё survive because we transliterate first
+    if text.isascii():  # nothing to decompose (the hot path: most names are plain Latin by now)
+        return text
     text = text.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("œ", "oe")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -86,9 +88,10 @@ def latin_key(text: str) -> str:
     if not text:
         return ""
     s = _strip_accents(to_latin(text.replace("ё", "е").replace("Ё", "Е")))
-    s = re.sub(r"[^a-z]", "", s)
-    for pattern, repl in _FOLDS:
-        s = pattern.sub(repl, s)
+    s = _NOT_LOWER_LATIN.sub("", s)
+    for pattern, repl, need in _FOLDS:
+        if need is None or need in s:
+            s = pattern.sub(repl, s)
     return s
 
 
