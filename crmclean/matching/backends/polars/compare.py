@@ -338,28 +338,48 @@ def _groups_overlap_predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
     return same.scatter(idx, _groups_overlap(*decode))
 
 
+def _initial_keys() -> list[str]:
+    """The match keys of a name typed as one letter: a Cyrillic initial romanizes to one or two letters (Ю. -> iu,
+    Ж. -> zh, Я. -> ia), so "one letter" is any of these keys, not a key of length one."""
+    from crmclean.matching.translit import latin_key
+
+    letters = "абвгдеёжзийклмнопрстуфхцчшщыэюяabcdefghijklmnopqrstuvwxyz"
+    return sorted({latin_key(c) for c in letters} - {""})
+
+
+INITIAL_KEYS: list[str] = _initial_keys()
+
+
+def _is_initial(column: str) -> pl.Expr:
+    return pl.col(column).is_in(INITIAL_KEYS)
+
+
 def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
-    """"И." matches Иван and also Ваня (whose canonical form is ivan). Only a pair with a single letter on a side
-    can hold: the rest are false without reading their name groups."""
+    """"И." matches Иван and also Ваня (whose canonical form is ivan); "Ю." (iu) matches Юлия (iulia). Only a pair
+    with an initial on a side can hold: the rest are false without reading their name groups."""
     view = ev.view
     a, b = view.left(name), view.right(name)
     out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
-    idx = ((a.str.len_chars() == 1) | (b.str.len_chars() == 1)).fill_null(False).arg_true()
+    idx = (a.is_in(INITIAL_KEYS) | b.is_in(INITIAL_KEYS)).fill_null(False).arg_true()
     if len(idx) == 0:
         return out
     ga, gb = view.left(groups).gather(idx).str.split("|"), view.right(groups).gather(idx).str.split("|")
+
+    def starts(initial: str, other: str, other_groups: str) -> pl.Expr:
+        # an initial key has one or two letters: a group's canonical form holds it when it begins with them
+        in_group = pl.when(pl.col(initial).str.len_chars() == 1).then(
+            pl.col(other_groups).list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col(initial))).otherwise(
+            pl.col(other_groups).list.eval(pl.element().str.slice(0, 2)).list.contains(pl.col(initial)))
+        return _is_initial(initial) & (pl.col(other).str.starts_with(pl.col(initial)) | in_group)
+
     return out.scatter(idx, pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx), "ga": ga, "gb": gb}).select(
-        ((pl.col("a").str.len_chars() == 1)
-         & ((pl.col("a") == pl.col("b").str.slice(0, 1))
-            | pl.col("gb").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("a"))))
-        | ((pl.col("b").str.len_chars() == 1)
-           & ((pl.col("b") == pl.col("a").str.slice(0, 1))
-              | pl.col("ga").list.eval(pl.element().str.slice(0, 1)).list.contains(pl.col("b"))))
-    ).to_series())
+        (starts("a", "b", "gb") | starts("b", "a", "ga")).fill_null(False)).to_series())
 
 
 def _initial(a: pl.Series, b: pl.Series) -> pl.Series:
-    return ((a.str.len_chars() == 1) | (b.str.len_chars() == 1)) & (a.str.slice(0, 1) == b.str.slice(0, 1))
+    frame = pl.DataFrame({"a": a, "b": b})
+    return frame.select((_is_initial("a") & pl.col("b").str.starts_with(pl.col("a")))
+                        | (_is_initial("b") & pl.col("a").str.starts_with(pl.col("b")))).to_series()
 
 
 def _gender_form(a: pl.Series, b: pl.Series) -> pl.Series:
