@@ -114,3 +114,13 @@ def latin_text(text: str) -> str:
     """Latin-only, accent-free, lower-case words of ``text`` (spaces kept): for token comparisons."""
     s = _strip_accents(to_latin(text))
     return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
+
+
+_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщыэюяabcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=1)
+def initial_keys() -> frozenset[str]:
+    """The keys a name typed as one letter (an initial) can have: a Cyrillic letter romanizes to one or two letters
+    (Ю. -> 'iu', Ж. -> 'zh', Я. -> 'ia', Ш. -> 'sh'), so an initial is any of these keys, not a key of length one."""
+    return frozenset(latin_key(c) for c in _LETTERS) - {""}

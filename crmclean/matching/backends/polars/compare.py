@@ -37,6 +37,7 @@ from crmclean.matching.library import (
     TfSource,
 )
 from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
+from crmclean.matching.translit import initial_keys
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
 
@@ -338,16 +339,8 @@ def _groups_overlap_predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
     return same.scatter(idx, _groups_overlap(*decode))
 
 
-def _initial_keys() -> list[str]:
-    """The match keys of a name typed as one letter: a Cyrillic initial romanizes to one or two letters (Ю. -> iu,
-    Ж. -> zh, Я. -> ia), so "one letter" is any of these keys, not a key of length one."""
-    from crmclean.matching.translit import latin_key
-
-    letters = "абвгдеёжзийклмнопрстуфхцчшщыэюяabcdefghijklmnopqrstuvwxyz"
-    return sorted({latin_key(c) for c in letters} - {""})
-
-
-INITIAL_KEYS: list[str] = _initial_keys()
+# the keys a name typed as one letter can have (Ю. -> iu): translit.initial_keys
+INITIAL_KEYS: list[str] = sorted(initial_keys())
 
 
 def _is_initial(column: str) -> pl.Expr:
