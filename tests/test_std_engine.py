@@ -122,12 +122,13 @@ def test_profile_from_standardization():
     assert build_profile(table).equals(profile)  # standardizes itself when no result is given
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 25 columns of 60-300 cells: about as many cells as 300 columns of 1-30, 12x fewer column calls
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(st.one_of(
     st.text(alphabet="=+-@\t\r 0123456789()*.,;/|!&<>^xдобextSUMA_", max_size=14),
     st.tuples(st.sampled_from(["", "\t", "\r", " "]), st.sampled_from(["=", "+", "-", "@", "+7 ", "8"]),
               st.text(alphabet="0123456789 ()-.,;+*|!A(", max_size=12)).map("".join),
-), min_size=1, max_size=30))
+), min_size=60, max_size=300))
 def test_formula_prefilter_keeps_every_live_formula(values):
     """_arms_formula reads only the cells _may_be_formula keeps: every cell is_live_formula calls live must be kept
     (a '+7 …' phone, the common changed cell, need not be)."""
