@@ -84,7 +84,7 @@ def run(n: int, seed: int) -> tuple[dict[str, float], pl.DataFrame]:
     never = tp.filter(~pl.col("cand"))
     for key in keys:
         kf = _key_frame(setup.features, key)
-        share = never.join(kf.rename({IDX: "l"}), on="l").join(kf.rename({IDX: "r"}), on=["r", "key"]) \
+        share = never.join(kf.rename({IDX: "l"}), on="l").join(kf.rename({IDX: "r"}), on=["r", "block"]) \
             .unique(["l", "r"])
         if not share.height:
             continue

@@ -19,7 +19,8 @@ _HIGH = 1 << 32  # pair code = l * _HIGH + r
 
 
 def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
-    """(IDX, key) rows: one per record and key value (list columns exploded), short values dropped."""
+    """(IDX, block) rows: one per record and key value (list columns exploded), short values dropped; the block id is
+    the key text's hash, taken before the duplicates are dropped (one integer column to deduplicate, not a text)."""
     frame = features.select(IDX, *key.columns)
     for col in key.columns:
         if frame.schema[col] == pl.List(pl.String):
@@ -36,7 +37,7 @@ def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
         length = cols[0].str.len_chars()
     return (
         frame.filter(length >= key.min_length)
-        .select(IDX, expr.alias("key"))
+        .select(IDX, expr.hash(seed=17).alias("block"))
         .unique()
     )
 
@@ -138,7 +139,6 @@ def block_pairs(
         st = BlockingStats(key.name)
         kf = _key_frame(features, key)
         st.records = kf.get_column(IDX).n_unique() if kf.height else 0
-        kf = kf.with_columns(pl.col("key").hash(seed=17).alias("block")).select(IDX, "block")
         pending = kf
         refinements = list(key.refine)
         compared: list[pl.DataFrame] = []
