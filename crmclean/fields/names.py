@@ -416,7 +416,7 @@ def split_full_names(values: pl.Series, order: NameOrder = "auto") -> pl.DataFra
 
 def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
     particle_words = "|".join(sorted(PARTICLES | TURKIC_PATRONYMIC)).replace(".", r"\.")
-    # lower-case once for the whole value (Unicode case mapping is the costly step), split both forms alike
+    # lower-case once for the whole value (Unicode case mapping is the costly step) for the slow-path tests
     frame = pl.DataFrame({"v": values}).with_columns(
         pl.col("v").str.to_lowercase().str.replace_all("ё", "е", literal=True).alias("fv")
     )
@@ -431,13 +431,11 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
             | (~pl.col("fv").str.contains(r"[а-я]") & pl.col("fv").str.contains(r"\."))
         ).fill_null(False).alias("slow"),
         _tokens_expr(pl.col("v")).alias("t"),
-        _tokens_expr(pl.col("fv")).alias("ft"),
     )
     frame = frame.with_columns(pl.col("t").list.len().alias("n"))
     frame = frame.with_columns((pl.col("slow") | (pl.col("n") > 4)).alias("slow"))
     frame = frame.with_columns(
         [pl.col("t").list.get(i, null_on_oob=True).alias(f"t{i}") for i in range(4)]
-        + [pl.col("ft").list.get(i, null_on_oob=True).alias(f"f{i}") for i in range(4)]
     )
     tokens = pl.concat([frame.get_column(f"t{i}") for i in range(4)]).drop_nulls().unique()
     # one pymorphy3 lookup per distinct token (Python-bound; in the process pool when there are many)
