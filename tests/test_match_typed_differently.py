@@ -66,3 +66,15 @@ def test_mailboxes_in_common_none_which_kind_each_side_holds() -> None:
     ]
     got = _levels(rows, [(0, 1), (2, 3), (0, 2)], "email")
     assert got == ["other_personal_mailbox", "other_employer_mailbox", "different"]
+
+
+def test_two_countries_count_against_only_where_a_city_is_missing() -> None:
+    base = {"First Name": "Anna", "Last Name": "Novak"}
+    rows = [
+        {"Id": "1", **base, "Country": "Germany"},
+        {"Id": "2", **base, "Country": "USA"},
+        {"Id": "3", **base, "Country": "Deutschland"},
+        {"Id": "4", **base, "Country": "USA", "City": "Boston"},
+        {"Id": "5", **base, "Country": "Germany", "City": "Berlin"},
+    ]
+    assert _levels(rows, [(0, 1), (0, 2), (3, 4)], "country") == ["different", "exact", None]
