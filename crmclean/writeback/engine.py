@@ -13,6 +13,7 @@ import json
 import os
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -156,11 +157,12 @@ class Engine:
     def run(self, units: Sequence[Unit], first_seq: int = 0, first_batch: int = 0) -> None:
         self.seq = first_seq
         self.batch_no = first_batch
-        for batch in self._batches(units):
-            self.batch_no += 1
-            self._run_batch(batch)
-            if self.progress:
-                self.progress(len(batch))
+        with self.journal.held() if self.journal is not None else nullcontext():  # one store between quick batches
+            for batch in self._batches(units):
+                self.batch_no += 1
+                self._run_batch(batch)
+                if self.progress:
+                    self.progress(len(batch))
 
     def _fetch(self, ids: Sequence[str]) -> dict[str, Record]:
         if not ids:
