@@ -290,18 +290,34 @@ class TermFrequencies:
         if key not in self._tables:
             # several people: two or more surname sounds AND two or more given names among the holders, so a
             # typo in one record's surname (or a nickname) does not turn one person's mobile into a switchboard
-            frame = features.select(pl.col(column).alias("value"), "ln_ph", "fn_canon").explode("value").drop_nulls(
-                "value")
-            # a value one record holds has one surname: only values held twice or more are counted
-            if features is self.features:
-                held = self.table(column).filter(pl.col("count") >= 2).select("value")
-                frame = frame.join(held, on="value", how="semi")
-            self._tables[key] = (
-                frame.group_by("value").agg(pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
-                                            pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
+            coded = self._coded(column) if features is self.features else None
+            if coded is not None:
+                # by code (a built encoding's; a list column's slots): a value one record holds has one surname, so
+                # only codes held twice or more are counted, their holders' names gathered by row
+                values, parts = coded
+                rows = pl.int_range(0, features.height, dtype=pl.UInt32, eager=True)
+                frame = pl.concat([pl.DataFrame({"code": p, "row": rows}) for p in parts]).drop_nulls("code")
+                frame = frame.filter(pl.len().over("code") >= 2)
+                frame = frame.with_columns(features.get_column("ln_ph").gather(frame.get_column("row")).alias("ln_ph"),
+                                           features.get_column("fn_canon").gather(frame.get_column("row"))
+                                           .alias("fn_canon"))
+                by = "code"
+            else:
+                frame = features.select(pl.col(column).alias("value"), "ln_ph", "fn_canon").explode(
+                    "value").drop_nulls("value")
+                # a value one record holds has one surname: only values held twice or more are counted
+                if features is self.features:
+                    held = self.table(column).filter(pl.col("count") >= 2).select("value")
+                    frame = frame.join(held, on="value", how="semi")
+                by = "value"
+            shared = (
+                frame.group_by(by).agg(pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
+                                       pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
                 .filter((pl.col("surnames") >= 2) & (pl.col("names") >= 2))
-                .select("value", pl.lit(True).alias("shared"))
             )
+            if coded is not None:
+                shared = shared.select(coded[0].gather(shared.get_column("code")).alias("value"))
+            self._tables[key] = shared.select("value", pl.lit(True).alias("shared"))
         values = values.cast(pl.String)
         out = pl.repeat(False, len(values), dtype=pl.Boolean, eager=True)
         # most pairs share no value: join only the rows that have one
