@@ -393,7 +393,8 @@ def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[
     return per
 
 
-_PLAIN_CELL = r"^[^\s\x1c-\x1f](?:.*[^\s\x1c-\x1f])?$"  # no surrounding blanks (Python's or Rust's idea)
+# not plain: a blank (Python's or Rust's idea) at either end, or a \x1c-\x1f anywhere (one scan of the cell)
+_NOT_PLAIN = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$|[\x1c-\x1f]"
 _ASCII_BLANKS = " \t\n\r\x0b\x0c"
 _CELL_SEPARATOR = r"[,;\n]|\s/\s"  # multivalue._SEP_RE: such a cell is split and rejoined, not copied
 
@@ -414,9 +415,8 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     from crmclean.model.multivalue import DEFAULT_SEPARATOR
 
     c = pl.col(col)
-    plain = c.str.contains(r"(?s)" + _PLAIN_CELL) & ~c.str.contains("[\\x1c-\\x1f]")
-    if rule == "all_values":
-        plain = plain & ~c.str.contains(_CELL_SEPARATOR)
+    # (and, for all_values, no separator: one regex scan per cell)
+    plain = ~c.str.contains(_NOT_PLAIN + ("|" + _CELL_SEPARATOR if rule == "all_values" else ""))
     # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
     filled = c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != "")
     f, odd = f"__filled_{col}", f"__odd_{col}"
@@ -441,9 +441,10 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     first_here = c.filter(filled).first().over("cluster_id")
     flags += [(filled & pl.struct("cluster_id", c).is_first_distinct()).alias(new),
               (filled & ((filled.cast(pl.UInt32).cum_sum().over("cluster_id") == 1) | (c != first_here))).alias(brings)]
+    some = pl.col(f).any()  # a filled cell (cheaper than counting the distinct ones)
     return flags, [ok.alias(f"__easy_{col}"),
-                   pl.when(distinct > 0).then(c.filter(pl.col(new)).str.join(DEFAULT_SEPARATOR)).alias(f"__value_{col}"),
-                   pl.when(distinct > 0).then(rid.filter(pl.col(brings)).str.join("; ")).alias(f"__source_{col}")]
+                   pl.when(some).then(c.filter(pl.col(new)).str.join(DEFAULT_SEPARATOR)).alias(f"__value_{col}"),
+                   pl.when(some).then(rid.filter(pl.col(brings)).str.join("; ")).alias(f"__source_{col}")]
 
 
 # characters whose Rust lowercase is Python's casefold and whose only blank is the space (so a name of them splits
