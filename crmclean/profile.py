@@ -49,13 +49,15 @@ PROFILE_SCHEMA: dict[str, Any] = {
 _EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 _E164_SHAPE = r"^\+\d{7,15}$"
 _NULL_LIST = pl.lit(None, dtype=pl.List(pl.String))
+_FILLER_ADDRESS = (r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@"
+                   r"|@(?:example\.\w+|test\.\w+|nomail\.\w+|noemail\.\w+)$")
 
 
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.fields.country import country_alpha2
-    from crmclean.fields.email import is_free_domain, role_local_parts
+    from crmclean.fields.email import free_domains, role_local_parts
     from crmclean.fields.taxid import clean_tax_id, inn_error
     from crmclean.fields.title import canonical_title
     from crmclean.rules.base import map_unique
@@ -117,20 +119,26 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
             valid = der(c, "valid")
             main = main.zip_with(valid.fill_null(False), nulls()) if valid is not None else main.zip_with(
                 main.str.contains(_EMAIL_SHAPE).fill_null(False), nulls())
-            email_lists.append(main.cast(pl.String).to_frame("m").select(pl.concat_list(pl.col("m"))).to_series())
+            email_lists.append(main.cast(pl.String))
             extra = der(c, "extra")
             if extra is not None:
                 parts = extra.str.split("; ").list.eval(
                     pl.element().filter(pl.element().str.contains(_EMAIL_SHAPE)))
                 email_lists.append(parts)
-    emails = _concat_lists(email_lists, n)
+    # the record's list leaves fillers out (noemail@…, test@…, …@example.com) and its email is the list's first;
+    # domain, free and role are read from the first address before that filter (the first non-null of the parts)
+    emails = _concat_lists(email_lists, n, drop=_FILLER_ADDRESS)
     cols["emails"] = emails
     cols["email"] = emails.list.first()
-    domain = cols["email"].str.extract(r"@(.+)$", 1)
+    first = pl.DataFrame({f"p{i}": p if p.dtype == pl.String else p.list.drop_nulls().list.first()
+                          for i, p in enumerate(email_lists)}).select(pl.coalesce(pl.all()).cast(pl.String)).to_series() \
+        if email_lists else nulls()
+    domain = first.str.extract(r"@(.+)$", 1)
     cols["email_domain"] = domain
-    cols["email_is_free"] = map_unique(domain, is_free_domain, pl.Boolean())
+    # is_free_domain, vectorized: the domain lower-cased, in the free-mail list
+    cols["email_is_free"] = domain.str.to_lowercase().is_in(pl.Series(sorted(free_domains()), dtype=pl.String).implode())
     # is_role_address, vectorized: the part before the first @, lower-cased, in the role list
-    cols["email_is_role"] = cols["email"].str.extract(r"^([^@]*)", 1).str.to_lowercase().is_in(
+    cols["email_is_role"] = first.str.extract(r"^([^@]*)", 1).str.to_lowercase().is_in(
         pl.Series(sorted(role_local_parts()), dtype=pl.String).implode())
 
     # phones: E.164 of every valid number of every phone column
@@ -143,7 +151,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
             if e164 is None:
                 raw = frame.get_column(c)
                 e164 = raw.zip_with(raw.str.contains(_E164_SHAPE).fill_null(False), nulls())
-            phone_lists.append(e164.to_frame("p").select(pl.concat_list(pl.col("p"))).to_series())
+            phone_lists.append(e164.cast(pl.String))
             extra = der(c, "e164_extra")
             if extra is not None:
                 phone_lists.append(extra.str.split("; "))
@@ -208,12 +216,9 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
 
     for field, role in (("first_name", "first_name"), ("middle_name", "middle_name"), ("last_name", "last_name"),
                         ("company", "company"), ("company_key", "company"), ("job_title", "job_title"),
-                        ("city", "city"), ("email", "email")):
+                        ("city", "city")):  # the email: the list above is filtered
         series = cols[field]
         cols[field] = series.zip_with(~placeholder_mask(series, role), nulls())
-    cols["emails"] = cols["emails"].list.eval(pl.element().filter(~pl.element().str.contains(
-        r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@|@(?:example\.\w+|test\.\w+|nomail\.\w+|noemail\.\w+)$")))
-    cols["email"] = cols["emails"].list.first()
     from crmclean.fields._memo import clear_memo
 
     clear_memo()  # the filler masks above are not needed again; free the columns they hold
@@ -225,14 +230,38 @@ def _coalesce(a: pl.Series, b: pl.Series) -> pl.Series:
     return a.zip_with(a.is_not_null(), b)
 
 
-def _concat_lists(lists: list[pl.Series], n: int) -> pl.Series:
-    """Row-wise concatenation of list columns, nulls and duplicates dropped, order kept."""
-    if not lists:
+def _concat_lists(parts: list[pl.Series], n: int, drop: str | None = None) -> pl.Series:
+    """Row-wise concatenation of text and list-of-text columns, nulls, duplicates and values matching the
+    ``drop`` pattern left out, order kept.
+
+    Built from the long form (row, value): most rows hold one value, so one sort by row, a duplicate check only
+    on rows holding several, and the list column made from the values and the rows' offsets. Wrapping every
+    value in a list (concat_list) and a per-row list.eval cost twice as much (1,000,000 records: 1.4 -> 0.6 s).
+    """
+    import pyarrow as pa
+
+    longs = []
+    for s in parts:
+        long = pl.DataFrame({"v": s if s.dtype == pl.String else s.cast(pl.List(pl.String))}).with_row_index("r")
+        if s.dtype != pl.String:
+            long = long.explode("v")  # in the list's order
+        keep = pl.col("v").is_not_null() if drop is None else (pl.col("v").is_not_null()
+                                                                & ~pl.col("v").str.contains(drop).fill_null(True))
+        longs.append(long.filter(keep))
+    if not longs:
         return pl.Series([[] for _ in range(n)], dtype=pl.List(pl.String)) if n else pl.Series(
             [], dtype=pl.List(pl.String))
-    frame = pl.DataFrame({f"l{i}": s.cast(pl.List(pl.String)) for i, s in enumerate(lists)})
-    # one list.eval pass (drop_nulls then unique): the two list kernels one after the other cost twice as much
-    return frame.select(
-        pl.concat_list([pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in frame.columns])
-        .list.eval(pl.element().drop_nulls().unique(maintain_order=True)).alias("x")
-    ).to_series()
+    # stable: a row's values in the order of the parts, then of each list
+    long = pl.concat(longs).sort("r", maintain_order=True).with_row_index("j")
+    r = pl.col("r")
+    several = long.filter((r == r.shift(1)) | (r == r.shift(-1)))
+    if several.height:
+        again = several.filter(~pl.struct("r", "v").is_first_distinct()).get_column("j")
+        if len(again):
+            long = long.filter(~pl.col("j").is_in(again.implode()))
+    rows = long.get_column("r")
+    offsets = rows.search_sorted(pl.int_range(0, n + 1, eager=True).cast(rows.dtype), side="left")
+    lists = pa.LargeListArray.from_arrays(offsets.cast(pl.Int64).to_arrow(), long.get_column("v").to_arrow())
+    out = pl.from_arrow(lists)
+    assert isinstance(out, pl.Series)
+    return out.cast(pl.List(pl.String))
