@@ -6,8 +6,8 @@ a way no two-parameter curve follows (a logistic in the weight — Platt — mis
 So the map is **monotone and otherwise free**: isotonic regression of "is a true pair" on the match weight (pool
 adjacent violators, :func:`fit_isotonic`), its blocks merged until each holds at least ``MIN_BLOCK`` pairs (a
 block's rate then has a sampling error of at most ±0.035), one knot per block at (its mean weight, its smoothed
-true-match rate), interpolated linearly between knots and continued beyond the first and last knot by a logistic
-tail whose slope is the Platt slope of the same data, so the map is continuous, non-decreasing and strictly inside
+true-match rate), interpolated linearly between knots, the first and last block's rate held out to the data's
+lowest and highest weight, and beyond the data a logistic tail whose slope is the Platt slope of the same data, so the map is continuous, non-decreasing and strictly inside
 (0, 1) for every weight (:class:`CalibrationMap`).
 
 The knots are fitted per object type on the generator's labelled data at many tuning seeds pooled (never the
@@ -85,35 +85,39 @@ def fit_isotonic(weights: Sequence[float] | np.ndarray, truth: Sequence[bool] | 
 
     Pool adjacent violators over the distinct weights, then adjacent blocks merged until each holds ``min_block``
     pairs (merging neighbours of a non-decreasing fit keeps it non-decreasing). A block's rate is smoothed as
-    (hits + 0.5) / (pairs + 1), so no knot is 0 or 1.
+    (hits + 0.5) / (pairs + 1), so no knot is 0 or 1. Two more knots hold the first and the last block's rate out
+    to the lowest and the highest weight of the data.
     """
     x = np.asarray(weights, dtype=np.float64)
     y = np.asarray(truth, dtype=np.float64)
     if x.size == 0:
         raise ValueError("no pairs to fit")
-    inverse = np.unique(x, return_inverse=True)[1]
+    values, inverse = np.unique(x, return_inverse=True)
     counts = np.bincount(inverse).astype(np.float64)
     hits = np.bincount(inverse, weights=y)
     sums = np.bincount(inverse, weights=x)
-    blocks: list[list[float]] = []  # [hits, pairs, sum of weights]
-    for h, c, s in zip(hits.tolist(), counts.tolist(), sums.tolist(), strict=True):
-        blocks.append([h, c, s])
+    blocks: list[list[float]] = []  # [hits, pairs, sum of weights, lowest weight, highest weight]
+    for h, c, s, v in zip(hits.tolist(), counts.tolist(), sums.tolist(), values.tolist(), strict=True):
+        blocks.append([h, c, s, v, v])
         while len(blocks) > 1 and blocks[-2][0] * blocks[-1][1] >= blocks[-1][0] * blocks[-2][1]:
             last = blocks.pop()
-            blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+            blocks[-1] = _pooled(blocks[-1], last)
     merged: list[list[float]] = []
     for block in blocks:
         if merged and merged[-1][1] < min_block:
-            merged[-1] = [a + b for a, b in zip(merged[-1], block, strict=True)]
+            merged[-1] = _pooled(merged[-1], block)
         else:
             merged.append(block)
     if len(merged) > 1 and merged[-1][1] < min_block:
         last = merged.pop()
-        merged[-1] = [a + b for a, b in zip(merged[-1], last, strict=True)]
+        merged[-1] = _pooled(merged[-1], last)
     knots: list[tuple[float, float]] = []
-    for h, c, s in merged:
+    for h, c, s, _, _ in merged:
         p = (h + 0.5) / (c + 1.0)
         knots.append((round(s / c, 3), max(round(p, 6), knots[-1][1] if knots else 0.0)))
+    # the first and last blocks hold their rate out to the data's ends (the fit knows nothing of a rise inside a
+    # block); the logistic tails start beyond the data
+    knots = [(round(merged[0][3], 3), knots[0][1]), *knots, (round(merged[-1][4], 3), knots[-1][1])]
     # rounding may bring two centres together or a probability to 0 / 1: keep the map's invariants
     out: list[tuple[float, float]] = []
     for x_k, p_k in knots:
@@ -129,6 +133,12 @@ def platt_probability(weights: np.ndarray | Sequence[float], platt: tuple[float,
     a, b = platt
     z = a * np.clip(np.asarray(weights, dtype=np.float64), -60.0, 60.0) * math.log(2) + b
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def _pooled(a: list[float], b: list[float]) -> list[float]:
+    """Two adjacent blocks as one: hits, pairs and weight sums added, the lower one's lowest weight, the upper
+    one's highest."""
+    return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3], b[4]]
 
 
 def fit_platt(weights: Sequence[float], truth: Sequence[bool], iterations: int = 50) -> tuple[float, float]:
@@ -157,77 +167,81 @@ def fit_platt(weights: Sequence[float], truth: Sequence[bool], iterations: int =
 # isotonic blocks of at least 200 pairs
 MAPS: dict[str, CalibrationMap] = {}
 APART: dict[str, CalibrationMap] = {}
-MAPS["people"] = CalibrationMap((  # 113323 pairs
-        (-5.751, 0.02279),
-        (-4.609, 0.037708),
-        (-4.207, 0.038236),
-        (-3.649, 0.051015),
-        (-3.258, 0.053695),
-        (-2.861, 0.067976),
-        (-2.473, 0.093137),
-        (-2.323, 0.10307),
-        (-1.988, 0.112406),
-        (-1.593, 0.118076),
-        (-1.431, 0.165236),
-        (-1.124, 0.170747),
-        (-0.514, 0.240181),
-        (0.108, 0.305272),
-        (0.469, 0.31592),
-        (0.708, 0.406122),
-        (1.088, 0.431873),
-        (1.556, 0.501812),
-        (1.98, 0.602394),
-        (2.411, 0.658582),
-        (2.778, 0.704545),
-        (3.12, 0.780193),
-        (3.442, 0.811947),
-        (3.942, 0.875498),
-        (4.481, 0.899007),
-        (4.935, 0.921286),
-        (5.315, 0.946215),
-        (5.567, 0.949561),
-        (5.896, 0.955021),
-        (6.236, 0.976708),
-        (6.525, 0.977327),
-        (6.865, 0.983716),
-        (7.268, 0.984805),
-        (7.848, 0.987405),
+MAPS["people"] = CalibrationMap((  # 112477 pairs
+        (-10.72, 0.023067),
+        (-5.752, 0.023067),
+        (-4.608, 0.039126),
+        (-4.206, 0.040375),
+        (-3.648, 0.053229),
+        (-3.256, 0.054819),
+        (-2.898, 0.07066),
+        (-2.602, 0.076471),
+        (-2.46, 0.101432),
+        (-2.038, 0.115462),
+        (-1.592, 0.132166),
+        (-1.43, 0.172018),
+        (-1.124, 0.178161),
+        (-0.784, 0.226695),
+        (-0.427, 0.258669),
+        (0.106, 0.318182),
+        (0.601, 0.376728),
+        (1.123, 0.444568),
+        (1.621, 0.529762),
+        (2.004, 0.60503),
+        (2.41, 0.666031),
+        (2.776, 0.719409),
+        (3.121, 0.785714),
+        (3.443, 0.82287),
+        (3.941, 0.879798),
+        (4.481, 0.897993),
+        (4.94, 0.920306),
+        (5.671, 0.956038),
+        (6.235, 0.976708),
+        (6.525, 0.977273),
+        (6.865, 0.983748),
+        (7.268, 0.98487),
+        (7.848, 0.987385),
         (8.468, 0.991137),
-        (9.75, 0.992458),
-        (10.902, 0.992458),
-        (11.941, 0.995406),
+        (9.751, 0.99246),
+        (10.902, 0.99246),
+        (11.941, 0.995409),
         (12.972, 0.996189),
-        (13.662, 0.998246),
-        (14.585, 0.998494),
+        (13.662, 0.998245),
+        (14.585, 0.998498),
         (16.721, 0.999201),
-        (27.423, 0.999991),
-    ), platt=(0.8453, -0.7455))
-APART["people"] = CalibrationMap((  # 26493 pairs
-        (-6.618, 0.006881),
-        (-6.551, 0.006881),
-        (-6.32, 0.01131),
-        (-5.782, 0.013673),
-        (-5.184, 0.014518),
-        (-4.824, 0.016357),
-        (-4.589, 0.019715),
-        (-4.184, 0.0266),
-        (-3.866, 0.029874),
-        (-3.552, 0.032266),
-        (-3.195, 0.033251),
-        (-2.987, 0.040287),
-        (-2.699, 0.04172),
-        (-2.063, 0.0675),
-        (-1.198, 0.110078),
-        (-0.586, 0.162642),
-        (0.064, 0.203557),
-        (0.721, 0.27765),
-        (1.19, 0.326389),
-        (1.553, 0.366995),
-        (1.929, 0.456818),
-        (2.362, 0.521097),
-        (4.668, 0.595064),
-    ), platt=(0.7229, -1.4783))
+        (27.422, 0.999991),
+        (54.65, 0.999991),
+    ), platt=(0.8423, -0.7054))
+APART["people"] = CalibrationMap((  # 25629 pairs
+        (-6.63, 0.007109),
+        (-6.618, 0.007109),
+        (-6.551, 0.007109),
+        (-6.32, 0.011576),
+        (-5.783, 0.013914),
+        (-5.183, 0.014364),
+        (-4.825, 0.015924),
+        (-4.589, 0.020614),
+        (-4.392, 0.028796),
+        (-4.12, 0.028796),
+        (-3.865, 0.031667),
+        (-3.554, 0.033727),
+        (-3.2, 0.034819),
+        (-2.993, 0.041209),
+        (-2.7, 0.043919),
+        (-2.065, 0.071291),
+        (-1.196, 0.115979),
+        (-0.589, 0.170134),
+        (-0.131, 0.194864),
+        (0.19, 0.226444),
+        (0.677, 0.279289),
+        (1.219, 0.337945),
+        (1.715, 0.411864),
+        (2.282, 0.514331),
+        (4.642, 0.597538),
+        (27.56, 0.597538),
+    ), platt=(0.7215, -1.4397))
 MAPS["companies"] = CalibrationMap((  # 25623 pairs
+        (-6.63, 0.011013),
         (-6.603, 0.011013),
         (-6.277, 0.014643),
         (-5.411, 0.01586),
@@ -246,8 +260,10 @@ MAPS["companies"] = CalibrationMap((  # 25623 pairs
         (22.875, 0.996355),
         (31.686, 0.9973),
         (40.362, 0.999863),
+        (61.27, 0.999863),
     ), platt=(0.7032, -0.5866))
 APART["companies"] = CalibrationMap((  # 8829 pairs
+        (-6.63, 0.011013),
         (-6.603, 0.011013),
         (-6.277, 0.014643),
         (-5.412, 0.015229),
@@ -259,6 +275,7 @@ APART["companies"] = CalibrationMap((  # 8829 pairs
         (-0.023, 0.358844),
         (2.621, 0.63255),
         (16.284, 0.778571),
+        (54.2, 0.778571),
     ), platt=(0.5026, -1.3512))
 # FITTED-END
 
