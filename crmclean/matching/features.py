@@ -115,6 +115,8 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 
 _PLAIN = re.compile(r"[a-z0-9.-]+")  # lower-case ASCII words at dots and hyphens (a web domain's stem)
+_QUOTES = re.compile(r"[«»\"'“”„`]")
+_WORD_BREAKS = re.compile(r"[\s,.()/&+-]+")
 
 
 def _company_tokens(text: str) -> str:
@@ -130,12 +132,12 @@ def _without_legal_phrases(text: str) -> str:
     low = text.casefold().replace("ё", "е")
     for phrase in _LEGAL_PHRASES:
         low = low.replace(phrase, " ")
-    return re.sub(r"[«»\"'“”„`]", " ", low)
+    return _QUOTES.sub(" ", low)
 
 
 def _latin_words(low: str) -> str:
     """The spelling-insensitive Latin keys of ``low``'s words that are not legal-form words."""
-    words = [w for w in re.split(r"[\s,.()/&+-]+", low) if w and w not in _LEGAL_WORDS]
+    words = [w for w in _WORD_BREAKS.split(low) if w and w not in _LEGAL_WORDS]
     if not words:
         return ""
     # spelling-insensitive words: Вектор ~ Vector, Кристалл ~ Kristal, Техносервис ~ Tekhnoservis

@@ -22,6 +22,7 @@ _CYR_TO_LAT = {
     "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u",
 }
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_CYR_TABLE = str.maketrans(_CYR_TO_LAT)  # str.translate: each mapped letter replaced, any other kept
 
 # Rewrites applied in order to a lower-case Latin string; each folds spellings that
 # different romanization systems (or typists) use for one Cyrillic sound. The third item: a substring
@@ -47,6 +48,8 @@ _FOLDS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
     )
 )
 _NOT_LOWER_LATIN = re.compile(r"[^a-z]")
+_REPEATS = re.compile(r"(.)\1+")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
 _PHONETIC_CLASSES = str.maketrans({
     "s": "s", "z": "s", "c": "s",  # з/с/ц and German s for з
     "v": "v", "f": "v", "b": "p", "p": "p",
@@ -75,7 +78,7 @@ def to_latin(text: str) -> str:
     low = text.lower()
     if not has_cyrillic(low):
         return low
-    return "".join(_CYR_TO_LAT.get(ch, ch) for ch in low)
+    return low.translate(_CYR_TABLE)
 
 
 @lru_cache(maxsize=262_144)
@@ -106,14 +109,14 @@ def phonetic_key(text: str) -> str:
         return ""
     head, tail = key[0], key[1:]
     tail = _VOWELS.sub("", tail).translate(_PHONETIC_CLASSES)
-    tail = re.sub(r"(.)\1+", r"\1", tail)
+    tail = _REPEATS.sub(r"\1", tail)
     return (head + tail)[:6]
 
 
 def latin_text(text: str) -> str:
     """Latin-only, accent-free, lower-case words of ``text`` (spaces kept): for token comparisons."""
     s = _strip_accents(to_latin(text))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", s).split())
+    return " ".join(_NOT_WORD.sub(" ", s).split())
 
 
 _LETTERS = "абвгдеёжзийклмнопрстуфхцчшщыэюяabcdefghijklmnopqrstuvwxyz"
