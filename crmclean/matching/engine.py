@@ -525,24 +525,7 @@ def dedupe(
                                    conflict_keys(setup.features) if setup.object_type == "companies" else []))
     step("cluster")
 
-    # ---- masters and golden records (cluster id = the master's record id)
     label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
-    data_columns = table.data_columns
-    golden = golden_records(table.frame, label.cast(pl.String), id_column=table.id_column,
-                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship,
-                            region=rules.defaults.region if rules is not None else None)
-    ranks = golden.masters  # record_id, cluster_id(root as str), rank
-    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
-                                                        pl.col("record_id").alias("master_id"))
-    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
-    clusters = (
-        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
-                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
-        .join(master_of, on="root", how="left", maintain_order="left")
-        .join(sizes, on="root", how="left", maintain_order="left")
-        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
-    )
-    golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
 
     # ---- pair decisions
     root_l = label.gather(scored.get_column("l"))
@@ -567,6 +550,29 @@ def dedupe(
     # the decisions and reasons are read only for the pairs written (a pair in one cluster, decision "match", is
     # written whatever its score): computed on those, not as text columns over every candidate pair
     keep = scored.filter((pl.col("probability") >= settings.pairs_min_score) | pl.col("same_cluster"))
+    # every candidate pair's levels, weights and scores are released here (the peak of a run: ~0.8 GB at 1M); what
+    # follows reads the written pairs (keep), and the summary reads these columns
+    scored = scored.select("l", "r", "probability", "same_cluster")
+    del levels
+
+    # ---- masters and golden records (cluster id = the master's record id)
+    data_columns = table.data_columns
+    golden = golden_records(table.frame, label.cast(pl.String), id_column=table.id_column,
+                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship,
+                            region=rules.defaults.region if rules is not None else None)
+    ranks = golden.masters  # record_id, cluster_id(root as str), rank
+    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
+                                                        pl.col("record_id").alias("master_id"))
+    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
+    clusters = (
+        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
+                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+        .join(master_of, on="root", how="left", maintain_order="left")
+        .join(sizes, on="root", how="left", maintain_order="left")
+        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
+    )
+    golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
+
     keep = keep.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
         .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
