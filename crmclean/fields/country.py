@@ -66,6 +66,16 @@ def _fuzzy_choices() -> tuple[list[str], list[str]]:
     return keys, [_lookup()[k] for k in keys]
 
 
+def alpha2_codes(values: pl.Series) -> pl.Series:
+    """:func:`country_alpha2` of every value (null where unknown), computed once per run for equal columns (PHONE001
+    reads each record's country for every phone column, twice)."""
+    from crmclean.fields._memo import map_unique_fast, memo_on_values
+
+    codes: pl.Series = memo_on_values(("country_alpha2",), values,
+                                      lambda v: map_unique_fast(v, country_alpha2, pl.String))
+    return codes
+
+
 def country_alpha2(value: str) -> str | None:
     """ISO alpha-2 for a country written as a name (RU/EN), alpha-2 or alpha-3 code; None if unknown."""
     key = _key(value)

@@ -38,3 +38,15 @@ def test_a_record_with_a_country_is_read_in_it():
     result = run({"Phone": ["(917) 555-0142", "(917) 555-0142"], "Country": ["RU", "US"]}, "COUNTRY001", "PHONE001")
     assert column(result, "Phone") == ["+79175550142", "+19175550142"]
     assert result.findings.filter(pl.col("rule") == "PHONE001").height == 0
+
+
+def test_alpha2_codes_once_per_run_and_same_as_per_value() -> None:
+    from crmclean.fields._memo import clear_memo
+    from crmclean.fields.country import alpha2_codes, country_alpha2
+
+    values = pl.Series("Страна", ["Россия", None, "USA", "Нарния", "RU", "Россия"])
+    clear_memo()
+    first = alpha2_codes(values)
+    assert first.to_list() == [None if v is None else country_alpha2(v) for v in values.to_list()]
+    assert alpha2_codes(values.clone()) is first  # PHONE001 asks again for every phone column: read once
+    clear_memo()

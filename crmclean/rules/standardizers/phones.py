@@ -31,24 +31,24 @@ from crmclean.rules.standardizers._common import (
 
 def _region_series(ctx: RuleContext, n: int) -> pl.Series | str:
     """Each record's country (alpha-2) from a country column, else the default region."""
-    from crmclean.fields.country import country_alpha2
+    from crmclean.fields.country import alpha2_codes
 
     default = (ctx.default_region or "RU").upper()
     col = first_role_column(ctx, ("country",))
     if col is None:
         return default
-    codes = map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String)
+    codes = alpha2_codes(ctx.frame.get_column(col))
     return codes.fill_null(default).alias("region")
 
 
 def _no_country_mask(ctx: RuleContext, n: int) -> pl.Series:
     """True for records whose country is unknown (no country column, or an empty/unrecognized cell)."""
-    from crmclean.fields.country import country_alpha2
+    from crmclean.fields.country import alpha2_codes
 
     col = first_role_column(ctx, ("country",))
     if col is None:
         return pl.repeat(True, n, eager=True).alias("")
-    return map_unique_fast(ctx.frame.get_column(col), country_alpha2, pl.String).is_null().alias("")
+    return alpha2_codes(ctx.frame.get_column(col)).is_null().alias("")
 
 
 def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
