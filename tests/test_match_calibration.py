@@ -76,3 +76,13 @@ def test_expression_matches_the_map_and_keeps_nulls() -> None:
     assert got[2] is None
     want = MAPS["people"]([-8.0, 0.0, 3.5, 40.0])
     assert np.allclose(got.drop_nulls().to_numpy(), want)
+
+
+def test_platt_does_not_diverge_on_widely_spread_weights() -> None:
+    # the clusters' weights span -120..50 bits with true rates 0.26 / 0.5 / 0.75: the full Newton step from the
+    # start overshot and diverged (slope ~1e12); the maximum-likelihood slope is small and positive
+    rng = np.random.default_rng(1)
+    w = np.concatenate([rng.uniform(-120, -10, 150), rng.uniform(-10, 10, 120), rng.uniform(10, 50, 150)])
+    y = np.concatenate([rng.random(150) < 0.26, rng.random(120) < 0.5, rng.random(150) < 0.75])
+    a, b = fit_platt(w, y)
+    assert 0 < a < 0.2 and abs(b) < 1

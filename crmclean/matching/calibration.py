@@ -142,11 +142,18 @@ def _pooled(a: list[float], b: list[float]) -> list[float]:
 
 
 def fit_platt(weights: Sequence[float], truth: Sequence[bool], iterations: int = 50) -> tuple[float, float]:
-    """(a, b) maximizing the likelihood of ``truth`` under p = sigmoid(a · w · ln 2 + b) (Newton's method); ``a``
-    is the slope of a map's logistic tails."""
+    """(a, b) maximizing the likelihood of ``truth`` under p = sigmoid(a · w · ln 2 + b) (Newton's method, each
+    step halved until the likelihood does not fall: a full step from the start overshoots where the weights are
+    spread wide, e.g. the clusters' weights, and diverged); ``a`` is the slope of a map's logistic tails."""
     x = np.clip(np.asarray(weights, dtype=np.float64), -30.0, 30.0) * math.log(2)
     y = np.asarray(truth, dtype=np.float64)
+
+    def likelihood(a: float, b: float) -> float:
+        z = a * x + b
+        return float((y * z - np.logaddexp(0.0, z)).sum())
+
     a, b = 0.5, 0.0
+    current = likelihood(a, b)
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -700.0, 700.0)))
         g0, g1 = float(((p - y) * x).sum()), float((p - y).sum())
@@ -155,8 +162,14 @@ def fit_platt(weights: Sequence[float], truth: Sequence[bool], iterations: int =
         det = h00 * h11 - h01 * h01
         if det == 0:
             break
-        a -= (h11 * g0 - h01 * g1) / det
-        b -= (h00 * g1 - h01 * g0) / det
+        da, db = (h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det
+        t = 1.0
+        while t > 1e-6 and likelihood(a - t * da, b - t * db) < current:
+            t /= 2
+        if t <= 1e-6:
+            break
+        a, b = a - t * da, b - t * db
+        current = likelihood(a, b)
     return round(a, 4), round(b, 4)
 
 
