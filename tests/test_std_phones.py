@@ -119,9 +119,12 @@ def test_analysis_without_reasons_differs_only_in_the_reason(cases):
     wherever it is kept at all."""
     from crmclean.fields.phone import analyze_phones
 
-    # "01234\n8 495 …": no number as one line, a valid second number once split
-    values = pl.Series([v + tail for (v, _), tail in cases] + ["01234\n8 495 123 45 67"])
-    regions = pl.Series([r for (_, r), _ in cases] + ["RU"])
+    # "01234\n8 495 …": no number as one line, a valid second number once split; then numbers of no region
+    # with a label and an extension (resolved without phonenumbers when no reasons are asked)
+    fixed = ["01234\n8 495 123 45 67", "тел. 212-434-7374 ext. 208", "(212) 399-4501 доб. 589",
+             "+44 20 9884 5110 доб. 672", "тел.: 8 (812) 955-61 #5", "02027264835 #248", "1-415-431-8646 x 603"]
+    values = pl.Series([v + tail for (v, _), tail in cases] + fixed)
+    regions = pl.Series([r for (_, r), _ in cases] + ["RU"] * len(fixed))
     full, quick = analyze_phones(values, regions), analyze_phones(values, regions, reasons=False)
     assert full.drop("error").equals(quick.drop("error"))
     kept = quick.get_column("error").is_not_null()

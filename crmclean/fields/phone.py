@@ -325,9 +325,12 @@ def _national_numbers(frame: pl.DataFrame, r: _RegionRules) -> pl.DataFrame:
     d = pl.col("d")
     # with '+': the digits after the country code
     frame = frame.with_columns(d.str.slice(len(r.cc)).alias("_after_cc"))
-    frame = _strip_if_long_enough(frame, "_after_cc", "_plus_nat", r)
-    # without '+': a leading country code is dropped when that makes the number viable or fixes TOO_LONG
+    # the national prefix stripped once from the digits after the country code: both readings below use it
     frame = _strip_np(frame, "_after_cc", "_potential", r)
+    frame = frame.with_columns(  # _strip_if_long_enough of _after_cc
+        pl.when(_length_accepts(pl.col("_potential"), r)).then(pl.col("_potential")).otherwise(pl.col("_after_cc"))
+        .alias("_plus_nat"))
+    # without '+': a leading country code is dropped when that makes the number viable or fixes TOO_LONG
     take_cc = d.str.starts_with(r.cc) & (
         (~_full(d, r.general) & _full(pl.col("_potential"), r.general)) | (d.str.len_chars() > max(r.general_lengths))
     )
@@ -491,9 +494,18 @@ def _resolve_type(sub: pl.DataFrame, r: _RegionRules) -> tuple[pl.Series, bool]:
         if rr is None or rr.general is None:
             return out, False  # unknown metadata: leave the rest to phonenumbers
         nat = pl.col("nat")
-        lead = nat.str.contains(f"^(?:{rr.leading})") if rr.leading else pl.lit(None, dtype=pl.Boolean)
-        step = todo.with_columns(_type_expr(nat, rr).alias("_t"), lead.alias("_lead"))
-        decided = pl.col("_lead") if rr.leading else pl.col("_t").is_not_null()
+        if rr.leading:
+            # a region with leading digits decides exactly the numbers they match: only those are typed here
+            # (most regions sharing a code match none of them, and their patterns are not even compiled)
+            step = todo.with_columns(nat.str.contains(f"^(?:{rr.leading})").alias("_lead"))
+            done = step.filter(pl.col("_lead"))
+            todo = step.filter(~pl.col("_lead")).select("_j", "nat")
+            if done.height:
+                done = done.with_columns(_type_expr(nat, rr).alias("_t"))
+                out = out.scatter(done.get_column("_j"), done.get_column("_t"))
+            continue
+        step = todo.with_columns(_type_expr(nat, rr).alias("_t"))
+        decided = pl.col("_t").is_not_null()
         done = step.filter(decided)
         if done.height:
             out = out.scatter(done.get_column("_j"), done.get_column("_t"))
@@ -523,8 +535,9 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
                    *, reasons: bool = True) -> pl.DataFrame:
     """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path).
 
-    ``reasons=False``: a one-line cell with no valid reading for sure (``_fast_scan``'s invalid) is not read
-    again by phonenumbers for the message only; its ``error`` stays null (every other column is the same).
+    ``reasons=False``: a one-line cell with no valid reading for sure (``_fast_scan``'s invalid, as typed or
+    once its label and extension are taken off: ``_second_chance``) is not read again by phonenumbers for the
+    message only; its ``error`` stays null (every other column is the same).
     """
     e164, ptype, error, invalid = _fast_scan(values, regions)
     n = len(values)
@@ -541,7 +554,7 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
     else:
         out = out.with_columns(map_unique_fast(e164, _format_factory(fmt), pl.String).alias("phone"))
     if slow_mask.any() and fmt == "E164":
-        out, slow_mask = _second_chance(values, region_col, slow_mask, out)
+        out, slow_mask = _second_chance(values, region_col, slow_mask, out, reasons=reasons)
     if slow_mask.any():
         keys = (region_col.filter(slow_mask).fill_null("") + "\x1f" + fmt + "\x1f" + values.filter(slow_mask))
         slow = map_unique_fast(keys, _slow_key, _STRUCT()).struct.unnest()
@@ -562,11 +575,13 @@ _SPLIT_RS = r"\s*[,;\n]\s*|\s+/\s+"
 
 
 def _second_chance(values: pl.Series, regions: pl.Series, todo: pl.Series,
-                   out: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+                   out: pl.DataFrame, *, reasons: bool = True) -> tuple[pl.DataFrame, pl.Series]:
     """Vectorized handling of labels ("тел.:"), extensions ("доб. 12") and "a, b" lists of plain numbers.
 
     Cells whose every part then passes the fast path are resolved here; the rest stay for
-    phonenumbers (``todo`` is returned narrowed).
+    phonenumbers (``todo`` is returned narrowed). ``reasons=False`` (see analyze_phones): a cell of one
+    number with no valid reading for sure (``_fast_scan``'s invalid, after its label and extension) is
+    resolved too, as phonenumbers would: no number, its extension, no error.
     """
     idx = todo.arg_true()
     sub = pl.DataFrame({"i": idx, "v": values.gather(idx), "r": regions.gather(idx)})
@@ -587,17 +602,26 @@ def _second_chance(values: pl.Series, regions: pl.Series, todo: pl.Series,
     )
     if parts.height == 0:
         return out, todo
-    e164, ptype = fast_e164(parts.get_column("num"), parts.get_column("r"))
-    parts = parts.with_columns(e164.alias("e"), ptype.alias("t"))
+    e164, ptype, _, invalid = _fast_scan(parts.get_column("num"), parts.get_column("r"))
+    parts = parts.with_columns(e164.alias("e"), ptype.alias("t"), invalid.alias("bad"))
     # only extensions on the first number are carried (the slow path keeps others in the text)
-    ok = parts.group_by("i").agg(
+    cells = parts.group_by("i").agg(
+        pl.len().alias("parts"),
+        pl.col("bad").first().alias("bad"),
         pl.col("e").is_not_null().all().alias("all_ok"),
         (pl.col("ext").is_not_null() & (pl.col("k") > 0)).any().alias("late_ext"),
         pl.col("e").sort_by("k").first().alias("e164"),
         pl.col("t").sort_by("k").first().alias("type"),
         pl.col("ext").sort_by("k").first().alias("ext"),
         pl.col("e").sort_by("k").slice(1).str.join("; ").alias("extra"),
-    ).filter(pl.col("all_ok") & ~pl.col("late_ext"))
+    )
+    ok = cells.filter(pl.col("all_ok") & ~pl.col("late_ext"))
+    if not reasons:
+        unread = cells.filter((pl.col("parts") == 1) & pl.col("bad"))
+        if unread.height:
+            rows = unread.get_column("i")
+            out = out.with_columns(out.get_column("ext").scatter(rows, unread.get_column("ext").cast(pl.String)))
+            todo = todo & ~pl.repeat(False, len(todo), eager=True).alias("").scatter(rows, True)
     if ok.height == 0:
         return out, todo
     ok = ok.with_columns(pl.when(pl.col("extra") == "").then(None).otherwise(pl.col("extra")).alias("extra"))

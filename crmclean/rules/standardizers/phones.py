@@ -51,7 +51,7 @@ def _no_country_mask(ctx: RuleContext, n: int) -> pl.Series:
     return alpha2_codes(ctx.frame.get_column(col)).is_null().alias("")
 
 
-def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -> pl.DataFrame:
+def _foreign_readings(values: pl.Series, info: pl.DataFrame, no_country: pl.Series, ctx: RuleContext) -> pl.DataFrame:
     """Per row: kind/e164/region of another country's reading, for records with no country (else nulls).
 
     Candidates are cells typed without a country code that the default region either cannot
@@ -64,7 +64,7 @@ def _foreign_readings(values: pl.Series, info: pl.DataFrame, ctx: RuleContext) -
     n = len(values)
     default = (ctx.default_region or "RU").upper()
     unread = info.get_column("e164").is_null()
-    cand = (_no_country_mask(ctx, n) & values.is_not_null()
+    cand = (no_country & values.is_not_null()
             & ~values.str.strip_chars().str.starts_with("+").fill_null(True)
             & values.str.count_matches(r"\d").is_between(10, 13).fill_null(False)
             & (unread | values.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
@@ -132,17 +132,68 @@ class PhoneE164(ColumnRule):
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
         opts = self.options
         assert isinstance(opts, PhoneFormatOptions)
+        n = len(values)
+        regions = opts.region.upper() if opts.region else _region_series(ctx, n)
+        keys = {"v": values}
+        if isinstance(regions, pl.Series):
+            keys["r"] = regions
+        if not opts.region:
+            keys["nc"] = _no_country_mask(ctx, n)
+        # every decision is a function of (cell, region, no country): each distinct triple is read once and the
+        # results gathered back to the rows once (an office line typed on many records, the empty cells)
+        code, uniq = _distinct_rows(pl.DataFrame(keys))
+        one = _PhoneCells(self, uniq.get_column("v"), uniq.get_column("r") if "r" in uniq.columns else regions,
+                          uniq.get_column("nc") if "nc" in uniq.columns else None, column, ctx)
+
+        def back(s: pl.Series) -> pl.Series:
+            return s if code is None else s.gather(code)
+
+        findings = None
+        if one.hit is not None and one.msg is not None:
+            findings = findings_where(back(one.hit), values, column, severity="info", message=back(one.msg),
+                                      hint="set the record's country (or PHONE001 region:) to decide")
+        after = back(one.after)
+        edits = [ColumnEdit(column, after, back(one.reason))]
+        if one.suggested_value.is_not_null().any():
+            edits.append(ColumnEdit(column, back(one.suggested_value.fill_null(one.after)),
+                                    back(one.suggested_reason.fill_null("")), "suggest"))
+        derived = {name: back(s) for name, s in one.derived.items()}
+        # __ext / __extra are written as derived columns showing the parts; the cell itself keeps them too
+        moved = {derived_name(column, "ext"), derived_name(column, "extra")}
+        return StdResult(edits=edits, derived=derived, carries=moved, findings=findings)
+
+
+def _distinct_rows(frame: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
+    """(row -> index into the distinct rows, the distinct rows); (None, frame) when nearly every row differs."""
+    n = frame.height
+    if n == 0:
+        return None, frame
+    rank = frame.select(pl.struct(pl.all()).rank("dense").alias("")).to_series() - 1
+    first = rank.arg_unique()
+    if len(first) > 0.9 * n:
+        return None, frame
+    # the distinct rows in rank order, so a row's rank is its index among them
+    return rank, frame.gather(first.gather(rank.gather(first).arg_sort()))
+
+
+class _PhoneCells:
+    """PHONE001's decisions for each cell (``values``, each with its region and whether its record has no country)."""
+
+    def __init__(self, rule: PhoneE164, values: pl.Series, regions: pl.Series | str, no_country: pl.Series | None,
+                 column: str, ctx: RuleContext) -> None:
+        opts = rule.options
+        assert isinstance(opts, PhoneFormatOptions)
         from crmclean.fields.placeholder import placeholder_mask
 
-        regions = opts.region.upper() if opts.region else _region_series(ctx, len(values))
-        work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
+        n = len(values)
+        work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, n, dtype=pl.String, eager=True).alias(""))
         # the reasons are PHONE002's: a run that keeps no findings does not ask phonenumbers for them
         info = analyze_phones(work, regions, opts.format, reasons=ctx.proposals)
         phone = info.get_column("phone")
         # a multi-value cell keeps every number (each normalized, in the input's own separator) and an extension
         # stays with its number: nothing is moved out of the cell (crmclean.model.multivalue, issue 11)
         after = _whole_cell(work, info, regions, opts.format).fill_null(values).alias(column)
-        reason = (
+        self.reason = (
             pl.DataFrame({"ext": info.get_column("ext"), "extra": info.get_column("extra"), "ok": phone.is_not_null()})
             .select(
                 pl.concat_str(
@@ -155,16 +206,16 @@ class PhoneE164(ColumnRule):
             )
             .to_series()
         )
-        findings = None
-        n = len(values)
+        self.hit: pl.Series | None = None
+        self.msg: pl.Series | None = None
         suggested_value = _nulls(n)
         suggested_reason = _nulls(n)
         if opts.suggest_plus8:
             suggested_value = info.get_column("suggestion")
             suggested_reason = suggested_value.is_not_null().to_frame("s").select(
                 pl.when(pl.col("s")).then(pl.lit("'+8' looks like a mistyped '+7'")).otherwise(None)).to_series()
-        if not opts.region:
-            foreign = _foreign_readings(work, info, ctx)
+        if no_country is not None:
+            foreign = _foreign_readings(work, info, no_country, ctx)
             kind = foreign.get_column("kind")
             hit = kind.is_not_null()
             if hit.any():
@@ -189,26 +240,21 @@ class PhoneE164(ColumnRule):
                     other = map_unique_fast(other, lambda e: format_phone(e, fmt), pl.String)
                 suggested_value = other.fill_null(suggested_value)
                 suggested_reason = msg.fill_null(suggested_reason)
-                findings = findings_where(hit, values, column, severity="info", message=msg,
-                                          hint="set the record's country (or PHONE001 region:) to decide")
-        edits = [ColumnEdit(column, after, reason)]
-        if suggested_value.is_not_null().any():
-            edits.append(ColumnEdit(column, suggested_value.fill_null(after), suggested_reason.fill_null(""),
-                                    "suggest"))
+                self.hit, self.msg = hit, msg
+        self.after = after
+        self.suggested_value = suggested_value
+        self.suggested_reason = suggested_reason
         ok = phone.is_not_null()
-        derived = {
-            derived_name(column, "ext"): info.get_column("ext").zip_with(ok, _nulls(len(values))),
-            derived_name(column, "extra"): info.get_column("extra").zip_with(ok, _nulls(len(values))),
+        self.derived = {
+            derived_name(column, "ext"): info.get_column("ext").zip_with(ok, _nulls(n)),
+            derived_name(column, "extra"): info.get_column("extra").zip_with(ok, _nulls(n)),
             derived_name(column, "type"): info.get_column("type"),
             derived_name(column, "e164"): info.get_column("e164"),
             derived_name(column, "e164_extra"): info.get_column("extra_e164"),
         }
         if ctx.proposals:  # for PHONE002: the reasons, so invalid numbers are not parsed twice
-            derived[derived_name(column, "error")] = info.get_column("error")
-            derived[derived_name(column, "suggestion")] = info.get_column("suggestion")
-        # __ext / __extra are written as derived columns showing the parts; the cell itself keeps them too
-        moved = {derived_name(column, "ext"), derived_name(column, "extra")}
-        return StdResult(edits=edits, derived=derived, carries=moved, findings=findings)
+            self.derived[derived_name(column, "error")] = info.get_column("error")
+            self.derived[derived_name(column, "suggestion")] = info.get_column("suggestion")
 
 
 def ext_suffix(e164: str | None, ext: str) -> str:
