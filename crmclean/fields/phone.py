@@ -532,14 +532,17 @@ def _slow_key(key: str) -> dict[str, Any]:
 
 
 def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat = "E164",
-                   *, reasons: bool = True) -> pl.DataFrame:
+                   *, reasons: bool = True, distinct: bool = False) -> pl.DataFrame:
     """Per row: phone (formatted), e164, ext, type, extra, extra_e164, error, suggestion (vectorized + slow path).
+
+    ``distinct``: the values are (nearly) all different already (PHONE001 passes each distinct cell once), so
+    the fast path does not look for repeated (cell, region) pairs.
 
     ``reasons=False``: a one-line cell with no valid reading for sure (``_fast_scan``'s invalid, as typed or
     once its label and extension are taken off: ``_second_chance``) is not read again by phonenumbers for the
     message only; its ``error`` stays null (every other column is the same).
     """
-    e164, ptype, error, invalid = _fast_scan(values, regions)
+    e164, ptype, error, invalid = _fast_scan_rows(values, regions) if distinct else _fast_scan(values, regions)
     n = len(values)
     region_col = regions if isinstance(regions, pl.Series) else pl.Series("region", [regions] * n, dtype=pl.String)
     slow_mask = e164.is_null() & error.is_null() & values.is_not_null()

@@ -168,12 +168,12 @@ def _distinct_rows(frame: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]
     n = frame.height
     if n == 0:
         return None, frame
-    rank = frame.select(pl.struct(pl.all()).rank("dense").alias("")).to_series() - 1
-    first = rank.arg_unique()
-    if len(first) > 0.9 * n:
+    groups = frame.with_row_index("_row").group_by(frame.columns).agg(pl.col("_row"))
+    if groups.height > 0.9 * n:
         return None, frame
-    # the distinct rows in rank order, so a row's rank is its index among them
-    return rank, frame.gather(first.gather(rank.gather(first).arg_sort()))
+    rows = groups.get_column("_row")
+    which = pl.int_range(0, groups.height, dtype=pl.UInt32, eager=True).repeat_by(rows.list.len()).explode()
+    return pl.repeat(0, n, dtype=pl.UInt32, eager=True).scatter(rows.explode(), which), groups.drop("_row")
 
 
 class _PhoneCells:
@@ -188,7 +188,7 @@ class _PhoneCells:
         n = len(values)
         work = values.zip_with(~placeholder_mask(values, "phone"), pl.repeat(None, n, dtype=pl.String, eager=True).alias(""))
         # the reasons are PHONE002's: a run that keeps no findings does not ask phonenumbers for them
-        info = analyze_phones(work, regions, opts.format, reasons=ctx.proposals)
+        info = analyze_phones(work, regions, opts.format, reasons=ctx.proposals, distinct=True)
         phone = info.get_column("phone")
         # a multi-value cell keeps every number (each normalized, in the input's own separator) and an extension
         # stays with its number: nothing is moved out of the cell (crmclean.model.multivalue, issue 11)
