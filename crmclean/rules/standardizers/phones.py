@@ -274,6 +274,21 @@ def _whole_cell(values: pl.Series, info: pl.DataFrame, regions: pl.Series | str 
     rows = (phone.is_not_null() & (ext.is_not_null() | extra.is_not_null())).fill_null(False)
     if not rows.any():
         return phone
+    # a cell split_cell keeps whole (no separator, nothing to strip) is its own one part: its analysis is the
+    # row's own, so the loop below would write its number and extension, or (several numbers) the cell as typed
+    single = rows & ~values.str.contains(r"[,;\n\x1c-\x1f]|\s/\s|^\s|\s$").fill_null(True)
+    if single.any():
+        suffix = pl.when(pl.col("e").str.starts_with("+7").fill_null(False)).then(pl.lit(" доб. ")).otherwise(
+            pl.lit(" ext. "))  # ext_suffix
+        whole = pl.DataFrame({"v": values, "p": phone, "x": ext, "m": extra, "e": info.get_column("e164")}).select(
+            pl.when(pl.col("m").is_not_null()).then(pl.col("v"))
+            .when(pl.col("x").is_not_null() & (pl.col("x") != "")).then(pl.col("p") + suffix + pl.col("x"))
+            .otherwise(pl.col("p"))
+        ).to_series()
+        phone = phone.zip_with(~single, whole)
+        rows = rows & ~single
+        if not rows.any():
+            return phone
     idx = rows.arg_true().to_list()
     cell_values = values.gather(idx).to_list()
     region_list = regions.gather(idx).to_list() if isinstance(regions, pl.Series) else [regions] * len(idx)
