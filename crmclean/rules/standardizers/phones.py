@@ -64,16 +64,20 @@ def _foreign_readings(values: pl.Series, info: pl.DataFrame, no_country: pl.Seri
     n = len(values)
     default = (ctx.default_region or "RU").upper()
     unread = info.get_column("e164").is_null()
-    cand = (no_country & values.is_not_null()
-            & ~values.str.strip_chars().str.starts_with("+").fill_null(True)
-            & values.str.count_matches(r"\d").is_between(10, 13).fill_null(False)
-            & (unread | values.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
+    cand = no_country & values.is_not_null()
     if not ctx.proposals:
         cand = cand & ~unread  # "ambiguous" needs the default region's reading
     out = pl.DataFrame({"kind": _nulls(n), "e164": _nulls(n), "region": _nulls(n)})
     if not cand.any():
         return out
-    idx = cand.arg_true()
+    idx = cand.arg_true()  # the text tests only on the records they can concern
+    text, unread = values.gather(idx), unread.gather(idx)
+    typed = (~text.str.strip_chars().str.starts_with("+").fill_null(True)
+             & text.str.count_matches(r"\d").is_between(10, 13).fill_null(False)
+             & (unread | text.str.contains(r"\d{3}[\s.\-]\d{4}\s*$").fill_null(False)))
+    idx = idx.filter(typed)
+    if idx.is_empty():
+        return out
     found = foreign_readings(values.gather(idx), default)
     return pl.DataFrame({name: out.get_column(name).scatter(idx, found.get_column(name)) for name in out.columns})
 
