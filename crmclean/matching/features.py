@@ -20,7 +20,7 @@ import polars as pl
 
 from crmclean.fields.names import given_names, parse_full_name
 from crmclean.matching.nicknames import canonical_first_name, groups_key
-from crmclean.matching.translit import initial_keys, latin_key, latin_text, phonetic_key
+from crmclean.matching.translit import is_initial_key, latin_key, latin_text, phonetic_key
 
 IDX = "__idx"  # row position in the table (UInt32): the join key of every pair frame
 
@@ -318,8 +318,8 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph", "fn_canon_ph")),
         prof.select(_blank_to_null(name_display)).to_series().alias("name_display"),
     ).with_columns(
-        ((pl.col("fn").str.len_chars() <= 1) | pl.col("fn").is_in(sorted(initial_keys()))).fill_null(False).alias(
-            "fn_is_initial"),
+        # fn is a latin_key (blanks are null): every key of one letter is among the initials' keys
+        is_initial_key(pl.col("fn")).fill_null(False).alias("fn_is_initial"),
         pl.col("fn").str.slice(0, 1).alias("fi"),
         pl.col("mn").str.slice(0, 1).alias("mi"),
         pl.col("ln").str.slice(0, 1).alias("li"),

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import polars as pl
+
 _CYR_TO_LAT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
     "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
@@ -127,3 +129,14 @@ def initial_keys() -> frozenset[str]:
     """The keys a name typed as one letter (an initial) can have: a Cyrillic letter romanizes to one or two letters
     (Ю. -> 'iu', Ж. -> 'zh', Я. -> 'ia', Ш. -> 'sh'), so an initial is any of these keys, not a key of length one."""
     return frozenset(latin_key(c) for c in _LETTERS) - {""}
+
+
+def is_initial_key(key: pl.Expr) -> pl.Expr:
+    """Whether a name key (:func:`latin_key`) is an initial's, one of :func:`initial_keys`: the one test of "typed as
+    an initial" for blocking (``features.fn_is_initial``) and for the comparisons that read initials."""
+    return key.is_in(_initial_key_list())
+
+
+@lru_cache(maxsize=1)
+def _initial_key_list() -> list[str]:
+    return sorted(initial_keys())

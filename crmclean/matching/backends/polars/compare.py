@@ -37,7 +37,7 @@ from crmclean.matching.library import (
     TfSource,
 )
 from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
-from crmclean.matching.translit import initial_keys
+from crmclean.matching.translit import is_initial_key
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
 
@@ -339,12 +339,9 @@ def _groups_overlap_predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
     return same.scatter(idx, _groups_overlap(*decode))
 
 
-# the keys a name typed as one letter can have (Ю. -> iu): translit.initial_keys
-INITIAL_KEYS: list[str] = sorted(initial_keys())
-
-
 def _is_initial(column: str) -> pl.Expr:
-    return pl.col(column).is_in(INITIAL_KEYS)
+    # the keys a name typed as one letter can have (Ю. -> iu): translit.is_initial_key
+    return is_initial_key(pl.col(column))
 
 
 def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
@@ -353,7 +350,8 @@ def _first_initial(ev: ChunkEvaluator, name: str, groups: str) -> pl.Series:
     view = ev.view
     a, b = view.left(name), view.right(name)
     out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
-    idx = (a.is_in(INITIAL_KEYS) | b.is_in(INITIAL_KEYS)).fill_null(False).arg_true()
+    idx = pl.DataFrame({"a": a, "b": b}).select((_is_initial("a") | _is_initial("b")).fill_null(False)).to_series(
+    ).arg_true()
     if len(idx) == 0:
         return out
     ga, gb = view.left(groups).gather(idx).str.split("|"), view.right(groups).gather(idx).str.split("|")
