@@ -312,11 +312,15 @@ def _length_accepts(nat: pl.Expr, r: _RegionRules) -> pl.Expr:
     return ok
 
 
+def _if_long_enough(stripped: str, src: str, r: _RegionRules) -> pl.Expr:
+    """``stripped`` (``src`` with its national prefix taken off, :func:`_strip_np`) when phonenumbers' length test
+    accepts it, else ``src`` as it was."""
+    return pl.when(_length_accepts(pl.col(stripped), r)).then(pl.col(stripped)).otherwise(pl.col(src))
+
+
 def _strip_if_long_enough(frame: pl.DataFrame, src: str, dst: str, r: _RegionRules) -> pl.DataFrame:
     frame = _strip_np(frame, src, "_s2", r)
-    return frame.with_columns(
-        pl.when(_length_accepts(pl.col("_s2"), r)).then(pl.col("_s2")).otherwise(pl.col(src)).alias(dst)
-    ).drop("_s2")
+    return frame.with_columns(_if_long_enough("_s2", src, r).alias(dst)).drop("_s2")
 
 
 def _national_numbers(frame: pl.DataFrame, r: _RegionRules) -> pl.DataFrame:
@@ -327,9 +331,7 @@ def _national_numbers(frame: pl.DataFrame, r: _RegionRules) -> pl.DataFrame:
     frame = frame.with_columns(d.str.slice(len(r.cc)).alias("_after_cc"))
     # the national prefix stripped once from the digits after the country code: both readings below use it
     frame = _strip_np(frame, "_after_cc", "_potential", r)
-    frame = frame.with_columns(  # _strip_if_long_enough of _after_cc
-        pl.when(_length_accepts(pl.col("_potential"), r)).then(pl.col("_potential")).otherwise(pl.col("_after_cc"))
-        .alias("_plus_nat"))
+    frame = frame.with_columns(_if_long_enough("_potential", "_after_cc", r).alias("_plus_nat"))
     # without '+': a leading country code is dropped when that makes the number viable or fixes TOO_LONG
     take_cc = d.str.starts_with(r.cc) & (
         (~_full(d, r.general) & _full(pl.col("_potential"), r.general)) | (d.str.len_chars() > max(r.general_lengths))

@@ -393,10 +393,7 @@ def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[
     return per
 
 
-# not plain: a blank (Python's or Rust's idea) at either end, or a \x1c-\x1f anywhere (one scan of the cell)
-_NOT_PLAIN = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$|[\x1c-\x1f]"
 _ASCII_BLANKS = " \t\n\r\x0b\x0c"
-_CELL_SEPARATOR = r"[,;\n]|\s/\s"  # multivalue._SEP_RE: such a cell is split and rejoined, not copied
 
 
 def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
@@ -412,11 +409,12 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     """
     if rows.schema[col] != pl.String:
         return [], []
-    from crmclean.model.multivalue import DEFAULT_SEPARATOR
+    from crmclean.model.multivalue import BLANK_EDGE_PATTERN, DEFAULT_SEPARATOR, SEPARATOR_PATTERN
 
     c = pl.col(col)
-    # (and, for all_values, no separator: one regex scan per cell)
-    plain = ~c.str.contains(_NOT_PLAIN + ("|" + _CELL_SEPARATOR if rule == "all_values" else ""))
+    # not plain: a blank (Python's or Rust's idea) at either end, or a \x1c-\x1f anywhere; for all_values also a
+    # separator (such a cell is split and rejoined, not copied): one regex scan per cell
+    plain = ~c.str.contains(BLANK_EDGE_PATTERN + ("|" + SEPARATOR_PATTERN if rule == "all_values" else ""))
     # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
     filled = c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != "")
     f, odd = f"__filled_{col}", f"__odd_{col}"

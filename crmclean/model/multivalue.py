@@ -21,6 +21,11 @@ MULTI_VALUE_ROLES = frozenset({"phone", "mobile", "fax", "email", "email2"})
 
 DEFAULT_SEPARATOR = ", "  # the Bitrix24 / amoCRM connectors' join
 _SEP_RE = re.compile(r"\s*([,;\n])\s*|\s+(/)\s+")
+# split_cell's knowledge for polars' regexes, where a cell matching neither is split_cell's one value, unchanged:
+# its separators (_SEP_RE's), and a blank at either end (Rust's \s lacks \x1c-\x1f, which Python's str.strip and
+# split_cell's marker treat as blanks, so those count anywhere)
+SEPARATOR_PATTERN = r"[,;\n]|\s/\s"
+BLANK_EDGE_PATTERN = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$|[\x1c-\x1f]"
 
 # suffixes of derived columns the standardizers compute (``<column>__<suffix>``)
 DERIVED_SUFFIXES = frozenset({

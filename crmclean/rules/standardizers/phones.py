@@ -266,11 +266,17 @@ def ext_suffix(e164: str | None, ext: str) -> str:
     return f" доб. {ext}" if (e164 or "").startswith("+7") else f" ext. {ext}"
 
 
+def ext_suffix_expr(e164: pl.Expr, ext: pl.Expr) -> pl.Expr:
+    """:func:`ext_suffix` column-wise."""
+    return pl.when(e164.str.starts_with("+7").fill_null(False)).then(pl.lit(" доб. ")).otherwise(
+        pl.lit(" ext. ")) + ext
+
+
 def _whole_cell(values: pl.Series, info: pl.DataFrame, regions: pl.Series | str = "RU",
                 fmt: PhoneFormat = "E164") -> pl.Series:
     """Every number of the cell, each normalized (an extension with its number), in the input's order and
     its own separator; a part that is no valid number stays as typed."""
-    from crmclean.model.multivalue import cell_separator, join_cell, split_cell
+    from crmclean.model.multivalue import BLANK_EDGE_PATTERN, SEPARATOR_PATTERN, cell_separator, join_cell, split_cell
 
     phone = info.get_column("phone")
     ext = info.get_column("ext")
@@ -280,13 +286,12 @@ def _whole_cell(values: pl.Series, info: pl.DataFrame, regions: pl.Series | str 
         return phone
     # a cell split_cell keeps whole (no separator, nothing to strip) is its own one part: its analysis is the
     # row's own, so the loop below would write its number and extension, or (several numbers) the cell as typed
-    single = rows & ~values.str.contains(r"[,;\n\x1c-\x1f]|\s/\s|^\s|\s$").fill_null(True)
+    single = rows & ~values.str.contains(BLANK_EDGE_PATTERN + "|" + SEPARATOR_PATTERN).fill_null(True)
     if single.any():
-        suffix = pl.when(pl.col("e").str.starts_with("+7").fill_null(False)).then(pl.lit(" доб. ")).otherwise(
-            pl.lit(" ext. "))  # ext_suffix
         whole = pl.DataFrame({"v": values, "p": phone, "x": ext, "m": extra, "e": info.get_column("e164")}).select(
             pl.when(pl.col("m").is_not_null()).then(pl.col("v"))
-            .when(pl.col("x").is_not_null() & (pl.col("x") != "")).then(pl.col("p") + suffix + pl.col("x"))
+            .when(pl.col("x").is_not_null() & (pl.col("x") != "")).then(pl.col("p") + ext_suffix_expr(pl.col("e"),
+                                                                                                      pl.col("x")))
             .otherwise(pl.col("p"))
         ).to_series()
         phone = phone.zip_with(~single, whole)
