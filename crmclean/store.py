@@ -198,7 +198,12 @@ class RunStore:
         details: Mapping[str, Any] | None = None,
         run_id: str | None = None,
     ) -> str:
-        run_id = run_id or new_run_id()
+        if run_id is None:
+            run_id = new_run_id()
+            # an id has 16 random bits per second: two runs started in one second can draw the same one (a
+            # property test's crash-then-rollback did), so a taken id is drawn again
+            while self.con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone() is not None:
+                run_id = new_run_id()
         # who runs it: `crmclean runs` shows a run whose process is gone as interrupted
         details = {"pid": os.getpid(), "host": socket.gethostname(), **dict(details or {})}
         self.con.execute(
