@@ -71,6 +71,9 @@ class CalibrationMap:
         below = math.log(ps[0] / (1 - ps[0])) + k * (w - xs[0])
         above = math.log(ps[-1] / (1 - ps[-1])) + k * (w - xs[-1])
         tail = 1.0 / (1.0 + np.exp(-np.clip(np.where(w < xs[0], below, above), -_LOGIT_BOUND, _LOGIT_BOUND)))
+        # the logit's round trip can land a hair past the end knot's probability: held to it, so the tails join
+        # the knots without a step back (a weight just above the last knot scored 1e-17 below the knot itself)
+        tail = np.where(w < xs[0], np.minimum(tail, ps[0]), np.maximum(tail, ps[-1]))
         return np.where((w < xs[0]) | (w > xs[-1]), tail, np.interp(w, xs, ps))
 
     def expr(self, weight: pl.Expr) -> pl.Expr:
