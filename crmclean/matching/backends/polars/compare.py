@@ -10,6 +10,7 @@ comparison's (or level's) ``TfSource``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -40,6 +41,7 @@ from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
 from crmclean.matching.translit import is_initial_key
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
+COMPARE_THREADS = 2  # chunks compared side by side (compute_levels)
 
 
 def _levels_from(conditions: Sequence[pl.Series], missing: pl.Series) -> pl.Series:
@@ -588,13 +590,18 @@ def compute_levels(
     """
     if pairs.height <= CHUNK_PAIRS:
         return _compute_levels_chunk(features, pairs, comparisons, tf, extra)
-    parts = []
-    view: PairView | None = None
-    for start in range(0, pairs.height, CHUNK_PAIRS):
-        part, view = _compute_levels_chunk(features, pairs.slice(start, CHUNK_PAIRS), comparisons, tf, extra)
-        parts.append(part)
-    assert view is not None
-    return pl.concat(parts), view
+    # the first chunk alone builds what every chunk reads once per table (the encoding, term-frequency tables,
+    # per-record and per-value derivations; a per-record step may call back into Python), then the rest run two
+    # at a time: a chunk is a few hundred small polars steps, each mostly on one core, so two chunks side by side
+    # use both (results in chunk order; the per-value-pair memo is merged under a lock, see per_value_pair)
+    first, view = _compute_levels_chunk(features, pairs.slice(0, CHUNK_PAIRS), comparisons, tf, extra)
+    starts = range(CHUNK_PAIRS, pairs.height, CHUNK_PAIRS)
+    with ThreadPoolExecutor(COMPARE_THREADS) as pool:
+        rest = list(pool.map(lambda s: _compute_levels_chunk(features, pairs.slice(s, CHUNK_PAIRS), comparisons,
+                                                             tf, extra), starts))
+    if rest:
+        view = rest[-1][1]
+    return pl.concat([first, *(part for part, _ in rest)]), view
 
 
 def _compute_levels_chunk(

@@ -6,6 +6,7 @@ scorer, and few distinct pairs (cities, titles, company names) are scored once a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import polars as pl
@@ -84,6 +85,9 @@ SCORERS: dict[str, tuple[Callable[..., float], float, float]] = {
 }
 
 
+_MEMO_LOCK = threading.Lock()
+
+
 def per_value_pair(a: pl.Series, b: pl.Series, values: pl.Series, name: str, memo: dict[str, pl.DataFrame],
                    fn: Callable[[pl.Series, pl.Series], pl.Series], dtype: pl.DataType,
                    rows: pl.Series | None = None) -> pl.Series:
@@ -107,7 +111,12 @@ def per_value_pair(a: pl.Series, b: pl.Series, values: pl.Series, name: str, mem
         left = values.gather((distinct // (1 << 32)).cast(pl.UInt32))
         right = values.gather((distinct % (1 << 32)).cast(pl.UInt32))
         done = pl.DataFrame({"k": distinct, "v": fn(left, right).cast(dtype)})
-        memo[name] = done if known is None else pl.concat([known, done])
+        with _MEMO_LOCK:  # chunks compared side by side (compare.compute_levels) add to one memo
+            now = memo.get(name)
+            new = done
+            if now is not None and now is not known:  # another chunk added pairs meanwhile: each kept once
+                new = done.filter(~pl.col("k").is_in(now.get_column("k").implode()))
+            memo[name] = new if now is None else pl.concat([now, new])
         here = pl.concat([here, done])
     return out.scatter(rows, key.replace_strict(here.get_column("k"), here.get_column("v"), return_dtype=dtype))
 
