@@ -208,28 +208,17 @@ def _run_rules(
         object_type=table.object_type,
         proposals=not profile_only or apply_suggestions,
     )
+    done, frame = _run_concurrently(selected, ctx, ids, apply_suggestions, progress, profile_only)
     changes: list[pl.DataFrame] = []
     findings: list[pl.DataFrame] = []
     muted = {c.code for c in ignored_rules(settings)}
     stats: list[dict[str, Any]] = []
     carried: set[str] = set()
-    for i, rule in enumerate(selected):
-        if progress is not None:
-            progress(i, len(selected), rule.code)
-        started = time.perf_counter()
-        result: RuleResult = rule.apply(ctx)
-        fixed = suggested = 0
-        fixed_rows = pl.repeat(False, n, eager=True).alias("") if n else pl.Series([], dtype=pl.Boolean)
-        for edit in result.edits:
-            frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code, apply_suggestions,
-                                                                 log_changes=not profile_only)
-            fixed += n_fixed
-            suggested += n_suggested
-            if rows is not None:
-                fixed_rows = fixed_rows | rows
-            if log is not None:
-                changes.append(log)
-        ctx.frame = frame
+    derived_columns: dict[str, pl.Series] = {}
+    for i, rule in enumerate(selected):  # the logs, derived columns and statistics in the rules' order
+        outcome = done[i]
+        result = outcome.result
+        changes += outcome.logs
         flagged = 0
         # a rule's findings make sense only for its object types (EMAIL005: role addresses on people, not companies)
         if (result.findings is not None and result.findings.height and not profile_only and rule.code not in muted
@@ -246,15 +235,13 @@ def _run_rules(
             )
             findings.append(found)
             flagged = found.height
-        for name, series in result.derived.items():
-            if len(series) == n:
-                ctx.derived[name] = series.alias(name)
+        derived_columns.update(_derived_of(result, n))
         carried |= getattr(result, "carries", set())
         stats.append({
-            "rule": rule.code, "name": rule.name, "fixed": fixed, "rows_fixed": int(fixed_rows.sum()) if n else 0,
-            "suggested": suggested, "flagged": flagged, "seconds": round(time.perf_counter() - started, 4),
+            "rule": rule.code, "name": rule.name, "fixed": outcome.fixed, "rows_fixed": outcome.rows_fixed,
+            "suggested": outcome.suggested, "flagged": flagged, "seconds": round(outcome.seconds, 4),
         })
-    derived = pl.DataFrame(ctx.derived) if ctx.derived else pl.DataFrame(schema={})
+    derived = pl.DataFrame(derived_columns) if derived_columns else pl.DataFrame(schema={})
     out_frame = _with_derived(frame, derived, settings.standardize.derived, carried)
     change_log = pl.concat(changes) if changes else pl.DataFrame(schema=CHANGE_SCHEMA)
     finding_log = pl.concat(findings) if findings else pl.DataFrame(schema=FINDING_SCHEMA)
@@ -267,6 +254,101 @@ def _run_rules(
         rules_run=[r.code for r in selected],
         apply_suggestions=apply_suggestions,
     )
+
+
+@dataclass
+class _Outcome:
+    """One rule's run: its result and what its edits changed."""
+
+    result: RuleResult
+    fixed: int
+    suggested: int
+    rows_fixed: int
+    logs: list[pl.DataFrame]
+    seconds: float
+
+
+def _derived_of(result: RuleResult, n: int) -> dict[str, pl.Series]:
+    return {name: series.alias(name) for name, series in result.derived.items() if len(series) == n}
+
+
+def _run_concurrently(
+    selected: list[Standardizer],
+    ctx: StandardizeContext,
+    ids: pl.Series,
+    apply_suggestions: bool,
+    progress: Callable[[int, int, str], None] | None,
+    profile_only: bool,
+) -> tuple[dict[int, _Outcome], pl.DataFrame]:
+    """Run the rules, those whose footprints (Rule.footprint) do not meet at the same time, in threads.
+
+    Rule i starts once every earlier rule whose footprint meets its own has been applied, on the table as it
+    is then: its own columns hold exactly what running the rules one by one in order would have left there
+    (a rule that meets none of them never touched them). A rule without a footprint waits for every rule
+    before it and holds back every rule after it, so it sees the whole table and every derived column as
+    the sequential run. Each rule's edits are applied when it finishes; edits to one column keep the rules'
+    order, so the table comes out the same. Polars releases the GIL and per-value Python goes to the process
+    pool (fields._unique.map_unique), so a phone scan, a company-name parse and a name split share the cores.
+    Returns each rule's outcome by its index and the final table.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+    from dataclasses import replace
+
+    from crmclean.fields._unique import _workers
+
+    footprints = [rule.footprint(ctx) for rule in selected]
+    waits = [{j for j in range(i) if _meet(footprints[i], footprints[j])} for i in range(len(selected))]
+    n = ctx.frame.height
+    frame = ctx.frame
+    done: dict[int, _Outcome] = {}
+    pending = list(range(len(selected)))
+    with ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="crmclean-rule") as pool:
+        running: dict[Future[tuple[RuleResult, float]], int] = {}
+        while pending or running:
+            for i in [i for i in pending if waits[i] <= done.keys()]:
+                pending.remove(i)
+                if progress is not None:
+                    progress(i, len(selected), selected[i].code)
+                if footprints[i] is None:
+                    ctx.frame = frame
+                    ctx.derived = {k: v for j in range(i) for k, v in _derived_of(done[j].result, n).items()}
+                    rule_ctx = ctx
+                else:
+                    rule_ctx = replace(ctx, frame=frame, derived={})
+                running[pool.submit(_timed_apply, selected[i], rule_ctx)] = i
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=running.__getitem__):
+                i = running.pop(future)
+                result, seconds = future.result()
+                started = time.perf_counter()
+                rule = selected[i]
+                fixed = suggested = 0
+                fixed_rows = pl.repeat(False, n, eager=True).alias("") if n else pl.Series([], dtype=pl.Boolean)
+                logs: list[pl.DataFrame] = []
+                for edit in result.edits:
+                    if not _meet(footprints[i], {edit.column}):
+                        raise RuntimeError(f"rule {rule.code} edited {edit.column!r}, outside its footprint")
+                    frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code,
+                                                                         apply_suggestions, log_changes=not profile_only)
+                    fixed += n_fixed
+                    suggested += n_suggested
+                    if rows is not None:
+                        fixed_rows = fixed_rows | rows
+                    if log is not None:
+                        logs.append(log)
+                done[i] = _Outcome(result, fixed, suggested, int(fixed_rows.sum()) if n else 0, logs,
+                                   seconds + time.perf_counter() - started)
+    return done, frame
+
+
+def _meet(a: set[str] | None, b: set[str] | None) -> bool:
+    """Whether two footprints share a column (a rule without one shares them all)."""
+    return a is None or b is None or not a.isdisjoint(b)
+
+
+def _timed_apply(rule: Standardizer, ctx: RuleContext) -> tuple[RuleResult, float]:
+    started = time.perf_counter()
+    return rule.apply(ctx), time.perf_counter() - started
 
 
 def _apply_edit(

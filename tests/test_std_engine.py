@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmclean.config import parse_rules
 from crmclean.profile import PROFILE_SCHEMA, build_profile
-from crmclean.rules.base import CHANGE_SCHEMA, FINDING_SCHEMA
+from crmclean.rules.base import CHANGE_SCHEMA, FINDING_SCHEMA, ColumnEdit
 from crmclean.standardize import select_rules, standardize_table
 from tests._std_helpers import make_table
 
@@ -77,6 +78,53 @@ def test_rules_see_the_previous_rules_output():
     # TEXT001 removes the NBSP, then COUNTRY001 recognizes the value, then PHONE001 uses the country
     result = standardize_table(make_table({"Phone": ["(212) 555-0142"], "Country": ["\u00a0USA "]}))
     assert result.table.frame.get_column("Phone").to_list() == ["+12125550142"]
+
+
+def _outputs(result):
+    return [result.table.frame, result.changes, result.findings, result.derived, result.stats.drop("seconds")]
+
+
+def test_rules_in_threads_give_the_sequential_result(monkeypatch):
+    # rules with disjoint footprints run at the same time; one worker runs them one by one, in order
+    table = make_table(MESSY, object_type="contacts")
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "1")
+    alone = standardize_table(table)
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "4")
+    threaded = standardize_table(table)
+    for x, y in zip(_outputs(alone), _outputs(threaded), strict=True):
+        assert x.columns == y.columns and x.equals(y, null_equal=True)
+
+
+def test_footprints():
+    from crmclean.rules.standardizers._common import StdResult
+    from crmclean.rules.standardizers.phones import PhoneE164
+    from crmclean.standardize import StandardizeContext
+
+    table = make_table(MESSY, object_type="contacts")
+    ctx = StandardizeContext(frame=table.frame, roles=table.by_role, id_column="id")
+    assert PhoneE164().footprint(ctx) == {"Телефон", "Страна"}  # its column and the records' countries
+
+    class OwnPhones(PhoneE164):  # reads what it likes: runs alone
+        def transform_column(self, values, column, ctx):
+            return StdResult()
+
+    assert OwnPhones().footprint(ctx) is None
+
+    class Sneaky(PhoneE164):  # same reads declared, but edits a column outside them
+        reads_roles = ("country",)
+
+        def transform_column(self, values, column, ctx):
+            return StdResult(edits=[ColumnEdit("ИНН", values, "x")])
+
+    with pytest.raises(RuntimeError, match="outside its footprint"):
+        _run_one(table, Sneaky())
+
+
+def _run_one(table, rule):
+    from crmclean.config import RulesFile
+    from crmclean.standardize import _run_rules
+
+    return _run_rules(table, RulesFile.model_validate({}), [rule], False, None, False)
 
 
 cells = {

@@ -64,10 +64,10 @@ def map_unique(
         # the first value pays the function's one-time loads (pymorphy3's dictionary, compiled patterns): not timed,
         # or it would send cheap work to the pool (NAME003's 15k name tokens at 300k: 0.3 s here, 0.8 s pooled)
         mapped = [fn(keys[0])]
-        started = time.process_time()
+        started = time.thread_time()  # this thread's: the engine may run other rules in threads meanwhile
         mapped += [fn(v) for v in keys[1:_SAMPLE]]
         rest = keys[_SAMPLE:]
-        if (time.process_time() - started) / (_SAMPLE - 1) * len(rest) < _POOL_MIN_SECONDS:
+        if (time.thread_time() - started) / (_SAMPLE - 1) * len(rest) < _POOL_MIN_SECONDS:
             mapped += [fn(v) for v in rest]  # cheap per value: forking would cost more than the work
         else:
             size = (len(rest) + n_workers - 1) // n_workers

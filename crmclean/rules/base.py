@@ -156,6 +156,16 @@ class Rule:
     def applies_to(self, object_type: str) -> bool:
         return not self.objects or object_type in self.objects
 
+    def footprint(self, ctx: RuleContext) -> set[str] | None:
+        """The table columns the rule reads or edits in this run; None (the default) when it may read any.
+
+        The engine runs rules whose footprints do not meet at the same time, each on the table as the rules
+        before it left those columns (``crmclean.standardize``). So a rule that names its footprint reads no
+        other column of ``ctx.frame`` and no derived column of another rule, and edits only those columns
+        (an edit outside them is an error); a rule with None runs alone, after every rule before it.
+        """
+        return None
+
     @classmethod
     def kpi_findings(cls) -> pl.Expr:
         """Which of the rule's findings feed its ``kpi`` (an expression over the finding columns; default: all).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -45,6 +45,21 @@ class StdResult(RuleResult):
 
 class ColumnRule(Standardizer):
     """A standardizer that works one target column at a time and may report carried derived columns."""
+
+    # Roles whose columns ``transform_column`` reads or edits besides its own column (PHONE001: the country);
+    # None: not declared, the rule runs alone (Rule.footprint). A subclass that changes what the rule reads
+    # (its own apply, transform_column or target_columns) does not inherit the declaration.
+    reads_roles: ClassVar[tuple[str, ...] | None] = None
+
+    def footprint(self, ctx: RuleContext) -> set[str] | None:
+        owner = next(c for c in type(self).__mro__ if "reads_roles" in vars(c))
+        if self.reads_roles is None or any(getattr(type(self), m) is not getattr(owner, m)
+                                           for m in ("apply", "transform_column", "target_columns")):
+            return None
+        columns = set(self.target_columns(ctx))
+        for role in self.reads_roles:
+            columns.update(ctx.columns_for(role))
+        return columns
 
     def apply(self, ctx: RuleContext) -> RuleResult:
         result = StdResult()

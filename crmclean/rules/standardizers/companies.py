@@ -56,6 +56,7 @@ class CompanyLegalForm(ColumnRule):
     summary = "Legal forms (ООО, АО, ИП, LLC, Inc., GmbH …) recognized and normalized or split; quotes → «»."
     roles = ("company",)
     order = 52
+    reads_roles = ()
     Options = LegalFormOptions
     examples = (
         Example("Общество с ограниченной ответственностью \"Ромашка\"", "ООО «Ромашка»"),

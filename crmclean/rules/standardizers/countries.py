@@ -58,6 +58,7 @@ class CountryIso(ColumnRule):
     severity = "warning"
     invalidates = True
     order = 60
+    reads_roles = ()
     Options = CountryOptions
     examples = (
         Example("Россия", "RU"),

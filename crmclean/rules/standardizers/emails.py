@@ -54,6 +54,7 @@ class EmailNormalize(ColumnRule):
     summary = "Trim and lower-case emails, strip mailto: and display names, split several addresses."
     roles = EMAIL_ROLES
     order = 80
+    reads_roles = ()
     examples = (
         Example(" Ivan.Petrov@Mail.RU ", "ivan.petrov@mail.ru"),
         Example('"Иван Петров" <Ivan.Petrov@Romashka.RU>', "ivan.petrov@romashka.ru"),

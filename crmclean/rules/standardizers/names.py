@@ -43,6 +43,7 @@ class NameCase(ColumnRule):
     summary = "Proper-case names (McDonald, O'Neil, van der Berg, de la Cruz, Jean-Luc, Римский-Корсаков)."
     roles = NAME_ROLES
     order = 32
+    reads_roles = ()
     examples = (
         Example("ИВАНОВ ИВАН ИВАНОВИЧ", "Иванов Иван Иванович"),
         Example("петрова-водкина анна", "Петрова-Водкина Анна"),
@@ -101,6 +102,7 @@ class NameSalutation(ColumnRule):
     summary = "Move salutations and suffixes (Mr, Dr, г-н, Jr, PhD) out of name fields into their own field."
     roles = NAME_ROLES
     order = 30
+    reads_roles = ("salutation",)
     examples = (
         Example("Dr. John Smith", "John Smith", "Salutation = Dr."),
         Example("г-н Иванов Иван", "Иванов Иван", "Salutation = г-н"),
@@ -172,6 +174,7 @@ class NameSplit(ColumnRule):
     summary = "Split full names into first/middle/last: ФИО order by patronymic, initials, 'Last, First'."
     roles = ("full_name",)
     order = 34
+    reads_roles = ("first_name", "middle_name", "last_name")
     Options = NameSplitOptions
     examples = (
         Example("Иванов Иван Иванович", "last=Иванов first=Иван middle=Иванович"),
@@ -237,6 +240,9 @@ class NameSwapped(ColumnRule):
         Example("first=Иванов last=Иван", "first=Иван last=Иванов", "suggest"),
         Example("first=Smith last=John", "first=John last=Smith", "suggest"),
     )
+
+    def footprint(self, ctx: RuleContext) -> set[str] | None:
+        return {c for c in (ctx.first_column("first_name"), ctx.first_column("last_name")) if c is not None}
 
     def apply(self, ctx: RuleContext) -> StdResult:
         first_col = ctx.first_column("first_name")

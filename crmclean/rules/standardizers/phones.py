@@ -121,6 +121,7 @@ class PhoneE164(ColumnRule):
     summary = "Parse phones in the record's country and write E.164; every number of a cell and its extension kept."
     roles = PHONE_ROLES
     order = 70
+    reads_roles = ("country",)  # each record's region
     Options = PhoneFormatOptions
     examples = (
         Example("8 (495) 123-45-67", "+74951234567", "Russian trunk prefix 8"),

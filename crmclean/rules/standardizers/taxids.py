@@ -54,6 +54,7 @@ class TaxIdClean(ColumnRule):
     summary = "Strip formatting from INN/KPP/OGRN ('ИНН 7707-083-893' → 7707083893); restore lost leading zeros."
     roles = TAX_ROLES
     order = 100
+    reads_roles = ()
     examples = (
         Example("ИНН 7707 083 893", "7707083893"),
         Example("7707-083-893", "7707083893"),

@@ -86,6 +86,7 @@ class Whitespace(ColumnRule):
     summary = "Trim, collapse inner spaces and remove invisible characters (NBSP, zero-width)."
     roles = ()
     order = 10
+    reads_roles = ()
     Options = WhitespaceOptions
     examples = (
         Example("  Иван   Петров ", "Иван Петров"),
@@ -320,6 +321,7 @@ class ShoutingCase(ColumnRule):
     summary = "Fix ALL CAPS / all lower case in companies and cities without breaking acronyms (IBM, ООО, LLC)."
     roles = ("company", "city", "region", "department")
     order = 40
+    reads_roles = ()
     Options = CaseOptions
     examples = (
         Example("ООО РОМАШКА", "ООО Ромашка"),

@@ -56,6 +56,7 @@ class TitleCanonical(ColumnRule):
     summary = "Map job-title variants/typos (Ген. директор, C.E.O., главбух, VP Sales) to one title + seniority + function."
     roles = ("job_title",)
     order = 90
+    reads_roles = ()
     Options = TitleOptions
     examples = (
         Example("Ген. директор", "Генеральный директор"),
