@@ -7,6 +7,7 @@ Executes the :class:`~crmclean.matching.library.BlockingKey` declarations; see
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -16,6 +17,7 @@ from crmclean.matching.features import IDX
 from crmclean.matching.library import BlockingKey
 
 _HIGH = 1 << 32  # pair code = l * _HIGH + r
+BLOCK_THREADS = 2  # blocking keys run side by side (block_pairs)
 
 
 def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
@@ -118,6 +120,63 @@ def _later_pairs(blocks: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"l": lo[keep], "r": hi[keep]}, schema={"l": blocks.schema[IDX], "r": blocks.schema[IDX]})
 
 
+def _key_pairs(features: pl.DataFrame, key: BlockingKey, limit: int,
+               link_boundary: int | None) -> tuple[BlockingStats, pl.DataFrame | None]:
+    """One key's statistics and candidate pairs as codes (column ``k``: l in the high half; None without pairs):
+    blocks of at most ``limit`` records, bigger ones refined, then windowed or dropped."""
+    st = BlockingStats(key.name)
+    kf = _key_frame(features, key)
+    st.records = kf.get_column(IDX).n_unique() if kf.height else 0
+    pending = kf
+    refinements = list(key.refine)
+    compared: list[pl.DataFrame] = []
+    first_round = True
+    while pending.height:
+        sizes = pending.group_by("block").len()
+        if link_boundary is not None:
+            # a block is worth comparing only when it holds records of both sides
+            sides = pending.with_columns((pl.col(IDX) < link_boundary).alias("src")).group_by("block").agg(
+                pl.col("src").any().alias("has_src"), (~pl.col("src")).any().alias("has_other"))
+            sizes = sizes.join(sides, on="block").filter(pl.col("has_src") & pl.col("has_other")).drop(
+                "has_src", "has_other")
+        sizes = sizes.filter(pl.col("len") >= 2)
+        ok = sizes.filter(pl.col("len") <= limit)
+        big = sizes.filter(pl.col("len") > limit)
+        if ok.height:
+            compared.append(pending.join(ok.select("block"), on="block"))
+            st.blocks += ok.height
+            st.largest_block = max(st.largest_block, int(ok.get_column("len").cast(pl.Int64).max() or 0))  # type: ignore[arg-type]
+        if first_round:
+            st.oversized_blocks = big.height
+            first_round = False
+        if not big.height:
+            break
+        in_big = pending.join(big.select("block"), on="block")
+        if not refinements:
+            if key.window >= 2:
+                # still too big after every refinement: compared as a sorted neighbourhood (each record
+                # against its nearest neighbours by name), never dropped
+                compared.extend(_windows(in_big, features, key))
+                st.windowed_blocks += big.height
+                st.windowed_records += in_big.height
+            else:
+                st.dropped_blocks += big.height
+                st.dropped_records += in_big.height
+            break
+        pending = _refined(in_big, features, refinements.pop(0))
+        st.split_blocks += big.height
+    if not compared:
+        return st, None
+    pairs = _pairs_within(pl.concat(compared), link_boundary)
+    if key.either_side and key.either_side in features.columns:
+        flag = features.get_column(key.either_side)
+        pairs = pairs.filter(flag.gather(pairs.get_column("l")) | flag.gather(pairs.get_column("r")))
+    st.pairs = pairs.height
+    # one UInt64 per pair (l in the high half): deduplicating and sorting one integer column is far
+    # cheaper than two, and the keys of a record's pairs overlap a lot (email, phone and name agree)
+    return st, pairs.select((pl.col("l").cast(pl.UInt64) * _HIGH + pl.col("r").cast(pl.UInt64)).alias("k"))
+
+
 def block_pairs(
     features: pl.DataFrame,
     keys: Sequence[BlockingKey],
@@ -131,61 +190,15 @@ def block_pairs(
     other file; only source × other pairs are produced.
     """
     n = features.height
+    # the keys are independent (each a few dozen polars steps, mostly on one core): two at a time, results in key order
+    with ThreadPoolExecutor(BLOCK_THREADS) as pool:
+        per_key = list(pool.map(lambda key: _key_pairs(features, key, key.max_block_size or max_block_size,
+                                                       link_boundary), keys))
     all_pairs: list[pl.DataFrame] = []
     key_codes: dict[str, pl.Series] = {}
     stats: list[BlockingStats] = []
-    for key in keys:
-        limit = key.max_block_size or max_block_size
-        st = BlockingStats(key.name)
-        kf = _key_frame(features, key)
-        st.records = kf.get_column(IDX).n_unique() if kf.height else 0
-        pending = kf
-        refinements = list(key.refine)
-        compared: list[pl.DataFrame] = []
-        first_round = True
-        while pending.height:
-            sizes = pending.group_by("block").len()
-            if link_boundary is not None:
-                # a block is worth comparing only when it holds records of both sides
-                sides = pending.with_columns((pl.col(IDX) < link_boundary).alias("src")).group_by("block").agg(
-                    pl.col("src").any().alias("has_src"), (~pl.col("src")).any().alias("has_other"))
-                sizes = sizes.join(sides, on="block").filter(pl.col("has_src") & pl.col("has_other")).drop(
-                    "has_src", "has_other")
-            sizes = sizes.filter(pl.col("len") >= 2)
-            ok = sizes.filter(pl.col("len") <= limit)
-            big = sizes.filter(pl.col("len") > limit)
-            if ok.height:
-                compared.append(pending.join(ok.select("block"), on="block"))
-                st.blocks += ok.height
-                st.largest_block = max(st.largest_block, int(ok.get_column("len").cast(pl.Int64).max() or 0))  # type: ignore[arg-type]
-            if first_round:
-                st.oversized_blocks = big.height
-                first_round = False
-            if not big.height:
-                break
-            in_big = pending.join(big.select("block"), on="block")
-            if not refinements:
-                if key.window >= 2:
-                    # still too big after every refinement: compared as a sorted neighbourhood (each record
-                    # against its nearest neighbours by name), never dropped
-                    compared.extend(_windows(in_big, features, key))
-                    st.windowed_blocks += big.height
-                    st.windowed_records += in_big.height
-                else:
-                    st.dropped_blocks += big.height
-                    st.dropped_records += in_big.height
-                break
-            pending = _refined(in_big, features, refinements.pop(0))
-            st.split_blocks += big.height
-        if compared:
-            pairs = _pairs_within(pl.concat(compared), link_boundary)
-            if key.either_side and key.either_side in features.columns:
-                flag = features.get_column(key.either_side)
-                pairs = pairs.filter(flag.gather(pairs.get_column("l")) | flag.gather(pairs.get_column("r")))
-            st.pairs = pairs.height
-            # one UInt64 per pair (l in the high half): deduplicating and sorting one integer column is far
-            # cheaper than two, and the keys of a record's pairs overlap a lot (email, phone and name agree)
-            codes = pairs.select((pl.col("l").cast(pl.UInt64) * _HIGH + pl.col("r").cast(pl.UInt64)).alias("k"))
+    for key, (st, codes) in zip(keys, per_key, strict=True):
+        if codes is not None:
             key_codes[key.name] = pl.concat([key_codes[key.name], codes.get_column("k")]) \
                 if key.name in key_codes else codes.get_column("k")
             all_pairs.append(codes)
