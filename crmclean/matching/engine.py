@@ -18,6 +18,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -526,6 +527,13 @@ def dedupe(
     step("cluster")
 
     label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
+    # the golden records read only the table and the clusters: built on the other core while this thread decides
+    # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here)
+    pool = ThreadPoolExecutor(max_workers=1)
+    golden_job = pool.submit(
+        golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
+        data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
+        region=rules.defaults.region if rules is not None else None)
 
     # ---- pair decisions
     root_l = label.gather(scored.get_column("l"))
@@ -555,24 +563,6 @@ def dedupe(
     scored = scored.select("l", "r", "probability", "same_cluster")
     del levels
 
-    # ---- masters and golden records (cluster id = the master's record id)
-    data_columns = table.data_columns
-    golden = golden_records(table.frame, label.cast(pl.String), id_column=table.id_column,
-                            data_columns=data_columns, roles=table.by_role, settings=settings.survivorship,
-                            region=rules.defaults.region if rules is not None else None)
-    ranks = golden.masters  # record_id, cluster_id(root as str), rank
-    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
-                                                        pl.col("record_id").alias("master_id"))
-    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
-    clusters = (
-        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
-                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
-        .join(master_of, on="root", how="left", maintain_order="left")
-        .join(sizes, on="root", how="left", maintain_order="left")
-        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
-    )
-    golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
-
     keep = keep.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
         .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
@@ -593,16 +583,6 @@ def dedupe(
         in_cluster.select(pl.col("l").alias(IDX), "probability"),
         in_cluster.select(pl.col("r").alias(IDX), "probability"),
     ]).group_by(IDX).agg(pl.col("probability").max().alias("match_score"))
-    clusters = clusters.join(best, on=IDX, how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("size") > 1).then(pl.col("master_id")).otherwise(pl.col("record_id")).alias("cluster_id"),
-        pl.when(pl.col("size") <= 1).then(pl.lit("single"))
-        .when(pl.col("rank") == 0).then(pl.lit("master")).otherwise(pl.lit("duplicate")).alias("cluster_role"),
-    ).with_columns(
-        pl.when(pl.col("cluster_role") == "single").then(None).otherwise(pl.col("match_score")).alias("match_score")
-    ).select("record_id", "cluster_id", "cluster_role", "match_score")
-    if setup.object_type == "companies":
-        clusters = clusters.with_columns(_parent_ids(clusters.get_column("cluster_id"), feats))
-
     ids = setup.record_ids
     # the pair's own verdict (its own score, corroboration, vetoes) beside the cluster it ended in
     require = pl.col("supported")
@@ -614,6 +594,36 @@ def dedupe(
         .otherwise(pl.lit("no-match")).alias("pair_decision"),
     )
     keep = keep.sort("probability", descending=True)
+    evidence_json = _evidence_json(keep, setup.comparisons, model.prior_weight)
+    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
+    blocking = _blocking_summary(candidates, label, label_frame,
+                                 scored.filter(pl.col("probability") >= match_t).select("l", "r"))
+
+    # ---- masters and golden records (cluster id = the master's record id)
+    golden = golden_job.result()
+    pool.shutdown()
+    ranks = golden.masters  # record_id, cluster_id(root as str), rank
+    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
+                                                        pl.col("record_id").alias("master_id"))
+    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
+    clusters = (
+        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
+                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+        .join(master_of, on="root", how="left", maintain_order="left")
+        .join(sizes, on="root", how="left", maintain_order="left")
+        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
+    )
+    golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
+    clusters = clusters.join(best, on=IDX, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("size") > 1).then(pl.col("master_id")).otherwise(pl.col("record_id")).alias("cluster_id"),
+        pl.when(pl.col("size") <= 1).then(pl.lit("single"))
+        .when(pl.col("rank") == 0).then(pl.lit("master")).otherwise(pl.lit("duplicate")).alias("cluster_role"),
+    ).with_columns(
+        pl.when(pl.col("cluster_role") == "single").then(None).otherwise(pl.col("match_score")).alias("match_score")
+    ).select("record_id", "cluster_id", "cluster_role", "match_score")
+    if setup.object_type == "companies":
+        clusters = clusters.with_columns(_parent_ids(clusters.get_column("cluster_id"), feats))
+
     cluster_of = clusters.get_column("cluster_id")
     pairs_out = keep.select(
         ids.gather(keep.get_column("l")).alias("left_id"),
@@ -627,13 +637,11 @@ def dedupe(
         pl.col("same_cluster"),
         cluster_of.gather(keep.get_column("l")).alias("left_cluster_id"),
         cluster_of.gather(keep.get_column("r")).alias("right_cluster_id"),
-    ).with_columns(_evidence_json(keep, setup.comparisons, model.prior_weight))
-    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
+        evidence_json,
+    )
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
-    blocking = _blocking_summary(candidates, label, label_frame,
-                                 scored.filter(pl.col("probability") >= match_t).select("l", "r"))
     at_limit = sizes.filter(pl.col("size") >= settings.max_cluster_size).height
     compared = candidates.pairs.height
     compare_seconds = timings.get("compare", 0) + timings.get("score", 0)

@@ -436,9 +436,15 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     # the first filled cell of each value, and the records bringing one: the first filled record and each later
     # one whose value differs from the first
     new, brings = f"__new_{col}", f"__brings_{col}"
-    first_here = c.filter(filled).first().over("cluster_id")
+    # rows come sorted by cluster, so a cluster's rows are contiguous: its first filled row is one whose previous
+    # filled row is another cluster's, and that row's value carried forward is the cluster's first filled value
+    # (forward fills, not windows over the cluster: a tenth of the CPU)
+    cid = pl.col("cluster_id")
+    before = pl.when(filled).then(cid).forward_fill().shift(1)
+    first_row = filled & (before.is_null() | (before != cid))
+    first_here = pl.when(first_row).then(c).forward_fill()
     flags += [(filled & pl.struct("cluster_id", c).is_first_distinct()).alias(new),
-              (filled & ((filled.cast(pl.UInt32).cum_sum().over("cluster_id") == 1) | (c != first_here))).alias(brings)]
+              (filled & (first_row | (c != first_here))).alias(brings)]
     some = pl.col(f).any()  # a filled cell (cheaper than counting the distinct ones)
     return flags, [ok.alias(f"__easy_{col}"),
                    pl.when(some).then(c.filter(pl.col(new)).str.join(DEFAULT_SEPARATOR)).alias(f"__value_{col}"),
