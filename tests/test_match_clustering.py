@@ -101,6 +101,29 @@ def test_a_job_change_is_one_fact_in_a_cross_pair() -> None:
     assert frame.select(cross_weight(model)).to_series().to_list() == [-20.0 + 1 + 2 + 3, -20.0]
 
 
+
+def test_a_cross_pair_in_two_cities_refutes_a_merge_unless_it_matches_on_its_own() -> None:
+    # two cities, two countries, two patronymics, each their own mobile and none shared: one person's records
+    # practically never show these (Level.refutes), so such a cross pair below even odds refuses the cluster merge
+    # whatever its rare names add; one that clears even odds by itself (a shared personal address) does not
+    from crmclean.matching.library.comparisons import contacts_comparisons
+    from crmclean.matching.scoring import REFUTED_CROSS_WEIGHT, MatchModel
+
+    model = MatchModel.default(contacts_comparisons(), 20_000)
+    names = {c.name: [lv.name for lv in c.levels] for c in model.comparisons}
+    refuting = {n: [lv.name for lv in c.levels if lv.refutes] for n, c in ((c.name, c) for c in model.comparisons)}
+    assert refuting["city"] == ["different"] and refuting["country"] == ["different"]
+    assert refuting["phone"] == ["other_lines"] and refuting["middle_name"] == ["colleague_patronymic", "different"]
+    cases = [({"city": "different"}, -2.5), ({"phone": "other_lines"}, -0.1), ({"city": "different"}, 8.7),
+             ({"city": "exact"}, -2.5), ({"middle_name": "different"}, -4.9)]
+    frame = pl.DataFrame([{**{f"lvl__{c}": names[c].index(lv) for c, lv in case.items()}, "weight": w}
+                          for case, w in cases]).with_columns(
+        [pl.lit(None, pl.Int8).alias(f"lvl__{c}") for c in names if c not in ("city", "phone", "middle_name")]
+        + [pl.lit(None, pl.Float64).alias(f"w__{c}") for c in names])
+    frame = frame.with_columns(pl.col(f"lvl__{c}").cast(pl.Int8) for c in names)
+    assert frame.select(cross_weight(model)).to_series().to_list() == [
+        REFUTED_CROSS_WEIGHT, REFUTED_CROSS_WEIGHT, 8.7, -2.5, REFUTED_CROSS_WEIGHT]
+
 def test_cluster_odds_count_the_records_a_pair_would_bring_along() -> None:
     # 1 and 2 are one cluster; 0 fits 1 (own weight 6) but contradicts 2 (-12): the question "does 0 belong with
     # 1 — and so with 2?" has the two clusters' odds, 6 - 12; a pair of two lone records keeps its own weight

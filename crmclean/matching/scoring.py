@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 GROUP_EXTRA = 0.15  # share of the non-maximal positive weights of a correlated group that still counts
 MAX_WEIGHT = 24.0  # a single field can never be more than this many bits of evidence
+# a cross pair that refutes a cluster merge (``cross_weight``) weighs at most this: below every cross-pair bound
+REFUTED_CROSS_WEIGHT = -40.0
 REFERENCE_RECORDS = 20_000  # the file size the default thresholds were tuned at (generated contacts, 20k)
 
 
@@ -245,6 +247,14 @@ def cross_weight(model: MatchModel) -> pl.Expr:
     differs, those levels say one thing — another employer — so only the strongest of their weights against
     counts; names, patronymic, a mobile, a personal address or a city that disagree still count in full, and
     without another employer (the same company, or none known) nothing changes.
+
+    A cross pair at a level one person's records practically never show (``Level.refutes``: two cities, two
+    countries, each their own mobile and none in common) that is no likelier one record than two (its weight below 0
+    bits, prior included) refuses the merge: its weight is held below every cross-pair bound
+    (``REFUTED_CROSS_WEIGHT``), however rare the names it shares. Chains of namesakes join that way — a record links
+    to one of a cluster's records by a rare name and a company, while another record of that cluster lives in
+    another city. A pair that clears even odds on its own evidence (a shared personal address despite two mobiles)
+    is no refutation.
     """
     kinds: dict[str, list[tuple[str, list[int]]]] = {"employer": [], "follows": []}
     for c in model.comparisons:
@@ -252,13 +262,19 @@ def cross_weight(model: MatchModel) -> pl.Expr:
             ks = [k for k, lv in enumerate(c.levels) if lv.job_change == kind]
             if ks:
                 found.append((c.name, ks))
-    if not kinds["employer"]:
-        return pl.col("weight")
-    against = [pl.when(pl.col(f"lvl__{name}").is_in(ks)).then(pl.col(f"w__{name}").clip(upper_bound=0.0))
-               .otherwise(0.0).fill_null(0.0) for name, ks in kinds["employer"] + kinds["follows"]]
-    other_employer = pl.any_horizontal([pl.col(f"lvl__{name}").is_in(ks) for name, ks in kinds["employer"]])
-    return pl.when(other_employer.fill_null(False)).then(
-        pl.col("weight") - pl.sum_horizontal(against) + pl.min_horizontal(against)).otherwise(pl.col("weight"))
+    weight = pl.col("weight")
+    if kinds["employer"]:
+        against = [pl.when(pl.col(f"lvl__{name}").is_in(ks)).then(pl.col(f"w__{name}").clip(upper_bound=0.0))
+                   .otherwise(0.0).fill_null(0.0) for name, ks in kinds["employer"] + kinds["follows"]]
+        other_employer = pl.any_horizontal([pl.col(f"lvl__{name}").is_in(ks) for name, ks in kinds["employer"]])
+        weight = pl.when(other_employer.fill_null(False)).then(
+            weight - pl.sum_horizontal(against) + pl.min_horizontal(against)).otherwise(weight)
+    refuting = [pl.col(f"lvl__{c.name}").is_in(ks) for c in model.comparisons
+                if (ks := [k for k, lv in enumerate(c.levels) if lv.refutes])]
+    if not refuting:
+        return weight
+    refuted = pl.any_horizontal(refuting).fill_null(False) & (pl.col("weight") < 0.0)
+    return pl.when(refuted).then(pl.min_horizontal(weight, pl.lit(REFUTED_CROSS_WEIGHT))).otherwise(weight)
 
 
 def disagreements(model: MatchModel) -> pl.Expr:

@@ -68,6 +68,10 @@ class Level:
     # (two mailboxes at one company domain, an office line each answers beside their own number), so the company,
     # INN, city and shared line agreeing say nothing more for such a pair (backends.polars.weights)
     explains: str | None = None
+    # one person's two records practically never show this level (two cities, two countries, each their own mobile
+    # and none in common): a cross pair of a cluster merge at it that is no likelier one record than two refuses the
+    # merge, however rare the names it shares (scoring.cross_weight)
+    refutes: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,10 +303,10 @@ def contacts_comparisons() -> list[Comparison]:
             # city and office line they share as colleagues are no evidence of one person (Level.explains, as
             # colleague_function). m/u as different's. Merged such pairs, tuning seeds 3-5 (20k): 4 duplicates (3 of
             # them sharing a mailbox or mobile), 3 not
-            Level("colleague_patronymic", 0.003, 0.9, estimate=False, explains=_ORG,
+            Level("colleague_patronymic", 0.003, 0.9, estimate=False, explains=_ORG, refutes=True,
                   description="different patronymics at one company (father and son there)",
                   when=Exact("company_key")),
-            Level("different", 0.003, 0.9, description="different patronymics (father and son, namesakes)"),
+            Level("different", 0.003, 0.9, refutes=True, description="different patronymics (father and son, namesakes)"),
         ), Missing("mn"), tf=TfLeft("mn"), display=("mn",)),
         Comparison("email", "Email", _with((
             Level("exact", 0.55, 1e-5, tf=True, description="a shared personal address"),
@@ -348,7 +352,7 @@ def contacts_comparisons() -> list[Comparison]:
             # m a judgement: one person's two records with a mobile each, or two numbers each, and none in common
             # changed the mobile (0 of 12,701 such candidate pairs is a duplicate at tuning seeds 3-5); u from random
             # pairs
-            Level("other_lines", 0.01, 0.1, description="no number in common, each side its own mobile (or its own "
+            Level("other_lines", 0.0005, 0.1, refutes=True, description="no number in common, each side its own mobile (or its own "
                                                         "office line and mobile)"),
             Level("different", 0.37, 0.9999, job_change="follows",
                   description="different numbers (mobile vs office is common)"),
@@ -365,7 +369,8 @@ def contacts_comparisons() -> list[Comparison]:
             # m: a person's two records name two cities when the person moved or a spelling stayed ununified — rare
             # (0 of the labelled duplicate pairs with a city on both sides at tuning seeds 3-5; 0.30 let two
             # same-name colleagues in two cities merge on the name and company alone)
-            Level("different", 0.10, 0.93, description="different cities (or spellings the profile did not unify)"),
+            Level("different", 0.02, 0.93, refutes=True,
+                  description="different cities (or spellings the profile did not unify)"),
         ), Missing("city"), tf=TfLeft("city"), display=("city",), corroborates=False, max_weight=2.0),
         # where a city is missing on a side, the country the record names still says where the person is: weak
         # evidence for (most of a file shares a few countries), and two countries against (candidate pairs with a
@@ -373,7 +378,7 @@ def contacts_comparisons() -> list[Comparison]:
         # do); with both cities known the city comparison decides (a city names its country)
         Comparison("country", "Country (city unknown on a side)", (
             Level("exact", 0.95, 0.4, neutral=True, description="same country", when=Exact("country")),
-            Level("different", 0.05, 0.6, description="different countries"),
+            Level("different", 0.05, 0.6, refutes=True, description="different countries"),
         ), AnyOf((Missing("country"), Not(Missing("city")))), display=("country",), corroborates=False,
             max_weight=1.5),
         Comparison("job_title", "Job title", (
