@@ -123,6 +123,15 @@ def test_a_cross_pair_in_two_cities_refutes_a_merge_unless_it_matches_on_its_own
     frame = frame.with_columns(pl.col(f"lvl__{c}").cast(pl.Int8) for c in names)
     assert frame.select(cross_weight(model)).to_series().to_list() == [
         REFUTED_CROSS_WEIGHT, REFUTED_CROSS_WEIGHT, 8.7, -2.5, REFUTED_CROSS_WEIGHT]
+    # --explain says so
+    from crmclean.matching.explain import explanation_from_row
+
+    row = {"lvl__city": names["city"].index("different"), "w__city": -5.5, "weight": -2.5, "probability": 0.15}
+    expl = explanation_from_row(row, model.comparisons, {}, "a", "b", -17.0, match_threshold=0.9,
+                                review_threshold=0.5)
+    assert expl.refutes == ["city different"] and "refutes a cluster merge: city different" in expl.to_text()
+    assert explanation_from_row({**row, "weight": 8.7, "probability": 0.998}, model.comparisons, {}, "a", "b", -17.0,
+                                match_threshold=0.9, review_threshold=0.5).refutes == []
 
 def test_cluster_odds_count_the_records_a_pair_would_bring_along() -> None:
     # 1 and 2 are one cluster; 0 fits 1 (own weight 6) but contradicts 2 (-12): the question "does 0 belong with

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmclean.matching.library import Comparison
+from crmclean.matching.scoring import REFUTES_BELOW
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Explanation:
     # the same for a pair the clustering leaves apart (APART): what the review reads of two lone records; when
     # either record's cluster holds others, a run's review reads the two clusters' odds (review.csv review_score)
     calibrated_apart: float | None = None
+    # fields at a level one person's records practically never show (Level.refutes: two cities, two own mobiles ...)
+    # while the pair is below even odds: as a cross pair of a cluster merge it refuses the merge (scoring.cross_weight)
+    refutes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,7 +55,7 @@ class Explanation:
             "match_weight": round(self.match_weight, 3), "probability": round(self.probability, 6),
             "calibrated_score": None if self.calibrated is None else round(self.calibrated, 6),
             "calibrated_apart": None if self.calibrated_apart is None else round(self.calibrated_apart, 6),
-            "decision": self.decision, "names_swapped": self.names_swapped,
+            "decision": self.decision, "names_swapped": self.names_swapped, "refutes_cluster_merge": self.refutes,
             "steps": [{"field": s.field, "level": s.level, "description": s.description, "left": s.left,
                        "right": s.right, "left_original": s.left_original, "right_original": s.right_original,
                        "weight": round(s.weight, 3), "cumulative": round(s.cumulative, 3)}
@@ -84,6 +88,10 @@ class Explanation:
             lines.append(f"  if the clustering leaves them apart, the review reads {self.calibrated_apart:.4f} (two "
                          "records on their own), or, when either one's cluster holds other records, the two clusters' "
                          "odds: every record pair across them counts (review.csv review_score)")
+        if self.refutes:
+            lines.append(f"  refutes a cluster merge: {', '.join(self.refutes)} at a level one person's records "
+                         "practically never show, below even odds, so these two records are never joined through "
+                         "other records")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -134,6 +142,7 @@ def explanation_from_row(
     review reads of two lone records (a run's review reads the two records' clusters when they hold others).
     """
     total = prior_weight
+    refutes: list[str] = []
     steps = [WaterfallStep("prior", "base rate", "how likely any two records are one entity", None, None,
                            prior_weight, total)]
     for comp in comparisons:
@@ -145,6 +154,8 @@ def explanation_from_row(
         else:
             lv = comp.levels[int(code)]
             level, desc = lv.name, lv.description
+            if lv.refutes:
+                refutes.append(f"{comp.name} {lv.name}")
         left, right = shown.get(comp.name, (None, None))
         lo, ro = (original or {}).get(comp.name, (None, None))
         steps.append(WaterfallStep(comp.name, level, desc, _text(left), _text(right), w, total, _text(lo), _text(ro)))
@@ -158,7 +169,8 @@ def explanation_from_row(
     review_value = prob if review_on == "score" or calibrated is None else calibrated
     decision = "match" if prob >= match_threshold else "review" if review_value >= review_threshold else "no-match"
     return Explanation(left_id, right_id, steps, prior_weight, float(row["weight"]), prob, decision,
-                       bool(row.get("swapped")), calibrated, calibrated_apart if review_on != "score" else None)
+                       bool(row.get("swapped")), calibrated, calibrated_apart if review_on != "score" else None,
+                       refutes if float(row["weight"]) < REFUTES_BELOW else [])
 
 
 def _text(value: Any) -> str | None:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 GROUP_EXTRA = 0.15  # share of the non-maximal positive weights of a correlated group that still counts
 MAX_WEIGHT = 24.0  # a single field can never be more than this many bits of evidence
-# a cross pair that refutes a cluster merge (``cross_weight``) weighs at most this: below every cross-pair bound
+# a cross pair at a refuting level (``Level.refutes``) below this weight (bits, prior included: even odds) refutes a
+# cluster merge (``cross_weight``), and then weighs at most REFUTED_CROSS_WEIGHT: below every cross-pair bound
+REFUTES_BELOW = 0.0
 REFUTED_CROSS_WEIGHT = -40.0
 REFERENCE_RECORDS = 20_000  # the file size the default thresholds were tuned at (generated contacts, 20k)
 
@@ -273,7 +275,7 @@ def cross_weight(model: MatchModel) -> pl.Expr:
                 if (ks := [k for k, lv in enumerate(c.levels) if lv.refutes])]
     if not refuting:
         return weight
-    refuted = pl.any_horizontal(refuting).fill_null(False) & (pl.col("weight") < 0.0)
+    refuted = pl.any_horizontal(refuting).fill_null(False) & (pl.col("weight") < REFUTES_BELOW)
     return pl.when(refuted).then(pl.min_horizontal(weight, pl.lit(REFUTED_CROSS_WEIGHT))).otherwise(weight)
 
 
