@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -272,10 +273,23 @@ def _kpp_column(table: Any | None, n: int) -> pl.Series:
 
 
 def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFrame:
-    """One row per record (same order as the profile) with every key matching compares or blocks on."""
-    n = profile.height
-    prof = profile
-    # names: fall back to splitting a full-name column when the profile did not
+    """One row per record (same order as the profile) with every key matching compares or blocks on.
+
+    Four independent parts (names, e-mails, phones, organization) are built side by side in threads: the names' and
+    organization's per-value Python keys share the cores with the others' polars steps (which release the GIL)."""
+    prof = _with_name_parts(profile, table)
+    parts = (_name_features, _email_features, _phone_features, _organization_features)
+    with ThreadPoolExecutor(FEATURE_THREADS) as pool:
+        frames = list(pool.map(lambda part: part(prof, table), parts))
+    return pl.concat(frames, how="horizontal")
+
+
+FEATURE_THREADS = 2
+
+
+def _with_name_parts(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
+    """The profile, its names split from a full-name column when the profile did not split them."""
+    n = prof.height
     if table is not None and (prof.get_column("first_name").null_count() == n
                               and prof.get_column("last_name").null_count() == n):
         full_cols = table.by_role.get("full_name", [])
@@ -287,6 +301,12 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
                 parts.list.get(1, null_on_oob=True).alias("middle_name"),
                 parts.list.get(2, null_on_oob=True).alias("last_name"),
             )
+    return prof
+
+
+def _name_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
+    """Row position, record id and the name keys."""
+    n = prof.height
     first = prof.get_column("first_name").str.strip_chars()
     middle = prof.get_column("middle_name").str.strip_chars()
     last = prof.get_column("last_name").str.strip_chars()
@@ -314,7 +334,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     name_display = pl.concat_str(
         [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")], separator=" ", ignore_nulls=True
     )
-    out = out.with_columns(
+    return out.with_columns(
         *(_blank_to_null(pl.col(c)) for c in ("fn", "fn_groups", "fn_canon", "mn", "ln", "ln_ph", "ln_groups", "fn_ph", "fn_canon_ph")),
         prof.select(_blank_to_null(name_display)).to_series().alias("name_display"),
     ).with_columns(
@@ -325,7 +345,9 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         pl.col("ln").str.slice(0, 1).alias("li"),
     )
 
-    # emails: every valid address; the primary one first
+
+def _email_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
+    """Every valid address (the primary one first), the primary one, its mailbox name and domains."""
     emails = (
         prof.get_column("emails")
         .list.eval(pl.element().str.strip_chars().str.to_lowercase())
@@ -337,7 +359,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     role = role_local_parts()
     local = email.str.split("@").list.first().str.split("+").list.first()
     domain = email.str.split("@").list.last()
-    out = out.with_columns(
+    return pl.select(
         emails.alias("emails"),
         email.alias("email"),
         pl.when(local.is_in(list(role)) | (local.str.len_chars() < 4)).then(None).otherwise(local).alias(
@@ -345,8 +367,12 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         domain.alias("email_domain"),
         pl.when(domain.is_in(list(free))).then(None).otherwise(domain).alias("org_domain"),
     )
-    # phones: the national significant number of every phone the profile validated, plus raw digits of
-    # phone cells it could not place (a US number in a file whose default region is RU is still evidence)
+
+
+def _phone_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
+    """Phone keys: the national significant number of every phone the profile validated, plus raw digits of phone
+    cells it could not place (a US number in a file whose default region is RU is still evidence)."""
+    n = prof.height
     phone_parts = [pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
                                  "p": prof.get_column("phones")}).explode("p")]
     if table is not None:
@@ -365,15 +391,19 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         .join(phone_lists, on="row", how="left", maintain_order="left")
         .get_column("key")
     )
-    out = out.with_columns(phone_col.alias("phones"),
-                           # the first validated number in E.164 (+74951234567): its country code and area code
-                           prof.get_column("phones").list.first().alias("phone_e164"))
-    out = out.with_columns(phone_kinds(out.get_column("phones"), prof.get_column("phones")))
+    out = pl.DataFrame([phone_col.alias("phones"),
+                        # the first validated number in E.164 (+74951234567): its country code and area code
+                        prof.get_column("phones").list.first().alias("phone_e164")])
+    return out.with_columns(phone_kinds(out.get_column("phones"), prof.get_column("phones")))
 
+
+def _organization_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
+    """Company keys, INN, entity type, KPP, city, title, country and web domain."""
+    n = prof.height
     # company: legal-form-free tokens in Latin, plus a compact key
     company_src = prof.get_column("company_key").fill_null(prof.get_column("company"))
     tokens = _map(company_src, _company_tokens)
-    out = out.with_columns(
+    out = pl.select(
         _blank_to_null(pl.lit(tokens)).alias("company_text"),
     ).with_columns(
         pl.col("company_text").str.replace_all(" ", "").alias("company_key"),
@@ -387,7 +417,7 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
     # is a typo or another party's number: it is no evidence for anything
     inn_ok = ((inn.str.len_chars() == 10) & (etype != "ip").fill_null(True)) | (
         (inn.str.len_chars() == 12) & (etype != "ul").fill_null(True))
-    out = out.with_columns(
+    return out.with_columns(
         inn.zip_with(inn_ok.fill_null(False), pl.Series([None] * n, dtype=pl.String)).alias("inn"),
         etype.alias("entity_type"),
         _kpp_column(table, n),
@@ -400,7 +430,6 @@ def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFr
         prof.get_column("website_domain").str.to_lowercase().str.replace(r"^(https?://)?(www\.)?", "")
         .str.replace(r"/.*$", "").alias("website_domain"),
     )
-    return out
 
 
 def extra_column_values(table: Any, column: str, kind: str) -> pl.Series:
