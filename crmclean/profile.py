@@ -12,6 +12,7 @@ number in a cell, seniority ...) from the derived columns the rules computed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -55,6 +56,7 @@ _FILLER_ADDRESS = (r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@"
 
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
+    from crmclean.fields._unique import in_threads
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.fields.country import country_alpha2
     from crmclean.fields.email import free_domains, role_local_parts
@@ -88,6 +90,9 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     def nulls(dtype: Any = pl.String) -> pl.Series:
         return pl.repeat(None, n, dtype=dtype, eager=True)
 
+    def columns_of(*roles: str) -> list[str]:
+        return [c for role in roles for c in by_role.get(role, []) if c in frame.columns]
+
     def first_col(role: str) -> str | None:
         cols = [c for c in by_role.get(role, []) if c in frame.columns]
         return cols[0] if cols else None
@@ -108,12 +113,10 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
             value = split_full_names(frame.get_column(full)).get_column(part)
         cols[role] = value
 
-    # emails: every email column, its extra addresses, valid ones only, lower-cased
-    email_lists = []
-    for role in ("email", "email2"):
-        for c in by_role.get(role, []):
-            if c not in frame.columns:
-                continue
+    def emails_part() -> dict[str, pl.Series]:
+        # emails: every email column, its extra addresses, valid ones only, lower-cased
+        email_lists = []
+        for c in columns_of("email", "email2"):
             # a multi-value cell ("a@x.ru; b@y.ru"): its first address here, the others from <column>__extra
             main = frame.get_column(c).str.strip_chars().str.replace(r"(?s)\s*[,;\n].*$", "").str.to_lowercase()
             valid = der(c, "valid")
@@ -125,28 +128,25 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
                 parts = extra.str.split("; ").list.eval(
                     pl.element().filter(pl.element().str.contains(_EMAIL_SHAPE)))
                 email_lists.append(parts)
-    # the record's list leaves fillers out (noemail@…, test@…, …@example.com) and its email is the list's first;
-    # domain, free and role are read from the first address before that filter (the first non-null of the parts)
-    emails = _concat_lists(email_lists, n, drop=_FILLER_ADDRESS)
-    cols["emails"] = emails
-    cols["email"] = emails.list.first()
-    first = pl.DataFrame({f"p{i}": p if p.dtype == pl.String else p.list.drop_nulls().list.first()
-                          for i, p in enumerate(email_lists)}).select(pl.coalesce(pl.all()).cast(pl.String)).to_series() \
-        if email_lists else nulls()
-    domain = first.str.extract(r"@(.+)$", 1)
-    cols["email_domain"] = domain
-    # is_free_domain, vectorized: the domain lower-cased, in the free-mail list
-    cols["email_is_free"] = domain.str.to_lowercase().is_in(pl.Series(sorted(free_domains()), dtype=pl.String).implode())
-    # is_role_address, vectorized: the part before the first @, lower-cased, in the role list
-    cols["email_is_role"] = first.str.extract(r"^([^@]*)", 1).str.to_lowercase().is_in(
-        pl.Series(sorted(role_local_parts()), dtype=pl.String).implode())
+        # the record's list leaves fillers out (noemail@…, test@…, …@example.com) and its email is the list's first;
+        # domain, free and role are read from the first address before that filter (the first non-null of the parts)
+        emails = _concat_lists(email_lists, n, drop=_FILLER_ADDRESS)
+        first = pl.DataFrame({f"p{i}": p if p.dtype == pl.String else p.list.drop_nulls().list.first()
+                              for i, p in enumerate(email_lists)}).select(pl.coalesce(pl.all()).cast(pl.String)).to_series() \
+            if email_lists else nulls()
+        domain = first.str.extract(r"@(.+)$", 1)
+        # is_free_domain, vectorized: the domain lower-cased, in the free-mail list
+        is_free = domain.str.to_lowercase().is_in(pl.Series(sorted(free_domains()), dtype=pl.String).implode())
+        # is_role_address, vectorized: the part before the first @, lower-cased, in the role list
+        is_role = first.str.extract(r"^([^@]*)", 1).str.to_lowercase().is_in(
+            pl.Series(sorted(role_local_parts()), dtype=pl.String).implode())
+        return {"emails": emails, "email": emails.list.first(), "email_domain": domain, "email_is_free": is_free,
+                "email_is_role": is_role}
 
-    # phones: E.164 of every valid number of every phone column
-    phone_lists = []
-    for role in ("phone", "mobile"):
-        for c in by_role.get(role, []):
-            if c not in frame.columns:
-                continue
+    def phones_part() -> dict[str, pl.Series]:
+        # phones: E.164 of every valid number of every phone column
+        phone_lists = []
+        for c in columns_of("phone", "mobile"):
             e164 = der(c, "e164")
             if e164 is None:
                 raw = frame.get_column(c)
@@ -155,9 +155,8 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
             extra = der(c, "e164_extra")
             if extra is not None:
                 phone_lists.append(extra.str.split("; "))
-    phones = _concat_lists(phone_lists, n)
-    cols["phones"] = phones
-    cols["phone"] = phones.list.first()
+        phones = _concat_lists(phone_lists, n)
+        return {"phones": phones, "phone": phones.list.first()}
 
     # company
     company_col = first_col("company")
@@ -193,13 +192,13 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     cols["country"] = iso if iso is not None else (
         map_unique(country, country_alpha2, pl.String()) if country is not None else nulls())
 
-    inn = col("inn")
-    if inn is not None:
+    def inn_part() -> dict[str, pl.Series]:
+        inn = col("inn")
+        if inn is None:
+            return {"inn": nulls()}
         digits = map_unique(inn, clean_tax_id, pl.String())
         ok = map_unique(digits, lambda v: inn_error(v) is None, pl.Boolean()).fill_null(False)
-        cols["inn"] = digits.zip_with(ok, nulls())
-    else:
-        cols["inn"] = nulls()
+        return {"inn": digits.zip_with(ok, nulls())}
 
     website = col("website")
     cols["website_domain"] = (
@@ -214,11 +213,17 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     # fillers ("нет", "Test Test", noemail@…) are not data: they must never make two records look alike
     from crmclean.fields.placeholder import placeholder_mask
 
-    for field, role in (("first_name", "first_name"), ("middle_name", "middle_name"), ("last_name", "last_name"),
-                        ("company", "company"), ("company_key", "company"), ("job_title", "job_title"),
-                        ("city", "city")):  # the email: the list above is filtered
-        series = cols[field]
-        cols[field] = series.zip_with(~placeholder_mask(series, role), nulls())
+    def without_fillers(field: str, role: str) -> dict[str, pl.Series]:
+        return {field: cols[field].zip_with(~placeholder_mask(cols[field], role), nulls())}
+
+    # the parts left are independent polars scans (and the INNs' checksums): they run at the same time
+    parts = [emails_part, phones_part, inn_part] + [
+        partial(without_fillers, field, role)
+        for field, role in (("first_name", "first_name"), ("middle_name", "middle_name"), ("last_name", "last_name"),
+                            ("company", "company"), ("company_key", "company"), ("job_title", "job_title"),
+                            ("city", "city"))]  # the email: its list is filtered
+    for columns in in_threads(parts):
+        cols.update(columns)
     from crmclean.fields._memo import clear_memo
 
     clear_memo()  # the filler masks above are not needed again; free the columns they hold

@@ -6,9 +6,9 @@ import multiprocessing as mp
 import os
 import pickle
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from crmclean._lazy import polars as pl
 
@@ -28,6 +28,22 @@ def _workers(requested: int | None = None) -> int:
     if env and env.isdigit():
         return max(1, int(env))
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+T = TypeVar("T")
+
+
+def in_threads(calls: Sequence[Callable[[], T]], workers: int | None = None) -> list[T]:
+    """Each call's result, in order, the calls run at the same time in threads (one call or one worker: here).
+
+    For independent polars work (polars releases the GIL while it computes: two columns' scans share the
+    cores); per-value Python belongs in :func:`map_unique`'s process pool, not here.
+    """
+    n_workers = min(_workers(workers), len(calls))
+    if n_workers <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="crmclean") as pool:
+        return list(pool.map(lambda call: call(), calls))
 
 
 def _apply_chunk(args: tuple[Callable[[str], Any], list[str]]) -> list[Any]:

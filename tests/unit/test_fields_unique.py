@@ -58,3 +58,15 @@ def test_map_unique_first_call_load_is_not_timed(monkeypatch: pytest.MonkeyPatch
     _WARMED.clear()
     out = _unique.map_unique(VALUES, _slow_first, pl.String, parallel=True, workers=2)
     assert out.to_list() == EXPECTED
+
+
+def test_in_threads_keeps_the_calls_order_and_raises() -> None:
+    calls = [lambda i=i: (time.sleep(0.01 * (3 - i)), i)[1] for i in range(4)]  # the first finishes last
+    assert _unique.in_threads(calls, workers=4) == [0, 1, 2, 3]
+    assert _unique.in_threads(calls, workers=1) == [0, 1, 2, 3]
+
+    def boom() -> int:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _unique.in_threads([*calls, boom], workers=2)

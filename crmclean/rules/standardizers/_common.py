@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -11,6 +12,7 @@ from pydantic import Field
 from crmclean._lazy import polars as pl
 from crmclean.fields._data import data_lines, data_set, data_yaml, fold, has_cyrillic  # noqa: F401  (re-exported)
 from crmclean.fields._memo import clear_memo, map_unique_fast, memo_on_values  # noqa: F401  (re-exported)
+from crmclean.fields._unique import in_threads
 from crmclean.rules.base import (  # noqa: F401  (re-exported for the rule modules)
     Rule,
     RuleContext,
@@ -47,7 +49,8 @@ class ColumnRule(Standardizer):
     """A standardizer that works one target column at a time and may report carried derived columns."""
 
     # Roles whose columns ``transform_column`` reads or edits besides its own column (PHONE001: the country);
-    # None: not declared, the rule runs alone (Rule.footprint). A subclass that changes what the rule reads
+    # None: not declared, the rule runs alone (Rule.footprint). Declaring it also says transform_column keeps no
+    # state between columns: they are transformed at the same time. A subclass that changes what the rule reads
     # (its own apply, transform_column or target_columns) does not inherit the declaration.
     reads_roles: ClassVar[tuple[str, ...] | None] = None
 
@@ -64,10 +67,12 @@ class ColumnRule(Standardizer):
     def apply(self, ctx: RuleContext) -> RuleResult:
         result = StdResult()
         findings: list[pl.DataFrame | None] = []
-        for column in self.target_columns(ctx):
-            if column == ctx.id_column or column.startswith("__"):
-                continue
-            sub = self.transform_column(ctx.frame.get_column(column), column, ctx)
+        columns = [c for c in self.target_columns(ctx) if c != ctx.id_column and not c.startswith("__")]
+        calls = [partial(self.transform_column, ctx.frame.get_column(c), c, ctx) for c in columns]
+        # every column is transformed on the same table, so they are independent: a rule with a footprint (whose
+        # reads are declared) transforms them at the same time (PHONE001's two phone columns)
+        subs = in_threads(calls) if self.footprint(ctx) is not None else [call() for call in calls]
+        for sub in subs:
             result.edits.extend(sub.edits)
             result.derived.update(sub.derived)
             findings.append(sub.findings)
