@@ -302,7 +302,10 @@ def _run_concurrently(
     frame = ctx.frame
     done: dict[int, _Outcome] = {}
     pending = list(range(len(selected)))
-    with ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="crmclean-rule") as pool:
+    # a thread for every rule that may run (not a pool of one per core): a long rule waiting for its turn behind
+    # short ones, while the rule it waited on is long done, would leave a core idle at the end
+    threads = max(1, len(selected)) if _workers() > 1 else 1
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmclean-rule") as pool:
         running: dict[Future[tuple[RuleResult, float]], int] = {}
         while pending or running:
             for i in [i for i in pending if waits[i] <= done.keys()]:
