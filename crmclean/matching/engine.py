@@ -450,10 +450,14 @@ def dedupe(
     n = feats.height
     backend = setup.backend
     keys = _blocking_keys(setup.object_type, settings, feats)
-    candidates = backend.block(feats, keys, max_block_size=settings.max_block_size)
-    step("block")
-    if settings.estimate_u:
-        estimate_u(model, feats, tf, backend)
+    # u from random pairs (which builds the encoding and tables every compared chunk reads) on the other core while
+    # blocking runs: both only read the features ("block" times the two side by side, "estimate" the wait after)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        estimating = pool.submit(estimate_u, model, feats, tf, backend) if settings.estimate_u else None
+        candidates = backend.block(feats, keys, max_block_size=settings.max_block_size)
+        step("block")
+        if estimating is not None:
+            estimating.result()
     step("estimate")
     levels = setup.levels(candidates.pairs)
     step("compare")
