@@ -174,8 +174,8 @@ def test_a_refused_pair_whose_cluster_contradicts_it_is_not_asked() -> None:
 
 def test_unchecked_components_cluster_as_the_checked_loop_does(monkeypatch: pytest.MonkeyPatch) -> None:
     """cluster_pairs merges components where no check can refuse (_checked_components False) by union-find alone:
-    on random graphs with random cross-pair evidence, steward pairs and size limits it gives the labels, merges
-    and refusals of the loop that checks every merge."""
+    on random graphs with random cross-pair evidence, steward pairs and size limits it gives the labels and
+    refusals of the loop that checks every merge."""
     import random
 
     import numpy as np
@@ -202,4 +202,33 @@ def test_unchecked_components_cluster_as_the_checked_loop_does(monkeypatch: pyte
         with monkeypatch.context() as m:
             m.setattr(clustering, "_checked_components", lambda n, *a, **k: np.ones(n, dtype=bool))
             slow = clustering.cluster_pairs(n, edges, evidence, score, **kwargs)  # type: ignore[arg-type]
-        assert (fast.labels, fast.merged, fast.refused) == (slow.labels, slow.merged, slow.refused)
+        assert (fast.labels, fast.refused) == (slow.labels, slow.refused)
+
+
+def test_within_component_pairs_are_the_per_pair_loop() -> None:
+    """_within_pairs (numpy per component size) lists the unscored pairs of components of 3 to ``limit`` records
+    in the order the per-pair loop listed them: components by smallest member, each one's pairs in order."""
+    import random
+
+    import numpy as np
+
+    from crmclean.matching import clustering
+
+    rng = random.Random(11)
+    for _ in range(40):
+        n = rng.randint(3, 30)
+        pairs = [tuple(sorted(rng.sample(range(n), 2))) for _ in range(rng.randint(1, 25))]
+        lo = np.array([a for a, _ in pairs], dtype=np.int64)
+        hi = np.array([b for _, b in pairs], dtype=np.int64)
+        component = clustering.connected_components(n, lo, hi)
+        size = np.bincount(component, minlength=n)
+        evidence = {(a, b): 1.0 for a in range(n) for b in range(a + 1, n) if rng.random() < 0.3}
+        limit = rng.choice([3, 5, 150])
+        members: dict[int, list[int]] = {}
+        for x in sorted(set(lo.tolist()) | set(hi.tolist())):
+            members.setdefault(int(component[x]), []).append(x)
+        want = [(a, b) for nodes in members.values() if 2 < len(nodes) <= limit
+                for i, a in enumerate(nodes) for b in nodes[i + 1:] if (a, b) not in evidence]
+        nodes = clustering._sorted_unique(np.concatenate([lo, hi]))
+        known = clustering._evidence_codes(evidence, n)[0]
+        assert clustering._within_pairs(nodes, component, size, limit, known, n) == want

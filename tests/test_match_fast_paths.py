@@ -52,13 +52,11 @@ def test_two_record_clusters_merge_refuse_and_respect_labels() -> None:
     result = cluster_pairs(9, edges, evidence, lambda pairs: {}, cannot_link=[(5, 4)])
     assert result.labels == [0, 0, 2, 3, 4, 5, 6, 6, 8]
     assert result.refused == {(4, 5): "rejected", (2, 3): "conflict", (7, 8): "conflict"}
-    assert result.merged == {(0, 1), (6, 7)}
 
 
 def test_must_link_forces_a_two_record_cluster() -> None:
     result = cluster_pairs(4, _edges([]), {(1, 2): -20.0}, lambda pairs: {}, must_link=[(2, 1)])
     assert result.labels == [0, 1, 1, 3]
-    assert result.merged == {(1, 2)}
 
 
 def test_size_limit_one_refuses_pairs() -> None:
