@@ -81,6 +81,12 @@ class ColumnRule(Standardizer):
         return result
 
 
+def fix_where(sure: pl.Series) -> pl.Series:
+    """An edit's confidence per row: ``fix`` where ``sure`` is true, else ``suggest`` (null: not sure), column-wise."""
+    return pl.DataFrame({"s": sure}).select(
+        pl.when(pl.col("s")).then(pl.lit("fix")).otherwise(pl.lit("suggest"))).to_series()
+
+
 def settings_derived(ctx: RuleContext) -> str:
     """The ``standardize.derived`` setting (auto, all or none)."""
     std = getattr(ctx.settings, "standardize", None)

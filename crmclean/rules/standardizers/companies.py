@@ -11,7 +11,7 @@ from pydantic import Field
 from crmclean._lazy import polars as pl
 from crmclean.fields.company import FormMode, QuoteStyle, company_key, normalize_company, parse_company
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
-from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_name, map_unique_fast
+from crmclean.rules.standardizers._common import ColumnRule, StdResult, derived_name, fix_where, map_unique_fast
 
 
 def _normalize_for_rule(text: str, mode: FormMode, quotes: QuoteStyle, quote_names: bool) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class CompanyLegalForm(ColumnRule):
         form = info.get_column("form")
         # a form spelled like an ordinary word (SPA, SA in an all-caps name) is proposed, never applied
         sure = info.get_column("sure").fill_null(True)
-        confidence = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
+        confidence = fix_where(sure)
         edits = [ColumnEdit(column, after, "legal form and quotes normalized" if opts.mode != "split"
                             else f"legal form moved to {derived_name(column, 'legal_form')}", confidence)]
         derived = {derived_name(column, "legal_form"): form, derived_name(column, "key"): info.get_column("key")}

@@ -20,6 +20,7 @@ from crmclean.rules.standardizers._common import (
     ColumnRule,
     StdResult,
     derived_name,
+    fix_where,
     map_unique_fast,
 )
 
@@ -212,7 +213,7 @@ class NameSplit(ColumnRule):
                 if not fill.any():
                     continue
                 after = current.zip_with(~fill, new)
-                conf = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
+                conf = fix_where(sure)
                 edits.append(ColumnEdit(target, after, f"{part} name taken from {column}", conf))
         return StdResult(edits=edits, derived=derived)
 

@@ -16,6 +16,7 @@ from crmclean.rules.standardizers._common import (
     ColumnRule,
     StdResult,
     data_lines,
+    fix_where,
     fold,
     has_cyrillic,
     map_unique_fast,
@@ -349,7 +350,7 @@ class ShoutingCase(ColumnRule):
         sentence = map_unique_fast(values.filter(candidate & cyr), fn, _CASE_STRUCT()).struct.unnest()
         title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, _CASE_STRUCT()).struct.unnest()
         after = values.clone()
-        sure = pl.Series([True] * len(values))
+        sure = pl.repeat(True, len(values), eager=True)
         idx_c = (candidate & cyr).arg_true()
         idx_l = (candidate & ~cyr).arg_true()
         for idx, part in ((idx_c, sentence), (idx_l, title)):
@@ -358,6 +359,6 @@ class ShoutingCase(ColumnRule):
                 sure = sure.scatter(idx, part.get_column("sure"))
         # an ALL CAPS name with a possible unknown acronym or proper noun is proposed, never applied
         if role != "company":
-            sure = pl.Series([True] * len(values))  # a city or a department has no legal form or brand acronym
-        confidence = pl.Series(["fix"] * len(values)).zip_with(sure, pl.Series(["suggest"] * len(values)))
+            sure = pl.repeat(True, len(values), eager=True)  # a city or a department has no legal form or brand acronym
+        confidence = fix_where(sure)
         return StdResult(edits=[ColumnEdit(column, after, "letter case fixed", confidence)])
