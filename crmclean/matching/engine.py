@@ -50,6 +50,7 @@ from crmclean.matching.scoring import (
     cross_weight,
     estimate_u,
     fit_disagreements,
+    refuting_levels,
     train_from_labels,
     train_m_em,
 )
@@ -962,4 +963,5 @@ def explain_pair(
     return explanation_from_row(row, setup.comparisons, shown, id1, id2, setup.model.prior_weight,
                                 match_threshold=th.match, review_threshold=th.review, original=typed,
                                 calibrated=float(pl.select(cal).item()), review_on=th.review_on,
-                                calibrated_apart=float(pl.select(apart).item()))
+                                calibrated_apart=float(pl.select(apart).item()),
+                                refuting=refuting_levels(setup.model))

@@ -133,6 +133,7 @@ def explanation_from_row(
     calibrated: float | None = None,
     review_on: str = "calibrated",
     calibrated_apart: float | None = None,
+    refuting: Mapping[str, Sequence[int]] | None = None,
 ) -> Explanation:
     """Build the waterfall from one scored pair row (lvl__*, w__*, group_adjust, weight, probability).
 
@@ -140,8 +141,12 @@ def explanation_from_row(
     score (or with ``review_on="score"``, or no calibrated score given, the probability) reaches
     ``review_threshold``. ``calibrated_apart``: the pair's odds as a pair the clustering left apart, shown as what the
     review reads of two lone records (a run's review reads the two records' clusters when they hold others).
+    ``refuting``: the levels that refute a cluster merge per comparison (``scoring.refuting_levels`` of the run's
+    model; default: every level declared ``refutes``).
     """
     total = prior_weight
+    if refuting is None:
+        refuting = {c.name: [k for k, lv in enumerate(c.levels) if lv.refutes] for c in comparisons}
     refutes: list[str] = []
     steps = [WaterfallStep("prior", "base rate", "how likely any two records are one entity", None, None,
                            prior_weight, total)]
@@ -154,7 +159,7 @@ def explanation_from_row(
         else:
             lv = comp.levels[int(code)]
             level, desc = lv.name, lv.description
-            if lv.refutes:
+            if int(code) in refuting.get(comp.name, ()):
                 refutes.append(f"{comp.name} {lv.name}")
         left, right = shown.get(comp.name, (None, None))
         lo, ro = (original or {}).get(comp.name, (None, None))

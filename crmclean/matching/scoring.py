@@ -35,6 +35,9 @@ MAX_WEIGHT = 24.0  # a single field can never be more than this many bits of evi
 # cluster merge (``cross_weight``), and then weighs at most REFUTED_CROSS_WEIGHT: below every cross-pair bound
 REFUTES_BELOW = 0.0
 REFUTED_CROSS_WEIGHT = -40.0
+# ... while the model holds the level rare for one entity's records (m at most this: the defaults, or m as EM fits it on
+# a person register, where typed-in towns differ in one duplicate of ten and so refute nothing)
+REFUTES_MAX_M = 0.05
 REFERENCE_RECORDS = 20_000  # the file size the default thresholds were tuned at (generated contacts, 20k)
 
 
@@ -251,8 +254,8 @@ def cross_weight(model: MatchModel) -> pl.Expr:
     without another employer (the same company, or none known) nothing changes.
 
     A cross pair at a level one person's records practically never show (``Level.refutes``: two cities, two
-    countries, each their own mobile and none in common) that is no likelier one record than two (its weight below 0
-    bits, prior included) refuses the merge: its weight is held below every cross-pair bound
+    countries, each their own mobile and none in common, while the model's m says so: ``refuting_levels``) that is no
+    likelier one record than two (its weight below 0 bits, prior included) refuses the merge: its weight is held below every cross-pair bound
     (``REFUTED_CROSS_WEIGHT``), however rare the names it shares. Chains of namesakes join that way — a record links
     to one of a cluster's records by a rare name and a company, while another record of that cluster lives in
     another city. A pair that clears even odds on its own evidence (a shared personal address despite two mobiles)
@@ -271,12 +274,19 @@ def cross_weight(model: MatchModel) -> pl.Expr:
         other_employer = pl.any_horizontal([pl.col(f"lvl__{name}").is_in(ks) for name, ks in kinds["employer"]])
         weight = pl.when(other_employer.fill_null(False)).then(
             weight - pl.sum_horizontal(against) + pl.min_horizontal(against)).otherwise(weight)
-    refuting = [pl.col(f"lvl__{c.name}").is_in(ks) for c in model.comparisons
-                if (ks := [k for k, lv in enumerate(c.levels) if lv.refutes])]
+    refuting = [pl.col(f"lvl__{name}").is_in(ks) for name, ks in refuting_levels(model).items()]
     if not refuting:
         return weight
     refuted = pl.any_horizontal(refuting).fill_null(False) & (pl.col("weight") < REFUTES_BELOW)
     return pl.when(refuted).then(pl.min_horizontal(weight, pl.lit(REFUTED_CROSS_WEIGHT))).otherwise(weight)
+
+
+def refuting_levels(model: MatchModel) -> dict[str, list[int]]:
+    """Per comparison, the levels that refute a cluster merge (``cross_weight``): declared ``Level.refutes`` and held
+    rare for one entity's records by the model (m at most ``REFUTES_MAX_M``)."""
+    found = {c.name: [k for k, lv in enumerate(c.levels) if lv.refutes and model.params[c.name][k].m <= REFUTES_MAX_M]
+             for c in model.comparisons}
+    return {name: ks for name, ks in found.items() if ks}
 
 
 def disagreements(model: MatchModel) -> pl.Expr:
