@@ -312,3 +312,35 @@ def test_the_column_wise_csv_scan_claims_regular_only_what_the_csv_module_reads_
         assert _scan_ragged(text, delim, width, Path("x.csv"), issues, counted) == 0, repr(text)
         assert not issues and counted == [got], repr(text)
     assert claimed > 60
+
+
+def test_a_long_csv_is_trimmed_from_its_two_ends_as_from_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trim_csv_text reads a long text's title rows and footer from its two ends (_edge_lines) instead of
+    splitting every line: on texts with titles, footers, any line endings and lengths around the scanned ends it
+    gives the text, the lines cut on top, the titles and the issues of the full split."""
+    import random
+
+    from crmclean.connectors import exports
+
+    rng = random.Random(3)
+    for _ in range(30):
+        end = rng.choice(["\n", "\r\n", "\r", "\n\r\n"])
+        rows = [f"{rng.randint(1, 9999)};Иванов {k};+7495{k:07d}" for k in range(rng.choice([20, 45, 900, 3000]))]
+        titles = ["Отчёт: контакты", "Дата: 01.02.2024", ""][:rng.randint(0, 3)]
+        footer = ["Итого: 3000", "Сформировано 1С"][:rng.choice([0, 0, 1, 2])]
+        lines = [*titles, "id;name;phone", *rows, *footer]
+        text = end.join(lines) + rng.choice(["", end])
+        for header_row, skip_footer in [(None, None), (None, 0), (rng.randint(1, 4), None)]:
+            got_issues: list = []
+            got_titles: list = []
+            got = exports.trim_csv_text(text, ";", header_row=header_row, skip_footer=skip_footer,
+                                        issues=got_issues, titles=got_titles)
+            want_issues: list = []
+            want_titles: list = []
+            with monkeypatch.context() as m:
+                m.setattr(exports, "_edge_lines", lambda *a: None)
+                want = exports.trim_csv_text(text, ";", header_row=header_row, skip_footer=skip_footer,
+                                             issues=want_issues, titles=want_titles)
+            assert got == want
+            assert (got_titles, [(i.line, i.message) for i in got_issues]) == (
+                want_titles, [(i.line, i.message) for i in want_issues])

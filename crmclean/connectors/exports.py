@@ -336,6 +336,14 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
     import csv
     import io
 
+    if not skip_footer and (header_row is None or header_row <= _HEADER_SCAN_ROWS):
+        edges = _edge_lines(text, _HEADER_SCAN_ROWS + 1, _FOOTER_SCAN_ROWS)
+        if edges is not None:
+            fast = _trim_long_text(text, edges, delimiter, header_row=header_row, footers=skip_footer is None,
+                                   titles=titles)
+            if fast is not None:
+                issues.extend(fast[2])
+                return fast[0], fast[1]
     lines = text.splitlines(keepends=True)
     top = 0
     if header_row is not None:
@@ -359,7 +367,7 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
                 cut += 1
         bottom = k
     elif skip_footer is None and len(lines) - top > 2:
-        tail_n = min(12, len(lines) - top - 1)
+        tail_n = min(_FOOTER_SCAN_ROWS, len(lines) - top - 1)
         tail = lines[-tail_n:]
         parsed = []
         for ln in tail:
@@ -379,6 +387,62 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
     if top == 0 and bottom == len(lines):
         return text, 0
     return "".join(lines[top:bottom]), top
+
+
+_FOOTER_SCAN_ROWS = 12  # the lines at the end read for a report footer
+
+
+def _edge_lines(text: str, head: int, tail: int) -> tuple[list[str], list[str]] | None:
+    """The first ``head`` and last ``tail`` lines of ``text`` (as ``splitlines(keepends=True)`` gives them), split
+    from its two ends only, or None when the text is too short for them not to meet (splitting every line of a
+    million-record file only to read both ends cost a fifth of the read)."""
+    size = 1 << 14
+    while True:
+        if 2 * size >= len(text):
+            return None
+        first = text[:size].splitlines(keepends=True)  # (the last line may be cut: never taken)
+        last = text[-size:].splitlines(keepends=True)  # (the first line may be cut: never taken)
+        if len(first) > head and len(last) > tail:
+            return first[:head], last[-tail:]
+        size *= 4
+
+
+def _trim_long_text(text: str, edges: tuple[list[str], list[str]], delimiter: str, *, header_row: int | None,
+                    footers: bool, titles: list[str] | None) -> tuple[str, int, list[ReadIssue]] | None:
+    """:func:`trim_csv_text` of a text longer than its two scanned ends (``edges``: :func:`_edge_lines`), read
+    from those ends alone: (text, lines cut on top, issues), or None when a footer is found (the caller cuts it
+    from every line, as before)."""
+    import csv
+    import io
+
+    head, tail = edges
+    found: list[ReadIssue] = []
+    top = 0
+    if header_row is not None:
+        top = max(0, header_row - 1)
+    else:
+        rows = [next(csv.reader([ln], delimiter=delimiter), []) for ln in head[:_HEADER_SCAN_ROWS]]
+        h, why = find_header_row([[c or None for c in r] for r in rows])
+        if h > 0:
+            top = h
+            found.append(ReadIssue(h + 1, f"header found in {why}; {h} line(s) above it skipped "
+                                          "(pass --header-row N to choose)", kept=False))
+    if footers:
+        parsed = []
+        for ln in tail:
+            try:
+                parsed.append([c or None for c in next(csv.reader(io.StringIO(ln), delimiter=delimiter), [])])
+            except csv.Error:
+                parsed.append(["x", "x"])
+        header = next(csv.reader([head[top]], delimiter=delimiter), [])
+        start = footer_start(parsed, len(header))
+        if start < len(parsed) and any(_filled(r) for r in parsed[start:]):
+            return None
+    if titles is not None:
+        titles.extend(ln.strip().strip(delimiter + '"').strip() for ln in head[:top] if ln.strip())
+    if top == 0:
+        return text, 0, found
+    return text[sum(len(ln) for ln in head[:top]):], top, found
 
 
 # ---------------------------------------------------------------- cleanup after reading
