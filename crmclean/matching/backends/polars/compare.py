@@ -590,18 +590,22 @@ def compute_levels(
     """
     if pairs.height <= CHUNK_PAIRS:
         return _compute_levels_chunk(features, pairs, comparisons, tf, extra)
-    # the first chunk alone builds what every chunk reads once per table (the encoding, term-frequency tables,
-    # per-record and per-value derivations; a per-record step may call back into Python), then the rest run two
-    # at a time: a chunk is a few hundred small polars steps, each mostly on one core, so two chunks side by side
-    # use both (results in chunk order; the per-value-pair memo is merged under a lock, see per_value_pair)
-    first, view = _compute_levels_chunk(features, pairs.slice(0, CHUNK_PAIRS), comparisons, tf, extra)
-    starts = range(CHUNK_PAIRS, pairs.height, CHUNK_PAIRS)
+    # a first slice alone builds what every chunk reads once per table (the encoding, term-frequency tables,
+    # per-record and per-value derivations; a per-record step may call back into Python), then the rest run side by
+    # side in chunks of equal size, as many as a multiple of the threads (no chunk left alone at the end): a chunk is
+    # a few hundred small polars steps, each mostly on one core, so two chunks side by side use both (results in
+    # chunk order; the per-value-pair memo is merged under a lock, see per_value_pair)
+    warm = CHUNK_PAIRS // 8
+    first, view = _compute_levels_chunk(features, pairs.slice(0, warm), comparisons, tf, extra)
+    rest = pairs.height - warm
+    count = -(-rest // CHUNK_PAIRS)
+    count = -(-count // COMPARE_THREADS) * COMPARE_THREADS
+    size = -(-rest // count)
     with ThreadPoolExecutor(COMPARE_THREADS) as pool:
-        rest = list(pool.map(lambda s: _compute_levels_chunk(features, pairs.slice(s, CHUNK_PAIRS), comparisons,
-                                                             tf, extra), starts))
-    if rest:
-        view = rest[-1][1]
-    return pl.concat([first, *(part for part, _ in rest)]), view
+        rest_parts = list(pool.map(lambda s: _compute_levels_chunk(features, pairs.slice(s, size), comparisons, tf,
+                                                                   extra), range(warm, pairs.height, size)))
+    view = rest_parts[-1][1]
+    return pl.concat([first, *(part for part, _ in rest_parts)]), view
 
 
 def _compute_levels_chunk(
