@@ -38,7 +38,7 @@ from crmclean.testing.generate import (  # noqa: E402
 )
 
 RESULTS = ROOT / "benchmarks" / "results" / "dedupe.md"
-TUNING_SEED = 3  # the only seed looked at while tuning weights and thresholds
+TUNING_SEED = 3  # the tuning seed shown (tuning reads seeds 3-6 and 8-13; 7, 101, 202, 303, 404 are held out)
 HELD_OUT = (101, 202, 303)
 
 
@@ -245,8 +245,9 @@ def main() -> None:
     mean = {k: sum(float(r[k]) for r in held) / len(held) for k in ("precision", "recall", "f1")}  # type: ignore[arg-type]
     body = (
         "## Accuracy (zero configuration, default thresholds match 0.9 / review 0.5)\n\n"
-        f"Generated messy RU/EN CRM data (`crmclean.testing.generate`), {n} records per run; only seed "
-        f"{TUNING_SEED} was looked at while tuning. Pairwise scores over final clusters.\n\n"
+        f"Generated messy RU/EN CRM data (`crmclean.testing.generate`), {n} records per run; tuning reads seeds "
+        f"3–6 and 8–13 (seed {TUNING_SEED} shown), never the held-out seeds below. Pairwise scores over final "
+        "clusters.\n\n"
         + _table(rows)
         + f"\nHeld-out contacts mean: precision {mean['precision']:.4f}, recall {mean['recall']:.4f}, "
           f"F1 {mean['f1']:.4f} (issue 13 targets: precision ≥ 0.995, F1 ≥ 0.99).\n\n"
