@@ -473,8 +473,10 @@ def _fullest_fold(rows: pl.DataFrame, clusters: pl.Series, col: str) -> tuple[pl
               on="cluster_id", how="inner", maintain_order="left")
         .filter(c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != ""))  # as _uniform_aggs reads "filled"
         .with_columns(pl.int_range(0, pl.len()).over("_g").alias("_k"), c.str.to_lowercase().alias("_low"),
-                      norm.str.split(" ").alias("_words"),
-                      pl.when(norm == "").then(0).otherwise(norm.str.count_matches(" ") + 1).alias("_n"))
+                      norm.alias("_norm"))  # (a column: the expression written three times below ran three times)
+        .with_columns(pl.col("_norm").str.split(" ").alias("_words"),
+                      pl.when(pl.col("_norm") == "").then(0).otherwise(pl.col("_norm").str.count_matches(" ") + 1)
+                      .alias("_n"))
         .with_columns(pl.col("_words").list.first().alias("_first"), pl.col("_words").list.last().alias("_last"))
     )
     k = cells.get_column("_k").to_numpy()
