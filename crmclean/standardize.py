@@ -286,8 +286,8 @@ def _run_concurrently(
     is then: its own columns hold exactly what running the rules one by one in order would have left there
     (a rule that meets none of them never touched them). A rule without a footprint waits for every rule
     before it and holds back every rule after it, so it sees the whole table and every derived column as
-    the sequential run. Each rule's edits are applied when it finishes; edits to one column keep the rules'
-    order, so the table comes out the same. Polars releases the GIL and per-value Python goes to the process
+    the sequential run. A rule's edits are applied to its own table in its thread and the columns it changed set
+    in the engine's when it finishes; edits to one column keep the rules' order, so the table comes out the same. Polars releases the GIL and per-value Python goes to the process
     pool (fields._unique.map_unique), so a phone scan, a company-name parse and a name split share the cores.
     Returns each rule's outcome by its index and the final table.
     """
@@ -306,7 +306,7 @@ def _run_concurrently(
     # short ones, while the rule it waited on is long done, would leave a core idle at the end
     threads = max(1, len(selected)) if _workers() > 1 else 1
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmclean-rule") as pool:
-        running: dict[Future[tuple[RuleResult, float]], int] = {}
+        running: dict[Future[tuple[list[pl.Series], _Outcome]], int] = {}
         while pending or running:
             for i in [i for i in pending if waits[i] <= done.keys()]:
                 pending.remove(i)
@@ -318,40 +318,61 @@ def _run_concurrently(
                     rule_ctx = ctx
                 else:
                     rule_ctx = replace(ctx, frame=frame, derived={})
-                running[pool.submit(_timed_apply, selected[i], rule_ctx)] = i
+                running[pool.submit(_run_rule, selected[i], rule_ctx, footprints[i], ids, apply_suggestions,
+                                    profile_only)] = i
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=running.__getitem__):
-                i = running.pop(future)
-                result, seconds = future.result()
-                started = time.perf_counter()
-                rule = selected[i]
-                fixed = suggested = 0
-                fixed_rows = pl.repeat(False, n, eager=True).alias("") if n else pl.Series([], dtype=pl.Boolean)
-                logs: list[pl.DataFrame] = []
-                for edit in result.edits:
-                    if not _meet(footprints[i], {edit.column}):
-                        raise RuntimeError(f"rule {rule.code} edited {edit.column!r}, outside its footprint")
-                    frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code,
-                                                                         apply_suggestions, log_changes=not profile_only)
-                    fixed += n_fixed
-                    suggested += n_suggested
-                    if rows is not None:
-                        fixed_rows = fixed_rows | rows
-                    if log is not None:
-                        logs.append(log)
-                done[i] = _Outcome(result, fixed, suggested, int(fixed_rows.sum()) if n else 0, logs,
-                                   seconds + time.perf_counter() - started)
+            # one rule applied at a time, then the rules it lets start are launched before the next is applied
+            future = min(finished, key=running.__getitem__)
+            i = running.pop(future)
+            edited, done[i] = future.result()
+            if edited:
+                frame = frame.with_columns(edited)
     return done, frame
+
+
+def _run_rule(
+    rule: Standardizer, ctx: RuleContext, footprint: set[str] | None, ids: pl.Series, apply_suggestions: bool,
+    profile_only: bool,
+) -> tuple[list[pl.Series], _Outcome]:
+    """Apply ``rule`` and its edits to its table (in the rule's thread): the columns it changed and its outcome.
+
+    Its table holds the current values of every column of its footprint and no other rule edits them meanwhile,
+    so the columns it changed are the engine's to set as they are.
+    """
+    started = time.perf_counter()
+    result = rule.apply(ctx)
+    frame, outcome = _apply_result(ctx.frame, ids, rule, footprint, result, apply_suggestions, profile_only)
+    outcome.seconds = time.perf_counter() - started
+    edited = dict.fromkeys(e.column for e in result.edits if e.column in frame.columns)
+    return [frame.get_column(c) for c in edited], outcome
+
+
+def _apply_result(
+    frame: pl.DataFrame, ids: pl.Series, rule: Standardizer, footprint: set[str] | None, result: RuleResult,
+    apply_suggestions: bool, profile_only: bool,
+) -> tuple[pl.DataFrame, _Outcome]:
+    """The table with a rule's edits applied, and what they changed (seconds: the caller's to set)."""
+    n = frame.height
+    fixed = suggested = 0
+    fixed_rows = pl.repeat(False, n, eager=True).alias("") if n else pl.Series([], dtype=pl.Boolean)
+    logs: list[pl.DataFrame] = []
+    for edit in result.edits:
+        if not _meet(footprint, {edit.column}):
+            raise RuntimeError(f"rule {rule.code} edited {edit.column!r}, outside its footprint")
+        frame, n_fixed, n_suggested, rows, log = _apply_edit(frame, ids, edit, rule.code, apply_suggestions,
+                                                             log_changes=not profile_only)
+        fixed += n_fixed
+        suggested += n_suggested
+        if rows is not None:
+            fixed_rows = fixed_rows | rows
+        if log is not None:
+            logs.append(log)
+    return frame, _Outcome(result, fixed, suggested, int(fixed_rows.sum()) if n else 0, logs, 0.0)
 
 
 def _meet(a: set[str] | None, b: set[str] | None) -> bool:
     """Whether two footprints share a column (a rule without one shares them all)."""
     return a is None or b is None or not a.isdisjoint(b)
-
-
-def _timed_apply(rule: Standardizer, ctx: RuleContext) -> tuple[RuleResult, float]:
-    started = time.perf_counter()
-    return rule.apply(ctx), time.perf_counter() - started
 
 
 def _apply_edit(
