@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
 import polars as pl
 
+from crmclean.fields._unique import in_threads
 from crmclean.fields.names import given_names, parse_full_name
 from crmclean.matching.nicknames import canonical_first_name, groups_key
 from crmclean.matching.translit import is_initial_key, latin_key, latin_text, phonetic_key
@@ -275,16 +275,12 @@ def _kpp_column(table: Any | None, n: int) -> pl.Series:
 def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFrame:
     """One row per record (same order as the profile) with every key matching compares or blocks on.
 
-    Four independent parts (names, e-mails, phones, organization) are built side by side in threads: the names' and
-    organization's per-value Python keys share the cores with the others' polars steps (which release the GIL)."""
+    Four independent parts (names, e-mails, phones, organization) are built side by side in threads (in_threads):
+    the names' and organization's per-value Python keys share the cores with the others' polars steps (which release
+    the GIL)."""
     prof = _with_name_parts(profile, table)
     parts = (_name_features, _email_features, _phone_features, _organization_features)
-    with ThreadPoolExecutor(FEATURE_THREADS) as pool:
-        frames = list(pool.map(lambda part: part(prof, table), parts))
-    return pl.concat(frames, how="horizontal")
-
-
-FEATURE_THREADS = 2
+    return pl.concat(in_threads([partial(part, prof, table) for part in parts]), how="horizontal")
 
 
 def _with_name_parts(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:

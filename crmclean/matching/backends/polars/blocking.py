@@ -7,17 +7,17 @@ Executes the :class:`~crmclean.matching.library.BlockingKey` declarations; see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import polars as pl
 
+from crmclean.fields._unique import in_threads
 from crmclean.matching.backend import BlockingStats, CandidatePairs
 from crmclean.matching.features import IDX
 from crmclean.matching.library import BlockingKey
 
 _HIGH = 1 << 32  # pair code = l * _HIGH + r
-BLOCK_THREADS = 2  # blocking keys run side by side (block_pairs)
 
 
 def _key_frame(features: pl.DataFrame, key: BlockingKey) -> pl.DataFrame:
@@ -190,10 +190,9 @@ def block_pairs(
     other file; only source × other pairs are produced.
     """
     n = features.height
-    # the keys are independent (each a few dozen polars steps, mostly on one core): two at a time, results in key order
-    with ThreadPoolExecutor(BLOCK_THREADS) as pool:
-        per_key = list(pool.map(lambda key: _key_pairs(features, key, key.max_block_size or max_block_size,
-                                                       link_boundary), keys))
+    # the keys are independent (each a few dozen polars steps, mostly on one core): side by side, results in key order
+    per_key = in_threads([partial(_key_pairs, features, key, key.max_block_size or max_block_size, link_boundary)
+                          for key in keys])
     all_pairs: list[pl.DataFrame] = []
     key_codes: dict[str, pl.Series] = {}
     stats: list[BlockingStats] = []

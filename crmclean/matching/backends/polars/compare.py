@@ -10,11 +10,12 @@ comparison's (or level's) ``TfSource``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import polars as pl
 
+from crmclean.fields._unique import in_threads
 from crmclean.matching.backends.polars.similarity import METRICS, coded_similarity, per_value_pair
 from crmclean.matching.backends.polars.view import Encoding, PairView, TermFrequencies, per_record
 from crmclean.matching.library import (
@@ -41,7 +42,7 @@ from crmclean.matching.library.conditions import DISTANCE_METRICS, columns_of
 from crmclean.matching.translit import is_initial_key
 
 CHUNK_PAIRS = 400_000  # pairs compared at once: bounds memory (gathered strings) on millions of candidates
-COMPARE_THREADS = 2  # chunks compared side by side (compute_levels)
+COMPARE_THREADS = 2  # chunks compared side by side (compute_levels; each more holds one more chunk in memory)
 
 
 def _levels_from(conditions: Sequence[pl.Series], missing: pl.Series) -> pl.Series:
@@ -601,9 +602,8 @@ def compute_levels(
     count = -(-rest // CHUNK_PAIRS)
     count = -(-count // COMPARE_THREADS) * COMPARE_THREADS
     size = -(-rest // count)
-    with ThreadPoolExecutor(COMPARE_THREADS) as pool:
-        rest_parts = list(pool.map(lambda s: _compute_levels_chunk(features, pairs.slice(s, size), comparisons, tf,
-                                                                   extra), range(warm, pairs.height, size)))
+    rest_parts = in_threads([partial(_compute_levels_chunk, features, pairs.slice(s, size), comparisons, tf, extra)
+                             for s in range(warm, pairs.height, size)], workers=COMPARE_THREADS)
     view = rest_parts[-1][1]
     return pl.concat([first, *(part for part, _ in rest_parts)]), view
 
