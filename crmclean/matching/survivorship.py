@@ -177,7 +177,7 @@ def golden_records(
             aggs.append(_non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
             shown.append(f"{col}__all")
         reasons.append(pl.struct(pl.lit(rule).alias("rule"), pl.col(f"_src_{col}").alias("from")).alias(col))
-    per = (rows.with_columns(flags) if flags else rows).group_by("cluster_id", maintain_order=True).agg(aggs)
+    per = _flagged(rows, flags).group_by("cluster_id", maintain_order=True).agg(aggs)
     golden = _settle_safe(rows, per, safe_columns)
     if reasons:
         golden = golden.with_columns(pl.struct(reasons).struct.json_encode().alias("reasons"))
@@ -348,7 +348,7 @@ def _safe_part(rows: pl.DataFrame, col: str, rule: str) -> pl.DataFrame:
     """cluster_id, <col>, _src_<col> under a safe-default rule: column-wise where the cells are plain
     (:func:`_uniform_aggs`), one cluster at a time by :func:`_safe_value` elsewhere."""
     flags, aggs = _uniform_aggs(rows, col, rule)
-    per = rows.with_columns(flags).group_by("cluster_id", maintain_order=True).agg(aggs)
+    per = _flagged(rows, flags).group_by("cluster_id", maintain_order=True).agg(aggs)
     return _settle_safe(rows, per, [(col, rule)]).select("cluster_id", col, f"_src_{col}")
 
 
@@ -396,6 +396,13 @@ def _settle_safe(rows: pl.DataFrame, per: pl.DataFrame, columns: Sequence[tuple[
 _ASCII_BLANKS = " \t\n\r\x0b\x0c"
 
 
+def _flagged(rows: pl.DataFrame, flags: Sequence[pl.Expr]) -> pl.DataFrame:
+    """``rows`` with :func:`_uniform_aggs`' flags: the ``__filled_`` ones first, then those that read them."""
+    first = [x for x in flags if x.meta.output_name().startswith("__filled_")]
+    rest = [x for x in flags if not x.meta.output_name().startswith("__filled_")]
+    return rows.with_columns(first).with_columns(rest) if flags else rows
+
+
 def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """A safe rule's column-wise part: (per-row flags to add to ``rows``, aggregations per cluster over them).
 
@@ -416,9 +423,12 @@ def _uniform_aggs(rows: pl.DataFrame, col: str, rule: str) -> tuple[list[pl.Expr
     # separator (such a cell is split and rejoined, not copied): one regex scan per cell
     plain = ~c.str.contains(BLANK_EDGE_PATTERN + ("|" + SEPARATOR_PATTERN if rule == "all_values" else ""))
     # a filled cell (not blank) that is not plain makes its cluster slow; a blank cell is skipped by every rule
-    filled = c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != "")
     f, odd = f"__filled_{col}", f"__odd_{col}"
-    flags = [filled.alias(f), (filled & ~plain.fill_null(False)).alias(odd)]
+    # the filled flag is a column the other flags read (:func:`_flagged` adds it first), not an expression each
+    # of them evaluates again
+    filled = pl.col(f)
+    flags = [(c.is_not_null() & (c.str.strip_chars(_ASCII_BLANKS) != "")).alias(f),
+             (filled & ~plain.fill_null(False)).alias(odd)]
     rid = pl.col("record_id").cast(pl.String)
     ok = pl.col(odd).sum() == 0
     distinct = c.filter(pl.col(f)).n_unique()
