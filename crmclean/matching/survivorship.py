@@ -170,11 +170,14 @@ def golden_records(
             flags.extend(row_flags)
             aggs.extend(safe_aggs)
         else:
-            val, src = _apply_rule(rows, col, rule)
+            # whether a cell is non-empty is a row flag the aggregations read, not a test run again in each
+            flags.append(_non_empty(col).is_not_null().alias(f"__has_{col}"))
+            val, src = _apply_rule(rows, col, rule, pl.col(f"__has_{col}"))
             aggs.extend([val.alias(col), src.alias(f"_src_{col}")])
         shown.append(col)
         if rule == "keep_all":
-            aggs.append(_non_empty(col).drop_nulls().unique(maintain_order=True).str.join("; ").alias(f"{col}__all"))
+            aggs.append(pl.col(col).filter(pl.col(f"__has_{col}")).unique(maintain_order=True).str.join("; ")
+                        .alias(f"{col}__all"))
             shown.append(f"{col}__all")
         reasons.append(pl.struct(pl.lit(rule).alias("rule"), pl.col(f"_src_{col}").alias("from")).alias(col))
     per = _flagged(rows, flags).group_by("cluster_id", maintain_order=True).agg(aggs)
@@ -209,15 +212,16 @@ def _non_empty(col: str) -> pl.Expr:
     return pl.when(c.str.strip_chars().str.len_chars() > 0).then(c).otherwise(None)
 
 
-def _apply_rule(rows: pl.DataFrame, col: str, rule: str) -> tuple[pl.Expr, pl.Expr]:
-    """(value, source record id) aggregations for one column under one field rule (rows sorted by rank)."""
+def _apply_rule(rows: pl.DataFrame, col: str, rule: str, has: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    """(value, source record id) aggregations for one column under one field rule (rows sorted by rank); ``has``:
+    the cell is not empty (a flag column; tested here when not given)."""
     v = _non_empty(col)
-    has = v.is_not_null()
+    has = v.is_not_null() if has is None else has
     rid = pl.col("record_id")
     if rule == "master_only":
         return pl.col(col).first(), rid.first()
     if rule in ("master", "keep_all"):
-        return v.filter(has).first(), rid.filter(has).first()
+        return pl.col(col).filter(has).first(), rid.filter(has).first()  # (a non-empty cell is itself)
     if rule == "first_non_empty" and "_created" in rows.columns:
         order = pl.col("_created").filter(has)
         return v.filter(has).sort_by(order, nulls_last=True).first(), rid.filter(has).sort_by(
