@@ -469,28 +469,36 @@ def _domain_keys(stems: pl.Series) -> pl.Series:
 
 
 def _domain_names_company(ev: ChunkEvaluator, key: str, domain: str) -> pl.Series:
+    """The same domain, or one side's company key (4+ letters) inside the other side's domain name (its stem, or
+    the stem keyed like a company name). The texts are read only on the pairs the substring test can decide: domains
+    differ, a key of 4+ letters, the other side's domain named."""
     view = ev.view
     stem = pl.col(domain).str.replace(r"\.[a-z.]+$", "")
-    sa, sb = per_record(view, ev.tf, f"{domain}_stem", stem.str.replace_all(r"[^a-z]", ""))
-    ka, kb = per_record(view, ev.tf, f"{domain}_key", stem.map_batches(_domain_keys, return_dtype=pl.String))
-    frame = pl.DataFrame({"a": view.left(key), "b": view.right(key), "da": view.left(domain),
-                          "db": view.right(domain), "sa": sa, "sb": sb, "ka": ka, "kb": kb})
-    same = (pl.col("da") == pl.col("db")).fill_null(False)
-    # the substring tests only where they can decide: domains differ, a key of 4+ letters, the other side's domain
-    a_in_b = (pl.col("a").str.len_chars() >= 4) & (pl.col("sb").is_not_null() | pl.col("kb").is_not_null())
-    b_in_a = (pl.col("b").str.len_chars() >= 4) & (pl.col("sa").is_not_null() | pl.col("ka").is_not_null())
-    flags = frame.select(same.alias("same"), (~same & (a_in_b | b_in_a).fill_null(False)).alias("test"))
-    out = flags.get_column("same")
-    idx = flags.get_column("test").arg_true()
+    stems = per_record(view, ev.tf, f"{domain}_stem", stem.str.replace_all(r"[^a-z]", ""))
+    keys = per_record(view, ev.tf, f"{domain}_key", stem.map_batches(_domain_keys, return_dtype=pl.String))
+    named = stems.is_not_null() | keys.is_not_null()
+    da, db = view.comparable(domain)
+    same = (da == db).fill_null(False)
+
+    def long_enough(values: pl.Series) -> pl.Series:
+        return values.str.len_chars() >= 4
+    a4 = view.derived(key, "l", "four_letters", long_enough).fill_null(False)
+    b4 = view.derived(key, "r", "four_letters", long_enough).fill_null(False)
+    test = ~same & ((a4 & named.gather(view.right_idx)) | (b4 & named.gather(view.left_idx)))
+    idx = test.arg_true()
     if len(idx) == 0:
-        return out
-    found = frame[idx].select(
+        return same
+    left, right = view.left_idx.gather(idx), view.right_idx.gather(idx)
+    frame = pl.DataFrame({"a": view.side_at(key, "l", idx), "b": view.side_at(key, "r", idx),
+                          "sa": stems.gather(left), "sb": stems.gather(right), "ka": keys.gather(left),
+                          "kb": keys.gather(right)})
+    found = frame.select(
         ((pl.col("a").str.len_chars() >= 4) & (pl.col("sb").str.contains(pl.col("a"), literal=True)
                                                | pl.col("kb").str.contains(pl.col("a"), literal=True)))
         | ((pl.col("b").str.len_chars() >= 4) & (pl.col("sa").str.contains(pl.col("b"), literal=True)
                                                  | pl.col("ka").str.contains(pl.col("b"), literal=True)))
     ).to_series().fill_null(False)
-    return out.scatter(idx, found)
+    return same.scatter(idx, found)
 
 
 def _day_month_swapped(a: pl.Series, b: pl.Series) -> pl.Series:

@@ -175,6 +175,13 @@ class PairView:
                 self._cache[key] = source.gather(idx).alias(f"{column}_{which}")
         return self._cache[key]
 
+    def side_at(self, column: str, which: str, rows: pl.Series) -> pl.Series:
+        """The side's values of ``column`` at ``rows`` of the pairs only (a coded column decoded there alone)."""
+        codes = self.code(column, which)
+        if codes is not None and (column, which) not in self._cache:
+            return self.encoding.values[column].gather(codes.gather(rows)).alias(f"{column}_{which}")
+        return self.side(column, which).gather(rows)
+
     def left(self, column: str) -> pl.Series:
         return self.side(column, "l")
 
@@ -360,14 +367,11 @@ class TermFrequencies:
         return out.scatter(idx, hit).alias("tf")
 
 
-def per_record(view: PairView, tf: TermFrequencies, name: str, expr: pl.Expr) -> tuple[pl.Series, pl.Series]:
-    """(left, right) values of a per-record expression over the features, computed once per record, not per pair."""
+def per_record(view: PairView, tf: TermFrequencies, name: str, expr: pl.Expr) -> pl.Series:
+    """A per-record expression's value for every record of the features (not per pair): computed once per table."""
     key = f"__derived_{name}"
     if view.features is tf.features:
         if key not in tf._tables:
             tf._tables[key] = view.features.select(expr.alias(name))
-        values = tf._tables[key].get_column(name)
-    else:
-        values = view.features.select(expr.alias(name)).to_series()
-    return values.gather(view.left_idx), values.gather(view.right_idx)
-
+        return tf._tables[key].get_column(name)
+    return view.features.select(expr.alias(name)).to_series()
