@@ -302,9 +302,10 @@ def _run_concurrently(
     frame = ctx.frame
     done: dict[int, _Outcome] = {}
     pending = list(range(len(selected)))
-    # a thread for every rule that may run (not a pool of one per core): a long rule waiting for its turn behind
-    # short ones, while the rule it waited on is long done, would leave a core idle at the end
-    threads = max(1, len(selected)) if _workers() > 1 else 1
+    # twice as many threads as cores: a long rule (PHONE001, COMPANY001, NAME003) need not wait for its turn behind
+    # short ones (with one per core it started last and left a core idle at the end), and no more Python threads
+    # than that contend for the GIL and polars' pool (each costs CPU under load)
+    threads = 2 * _workers() if _workers() > 1 else 1
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmclean-rule") as pool:
         running: dict[Future[tuple[list[pl.Series], _Outcome]], int] = {}
         while pending or running:
