@@ -88,7 +88,9 @@ class Encoding:
             if values.dtype == pl.String:
                 lookup = values.drop_nulls().unique().to_frame().with_row_index("code")
                 values = values.to_frame().join(lookup, on="v", how="left", maintain_order="left").get_column("code")
-            self._derived[key] = values
+            # chunks run in threads (compare.COMPARE_THREADS): the first stored coding wins, so a chunk that built it
+            # too reads the same one (a string column's codes follow unique()'s order, which differs per call)
+            return self._derived.setdefault(key, values)
         return self._derived[key]
 
 
@@ -226,8 +228,8 @@ class TermFrequencies:
         """The features' string columns (those of ``columns``) as codes: built on first use, shared by every chunk's
         pair view."""
         key = None if columns is None else frozenset(columns)
-        if key not in self._encodings:
-            self._encodings[key] = Encoding(self.features, self.extra, columns=columns)
+        if key not in self._encodings:  # two threads may build it: the first stored wins, both read that one
+            return self._encodings.setdefault(key, Encoding(self.features, self.extra, columns=columns))
         return self._encodings[key]
 
     def table(self, column: str) -> pl.DataFrame:
