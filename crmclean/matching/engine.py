@@ -532,13 +532,6 @@ def dedupe(
     step("cluster")
 
     label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
-    # the golden records read only the table and the clusters: built on the other core while this thread decides
-    # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here)
-    pool = ThreadPoolExecutor(max_workers=1)
-    golden_job = pool.submit(
-        golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
-        data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
-        region=rules.defaults.region if rules is not None else None)
 
     # ---- pair decisions
     root_l = label.gather(scored.get_column("l"))
@@ -567,6 +560,14 @@ def dedupe(
     # follows reads the written pairs (keep), and the summary reads these columns
     scored = scored.select("l", "r", "probability", "same_cluster")
     del levels
+    # the golden records read only the table and the clusters: built on the other core while this thread decides
+    # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here). Started
+    # once the candidate pairs' levels are released, so its memory does not add to that peak (+0.1 GB at 300k)
+    pool = ThreadPoolExecutor(max_workers=1)
+    golden_job = pool.submit(
+        golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
+        data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
+        region=rules.defaults.region if rules is not None else None)
 
     keep = keep.with_columns(
         pl.when(pl.col("same_cluster")).then(pl.lit("match"))
