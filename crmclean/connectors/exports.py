@@ -333,9 +333,6 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
     Only whole physical lines are cut (titles and footers are one line each), so quoted multi-line cells
     in the data are never split.
     """
-    import csv
-    import io
-
     if not skip_footer and (header_row is None or header_row <= _HEADER_SCAN_ROWS):
         edges = _edge_lines(text, _HEADER_SCAN_ROWS + 1, _FOOTER_SCAN_ROWS)
         if edges is not None:
@@ -345,16 +342,7 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
                 issues.extend(fast[2])
                 return fast[0], fast[1]
     lines = text.splitlines(keepends=True)
-    top = 0
-    if header_row is not None:
-        top = max(0, header_row - 1)
-    else:
-        head = [next(csv.reader([ln], delimiter=delimiter), []) for ln in lines[:_HEADER_SCAN_ROWS]]
-        h, why = find_header_row([[c or None for c in r] for r in head])
-        if h > 0:
-            top = h
-            issues.append(ReadIssue(h + 1, f"header found in {why}; {h} line(s) above it skipped "
-                                           "(pass --header-row N to choose)", kept=False))
+    top = _header_top(lines, delimiter, header_row, issues)
     if titles is not None:
         titles.extend(ln.strip().strip(delimiter + '"').strip() for ln in lines[:top] if ln.strip())
     bottom = len(lines)
@@ -368,16 +356,8 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
         bottom = k
     elif skip_footer is None and len(lines) - top > 2:
         tail_n = min(_FOOTER_SCAN_ROWS, len(lines) - top - 1)
-        tail = lines[-tail_n:]
-        parsed = []
-        for ln in tail:
-            try:
-                parsed.append([c or None for c in next(csv.reader(io.StringIO(ln), delimiter=delimiter), [])])
-            except csv.Error:
-                parsed.append(["x", "x"])
-        header = next(csv.reader([lines[top]], delimiter=delimiter), [])
-        start = footer_start(parsed, len(header))
-        if start < len(parsed) and any(_filled(r) for r in parsed[start:]):
+        start = _footer_at(lines[-tail_n:], lines[top], delimiter)
+        if start is not None:
             bottom = len(lines) - tail_n + start
     if bottom < len(lines) and any(ln.strip().strip('"' + delimiter) for ln in lines[bottom:]):
         kept = [ln.strip() for ln in lines[bottom:] if ln.strip().strip('"' + delimiter)]
@@ -390,6 +370,36 @@ def trim_csv_text(text: str, delimiter: str, *, header_row: int | None, skip_foo
 
 
 _FOOTER_SCAN_ROWS = 12  # the lines at the end read for a report footer
+
+
+def _header_top(lines: list[str], delimiter: str, header_row: int | None, issues: list[ReadIssue]) -> int:
+    """Lines above the header (``header_row`` when given, else found in the first lines; said in ``issues``)."""
+    import csv
+
+    if header_row is not None:
+        return max(0, header_row - 1)
+    head = [next(csv.reader([ln], delimiter=delimiter), []) for ln in lines[:_HEADER_SCAN_ROWS]]
+    h, why = find_header_row([[c or None for c in r] for r in head])
+    if h > 0:
+        issues.append(ReadIssue(h + 1, f"header found in {why}; {h} line(s) above it skipped "
+                                       "(pass --header-row N to choose)", kept=False))
+    return max(h, 0)
+
+
+def _footer_at(tail: list[str], header_line: str, delimiter: str) -> int | None:
+    """Where a report footer starts among the last lines ``tail`` (an index into it), or None without one."""
+    import csv
+    import io
+
+    parsed = []
+    for ln in tail:
+        try:
+            parsed.append([c or None for c in next(csv.reader(io.StringIO(ln), delimiter=delimiter), [])])
+        except csv.Error:
+            parsed.append(["x", "x"])
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    start = footer_start(parsed, len(header))
+    return start if start < len(parsed) and any(_filled(r) for r in parsed[start:]) else None
 
 
 def _edge_lines(text: str, head: int, tail: int) -> tuple[list[str], list[str]] | None:
@@ -412,32 +422,11 @@ def _trim_long_text(text: str, edges: tuple[list[str], list[str]], delimiter: st
     """:func:`trim_csv_text` of a text longer than its two scanned ends (``edges``: :func:`_edge_lines`), read
     from those ends alone: (text, lines cut on top, issues), or None when a footer is found (the caller cuts it
     from every line, as before)."""
-    import csv
-    import io
-
     head, tail = edges
     found: list[ReadIssue] = []
-    top = 0
-    if header_row is not None:
-        top = max(0, header_row - 1)
-    else:
-        rows = [next(csv.reader([ln], delimiter=delimiter), []) for ln in head[:_HEADER_SCAN_ROWS]]
-        h, why = find_header_row([[c or None for c in r] for r in rows])
-        if h > 0:
-            top = h
-            found.append(ReadIssue(h + 1, f"header found in {why}; {h} line(s) above it skipped "
-                                          "(pass --header-row N to choose)", kept=False))
-    if footers:
-        parsed = []
-        for ln in tail:
-            try:
-                parsed.append([c or None for c in next(csv.reader(io.StringIO(ln), delimiter=delimiter), [])])
-            except csv.Error:
-                parsed.append(["x", "x"])
-        header = next(csv.reader([head[top]], delimiter=delimiter), [])
-        start = footer_start(parsed, len(header))
-        if start < len(parsed) and any(_filled(r) for r in parsed[start:]):
-            return None
+    top = _header_top(head, delimiter, header_row, found)
+    if footers and _footer_at(tail, head[top], delimiter) is not None:
+        return None
     if titles is not None:
         titles.extend(ln.strip().strip(delimiter + '"').strip() for ln in head[:top] if ln.strip())
     if top == 0:
