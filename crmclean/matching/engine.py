@@ -564,50 +564,52 @@ def dedupe(
     # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here). Started
     # once the candidate pairs' levels are released, so its memory does not add to that peak (+0.1 GB at 300k)
     pool = ThreadPoolExecutor(max_workers=1)
-    golden_job = pool.submit(
-        golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
-        data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
-        region=rules.defaults.region if rules is not None else None)
+    try:
+        golden_job = pool.submit(
+            golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
+            data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
+            region=rules.defaults.region if rules is not None else None)
 
-    keep = keep.with_columns(
-        pl.when(pl.col("same_cluster")).then(pl.lit("match"))
-        .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
-        .when(pl.col("reason") == "rejected").then(pl.lit("no-match"))
-        .otherwise(pl.lit("no-match")).alias("decision"),
-    ).with_columns(
-        pl.when(pl.col("decision") == "match").then(None)
-        .when(pl.col("reason").is_not_null()).then(pl.col("reason"))
-        .when((pl.col("probability") >= match_t) & pl.col("review_only")).then(pl.lit("a steward decides"))
-        .when((pl.col("probability") >= match_t) & ~pl.col("supported")).then(pl.lit("names only"))
-        .when(pl.col("probability") >= match_t).then(pl.lit("conflict"))
-        .when(pl.col("decision") == "review").then(pl.lit("between thresholds"))
-        .otherwise(None).alias("reason"),
-    )
-    # match score per record: its strongest link inside its cluster
-    in_cluster = scored.filter(pl.col("same_cluster"))
-    best = pl.concat([
-        in_cluster.select(pl.col("l").alias(IDX), "probability"),
-        in_cluster.select(pl.col("r").alias(IDX), "probability"),
-    ]).group_by(IDX).agg(pl.col("probability").max().alias("match_score"))
-    ids = setup.record_ids
-    # the pair's own verdict (its own score, corroboration, vetoes) beside the cluster it ended in
-    require = pl.col("supported")
-    keep = keep.with_columns(
-        pl.when(pl.col("vetoed")).then(pl.lit("no-match"))
-        .when(pl.col("review_only") & reviewable).then(pl.lit("review"))
-        .when((pl.col("probability") >= match_t) & require).then(pl.lit("match"))
-        .when(reviewable).then(pl.lit("review"))
-        .otherwise(pl.lit("no-match")).alias("pair_decision"),
-    )
-    keep = keep.sort("probability", descending=True)
-    evidence_json = _evidence_json(keep, setup.comparisons, model.prior_weight)
-    review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
-    blocking = _blocking_summary(candidates, label, label_frame,
-                                 scored.filter(pl.col("probability") >= match_t).select("l", "r"))
+        keep = keep.with_columns(
+            pl.when(pl.col("same_cluster")).then(pl.lit("match"))
+            .when(review_score(settings, apart=True) >= review_t).then(pl.lit("review"))
+            .when(pl.col("reason") == "rejected").then(pl.lit("no-match"))
+            .otherwise(pl.lit("no-match")).alias("decision"),
+        ).with_columns(
+            pl.when(pl.col("decision") == "match").then(None)
+            .when(pl.col("reason").is_not_null()).then(pl.col("reason"))
+            .when((pl.col("probability") >= match_t) & pl.col("review_only")).then(pl.lit("a steward decides"))
+            .when((pl.col("probability") >= match_t) & ~pl.col("supported")).then(pl.lit("names only"))
+            .when(pl.col("probability") >= match_t).then(pl.lit("conflict"))
+            .when(pl.col("decision") == "review").then(pl.lit("between thresholds"))
+            .otherwise(None).alias("reason"),
+        )
+        # match score per record: its strongest link inside its cluster
+        in_cluster = scored.filter(pl.col("same_cluster"))
+        best = pl.concat([
+            in_cluster.select(pl.col("l").alias(IDX), "probability"),
+            in_cluster.select(pl.col("r").alias(IDX), "probability"),
+        ]).group_by(IDX).agg(pl.col("probability").max().alias("match_score"))
+        ids = setup.record_ids
+        # the pair's own verdict (its own score, corroboration, vetoes) beside the cluster it ended in
+        require = pl.col("supported")
+        keep = keep.with_columns(
+            pl.when(pl.col("vetoed")).then(pl.lit("no-match"))
+            .when(pl.col("review_only") & reviewable).then(pl.lit("review"))
+            .when((pl.col("probability") >= match_t) & require).then(pl.lit("match"))
+            .when(reviewable).then(pl.lit("review"))
+            .otherwise(pl.lit("no-match")).alias("pair_decision"),
+        )
+        keep = keep.sort("probability", descending=True)
+        evidence_json = _evidence_json(keep, setup.comparisons, model.prior_weight)
+        review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
+        blocking = _blocking_summary(candidates, label, label_frame,
+                                     scored.filter(pl.col("probability") >= match_t).select("l", "r"))
 
-    # ---- masters and golden records (cluster id = the master's record id)
-    golden = golden_job.result()
-    pool.shutdown()
+        # ---- masters and golden records (cluster id = the master's record id)
+        golden = golden_job.result()
+    finally:  # on an error or Ctrl-C, do not wait for the golden records before the message
+        pool.shutdown(wait=False, cancel_futures=True)
     ranks = golden.masters  # record_id, cluster_id(root as str), rank
     master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
                                                         pl.col("record_id").alias("master_id"))
