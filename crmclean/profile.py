@@ -60,7 +60,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.fields.country import country_alpha2
     from crmclean.fields.email import free_domains, role_local_parts
-    from crmclean.fields.taxid import clean_tax_id, inn_error
+    from crmclean.fields.taxid import clean_tax_id, inn_errors_clean
     from crmclean.fields.title import canonical_title
     from crmclean.rules.base import map_unique
 
@@ -197,7 +197,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         if inn is None:
             return {"inn": nulls()}
         digits = map_unique(inn, clean_tax_id, pl.String())
-        ok = map_unique(digits, lambda v: inn_error(v) is None, pl.Boolean()).fill_null(False)
+        ok = (inn_errors_clean(digits).is_null() & digits.is_not_null()).fill_null(False)
         return {"inn": digits.zip_with(ok, nulls())}
 
     website = col("website")
