@@ -182,6 +182,28 @@ def token_class(token: str) -> str:
     return "X"
 
 
+def token_classes(tokens: pl.Series) -> pl.Series:
+    """:func:`token_class` per token: ASCII tokens column-wise, the others once per unique token.
+
+    An ASCII token has no Cyrillic, so no pymorphy3 reading and no Russian ending: it is an initial (one
+    letter, maybe a dot), a known given name (F) or unknown (X), decided here without Python per token.
+    Every other token needs pymorphy3 (Python-bound; in the process pool when there are many).
+    """
+    ascii_only = tokens.str.contains(r"^[\x00-\x7F]+$").fill_null(False)
+    names = pl.Series(sorted(given_names()), dtype=pl.String).implode()
+    t = pl.col("t")
+    out = pl.DataFrame({"t": tokens}).select(
+        pl.when(~ascii_only).then(None)
+        .when(t.str.contains(r"^[A-Za-z]\.?$")).then(pl.lit("I"))
+        .when(t.str.to_lowercase().is_in(names)).then(pl.lit("F"))
+        .otherwise(pl.lit("X")).alias("c")
+    ).get_column("c")
+    rest = ~ascii_only & tokens.is_not_null()
+    if rest.any():
+        out = out.scatter(rest.arg_true(), map_unique(tokens.filter(rest), token_class, pl.String, parallel=True))
+    return out.alias(tokens.name)
+
+
 def _morph_kinds(token: str) -> dict[str, str | None]:
     """Given name / patronymic / surname readings of a Cyrillic word in pymorphy3's dictionary (with gender)."""
     if not re.search(r"[А-Яа-яЁё]", token) or len(token) < 2:
@@ -438,8 +460,7 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
         [pl.col("t").list.get(i, null_on_oob=True).alias(f"t{i}") for i in range(4)]
     )
     tokens = pl.concat([frame.get_column(f"t{i}") for i in range(4)]).drop_nulls().unique()
-    # one pymorphy3 lookup per distinct token (Python-bound; in the process pool when there are many)
-    classes = map_unique(tokens, token_class, pl.String, parallel=True)
+    classes = token_classes(tokens)
     frame = frame.with_columns(
         pl.concat_str([
             pl.col(f"t{i}").replace_strict(tokens, classes, default=None, return_dtype=pl.String).fill_null("")
