@@ -733,11 +733,14 @@ def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
     in_cluster = int((sizes * (sizes - 1) // 2).sum()) if sizes.len() else 0
     compared_in = int((roots.gather(pairs.get_column("l")) == roots.gather(pairs.get_column("r"))).sum()) \
         if pairs.height else 0
+    # records in some candidate pair: marked by position (hashing every pair's two ends for n_unique: ~8x the CPU)
+    candidate = np.zeros(roots.len(), dtype=bool)
+    candidate[pairs.get_column("l").to_numpy()] = True
+    candidate[pairs.get_column("r").to_numpy()] = True
     return {
         "recall_labelled": recall_labelled,
         "recall_in_clusters": round(compared_in / in_cluster, 4) if in_cluster else None,
-        "records_without_candidates": int(roots.len() - pl.concat([pairs.get_column("l"), pairs.get_column("r")])
-                                          .n_unique()) if pairs.height else int(roots.len()),
+        "records_without_candidates": int(roots.len() - candidate.sum()),
         "dropped_records": sum(s.dropped_records for s in candidates.stats),
         "windowed_records": sum(s.windowed_records for s in candidates.stats),
         **candidates.key_recall(matched),
