@@ -94,7 +94,7 @@ def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None =
         return [c for role in roles for c in by_role.get(role, []) if c in frame.columns]
 
     def first_col(role: str) -> str | None:
-        cols = [c for c in by_role.get(role, []) if c in frame.columns]
+        cols = columns_of(role)
         return cols[0] if cols else None
 
     cols: dict[str, pl.Series] = {"record_id": frame.get_column(out_table.id_column).cast(pl.String)}

@@ -192,9 +192,9 @@ def clean_tax_ids(values: pl.Series) -> pl.Series:
     return map_unique(values, clean_tax_id, pl.String, parallel=True)
 
 
-def _verdict(values: pl.Series, error: Callable[[str], str | None]) -> pl.Series:
-    errors = map_unique(clean_tax_ids(values), error, pl.String)
-    return errors.is_null() & values.is_not_null()
+def _verdict(values: pl.Series, role: str) -> pl.Series:
+    """Valid tax id of ``role`` per value (:func:`tax_id_errors` found nothing); null/blank is False."""
+    return (tax_id_errors(values, role).is_null() & values.is_not_null()).fill_null(False)
 
 
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -236,17 +236,17 @@ def inn_errors_clean(cleaned: pl.Series) -> pl.Series:
 
 def inn_valid(values: pl.Series) -> pl.Series:
     """True where the value is an INN python-stdnum accepts (after :func:`clean_tax_id`); null/blank is False."""
-    return (inn_errors_clean(clean_tax_ids(values)).is_null() & values.is_not_null()).fill_null(False)
+    return _verdict(values, "inn")
 
 
 def ogrn_valid(values: pl.Series) -> pl.Series:
     """True where the value is a 13-digit OGRN or a 15-digit OGRNIP python-stdnum accepts; null/blank is False."""
-    return _verdict(values, ogrn_error).fill_null(False)
+    return _verdict(values, "ogrn")
 
 
 def kpp_valid(values: pl.Series) -> pl.Series:
     """True where the value is a well-formed 9-character KPP; null/blank is False."""
-    return _verdict(values, kpp_error).fill_null(False)
+    return _verdict(values, "kpp")
 
 
 def kpp_reasons(values: pl.Series) -> pl.Series:
