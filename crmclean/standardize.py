@@ -287,8 +287,9 @@ def _run_concurrently(
     (a rule that meets none of them never touched them). A rule without a footprint waits for every rule
     before it and holds back every rule after it, so it sees the whole table and every derived column as
     the sequential run. A rule's edits are applied to its own table in its thread and the columns it changed set
-    in the engine's when it finishes; edits to one column keep the rules' order, so the table comes out the same. Polars releases the GIL and per-value Python goes to the process
-    pool (fields._unique.map_unique), so a phone scan, a company-name parse and a name split share the cores.
+    in the engine's when it finishes; edits to one column keep the rules' order, so the table comes out the same.
+    Polars releases the GIL and per-value Python goes to the process pool (fields._unique.map_unique), so a phone
+    scan, a company-name parse and a name split share the cores.
     Returns each rule's outcome by its index and the final table.
     """
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
