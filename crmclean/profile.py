@@ -56,6 +56,14 @@ _FILLER_ADDRESS = (r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@"
 
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
+    from crmclean.fields._unique import fork_pool
+
+    # one process pool for the standardization's rules and the parts below, forked before either starts threads
+    with fork_pool(table.frame.height if std is None else 0):
+        return _build_profile(table, rules, std)
+
+
+def _build_profile(table: Any, rules: Any, std: StandardizeResult | None) -> pl.DataFrame:
     from crmclean.fields._unique import in_threads
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.fields.country import country_alpha2

@@ -174,6 +174,7 @@ def standardize_table(
     derived columns that only serve proposals and findings (``RuleContext.proposals``: PHONE001's
     reasons for PHONE002). ``build_profile`` uses it.
     """
+    from crmclean.fields._unique import fork_pool
     from crmclean.rules.standardizers._common import clear_memo
 
     settings = rules or RulesFile.model_validate({})
@@ -181,7 +182,9 @@ def standardize_table(
     selected = select_rules(settings)
     clear_memo()
     try:
-        return _run_rules(table, settings, selected, apply_suggestions, progress, profile_only)
+        # the rules' process pool (map_unique), forked once here, before the rule threads start
+        with fork_pool(table.frame.height):
+            return _run_rules(table, settings, selected, apply_suggestions, progress, profile_only)
     finally:
         clear_memo()
 
@@ -295,7 +298,7 @@ def _run_concurrently(
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
     from dataclasses import replace
 
-    from crmclean.fields._unique import _workers
+    from crmclean.fields._unique import workers
 
     footprints = [rule.footprint(ctx) for rule in selected]
     waits = [{j for j in range(i) if _meet(footprints[i], footprints[j])} for i in range(len(selected))]
@@ -306,7 +309,7 @@ def _run_concurrently(
     # twice as many threads as cores: a long rule (PHONE001, COMPANY001, NAME003) need not wait for its turn behind
     # short ones (with one per core it started last and left a core idle at the end), and no more Python threads
     # than that contend for the GIL and polars' pool (each costs CPU under load)
-    threads = 2 * _workers() if _workers() > 1 else 1
+    threads = 2 * workers() if workers() > 1 else 1
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmclean-rule") as pool:
         running: dict[Future[tuple[list[pl.Series], _Outcome]], int] = {}
         while pending or running:

@@ -7,8 +7,9 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from crmclean._lazy import polars as pl
@@ -23,15 +24,57 @@ _POOL_MIN_SECONDS = 1.0
 # One pool at a time: rules run in threads (standardize), and two pools would each fork every core's worth of
 # processes, each child inheriting the other pool's pipes; each pool already uses every core.
 _POOL_LOCK = threading.Lock()
+# The pool a fork_pool block shares (forked when the block starts), how many blocks and calls use it, and their lock
+_SHARED: ProcessPoolExecutor | None = None
+_SHARED_USERS = 0
+_SHARED_LOCK = threading.Lock()
 
 
-def _workers(requested: int | None = None) -> int:
+def workers(requested: int | None = None) -> int:
+    """How many cores to use: ``requested``, else ``CRMCLEAN_WORKERS``, else the machine's (at most 8)."""
     if requested is not None:
         return max(1, requested)
     env = os.environ.get("CRMCLEAN_WORKERS")
     if env and env.isdigit():
         return max(1, int(env))
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+_cores = workers  # for the functions below, whose own parameter is called workers
+
+
+@contextmanager
+def fork_pool(values: int) -> Iterator[None]:
+    """One process pool for every :func:`map_unique` call in the block, forked here, before the caller starts threads.
+
+    A fork while another thread holds a lock (stderr's, a logger's, an import's) can leave the child hung on it; a
+    pool forked when some rule thread first needs one (map_unique outside a block) risks that, one forked here
+    before the standardize engine starts its rule threads does not, and is forked once per run instead of once per
+    call. ``values``: how many values the block will map at most (the table's rows); under ``_PARALLEL_MIN`` no
+    call can use a pool and none is forked. Blocks nest and may run in threads at the same time: they share one
+    pool, shut down when the last leaves. Outside a block map_unique forks its own pool as before.
+    """
+    global _SHARED, _SHARED_USERS
+    with _SHARED_LOCK:
+        if (_SHARED is None and values >= _PARALLEL_MIN and workers() > 1
+                and "fork" in mp.get_all_start_methods()):
+            pool = ProcessPoolExecutor(max_workers=workers(), mp_context=mp.get_context("fork"))
+            pool.submit(int).result()  # a fork pool forks every worker at its first task: now, not in a rule thread
+            _SHARED = pool
+        _SHARED_USERS += 1
+    try:
+        yield
+    finally:
+        _release()
+
+
+def _release() -> None:
+    global _SHARED, _SHARED_USERS
+    with _SHARED_LOCK:
+        _SHARED_USERS -= 1
+        pool, _SHARED = (_SHARED, None) if _SHARED_USERS == 0 else (None, _SHARED)
+    if pool is not None:
+        pool.shutdown()
 
 
 T = TypeVar("T")
@@ -43,11 +86,30 @@ def in_threads(calls: Sequence[Callable[[], T]], workers: int | None = None) -> 
     For independent polars work (polars releases the GIL while it computes: two columns' scans share the
     cores); per-value Python belongs in :func:`map_unique`'s process pool, not here.
     """
-    n_workers = min(_workers(workers), len(calls))
+    n_workers = min(_cores(workers), len(calls))
     if n_workers <= 1:
         return [call() for call in calls]
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="crmclean") as pool:
         return list(pool.map(lambda call: call(), calls))
+
+
+@contextmanager
+def _pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
+    """The fork_pool block's pool, held for the call (a block ending meanwhile keeps it); outside a block, a pool
+    of the call's own, one at a time."""
+    global _SHARED_USERS
+    with _SHARED_LOCK:
+        shared = _SHARED
+        if shared is not None:
+            _SHARED_USERS += 1
+    if shared is None:
+        with _POOL_LOCK, ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
+            yield pool
+        return
+    try:
+        yield shared
+    finally:
+        _release()
 
 
 def _apply_chunk(args: tuple[Callable[[str], Any], list[str]]) -> list[Any]:
@@ -93,7 +155,7 @@ def map_unique(
     """
     uniques = values.drop_nulls().unique()
     keys = uniques.to_list()
-    n_workers = _workers(workers) if parallel else 1
+    n_workers = _cores(workers) if parallel else 1
     if len(keys) >= _PARALLEL_MIN and n_workers > 1 and "fork" in mp.get_all_start_methods() and _picklable(fn):
         # the first value pays the function's one-time loads (pymorphy3's dictionary, compiled patterns): not timed,
         # or it would send cheap work to the pool (NAME003's 15k name tokens at 300k: 0.3 s here, 0.8 s pooled)
@@ -106,7 +168,7 @@ def map_unique(
         else:
             size = (len(rest) + n_workers - 1) // n_workers
             chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-            with _POOL_LOCK, ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("fork")) as pool:
+            with _pool(n_workers) as pool:
                 mapped += [v for part in pool.map(_apply_chunk, [(fn, c) for c in chunks]) for v in part]
     else:
         mapped = [fn(v) for v in keys]

@@ -70,3 +70,73 @@ def test_in_threads_keeps_the_calls_order_and_raises() -> None:
 
     with pytest.raises(ValueError, match="boom"):
         _unique.in_threads([*calls, boom], workers=2)
+
+
+def _contacts() -> object:
+    from crmclean.table import finalize_table
+    from crmclean.testing.generate import generate_contacts
+
+    frame, _ = generate_contacts(60, seed=7)
+    return finalize_table(frame, source="c.csv", kind="csv", id_column="Id", object_type="contacts")
+
+
+def _outputs(result: object) -> list[pl.DataFrame]:
+    return [result.table.frame, result.changes, result.findings, result.derived,  # type: ignore[attr-defined]
+            result.stats.drop("seconds")]  # type: ignore[attr-defined]
+
+
+def test_standardize_forks_one_pool_per_run_before_its_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every parallel map_unique of the rules (companies, titles, countries, names) sends its values to the pool: they
+    # share the one the engine forked in the main thread before the rule threads started; the results are the same
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crmclean.config import parse_rules
+    from crmclean.profile import build_profile
+    from crmclean.standardize import standardize_table
+
+    table = _contacts()
+    rules = parse_rules("standardize:\n  select: [COMPANY001, TITLE001, COUNTRY001, NAME003]\n")
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "1")
+    alone = standardize_table(table, rules)  # type: ignore[arg-type]
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "2")
+    monkeypatch.setattr(_unique, "_PARALLEL_MIN", 10)
+    monkeypatch.setattr(_unique, "_SAMPLE", 5)
+    monkeypatch.setattr(_unique, "_POOL_MIN_SECONDS", 0.0)
+    created: list[str] = []
+    maps: list[str] = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            created.append(threading.current_thread().name)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+        def map(self, fn, *iterables, **kwargs):  # type: ignore[no-untyped-def,override]
+            maps.append(threading.current_thread().name)
+            return super().map(fn, *iterables, **kwargs)
+
+    monkeypatch.setattr(_unique, "ProcessPoolExecutor", Counted)
+    pooled = standardize_table(table, rules)  # type: ignore[arg-type]
+    assert created == ["MainThread"] and len(maps) >= 2  # one pool, used by several calls
+    assert _unique._SHARED is None  # shut down at the end of the run
+    for x, y in zip(_outputs(alone), _outputs(pooled), strict=True):
+        assert x.columns == y.columns and x.equals(y, null_equal=True)
+    created.clear()
+    build_profile(table, rules)
+    assert created == ["MainThread"]  # the profile's pool, shared by its standardization
+
+
+def test_fork_pool_blocks_nest_and_small_tables_fork_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "2")
+    with _unique.fork_pool(_unique._PARALLEL_MIN - 1):
+        assert _unique._SHARED is None
+    with _unique.fork_pool(_unique._PARALLEL_MIN):
+        pool = _unique._SHARED
+        assert pool is not None
+        with _unique.fork_pool(10**6):
+            assert _unique._SHARED is pool
+        assert _unique._SHARED is pool
+    assert _unique._SHARED is None and _unique._SHARED_USERS == 0
+    monkeypatch.setenv("CRMCLEAN_WORKERS", "1")
+    with _unique.fork_pool(10**6):
+        assert _unique._SHARED is None

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from crmclean.fields._unique import _workers, in_threads
+from crmclean.fields._unique import in_threads, workers
 from crmclean.matching.backends.polars.similarity import METRICS, coded_similarity, per_value_pair
 from crmclean.matching.backends.polars.view import Encoding, PairView, TermFrequencies, per_record
 from crmclean.matching.library import (
@@ -611,7 +611,7 @@ def compute_levels(
     count = -(-count // COMPARE_THREADS) * COMPARE_THREADS
     size = -(-rest // count)
     rest_parts = in_threads([partial(_compute_levels_chunk, features, pairs.slice(s, size), comparisons, tf, extra)
-                             for s in range(warm, pairs.height, size)], workers=min(COMPARE_THREADS, _workers()))
+                             for s in range(warm, pairs.height, size)], workers=min(COMPARE_THREADS, workers()))
     view = rest_parts[-1][1]
     return pl.concat([first, *(part for part, _ in rest_parts)]), view
 
