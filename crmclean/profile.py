@@ -132,7 +132,7 @@ def _build_profile(table: Any, rules: Any, std: StandardizeResult | None) -> pl.
                 main.str.contains(_EMAIL_SHAPE).fill_null(False), nulls())
             email_lists.append(main.cast(pl.String))
             extra = der(c, "extra")
-            if extra is not None:
+            if extra is not None and extra.null_count() < len(extra):  # most files: no cell holds several addresses
                 parts = extra.str.split("; ").list.eval(
                     pl.element().filter(pl.element().str.contains(_EMAIL_SHAPE)))
                 email_lists.append(parts)
