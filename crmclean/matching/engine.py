@@ -534,31 +534,15 @@ def dedupe(
     label = pl.Series("root", clustering.labels, dtype=pl.UInt32)
 
     # ---- pair decisions
-    root_l = label.gather(scored.get_column("l"))
-    root_r = label.gather(scored.get_column("r"))
-    # a pair only a steward may join (a branch question) that no steward labelled is not "rejected": it waits
-    waits = set(waiting)
-    refused_reasons = ["a steward decides" if why == "rejected" and pair in waits else why
-                       for pair, why in clustering.refused.items()]
-    refused = pl.DataFrame(
-        {"l": [a for a, _ in clustering.refused], "r": [b for _, b in clustering.refused],
-         "reason": refused_reasons},
-        schema={"l": pl.UInt32, "r": pl.UInt32, "reason": pl.String},
-    )
-    # the refusal's reason joined on the pair columns alone (joining the whole scored frame copies every column of
-    # every candidate pair: ~0.9 GB at 1M)
-    reason = scored.select("l", "r").join(refused, on=["l", "r"], how="left", maintain_order="left")
-    scored = scored.with_columns((root_l == root_r).alias("same_cluster"), reason.get_column("reason"))
-    # a pair left apart goes to review when its odds as a pair the clustering left apart reach the threshold
-    scored = scored.with_columns(calibrated(pl.col("weight"), setup.object_type, apart=True).alias("calibrated_apart"))
-    if settings.thresholds.review_on != "score":
-        scored = _cluster_review_odds(scored, label, evidence, score_missing, setup.object_type, review_t)
+    same_cluster = (label.gather(scored.get_column("l")) == label.gather(scored.get_column("r"))).alias(
+        "same_cluster")
     # the decisions and reasons are read only for the pairs written (a pair in one cluster, decision "match", is
     # written whatever its score): computed on those, not as text columns over every candidate pair
-    keep = scored.filter((pl.col("probability") >= settings.pairs_min_score) | pl.col("same_cluster"))
-    # every candidate pair's levels, weights and scores are released here (the peak of a run: ~0.8 GB at 1M); what
-    # follows reads the written pairs (keep), and the summary reads these columns
-    scored = scored.select("l", "r", "probability", "same_cluster")
+    written = (scored.get_column("probability") >= settings.pairs_min_score) | same_cluster
+    keep = scored.filter(written)
+    # every candidate pair's levels and weights are released here (the peak of a run: ~0.8 GB at 1M); what follows
+    # reads the written pairs (keep), the columns below over every candidate pair, and the summary these columns
+    scored = scored.select("l", "r", "weight", "probability", same_cluster)
     del levels
     # the golden records read only the table and the clusters: built on the other core while this thread decides
     # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here). Started
@@ -569,6 +553,27 @@ def dedupe(
             golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
             data_columns=table.data_columns, roles=table.by_role, settings=settings.survivorship,
             region=rules.defaults.region if rules is not None else None)
+
+        # a pair only a steward may join (a branch question) that no steward labelled is not "rejected": it waits
+        waits = set(waiting)
+        refused_reasons = ["a steward decides" if why == "rejected" and pair in waits else why
+                           for pair, why in clustering.refused.items()]
+        refused = pl.DataFrame(
+            {"l": [a for a, _ in clustering.refused], "r": [b for _, b in clustering.refused],
+             "reason": refused_reasons},
+            schema={"l": pl.UInt32, "r": pl.UInt32, "reason": pl.String},
+        )
+        # the refusal's reason joined on the pair columns alone
+        reason = scored.select("l", "r").join(refused, on=["l", "r"], how="left", maintain_order="left")
+        # a pair left apart goes to review when its odds as a pair the clustering left apart reach the threshold
+        scored = scored.with_columns(
+            reason.get_column("reason"),
+            calibrated(pl.col("weight"), setup.object_type, apart=True).alias("calibrated_apart"))
+        if settings.thresholds.review_on != "score":
+            scored = _cluster_review_odds(scored, label, evidence, score_missing, setup.object_type, review_t)
+        # the written pairs' columns of these, in the same rows (a filter keeps the order)
+        keep = keep.hstack(scored.filter(written).drop("l", "r", "weight", "probability"))
+        scored = scored.select("l", "r", "probability", "same_cluster")
 
         keep = keep.with_columns(
             pl.when(pl.col("same_cluster")).then(pl.lit("match"))
@@ -610,19 +615,22 @@ def dedupe(
         golden = golden_job.result()
     finally:  # on an error or Ctrl-C, do not wait for the golden records before the message
         pool.shutdown(wait=False, cancel_futures=True)
-    ranks = golden.masters  # record_id, cluster_id(root as str), rank
-    master_of = ranks.filter(pl.col("rank") == 0).select(pl.col("cluster_id").alias("root"),
-                                                        pl.col("record_id").alias("master_id"))
-    sizes = ranks.group_by("cluster_id").len().rename({"cluster_id": "root", "len": "size"})
-    clusters = (
-        pl.DataFrame({"record_id": setup.record_ids, "root": label.cast(pl.String),
-                      IDX: pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
-        .join(master_of, on="root", how="left", maintain_order="left")
-        .join(sizes, on="root", how="left", maintain_order="left")
-        .join(ranks.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
-    )
+    # golden.masters: record_id, cluster_id (root as str), rank of every record, in the table's order (golden_records
+    # keeps it): each record's master and cluster size read by position, not by joins on the text ids
+    ranks = golden.masters
+    rank = ranks.get_column("rank")
+    roots = label.to_numpy().astype(np.int64)
+    size = np.bincount(roots, minlength=n)
+    master = np.zeros(n, dtype=np.int64)
+    first = (rank == 0).to_numpy()
+    master[roots[first]] = np.flatnonzero(first)  # the rank-0 record of each cluster, at its root
+    match_score = pl.repeat(None, n, dtype=pl.Float64, eager=True).scatter(
+        best.get_column(IDX), best.get_column("match_score"))
+    clusters = pl.DataFrame({
+        "record_id": setup.record_ids, "master_id": ranks.get_column("record_id").gather(master[roots]),
+        "size": size[roots], "rank": rank, "match_score": match_score})
     golden_frame = golden.frame.with_columns(pl.col("master_id").alias("cluster_id"))
-    clusters = clusters.join(best, on=IDX, how="left", maintain_order="left").with_columns(
+    clusters = clusters.with_columns(
         pl.when(pl.col("size") > 1).then(pl.col("master_id")).otherwise(pl.col("record_id")).alias("cluster_id"),
         pl.when(pl.col("size") <= 1).then(pl.lit("single"))
         .when(pl.col("rank") == 0).then(pl.lit("master")).otherwise(pl.lit("duplicate")).alias("cluster_role"),
@@ -650,7 +658,7 @@ def dedupe(
     step("write")
 
     multi = clusters.filter(pl.col("cluster_role") != "single")
-    at_limit = sizes.filter(pl.col("size") >= settings.max_cluster_size).height
+    at_limit = int(((size > 0) & (size >= settings.max_cluster_size)).sum())  # clusters (by root) at the limit
     compared = candidates.pairs.height
     compare_seconds = timings.get("compare", 0) + timings.get("score", 0)
     summary = {

@@ -49,7 +49,7 @@ class GoldenRecords:
     """One row per multi-record cluster: ids, golden values, and where each value came from."""
 
     frame: pl.DataFrame  # cluster_id, master_id, loser_ids, <data columns...>, <col>__all, reasons
-    masters: pl.DataFrame  # record_id, cluster_id, rank (0 = master)
+    masters: pl.DataFrame  # record_id, cluster_id, rank (0 = master) of every record, in the frame's row order
 
 
 def rank_members(
@@ -139,11 +139,10 @@ def golden_records(
     dates = dates[positions] if dates.width else dates
     ranked_sub = rank_members(sub, sub_clusters, id_column=id_column, data_columns=data_columns, roles=roles,
                               settings=settings, dates=dates)
-    ranked = (
-        frame.select(pl.col(id_column).alias("record_id")).with_columns(cluster_of.alias("cluster_id"))
-        .join(ranked_sub.select("record_id", "rank"), on="record_id", how="left", maintain_order="left")
-        .with_columns(pl.col("rank").fill_null(0))
-    )
+    # every record's rank (0: a single's), in the frame's order: the clusters' ranks put at their rows' positions
+    rank = pl.repeat(0, frame.height, dtype=pl.Int64, eager=True).scatter(
+        positions.gather(ranked_sub.get_column("_pos")), ranked_sub.get_column("rank"))
+    ranked = pl.DataFrame({"record_id": frame.get_column(id_column), "cluster_id": cluster_of, "rank": rank})
     members = ranked_sub.sort("cluster_id", "rank")
     values = sub.select(*[c for c in data_columns if c != id_column]).with_columns(
         pl.int_range(0, sub.height).alias("_pos"))
