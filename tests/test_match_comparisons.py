@@ -184,3 +184,27 @@ def test_what_two_colleagues_at_one_company_differ_in(field: str, column: str, v
     rows[2]["Компания"] = "АО Вектор"
     found = [lv[field] for lv in _levels_of(rows, [(0, 1), (0, 2)])]
     assert found == [at_one_company, elsewhere]
+
+
+def test_gender_form_and_transposition_skip_only_pairs_that_cannot_hold() -> None:
+    """_gender_form and _digits_transposed test only the value pairs whose lengths allow them; every pair gives what
+    the full rewrite of both values gives (equal values not ending in "ski" are a gender form of each other)."""
+    from crmclean.matching.backends.polars.compare import _digits_transposed, _gender_form
+
+    a = ["ivanov", "ivanova", "pokrovski", "ivanov", "kovalski", "kovalski", "1940", "hall", "ab", "", None, "abc"]
+    b = ["ivanova", "ivanov", "pokrovskaia", "ivanov", "kovalski", "kovalskaia", "1490", "hlal", "ba", "", "x", "abcd"]
+
+    def gender(x: str | None, y: str | None) -> bool:
+        if x is None or y is None:
+            return False
+        ski = lambda v: v[:-3] + "skaia" if v.endswith("ski") else v  # noqa: E731
+        return x + "a" == y or y + "a" == x or ski(x) == y or ski(y) == x
+
+    def transposed(x: str | None, y: str | None) -> bool:
+        if x is None or y is None or x == y or len(x) != len(y):
+            return False
+        return any(x[:i] + x[i + 1] + x[i] + x[i + 2:] == y for i in range(len(x) - 1))
+
+    left, right = pl.Series(a, dtype=pl.String), pl.Series(b, dtype=pl.String)
+    assert _gender_form(left, right).to_list() == [gender(x, y) for x, y in zip(a, b, strict=True)]
+    assert _digits_transposed(left, right).to_list() == [transposed(x, y) for x, y in zip(a, b, strict=True)]

@@ -15,7 +15,7 @@ from crmclean.matching.library import NAME_SWAP
 
 # feature columns only blocking, display or explanations read: gathered lazily when asked for, never in bulk
 _NOT_COMPARED = frozenset({"record_id", "name_display", "fn_canon", "fn_canon_ph", "mi", "email", "email_domain",
-                           "company_ph", "country", "website_domain", "fn_is_initial"})
+                           "company_ph", "website_domain", "fn_is_initial"})
 
 
 LIST_SLOTS = 4  # a list column is kept as slots of codes when no record holds more distinct elements than this
