@@ -105,6 +105,15 @@ def placeholder_expr(col: pl.Expr, role: str | None, extra: frozenset[str] = fro
     return hit.fill_null(False)
 
 
+def placeholder_values(values: pl.Series, role: str | None, extra: frozenset[str] = frozenset(),
+                       patterns: tuple[str, ...] = ()) -> pl.Series:
+    """:func:`placeholder_expr` over ``values``, row by row, their folded form computed once: an eager select
+    evaluates a sub-expression once per use, and placeholder_expr reads the folded value four to six times (42,000
+    company names: 0.085 -> 0.03 s)."""
+    frame = pl.DataFrame({"v": values}).with_columns(_folded(pl.col("v")).alias("f"))
+    return frame.select(placeholder_expr(pl.col("v"), role, extra, patterns, folded=pl.col("f"))).to_series()
+
+
 def _phone_placeholder_mask(values: pl.Series) -> pl.Series:
     """placeholder_expr for phone columns, with the word checks only on values that could be words.
 
@@ -122,8 +131,7 @@ def _phone_placeholder_mask(values: pl.Series) -> pl.Series:
     small = frame.get_column("small")
     if small.any():
         sub = values.filter(small)
-        sub_hit = pl.DataFrame({"v": sub}).select(placeholder_expr(pl.col("v"), "phone")).to_series()
-        mask = mask.clone().scatter(small.arg_true(), sub_hit)
+        mask = mask.clone().scatter(small.arg_true(), placeholder_values(sub, "phone"))
     return mask
 
 
@@ -149,7 +157,7 @@ def _placeholder_mask(values: pl.Series, role: str | None, extra: frozenset[str]
         return _phone_placeholder_mask(values)
     uniques = values.drop_nulls().unique()
     if len(uniques) * 2 < len(values):
-        hits = pl.DataFrame({"v": uniques}).filter(placeholder_expr(pl.col("v"), role, extra, patterns)).to_series()
+        hits = uniques.filter(placeholder_values(uniques, role, extra, patterns))
         return values.is_in(hits.implode()).fill_null(False) if len(hits) else pl.repeat(False, len(values), eager=True).alias("")
     frame = pl.DataFrame({"v": values}).with_columns(_folded(pl.col("v")).alias("f"))
     mask = frame.select(
@@ -161,8 +169,7 @@ def _placeholder_mask(values: pl.Series, role: str | None, extra: frozenset[str]
         cand = (first.is_in(words).fill_null(False)) & ~mask
         if cand.any():
             sub = values.filter(cand)
-            sub_hit = pl.DataFrame({"v": sub}).select(placeholder_expr(pl.col("v"), role, extra, patterns)).to_series()
-            mask = mask.clone().scatter(cand.arg_true(), sub_hit)
+            mask = mask.clone().scatter(cand.arg_true(), placeholder_values(sub, role, extra, patterns))
     return mask
 
 

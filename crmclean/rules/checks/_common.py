@@ -105,10 +105,10 @@ def placeholder_mask(values: pl.Series, extra: Sequence[str] = (), role: str | N
     The definition of filler is the standardizer's (PLACEHOLDER001), so a value flagged there is
     missing here; ``extra`` adds the rules file's ``validate.placeholders``.
     """
-    from crmclean.fields.placeholder import placeholder_expr
+    from crmclean.fields.placeholder import placeholder_values
 
     words = frozenset(w.strip().lower() for w in extra)
-    hit = pl.DataFrame({"v": values}).select(placeholder_expr(pl.col("v"), role, words)).to_series()
+    hit = placeholder_values(values, role, words)
     return hit.fill_null(False) & ~blank_mask(values)
 
 
