@@ -399,10 +399,19 @@ def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
 # ---------------------------------------------------------------- vectorized split
 
 
-def _tokens_expr(col: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`tokenize_name` for values without commas (those go to the slow path)."""
-    v = col.str.replace_all(r"(\w)\.(\w)", "$1. $2").str.replace_all(r"(\w)\.(\w)", "$1. $2")
-    return v.str.replace_all(r"\s+", " ").str.strip_chars().str.split(" ")
+def _tokens(values: pl.Series) -> pl.Series:
+    """Vectorized :func:`tokenize_name` for values without commas (those go to the slow path).
+
+    The replacements run only on the values they can change (a dot, a run of spaces, a tab: 2 % of the names at
+    300k seed 7); the others are only trimmed (each replace_all copied every value: 0.25 -> 0.07 s at 300k).
+    """
+    text = values.str.strip_chars()
+    odd = values.str.contains(r"\.|\s\s|[^\S ]").fill_null(False)
+    if odd.any():
+        v = values.filter(odd)
+        v = v.str.replace_all(r"(\w)\.(\w)", "$1. $2").str.replace_all(r"(\w)\.(\w)", "$1. $2")
+        text = text.scatter(odd.arg_true(), v.str.replace_all(r"\s+", " ").str.strip_chars())
+    return text.str.split(" ")
 
 
 def _assign_key(key: str) -> int:
@@ -442,17 +451,15 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
     frame = pl.DataFrame({"v": values}).with_columns(
         pl.col("v").str.to_lowercase().str.replace_all("ё", "е", literal=True).alias("fv")
     )
+    # one scan for the six patterns, each in its own group (its flags stay inside): six scans cost 2.5 times more
+    slow_patterns = (",", SALUTATION_RE, SUFFIX_RE, rf"(?:^|\s)(?:{particle_words})(?:\s|$)", _SOLE_TRADER_RE,
+                     r"[()\"“”«»]")
     frame = frame.with_columns(
         (
-            pl.col("fv").str.contains(",")
-            | pl.col("fv").str.contains(SALUTATION_RE)
-            | pl.col("fv").str.contains(SUFFIX_RE)
-            | pl.col("fv").str.contains(rf"(?:^|\s)(?:{particle_words})(?:\s|$)")
-            | pl.col("fv").str.contains(_SOLE_TRADER_RE)
-            | pl.col("fv").str.contains(r"[()\"“”«»]")
+            pl.col("fv").str.contains("|".join(f"(?:{p})" for p in slow_patterns))
             | (~pl.col("fv").str.contains(r"[а-я]") & pl.col("fv").str.contains(r"\."))
         ).fill_null(False).alias("slow"),
-        _tokens_expr(pl.col("v")).alias("t"),
+        _tokens(values).alias("t"),
     )
     frame = frame.with_columns(pl.col("t").list.len().alias("n"))
     frame = frame.with_columns((pl.col("slow") | (pl.col("n") > 4)).alias("slow"))
