@@ -217,3 +217,28 @@ def test_company_tokens_plain_path_is_the_full_one(stems: list[str]) -> None:
     fixed = ["blue-ridge-llc", "ooo-romashka", "123", "co.uk", "x..y", "-", "vector2", "acme.co", "ab_c", "чайка"]
     for value in [*fixed, *stems]:
         assert _company_tokens(value) == _latin_words(_without_legal_phrases(value)), value
+
+
+def test_a_few_pairs_against_a_large_memo_are_computed_afresh() -> None:
+    """per_value_pair reads the memo only for a share of it worth the pass: a few pairs asked against a large memo
+    (clustering's score_missing) are computed afresh — the same values — and leave the memo as it was."""
+    from crmclean.matching.backends.polars.similarity import MEMO_READ_SHARE, per_value_pair
+
+    values = pl.Series("v", [f"w{i}" for i in range(40)], dtype=pl.String)
+    calls: list[int] = []
+
+    def fn(a: pl.Series, b: pl.Series) -> pl.Series:
+        calls.append(len(a))
+        return a.str.len_chars() + b.str.len_chars()
+
+    codes = pl.Series(range(40), dtype=pl.UInt32)
+    memo: dict[str, pl.DataFrame] = {}
+    big = per_value_pair(codes, codes.reverse(), values, "len", memo, fn, pl.UInt32())
+    assert memo["len"].height == 40
+    few_a, few_b = pl.Series([3, 5, None], dtype=pl.UInt32), pl.Series([7, 5, 1], dtype=pl.UInt32)
+    assert 2 * MEMO_READ_SHARE < 40  # two distinct pairs asked: under the share of the memo, it is not read
+    got = per_value_pair(few_a, few_b, values, "len", memo, fn, pl.UInt32())
+    want = [len(f"w{a}") + len(f"w{b}") if a is not None else None for a, b in zip([3, 5, None], [7, 5, 1], strict=True)]
+    assert got.to_list() == want
+    assert memo["len"].height == 40 and calls == [40, 2]
+    assert big.to_list() == [len(f"w{i}") + len(f"w{39 - i}") for i in range(40)]

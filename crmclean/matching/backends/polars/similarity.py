@@ -65,7 +65,9 @@ def similarity(a: pl.Series, b: pl.Series, scorer: Callable[..., float], *, scal
 def _score(left: list[str], right: list[str], scorer: Callable[..., float]) -> pl.Series:
     """scorer(left[i], right[i]) for every i (Float64), in C on every core where numpy is installed."""
     if _cpdist is not None:
-        return pl.Series("v", _cpdist(left, right, scorer=scorer, workers=-1)).cast(pl.Float64)
+        # every core for a chunk's pairs; a few hundred (score_missing) are scored before a pool of threads starts
+        workers = -1 if len(left) >= 5_000 else 1
+        return pl.Series("v", _cpdist(left, right, scorer=scorer, workers=workers)).cast(pl.Float64)
     cache: dict[tuple[str, str], float] = {}
     values = []
     for x, y in zip(left, right, strict=True):
@@ -86,6 +88,8 @@ SCORERS: dict[str, tuple[Callable[..., float], float, float]] = {
 
 
 _MEMO_LOCK = threading.Lock()
+# the memo is read when the distinct pairs asked are at least 1/MEMO_READ_SHARE of it (a look-up probes every memo row)
+MEMO_READ_SHARE = 16
 
 
 def per_value_pair(a: pl.Series, b: pl.Series, values: pl.Series, name: str, memo: dict[str, pl.DataFrame],
@@ -104,13 +108,19 @@ def per_value_pair(a: pl.Series, b: pl.Series, values: pl.Series, name: str, mem
     distinct = key.unique()
     known = memo.get(name)
     here = pl.DataFrame({"k": [], "v": []}, schema={"k": pl.UInt64, "v": dtype})
-    if known is not None:
+    # reading the memo costs a pass over all of it: worth it for a chunk's many pairs, not for a few (clustering's
+    # score_missing asks a few hundred pairs against a memo of the whole run's): those are computed afresh (the same
+    # values) and not added to it
+    shared = known is None or len(distinct) * MEMO_READ_SHARE >= known.height
+    if known is not None and shared:
         here = known.filter(pl.col("k").is_in(distinct.implode()))
         distinct = distinct.filter(~distinct.is_in(here.get_column("k").implode()))
     if len(distinct):
         left = values.gather((distinct // (1 << 32)).cast(pl.UInt32))
         right = values.gather((distinct % (1 << 32)).cast(pl.UInt32))
         done = pl.DataFrame({"k": distinct, "v": fn(left, right).cast(dtype)})
+        if not shared:
+            return out.scatter(rows, key.replace_strict(done.get_column("k"), done.get_column("v"), return_dtype=dtype))
         with _MEMO_LOCK:  # chunks compared side by side (compare.compute_levels) add to one memo
             now = memo.get(name)
             new = done
