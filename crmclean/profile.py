@@ -57,7 +57,9 @@ _FILLER_ADDRESS = (r"^(?:no-?e?mail|none|test|noreply|no-reply|x+|asdf)@"
 def build_profile(table: Any, rules: Any = None, std: StandardizeResult | None = None) -> pl.DataFrame:
     """One normalized row per record (PROFILE_SCHEMA), from a standardization result (run here when not given)."""
     from crmclean.fields._unique import fork_pool
+    from crmclean.rules.base import all_rules
 
+    all_rules()  # the rule modules imported before the pool forks: else every worker imports them to unpickle a task
     # one process pool for the standardization's rules and the parts below, forked before either starts threads
     with fork_pool(table.frame.height if std is None else 0):
         return _build_profile(table, rules, std)
