@@ -242,3 +242,26 @@ def test_a_few_pairs_against_a_large_memo_are_computed_afresh() -> None:
     assert got.to_list() == want
     assert memo["len"].height == 40 and calls == [40, 2]
     assert big.to_list() == [len(f"w{i}") + len(f"w{39 - i}") for i in range(40)]
+
+
+def test_term_frequencies_of_a_dictionary_by_code_equal_the_text_join() -> None:
+    """u of a coded column's own dictionary is read by code (counts of the codes, no texts joined): equal to the join
+    of the texts on the column's table, a value of a shared dictionary the column does not hold (a name swap's first
+    and last names) included, and list elements counted one by one."""
+    from crmclean.matching.backends.polars.view import TermFrequencies
+
+    features = pl.DataFrame({
+        "fn": ["ivan", "ivan", None, "petr", "anna", "ivan"],
+        "ln": ["petrov", "ivanov", "ivanov", None, "petrov", "smith"],
+        "phones": [["1", "2"], ["2"], [], None, ["3", "1", "2"], ["9"]],
+    })
+    tf = TermFrequencies(features)
+    enc = tf.encoding(["fn", "ln", "phones"])
+    for column in ("fn", "ln", "phones"):
+        values = enc.values[column]
+        assert tf.code_counts(column, values.clone()) is None  # another series than the dictionary: by text
+        assert tf.lookup(column, values).to_list() == tf.lookup(column, values.clone()).to_list(), column
+        counts = tf.code_counts(column, values)
+        assert counts is not None
+        by_text = values.to_frame("value").join(tf.table(column), on="value", how="left", maintain_order="left")
+        assert counts.to_list() == by_text.get_column("count").fill_null(0).to_list()

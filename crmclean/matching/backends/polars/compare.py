@@ -200,10 +200,13 @@ class ChunkEvaluator:
         view = self.view
         slots = view.slots(column, "l")
         assert slots is not None
-        table = self.tf.table(column)
-        count = view.encoding.derived(column, "count", lambda v: v.to_frame("value").join(
-            table.select("value", "count"), on="value", how="left", maintain_order="left").get_column("count")
-            .cast(pl.Int64).fill_null(1 << 40))
+        def holders(v: pl.Series) -> pl.Series:
+            counts = self.tf.code_counts(column, v)  # by code where v is the column's dictionary, else by text
+            if counts is not None:
+                return counts.replace(0, 1 << 40)
+            return v.to_frame("value").join(self.tf.table(column).select("value", "count"), on="value", how="left",
+                                            maintain_order="left").get_column("count").cast(pl.Int64).fill_null(1 << 40)
+        count = view.encoding.derived(column, "count", holders)
         best = pl.repeat(None, len(view), dtype=pl.UInt32, eager=True)
         best_count = pl.repeat(None, len(view), dtype=pl.Int64, eager=True)
         for code, hit in zip(slots, hits, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+import numpy as np
 import polars as pl
 
 from crmclean.matching.library import NAME_SWAP
@@ -352,7 +353,27 @@ class TermFrequencies:
             self._tables[key] = per_record.to_frame("tf")
         return self._tables[key].get_column("tf").gather(view.left_idx)
 
+    def code_counts(self, column: str, values: pl.Series) -> pl.Series | None:
+        """How many records hold each value of ``values`` (Int64; list elements one by one, 0 for a value the column
+        does not hold, as a name swap's shared dictionary has), where ``values`` is the dictionary ``column`` is coded
+        against in a built encoding: the counts of :meth:`table` by code, no text joined. None otherwise."""
+        coded = self._coded(column)
+        if coded is None or coded[0] is not values:
+            return None
+        key = f"__code_counts_{column}"
+        if key not in self._tables:
+            flat = pl.concat(coded[1]).drop_nulls().to_numpy()
+            self._tables[key] = pl.DataFrame({"count": np.bincount(flat, minlength=len(values)).astype(np.int64)})
+        return self._tables[key].get_column("count")
+
     def lookup(self, column: str, values: pl.Series) -> pl.Series:
+        counts = self.code_counts(column, values)
+        if counts is not None:  # the column's own dictionary: u by code, as the join below gives it
+            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
+            total = float(counts.sum())
+            return pl.DataFrame({"len": counts}).select(
+                pl.when(pl.col("len") > 0).then((pl.col("len").cast(pl.UInt32) - 1 + k * u0) / (total - 1 + k))
+                .alias("tf")).to_series()
         values = values.cast(pl.String)
         nulls = values.null_count()
         if nulls * 2 < len(values):
