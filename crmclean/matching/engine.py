@@ -547,7 +547,7 @@ def dedupe(
     # the golden records read only the table and the clusters: built on the other core while this thread decides
     # and writes out the pairs (polars releases the GIL; the pipeline otherwise leaves a core idle here). Started
     # once the candidate pairs' levels are released, so its memory does not add to that peak (+0.1 GB at 300k)
-    pool = ThreadPoolExecutor(max_workers=1)
+    pool = ThreadPoolExecutor(max_workers=2)
     try:
         golden_job = pool.submit(
             golden_records, table.frame, label.cast(pl.String), id_column=table.id_column,
@@ -606,10 +606,13 @@ def dedupe(
             .otherwise(pl.lit("no-match")).alias("pair_decision"),
         )
         keep = keep.sort("probability", descending=True)
-        evidence_json = _evidence_json(keep, setup.comparisons, model.prior_weight)
+        # the written pairs' evidence (one polars select) beside the review and the blocking summary: this thread
+        # is the longer one here, the golden records' may be done
+        evidence_job = pool.submit(_evidence_json, keep, setup.comparisons, model.prior_weight)
         review = _review_frame(keep.filter(pl.col("decision") == "review"), setup, table, roots=label)
         blocking = _blocking_summary(candidates, label, label_frame,
                                      scored.filter(pl.col("probability") >= match_t).select("l", "r"))
+        evidence_json = evidence_job.result()
 
         # ---- masters and golden records (cluster id = the master's record id)
         golden = golden_job.result()
