@@ -434,9 +434,10 @@ def _arms_formula(before: pl.Series, after: pl.Series, changed: pl.Series) -> pl
 
 
 # What every live formula starts with (is_live_formula: optional tabs/CRs, then = + - or @), less numbers typed
-# with '+' in digits and phone separators only (a phone, never a formula): the cells _arms_formula must read.
+# with '+' in digits and phone separators only, extensions too ("+74951234567 доб. 123": every cell PHONE001 gives
+# an extension): a phone, never a formula (a narrower form of writing._PHONE_RS). The cells _arms_formula must read.
 _FORMULA_START = r"^[\t\r]*[=+\-@]"
-_PLAIN_PHONE = r"^\+[0-9 ()\-.,;]+$"
+_PLAIN_PHONE = r"^\+[0-9 ()\-.,;]+(?:(?:доб|ext|вн|x)\.? ?[0-9]+[0-9 ()\-.,;]*)*$"
 
 
 def _may_be_formula(values: pl.Series) -> pl.Series:

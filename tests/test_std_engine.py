@@ -187,3 +187,14 @@ def test_formula_prefilter_keeps_every_live_formula(values):
     for value, keep in zip(values, kept, strict=True):
         if is_live_formula(value):
             assert keep, value
+
+
+def test_formula_prefilter_drops_phones_with_extensions():
+    from crmclean.connectors.files import is_live_formula
+    from crmclean.standardize import _may_be_formula
+
+    values = ["+74951234567 доб. 123", "+1 212 555-0142 ext. 45", "+7 495 123-45-67 x12", "+74951234567 вн.5, 8916",
+              "+74951234567 доб. 1+2", "+7 доб. 1=1", "=+7 доб. 1", "+7 ext SUM(1)", "\t+7 x1"]
+    kept = _may_be_formula(pl.Series(values, dtype=pl.String)).to_list()
+    assert kept == [False] * 4 + [True] * 5
+    assert all(keep for value, keep in zip(values, kept, strict=True) if is_live_formula(value))
