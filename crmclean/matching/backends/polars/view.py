@@ -97,12 +97,18 @@ class Encoding:
 
 def _dictionary(categoricals: list[pl.Series], texts: list[pl.Series]) -> pl.Series:
     """The texts of categoricals sharing one fresh ``pl.Categories`` at their codes, from each code's first holder
-    (``Categories.to_series`` walks the categories in Python)."""
+    (``Categories.to_series`` walks the categories in Python): each code's first row found by one numpy assignment
+    in reverse row order (the first holder written last), not by hashing the codes; a code no row holds is null."""
     codes = pl.concat([c.to_physical() for c in categoricals])
-    first = (codes.is_first_distinct() & codes.is_not_null()).arg_true()
-    size = int(codes.max()) + 1 if len(first) else 0  # type: ignore[arg-type]
-    return pl.repeat(None, size, dtype=pl.String, eager=True).scatter(
-        codes.gather(first), pl.concat(texts).gather(first)).alias("v")
+    held = codes.is_not_null()
+    rows = held.arg_true().to_numpy()
+    if len(rows) == 0:
+        return pl.Series("v", [], dtype=pl.String)
+    code = codes.filter(held).to_numpy()
+    first = np.full(int(code.max()) + 1, -1, dtype=np.int64)
+    first[code[::-1]] = rows[::-1]
+    at = pl.Series(first)
+    return pl.concat(texts).gather(at if first.min() >= 0 else at.replace(-1, None)).alias("v")
 
 
 class PairView:
