@@ -155,8 +155,10 @@ def _placeholder_mask(values: pl.Series, role: str | None, extra: frozenset[str]
                       patterns: tuple[str, ...]) -> pl.Series:
     if role in ("phone", "mobile") and not extra and not patterns:
         return _phone_placeholder_mask(values)
-    uniques = values.drop_nulls().unique()
-    if len(uniques) * 2 < len(values):
+    # both ways give the same mask: the estimate only picks the cheaper (it costs a tenth of unique(), which a
+    # column of mostly distinct values, e-mails, would pay for nothing: 0.08 s at 300k)
+    if int(values.approx_n_unique()) * 2 < len(values):  # type: ignore[arg-type]
+        uniques = values.drop_nulls().unique()
         hits = uniques.filter(placeholder_values(uniques, role, extra, patterns))
         return values.is_in(hits.implode()).fill_null(False) if len(hits) else pl.repeat(False, len(values), eager=True).alias("")
     frame = pl.DataFrame({"v": values}).with_columns(_folded(pl.col("v")).alias("f"))
