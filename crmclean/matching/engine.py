@@ -740,8 +740,8 @@ def _blocking_summary(candidates: CandidatePairs, roots: pl.Series,
         if acc.height:
             hit = acc.join(pairs, on=["l", "r"], how="semi").height
             recall_labelled = round(hit / acc.height, 4)
-    sizes = roots.value_counts().filter(pl.col("count") >= 2).get_column("count").cast(pl.Int64)
-    in_cluster = int((sizes * (sizes - 1) // 2).sum()) if sizes.len() else 0
+    sizes = np.bincount(roots.to_numpy().astype(np.int64), minlength=roots.len())  # records per cluster, by root
+    in_cluster = int((sizes * (sizes - 1) // 2).sum())
     compared_in = int((roots.gather(pairs.get_column("l")) == roots.gather(pairs.get_column("r"))).sum()) \
         if pairs.height else 0
     # records in some candidate pair: marked by position (hashing every pair's two ends for n_unique: ~8x the CPU)
@@ -803,11 +803,12 @@ _ORIGINAL_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def original_values(table: Any, field_name: str) -> pl.Series | None:
+def original_values(table: Any, field_name: str, rows: pl.Series | None = None) -> pl.Series | None:
     """The values as typed in the source for a review field or comparison (several columns joined), or None.
 
     A name shows the full-name column when there is one, else last, first and middle name as written; an
-    auto comparison on a raw column (birthdate, zip, address ...) shows that column.
+    auto comparison on a raw column (birthdate, zip, address ...) shows that column. ``rows``: of these record
+    positions only, in their order (the review's few pairs, not the whole table).
     """
     if table is None or not hasattr(table, "by_role"):
         return None
@@ -819,8 +820,9 @@ def original_values(table: Any, field_name: str) -> pl.Series | None:
     cols = [c for c in dict.fromkeys(cols) if c in table.frame.columns]
     if not cols:
         return None
-    frame = table.frame.select(pl.concat_str([pl.col(c).cast(pl.String).str.strip_chars() for c in cols],
-                                             separator=" ", ignore_nulls=True).alias(field_name))
+    source = table.frame.select(cols)
+    frame = (source if rows is None else source[rows]).select(pl.concat_str(
+        [pl.col(c).cast(pl.String).str.strip_chars() for c in cols], separator=" ", ignore_nulls=True).alias(field_name))
     values = frame.to_series()
     return values.replace("", None)
 
@@ -852,14 +854,14 @@ def _review_frame(rows: pl.DataFrame, setup: MatchSetup, table: Any = None,
         pl.Series("label", [""] * rows.height, dtype=pl.String),
     ]
     for name, col in _REVIEW_FIELDS:
-        typed = original_values(table, name)
         for side in ("l", "r"):
             s = feats.get_column(col).gather(rows.get_column(side))
             if s.dtype == pl.List(pl.String):
                 s = s.list.join(", ")
             prefix = f"{'left' if side == 'l' else 'right'}_{name}"
+            typed = original_values(table, name, rows.get_column(side))
             if typed is not None:
-                cols.append(typed.gather(rows.get_column(side)).alias(prefix))
+                cols.append(typed.alias(prefix))
                 cols.append(s.alias(f"{prefix}_key"))
             else:
                 cols.append(s.alias(prefix))
@@ -971,9 +973,9 @@ def explain_pair(
     shown = {name: (left[0], right[0]) for name, (left, right) in values.items()}
     typed: dict[str, tuple[Any, Any]] = {}
     for comp in setup.comparisons:
-        orig = original_values(table, comp.name)
+        orig = original_values(table, comp.name, pl.Series([a, b], dtype=pl.UInt32))
         if orig is not None:
-            typed[comp.name] = (orig[a], orig[b])
+            typed[comp.name] = (orig[0], orig[1])
     th = setup.settings.thresholds
     cal = calibrated(pl.lit(float(row["weight"])), setup.object_type)
     apart = calibrated(pl.lit(float(row["weight"])), setup.object_type, apart=True)
