@@ -21,6 +21,7 @@ FormMode = Literal["normalize", "split", "keep"]
 _OPEN = "«„“\"”‘'"
 _UNQUOTED_FORMS = frozenset({"ИП", "КФХ"})  # a sole trader's name is a person's name: ИП Иванов И.И.
 _QUOTE_CHARS = "«»„“”\"‟″"
+_QUOTE_RE = re.compile(f"[{_QUOTE_CHARS}]")  # any of them: one search instead of a generator of `in` tests per name
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def unescape_html(text: str) -> str:
 
 def _nest_inner_quotes(name: str, style: QuoteStyle, cyrillic: bool) -> str:
     """Quotes inside a name become the inner pair of the style: „…“ inside «…»."""
-    if not any(c in name for c in _QUOTE_CHARS):
+    if not _QUOTE_RE.search(name):
         return name
     if style == "none":
         return re.sub(f"[{_QUOTE_CHARS}]", "", name)
@@ -238,7 +239,7 @@ def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyl
     cyr = has_cyrillic(parts.name)
     name = _nest_inner_quotes(parts.name, quotes, cyr)
     if parts.legal_form is None or mode == "keep":
-        if parts.legal_form is None and not any(c in text for c in _QUOTE_CHARS):
+        if parts.legal_form is None and not _QUOTE_RE.search(text):
             return _SPACES.sub(" ", text.strip()), None
         if parts.legal_form is None:
             had_outer = text.strip()[:1] in _OPEN
