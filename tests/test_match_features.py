@@ -41,6 +41,27 @@ def test_phone_keys_ignore_format_and_filler() -> None:
     assert _phone_key("000") is None and _phone_key("1111111") is None
 
 
+def test_phone_keys_equal_a_plain_per_value_reading() -> None:
+    """phone_keys (non-digits removed a run at a time, one repeated digit found by a one-character shift) equals the
+    plain reading of each value: its digits (any script's), null under seven or when one digit repeats, else the last
+    ten."""
+    import random
+
+    from crmclean.matching.features import phone_keys
+
+    def plain(text: str | None) -> str | None:
+        if text is None:
+            return None
+        digits = "".join(ch for ch in text if ch.isdecimal())
+        return digits[-10:] if len(digits) >= 7 and len(set(digits)) > 1 else None
+
+    rng = random.Random(5)
+    values: list[str | None] = [None, "", "1111111", "7777777 ", "٣٣٣٣٣٣٣", "+7 (495) 123-45-67", "12-34-56", "1111112"]
+    values += ["".join(rng.choice("0123456789 +-()x٣७a") for _ in range(rng.randint(0, 16))) for _ in range(300)]
+    got = phone_keys(pl.Series(values, dtype=pl.String)).to_list()
+    assert got == [plain(v) for v in values]
+
+
 def test_company_keys_drop_legal_forms_and_script() -> None:
     assert _company_tokens("ООО «Ромашка»") == _company_tokens("Romashka LLC") == _company_tokens("ромашка, ооо")
     assert _company_tokens("Общество с ограниченной ответственностью \"Вектор\"") == _company_tokens("Vector Inc.")
