@@ -161,3 +161,16 @@ def test_the_column_wise_safe_rules_agree_with_the_per_cluster_rule() -> None:
             assert (got["v"][k], got["_src_v"][k]) == want, (g, rule)
 
     check()
+
+
+def test_masters_list_every_record_in_the_frames_order() -> None:
+    """golden_records' masters hold every record once, in the frame's row order (the engine reads each record's
+    rank by position), the members of a cluster ranked 0, 1, ... and a single record ranked 0."""
+    table = table_from_rows(ROWS)
+    clusters = pl.Series(["B", "A", "B", "C"])  # clusters interleaved with the rows
+    g = golden_records(table.frame, clusters, id_column=table.id_column, data_columns=table.data_columns,
+                       roles=table.by_role, settings=SurvivorshipSettings())
+    assert g.masters.get_column("record_id").to_list() == ["10", "11", "12", "20"]
+    assert g.masters.get_column("cluster_id").to_list() == ["B", "A", "B", "C"]
+    ranks = g.masters.get_column("rank").to_list()
+    assert sorted([ranks[0], ranks[2]]) == [0, 1] and ranks[1] == 0 and ranks[3] == 0
