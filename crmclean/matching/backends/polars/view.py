@@ -312,7 +312,9 @@ class TermFrequencies:
                 # only codes held twice or more are counted, their holders' names gathered by row
                 values, parts = coded
                 rows = pl.int_range(0, features.height, dtype=pl.UInt32, eager=True)
-                frame = pl.concat([pl.DataFrame({"code": p, "row": rows}) for p in parts]).drop_nulls("code")
+                # sorted by code: the window and the group-by below read sorted keys (cheaper than hashing them)
+                frame = pl.concat([pl.DataFrame({"code": p, "row": rows}) for p in parts]).drop_nulls("code").sort(
+                    "code")
                 frame = frame.filter(pl.len().over("code") >= 2)
                 frame = frame.with_columns(features.get_column("ln_ph").gather(frame.get_column("row")).alias("ln_ph"),
                                            features.get_column("fn_canon").gather(frame.get_column("row"))
@@ -327,8 +329,9 @@ class TermFrequencies:
                     frame = frame.join(held, on="value", how="semi")
                 by = "value"
             shared = (
-                frame.group_by(by).agg(pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
-                                       pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
+                frame.group_by(by, maintain_order=coded is not None).agg(
+                    pl.col("ln_ph").drop_nulls().n_unique().alias("surnames"),
+                    pl.col("fn_canon").drop_nulls().n_unique().alias("names"))
                 .filter((pl.col("surnames") >= 2) & (pl.col("names") >= 2))
             )
             if coded is not None:
