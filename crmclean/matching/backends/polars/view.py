@@ -242,12 +242,13 @@ class TermFrequencies:
     def table(self, column: str) -> pl.DataFrame:
         if column not in self._tables:
             coded = self._coded(column)
-            if coded is not None:  # counted by code (a built encoding's), the texts gathered once per value
-                values, parts = coded
-                flat = pl.concat(parts).drop_nulls()
-                total = float(len(flat))
-                counts = flat.alias("code").to_frame().group_by("code").len()
-                frame = pl.DataFrame({"value": values.gather(counts.get_column("code")), "len": counts.get_column("len")})
+            if coded is not None:  # counted by code (a built encoding's: code_counts), the texts gathered once per value
+                per_code = self.code_counts(column, coded[0])
+                assert per_code is not None
+                total = float(per_code.sum())
+                held = per_code.to_frame("len").with_row_index("code").filter(pl.col("len") > 0)
+                frame = pl.DataFrame({"value": coded[0].gather(held.get_column("code")),
+                                      "len": held.get_column("len").cast(pl.UInt32)})
             else:
                 s = self.extra[column] if column in self.extra else self.features.get_column(column)
                 if s.dtype == pl.List(pl.String):
