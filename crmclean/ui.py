@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +22,21 @@ class OutputMode:
 
 
 MODE = OutputMode()
-out = Console(soft_wrap=True)  # results
-err = Console(stderr=True, soft_wrap=True)  # messages, progress
+# Without a terminal (cron, a pipe, a log file) there is no width to fit: rich would assume 80 columns and cut every
+# table cell to "86,…", which leaves a cron mail unreadable. Such output is as wide as its tables need, up to this
+# (COLUMNS, when set, still decides).
+LOG_WIDTH = 240
+
+
+def _console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = LOG_WIDTH
+    return console
+
+
+out = _console()  # results
+err = _console(stderr=True)  # messages, progress
 
 
 def is_tty() -> bool:
