@@ -378,10 +378,11 @@ def read_labels(path: str | Path) -> pl.DataFrame:
 
 def _label_positions(labels: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
     index = pl.DataFrame({"id": ids, "pos": pl.int_range(0, len(ids), dtype=pl.UInt32, eager=True)})
-    out = (labels.join(index.rename({"id": "left_id", "pos": "a"}), on="left_id")
-           .join(index.rename({"id": "right_id", "pos": "b"}), on="right_id")
+    # in the labels' order (a pair labelled twice: the last label wins, whatever order a join would give)
+    out = (labels.join(index.rename({"id": "left_id", "pos": "a"}), on="left_id", maintain_order="left")
+           .join(index.rename({"id": "right_id", "pos": "b"}), on="right_id", maintain_order="left")
            .select(pl.min_horizontal("a", "b").alias("l"), pl.max_horizontal("a", "b").alias("r"), "accepted")
-           .filter(pl.col("l") != pl.col("r")).unique(subset=["l", "r"], keep="last"))
+           .filter(pl.col("l") != pl.col("r")).unique(subset=["l", "r"], keep="last", maintain_order=True))
     return out
 
 
@@ -470,7 +471,8 @@ def dedupe(
         label_frame = _label_positions(raw, setup.record_ids)
         if label_frame.height:
             # labelled pairs the blocking missed are compared too
-            extra_pairs = label_frame.select("l", "r").join(candidates.pairs, on=["l", "r"], how="anti")
+            extra_pairs = label_frame.select("l", "r").join(candidates.pairs, on=["l", "r"], how="anti",
+                                                            maintain_order="left")
             if extra_pairs.height:
                 more = setup.levels(extra_pairs)
                 levels = pl.concat([levels, more], how="vertical_relaxed")
@@ -605,7 +607,9 @@ def dedupe(
             .when(reviewable).then(pl.lit("review"))
             .otherwise(pl.lit("no-match")).alias("pair_decision"),
         )
-        keep = keep.sort("probability", descending=True)
+        # strongest first, ties in record order (the left, then the right record's position): a total order, so two
+        # runs of one file write the pairs in one order
+        keep = keep.sort("probability", "l", "r", descending=[True, False, False])
         # the written pairs' evidence (one polars select) beside the review and the blocking summary: this thread
         # is the longer one here, the golden records' may be done
         evidence_job = pool.submit(_evidence_json, keep, setup.comparisons, model.prior_weight)
@@ -777,7 +781,7 @@ def _parent_ids(cluster_ids: pl.Series, feats: pl.DataFrame) -> pl.Series:
         return pl.Series("parent_id", [None] * len(cluster_ids), dtype=pl.String)
     heads = (multi.sort(["head_kpp", "no_kpp"], descending=True, maintain_order=True)
              .group_by("inn", maintain_order=True).agg(pl.col("cluster_id").first().alias("head")))
-    links = (multi.join(heads, on="inn").filter(pl.col("cluster_id") != pl.col("head"))
+    links = (multi.join(heads, on="inn", maintain_order="left").filter(pl.col("cluster_id") != pl.col("head"))
              .group_by("cluster_id").agg(pl.col("head").first().alias("parent_id")))
     return (pl.DataFrame({"cluster_id": cluster_ids})
             .join(links, on="cluster_id", how="left", maintain_order="left").get_column("parent_id"))
@@ -913,7 +917,10 @@ def link(
         calibrated(pl.col("weight"), obj).alias("calibrated"))
     match_t, review_t = settings.thresholds.match, settings.thresholds.review
     ids = feats.get_column("record_id")
-    best = scored.sort("probability", descending=True).unique(subset=["l"], keep="first", maintain_order=True)
+    # per source row its strongest pair, of tied ones the other table's first record (a total order: the same pick
+    # on every run)
+    best = scored.sort("probability", "l", "r", descending=[True, False, False]).unique(
+        subset=["l"], keep="first", maintain_order=True)
     best = best.filter((pl.col("probability") >= settings.pairs_min_score) | (review_score(settings) >= review_t))
     matches = best.select(
         ids.gather(best.get_column("l")).alias("source_id"),

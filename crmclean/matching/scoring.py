@@ -16,12 +16,15 @@ computes the level frames and weighs them.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from crmclean.matching.library import Comparison
@@ -111,6 +114,17 @@ def _clamp(w: float) -> float:
     return max(-MAX_WEIGHT, min(MAX_WEIGHT, w))
 
 
+def fixed_sum(terms: Sequence[pl.Expr]) -> pl.Expr:
+    """The row-wise sum of ``terms`` added left to right, nulls counting 0 (``pl.sum_horizontal`` in a fixed order).
+
+    ``pl.sum_horizontal`` of three or more columns reduces them on polars' thread pool (rayon ``try_reduce_with``,
+    polars-ops ``series/ops/horizontal.rs``): how the additions are grouped follows the work stealing, so a float sum
+    may come out an ulp apart from one run to the next (300k seed 7: 37k of 1.3M pair weights when a job is stolen).
+    Every float sum of weights goes through here, so a run's weights do not depend on the machine's load or cores.
+    """
+    return functools.reduce(operator.add, [t.fill_null(0) for t in terms]) if terms else pl.lit(0.0)
+
+
 # ---------------------------------------------------------------- estimation
 
 
@@ -127,8 +141,6 @@ def random_below(seed: int, n: int, count: int) -> pl.Series:
     if not 0 <= seed < 1 << 32 or not 0 < bits <= 32:  # several words per draw: Python's own loop
         rng = random.Random(seed)
         return pl.Series([rng.randrange(n) for _ in range(count)], dtype=pl.UInt32)
-    import numpy as np
-
     stream = np.random.RandomState([seed])._bit_generator  # type: ignore[attr-defined]
     parts, have = [], 0
     while have < count:
@@ -186,7 +198,8 @@ def train_m_em(model: MatchModel, levels: pl.DataFrame, *, iterations: int = 15,
     name, so "same name" becomes the match class (RLdata10000: recall 0.52).
     """
     names = [c.name for c in model.comparisons]
-    patterns = levels.group_by([f"lvl__{n}" for n in names]).len()
+    # the patterns in one order (a group_by's is arbitrary): the E-step adds up floats in the patterns' order
+    patterns = levels.group_by([f"lvl__{n}" for n in names]).len().sort([f"lvl__{n}" for n in names])
     learned: dict[str, list[list[float]]] = {n: [] for n in names}
     person = [n for n in ("first_name", "last_name") if n in names]
     # sessions: (the comparisons whose exact agreement chooses the pairs, the comparisons left out of it)
@@ -273,7 +286,7 @@ def cross_weight(model: MatchModel) -> pl.Expr:
                    .otherwise(0.0).fill_null(0.0) for name, ks in kinds["employer"] + kinds["follows"]]
         other_employer = pl.any_horizontal([pl.col(f"lvl__{name}").is_in(ks) for name, ks in kinds["employer"]])
         weight = pl.when(other_employer.fill_null(False)).then(
-            weight - pl.sum_horizontal(against) + pl.min_horizontal(against)).otherwise(weight)
+            weight - fixed_sum(against) + pl.min_horizontal(against)).otherwise(weight)
     refuting = [pl.col(f"lvl__{name}").is_in(ks) for name, ks in refuting_levels(model).items()]
     if not refuting:
         return weight
@@ -325,14 +338,17 @@ def fit_disagreements(model: MatchModel, scored: pl.DataFrame, *, iterations: in
     width = max(len(d) for d in expected.values())
     table = pl.DataFrame({"present": list(expected), **{f"f{k}": [d[k] if k < len(d) else 0.0 for d in expected.values()]
                                                        for k in range(width)}})
-    frame = frame.join(table, on="present", how="left")
+    frame = frame.join(table, on="present", how="left", maintain_order="left")  # floats are added in row order
     bits = [0.0] * width
     for _ in range(iterations):
         post = frame.select(pl.col("k"), *(pl.col(f"f{k}") for k in range(width)), (1.0 / (1.0 + pl.lit(2.0).pow(
             -(pl.col("weight") + pl.col("k").replace_strict(list(range(width)), bits, return_dtype=pl.Float64))
             .clip(-60, 60)))).alias("p"))
-        seen = dict(post.group_by("k").agg(pl.col("p").sum()).iter_rows())
-        predicted = post.select((pl.col(f"f{k}") * pl.col("p")).sum() for k in range(width)).row(0)
+        # sums in row order (numpy), not a group_by's partial sums in whatever order its threads finish
+        p = post.get_column("p").to_numpy()
+        per_k = np.bincount(post.get_column("k").to_numpy(), weights=p, minlength=width)
+        seen = dict(enumerate(per_k.tolist()))
+        predicted = [float(np.sum(post.get_column(f"f{k}").to_numpy() * p)) for k in range(width)]
         total = sum(predicted)
         if total <= 0:
             return

@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 
-from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp, disagreements
+from crmclean.matching.scoring import GROUP_EXTRA, MAX_WEIGHT, MatchModel, _clamp, disagreements, fixed_sum
 
 VETO_WEIGHT = 40.0  # evidence of a vetoed pair is at most -VETO_WEIGHT bits: below every threshold and cross check
 
@@ -62,7 +62,7 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
             .then(pl.col(f"w__{name}")).otherwise(0.0)
             for name, ks in members
         ]
-        total = pl.sum_horizontal(positives)
+        total = fixed_sum(positives)
         biggest = pl.max_horizontal(positives)
         # keep the strongest organization signal and a fraction of the rest
         adjust = adjust - (1 - GROUP_EXTRA) * (total - biggest)
@@ -76,7 +76,7 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
             if not subsumers:
                 continue
             w = pl.col(f"w__{comp.name}")
-            explained = pl.sum_horizontal([pl.col(f"w__{n}").clip(lower_bound=0) for n in subsumers])
+            explained = fixed_sum([pl.col(f"w__{n}").clip(lower_bound=0) for n in subsumers])
             kept = pl.max_horizontal(w * GROUP_EXTRA, w - explained)
             adjust = adjust + pl.when((pl.col(f"lvl__{comp.name}") == k) & (w > 0)).then(kept - w).otherwise(0.0)
     # veto levels (a branch of one legal entity, an organization vs a sole trader): never merged
@@ -98,9 +98,9 @@ def weigh_levels(levels: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     frame = frame.with_columns(
         (pl.any_horizontal(corroborating) if corroborating else pl.lit(False)).alias("corroborated"))
     frame = frame.with_columns(vetoed.alias("vetoed"), review_only.alias("review_only")).with_columns(
-        pl.when(pl.col("vetoed")).then(pl.min_horizontal(pl.sum_horizontal(weight_cols) + pl.col("group_adjust"),
+        pl.when(pl.col("vetoed")).then(pl.min_horizontal(fixed_sum(weight_cols) + pl.col("group_adjust"),
                                                          pl.lit(-VETO_WEIGHT)))
-        .otherwise(pl.sum_horizontal(weight_cols) + pl.col("group_adjust")).alias("evidence"),
+        .otherwise(fixed_sum(weight_cols) + pl.col("group_adjust")).alias("evidence"),
     ).with_columns(
         (pl.col("evidence") + model.prior_weight).alias("weight"),
     ).with_columns(
