@@ -70,7 +70,7 @@ def _build_profile(table: Any, rules: Any, std: StandardizeResult | None) -> pl.
     from crmclean.fields.company import company_key, legal_form_of
     from crmclean.fields.country import country_alpha2
     from crmclean.fields.email import free_domains, role_local_parts
-    from crmclean.fields.taxid import clean_tax_id, inn_errors_clean
+    from crmclean.fields.taxid import clean_tax_ids, inn_errors_clean
     from crmclean.fields.title import canonical_title
     from crmclean.rules.base import map_unique
 
@@ -206,7 +206,7 @@ def _build_profile(table: Any, rules: Any, std: StandardizeResult | None) -> pl.
         inn = col("inn")
         if inn is None:
             return {"inn": nulls()}
-        digits = map_unique(inn, clean_tax_id, pl.String())
+        digits = clean_tax_ids(inn)
         ok = (inn_errors_clean(digits).is_null() & digits.is_not_null()).fill_null(False)
         return {"inn": digits.zip_with(ok, nulls())}
 

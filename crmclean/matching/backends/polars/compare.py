@@ -383,17 +383,22 @@ def _gender_form(a: pl.Series, b: pl.Series) -> pl.Series:
     """A male and a female form (Иванов / Иванова: one "a" more, Покровский / Покровская: "ski" as "skaia"), or
     equal values not ending in "ski" (the replacement leaves them as they are). Only values one or two letters apart
     in length, or equal, can be: the others are false without rewriting them."""
-    out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
     gap = (a.str.len_chars().cast(pl.Int64) - b.str.len_chars().cast(pl.Int64)).abs()
-    idx = (gap.is_in([1, 2]) | (a == b)).fill_null(False).arg_true()
-    if len(idx) == 0:
-        return out
-    frame = pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})
-    return out.scatter(idx, frame.select(
+    return _only_where(gap.is_in([1, 2]) | (a == b), a, b, lambda frame: frame.select(
         (pl.col("a") + "a" == pl.col("b")) | (pl.col("b") + "a" == pl.col("a"))
         | ((pl.col("a").str.replace(r"ski$", "skaia") == pl.col("b"))
            | (pl.col("b").str.replace(r"ski$", "skaia") == pl.col("a")))
-    ).to_series().fill_null(False))
+    ).to_series())
+
+
+def _only_where(where: pl.Series, a: pl.Series, b: pl.Series, test: Callable[[pl.DataFrame], pl.Series]) -> pl.Series:
+    """``test`` of the value pairs (a frame of columns ``a``, ``b``) where ``where`` holds, false elsewhere: a
+    predicate only some pairs can meet rewrites those alone (null counts as false)."""
+    out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
+    idx = where.fill_null(False).arg_true()
+    if len(idx) == 0:
+        return out
+    return out.scatter(idx, test(pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})).fill_null(False))
 
 
 def _other_gender_patronymic(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -557,19 +562,14 @@ def _two_spellings(ev: ChunkEvaluator, column: str) -> pl.Series:
 def _digits_transposed(a: pl.Series, b: pl.Series) -> pl.Series:
     """(column) equals the other side with two neighbouring characters swapped (1940 / 1490). Only two different
     values of one length can be: the others are false without slicing them."""
-    out = pl.repeat(False, len(a), dtype=pl.Boolean, eager=True)
-    idx = ((a.str.len_chars() == b.str.len_chars()) & (a != b)).fill_null(False).arg_true()
-    if len(idx) == 0:
-        return out
-    frame = pl.DataFrame({"a": a.gather(idx), "b": b.gather(idx)})
-    width = int(frame.get_column("a").str.len_chars().max() or 0)  # type: ignore[arg-type]
-    at = [((pl.col("a").str.slice(0, i) == pl.col("b").str.slice(0, i))
-           & (pl.col("a").str.slice(i, 1) == pl.col("b").str.slice(i + 1, 1))
-           & (pl.col("a").str.slice(i + 1, 1) == pl.col("b").str.slice(i, 1))
-           & (pl.col("a").str.slice(i + 2) == pl.col("b").str.slice(i + 2))) for i in range(width - 1)]
-    if not at:
-        return out
-    return out.scatter(idx, frame.select(pl.any_horizontal(at).fill_null(False)).to_series())
+    def swapped(frame: pl.DataFrame) -> pl.Series:
+        width = int(frame.get_column("a").str.len_chars().max() or 0)  # type: ignore[arg-type]
+        at = [((pl.col("a").str.slice(0, i) == pl.col("b").str.slice(0, i))
+               & (pl.col("a").str.slice(i, 1) == pl.col("b").str.slice(i + 1, 1))
+               & (pl.col("a").str.slice(i + 1, 1) == pl.col("b").str.slice(i, 1))
+               & (pl.col("a").str.slice(i + 2) == pl.col("b").str.slice(i + 2))) for i in range(width - 1)]
+        return frame.select(pl.any_horizontal(at) if at else pl.repeat(False, frame.height)).to_series()
+    return _only_where((a.str.len_chars() == b.str.len_chars()) & (a != b), a, b, swapped)
 
 
 def _one_side_only(ev: ChunkEvaluator, column: str) -> pl.Series:

@@ -225,6 +225,12 @@ class TermFrequencies:
     SMOOTHING_RECORDS = 30.0
     SMOOTHING_U = 0.001
 
+    def _smoothed_u(self, held: pl.Expr, total: float) -> pl.Expr:
+        """u of a value ``held`` times among ``total``: its share, pulled toward SMOOTHING_U as if SMOOTHING_RECORDS
+        more records held it (one formula for every term-frequency table)."""
+        k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
+        return (held - 1 + k * u0) / (total - 1 + k)
+
     def __init__(self, features: pl.DataFrame, extra: dict[str, pl.Series] | None = None) -> None:
         self.features = features
         self.extra = extra or {}
@@ -256,9 +262,8 @@ class TermFrequencies:
                 s = s.drop_nulls()
                 total = float(len(s))
                 frame = s.alias("value").to_frame().group_by("value").len()
-            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
             self._tables[column] = (
-                frame.with_columns(((pl.col("len") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
+                frame.with_columns(self._smoothed_u(pl.col("len"), total).alias("tf"))
                 .select("value", "tf", pl.col("len").alias("count"))
             )
         return self._tables[column]
@@ -281,14 +286,13 @@ class TermFrequencies:
             sig = (self.extra[by] if by in self.extra else feats.get_column(by)).cast(pl.String)
             frame = pl.DataFrame({"value": s, "sig": sig}).drop_nulls("value")
             total = float(frame.height)
-            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
             counts = frame.group_by("value").agg(
                 pl.col("sig").drop_nulls().n_unique().alias("orgs"), pl.len().alias("rows"))
             # organizations, not rows: distinct signatures, but at least a quarter of the rows
             counts = counts.with_columns(
                 pl.max_horizontal(pl.col("orgs").cast(pl.Float64), pl.col("rows").cast(pl.Float64) / 4,
                                   pl.lit(1.0)).alias("eff"))
-            table = counts.select("value", ((pl.col("eff") - 1 + k * u0) / (total - 1 + k)).alias("tf"))
+            table = counts.select("value", self._smoothed_u(pl.col("eff"), total).alias("tf"))
             per_record = pl.DataFrame({"value": s}).join(table, on="value", how="left", maintain_order="left")
             self._tables[key] = per_record.select("tf")
         return self._tables[key].get_column("tf").gather(view.left_idx)
@@ -379,10 +383,8 @@ class TermFrequencies:
     def lookup(self, column: str, values: pl.Series) -> pl.Series:
         counts = self.code_counts(column, values)
         if counts is not None:  # the column's own dictionary: u by code, as the join below gives it
-            k, u0 = self.SMOOTHING_RECORDS, self.SMOOTHING_U
-            total = float(counts.sum())
             return pl.DataFrame({"len": counts}).select(
-                pl.when(pl.col("len") > 0).then((pl.col("len").cast(pl.UInt32) - 1 + k * u0) / (total - 1 + k))
+                pl.when(pl.col("len") > 0).then(self._smoothed_u(pl.col("len").cast(pl.UInt32), float(counts.sum())))
                 .alias("tf")).to_series()
         values = values.cast(pl.String)
         nulls = values.null_count()
