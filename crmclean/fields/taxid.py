@@ -6,13 +6,21 @@ There is ONE cleaner (:func:`clean_tax_id`) and checksums come ONLY from python-
 its shape is the rule. Every column-wise function cleans first, so ``'7707083893``,
 ``7707.083.893``, ``ИНН № 7707 083 893`` and the Excel float ``7.707083893E9`` get the same
 verdict wherever crmclean looks at a tax id.
+
+Foreign registration numbers (a VAT number, a US EIN, a Swiss UID ...) in the same column are not INNs:
+:func:`registration_id` / :func:`registration_ids` recognize them (python-stdnum's per-country modules,
+``stdnum.get_cc_module``) and give their canonical ``"<CC>:<number>"``, so the INN rules leave them alone and
+matching can compare "the same registration number" abroad.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import Any
 
+from stdnum import get_cc_module
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from stdnum.ru import inn as stdnum_inn
 from stdnum.ru import ogrn as stdnum_ogrn
@@ -271,3 +279,117 @@ def tax_id_errors(values: pl.Series, role: str) -> pl.Series:
 def inn_hints(values: pl.Series) -> pl.Series:
     """:func:`inn_hint` per (raw) value."""
     return map_unique(clean_tax_ids(values), inn_hint, pl.String)
+
+
+# ---------------------------------------------------------------- foreign registration numbers
+
+# python-stdnum module names tried for a country, in order: the VAT number first, then the country's company / tax
+# registration numbers that carry a checksum or a strict structure (modules that identify persons are left out)
+_FOREIGN_KINDS = ("vat", "ein", "uid", "siren", "siret", "abn", "acn", "bn", "cnpj", "orgnr", "cvr", "ytunnus",
+                  "registrikood", "nip", "cui", "oib", "cif", "uen", "rfc", "cuit", "rut", "gstin", "utr")
+# VAT prefixes that are not the ISO code: Greece writes EL, Northern Ireland's traders XI (UK numbers)
+_VAT_PREFIX = {"EL": "GR", "XI": "GB"}
+# labels written before a foreign number ("VAT No.:", "USt-IdNr.", "EIN #", "TVA intracom.")
+_FOREIGN_LABEL = re.compile(
+    r"(?i)^\s*(?:vat|ust|tva|btw|iva|moms|mwst|fein|ein|tin|uid|tax|siren|siret|abn|nip|nif|cif|cvr|utr)"
+    r"(?:[\s.\-]*(?:id|idnr|nr|no|number|num|reg|registration|intracom|n°|#)\.?)*\s*[:#№.]?\s*")
+_FOREIGN_SEPARATORS = re.compile(r"[\s.\-‐–—_/'’‘`´]")
+_EIN_SHAPE = re.compile(r"^\d{2}-\d{7}$")  # 91-1144442: a US EIN by its shape alone
+
+
+@functools.cache
+def _foreign_modules(cc: str) -> tuple[Any, ...]:
+    """python-stdnum's registration-number modules of a country (lower-case ISO-2); none for Russia."""
+    if cc == "ru" or not re.fullmatch(r"[a-z]{2}", cc):
+        return ()
+    found: list[Any] = []
+    for kind in _FOREIGN_KINDS:
+        try:
+            module = get_cc_module(cc, kind)
+        except ImportError:  # pragma: no cover - a broken optional module of stdnum
+            module = None
+        if module is not None and module not in found:
+            found.append(module)
+    return tuple(found)
+
+
+def _canonical(cc: str, module: Any, text: str) -> str:
+    """``"<CC>:<number>"``: stdnum's compact form without the country letters (one spelling per number)."""
+    number = str(module.compact(text)).upper()
+    if cc == "CH":  # CHE-116.281.710 MWST, CHE116281710: the UID's nine digits
+        number = re.sub(r"^CHE|(?:MWST|TVA|IVA|TPV)$", "", number)
+    elif cc == "FR" and module.__name__.endswith(".tva") and len(number) == 11:
+        number = number[2:]  # FR40303265045: the two-character key is computed from the SIREN 303265045
+    elif number.startswith(cc) or (cc == "GR" and number.startswith("EL")):
+        number = number[2:]
+    return f"{cc}:{number}"
+
+
+def _valid_in(cc: str, text: str, prefixed: bool) -> str | None:
+    """The canonical id of ``text`` in country ``cc`` (upper-case ISO-2), the first module that validates it.
+
+    A prefixed value (``DK 10 50 32 80``) is read only as the country's VAT number (``get_cc_module(cc, "vat")``)
+    or UID (CHE…, ATU…): SIREN, EIN and the other registration numbers are written without country letters.
+    """
+    vat = get_cc_module(cc.lower(), "vat") if prefixed else None
+    for module in _foreign_modules(cc.lower()):
+        if prefixed and module is not vat and not module.__name__.endswith(".uid"):
+            continue
+        try:
+            if module.is_valid(text):
+                return _canonical(cc, module, text)
+        except Exception:  # an stdnum module that raises on odd input (not a ValidationError): not valid there
+            continue
+    return None
+
+
+def registration_id(value: str | None, country: str | None = None) -> str | None:
+    """The canonical foreign registration number of ``value`` (``"DE:129273398"``, ``"US:911144442"``) or None.
+
+    A two-letter country prefix decides the country (``DE 129273398``, ``EL094259216`` is Greek, ``XI…`` British);
+    without one, ``country`` (ISO alpha-2, the record's country) does; with neither, only the US EIN shape
+    ``NN-NNNNNNN`` is recognized. The number must pass python-stdnum's validation for that country. None for a
+    Russian value (RU prefix or country, a checksum-valid INN/OGRN), an empty one, or one no country module accepts.
+    """
+    if value is None:
+        return None
+    stripped = _FOREIGN_LABEL.sub("", value.strip()).strip().strip("'’‘`\"")
+    compact = _FOREIGN_SEPARATORS.sub("", stripped).upper()
+    if len(compact) < 4:
+        return None
+    prefix = compact[:2]
+    if prefix.isalpha() and prefix.isascii():
+        cc = _VAT_PREFIX.get(prefix, prefix)
+        if cc == "RU":
+            return None
+        if _foreign_modules(cc.lower()):
+            # the GB module reads XI as its own prefix; others read their own letters (EL for Greece)
+            return _valid_in(cc, compact, prefixed=True)
+    if tax_id_kind(value) in ("inn", "ogrn"):
+        return None  # a valid Russian INN/OGRN is never read as a foreign number
+    cc = (country or "").strip().upper()
+    if cc:
+        return None if cc == "RU" else _valid_in(cc, compact, prefixed=False)
+    if _EIN_SHAPE.match(stripped):
+        return _valid_in("US", compact, prefixed=False)
+    return None
+
+
+def _registration_id_key(key: str) -> str | None:
+    value, country = key.split("\x1f", 1)
+    return registration_id(value, country or None)
+
+
+def registration_ids(values: pl.Series, countries: pl.Series | None = None) -> pl.Series:
+    """:func:`registration_id` per value (String, same length; null where not a valid foreign id).
+
+    ``countries``: each row's ISO alpha-2 country (null where unknown), e.g.
+    :func:`crmclean.fields.country.alpha2_codes` of the country column. Computed once per unique (value, country).
+    """
+    values = values.cast(pl.String)
+    if countries is None:
+        return map_unique(values, registration_id, pl.String, parallel=True).alias(values.name)
+    keys = pl.DataFrame({"v": values, "c": countries.cast(pl.String)}).select(
+        pl.when(pl.col("v").is_not_null()).then(pl.concat_str([pl.col("v"), pl.lit("\x1f"), pl.col("c").fill_null("")]))
+    ).to_series()
+    return map_unique(keys, _registration_id_key, pl.String, parallel=True).alias(values.name)

@@ -1,0 +1,108 @@
+"""fields.taxid.registration_id(s): foreign registration numbers (VAT, EIN, UID, SIREN ...) recognized with
+python-stdnum and spelled "<CC>:<number>"; a Russian INN/KPP/OGRN is never one.
+
+Vectors: python-stdnum's own tests (arthurdejong/python-stdnum `tests/test_eu_vat.doctest`,
+`tests/test_gb_vat.doctest`, `tests/test_ch_uid.doctest`, the `stdnum/us/ein.py` docstring).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmclean.fields.taxid import registration_id, registration_ids
+
+VALID = [  # (as written, country column, canonical)
+    ("DE 129273398", None, "DE:129273398"),
+    ("DE129273398", None, "DE:129273398"),
+    ("VAT No: DE129273398", None, "DE:129273398"),
+    ("USt-IdNr.: DE 129 273 398", None, "DE:129273398"),
+    ("GB 980 7806 84", None, "GB:980780684"),
+    ("GB980780684", None, "GB:980780684"),
+    ("980780684", "GB", "GB:980780684"),
+    ("XI980780684", None, "GB:980780684"),  # Northern Ireland traders: UK numbers
+    ("GB 242338087388", None, "GB:242338087388"),  # branch trader
+    ("ATU 142 43 102", None, "AT:U14243102"),
+    ("BE 0202.239.951", None, "BE:0202239951"),
+    ("DK 10 50 32 80", None, "DK:10503280"),
+    ("EL094259216", None, "GR:094259216"),
+    ("FR 40 303 265 045", None, "FR:303265045"),  # the VAT number's key comes from the SIREN
+    ("303 265 045", "FR", "FR:303265045"),  # the SIREN itself
+    ("NL004495445B01", None, "NL:004495445B01"),
+    ("IE 6433435F", None, "IE:6433435F"),
+    ("CHE-116.281.710 MWST", None, "CH:116281710"),
+    ("CHE-116.281.710", None, "CH:116281710"),
+    ("91-1144442", None, "US:911144442"),  # EIN by its shape
+    ("04-2103594", None, "US:042103594"),
+    ("EIN 91-1144442", None, "US:911144442"),
+    ("911144442", "US", "US:911144442"),
+]
+
+NOT_FOREIGN = [  # (as written, country column)
+    ("7707083893", None), ("7707083893", "DE"), ("7707083893", "US"),  # INN (Сбербанк)
+    ("500100732259", None), ("1027700132195", None), ("1027700132195", "GB"),  # INN of a person, OGRN
+    ("770701001", None), ("770701001", "RU"),  # KPP
+    ("RU7707083893", None), ("ИНН 7707083893", None), ("INN 7707083893", None),
+    ("911144442", None),  # nine digits and no country: not an EIN by shape
+    ("91-1144442", "DE"),  # a country says otherwise
+    ("07-1144442", None),  # EIN with a prefix the IRS never issued
+    ("GB 802311781", None), ("DE 129273399", None), ("BE 0220,764.971", None),  # stdnum: checksum / format
+    ("", None), ("   ", "DE"), ("n/a", "GB"), ("garbage", None), (None, None),
+]
+
+
+@pytest.mark.parametrize("value,country,canonical", VALID)
+def test_valid_foreign_ids(value: str, country: str | None, canonical: str) -> None:
+    assert registration_id(value, country) == canonical
+
+
+@pytest.mark.parametrize("value,country", NOT_FOREIGN)
+def test_not_foreign(value: str | None, country: str | None) -> None:
+    assert registration_id(value, country) is None
+
+
+def test_prefix_decides_over_the_row_country() -> None:
+    assert registration_id("DE129273398", "FR") == "DE:129273398"
+    assert registration_id("GB980780684", "RU") == "GB:980780684"
+
+
+def test_column_wise_equals_scalar() -> None:
+    values = pl.Series("v", [v for v, _, _ in VALID] + [v for v, _ in NOT_FOREIGN])
+    countries = pl.Series([c for _, c, _ in VALID] + [c for _, c in NOT_FOREIGN])
+    got = registration_ids(values, countries)
+    assert got.dtype == pl.String and got.name == "v" and len(got) == len(values)
+    assert got.to_list() == [registration_id(v, c) for v, c in zip(values.to_list(), countries.to_list(), strict=True)]
+    # without countries: the prefix and the EIN shape only
+    assert registration_ids(pl.Series(["DE129273398", "980780684", None, "91-1144442"])).to_list() == [
+        "DE:129273398", None, None, "US:911144442"]
+
+
+def _inn10(body: str) -> str:
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return body + str(sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11 % 10)
+
+
+def _inn12(body: str) -> str:
+    w1, w2 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    first = body + str(sum(int(d) * w for d, w in zip(body, w1, strict=True)) % 11 % 10)
+    return first + str(sum(int(d) * w for d, w in zip(first, w2, strict=True)) % 11 % 10)
+
+
+def _ogrn13(body: str) -> str:
+    return body + str(int(body) % 11 % 10)
+
+
+_SPELL = st.sampled_from(["{}", " {} ", "'{}", "ИНН {}", "INN: {}", "№ {}", "RU{}", "RU {}"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text("0123456789", min_size=12, max_size=12), _SPELL,
+       st.sampled_from([None, "RU", "DE", "GB", "US", "FR", "CH", "BE", "PL", "NL", "SE"]))
+def test_no_russian_inn_or_ogrn_is_ever_foreign(digits: str, spelling: str, country: str | None) -> None:
+    for number in (_inn10(digits[:9]), _inn12(digits[:10]), _ogrn13("1" + digits)):
+        assert registration_id(spelling.format(number), country) is None
+    # a KPP (no checksum: its shape is the rule) in a Russian record or one with no country
+    kpp = digits[:4] + "01" + digits[4:7]
+    assert registration_id(spelling.format(kpp), country if country in (None, "RU") else None) is None
