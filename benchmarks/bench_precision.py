@@ -143,11 +143,34 @@ def _email_ok(before: str, after: str) -> bool:
 
 INVARIANTS["emails"] = _email_ok
 
+def _flagged_by(code: str, header: str) -> Callable[[list[str]], list[str | None]]:
+    """Run one check the way `validate` does on a one-column file: each value's finding message, or None."""
+
+    def run_check(values: list[str]) -> list[str | None]:
+        import polars as pl
+
+        from crmclean.table import finalize_table
+        from crmclean.validate import validate_table
+
+        ids = [str(i) for i in range(len(values))]
+        frame = pl.DataFrame({"id": ids, header: values}, schema={"id": pl.String, header: pl.String})
+        table = finalize_table(frame, source="bench.csv", kind="csv", id_column="id")
+        found = validate_table(table, None, select=[code]).findings
+        messages = dict(zip(found.get_column("record_id").to_list(), found.get_column("message").to_list(), strict=True))
+        return [messages.get(i) for i in ids]
+
+    return run_check
+
+
 # categories judged through the rule engine, whole column at once (value -> (after, applied))
 BATCH: dict[str, Callable[[list[str]], list[tuple[str, bool]]]] = {
     "phones": _through_rule("PHONE001", "Phone"), "emails": _through_rule("EMAIL001", "Email"),
     "taxids": _through_rule("INN001", "ИНН"),
+    # foreign VAT numbers / EINs in an English tax-id column: INN001 writes nothing, INN002 flags nothing
+    "taxids_foreign": _through_rule("INN001", "Tax ID"),
 }
+# categories whose `=` rows must also raise no finding of a check (a wrong error: a valid value reported invalid)
+FLAGS: dict[str, Callable[[list[str]], list[str | None]]] = {"taxids_foreign": _flagged_by("INN002", "Tax ID")}
 
 
 CATEGORIES: dict[str, Callable[[str], tuple[str, bool]]] = {
@@ -163,6 +186,9 @@ def run(split: str | None = None) -> dict[str, dict[str, object]]:
         for path in sorted(DATA.glob(f"{category}*.tsv")):
             if path.stem != category and not path.stem.startswith(f"{category}_"):
                 continue
+            if any(other != category and other.startswith(f"{category}_") and path.stem.startswith(other)
+                   for other in [*CATEGORIES, *BATCH]):
+                continue  # taxids_foreign_public.tsv is its own category, not a part of taxids
             part = list(csv.DictReader(path.open(encoding="utf-8"), delimiter="\t", quoting=csv.QUOTE_NONE))
             part = [r for r in part if split is None or r["split"] == split]
             sources[path.name] = len(part)
@@ -195,6 +221,14 @@ def run(split: str | None = None) -> dict[str, dict[str, object]]:
         rate = wrong / applied if applied else 0.0
         report[category] = {"rows": len(rows), "sources": sources, "applied": applied, "wrong": wrong, "wrong_rate": round(rate, 4),
                             "target_met": rate <= TARGET, "wrong_fixes": wrong_rows}
+        if category in FLAGS:
+            flags = FLAGS[category]([r["input"] for r in rows]) if rows else []
+            wrong_errors = [{"input": r["input"], "message": m} for r, m in zip(rows, flags, strict=True)
+                            if m is not None and r["expected"] == "="]
+            error_rate = len(wrong_errors) / len(rows) if rows else 0.0
+            report[category].update({"flagged": sum(m is not None for m in flags), "wrong_errors": len(wrong_errors),
+                                     "target_met": rate <= TARGET and error_rate <= TARGET,
+                                     "wrong_error_rows": wrong_errors})
     return report
 
 
@@ -206,6 +240,10 @@ def main() -> int:
               f"wrong/applied {100 * float(r['wrong_rate']):.2f} %  {'ok' if r['target_met'] else 'OVER TARGET'}")
         for w in r["wrong_fixes"]:  # type: ignore[attr-defined]
             print(f"    WRONG  {w['input']!r} -> {w['wrote']!r} (expected {w['expected']!r})")
+        if "wrong_errors" in r:
+            print(f"{'':14} flagged {r['flagged']:4}  wrong errors {r['wrong_errors']:3}")
+            for w in r["wrong_error_rows"][:10]:  # type: ignore[index]
+                print(f"    WRONG ERROR  {w['input']!r}: {w['message']}")
     out = HERE / "results" / (f"precision_{split}.json" if split else "precision.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
