@@ -124,41 +124,55 @@ def run_febrl() -> list[dict[str, object]]:
     return rows
 
 
+def contact_pairs(n: int, seed: int) -> pl.DataFrame:
+    """One zero-config dedupe run over `n` generated contacts (seed `seed`), as pairs: every candidate pair the
+    blocking makes, every true pair and every pair the clustering joined, each scored by the run's fitted model.
+
+    Columns: left / right (record ids, left < right), the level name of every comparison (`-`: missing on a side),
+    nb (the name frequency: the mean of the first and last name's match weights, rounded: 2-bit buckets of their
+    sum), weight (the pair's match weight, prior included), cand (a candidate pair: the blocking compared it),
+    own (the pair's own decision: score >= the match threshold, corroborated, not steward-only — an edge the
+    clustering starts from), true (one entity), pred (one final cluster), seed. Shared by `--patterns` and
+    bench_dedupe_bound.py."""
+    from crmclean.matching.engine import _blocking_keys, _supported
+
+    frame, truth = generate_contacts(n, seed=seed)
+    table = finalize_table(frame, source="contacts", kind="csv", id_column=None, object_type="contacts")
+    result = dedupe(table)
+    setup = result.setup
+    assert setup is not None
+    ids = setup.record_ids.to_list()
+    pos = {r: i for i, r in enumerate(ids)}
+    predicted = cluster_pairs(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list())
+    wanted = true_pairs(truth)
+    cands = setup.backend.block(setup.features, _blocking_keys(setup.object_type, setup.settings, setup.features),
+                                max_block_size=setup.settings.max_block_size).pairs
+    compared = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in cands.select("l", "r").iter_rows()}
+    pairs = sorted(compared | wanted | predicted)
+    scored = setup.score(pl.DataFrame({"l": [min(pos[a], pos[b]) for a, b in pairs],
+                                       "r": [max(pos[a], pos[b]) for a, b in pairs]},
+                                      schema={"l": pl.UInt32, "r": pl.UInt32}))
+    key = [(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in scored.select("l", "r").iter_rows()]
+    names = {c.name: {i: lv.name for i, lv in enumerate(c.levels)} for c in setup.comparisons}
+    own = ((pl.col("probability") >= setup.settings.thresholds.match) & ~pl.col("review_only")
+           & _supported(setup.settings, setup.comparisons))
+    return scored.select(
+        pl.Series("left", [a for a, _ in key]), pl.Series("right", [b for _, b in key]),
+        *[pl.col(f"lvl__{c}").replace_strict(lv, default="-", return_dtype=pl.String).fill_null("-").alias(c)
+          for c, lv in names.items()],
+        ((pl.col("w__first_name").fill_null(0) + pl.col("w__last_name").fill_null(0)) / 2).round(0).alias("nb"),
+        pl.col("weight"), pl.Series("cand", [k in compared for k in key]), own.fill_null(False).alias("own"),
+    ).with_columns(pl.Series("true", [k in wanted for k in key]), pl.Series("pred", [k in predicted for k in key]),
+                   pl.lit(seed).alias("seed"))
+
+
 def error_patterns(n: int, seeds: Sequence[int], top: int = 16) -> str:
     """Where the errors are (issue 13): every candidate pair and every true pair, grouped by its comparison-vector
     pattern (the level of each field), with its true/false counts beside what dedupe did; and the best any decision
     per pattern could do (merge a pattern when most of its pairs are true: an in-sample bound — it looks at the
     truth — for every model that reads only these levels), alone and with the name frequency (match weight of first
-    + last name in 2-bit buckets) as a second key."""
-    from crmclean.matching.engine import _blocking_keys
-
-    frames = []
-    for seed in seeds:
-        frame, truth = generate_contacts(n, seed=seed)
-        table = finalize_table(frame, source="contacts", kind="csv", id_column=None, object_type="contacts")
-        result = dedupe(table)
-        setup = result.setup
-        assert setup is not None
-        ids = setup.record_ids.to_list()
-        pos = {r: i for i, r in enumerate(ids)}
-        predicted = cluster_pairs(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list())
-        wanted = true_pairs(truth)
-        cands = setup.backend.block(setup.features, _blocking_keys(setup.object_type, setup.settings, setup.features),
-                                    max_block_size=setup.settings.max_block_size).pairs
-        every = {(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in cands.select("l", "r").iter_rows()}
-        every |= wanted | predicted
-        pairs = sorted(every)
-        scored = setup.score(pl.DataFrame({"l": [min(pos[a], pos[b]) for a, b in pairs],
-                                           "r": [max(pos[a], pos[b]) for a, b in pairs]},
-                                          schema={"l": pl.UInt32, "r": pl.UInt32}))
-        key = [(min(ids[a], ids[b]), max(ids[a], ids[b])) for a, b in scored.select("l", "r").iter_rows()]
-        names = {c.name: {i: lv.name for i, lv in enumerate(c.levels)} for c in setup.comparisons}
-        frames.append(scored.select(
-            *[pl.col(f"lvl__{c}").replace_strict(lv, default="-", return_dtype=pl.String).fill_null("-").alias(c)
-              for c, lv in names.items()],
-            ((pl.col("w__first_name").fill_null(0) + pl.col("w__last_name").fill_null(0)) / 2).round(0).alias("nb"),
-        ).with_columns(pl.Series("true", [k in wanted for k in key]), pl.Series("pred", [k in predicted for k in key]),
-                       pl.lit(seed).alias("seed")))
+    + last name in 2-bit buckets) as a second key. (Out of sample: bench_dedupe_bound.py.)"""
+    frames = [contact_pairs(n, seed).drop("left", "right", "weight", "cand", "own") for seed in seeds]
     d = pl.concat(frames)
     shown = ["first_name", "last_name", "middle_name", "email", "phone", "company", "city", "job_title"]
     fields = [c for c in d.columns if c not in ("nb", "true", "pred", "seed")]
@@ -187,7 +201,7 @@ def error_patterns(n: int, seeds: Sequence[int], top: int = 16) -> str:
         "pattern").agg(pl.col("true").sum().alias("T"), (~pl.col("true")).sum().alias("F"),
                        (pl.col("pred") & ~pl.col("true")).sum().alias("FP"),
                        (~pl.col("pred") & pl.col("true")).sum().alias("FN"))
-    g = g.with_columns((pl.col("FP") + pl.col("FN")).alias("err")).sort("err", descending=True).head(top)
+    g = g.with_columns((pl.col("FP") + pl.col("FN")).alias("err")).sort(["err", "pattern"], descending=[True, False]).head(top)
     lines = [f"| {r['pattern']} | {r['T']} | {r['F']} | {r['T'] / (r['T'] + r['F']):.3f} | {r['FP']} | {r['FN']} |"
              for r in g.iter_rows(named=True)]
     return (
