@@ -294,6 +294,7 @@ _FOREIGN_LABEL = re.compile(
     r"(?i)^\s*(?:vat|ust|tva|btw|iva|moms|mwst|fein|ein|tin|uid|tax|siren|siret|abn|nip|nif|cif|cvr|utr)"
     r"(?:[\s.\-]*(?:id|idnr|nr|no|number|num|reg|registration|intracom|n°|#)\.?)*\s*[:#№.]?\s*")
 _FOREIGN_SEPARATORS = re.compile(r"[\s.\-‐–—_/'’‘`´]")
+_RU_LABEL = re.compile(r"(?i)^\s*(?:инн|кпп|огрнип|огрн|inn|kpp|ogrnip|ogrn)\b\s*[:№.]?\s*")
 _EIN_SHAPE = re.compile(r"^\d{2}-\d{7}$")  # 91-1144442: a US EIN by its shape alone
 
 
@@ -343,6 +344,33 @@ def _valid_in(cc: str, text: str, prefixed: bool) -> str | None:
     return None
 
 
+def _reading(value: str | None, country: str | None) -> tuple[str | None, str | None]:
+    """(the foreign country ``value`` claims, its canonical id when valid there): see :func:`registration_id`."""
+    if value is None:
+        return None, None
+    text = _RU_LABEL.sub("", value.strip())  # "ИНН 7707083893", "INN: ...": a Russian label is no country prefix
+    stripped = _FOREIGN_LABEL.sub("", text).strip().strip("'’‘`\"")
+    compact = _FOREIGN_SEPARATORS.sub("", stripped).upper()
+    if len(compact) < 4:
+        return None, None
+    prefix = compact[:2]
+    if prefix.isalpha() and prefix.isascii():
+        cc = _VAT_PREFIX.get(prefix, prefix)
+        if cc == "RU":
+            return None, None
+        if _foreign_modules(cc.lower()):
+            # the GB module reads XI as its own prefix; others read their own letters (EL for Greece)
+            return cc, _valid_in(cc, compact, prefixed=True)
+    if tax_id_kind(value) in ("inn", "ogrn"):
+        return None, None  # a valid Russian INN/OGRN is never read as a foreign number
+    cc = (country or "").strip().upper()
+    if cc:
+        return (None, None) if cc == "RU" else (cc, _valid_in(cc, compact, prefixed=False))
+    if _EIN_SHAPE.match(stripped):
+        return "US", _valid_in("US", compact, prefixed=False)
+    return None, None
+
+
 def registration_id(value: str | None, country: str | None = None) -> str | None:
     """The canonical foreign registration number of ``value`` (``"DE:129273398"``, ``"US:911144442"``) or None.
 
@@ -351,45 +379,41 @@ def registration_id(value: str | None, country: str | None = None) -> str | None
     ``NN-NNNNNNN`` is recognized. The number must pass python-stdnum's validation for that country. None for a
     Russian value (RU prefix or country, a checksum-valid INN/OGRN), an empty one, or one no country module accepts.
     """
-    if value is None:
-        return None
-    stripped = _FOREIGN_LABEL.sub("", value.strip()).strip().strip("'’‘`\"")
-    compact = _FOREIGN_SEPARATORS.sub("", stripped).upper()
-    if len(compact) < 4:
-        return None
-    prefix = compact[:2]
-    if prefix.isalpha() and prefix.isascii():
-        cc = _VAT_PREFIX.get(prefix, prefix)
-        if cc == "RU":
-            return None
-        if _foreign_modules(cc.lower()):
-            # the GB module reads XI as its own prefix; others read their own letters (EL for Greece)
-            return _valid_in(cc, compact, prefixed=True)
-    if tax_id_kind(value) in ("inn", "ogrn"):
-        return None  # a valid Russian INN/OGRN is never read as a foreign number
-    cc = (country or "").strip().upper()
-    if cc:
-        return None if cc == "RU" else _valid_in(cc, compact, prefixed=False)
-    if _EIN_SHAPE.match(stripped):
-        return _valid_in("US", compact, prefixed=False)
-    return None
+    return _reading(value, country)[1]
 
 
-def _registration_id_key(key: str) -> str | None:
+def registration_country(value: str | None, country: str | None = None) -> str | None:
+    """The foreign country (ISO alpha-2) whose id ``value`` should be, valid or not: its prefix, else ``country``
+    unless Russian, else US for the EIN shape; None for a Russian value or one that names no country."""
+    return _reading(value, country)[0]
+
+
+@functools.cache
+def _READING() -> pl.Struct:  # built on first use: importing the module reads no polars
+    return pl.Struct({"country": pl.String, "id": pl.String})
+
+
+def _reading_key(key: str) -> dict[str, str | None]:
     value, country = key.split("\x1f", 1)
-    return registration_id(value, country or None)
+    cc, canonical = _reading(value, country or None)
+    return {"country": cc, "id": canonical}
 
 
-def registration_ids(values: pl.Series, countries: pl.Series | None = None) -> pl.Series:
-    """:func:`registration_id` per value (String, same length; null where not a valid foreign id).
+def registration_readings(values: pl.Series, countries: pl.Series | None = None) -> pl.DataFrame:
+    """Per value, columns ``country`` (:func:`registration_country`) and ``id`` (:func:`registration_id`).
 
     ``countries``: each row's ISO alpha-2 country (null where unknown), e.g.
     :func:`crmclean.fields.country.alpha2_codes` of the country column. Computed once per unique (value, country).
     """
     values = values.cast(pl.String)
-    if countries is None:
-        return map_unique(values, registration_id, pl.String, parallel=True).alias(values.name)
-    keys = pl.DataFrame({"v": values, "c": countries.cast(pl.String)}).select(
-        pl.when(pl.col("v").is_not_null()).then(pl.concat_str([pl.col("v"), pl.lit("\x1f"), pl.col("c").fill_null("")]))
+    country = pl.lit("") if countries is None else countries.cast(pl.String).fill_null("")
+    keys = pl.DataFrame({"v": values}).select(
+        pl.when(pl.col("v").is_not_null()).then(pl.concat_str([pl.col("v"), pl.lit("\x1f"), country]))
     ).to_series()
-    return map_unique(keys, _registration_id_key, pl.String, parallel=True).alias(values.name)
+    return map_unique(keys, _reading_key, _READING(), parallel=True).struct.unnest()
+
+
+def registration_ids(values: pl.Series, countries: pl.Series | None = None) -> pl.Series:
+    """:func:`registration_id` per value (String, same length; null where not a valid foreign id); ``countries``:
+    each row's ISO alpha-2 country or null (see :func:`registration_readings`)."""
+    return registration_readings(values, countries).get_column("id").alias(values.name)

@@ -106,3 +106,60 @@ def test_no_russian_inn_or_ogrn_is_ever_foreign(digits: str, spelling: str, coun
     # a KPP (no checksum: its shape is the rule) in a Russian record or one with no country
     kpp = digits[:4] + "01" + digits[4:7]
     assert registration_id(spelling.format(kpp), country if country in (None, "RU") else None) is None
+
+
+# ---------------------------------------------------------------- the rules: INN001, INN002, INN005
+
+
+def _run(rows: dict[str, list[str | None]], codes: str):  # type: ignore[no-untyped-def]
+    from crmclean.config import parse_rules
+    from crmclean.standardize import standardize_table
+    from crmclean.table import finalize_table
+
+    data = {"Id": [str(i) for i in range(len(next(iter(rows.values()))))], **rows}
+    frame = pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
+    table = finalize_table(frame, source="test.csv", kind="csv", id_column="Id")
+    return standardize_table(table, parse_rules(f"standardize:\n  select: [{codes}]\n"))
+
+
+def test_inn001_leaves_foreign_ids_as_written_and_still_cleans_inns() -> None:
+    values = ["91-1144442", "DE 129 273 398", "GB 980 7806 84", "911144442", "ИНН 7707-083-893", "274062111"]
+    result = _run({"Tax ID": values, "Country": ["", "", "", "USA", "Россия", ""]}, "INN001, INN005")
+    after = result.table.frame.get_column("Tax ID").to_list()
+    assert after == [*values[:4], "7707083893", "274062111"]  # the lost zero is only suggested
+    # no foreign id is "a KPP in the INN column"; a bare 9-digit number with no country still is (as before)
+    assert result.findings.filter(pl.col("rule") == "INN005").get_column("record_id").to_list() == ["5"]
+
+
+def test_inn002_no_error_for_valid_foreign_ids_and_a_country_message_for_invalid_ones() -> None:
+    values = ["91-1144442", "DE129273398", "980780684", "GB 802311781", "8034971", "7707083894", "7707083893", "n/a?"]
+    countries = ["", "", "United Kingdom", "", "Germany", "", "", ""]
+    found = _run({"Tax ID": values, "Country": countries}, "INN002").findings
+    flagged = dict(zip(found.get_column("record_id").to_list(), found.get_column("message").to_list(), strict=True))
+    assert set(flagged) == {"3", "4", "5", "7"}  # fail closed: an unreadable value is still a finding
+    assert flagged["3"] == "invalid tax id: not a valid United Kingdom VAT or registration number"
+    assert flagged["4"] == "invalid tax id: not a valid Germany VAT or registration number"
+    assert flagged["5"].startswith("invalid INN: ")  # no country: judged as an INN, as before
+
+
+def test_validate_cli_gates_only_the_bad_russian_inn_of_an_eu_us_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One CLI run (each costs a whole audit): the EU/US rows raise no INN finding, the bad INN still fails the gate."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from crmclean.cli import app
+
+    rules = tmp_path / "rules.yaml"  # the tax-id rules only
+    rules.write_text("standardize:\n  select: [INN001, INN002, INN005]\nvalidate:\n  select: [INN002]\n",
+                     encoding="utf-8")
+    src = tmp_path / "accounts.csv"
+    src.write_text("Account ID,Account Name,VAT Number,Billing City,Billing Country\n"
+                   "1,Acme UK Ltd,GB 980 7806 84,London,United Kingdom\n2,Acme UK Ltd,GB980780684,Leeds,\n"
+                   "3,Siemens AG,DE 129273398,Berlin,Germany\n4,Acme Inc,91-1144442,Seattle,\n"
+                   "5,Acme Inc,04-2103594,Boston,USA\n6,ООО Ромашка,7707083893,Москва,Россия\n"
+                   "7,ООО Лютик,7707083894,Москва,Россия\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(src), "--rules", str(rules), "--json"])
+    assert res.exit_code == 1, res.output
+    checks = {c["code"]: c["records"] for c in json.loads(res.stdout)["checks"]}
+    assert checks == {"INN002": 1}

@@ -17,6 +17,7 @@ from crmclean.fields.taxid import (  # noqa: F401  (re-exported: the rule module
     kpp_error,
     lost_leading_zero,
     ogrn_error,
+    registration_readings,
     tax_id_errors,
     tax_id_kind,
 )
@@ -26,6 +27,7 @@ from crmclean.rules.standardizers._common import (
     FlagOptions,
     StdResult,
     findings_where,
+    first_role_column,
     flag_severity,
     map_unique_fast,
     role_of_column,
@@ -35,6 +37,20 @@ from crmclean.rules.standardizers._common import (
 
 def _role_of(ctx: RuleContext, column: str) -> str | None:
     return role_of_column(ctx, column)
+
+
+def _foreign(values: pl.Series, ctx: RuleContext) -> pl.DataFrame:
+    """Per value, the foreign country it claims and its canonical foreign id (fields.taxid.registration_readings),
+    the country of a record taken from its country column (ISO alpha-2; unknown or none: the value's own prefix
+    or EIN shape decides)."""
+    from crmclean.fields.country import alpha2_codes
+
+    col = first_role_column(ctx, ("country",))
+    return registration_readings(values, alpha2_codes(ctx.frame.get_column(col)) if col is not None else None)
+
+
+def _nulls(n: int) -> pl.Series:
+    return pl.repeat(None, n, dtype=pl.String, eager=True).alias("")
 
 
 @register
@@ -47,14 +63,18 @@ class TaxIdClean(ColumnRule):
 
     Why: "7707 083 893" and "7707083893" must be one company in duplicate checks and in
     lookups against ЕГРЮЛ.
+
+    A valid foreign registration number (a VAT number such as DE129273398, a US EIN 91-1144442, a Swiss UID; its
+    country from its prefix or the record's country column) is not an INN: it is left exactly as written.
     """
 
     code = "INN001"
     name = "inn.clean"
-    summary = "Strip formatting from INN/KPP/OGRN ('ИНН 7707-083-893' → 7707083893); restore lost leading zeros."
+    summary = ("Strip formatting from INN/KPP/OGRN ('ИНН 7707-083-893' → 7707083893); restore lost leading zeros; "
+               "foreign VAT/EIN numbers left as written.")
     roles = TAX_ROLES
     order = 100
-    reads_roles = ()
+    reads_roles = ("country",)  # a record's country tells a foreign registration number from an INN
     examples = (
         Example("ИНН 7707 083 893", "7707083893"),
         Example("7707-083-893", "7707083893"),
@@ -62,13 +82,17 @@ class TaxIdClean(ColumnRule):
         Example("'7707083893", "7707083893"),
         Example("КПП: 7707 01 001", "770701001"),
         Example("274062111", "0274062111", "suggest: Excel dropped the leading zero"),
+        Example("91-1144442", "91-1144442", "a US EIN (its shape, or the country column): left as written"),
+        Example("DE 129 273 398", "DE 129 273 398", "a German VAT number: left as written"),
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        after = map_unique_fast(values, clean_tax_id, pl.String).fill_null(values).alias(column)
+        foreign = _foreign(values, ctx).get_column("id").is_not_null()
+        after = map_unique_fast(values, clean_tax_id, pl.String).fill_null(values).zip_with(~foreign, values)
+        after = after.alias(column)
         edits = [ColumnEdit(column, after, "tax id formatting removed")]
         if _role_of(ctx, column) == "inn":
-            floats = values.str.contains(_FLOAT_SPELLING).fill_null(False)
+            floats = values.str.contains(_FLOAT_SPELLING).fill_null(False) & ~foreign
             if floats.any():
                 # a number Excel or pandas stored as a float lost its leading zeros for sure: restore them as a
                 # fix when exactly one reading has a valid checksum; when two do, keep the cell and suggest
@@ -89,8 +113,8 @@ class TaxIdClean(ColumnRule):
             else:
                 float_sugg = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("")
             # the lost-zero reading is only proposed: a run that keeps no proposals does not look for it
-            zero = (map_unique_fast(after, lost_leading_zero, pl.String) if ctx.proposals
-                    else pl.repeat(None, len(values), dtype=pl.String, eager=True))
+            zero = (map_unique_fast(after, lost_leading_zero, pl.String).zip_with(~foreign, _nulls(len(values)))
+                    if ctx.proposals else _nulls(len(values)))
             proposed = float_sugg.fill_null(zero)
             if proposed.is_not_null().any():
                 why = pl.DataFrame({"f": float_sugg.is_not_null()}).select(
@@ -137,6 +161,7 @@ class _TaxIdFlag(ColumnRule):
     invalidates = True
     kpi = "invalid_taxid"
     Options = FlagOptions
+    reads_roles = ("country",)  # INN002: a record's country tells a foreign registration number from an INN
     tax_role: str = "inn"
     label: str = "INN"
     hint: str = ""
@@ -145,15 +170,35 @@ class _TaxIdFlag(ColumnRule):
         return self.hint
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        usable = values.zip_with(~unfilled_mask(ctx, values, column),
-                                 pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(""))
+        usable = values.zip_with(~unfilled_mask(ctx, values, column), _nulls(len(values)))
         error = tax_id_errors(usable, self.tax_role)
         bad = error.is_not_null()
         if not bad.any():
             return StdResult()
+        message = f"invalid {self.label}: " + error.fill_null("")
+        hint = self.hints(usable)
+        if self.tax_role == "inn":
+            # a valid foreign registration number is no INN error; a value that claims a foreign country (its
+            # prefix, the record's country, the EIN shape) and is not valid there is reported as that country's
+            read = _foreign(usable, ctx)
+            bad = bad & read.get_column("id").is_null()
+            claimed = read.get_column("country")
+            abroad = bad & claimed.is_not_null()
+            if abroad.any():
+                name = map_unique_fast(claimed, _country_name, pl.String)
+                message = message.zip_with(~abroad, "invalid tax id: not a valid " + name + " VAT or registration number")
+                hint = (hint if isinstance(hint, pl.Series) else pl.repeat(hint, len(values), eager=True)).zip_with(
+                    ~abroad, "python-stdnum rejects it for " + name + ": check the number and its country")
+        if not bad.any():
+            return StdResult()
         return StdResult(findings=findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
-                                                 message=(f"invalid {self.label}: " + error.fill_null("")),
-                                                 hint=self.hints(usable)))
+                                                 message=message, hint=hint))
+
+
+def _country_name(alpha2: str) -> str:
+    from crmclean.fields.country import country_display
+
+    return country_display(alpha2, "name_en")
 
 
 @register
@@ -173,7 +218,8 @@ class InnChecksum(_TaxIdFlag):
     code = "INN002"
     name = "inn.checksum"
     aliases = ("TAXID001", "taxid.inn")
-    summary = "Flag INNs with a wrong length or checksum (10 digits for companies, 12 for people/ИП)."
+    summary = ("Flag INNs with a wrong length or checksum (10 digits for companies, 12 for people/ИП); a valid foreign "
+               "VAT/EIN is no error.")
     roles = ("inn",)
     order = 101
     tax_role = "inn"
@@ -318,8 +364,10 @@ class TaxIdWrongColumn(ColumnRule):
             return StdResult()
         sub = values.filter(candidates)
         info = map_unique_fast(role + "\x1f" + sub, _find_tax_id_key, _WRONG_STRUCT()).struct.unnest()
-        kind = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias("").scatter(candidates.arg_true(), info.get_column("kind"))
+        kind = _nulls(len(values)).scatter(candidates.arg_true(), info.get_column("kind"))
         wrong = kind.is_not_null() & (kind != role)
+        if role in TAX_ROLES and wrong.any():
+            wrong = wrong & _foreign(values, ctx).get_column("id").is_null()  # an EIN is not a KPP
         if not wrong.any():
             return StdResult()
         target = {k: (ctx.first_column(k) or k.upper()) for k in ("inn", "kpp", "ogrn")}
