@@ -30,7 +30,15 @@ def company_features(feats: pl.DataFrame) -> pl.DataFrame:
     * ``org_sig``: which organization holds the record's name (:func:`organization_ids`);
     * what says where and which registration a record is (:func:`registration_features`).
     """
-    feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"))
+    feats = feats.with_columns(pl.coalesce([pl.col("website_domain"), pl.col("org_domain")]).alias("domain"),
+                               # whose registration number ``tax_id`` is: "RU" for an INN, else the country of a VAT
+                               # number / EIN ("DE:129273398" -> "DE")
+                               pl.when(pl.col("inn").is_not_null()).then(pl.lit("RU"))
+                               .otherwise(pl.col("reg_id").str.extract(r"^([A-Z]{2}):", 1)).alias("tax_country"))
+    # ``site_phones``: the phones' last nine digits, the same for any way of writing a number abroad
+    # (+49 89 1731615 and 089 1731615 give the keys 9891731615 and 0891731615: the country code's digit vs the trunk
+    # zero; a national number has nine digits or more in most plans), and as distinct as the keys within one company
+    feats = feats.with_columns(pl.col("phones").list.eval(pl.element().str.slice(-_PLACE_DIGITS)).alias("site_phones"))
     feats = feats.with_columns(organization_ids(feats))
     return registration_features(feats)
 
@@ -86,8 +94,10 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     A sole trader (ИП) has no KPP and no branches, so its records are no registration of any family.
     """
     feats = _registration_marks(feats)
-    by_domain = (feats.filter(pl.col("inn").is_not_null() & pl.col("domain").is_not_null())
-                 .group_by("domain").agg(pl.col("inn").n_unique().alias("__n"), pl.col("inn").first().alias("__inn"))
+    # a legal entity is its registration number: the INN, else a foreign one (``tax_id``: a VAT number, an EIN)
+    by_domain = (feats.filter(pl.col("tax_id").is_not_null() & pl.col("domain").is_not_null())
+                 .group_by("domain").agg(pl.col("tax_id").n_unique().alias("__n"),
+                                         pl.col("tax_id").first().alias("__inn"))
                  .filter(pl.col("__n") == 1).select("domain", "__inn"))
     # a head-office KPP names the tax office where the organization is registered, and that office issued its INN
     # (the INN's first four digits, Приказ ФНС № ММВ-7-6/435@): a record of a company name with a head-office KPP
@@ -100,7 +110,8 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     feats = (feats.join(by_domain, on="domain", how="left", maintain_order="left")
              .with_columns(pl.when(pl.col("reg_role") == "head").then(pl.col("kpp").str.slice(0, 4)).alias("__office"))
              .join(by_office, on=["company_key", "__office"], how="left", maintain_order="left")
-             .with_columns(pl.coalesce([pl.col("inn"), pl.col("__inn"), pl.col("__oinn")]).alias("__entity"))
+             .with_columns(pl.coalesce([pl.col("tax_id"), pl.col("__inn"), pl.col("__oinn"), _named_site()])
+                           .alias("__entity"))
              .drop("__inn", "__office", "__oinn"))
     # a sole trader (ИП) has no KPP and no branches (a KPP is an organization's: НК РФ ст. 83-84), so an ИП's
     # records that share an organization's INN (a typo) or domain are no registration of its family
@@ -111,21 +122,22 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
     # where the entity's records are: cities, main phone numbers, websites (a branch often has its own site or a
     # city subdomain of the head's: kazan.romashka.ru)
     places = pl.max_horizontal(pl.col("city").drop_nulls().n_unique().over(entity),
-                               pl.col("phones").list.first().drop_nulls().n_unique().over(entity),
+                               pl.col("site_phones").list.first().drop_nulls().n_unique().over(entity),
                                pl.col("domain").drop_nulls().n_unique().over(entity),
                                pl.col("region").drop_nulls().n_unique().over(entity))
     several = ((pl.col("kpp").drop_nulls().n_unique().over(entity) >= 2)
                | pl.col("branch_mark").is_not_null().any().over(entity) | (places >= 2))
     feats = feats.with_columns(pl.when(entity.is_not_null() & several).then(entity).otherwise(None).alias("family"),
                                (places >= 2).alias("__places")).drop("__entity")
-    members = feats.filter(pl.col("family").is_not_null())
+    feats = feats.with_columns(_locations(feats))
+    members = feats.filter(pl.col("family").is_not_null()).with_columns(pl.col("__reg").alias("kpp"))
     if members.height == 0:
-        return feats.drop("__places").with_columns(
+        return feats.drop("__places", "__reg").with_columns(
             pl.lit(None, dtype=pl.List(pl.String)).alias("reg_phones"),
             *(pl.lit(None, dtype=pl.String).alias(c) for c in ("reg_site", "reg_city", "reg_region")),
             pl.col("kpp").alias("reg_kpp"), pl.lit(None, dtype=pl.String).alias("reg_head"))
     members = members.filter(pl.col("__places"))
-    phone_rows = members.select(IDX, "family", "kpp", "city", pl.col("phones").alias("value")).explode("value")
+    phone_rows = members.select(IDX, "family", "kpp", "city", pl.col("site_phones").alias("value")).explode("value")
     phone_rows = phone_rows.drop_nulls("value")
     phones_ok = (phone_rows.group_by("family", "value")
                  .agg(pl.col("kpp").drop_nulls().n_unique().alias("__kpps"),
@@ -153,18 +165,52 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
         feats = feats.join(rows.join(usable, on=["family", "value"], how="inner").select(
             IDX, pl.col("value").alias(placed), pl.col("__kpp").alias(kpp)), on=IDX, how="left", maintain_order="left")
     feats = (feats.with_columns(pl.coalesce([
-                pl.col("kpp"),
+                pl.col("__reg"),
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
                 pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
-             .drop("__pk", "__sk", "__ck", "__rk"))
+             .drop("__pk", "__sk", "__ck", "__rk", "__reg"))
     feats = _unnamed_placements(feats)
     feats = feats.with_columns(_implied_head(feats))
     # ``reg_head``: the head office, known by a head-office KPP or a place of its own (a city or phone no branch
     # shares); an entity has one head office, so two such records are one registration. A record implied the
     # head office with nothing but the INN is not thereby the same registration as another (it may be a branch's
     # copy that lost its KPP): the usual evidence decides.
-    known = pl.col("kpp").is_not_null() | pl.col("city").is_not_null() | (pl.col("phones").list.len() > 0).fill_null(False)
+    known = pl.col("kpp").is_not_null() | pl.col("city").is_not_null() | (pl.col("site_phones").list.len() > 0).fill_null(False)
     return feats.with_columns(pl.when((pl.col("reg_role") == "head") & known).then(pl.lit("head")).alias("reg_head"))
+
+
+def _named_site() -> pl.Expr:
+    """The legal entity of an organization with no registration number: its name at its own web domain.
+
+    A chain abroad often shows no number at all, only its name and site at each location (Starbucks, starbucks.com,
+    in Seattle and in Chicago); the name and a company's own domain (never a free-mail one) together name one
+    organization, whose locations :func:`_locations` tells apart."""
+    from crmclean.matching.features import free_email_domains
+
+    return (pl.when(pl.col("company_key").is_not_null() & pl.col("domain").is_not_null()
+                    & ~pl.col("domain").is_in(list(free_email_domains())) & pl.col("kpp").is_null())
+            .then(pl.lit("site:") + pl.col("company_key") + pl.lit("@") + pl.col("domain")))
+
+
+def _locations(feats: pl.DataFrame) -> pl.Series:
+    """``__reg``: the registration a record names itself: its KPP, else, in a family known by a foreign registration
+    number or by name and site (no KPP anywhere), the location its main phone names ("tel:<key>").
+
+    Abroad a company's locations (a chain's shops, offices in two cities) share its VAT number / EIN and have no
+    KPP; what tells them apart is each location's own phone and city. So a location is its main phone, and in a
+    city where none of the family's records has a phone, the city ("city:<key>"); records without either are placed
+    like a KPP-less record of a Russian family (a phone or city only one location uses, ``registration_features``),
+    else the usual evidence decides. A Russian INN's family keeps its KPPs alone (its head office and branches
+    share phones and cities as often as not).
+    """
+    family = pl.col("family")
+    foreign = (family.is_not_null() & ~family.str.contains(r"^\d+$")
+               & pl.col("kpp").drop_nulls().n_unique().over("family").eq(0))
+    phone = pl.col("site_phones").list.first()
+    phoned_city = phone.is_not_null().any().over("family", "city")
+    location = pl.coalesce([pl.lit("tel:") + phone,
+                            pl.when(pl.col("city").is_not_null() & ~phoned_city).then(pl.lit("city:") + pl.col("city"))])
+    return feats.select(pl.coalesce([pl.col("kpp"), pl.when(foreign).then(location)]).alias("__reg")).to_series()
 
 
 def _unnamed_placements(feats: pl.DataFrame) -> pl.DataFrame:
@@ -202,17 +248,17 @@ def _implied_head(feats: pl.DataFrame) -> pl.Series:
     marked = pl.col("branch_mark").is_not_null()
     # each record's phones and city, one row each
     places = (feats.filter(family.is_not_null())
-              .select(IDX, "family", "branch_mark", pl.concat_list([pl.col("phones").fill_null([]),
+              .select(IDX, "family", "branch_mark", pl.concat_list([pl.col("site_phones").fill_null([]),
                                                                     pl.col("emails").fill_null([]),
                                                                     pl.concat_list([pl.col("city")])]).alias("__v"))
               .explode("__v").drop_nulls("__v"))
     branch_places = places.filter(marked).select("family", "__v").unique()
     shared = (places.join(branch_places, on=["family", "__v"], how="inner").select(IDX).unique()
               .with_columns(pl.lit(True).alias("__shared")))
-    frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role", "city", "phones").join(
+    frame = feats.select(IDX, "family", "kpp", "reg_kpp", "branch_mark", "reg_role", "city", "site_phones").join(
         shared, on=IDX, how="left", maintain_order="left")
     no_head = ~(pl.col("reg_role") == "head").any().over("family")
-    placed = pl.col("city").is_not_null() | (pl.col("phones").list.len() > 0).fill_null(False)
+    placed = pl.col("city").is_not_null() | (pl.col("site_phones").list.len() > 0).fill_null(False)
     implied = (family.is_not_null() & (no_head | placed) & marked.any().over("family") & pl.col("kpp").is_null()
                & pl.col("reg_kpp").is_null() & ~marked & pl.col("__shared").is_null())
     return frame.select(pl.when(implied).then(pl.lit("head")).otherwise(pl.col("reg_role")).alias("reg_role")
@@ -276,9 +322,11 @@ def conflict_keys(features: pl.DataFrame) -> list[ConflictKey]:
     typed = np.where(features.get_column("entity_type").is_null().to_numpy(), -1, 0)
     # a record without KPP that a phone, city or region places at one registration counts as that registration,
     # so a chain head - (KPP-less copy) - branch is refused too; and a head-office KPP never joins a record
-    # marked as a branch (reason code, name, mailbox)
+    # marked as a branch (reason code, name, mailbox); two valid registration numbers of one country (two INNs,
+    # two VAT numbers) are two legal entities, whatever the names and sites say (a typo the checksum missed is a
+    # steward's question)
     return [(entity, codes(pl.col("reg_kpp"))), (entity, codes(pl.col("reg_role"))),
-            (typed, codes(pl.col("entity_type")))]
+            (typed, codes(pl.col("entity_type"))), (codes(pl.col("tax_country")), codes(pl.col("tax_id")))]
 
 
 def organization_ids(features: pl.DataFrame) -> pl.Series:
@@ -336,6 +384,9 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
     return frame.select(pl.when(signal).then(pl.lit("org:") + pl.coalesce(["__root", "__c"]).cast(pl.String))
                         .otherwise(None).alias("org_sig")).to_series()
 
+
+# trailing digits of a phone key that tell a company's locations apart (site_phones)
+_PLACE_DIGITS = 9
 
 # leading characters of an E.164 number that fix its region: "+7843" (Tatarstan), "+7495" (Moscow)
 _REGION_PREFIX = 5

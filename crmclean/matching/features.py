@@ -243,7 +243,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     IDX, "record_id", "fn", "fn_groups", "fn_canon", "fn_ph", "fn_canon_ph", "fi", "mn", "mi", "ln", "ln_ph", "ln_groups", "li",
     "name_display",
     "email", "emails", "email_local", "email_domain", "org_domain", "phones", "phone_e164", "company_text", "company_key",
-    "company_ph", "inn", "kpp", "entity_type", "city", "title", "title_fn", "country", "website_domain",
+    "company_ph", "inn", "reg_id", "tax_id", "kpp", "entity_type", "city", "title", "title_fn", "country", "website_domain",
 )
 
 
@@ -271,6 +271,20 @@ def _kpp_column(table: Any | None, n: int) -> pl.Series:
         return pl.Series("kpp", [None] * n, dtype=pl.String)
     values = clean_tax_ids(table.frame.get_column(cols[0]).cast(pl.String)).str.to_uppercase()
     return values.zip_with(kpp_valid(values), pl.Series([None] * n, dtype=pl.String)).alias("kpp")
+
+
+def _registration_id_column(table: Any | None, countries: pl.Series) -> pl.Series:
+    """The foreign registration number of each record (``"DE:129273398"``, ``"US:911325671"``), else null.
+
+    Read from the tax-id column itself (the profile keeps valid INNs only) by ``fields.taxid.registration_ids``,
+    with the record's country deciding a value without a country prefix; a Russian INN is never one."""
+    n = countries.len()
+    cols = table.by_role.get("inn", []) if table is not None and hasattr(table, "by_role") else []
+    if table is None or not cols or table.frame.height != n:
+        return pl.Series("reg_id", [None] * n, dtype=pl.String)
+    from crmclean.fields.taxid import registration_ids
+
+    return registration_ids(table.frame.get_column(cols[0]).cast(pl.String), countries).alias("reg_id")
 
 
 def build_features(profile: pl.DataFrame, table: Any | None = None) -> pl.DataFrame:
@@ -416,8 +430,13 @@ def _organization_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFram
     # is a typo or another party's number: it is no evidence for anything
     inn_ok = ((inn.str.len_chars() == 10) & (etype != "ip").fill_null(True)) | (
         (inn.str.len_chars() == 12) & (etype != "ul").fill_null(True))
+    inn = inn.zip_with(inn_ok.fill_null(False), pl.Series([None] * n, dtype=pl.String)).alias("inn")
+    reg_id = _registration_id_column(table, prof.get_column("country").str.to_uppercase())
     return out.with_columns(
-        inn.zip_with(inn_ok.fill_null(False), pl.Series([None] * n, dtype=pl.String)).alias("inn"),
+        inn,
+        reg_id,
+        # the registration number matching compares: the INN, else a foreign one (VAT number, EIN ...)
+        pl.coalesce([inn, reg_id]).alias("tax_id"),
         etype.alias("entity_type"),
         _kpp_column(table, n),
         _blank_to_null(pl.lit(_map(prof.get_column("city"), _city_key))).alias("city"),

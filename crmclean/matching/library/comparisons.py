@@ -428,17 +428,26 @@ def companies_comparisons() -> list[Comparison]:
     return [
         Comparison("company", "Company name", company_levels, company_null,
                    tf=TfDistinct("company_key", by="org_sig"), display=("company_text",)),
-        Comparison("inn", "INN / KPP", (
+        # ``tax_id``: the INN, else a foreign registration number (a VAT number, an EIN: ``fields.taxid.
+        # registration_ids``, "DE:129273398"); like an INN, one names one legal entity, and a chain's locations abroad
+        # share it (the ``registration`` comparison tells them apart)
+        Comparison("inn", "INN / VAT number / KPP", (
             Level("branch", 1e-4, 0.5, veto=True, estimate=False, description="same INN, different KPP: a branch of one legal "
                   "entity (linked as parent/branch, never merged)",
-                  when=AllOf((Exact("inn"), Not(Missing("kpp")), Not(Exact("kpp"))))),
+                  when=AllOf((Exact("tax_id"), Not(Missing("kpp")), Not(Exact("kpp"))))),
             # the same registration number at another address: a branch unless the KPP says otherwise
-            Level("exact_other_city", 0.002, 0.5, estimate=False, description="same INN in another city: probably a branch",
-                  when=AllOf((Exact("inn"), Not(Exact("kpp")), other_city))),
+            Level("exact_other_city", 0.002, 0.5, estimate=False,
+                  description="same registration number (INN, VAT ...) in another city: probably a branch or another "
+                              "location", when=AllOf((Exact("tax_id"), Not(Exact("kpp")), other_city))),
             # an INN names one legal entity: two different companies never share it by chance
-            Level("exact", 0.95, 1e-6, description="same INN", when=Exact("inn")),
-            Level("different", 0.05, 0.99999, description="different INN: different legal entities"),
-        ), Missing("inn"), tf=TfLeft("inn"), display=("inn", "kpp")),
+            Level("exact", 0.95, 1e-6, description="same registration number (INN, VAT ...)", when=Exact("tax_id")),
+            # an INN and a VAT number, or two countries' VAT numbers: one group registered in two countries as often
+            # as two companies (each country's number is compared with its own kind only)
+            Level("other_country", 0.5, 0.5, neutral=True, estimate=False,
+                  description="registration numbers of two countries: no evidence either way",
+                  when=Not(Exact("tax_country"))),
+            Level("different", 0.05, 0.99999, description="different registration numbers: different legal entities"),
+        ), Missing("tax_id"), tf=TfLeft("tax_id"), display=("tax_id", "kpp")),
         # KPP names one tax registration; many companies share a KPP by chance (7701 01 001), so agreement is
         # no evidence, but two different KPPs are two registrations (a head office and a branch) even when one
         # side lost its INN
@@ -478,7 +487,7 @@ def companies_comparisons() -> list[Comparison]:
             Level("other_phone", 5e-4, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different phones: another registration (linked as "
                               "parent/branch, never merged)",
-                  when=AllOf((Not(Missing("phones")), Not(Shares("phones"))))),
+                  when=AllOf((Not(Missing("site_phones")), Not(Shares("site_phones"))))),
             Level("other_city", 0.002, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different cities: another registration (linked as "
                               "parent/branch, never merged)", when=AnyOf((other_city, other_region))),
