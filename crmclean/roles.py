@@ -95,7 +95,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
                 "веб-сайт", "домен", "company domain name", "корпоративный сайт", "личная страница",
                 "другой сайт", "website url", "веб сайт", "адрес сайта", "страница facebook",
                 "страница вконтакте", "страница livejournal", "микроблог twitter"),
-    "inn": ("inn", "инн", "tax id", "taxid", "инн организации", "инн контрагента", "vat", "tin"),
+    "inn": ("inn", "инн", "tax id", "taxid", "инн организации", "инн контрагента", "vat", "tin",
+            # foreign tax ids (fields.taxid.registration_id tells them from INNs); not "company number" /
+            # "registration number" / "siren": numbers python-stdnum does not validate (Companies House) or that
+            # need a country to be told from an INN would all be reported as invalid INNs
+            "vat id", "vat number", "vat no", "vat reg no", "vat registration number", "vat registration",
+            "tax id number", "tax number", "federal tax id", "ein", "fein", "ust idnr", "ust id nr", "ust id"),
     "kpp": ("kpp", "кпп"),
     "okpo": ("okpo", "окпо", "код по окпо", "код окпо"),
     "ogrn": ("ogrn", "огрн", "огрнип", "ogrnip", "psrn"),

@@ -163,3 +163,11 @@ def test_validate_cli_gates_only_the_bad_russian_inn_of_an_eu_us_file(tmp_path) 
     assert res.exit_code == 1, res.output
     checks = {c["code"]: c["records"] for c in json.loads(res.stdout)["checks"]}
     assert checks == {"INN002": 1}
+
+
+@pytest.mark.parametrize("header", ["VAT Number", "VAT ID", "VAT No.", "VAT Registration Number", "EIN",
+                                    "Federal Tax ID", "Tax ID", "TIN", "USt-IdNr.", "Tax Number"])
+def test_foreign_tax_id_headers_are_the_inn_role(header: str) -> None:
+    from crmclean.roles import detect_role
+
+    assert detect_role(header) == "inn"
