@@ -403,14 +403,25 @@ def registration_readings(values: pl.Series, countries: pl.Series | None = None)
     """Per value, columns ``country`` (:func:`registration_country`) and ``id`` (:func:`registration_id`).
 
     ``countries``: each row's ISO alpha-2 country (null where unknown), e.g.
-    :func:`crmclean.fields.country.alpha2_codes` of the country column. Computed once per unique (value, country).
+    :func:`crmclean.fields.country.alpha2_codes` of the country column. Computed once per unique (value, country),
+    and only for the rows that can hold a foreign id (a Latin letter: a prefix or a label; the EIN shape; a
+    record's country other than Russia): a Russian file's bare INNs cost one column-wise test.
     """
     values = values.cast(pl.String)
-    country = pl.lit("") if countries is None else countries.cast(pl.String).fill_null("")
-    keys = pl.DataFrame({"v": values}).select(
-        pl.when(pl.col("v").is_not_null()).then(pl.concat_str([pl.col("v"), pl.lit("\x1f"), country]))
-    ).to_series()
-    return map_unique(keys, _reading_key, _READING(), parallel=True).struct.unnest()
+    n = len(values)
+    maybe = values.str.contains(r"[A-Za-z]|\d\d-\d{7}").fill_null(False)
+    country = pl.repeat("", n, dtype=pl.String, eager=True)
+    if countries is not None:
+        country = countries.cast(pl.String).fill_null("")
+        maybe = maybe | (values.is_not_null() & (country != "") & (country.str.to_uppercase() != "RU"))
+    out = pl.DataFrame({"country": pl.repeat(None, n, dtype=pl.String, eager=True),
+                        "id": pl.repeat(None, n, dtype=pl.String, eager=True)})
+    if not maybe.any():
+        return out
+    idx = maybe.arg_true()
+    keys = values.gather(idx) + "\x1f" + country.gather(idx)
+    read = map_unique(keys, _reading_key, _READING(), parallel=True).struct.unnest()
+    return pl.DataFrame({c: out.get_column(c).scatter(idx, read.get_column(c)) for c in out.columns})
 
 
 def registration_ids(values: pl.Series, countries: pl.Series | None = None) -> pl.Series:
