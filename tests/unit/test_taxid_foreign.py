@@ -123,10 +123,11 @@ def _run(rows: dict[str, list[str | None]], codes: str):  # type: ignore[no-unty
 
 
 def test_inn001_leaves_foreign_ids_as_written_and_still_cleans_inns() -> None:
-    values = ["91-1144442", "DE 129 273 398", "GB 980 7806 84", "911144442", "ИНН 7707-083-893", "274062111"]
-    result = _run({"Tax ID": values, "Country": ["", "", "", "USA", "Россия", ""]}, "INN001, INN005")
+    values = ["91-1144442", "DE 129 273 398", "GB 980 7806 84", "911144442", "ИНН 7707-083-893", "274062111",
+              "07-1144442", "GB 802 3117 81"]  # the last two: invalid, still foreign-looking (INN002 flags them)
+    result = _run({"Tax ID": values, "Country": ["", "", "", "USA", "Россия", "", "", ""]}, "INN001, INN005")
     after = result.table.frame.get_column("Tax ID").to_list()
-    assert after == [*values[:4], "7707083893", "274062111"]  # the lost zero is only suggested
+    assert after == [*values[:4], "7707083893", "274062111", *values[6:]]  # the lost zero is only suggested
     # no foreign id is "a KPP in the INN column"; a bare 9-digit number with no country still is (as before)
     assert result.findings.filter(pl.col("rule") == "INN005").get_column("record_id").to_list() == ["5"]
 

@@ -64,8 +64,9 @@ class TaxIdClean(ColumnRule):
     Why: "7707 083 893" and "7707083893" must be one company in duplicate checks and in
     lookups against ЕГРЮЛ.
 
-    A valid foreign registration number (a VAT number such as DE129273398, a US EIN 91-1144442, a Swiss UID; its
-    country from its prefix or the record's country column) is not an INN: it is left exactly as written.
+    A foreign registration number (a VAT number such as DE129273398, a US EIN 91-1144442, a Swiss UID; its
+    country from its prefix or the record's country column) is not an INN: it is left exactly as written, valid
+    or not (INN002 reports an invalid one).
     """
 
     code = "INN001"
@@ -87,7 +88,8 @@ class TaxIdClean(ColumnRule):
     )
 
     def transform_column(self, values: pl.Series, column: str, ctx: RuleContext) -> StdResult:
-        foreign = _foreign(values, ctx).get_column("id").is_not_null()
+        # a value read as another country's id, valid or not (INN002 judges it), keeps its prefix and its dashes
+        foreign = _foreign(values, ctx).get_column("country").is_not_null()
         after = map_unique_fast(values, clean_tax_id, pl.String).fill_null(values).zip_with(~foreign, values)
         after = after.alias(column)
         edits = [ColumnEdit(column, after, "tax id formatting removed")]
@@ -367,7 +369,7 @@ class TaxIdWrongColumn(ColumnRule):
         kind = _nulls(len(values)).scatter(candidates.arg_true(), info.get_column("kind"))
         wrong = kind.is_not_null() & (kind != role)
         if role in TAX_ROLES and wrong.any():
-            wrong = wrong & _foreign(values, ctx).get_column("id").is_null()  # an EIN is not a KPP
+            wrong = wrong & _foreign(values, ctx).get_column("country").is_null()  # an EIN is not a KPP
         if not wrong.any():
             return StdResult()
         target = {k: (ctx.first_column(k) or k.upper()) for k in ("inn", "kpp", "ogrn")}
