@@ -63,6 +63,18 @@ def test_not_foreign(value: str | None, country: str | None) -> None:
     assert registration_id(value, country) is None
 
 
+def test_every_number_of_the_public_corpus_is_recognized() -> None:
+    """tests/data/precision/taxids_foreign_public.tsv: python-stdnum's EU/GB/CH lists and EINs, as written there."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "precision" / "taxids_foreign_public.tsv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8"), delimiter="\t", quoting=csv.QUOTE_NONE))
+    got = registration_ids(pl.Series([r["input"] for r in rows]))
+    assert len(rows) == 841 and got.null_count() == 0
+    assert got.str.contains(r"^[A-Z]{2}:[0-9A-Z]+$").all()
+
+
 def test_prefix_decides_over_the_row_country() -> None:
     assert registration_id("DE129273398", "FR") == "DE:129273398"
     assert registration_id("GB980780684", "RU") == "GB:980780684"
@@ -94,6 +106,10 @@ def _ogrn13(body: str) -> str:
     return body + str(int(body) % 11 % 10)
 
 
+def _ogrnip15(body: str) -> str:
+    return body + str(int(body) % 13 % 10)
+
+
 _SPELL = st.sampled_from(["{}", " {} ", "'{}", "ИНН {}", "INN: {}", "№ {}", "RU{}", "RU {}"])
 
 
@@ -101,7 +117,7 @@ _SPELL = st.sampled_from(["{}", " {} ", "'{}", "ИНН {}", "INN: {}", "№ {}",
 @given(st.text("0123456789", min_size=12, max_size=12), _SPELL,
        st.sampled_from([None, "RU", "DE", "GB", "US", "FR", "CH", "BE", "PL", "NL", "SE"]))
 def test_no_russian_inn_or_ogrn_is_ever_foreign(digits: str, spelling: str, country: str | None) -> None:
-    for number in (_inn10(digits[:9]), _inn12(digits[:10]), _ogrn13("1" + digits)):
+    for number in (_inn10(digits[:9]), _inn12(digits[:10]), _ogrn13("1" + digits), _ogrnip15("30" + digits)):
         assert registration_id(spelling.format(number), country) is None
     # a KPP (no checksum: its shape is the rule) in a Russian record or one with no country
     kpp = digits[:4] + "01" + digits[4:7]
