@@ -23,11 +23,17 @@ sys.path.insert(0, str(ROOT))
 
 from crmclean.matching import dedupe  # noqa: E402
 from crmclean.table import finalize_table  # noqa: E402
-from crmclean.testing.generate import cluster_pairs, generate_companies, pairwise_scores, true_pairs  # noqa: E402
+from crmclean.testing.generate import (  # noqa: E402
+    _COMPANY_HEADERS,
+    cluster_pairs,
+    generate_companies,
+    pairwise_scores,
+    true_pairs,
+)
 
 
-def run(n: int, seed: int) -> dict[str, object]:
-    frame, truth = generate_companies(n, seed=seed, branch_rate=0.08, inn_clash_rate=0.02)
+def run(n: int, seed: int, chain_rate: float = 0.0) -> dict[str, object]:
+    frame, truth = generate_companies(n, seed=seed, branch_rate=0.08, inn_clash_rate=0.02, chain_rate=chain_rate)
     table = finalize_table(frame, source="companies", kind="csv", id_column=None, object_type="companies")
     t0 = time.perf_counter()
     result = dedupe(table, object_type="companies")
@@ -42,7 +48,12 @@ def run(n: int, seed: int) -> dict[str, object]:
     def family(e: int) -> int:
         return parent.get(e) or e
 
-    branch_merges = sum(1 for a, b in predicted if ent[a] != ent[b] and family(ent[a]) == family(ent[b]))
+    # a chain abroad (--chain-rate) is a family none of whose records carries a Russian INN (10 digits)
+    inn_cells = frame.get_column(_COMPANY_HEADERS["ru"]["inn"])
+    russian = {family(e) for e, v in zip(truth["entity_id"], inn_cells, strict=True) if v and v.isdigit() and len(v) == 10}
+    merges = [family(ent[a]) for a, b in predicted if ent[a] != ent[b] and family(ent[a]) == family(ent[b])]
+    branch_merges = sum(1 for f in merges if f in russian)
+    chain_merges = len(merges) - branch_merges
     # the review queue per question (review.csv question_id): true when one of its pairs is a true duplicate
     asked: dict[object, bool] = {}
     for q, a, b in result.review.select("question_id", "left_id", "right_id").iter_rows():
@@ -59,13 +70,13 @@ def run(n: int, seed: int) -> dict[str, object]:
     got = {tuple(sorted((rid[a], rid[b]))) for a, b in pairs.iter_rows()}
     blocking_recall = len(got & wanted) / len(wanted) if wanted else 1.0
     return {"records": n, "seed": seed, **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
-            "branch_merges": branch_merges, "review_pairs": result.review.height, "review_questions": len(asked),
+            "branch_merges": branch_merges, "chain_merges": chain_merges, "review_pairs": result.review.height, "review_questions": len(asked),
             "questions_true": round(sum(asked.values()) / len(asked), 3) if asked else None,
             "blocking_recall": round(blocking_recall, 4),
             "seconds": round(seconds, 1)}
 
 
-_COLUMNS = ("records", "seed", "precision", "recall", "f1", "fp", "fn", "branch_merges", "review_pairs",
+_COLUMNS = ("records", "seed", "precision", "recall", "f1", "fp", "fn", "branch_merges", "chain_merges", "review_pairs",
             "review_questions", "questions_true", "blocking_recall", "seconds")
 
 
@@ -96,10 +107,12 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=5000)
     ap.add_argument("--seeds", default="101,202,303")
     ap.add_argument("--out", type=Path, default=None, help="write the results as a markdown table here")
+    ap.add_argument("--chain-rate", type=float, default=0.0,
+                    help="share of entities that are another location of a foreign company (a chain abroad)")
     args = ap.parse_args()
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        rows.append(run(args.size, seed))
+        rows.append(run(args.size, seed, args.chain_rate))
         print(rows[-1])
     if args.out is not None:
         write_table(rows, args.out, "python benchmarks/bench_dedupe_branches.py " + " ".join(sys.argv[1:]))

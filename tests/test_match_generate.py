@@ -70,3 +70,24 @@ def test_companies_generator() -> None:
     assert true_pairs(truth)
     en, _ = generate_companies(50, seed=6, headers="en")
     assert "Account Name" in en.columns
+
+
+def test_companies_chain_locations_abroad() -> None:
+    from crmclean.fields.taxid import registration_ids
+
+    plain, plain_truth = generate_companies(600, seed=6)
+    # chain_rate 0 is the classic set, byte for byte
+    again, again_truth = generate_companies(600, seed=6, chain_rate=0.0)
+    assert plain.equals(again) and plain_truth.equals(again_truth)
+    frame, truth = generate_companies(600, seed=6, chain_rate=0.2)
+    rows = frame.join(truth, left_on="Id", right_on="record_id")
+    foreign = rows.filter(pl.col("ИНН").is_not_null() & ~pl.col("ИНН").str.contains(r"^\d{10}$"))
+    assert foreign.height and registration_ids(foreign["ИНН"], pl.Series(["US"] * foreign.height)).null_count() \
+        < foreign.height
+    assert foreign.get_column("КПП").null_count() == foreign.height  # no KPP abroad
+    # a location: its own entity, linked to the chain's first location, with the first's site and number
+    locations = rows.filter(pl.col("parent_id").is_not_null() & pl.col("ИНН").str.contains("[A-Z-]"))
+    assert locations.height
+    firsts = rows.filter(pl.col("entity_id").is_in(locations["parent_id"].unique().implode()))
+    assert set(firsts["ИНН"].drop_nulls().str.replace_all(r"[\s-]", "").str.replace("^[A-Z]{2}", "")) & set(
+        locations["ИНН"].drop_nulls().str.replace_all(r"[\s-]", "").str.replace("^[A-Z]{2}", ""))

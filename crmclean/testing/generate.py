@@ -1065,6 +1065,7 @@ def generate_companies(
     same_name_rate: float = 0.05,
     branch_rate: float = 0.0,
     inn_clash_rate: float = 0.0,
+    chain_rate: float = 0.0,
     first_id: int = 500001,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``n`` company/account records and truth ``record_id, entity_id, company_id, parent_id``.
@@ -1079,24 +1080,39 @@ def generate_companies(
     and a branch is its own entity (never to be merged with the head). ``inn_clash_rate``: share of
     entities that are a sole trader (ИП) whose records carry an earlier organization's INN (a typo in
     the CRM): a different entity that must not merge with the ООО. Both default to 0 (the classic set).
+
+    ``chain_rate``: share of entities that are another location of an earlier foreign company (a chain abroad: the
+    same name, legal form, website and registration number, its own city in the same country and its own phone);
+    truth ``parent_id`` names the chain's first location, and a location is its own entity. With ``chain_rate`` > 0
+    foreign companies carry their registration number in the tax-id cell (a GB / DE VAT number, a US EIN, as
+    people type them); with 0 (the default) the generated frames are those of earlier versions, byte for byte.
     """
     rng = _FastRandom(seed)
     world = _World(rng, ru_share)
     sizes = _cluster_sizes(rng, n, duplicate_rate)
     comps: list[_Company] = []
     heads: list[_Company] = []
+    chains: list[_Company] = []  # foreign companies a later entity may be another location of (chain_rate)
+    chain_cities: dict[int, set[str]] = {}  # the cities each chain is in
     for i, _size in enumerate(sizes):
         c = world.company(i + 1)
         if comps and rng.random() < same_name_rate:
             other = comps[int(rng.random() * len(comps))]
             if other.ru == c.ru:
                 c.name, c.name_latin = other.name, other.name_latin
+        if chain_rate and not c.ru:
+            c = replace(c, inn=_foreign_tax_id(rng, c.country))
         if branch_rate and heads and rng.random() < branch_rate:
             c = _branch_of(rng, world, heads[int(rng.random() * len(heads))], i + 1)
         elif inn_clash_rate and heads and rng.random() < inn_clash_rate:
             c = _sole_trader(world, c, heads[int(rng.random() * len(heads))].inn)
+        elif chain_rate and chains and rng.random() < chain_rate:
+            first = chains[int(rng.random() * len(chains))]
+            c = _location_of(rng, world, first, i + 1, chain_cities.setdefault(first.company_id, set()))
         elif c.ru and c.inn and not c.parent_id and not c.sole_trader and (branch_rate or inn_clash_rate):
             heads.append(c)
+        elif chain_rate and not c.ru:
+            chains.append(c)
         comps.append(c)
     style = _COMPANY_HEADERS[headers]
     cols: dict[str, list[str | None]] = {role: [] for role in style}
@@ -1108,8 +1124,9 @@ def generate_companies(
         for copy in range(size):
             dup = copy > 0
             cols["company"].append(_company_text(rng, c, headers == "en"))
-            cols["inn"].append(c.inn if c.inn and rng.random() > (0.35 if dup else 0.15) else None)
-            cols["kpp"].append((c.kpp or c.inn[:4] + "01001") if c.inn and not c.sole_trader
+            cols["inn"].append((c.inn if c.ru else _tax_id_text(rng, c.inn))
+                               if c.inn and rng.random() > (0.35 if dup else 0.15) else None)
+            cols["kpp"].append((c.kpp or c.inn[:4] + "01001") if c.inn and c.ru and not c.sole_trader
                                and rng.random() < (0.85 if c.parent_id else 0.4) else None)
             r = rng.random()
             site = None
@@ -1158,6 +1175,52 @@ def _branch_of(rng: random.Random, world: _World, head: _Company, company_id: in
     return replace(head, company_id=company_id, name=name, city=city[0], city_spellings=city[2],
                    office_phone=_ru_phone(rng, rng.choice(city[1])), domain=domain, kpp=kpp, parent_id=head.company_id,
                    role_email=rng.choice(("info", "sales", "office", "filial")) + "@" + domain)
+
+
+def _location_of(rng: random.Random, world: _World, first: _Company, company_id: int,
+                 taken: set[str]) -> _Company:
+    """Another location of the foreign company ``first`` (a chain): the same name, legal form, site and registration
+    number, its own city in the same country (one the chain is not in yet, while there is one: the records name no
+    street, so two places in one city would differ by their phone alone) and its own phone and mailbox."""
+    taken.add(first.city)
+    city = world.en_city()
+    for _ in range(50):
+        if city[1] == first.country and city[0] not in taken:
+            break
+        city = world.en_city()
+    else:  # every city of the country holds one already: another office in one of them
+        city = next(c for c in _EN_CITIES if c[0] == first.city)
+    taken.add(city[0])
+    return replace(first, company_id=company_id, city=city[0], city_spellings=city[3], parent_id=first.company_id,
+                   office_phone=_en_phone(rng, first.country, rng.choice(city[2])),
+                   role_email=rng.choice(("info", "sales", "office", "hello", "contact")) + "@" + first.domain)
+
+
+def _foreign_tax_id(rng: random.Random, country: str) -> str:
+    """A valid registration number of a company of ``country`` (canonical, with its country prefix; an EIN as
+    NN-NNNNNNN): a GB or DE VAT number, a US EIN (python-stdnum validates them)."""
+    from stdnum import get_cc_module
+    from stdnum.us import ein
+
+    vat = None if country == "US" else get_cc_module(country.lower(), "vat")
+    while True:
+        if vat is None:
+            number = f"{rng.randint(10, 99)}-{rng.randint(0, 9999999):07d}"
+            if ein.is_valid(number):
+                return number
+        else:
+            number = f"{country}{rng.randint(100000000, 999999999)}"
+            if vat.is_valid(number):
+                return number
+
+
+def _tax_id_text(rng: random.Random, number: str) -> str:
+    """A foreign registration number as people type it: compact, spaced, without its prefix (an EIN as is)."""
+    if "-" in number:
+        return rng.choice((number, number, number.replace("-", " ")))
+    cc, digits = number[:2], number[2:]
+    return rng.choice((number, number, f"{cc} {digits}", f"{cc} {digits[:3]} {digits[3:7]} {digits[7:]}",
+                       f"{cc}-{digits}"))
 
 
 def _sole_trader(world: _World, c: _Company, clashing_inn: str) -> _Company:
