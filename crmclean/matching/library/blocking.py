@@ -90,7 +90,8 @@ def contacts_blocking_keys() -> list[BlockingKey]:
 def companies_blocking_keys() -> list[BlockingKey]:
     """Default keys for companies/accounts."""
     return [
-        BlockingKey("inn", ("inn",), min_length=10, window=6, description="the same INN"),
+        BlockingKey("inn", ("tax_id",), min_length=10, window=6,
+                    description="the same INN (else the same foreign registration number: VAT, EIN)"),
         BlockingKey("company", ("company_key",), refine=("city",), min_length=2, window=6, description="the same name key"),
         BlockingKey("company_prefix_city", ("company_ph", "city"), refine=("company_key",), min_length=3,
                     window=6, description="first word of the name + city"),
