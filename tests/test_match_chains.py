@@ -89,7 +89,8 @@ def test_two_valid_numbers_of_one_country_are_two_companies_two_countries_no_evi
     assert cl["1"] != cl["2"] and frozenset(("1", "2")) in _reviewed(result)
 
     def inn(a: str, b: str) -> tuple[str | None, float]:
-        step = next(s for s in explain_pair(table, a, b, object_type="companies").steps if s.field == "inn")
+        steps = explain_pair(table, a, b, object_type="companies", setup=result.setup).steps
+        step = next(s for s in steps if s.field == "inn")
         return step.level, step.weight
 
     level, weight = inn("1", "2")
