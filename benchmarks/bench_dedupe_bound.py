@@ -121,8 +121,8 @@ def fit(rows: pl.DataFrame, key: list[str], *, honest: bool, components_too: boo
         t_p, f1_p, t_any, f1_any = thresholds(cross_fitted(rows, key, alpha), positives)
         best_p = max(best_p, (f1_p, alpha, t_p))
         best_any = max(best_any, (f1_any, alpha, t_any))
-    return cells, best_p[1], best_p[2], best_any[1], best_any[2], component_threshold(
-        rows, cross_fitted(rows, key, best_p[1]))
+    return cells, best_p[1], best_p[2], best_any[1], best_any[2], (
+        component_threshold(rows, cross_fitted(rows, key, best_p[1])) if components_too else (0.0, False))
 
 
 def decide(rows: pl.DataFrame, cells: pl.DataFrame, key: list[str], alpha: float, t: float) -> pl.DataFrame:
@@ -202,17 +202,17 @@ def evaluate(rows: pl.DataFrame, cand: pl.DataFrame) -> dict[str, float]:
 
 def losses(decided: dict[str, list[pl.DataFrame]], blocked: dict[str, int], labels: list[str]) -> str:
     """Where the out-of-sample errors of `labels` are: by how many fit pairs the cell held."""
-    band = (pl.when(pl.col("n") == 0).then(pl.lit("0 (unseen: the model decides)"))
-            .when(pl.col("n") < 10).then(pl.lit("1–9")).when(pl.col("n") < 100).then(pl.lit("10–99"))
-            .otherwise(pl.lit("100+")).alias("fit pairs in the cell"))
+    names = ["0 (unseen: the model decides)", "1–9", "10–99", "100+"]
+    band = (pl.when(pl.col("n") == 0).then(0).when(pl.col("n") < 10).then(1).when(pl.col("n") < 100).then(2)
+            .otherwise(3).alias("band"))
     out = ["| decision | fit pairs in the cell | test pairs (true) | false | missed |", "|---|---|---:|---:|---:|"]
     for label in labels:
         g = pl.concat([c.select("n", "true", "merge") for c in decided[label]]).group_by(band).agg(
             pl.len().alias("pairs"), pl.col("true").sum().alias("T"),
             (pl.col("merge") & ~pl.col("true")).sum().alias("fp"),
-            (~pl.col("merge") & pl.col("true")).sum().alias("fn")).sort("fit pairs in the cell")
+            (~pl.col("merge") & pl.col("true")).sum().alias("fn")).sort("band")
         for r in g.iter_rows(named=True):
-            out.append(f"| {label} | {r['fit pairs in the cell']} | {r['pairs']:,} ({r['T']:,}) | {r['fp']} | "
+            out.append(f"| {label} | {names[r['band']]} | {r['pairs']:,} ({r['T']:,}) | {r['fp']} | "
                        f"{r['fn']} |")
         out.append(f"| {label} | never compared (blocking) | | | {blocked[label]} |")
     return "\n".join(out)
@@ -231,6 +231,28 @@ def worst_cells(decided: list[pl.DataFrame], fields: list[str], top: int = 12) -
     return "\n".join(out)
 
 
+def learning_curve(d: pl.DataFrame, keys: dict[str, list[str]], folds: list[list[int]]) -> str:
+    """Out-of-sample scores (cross-fitted, t for pairs at P >= MIN_PRECISION) as the fit grows from 2 to 8 seeds:
+    a curve still rising at 8 says more data would lift the decision toward its in-sample figure."""
+    sizes = (4, 6, 8)
+    out = ["| decision | " + " | ".join(f"fit on {k} seeds: pairs P / F1, components F1" for k in sizes) + " |",
+           "|---|" + "---|" * len(sizes)]
+    for name, key in keys.items():
+        cells_out = []
+        for k in sizes:
+            got: list[dict[str, float]] = []
+            for test in folds:
+                train_seeds = [s for f in folds if f != test for s in f][:k]
+                cells, a_p, t_p, _, _, _ = fit(d.filter(pl.col("seed").is_in(train_seeds)), key, honest=True,
+                                               components_too=False)
+                got += [evaluate(d.filter(pl.col("seed") == s), decide(d.filter(pl.col("seed") == s), cells, key,
+                                                                        a_p, t_p)) for s in test]
+            cells_out.append(" / ".join(f"{sum(r[m] for r in got) / len(got):.4f}" for m in ("P", "F1")) + ", "
+                             + f"{sum(r['cF1'] for r in got) / len(got):.4f}")
+        out.append(f"| {name} | " + " | ".join(cells_out) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
@@ -239,6 +261,7 @@ def main() -> None:
                         help="where the per-seed pair tables are kept")
     parser.add_argument("--fresh", action="store_true", help="recompute the pair tables (after a code change)")
     parser.add_argument("--write", action="store_true", help="write the section `bound` of dedupe.md")
+    parser.add_argument("--curve", action="store_true", help="also the learning curve: fit on 4, 6 and 8 seeds")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     if HELD_OUT & set(seeds):
@@ -334,15 +357,17 @@ def main() -> None:
     blocked = {label: sum(int(r["blocked"]) for r in results[label].values()) for label in chosen_labels}
     loss = losses(decided, blocked, chosen_labels)
     worst = worst_cells(decided[f"(a) pattern: cross-fitted, {pairs_p}"], [f for f in shown if f in fields])
+    curve = learning_curve(d, keys, folds) if args.curve else ""
     seconds = time.perf_counter() - t0
     print(table + "\n\nper seed, components (dedupe: clusters) precision / F1:\n" + "\n".join(per_seed) + "\n\n"
-          + cells_line + "\n\n" + loss + "\n\n" + worst + f"\n\n{seconds:.0f} s")
+          + cells_line + "\n\n" + loss + "\n\n" + worst + "\n\n" + curve + f"\n\n{seconds:.0f} s")
     if args.write:
         body = (
             f"## Out-of-sample bound for contacts (issue 13; tuning seeds {', '.join(map(str, seeds))}, "
             f"{args.size:,} contacts each)\n\n"
-            "`python benchmarks/bench_dedupe_bound.py --write`: a decision per cell fitted on 8 tuning seeds and "
-            "tested on the other 2 (5 folds; each seed tested once). Mean over the test seeds of pairwise scores; "
+            f"`python benchmarks/bench_dedupe_bound.py --write{' --curve' if args.curve else ''}`: a decision per "
+            f"cell fitted on {len(seeds) - 2} tuning seeds and tested on the other 2 ({len(folds)} folds; each seed "
+            "tested once). Mean over the test seeds of pairwise scores; "
             "true pairs the blocking never compared count as misses for every decision; a cell the fit seeds never "
             "saw keeps the model's decision; components = the merged pairs clustered by connected components.\n\n"
             + table + "\n\nPer seed, components (dedupe: its clusters) precision / F1:\n\n" + "\n".join(per_seed)
@@ -350,6 +375,8 @@ def main() -> None:
             + cells_line + ".\n\nWhere the out-of-sample errors are (cross-fitted, t for pairs at P ≥ 0.995; test "
             "seeds pooled):\n\n" + loss + "\n\nThe level patterns with the most out-of-sample errors of (a), "
             "cross-fitted, t for pairs at P ≥ 0.995 (INN and country left out):\n\n" + worst + "\n"
+            + ("\nLearning curve (`--curve`; the same test seeds, the fit on the first 4, 6 or 8 of the other "
+               "seeds):\n\n" + curve + "\n" if curve else "")
         )
         write_section("bound", body)
         print(f"wrote {RESULTS} (bound)")
