@@ -96,3 +96,20 @@ def test_two_valid_numbers_of_one_country_are_two_companies_two_countries_no_evi
     level, weight = inn("1", "2")
     assert level == "different" and weight < -4
     assert inn("1", "3") == ("other_country", 0.0)
+
+
+def test_a_location_abroad_is_an_address_not_a_phone_line() -> None:
+    # one office with two lines (switchboard, sales) is one record; a city spelled two ways is one place; only
+    # another city makes another location (no number at all: the entity is the name at its site)
+    rows = [{"Account ID": "1", "Account Name": "Acme Inc", "Billing City": "Boston", "Phone": "+1 617 555 0100",
+             "Website": "acme.com"},
+            {"Account ID": "2", "Account Name": "ACME Inc.", "Billing City": "Boston", "Phone": "+1 617 555 0142",
+             "Website": "acme.com"},
+            {"Account ID": "3", "Account Name": "Vektor", "Billing City": "Санкт-Петербург",
+             "Phone": "+7 812 111-22-33", "Website": "vektor.ru"},
+            {"Account ID": "4", "Account Name": "Vektor", "Billing City": "Петербург", "Website": "vektor.ru"},
+            {"Account ID": "5", "Account Name": "Vektor", "Billing City": "Москва", "Phone": "+7 495 765-43-21",
+             "Website": "vektor.ru"}]
+    cl, parent = _maps(_result(rows))
+    assert cl["1"] == cl["2"] and parent["1"] is None
+    assert cl["3"] == cl["4"] != cl["5"] and parent["5"] == cl["3"]

@@ -119,20 +119,31 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                                .alias("__entity"))
     entity = pl.col("__entity")
     feats = feats.with_columns(_regions(feats))
+    feats = feats.with_columns(_places_abroad(feats))
     # where the entity's records are: cities, main phone numbers, websites (a branch often has its own site or a
     # city subdomain of the head's: kazan.romashka.ru)
     places = pl.max_horizontal(pl.col("city").drop_nulls().n_unique().over(entity),
                                pl.col("site_phones").list.first().drop_nulls().n_unique().over(entity),
                                pl.col("domain").drop_nulls().n_unique().over(entity),
                                pl.col("region").drop_nulls().n_unique().over(entity))
+    # abroad (a VAT number / EIN, or a name at its site) a location is an address: two phones or two sites of one
+    # company in one city are one office's lines (switchboard, sales) far more often than two offices, so only two
+    # cities (one spelling per place: ``_places_abroad``) make an entity of several locations there; a Russian
+    # INN's registrations each keep their own phone and site
+    places = pl.when(entity.str.contains(r"^\d+$")).then(places).otherwise(pl.col("__loc").drop_nulls().n_unique()
+                                                                          .over(entity))
     several = ((pl.col("kpp").drop_nulls().n_unique().over(entity) >= 2)
                | pl.col("branch_mark").is_not_null().any().over(entity) | (places >= 2))
     feats = feats.with_columns(pl.when(entity.is_not_null() & several).then(entity).otherwise(None).alias("family"),
                                (places >= 2).alias("__places")).drop("__entity")
+    # a Russian INN's family: its registrations keep their own phones, sites and mailboxes (``registration``'s
+    # contact levels read it); abroad only the address tells locations apart
+    feats = feats.with_columns(pl.when(pl.col("family").str.contains(r"^\d+$")).then(pl.col("family"))
+                               .alias("family_ru"))
     feats = feats.with_columns(_locations(feats))
     members = feats.filter(pl.col("family").is_not_null()).with_columns(pl.col("__reg").alias("kpp"))
     if members.height == 0:
-        return feats.drop("__places", "__reg").with_columns(
+        return feats.drop("__places", "__reg", "__loc").with_columns(
             pl.lit(None, dtype=pl.List(pl.String)).alias("reg_phones"),
             *(pl.lit(None, dtype=pl.String).alias(c) for c in ("reg_site", "reg_city", "reg_region")),
             pl.col("kpp").alias("reg_kpp"), pl.lit(None, dtype=pl.String).alias("reg_head"))
@@ -168,7 +179,7 @@ def registration_features(feats: pl.DataFrame) -> pl.DataFrame:
                 pl.col("__reg"),
                 pl.when(pl.col("__pk").list.len() == 1).then(pl.col("__pk").list.first()),
                 pl.col("__sk"), pl.col("__ck"), pl.col("__rk")]).alias("reg_kpp"))
-             .drop("__pk", "__sk", "__ck", "__rk", "__reg"))
+             .drop("__pk", "__sk", "__ck", "__rk", "__reg", "__loc"))
     feats = _unnamed_placements(feats)
     feats = feats.with_columns(_implied_head(feats))
     # ``reg_head``: the head office, known by a head-office KPP or a place of its own (a city or phone no branch
@@ -194,23 +205,93 @@ def _named_site() -> pl.Expr:
 
 def _locations(feats: pl.DataFrame) -> pl.Series:
     """``__reg``: the registration a record names itself: its KPP, else, in a family known by a foreign registration
-    number or by name and site (no KPP anywhere), the location its main phone names ("tel:<key>").
+    number or by name and site (no KPP anywhere), the location its city names ("city:<key>").
 
     Abroad a company's locations (a chain's shops, offices in two cities) share its VAT number / EIN and have no
-    KPP; what tells them apart is each location's own phone and city. So a location is its main phone, and in a
-    city where none of the family's records has a phone, the city ("city:<key>"); records without either are placed
-    like a KPP-less record of a Russian family (a phone or city only one location uses, ``registration_features``),
-    else the usual evidence decides. A Russian INN's family keeps its KPPs alone (its head office and branches
-    share phones and cities as often as not).
+    KPP; what tells them apart is the address. A location is its city: two phones in one city are one office's
+    lines as often as two offices. Records without a city are placed like a KPP-less record of a Russian family (a
+    phone only one location's records hold, ``registration_features``), else asked. A Russian INN's family keeps
+    its KPPs alone (its head office and branches share cities as often as not).
     """
     family = pl.col("family")
     foreign = (family.is_not_null() & ~family.str.contains(r"^\d+$")
                & pl.col("kpp").drop_nulls().n_unique().over("family").eq(0))
-    phone = pl.col("site_phones").list.first()
-    phoned_city = phone.is_not_null().any().over("family", "city")
-    location = pl.coalesce([pl.lit("tel:") + phone,
-                            pl.when(pl.col("city").is_not_null() & ~phoned_city).then(pl.lit("city:") + pl.col("city"))])
+    location = pl.lit("city:") + pl.col("__loc")
     return feats.select(pl.coalesce([pl.col("kpp"), pl.when(foreign).then(location)]).alias("__reg")).to_series()
+
+
+def _places_abroad(feats: pl.DataFrame) -> pl.Series:
+    """``__loc``: where a record of an entity abroad (no Russian INN) is: its city, one spelling per place, else the
+    place its landline's area code names.
+
+    * City keys miss spellings no alias table lists ("Петербург" beside "Санкт-Петербург", "Frankfurt" beside
+      "Frankfurt am Main"): inside one entity, two city keys that are alike (Jaro-Winkler ≥ 0.88, as the city
+      comparison reads them) or where one ends or starts the other (five letters or more) are one place.
+    * A record without a city is where its landline's area code is: the city the entity's records with that code
+      are in (+1 206: Seattle), else the one the file's records with it are in (the commonest). A mobile number, a
+      Russian one (its regions are ``_regions``') or an area code no record with a city has names no place.
+
+    Only entities showing several cities or area codes are looked at (a few per file), one small set at a time.
+    """
+    from rapidfuzz.distance import JaroWinkler
+
+    entity = pl.col("__entity")
+    abroad = entity.is_not_null() & ~entity.str.contains(r"^\d+$")
+    areas = _area_codes(feats)
+    frame = feats.select("__entity", "city", pl.when(abroad).then(areas).alias("__area"))
+    cities = (frame.filter(abroad).drop_nulls(["__entity", "city"]).select("__entity", "city").unique()
+              .filter(pl.len().over("__entity") > 1).group_by("__entity").agg(pl.col("city").sort()))
+    from crmclean.matching.clustering import connected_components
+
+    rows: list[tuple[str, str, str]] = []
+    for e, keys in cities.iter_rows():
+        lefts: list[int] = []
+        rights: list[int] = []
+        for i, a in enumerate(keys):
+            for j in range(i + 1, len(keys)):
+                short, long = sorted((a, keys[j]), key=len)
+                if (JaroWinkler.similarity(a, keys[j]) >= _CITY_ALIKE
+                        or (len(short) >= _CITY_AFFIX and (long.endswith(short) or long.startswith(short)))):
+                    lefts.append(i)
+                    rights.append(j)
+        labels = connected_components(len(keys), np.array(lefts, dtype=np.int64), np.array(rights, dtype=np.int64))
+        rows += [(e, k, keys[label]) for k, label in zip(keys, labels.tolist(), strict=True)]  # its first spelling
+    same = pl.DataFrame(rows, schema={"__entity": pl.String, "city": pl.String, "__one": pl.String}, orient="row")
+    frame = frame.join(same, on=["__entity", "city"], how="left", maintain_order="left").with_columns(
+        pl.when(abroad).then(pl.coalesce(["__one", "city"])).alias("__loc"))
+    # an area code's place: the city the entity's records with one call from it, else the file's records (the
+    # commonest); an area code no record with a city calls from places nothing
+    def commonest(frame: pl.DataFrame, by: list[str], city: str, alias: str) -> pl.DataFrame:
+        return (frame.drop_nulls(["__area", city]).group_by(*by, city).len()
+                .sort("len", city, descending=[True, False]).unique(by, keep="first")
+                .select(*by, pl.col(city).alias(alias)))
+
+    everyone = feats.select("city", areas.alias("__area"))
+    return (frame.join(commonest(frame, ["__entity", "__area"], "__loc", "__eloc"), on=["__entity", "__area"],
+                       how="left", maintain_order="left")
+            .join(commonest(everyone, ["__area"], "city", "__floc"), on="__area", how="left", maintain_order="left")
+            .select(pl.when(abroad).then(pl.coalesce(["__loc", "__eloc", "__floc"])).alias("__loc")).to_series())
+
+
+def _area_codes(feats: pl.DataFrame) -> pl.Series:
+    """The main phone's country and geographic area code ("+1206", "+4989"), null for a mobile, a Russian number
+    or a phone not known in E.164 (libphonenumber, once per distinct number)."""
+    import phonenumbers
+
+    def area(e164: str) -> str | None:
+        try:
+            number = phonenumbers.parse(e164)
+        except phonenumbers.NumberParseException:
+            return None
+        k = phonenumbers.length_of_geographical_area_code(number)
+        return f"+{number.country_code}{phonenumbers.national_significant_number(number)[:k]}" if k else None
+
+    e164 = feats.get_column("phone_e164")
+    wanted = e164.filter(e164.is_not_null() & ~e164.str.starts_with("+7")).unique()
+    lookup = pl.DataFrame({"phone_e164": wanted, "__a": [area(v) for v in wanted.to_list()]},
+                          schema={"phone_e164": pl.String, "__a": pl.String})
+    return (feats.select("phone_e164").join(lookup, on="phone_e164", how="left", maintain_order="left")
+            .get_column("__a"))
 
 
 def _unnamed_placements(feats: pl.DataFrame) -> pl.DataFrame:
@@ -384,6 +465,11 @@ def organization_ids(features: pl.DataFrame) -> pl.Series:
     return frame.select(pl.when(signal).then(pl.lit("org:") + pl.coalesce(["__root", "__c"]).cast(pl.String))
                         .otherwise(None).alias("org_sig")).to_series()
 
+
+# two city keys of one entity abroad that are one place: alike (the city comparison's Jaro-Winkler) or one ends /
+# starts the other ("peterburg" / "sanktpeterburg") with at least this many letters
+_CITY_ALIKE = 0.88
+_CITY_AFFIX = 5
 
 # trailing digits of a phone key that tell a company's locations apart (site_phones)
 _PLACE_DIGITS = 9

@@ -332,6 +332,23 @@ _EN_CITIES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], float], ...]
     ("Berlin", "DE", ("30",), ("Berlin", "Берлин"), 1.2),
     ("Munich", "DE", ("89",), ("Munich", "München"), 0.8),
 )
+# more cities a chain's locations abroad open in (generate_companies(chain_rate=) only, after _EN_CITIES): a chain
+# has offices in many cities of its country, and the records name no street, so a location is told by its city
+_CHAIN_CITIES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], float], ...] = tuple(
+    (name, country, (area,), spellings, 1.0) for name, country, area, spellings in (
+        ("Denver", "US", "303", ("Denver", "Denver, CO")), ("Miami", "US", "305", ("Miami", "Miami, FL")),
+        ("Atlanta", "US", "404", ("Atlanta", "Atlanta, GA")), ("Dallas", "US", "214", ("Dallas", "Dallas, TX")),
+        ("Phoenix", "US", "602", ("Phoenix", "Phoenix, AZ")), ("Portland", "US", "503", ("Portland", "Portland, OR")),
+        ("Houston", "US", "713", ("Houston", "Houston, TX")), ("Detroit", "US", "313", ("Detroit", "Detroit, MI")),
+        ("Birmingham", "GB", "121", ("Birmingham",)), ("Leeds", "GB", "113", ("Leeds",)),
+        ("Glasgow", "GB", "141", ("Glasgow",)), ("Bristol", "GB", "117", ("Bristol",)),
+        ("Liverpool", "GB", "151", ("Liverpool",)), ("Edinburgh", "GB", "131", ("Edinburgh",)),
+        ("Sheffield", "GB", "114", ("Sheffield",)), ("Newcastle", "GB", "191", ("Newcastle", "Newcastle upon Tyne")),
+        ("Hamburg", "DE", "40", ("Hamburg",)), ("Frankfurt", "DE", "69", ("Frankfurt", "Frankfurt am Main")),
+        ("Köln", "DE", "221", ("Köln",)), ("Stuttgart", "DE", "711", ("Stuttgart",)),
+        ("Düsseldorf", "DE", "211", ("Düsseldorf", "Duesseldorf")), ("Leipzig", "DE", "341", ("Leipzig",)),
+        ("Dresden", "DE", "351", ("Dresden",)), ("Hannover", "DE", "511", ("Hannover", "Hanover")),
+    ))
 _COUNTRY_SPELLINGS: dict[str, tuple[str, ...]] = {
     "RU": ("Россия", "RU", "Russia", "РФ", "Российская Федерация", "россия"),
     "US": ("USA", "United States", "US", "США", "U.S."),
@@ -1180,16 +1197,18 @@ def _branch_of(rng: random.Random, world: _World, head: _Company, company_id: in
 def _location_of(rng: random.Random, world: _World, first: _Company, company_id: int,
                  taken: set[str]) -> _Company:
     """Another location of the foreign company ``first`` (a chain): the same name, legal form, site and registration
-    number, its own city in the same country (one the chain is not in yet, while there is one: the records name no
-    street, so two places in one city would differ by their phone alone) and its own phone and mailbox."""
+    number, its own city in the same country (one the chain is not in yet, from ``_CHAIN_CITIES`` once the common
+    cities are taken: the records name no street, so two places in one city would differ by their phone alone,
+    which is one office's second line as often) and its own phone and mailbox."""
     taken.add(first.city)
     city = world.en_city()
     for _ in range(50):
         if city[1] == first.country and city[0] not in taken:
             break
         city = world.en_city()
-    else:  # every city of the country holds one already: another office in one of them
-        city = next(c for c in _EN_CITIES if c[0] == first.city)
+    else:  # every city of the country holds one already: another city of the country (a chain's own list)
+        city = next((c for c in _CHAIN_CITIES if c[1] == first.country and c[0] not in taken),
+                    next(c for c in _EN_CITIES if c[0] == first.city))  # all taken: another office in its city
     taken.add(city[0])
     return replace(first, company_id=company_id, city=city[0], city_spellings=city[3], parent_id=first.company_id,
                    office_phone=_en_phone(rng, first.country, rng.choice(city[2])),

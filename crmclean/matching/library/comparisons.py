@@ -480,27 +480,30 @@ def companies_comparisons() -> list[Comparison]:
         # family's, so only the KPP, a phone or a city that one registration alone uses say which record is which;
         # two records they place at two registrations are a hierarchy link (parent_id), never merged and not a
         # review question; a record they do not place (it may be a copy of either registration) is a steward's
-        # question, never merged automatically
+        # question, never merged automatically. A registration's own phone, city, site and mailbox tell it apart
+        # directly only in a Russian INN's family (``family_ru``); abroad a location is its address, read through
+        # ``reg_kpp`` (the city, one spelling per place: ``companies._places_abroad``; one office has several lines)
         Comparison("registration", "Registration (head office / branch)", (
             Level("same_kpp", 0.5, 0.5, neutral=True, estimate=False, description="same KPP: one registration",
                   when=Exact("kpp")),
             Level("other_phone", 5e-4, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different phones: another registration (linked as "
                               "parent/branch, never merged)",
-                  when=AllOf((Not(Missing("site_phones")), Not(Shares("site_phones"))))),
+                  when=AllOf((Not(Missing("family_ru")), Not(Missing("site_phones")), Not(Shares("site_phones"))))),
             Level("other_city", 0.002, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different cities: another registration (linked as "
-                              "parent/branch, never merged)", when=AnyOf((other_city, other_region))),
+                              "parent/branch, never merged)",
+                  when=AllOf((Not(Missing("family_ru")), AnyOf((other_city, other_region))))),
             Level("other_site", 0.002, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different websites (a branch's own site or city "
                               "subdomain): another registration (linked as parent/branch, never merged)",
-                  when=AllOf((Not(Missing("domain")), Not(Exact("domain"))))),
+                  when=AllOf((Not(Missing("family_ru")), Not(Missing("domain")), Not(Exact("domain"))))),
             # a branch's own mailbox (kazan@, filial@, its office@ vs the head's info@): like a phone, contact
             # evidence of one registration
             Level("other_mailbox", 0.01, 0.5, veto=True, estimate=False,
                   description="an entity with branches, different mailboxes: another registration (linked as "
                               "parent/branch, never merged)",
-                  when=AllOf((Not(Missing("emails")), Not(Shares("emails"))))),
+                  when=AllOf((Not(Missing("family_ru")), Not(Missing("emails")), Not(Shares("emails"))))),
             # a record without KPP placed by a phone or city only one registration uses (``reg_kpp``)
             Level("other_registration", 1e-4, 0.5, veto=True, estimate=False,
                   description="an entity with branches: the phone or city places the records at two "
