@@ -286,7 +286,8 @@ def inn_hints(values: pl.Series) -> pl.Series:
 # python-stdnum module names tried for a country, in order: the VAT number first, then the country's company / tax
 # registration numbers that carry a checksum or a strict structure (modules that identify persons are left out)
 _FOREIGN_KINDS = ("vat", "ein", "uid", "siren", "siret", "abn", "acn", "bn", "cnpj", "orgnr", "cvr", "ytunnus",
-                  "registrikood", "nip", "cui", "oib", "cif", "uen", "rfc", "cuit", "rut", "gstin", "utr")
+                  "registrikood", "nip", "cui", "oib", "cif", "uen", "rfc", "cuit", "rut", "gstin", "utr",
+                  "unp", "edrpou")  # Belarus УНП, Ukraine ЄДРПОУ: counterparties of Russian CRMs
 # VAT prefixes that are not the ISO code: Greece writes EL, Northern Ireland's traders XI (UK numbers)
 _VAT_PREFIX = {"EL": "GR", "XI": "GB"}
 # labels written before a foreign number ("VAT No.:", "USt-IdNr.", "EIN #", "TVA intracom.")
@@ -312,6 +313,14 @@ def _foreign_modules(cc: str) -> tuple[Any, ...]:
         if module is not None and module not in found:
             found.append(module)
     return tuple(found)
+
+
+def has_foreign_validator(alpha2: str) -> bool:
+    """Whether python-stdnum can validate a registration number of this country (ISO alpha-2; never Russia's here).
+
+    Kazakhstan's BIN, Uzbekistan's INN and many more have no module: such a number can be read as that country's
+    (its prefix, the record's country) but not checked — INN002 says so instead of calling it invalid."""
+    return bool(_foreign_modules(alpha2.lower()))
 
 
 def _canonical(cc: str, module: Any, text: str) -> str:

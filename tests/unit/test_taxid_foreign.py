@@ -159,6 +159,18 @@ def test_inn002_no_error_for_valid_foreign_ids_and_a_country_message_for_invalid
     assert flagged["5"].startswith("invalid INN: ")  # no country: judged as an INN, as before
 
 
+def test_inn002_a_country_without_a_validator_is_not_checked_and_says_so() -> None:
+    # Kazakhstan's BIN has no python-stdnum module: an info finding, never "invalid"; Belarus' УНП is validated
+    values = ["040340008429", "200988541", "200988542", "7707083894"]
+    countries = ["Казахстан", "Беларусь", "Беларусь", "Россия"]
+    found = _run({"ИНН": values, "Страна": countries}, "INN002").findings
+    got = {r: (s, m) for r, s, m in found.select("record_id", "severity", "message").iter_rows()}
+    assert set(got) == {"0", "2", "3"}
+    assert got["0"][0] == "info" and got["0"][1].startswith("not checked: no validator for Kazakhstan")
+    assert got["2"][0] == "error" and "Belarus" in got["2"][1]
+    assert got["3"][0] == "error" and got["3"][1].startswith("invalid INN: ")
+
+
 def test_validate_cli_gates_only_the_bad_russian_inn_of_an_eu_us_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """One CLI run (each costs a whole audit): the EU/US rows raise no INN finding, the bad INN still fails the gate."""
     import json

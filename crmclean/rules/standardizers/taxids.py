@@ -11,6 +11,7 @@ from crmclean._lazy import polars as pl
 from crmclean.fields.taxid import (  # noqa: F401  (re-exported: the rule modules' old public names)
     TAX_ROLES,
     clean_tax_id,
+    has_foreign_validator,
     inn_error,
     inn_hints,
     is_valid_inn,
@@ -179,6 +180,7 @@ class _TaxIdFlag(ColumnRule):
             return StdResult()
         message = f"invalid {self.label}: " + error.fill_null("")
         hint = self.hints(usable)
+        notes: pl.DataFrame | None = None
         if self.tax_role == "inn":
             # a valid foreign registration number is no INN error; a value that claims a foreign country (its
             # prefix, the record's country, the EIN shape) and is not valid there is reported as that country's
@@ -186,15 +188,24 @@ class _TaxIdFlag(ColumnRule):
             bad = bad & read.get_column("id").is_null()
             claimed = read.get_column("country")
             abroad = bad & claimed.is_not_null()
+            name = map_unique_fast(claimed, _country_name, pl.String)
+            # a country python-stdnum has no validator for (Kazakhstan's BIN …): not checked, which is said (info)
+            unchecked = abroad & ~map_unique_fast(claimed, has_foreign_validator, pl.Boolean).fill_null(True)
+            if unchecked.any():
+                bad, abroad = bad & ~unchecked, abroad & ~unchecked
+                notes = findings_where(unchecked, values, column, severity="info",
+                                       message="not checked: no validator for " + name + " registration numbers "
+                                               "(not an INN)",
+                                       hint="check it in that country's register")
             if abroad.any():
-                name = map_unique_fast(claimed, _country_name, pl.String)
                 message = message.zip_with(~abroad, "invalid tax id: not a valid " + name + " VAT or registration number")
                 hint = (hint if isinstance(hint, pl.Series) else pl.repeat(hint, len(values), eager=True)).zip_with(
                     ~abroad, "python-stdnum rejects it for " + name + ": check the number and its country")
-        if not bad.any():
-            return StdResult()
-        return StdResult(findings=findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
-                                                 message=message, hint=hint))
+        found = findings_where(bad, values, column, severity=flag_severity(self),  # type: ignore[arg-type]
+                               message=message, hint=hint)
+        if notes is not None:
+            found = pl.concat([found, notes], how="vertical_relaxed") if found.height else notes
+        return StdResult(findings=found) if found.height else StdResult()
 
 
 def _country_name(alpha2: str) -> str:
