@@ -94,6 +94,20 @@ def test_unique_column() -> None:
     assert hint.startswith("5 records share this value")
 
 
+def test_unique_inn_lets_branches_with_their_own_kpp_through() -> None:
+    # Сбербанк's head office and two branches: one INN, three KPPs (three registrations, НК РФ ст. 83) — no repeat;
+    # a record without KPP beside another of its INN may be a copy of either: flagged, with the INN read cleaned
+    frame = pl.DataFrame({
+        "Id": ["1", "2", "3", "4", "5"],
+        "Наименование": ["ПАО Сбербанк", "Сбербанк Поволжский банк", "Сбербанк Северо-Западный банк", "ООО Ромашка",
+                         "ООО «Ромашка»"],
+        "ИНН": ["7707083893", "7707083893", "7707083893", "7702070139", "ИНН 7702 070 139"],
+        "КПП": ["773601001", "631602006", "784243001", "770201001", ""],
+    })
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column="Id", object_type="companies")
+    assert ids(run(select=["UNIQUE001"], table=table), "UNIQUE001") == {"4", "5"}
+
+
 def test_numeric_ranges() -> None:
     frame = pl.DataFrame({"Id": ["1", "2", "3", "4", "5"], "Компания": ["ООО «А»"] * 5,
                           "Численность": ["50", "-5", "около 50", "1 200", "12.5"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crmclean._lazy import polars as pl
+from crmclean.fields.taxid import clean_tax_ids
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (
     BaseCheck,
@@ -29,6 +30,11 @@ class UniqueValue(BaseCheck):
     **Why.** Two companies with one INN are the same counterparty entered twice; a unique
     external key that repeats breaks integrations. (Fuzzy duplicates are the dedupe step's job.)
 
+    **Branches.** A legal entity's branches (обособленные подразделения) share its INN, each with
+    its own KPP (НК РФ ст. 83-84): records of one INN whose KPPs are both filled and differ are
+    two registrations, not a repeat. A record without KPP beside another of its INN is still
+    flagged (it may be a copy of either).
+
     YAML::
 
         validate:
@@ -52,21 +58,31 @@ class UniqueValue(BaseCheck):
             specs = DEFAULT_UNIQUE.get(ctx.object_type, [])
         parts = []
         ids = ctx.frame.get_column(ctx.id_column)
+        kpp_column = ctx.first_column("kpp")
         for spec in specs:
             for column in resolve_columns(ctx, spec):
                 values = ctx.frame.get_column(column)
                 key = norm_text(values).set(empty_mask(ctx, values), None)
-                frame = pl.DataFrame({"key": key, "id": ids, "row": pl.int_range(0, len(ids), eager=True)})
+                kpp = pl.repeat(None, len(ids), dtype=pl.String, eager=True)
+                if column in ctx.columns_for("inn"):
+                    key = clean_tax_ids(values).set(key.is_null(), None)  # 'ИНН 7707 083 893' repeats 7707083893
+                    if kpp_column is not None:
+                        raw = ctx.frame.get_column(kpp_column)
+                        kpp = clean_tax_ids(raw).set(empty_mask(ctx, raw), None)
+                frame = pl.DataFrame({"key": key, "kpp": kpp, "id": ids, "row": pl.int_range(0, len(ids), eager=True)})
                 groups = (
                     frame.filter(pl.col("key").is_not_null())
                     .group_by("key")
-                    .agg(pl.col("id").head(4).alias("ids"), pl.len().alias("n"))
+                    .agg(pl.col("id").head(4).alias("ids"), pl.len().alias("n"), pl.col("kpp").null_count().alias("blank"))
                     .filter(pl.col("n") > 1)
                 )
                 if groups.height == 0:
                     continue
                 joined = frame.join(groups, on="key", how="left", maintain_order="left")
-                dup = joined.get_column("n").is_not_null()
+                # a repeat: another record of the value, unless both are registrations with their own KPP (a branch)
+                same_kpp = pl.len().over("key", "kpp") > 1
+                dup = joined.select(pl.col("n").is_not_null() & (pl.col("kpp").is_null() | same_kpp | (pl.col("blank") > 0))
+                                    ).to_series()
                 hint = joined.select(
                     pl.format(
                         "{} records share this value; also in: {}",
