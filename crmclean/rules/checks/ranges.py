@@ -37,6 +37,40 @@ def parse_numbers(values: pl.Series) -> pl.Series:
     return out.to_series().cast(pl.Float64, strict=False).alias(values.name)
 
 
+_N = r"(\d(?:[\d\s\u00a0\u202f,.']*\d)?)"
+_BANDS = (  # (pattern, group of the low bound or 0, group of the high bound or 0)
+    (rf"^(?:от\s*|from\s+)?{_N}\s*(?:-|до|to)\s*{_N}$", 1, 2),
+    (rf"^(?:от|более|больше|свыше|over|more than|above|>=?|≥)\s*{_N}$", 1, 0),
+    (rf"^{_N}\s*(?:\+|и более|и больше|or more|and more|and above)$", 1, 0),
+    (rf"^(?:до|менее|меньше|less than|fewer than|under|up to|<=?|≤)\s*{_N}$", 0, 1),
+)
+_UNIT = r"\s*(?:employees|people|staff|persons|сотрудник\w*|человек|чел\.?|работник\w*)$"
+
+
+def number_bounds(values: pl.Series) -> pl.DataFrame:
+    """(lo, hi) per value: a number is its own bounds; a band is its interval, an open end null.
+
+    A band is how CRMs record headcount: Bitrix24's company field "Количество сотрудников" is the list
+    "менее 50", "50-250", "250-500", "более 500"; LinkedIn-style "Company size" reads "51-200 employees",
+    "10,001+". Neither bound read: both null (not a number).
+    """
+    number = parse_numbers(values)
+    text = (values.str.strip_chars().str.to_lowercase().str.replace_all(r"[–—−]", "-")
+            .str.replace(_UNIT, "").str.strip_chars())
+    lo, hi = number, number
+    for pattern, lo_group, hi_group in _BANDS:
+        hit = text.str.contains(pattern).fill_null(False) & number.is_null()
+        none = pl.Series([None] * len(values), dtype=pl.Float64)
+        low = parse_numbers(text.str.extract(pattern, lo_group)) if lo_group else none
+        high = parse_numbers(text.str.extract(pattern, hi_group)) if hi_group else none
+        hit = hit & (low.is_not_null() | (lo_group == 0)) & (high.is_not_null() | (hi_group == 0))
+        hit = hit & ~(low > high).fill_null(False)  # '250-50' is no band
+        lo = pl.select(pl.when(pl.lit(hit)).then(pl.lit(low)).otherwise(pl.lit(lo))).to_series()
+        hi = pl.select(pl.when(pl.lit(hit)).then(pl.lit(high)).otherwise(pl.lit(hi))).to_series()
+        number = pl.select(pl.when(pl.lit(hit)).then(pl.lit(0.0)).otherwise(pl.lit(number))).to_series()
+    return pl.DataFrame({"lo": lo, "hi": hi, "read": number.is_not_null()})
+
+
 def _ranges(ctx: CheckContext) -> list[tuple[str, NumberRange]]:
     configured = dict(ctx.validate.ranges)
     for role, default in DEFAULT_RANGES.items():
@@ -51,6 +85,8 @@ def _ranges(ctx: CheckContext) -> list[tuple[str, NumberRange]]:
 @register
 class NumberOutOfRange(BaseCheck):
     """A number is outside its allowed range (``validate.ranges``; employees 0 … 10,000,000 by default).
+
+    A band ('50-250', 'более 500') is outside only when all of it is.
 
     YAML::
 
@@ -74,10 +110,12 @@ class NumberOutOfRange(BaseCheck):
         parts = []
         for column, spec in _ranges(ctx):
             values = ctx.frame.get_column(column)
-            number = parse_numbers(values)
-            low = number < spec.min if spec.min is not None else pl.Series([False] * len(values))
-            high = number > spec.max if spec.max is not None else pl.Series([False] * len(values))
-            fraction = (number != number.round(0)) if spec.integer else pl.Series([False] * len(values))
+            bounds = number_bounds(values)
+            lo, hi = bounds.get_column("lo"), bounds.get_column("hi")
+            # a band is out of range only when all of it is: 'более 500' is not above a maximum of 1000
+            low = hi < spec.min if spec.min is not None else pl.Series([False] * len(values))
+            high = lo > spec.max if spec.max is not None else pl.Series([False] * len(values))
+            fraction = ((lo != lo.round(0)) | (hi != hi.round(0))) if spec.integer else pl.Series([False] * len(values))
             bad = (low.fill_null(False) | high.fill_null(False) | fraction.fill_null(False))
             message = pl.select(
                 pl.when(pl.lit(low.fill_null(False))).then(pl.lit(f"below the minimum {spec.min:g}" if spec.min is not None else ""))
@@ -90,7 +128,11 @@ class NumberOutOfRange(BaseCheck):
 
 @register
 class NotANumber(BaseCheck):
-    """A numeric column holds text that is not a number ('около 50', 'много', '10-20')."""
+    """A numeric column holds text that is neither a number nor a band ('около 50', 'много').
+
+    A band ('50-250', 'более 500', '10,001+') is read as its interval (Bitrix24's headcount field is such a
+    list); RANGE001 flags it only when the whole band is outside the range.
+    """
 
     code = "RANGE002"
     name = "range.not_number"
@@ -103,8 +145,8 @@ class NotANumber(BaseCheck):
         parts = []
         for column, _ in _ranges(ctx):
             values = ctx.frame.get_column(column)
-            bad = parse_numbers(values).is_null() & ~empty_mask(ctx, values)
+            bad = ~number_bounds(values).get_column("read") & ~empty_mask(ctx, values)
             parts.append(findings_where(bad, column, values, "not a number",
-                                        "write a single number (a range like 10-20 cannot be compared)",
+                                        "write a number (1200) or a band (50-250, более 500, 10,001+)",
                                         severity_of(self)))
         return RuleResult(findings=concat_findings(parts))

@@ -1,0 +1,36 @@
+"""Probe round: findings a steward would hit on clean, real-shaped files (each test holds the real values)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from crmclean.config import parse_rules
+from crmclean.table import finalize_table
+from crmclean.validate import validate_table
+
+TODAY = date(2026, 12, 2)
+
+
+def _findings(frame: pl.DataFrame, select: list[str], object_type: str | None = None,
+              rules: str = "version: 1\n") -> pl.DataFrame:
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column="ID", object_type=object_type)
+    return validate_table(table, parse_rules(rules), today=TODAY, select=select).findings
+
+
+def _ids(findings: pl.DataFrame, rule: str) -> set[str]:
+    return set(findings.filter(pl.col("rule") == rule).get_column("record_id").to_list())
+
+
+def test_headcount_bands_are_numbers() -> None:
+    # Bitrix24's company field "Количество сотрудников" is the list менее 50 / 50-250 / 250-500 / более 500;
+    # LinkedIn-style "Company size" reads "51-200 employees", "10,001+". Every clean Bitrix24 company
+    # export was 100 % RANGE002 "not a number".
+    values = ["более 500", "менее 50", "50-250", "250-500", "51-200 employees", "10,001+", "1 200",
+              "около 50", "-5", "от 20 000 000 до 30 000 000", "250-50"]
+    frame = pl.DataFrame({"ID": [str(i) for i in range(len(values))], "Название компании": ["ООО «Вектор»"] * len(values),
+                          "Количество сотрудников": values})
+    f = _findings(frame, ["RANGE001", "RANGE002"], object_type="companies")
+    assert _ids(f, "RANGE002") == {"7", "10"}  # около 50; a reversed band is not read as one
+    assert _ids(f, "RANGE001") == {"8", "9"}  # -5; a band wholly above the maximum 10,000,000
