@@ -34,3 +34,20 @@ def test_headcount_bands_are_numbers() -> None:
     f = _findings(frame, ["RANGE001", "RANGE002"], object_type="companies")
     assert _ids(f, "RANGE002") == {"7", "10"}  # около 50; a reversed band is not read as one
     assert _ids(f, "RANGE001") == {"8", "9"}  # -5; a band wholly above the maximum 10,000,000
+
+
+def test_stale_names_the_column_of_the_latest_date() -> None:
+    # Salesforce contact export: STALE001 said "LastModifiedDate … 2025-09-20, not modified for 438 days" where
+    # 2025-09-20 was the LastActivityDate (LastModifiedDate read 2025-09-01T10:00:00.000Z)
+    frame = pl.DataFrame({
+        "ID": ["0035g00000Ab1AAA", "0035g00000Ab3AAA", "0035g00000Ab9AAA"],
+        "LastName": ["Smith", "Müller", "Tanaka"],
+        "Email": ["john.smith@globex.com", "h.mueller@bosch-rexroth.de", "k.tanaka@toyota-tsusho.co.jp"],
+        "LastModifiedDate": ["2025-09-01T10:00:00.000Z", "2025-08-14T09:00:00.000Z", "2026-10-07T01:00:00.000Z"],
+        "LastActivityDate": ["2025-09-20", "", "2026-10-06"],
+    })
+    f = _findings(frame, ["STALE001"]).sort("record_id")
+    assert f.select("record_id", "column", "value", "message").rows() == [
+        ("0035g00000Ab1AAA", "LastActivityDate", "2025-09-20", "no activity for 438 days"),
+        ("0035g00000Ab3AAA", "LastModifiedDate", "2025-08-14T09:00:00.000Z", "not modified for 474 days"),
+    ]

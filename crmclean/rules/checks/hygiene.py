@@ -167,12 +167,18 @@ class StaleRecord(BaseCheck):
         latest, _, _ = touch
         cutoff = datetime.combine(ctx.today - timedelta(days=ctx.validate.stale_days), datetime.min.time())
         stale = (latest < cutoff).fill_null(False)
-        column = _touch_columns(ctx)[0]
         age = ((pl.lit(datetime.combine(ctx.today, datetime.min.time())) - pl.lit(latest)).dt.total_days())
-        message = pl.select(pl.format("not modified for {} days", age)).to_series()
-        return RuleResult(findings=findings_where(stale, column, latest.dt.strftime("%Y-%m-%d"), message,
-                                                  "re-verify the record (call, enrichment) or archive it",
-                                                  severity_of(self)))
+        # the finding names the column that holds the latest date, and its value as written there
+        parts, left = [], stale
+        activity = set(ctx.columns_for("last_activity"))
+        for column in _touch_columns(ctx):
+            here = left & (parsed_column(ctx, column) == latest).fill_null(False)
+            left = left & ~here
+            what = "no activity" if column in activity else "not modified"
+            message = pl.select(pl.format(f"{what} for {{}} days", age)).to_series()
+            parts.append(findings_where(here, column, ctx.frame.get_column(column), message,
+                                        "re-verify the record (call, enrichment) or archive it", severity_of(self)))
+        return RuleResult(findings=concat_findings(parts))
 
 
 @register
