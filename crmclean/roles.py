@@ -320,8 +320,9 @@ _OBJECT_HEADERS: dict[str, tuple[str, ...]] = {
                    "whoid", "whatid", "task", "задача", "priority", "приоритет", "task id", "activity id",
                    "tasksubtype", "тип задачи", "результат", "постановщик", "исполнитель", "call duration",
                    "длительность звонка", "id задачи", "текст задачи"),
-    "companies": ("account id", "account name", "billing city", "billingcity", "billingstreet", "numberofemployees",
-                  "number of employees", "annual revenue", "annualrevenue", "company domain name",
+    # not NumberOfEmployees / AnnualRevenue: a Salesforce Lead has both (Object Reference, Lead) and a HubSpot
+    # contact export carries them, so they read a contact or lead file as companies (validate then required a company)
+    "companies": ("account id", "account name", "billing city", "billingcity", "billingstreet", "company domain name",
                   "название компании", "id компании", "код по окпо", "юр физ лицо", "полное наименование"),
     "contacts": ("contact id", "reportstoid", "reports to", "mailingcity", "mailing city", "id контакта",
                  "birthdate", "дата рождения", "отчество", "contact owner"),

@@ -51,3 +51,18 @@ def test_stale_names_the_column_of_the_latest_date() -> None:
         ("0035g00000Ab1AAA", "LastActivityDate", "2025-09-20", "no activity for 438 days"),
         ("0035g00000Ab3AAA", "LastModifiedDate", "2025-08-14T09:00:00.000Z", "not modified for 474 days"),
     ]
+
+
+def test_hubspot_contact_export_with_company_properties_is_contacts() -> None:
+    # a HubSpot contact export carries 'Number of Employees' and 'Annual Revenue' (so does a Salesforce Lead:
+    # NumberOfEmployees, AnnualRevenue); the file was read as companies and a freelancer without a company
+    # failed the gate with 'required field `company` is empty'
+    frame = pl.DataFrame({
+        "ID": ["51", "54"], "First Name": ["Jane", "Tom"], "Last Name": ["Doe", "Becker"],
+        "Email": ["jane.doe@acme.com", "tom.becker@gmail.com"], "Company Name": ["Acme Inc", ""],
+        "Contact owner": ["Sam Lee", "Priya Patel"], "Lifecycle Stage": ["Customer", "Subscriber"],
+        "Number of Employees": ["250", ""], "Annual Revenue": ["25000000", ""],
+    })
+    table = finalize_table(frame, source="export.csv", kind="csv", id_column="ID")
+    assert table.object_type == "contacts"
+    assert validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["REQ001"]).findings.height == 0
