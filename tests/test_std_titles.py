@@ -28,3 +28,19 @@ def test_user_dictionary_extends_the_shipped_one():
     result = run({"Должность": ["шофёр", "водитель"]}, "TITLE001", extra=extra)
     assert column(result, "Должность") == ["Водитель", "Водитель"]
     assert result.unknown_titles == 0
+
+
+def test_a_related_title_is_read_never_rewritten():
+    # probe (session 10): "Директор по развитию" was written "Менеджер по развитию бизнеса" (a director made a
+    # manager), "Закупщик" "Руководитель отдела закупок", "Ведущий юрист" "Юрист", "Frontend Developer"
+    # "Software Developer": another rank or a narrower profession is another title, not a spelling of it
+    titles = ["Директор по развитию", "Закупщик", "Менеджер по закупкам", "Ведущий юрист", "Главный специалист",
+              "Key Account Manager", "Frontend Developer", "Co-founder", "President & CEO", "Гл. бухгалтер"]
+    result = run({"Должность": titles}, "TITLE001", extra="  derived: all\n")
+    assert column(result, "Должность") == [*titles[:-1], "Главный бухгалтер"]  # a spelling is still written
+    assert result.unknown_titles == 0
+    seniority = result.derived.get_column("Должность__seniority").to_list()
+    assert [seniority[0], *seniority[2:7]] == ["Director", "Manager", "Specialist", "Specialist", "Manager", "Specialist"]
+    # the family's matching key stays: a buyer and a procurement manager of one person still agree
+    canonical = result.derived.get_column("Должность__canonical").to_list()
+    assert canonical[1] == canonical[2] == "Head of Procurement"

@@ -33,6 +33,9 @@ class TitleEntry(BaseModel):
     seniority: str | None = Field(None, description="Owner, C-level, VP, Director, Head, Manager, Specialist, Entry.")
     function: str | None = Field(None, description="Sales, Marketing, Finance, IT, Operations, HR, Legal, ...")
     variants: list[str] = Field(default_factory=list, description="Spellings that mean this title.")
+    related: list[str] = Field(default_factory=list, description="Other titles of the same role family (its "
+                               "seniority and function, the same canonical key for matching) that are not this title: "
+                               "a higher or lower rank, another profession; read, never rewritten.")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class TitleMatch:
     ru: str | None
     seniority: str | None
     function: str | None
-    how: Literal["exact", "compound", "fuzzy", "keywords", "unknown"]
+    how: Literal["exact", "compound", "fuzzy", "related", "keywords", "unknown"]
     score: float = 100.0
 
     def title(self, cyrillic: bool) -> str | None:
@@ -63,6 +66,7 @@ _COMPOUND_RE = re.compile(r"\s*(?:&|\+|/|,|;|\band\b|\bи\b)\s*", re.IGNORECASE)
 
 # keyword fallbacks for titles outside the dictionary (checked on the spaced key, first hit wins)
 _SENIORITY_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b(главный|ведущий|старший|senior|leading|lead) (специалист|specialist)\b", "Specialist"),  # a grade
     (r"\b(founder|co founder|cofounder|owner|основатель|учредитель|соучредитель|владелец|собственник)\b", "Owner"),
     (r"\b(chief \w+ officer|c[a-z]o|генеральный директор|президент|president|chairman|председатель)\b", "C-level"),
     (r"\b(vice president|vp|svp|evp|вице президент)\b", "VP"),
@@ -130,16 +134,26 @@ def classify_title(text: str) -> tuple[str | None, str | None]:
 
 
 class TitleDictionary:
-    """Variant key -> entry, built from the shipped dictionary plus the user's entries (which win)."""
+    """Variant key -> entry, built from the shipped dictionary plus the user's entries (which win).
+
+    A variant is a spelling of the entry's title (rewritten to it); a related title only shares its seniority,
+    function and matching key ("ведущий юрист" is no "Юрист" to write): found by exact key, never by fuzzy match.
+    """
 
     def __init__(self, entries: list[TitleEntry]) -> None:
         self.entries = entries
         self.by_key: dict[str, TitleEntry] = {}
+        self.related: dict[str, TitleEntry] = {}
         for entry in entries:
+            for spelling in entry.related:
+                for key in title_keys(spelling):
+                    if key:
+                        self.related[key] = entry
             for spelling in [entry.en, entry.ru or entry.en, *entry.variants]:
                 for key in title_keys(spelling):
                     if key:
                         self.by_key[key] = entry
+                        self.related.pop(key, None)  # a later entry's own spelling wins
         self._fuzzy_keys = [k for k in self.by_key if len(k) >= 4]
 
     def exact(self, text: str) -> TitleEntry | None:
@@ -162,6 +176,11 @@ class TitleDictionary:
         entry = self.exact(text)
         if entry is not None:
             return _from_entry(entry, "exact")
+        for key in title_keys(text):
+            if key in self.related:  # its own rank words first ("менеджер по закупкам" is no head of procurement)
+                entry = self.related[key]
+                own, _ = classify_title(text)
+                return TitleMatch(entry.en, entry.ru or entry.en, own or entry.seniority, entry.function, "related")
         parts = [p for p in _COMPOUND_RE.split(text) if p.strip()]
         if len(parts) > 1:
             found = [self.exact(p) for p in parts]
@@ -236,7 +255,7 @@ def builtin_entries() -> tuple[TitleEntry, ...]:
     """The curated dictionary (titles.yaml) plus the functional roles it does not name itself."""
     entries = [TitleEntry.model_validate(e) for e in data_yaml("titles.yaml")]
     known_en = {e.en.casefold() for e in entries}
-    known_keys = {k for e in entries for sp in [e.en, e.ru or e.en, *e.variants] for k in title_keys(sp)}
+    known_keys = {k for e in entries for sp in [e.en, e.ru or e.en, *e.variants, *e.related] for k in title_keys(sp)}
     for entry in _function_entries():
         own = {k for sp in (entry.en, entry.ru or entry.en) for k in title_keys(sp)}
         if entry.en.casefold() in known_en or own & known_keys:

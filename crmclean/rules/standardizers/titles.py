@@ -42,7 +42,11 @@ class TitleCanonical(ColumnRule):
     Генеральный директор / CEO; "главбух" → Главный бухгалтер; "VP Sales", "Mktg Mgr"…),
     keeps both roles of compound titles ("Founder & CEO", "Основатель и генеральный
     директор"), falls back to fuzzy matching (rapidfuzz, ``fuzzy_score``) proposed as
-    `suggest`, and leaves unknown titles unchanged (counted and reported as info).
+    `suggest`, and leaves unknown titles unchanged (counted and reported as info). A title
+    the dictionary lists as *related* to an entry (a rank up or down: "Ведущий юрист", "Key
+    Account Manager", "Директор по развитию"; a narrower profession: "Frontend Developer")
+    is another title: it gets the entry's function, its own rank words' seniority, and is
+    never rewritten.
     Seniority (C-level, VP, Director, Head, Manager, Specialist …) and function (Sales,
     Marketing, Finance, IT …) go to the match profile and, with ``derived: all``, to
     ``<column>__seniority`` / ``__function``; unknown titles still get them from keywords.
@@ -93,7 +97,8 @@ class TitleCanonical(ColumnRule):
         else:
             title = info.get_column(language)
         how = info.get_column("how")
-        after = title.fill_null(values).alias(column)
+        # a related title (a higher or lower rank, another profession of the entry's family) is read, not rewritten
+        after = title.zip_with((how != "related").fill_null(True), values).fill_null(values).alias(column)
         exact = how.is_in(["exact", "compound"])
         fuzzy = how == "fuzzy"
         edits = [ColumnEdit(column, after.zip_with(exact | ~known, values), "canonical job title")]
