@@ -29,3 +29,16 @@ def test_swapped_first_and_last_are_proposed():
     assert sugg.get_column("record_id").to_list() == ["1", "3"]
     assert sugg.get_column("after").to_list() == ["Иван", "John"]
     assert set(result.changes.get_column("confidence")) == {"suggest"}
+
+
+def test_a_split_the_record_contradicts_fills_nothing():
+    # probe (session 10): "Ким Ен Чер" (Фамилия Ким, Имя "Ен Чер") filled Отчество "Ен" and "Салимов Ахмед оглы"
+    # (Имя Ахмед) filled Отчество "Ахмед оглы": the split read Ким / Салимов as a first name, which the record's
+    # own columns deny; an initial agreeing with the held name ("Иванов И.И.", Имя Иван) is no contradiction
+    result = run({"ФИО": ["Ким Ен Чер", "Салимов Ахмед оглы", "Иванов И.И.", "Алиев Рашид Гусейн оглы",
+                          "Семенов Петр Алексеевич"],
+                  "Фамилия": ["Ким", "Салимов", "Иванов", "Алиев", "Семёнов"],
+                  "Имя": ["Ен Чер", "Ахмед", "Иван", "Рашид", None],
+                  "Отчество": [None, None, None, None, None]}, "NAME003")
+    assert column(result, "Отчество") == [None, None, "И.", "Гусейн оглы", "Алексеевич"]
+    assert column(result, "Имя") == ["Ен Чер", "Ахмед", "Иван", "Рашид", "Петр"]

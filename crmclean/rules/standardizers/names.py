@@ -197,25 +197,36 @@ class NameSplit(ColumnRule):
         edits: list[ColumnEdit] = []
         if opts.fill_parts:
             sure = parts.get_column("sure").fill_null(False)
-            # a part the record already holds in its own column confirms the order ("Smith John", Фамилия = Smith)
-            for part, role in (("first", "first_name"), ("last", "last_name")):
+            # a part the record already holds in its own column confirms the order ("Smith John", Фамилия = Smith);
+            # one it holds otherwise says the split is not this record's: "Ким Ен Чер" with Фамилия Ким and Имя
+            # "Ен Чер" is no first name Ким with patronymic Ен, so nothing is filled from it
+            contradicted = pl.repeat(False, len(values), eager=True)
+            for part, role in (("first", "first_name"), ("middle", "middle_name"), ("last", "last_name")):
                 col = ctx.first_column(role)
                 if col is not None and col in ctx.frame.columns:
-                    held = ctx.frame.get_column(col)
-                    sure = sure | (held.is_not_null() & (held == parts.get_column(part))).fill_null(False)
+                    held, mine = _folded(ctx.frame.get_column(col)), _folded(parts.get_column(part))
+                    if part != "middle":
+                        sure = sure | (held.is_not_null() & (held == mine)).fill_null(False)
+                    initial = mine.str.contains(r"^\w\.?$") & (held.str.slice(0, 1) == mine.str.slice(0, 1))
+                    contradicted = contradicted | ((held != mine) & ~initial).fill_null(False)
             for part, role in (("first", "first_name"), ("middle", "middle_name"), ("last", "last_name")):
                 target = ctx.first_column(role)
                 if target is None or target not in ctx.frame.columns:
                     continue
                 current = ctx.frame.get_column(target)
                 new = parts.get_column(part)
-                fill = current.is_null() & new.is_not_null()
+                fill = current.is_null() & new.is_not_null() & ~contradicted
                 if not fill.any():
                     continue
                 after = current.zip_with(~fill, new)
                 conf = fix_where(sure)
                 edits.append(ColumnEdit(target, after, f"{part} name taken from {column}", conf))
         return StdResult(edits=edits, derived=derived)
+
+
+def _folded(values: pl.Series) -> pl.Series:
+    """A name part compared ignoring case, ё/е and the spaces around it (null when empty)."""
+    return values.str.strip_chars().str.to_lowercase().str.replace_all("ё", "е", literal=True)
 
 
 @register
