@@ -66,3 +66,34 @@ def test_hubspot_contact_export_with_company_properties_is_contacts() -> None:
     table = finalize_table(frame, source="export.csv", kind="csv", id_column="ID")
     assert table.object_type == "contacts"
     assert validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["REQ001"]).findings.height == 0
+
+
+def _us_leads(country: list[str] | None, created: list[str], modified: list[str]) -> pl.DataFrame:
+    n = len(created)
+    frame = {"ID": [f"00Q5g00000L{i}" for i in range(n)], "Last Name": ["Clark"] * n,
+             "Company": ["Summit Logistics"] * n, "Email": [f"m{i}@summitlogistics.com" for i in range(n)],
+             "Created Date": created, "Last Modified Date": modified}
+    if country is not None:
+        frame["Country"] = country
+    return pl.DataFrame(frame)
+
+
+def test_us_dates_read_month_first_by_the_records_country() -> None:
+    # a Salesforce lead export of US records, every date with day <= 12: read day-first (the RU default),
+    # 10/12/2026 was 'after today' and three records 'modified before created'
+    frame = _us_leads(["United States"] * 3, ["10/12/2026", "06/04/2026", "05/02/2026"],
+                      ["11/02/2026", "07/03/2026", "06/01/2026"])
+    assert _findings(frame, ["DATE002", "DATE003"]).height == 0
+    # the rules file's explicit defaults.region wins over the records
+    explicit = _findings(frame, ["DATE002", "DATE003"], rules="version: 1\ndefaults:\n  region: RU\n")
+    assert _ids(explicit, "DATE003") == {"00Q5g00000L0", "00Q5g00000L1", "00Q5g00000L2"}
+
+
+def test_one_date_format_per_file() -> None:
+    # no country column: Created Date's 10/25/2026 shows the export writes month-first, so Last Modified's
+    # 11/02/2026 is 2 November, not 11 February (before: 'modified before created')
+    frame = _us_leads(None, ["10/25/2026", "10/01/2026"], ["11/02/2026", "10/05/2026"])
+    assert _findings(frame, ["DATE001", "DATE002", "DATE003"]).height == 0
+    # and a Russian file's 25/10/2026 makes 02/11/2026 day-first
+    ru = _us_leads(None, ["25/10/2026", "01/10/2026"], ["02/11/2026", "05/10/2026"])
+    assert _findings(ru, ["DATE001", "DATE002", "DATE003"]).height == 0

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 
 from crmclean._lazy import polars as pl
 from crmclean.config.validate import DateRange
-from crmclean.fields.dates import parse_dates
+from crmclean.fields.country import country_codes
+from crmclean.fields.dates import MONTH_FIRST_REGIONS, parse_dates
 from crmclean.roles import DATE_ROLES
 from crmclean.rules.base import Example, RuleResult, register
 from crmclean.rules.checks._common import (
@@ -34,15 +35,45 @@ def date_columns(ctx: CheckContext) -> list[tuple[str, DateRange]]:
     return list(out.items())
 
 
+def date_region(ctx: CheckContext) -> str | None:
+    """The region whose custom decides an ambiguous 03/04/2024 when no date of the file shows its order.
+
+    The rules file's ``defaults.region`` when it is set; otherwise the records' own country when most filled
+    country cells name one that writes dates month-first (a US export: 11/03/2026 is 3 November), else the
+    default region (RU: day-first).
+    """
+    settings = ctx.settings
+    defaults = getattr(settings, "defaults", None)
+    if defaults is not None and "region" in defaults.model_fields_set:
+        return ctx.default_region
+    codes = [country_codes(ctx.frame.get_column(c)) for c in ctx.columns_for("country")]
+    filled = pl.concat(codes).drop_nulls() if codes else pl.Series([], dtype=pl.String)
+    if filled.len() and filled.is_in(sorted(MONTH_FIRST_REGIONS)).sum() * 2 > filled.len():
+        return str(filled.mode().sort()[0])
+    return ctx.default_region
+
+
 def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
     """Parsed dates of a column, cached on the context (several checks and staleness read the same column).
 
-    The whole column is read by :func:`crmclean.fields.dates.parse_dates`, the reader survivorship uses
-    too, with the rules file's default region deciding ambiguous day/month order.
+    Read by :func:`crmclean.fields.dates.parse_dates`, the reader survivorship uses too. The text date columns
+    of the file are read as one series, so an export's one date format decides the order of ambiguous values
+    in every column (a 12/25/2026 in Created Date makes Last Modified's 11/02/2026 month-first too); with no
+    such value anywhere, :func:`date_region` decides.
     """
     cache: dict[str, pl.Series] = ctx.__dict__.setdefault("_parsed_dates", {})
     if column not in cache:
-        cache[column] = parse_dates(ctx.frame.get_column(column), region=ctx.default_region)
+        region = date_region(ctx)
+        names = [c for c, _ in date_columns(ctx)] + ctx.columns_for("updated_at") + ctx.columns_for("last_activity")
+        names = list(dict.fromkeys([*names, column]))
+        text = [c for c in names if ctx.frame.schema[c] == pl.String]
+        if text:
+            together = parse_dates(pl.concat([ctx.frame.get_column(c) for c in text]), region=region)
+            for i, c in enumerate(text):
+                cache[c] = together.slice(i * ctx.height, ctx.height).alias(c)
+        for c in names:
+            if c not in cache:
+                cache[c] = parse_dates(ctx.frame.get_column(c), region=region)
     return cache[column]
 
 
