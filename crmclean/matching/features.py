@@ -20,6 +20,7 @@ import polars as pl
 
 from crmclean.fields._unique import in_threads
 from crmclean.fields.names import given_names, parse_full_name
+from crmclean.fields.phone import _EXT_RE as EXTENSION_RE
 from crmclean.matching.nicknames import canonical_first_name, groups_key
 from crmclean.matching.translit import is_initial_key, latin_key, latin_text, phonetic_key
 
@@ -370,8 +371,11 @@ def _email_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     role = role_local_parts()
     local = email.str.split("@").list.first().str.split("+").list.first()
     domain = email.str.split("@").list.last()
+    # a role mailbox (info@, sales@, buh@) is the team's, never one person's, however few records hold it
+    role_address = pl.element().str.split("@").list.first().str.split("+").list.first().is_in(list(role))
     return pl.select(
         emails.alias("emails"),
+        emails.list.eval(pl.element().filter(~role_address)).alias("personal_emails"),
         email.alias("email"),
         pl.when(local.is_in(list(role)) | (local.str.len_chars() < 4)).then(None).otherwise(local).alias(
             "email_local"),
@@ -386,12 +390,19 @@ def _phone_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     n = prof.height
     phone_parts = [pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
                                  "p": prof.get_column("phones")}).explode("p")]
+    desk_parts = []
     if table is not None:
+        ext_re = "(?i)" + EXTENSION_RE.pattern
         for col in table.by_role.get("phone", []) + table.by_role.get("mobile", []):
-            raw = table.frame.get_column(col).str.replace(r"(?i)\s*(доб\.?|ext\.?|x|#|вн\.?)\s*\d+\s*$", "")
+            text = table.frame.get_column(col)
+            raw = text.str.replace(ext_re, "")
             cells = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
                                   "p": raw.str.split_exact(";", 1).struct.field("field_0").str.split(",")})
             phone_parts.append(cells.explode("p"))
+            # a number typed with an extension is a switchboard, the extension one desk behind it: its key and the desk
+            desk_parts.append(pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
+                                            "p": raw.str.replace_all(";", ",").str.split(",").list.last(),
+                                            "ext": text.str.extract(ext_re, 1)}).drop_nulls("ext"))
     exploded = pl.concat(phone_parts, how="vertical_relaxed")
     exploded = exploded.with_columns(phone_keys(exploded.get_column("p").cast(pl.String)).alias("key"))
     # rows sorted first (a stable sort keeps each record's numbers in order): grouping sorted keys costs a third
@@ -406,8 +417,24 @@ def _phone_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     )
     out = pl.DataFrame([phone_col.alias("phones"),
                         # the first validated number in E.164 (+74951234567): its country code and area code
-                        prof.get_column("phones").list.first().alias("phone_e164")])
+                        prof.get_column("phones").list.first().alias("phone_e164"),
+                        _desks(desk_parts, n)])
     return out.with_columns(phone_kinds(out.get_column("phones"), prof.get_column("phones")))
+
+
+def _desks(parts: list[pl.DataFrame], n: int) -> pl.Series:
+    """``phone_desks``: each record's switchboard numbers typed with an extension, as ``key x extension``
+    (+1 512 555 0100 ext. 201 -> 5125550100x201); an empty list where it has none."""
+    rows = pl.DataFrame({"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+    if parts:
+        desks = pl.concat(parts, how="vertical_relaxed")
+        desks = desks.with_columns(phone_keys(desks.get_column("p").cast(pl.String)).alias("key")).drop_nulls("key")
+        lists = (desks.sort("row", maintain_order=True).group_by("row", maintain_order=True)
+                 .agg((pl.col("key") + "x" + pl.col("ext")).unique(maintain_order=True).alias("phone_desks")))
+        rows = rows.join(lists, on="row", how="left", maintain_order="left")
+    else:
+        rows = rows.with_columns(pl.lit(None, dtype=pl.List(pl.String)).alias("phone_desks"))
+    return rows.get_column("phone_desks").fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
 def _organization_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:

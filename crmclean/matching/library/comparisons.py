@@ -161,7 +161,8 @@ def _email_conditions(people: bool = False) -> list[Condition]:
     same_or_free = AnyOf((Missing("org_domain"), Exact("org_domain")))
     personal: Condition = Not(shared_line)
     if people:
-        personal = AllOf((Not(shared_line), Not(_surnames_differ())))
+        # and a role mailbox (sales@, info@, buh@) is the team's: two people at one company share it
+        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_emails")))
     similar_local: list[Condition] = [_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
                                       Not(Predicate("numbered_mailbox", ("email_local",)))]
     if people:
@@ -226,13 +227,20 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
     """
     shared_line = Predicate("shared_line", ("phones",))
     personal: Condition = Not(shared_line)
+    # one switchboard, each side its own extension (+1 512 555 0100 ext. 201 / ext. 202) and given names that do
+    # not say one person (Mary / Mark; not Robert / Bob, not an initial): two desks, two colleagues. One person's
+    # two records may show two extensions (a desk moved, a digit mistyped): the names then decide
+    own_desks = AllOf((Predicate("own_numbers", ("phone_desks",)),
+                       Not(AnyOf((Missing("fn"), Exact("fn"), Predicate("groups_overlap", ("fn_groups",)),
+                                  Predicate("first_initial", ("fn", "fn_groups")))))))
     if people:
         # and a landline (an office desk or switchboard by the numbering plan) is never one person's number
-        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_phones")))
+        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_phones"), Not(own_desks)))
     conds: list[Condition] = [AllOf((Shares("phones"), personal))]
     if people:
-        # an office line in common and each their own other number (mobile): two colleagues, not one person
-        conds.append(AllOf((Shares("phones"), Not(personal), Predicate("own_numbers", ("phones",)))))
+        # an office line in common and each their own other number (mobile) or desk: two colleagues, not one person
+        conds.append(AllOf((Shares("phones"), Not(personal),
+                            AnyOf((Predicate("own_numbers", ("phones",)), own_desks)))))
     conds.append(AllOf((Shares("phones"), Not(personal))))
     if people:
         # nothing shared and each side its own mobile, or its own two numbers (an office line and a mobile where

@@ -1,0 +1,65 @@
+"""Probe round (session 10): contact files a steward brings, read pair by pair. A team mailbox and a switchboard
+two colleagues share are no evidence of one person; the same person typed differently still merges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from _match_helpers import table_from_rows
+
+from crmclean.matching import dedupe
+from crmclean.matching.engine import prepare
+
+
+def _levels(rows: list[dict[str, Any]], pairs: list[tuple[int, int]], fields: tuple[str, ...]
+            ) -> dict[str, list[str | None]]:
+    """Each field's level name for each pair, from one prepare."""
+    setup = prepare(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
+    frame = pl.DataFrame({"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
+                         schema={"l": pl.UInt32, "r": pl.UInt32})
+    levels = setup.levels(frame)
+    out = {}
+    for field in fields:
+        names = [lv.name for lv in next(c for c in setup.comparisons if c.name == field).levels]
+        out[field] = [None if i is None else names[i] for i in levels.get_column(f"lvl__{field}").to_list()]
+    return out
+
+
+_INITECH = {"Last Name": "Johnson", "Email": "sales@initech.com", "Title": "Account Executive",
+            "Account Name": "Initech", "Mailing City": "Austin", "Mailing Country": "USA"}
+
+
+def _initech() -> list[dict[str, Any]]:
+    return [
+        {"Contact ID": "003A06", "First Name": "Mary", **_INITECH, "Phone": "+1 (512) 555-0100 ext. 201"},
+        {"Contact ID": "003A07", "First Name": "Mark", **_INITECH, "Phone": "+1 (512) 555-0100 ext. 202"},
+        # one person typed twice: the same desk, a nickname, the extension written another way
+        {"Contact ID": "003A08", "First Name": "Robert", "Last Name": "Brown", "Email": "sales@initech.com",
+         "Account Name": "Initech", "Phone": "+1 (512) 555-0100 x305", "Mailing City": "Austin"},
+        {"Contact ID": "003A09", "First Name": "Bob", "Last Name": "Brown", "Email": "sales@initech.com",
+         "Account Name": "Initech", "Phone": "512-555-0100 доб. 305", "Mailing City": "Austin"},
+        # one person whose two records show two extensions: the names decide
+        {"Contact ID": "003A10", "First Name": "Elizabeth", "Last Name": "Morales", "Account Name": "Initech",
+         "Phone": "+1 (512) 555-0100 ext. 144"},
+        {"Contact ID": "003A11", "First Name": "Elizabeth", "Last Name": "Morales", "Account Name": "Initech",
+         "Phone": "512.555.0100 #102"},
+    ]
+
+
+def test_a_team_mailbox_is_no_ones_address_and_two_extensions_of_one_switchboard_are_two_desks() -> None:
+    got = _levels(_initech(), [(0, 1), (2, 3), (4, 5)], ("email", "phone"))
+    # sales@ held by two records only (no "several people" to count) was read as a shared personal address
+    assert got["email"][:2] == ["shared_mailbox", "shared_mailbox"]
+    assert got["phone"][0] == "colleagues_own_numbers"  # Mary / Mark: ext. 201 / ext. 202
+    # the switchboard six records hold is a shared line; what matters is that it does not say "two people"
+    assert got["phone"][1] == "shared_line"  # Robert / Bob, one desk (x305 = доб. 305)
+    assert got["phone"][2] == "shared_line"  # Elizabeth Morales twice: a desk moved or a digit mistyped; names decide
+
+
+def test_colleagues_sharing_sales_mailbox_and_switchboard_are_not_merged() -> None:
+    # Mary and Mark Johnson, Account Executives at Initech: merged at 16 bits (p 1.0) before
+    result = dedupe(table_from_rows(_initech(), id_column="Contact ID", object_type="contacts"))
+    cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cluster["003A06"] != cluster["003A07"]
+    assert cluster["003A08"] == cluster["003A09"]
