@@ -97,3 +97,16 @@ def test_one_date_format_per_file() -> None:
     # and a Russian file's 25/10/2026 makes 02/11/2026 day-first
     ru = _us_leads(None, ["25/10/2026", "01/10/2026"], ["02/11/2026", "05/10/2026"])
     assert _findings(ru, ["DATE001", "DATE002", "DATE003"]).height == 0
+
+
+def test_free_text_a_word_more_is_no_typo() -> None:
+    # Salesforce's standard lead statuses: 'Closed - Not Converted' was 'one of several spellings of Closed -
+    # Converted'; a letter typo still is one
+    status = ["Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Converted",
+              "Closed - Not Converted", "Не интересно", "Интересно", "Интересно"]
+    city = ["Новосибирск", "Новосибирск", "Новосибриск", "Москва", "г. Москва", "Москва", "Москва", "Москва"]
+    frame = pl.DataFrame({"ID": [str(i) for i in range(8)], "Last Name": ["Clark"] * 8,
+                          "Email": [f"m{i}@summit.com" for i in range(8)], "Lead Status": status, "City": city})
+    f = _findings(frame, ["FREETEXT001"])
+    assert set(zip(f.get_column("column"), f.get_column("value"), strict=True)) == {
+        ("City", "Новосибриск"), ("City", "г. Москва")}

@@ -55,6 +55,11 @@ def fingerprint(text: str, column_role: str | None = None) -> str:
     return _ALIASES.get(t, t)
 
 
+def word_count(text: str) -> int:
+    """Words of a value, its 'г.' prefix aside ('Ростов-на-Дону' 3, 'г. Москва' 1)."""
+    return len(re.findall(r"[^\W_]+", _PREFIX.sub("", text.strip().lower())))
+
+
 class FreeTextOptions(CheckOptions):
     min_share: float = Field(
         0.0, ge=0, le=1, description="Report a group only when its variants cover at least this share of the column."
@@ -109,7 +114,7 @@ class FreeTextShouldBePicklist(BaseCheck):
             raw = counts.get_column(stripped.name).to_list()
             n = counts.get_column("n").to_list()
             keys = [fingerprint(v, role) for v in raw]
-            keys = self._merge_typos(keys, n, getattr(opts, "fuzzy_threshold", 90))
+            keys = self._merge_typos(keys, n, getattr(opts, "fuzzy_threshold", 90), [word_count(v) for v in raw])
             groups: dict[str, list[int]] = defaultdict(list)
             for i, k in enumerate(keys):
                 groups[k].append(i)  # value_counts is sorted, so the first index is the most common spelling
@@ -138,11 +143,18 @@ class FreeTextShouldBePicklist(BaseCheck):
         return RuleResult(findings=pl.concat(parts) if parts else None)
 
     @staticmethod
-    def _merge_typos(keys: list[str], counts: list[int], threshold: int) -> list[str]:
-        """Map rare keys onto a frequent key one typo away (Новосибриск → Новосибирск)."""
+    def _merge_typos(keys: list[str], counts: list[int], threshold: int, words: list[int]) -> list[str]:
+        """Map rare keys onto a frequent key one typo away (Новосибриск → Новосибирск).
+
+        A typo changes letters, not words: two keys are merged only when spellings of both have as many words
+        ('Closed - Not Converted' is no typo of 'Closed - Converted', Salesforce's lead statuses; 'Не
+        интересно' none of 'Интересно').
+        """
         weight: dict[str, int] = defaultdict(int)
-        for k, c in zip(keys, counts, strict=True):
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for k, c, w in zip(keys, counts, words, strict=True):
             weight[k] += c
+            lengths[k].add(w)
         ranked = sorted(weight, key=lambda k: -weight[k])
         anchors = [k for k in ranked[:2000] if len(k) >= 5]
         if len(anchors) < 2:
@@ -155,7 +167,7 @@ class FreeTextShouldBePicklist(BaseCheck):
             hits = process.extract(k, anchors, scorer=fuzz.ratio, score_cutoff=threshold, limit=3)
             for anchor, _, _ in hits:
                 # the more frequent spelling (on a tie, the one seen first) absorbs the other
-                if anchor != k and rank[anchor] < rank[k] and anchor[0] == k[0]:
+                if anchor != k and rank[anchor] < rank[k] and anchor[0] == k[0] and lengths[anchor] & lengths[k]:
                     remap[k] = remap.get(anchor, anchor)
                     break
         return [remap.get(k, k) for k in keys]
