@@ -199,20 +199,32 @@ def unescape_html(text: str) -> str:
     return text
 
 
-def _nest_inner_quotes(name: str, style: QuoteStyle, cyrillic: bool) -> str:
-    """Quotes inside a name become the inner pair of the style: „…“ inside «…»."""
+def _nest_inner_quotes(name: str, style: QuoteStyle, cyrillic: bool, *, wrapped: bool = True) -> str:
+    """Quotes inside a name become the inner pair of the style: „…“ inside «…».
+
+    ``wrapped``: the name is (or will be) inside outer quotes, so every quote in it is an inner one; otherwise
+    ("Банк «Открытие»", 'ГМК "Норильский никель"': no legal form, no outer quotes) the first level keeps the
+    outer pair and only a quote inside it is an inner one ("Фонд «Завод „Прогресс“»").
+    """
     if not _QUOTE_RE.search(name):
         return name
     if style == "none":
         return _QUOTE_RE.sub("", name)
     use_guillemets = style == "«»" or (style == "auto" and cyrillic)
     inner_open, inner_close = ("„", "“") if use_guillemets else ('"', '"')
+    outer_open, outer_close = ("«", "»") if use_guillemets else ('"', '"')
+    depth = 1 if wrapped else 0
     out = []
     for i, ch in enumerate(name):
         if ch in _QUOTE_CHARS:
             # any quote at a word start opens, any other closes: “ and ” swap roles between languages
             starts = i == 0 or name[i - 1] in " («„“\""
-            out.append(inner_open if starts and ch not in "»" else inner_close)
+            if starts and ch not in "»":
+                depth += 1
+                out.append(outer_open if depth == 1 else inner_open)
+            else:
+                out.append(outer_close if depth <= 1 else inner_close)
+                depth = max(depth - 1, 1 if wrapped else 0)
         else:
             out.append(ch)
     return "".join(out)
@@ -243,7 +255,9 @@ def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyl
             return _SPACES.sub(" ", text.strip()), None
         if parts.legal_form is None:
             had_outer = text.strip()[:1] in _OPEN
-            return (_quote(name, quotes, cyr) if had_outer else name), None
+            if had_outer:
+                return _quote(name, quotes, cyr), None
+            return _nest_inner_quotes(parts.name, quotes, cyr, wrapped=False), None
         return _requote_keep(text, quotes), parts.legal_form
     if mode == "split":
         return name, parts.legal_form

@@ -105,3 +105,15 @@ def test_suffix_search_pre_checks_skip_no_match():
         assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict())), value
         matched += want is not None
     assert matched > len(values) // 3
+
+
+def test_a_name_without_outer_quotes_keeps_its_quotes_outer():
+    # probe (session 10): 'ТОВ «Київстар»' (a Ukrainian form the table did not know) and 'Банк «Открытие»' were
+    # written with inner quotes „…“ as a fix, though nothing wrapped them; ГМК "Норильский никель" too
+    assert normalize_company("ПАТ «Укрнафта»") == ("ПАТ «Укрнафта»", None)
+    assert normalize_company("Товариство з обмеженою відповідальністю «Київстар»") == ("ТОВ «Київстар»", "ТОВ")
+    assert normalize_company("Банк «Открытие»") == ("Банк «Открытие»", None)
+    assert normalize_company('ГМК "Норильский никель"') == ("ГМК «Норильский никель»", None)
+    assert normalize_company("Фонд «Завод «Прогресс»»") == ("Фонд «Завод „Прогресс“»", None)
+    assert normalize_company("ООО Завод «Прогресс»") == ("ООО «Завод „Прогресс“»", "ООО")  # wrapped: inner
+    assert normalize_company('Acme "Best" Ltd') == ('Acme "Best" Ltd', "Ltd")
