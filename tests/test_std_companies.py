@@ -50,3 +50,10 @@ def test_countries_to_iso():
     assert result.findings.get_column("value").to_list() == ["Нарния"]
     named = run({"Country": ["РФ"]}, "COUNTRY001", extra="  rules:\n    COUNTRY001: {output: name_en}\n")
     assert column(named, "Country") == ["Russia"]
+
+
+def test_a_neighbours_own_spelling_of_its_name_is_that_country():
+    # probe (session 10): 'Қазақстан' in a Kazakh counterparty's row was "not a recognizable country" (warning)
+    for raw, code in {"Қазақстан": "KZ", "Қазақстан Республикасы": "KZ", "Україна": "UA", "O'zbekiston": "UZ",
+                      "Кыргыз Республикасы": "KG", "Рэспубліка Беларусь": "BY", "საქართველო": "GE"}.items():
+        assert country_alpha2(raw) == code, raw
