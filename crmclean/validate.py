@@ -326,6 +326,21 @@ def exit_code_for(findings: pl.DataFrame, fail_on: str) -> int:
     return 1 if worst >= threshold else 0
 
 
+def failing_findings(findings: pl.DataFrame, fail_on: str, limit: int = 10) -> tuple[pl.DataFrame, int]:
+    """(the first ``limit`` findings at or above ``fail_on``, worst first then in file order; how many there are).
+
+    What the gate prints when it fails, so a steward sees which records stopped the import without --out.
+    """
+    check_fail_on(fail_on)
+    if fail_on == "never" or findings.height == 0:
+        return findings.head(0), 0
+    rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int8)
+    failing = findings.filter(rank >= SEVERITY_RANK[fail_on]).with_columns(rank.alias("_rank"))
+    by = ["_rank", "row"] if "row" in failing.columns else ["_rank"]
+    shown = failing.sort(by, descending=[True, False][: len(by)], maintain_order=True).drop("_rank")
+    return shown.head(limit), failing.height
+
+
 def match_existing(table: RecordTable, other: str, rules: RulesFile, profile: pl.DataFrame | None = None
                    ) -> pl.DataFrame:
     """Records of ``table`` that already exist in ``other`` (file or CRM spec): row, existing_id, score.

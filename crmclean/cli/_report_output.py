@@ -52,3 +52,18 @@ def print_summary(report: dict[str, Any], files: dict[str, str] | None = None, *
         ui.out.print(table)
     if files:
         ui.out.print("report: " + escape(files.get("html") or next(iter(files.values()))), highlight=False)
+
+
+def print_failing(findings: Any, fail_on: str, *, written: bool) -> None:
+    """The findings that failed the gate (the first ten, worst first), one line each on stderr: record id,
+    column, rule, value and message, so the records that stopped the import are named without --out."""
+    from crmclean.validate import failing_findings
+
+    shown, total = failing_findings(findings, fail_on)
+    for f in shown.iter_rows(named=True):
+        value = "" if f["value"] is None else f" {str(f['value'])[:60]!r}"
+        ui.err.print(f"  {escape(str(f['record_id']))}  {escape(str(f['column']))}{escape(value)}: "
+                     f"{escape(str(f['rule']))} {f['severity']}: {escape(str(f['message']))}", highlight=False)
+    if total > shown.height:
+        more = "findings.csv lists every one" if written else "--out DIR writes findings.csv with every one"
+        ui.err.print(f"  … {total - shown.height:,} more ({more})", highlight=False)

@@ -8,7 +8,7 @@ import typer
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli._report_output import print_summary, step_printer
+from crmclean.cli._report_output import print_failing, print_summary, step_printer
 from crmclean.cli.options import FailOn, Json, Out, Rules, Source, Store, source_options
 
 if TYPE_CHECKING:
@@ -53,11 +53,16 @@ def validate_command(
     else:
         report = api.report(result)
     if json_out:
-        ui.print_json(summary(report, files))
+        from crmclean.validate import failing_findings
+
+        shown, total = failing_findings(result.findings, fail_on, limit=50)
+        keep = ["record_id", "column", "rule", "severity", "value", "message", "hint"]
+        ui.print_json(summary(report, files) | {"failing": {"total": total, "first": shown.select(keep).to_dicts()}})
     else:
         print_summary(report, files)
     code = result.exit_code(fail_on)
     if code and not json_out:
         ui.err.print(f"[red]validation failed:[/] findings at or above `{fail_on}`", highlight=False)
+        print_failing(result.findings, fail_on, written=bool(files))
     if code:
         raise typer.Exit(code)
