@@ -99,3 +99,11 @@ def test_phone_filler_mask_agrees_with_the_expression(values):
     full = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(
         placeholder_expr(pl.col("v"), "phone")).to_series().to_list()
     assert fast == full
+
+
+def test_look_alike_letters_of_the_other_alphabet_are_replaced_when_the_script_is_certain():
+    # probe (session 10): "Сeмёнов" with a Latin e stood as typed, so it never matched "Семёнов"
+    values = ["Сeмёнов", "ООО «Рoмашка»", "Ivanоv", "ivanоv@mail.ru", "Сoc", "Пaul", "IT-директор", "А123ВС", None]
+    result = run({"Фамилия": values}, "TEXT001")
+    assert column(result, "Фамилия") == ["Семёнов", "ООО «Ромашка»", "Ivanov", "ivanov@mail.ru", "Сoc", "Пaul",
+                                         "IT-директор", "А123ВС", None]

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from crmclean._lazy import polars as pl
 from crmclean.fields.company import legal_form_variants
+from crmclean.fields.script import fix_mixed_script, mixed_script_mask
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, RuleOptions, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
@@ -69,22 +70,27 @@ class WhitespaceOptions(RuleOptions):
 
 @register
 class Whitespace(ColumnRule):
-    """Trim values, collapse inner spaces, remove invisible characters.
+    """Trim values, collapse inner spaces, remove invisible characters and look-alike letters of the other alphabet.
 
     What it does: removes leading/trailing spaces, turns non-breaking and other exotic
     spaces into plain ones, deletes zero-width characters, soft hyphens and direction
-    marks, collapses runs of spaces, and makes a value that is only spaces empty.
+    marks, collapses runs of spaces, and makes a value that is only spaces empty. A word
+    mixing Latin and Cyrillic letters is written in its own script when that is certain
+    (it holds a letter with no look-alike, and every letter of the other script has one):
+    "Сeмёнов" (Latin e) -> "Семёнов", "Ivanоv" (Cyrillic о) -> "Ivanov"; "Сoc" is kept
+    (see :mod:`crmclean.fields.script`).
 
     Why: "Иван␠Петров" (with a non-breaking space from a web form or Excel) and
     "Иван Петров" look the same to a person but never match in a lookup, a filter or a
-    duplicate check.
+    duplicate check; so do "Сeмёнов" and "Семёнов".
 
     Runs on every column by default (set ``columns`` or ``roles`` to narrow it).
     """
 
     code = "TEXT001"
     name = "text.whitespace"
-    summary = "Trim, collapse inner spaces and remove invisible characters (NBSP, zero-width)."
+    summary = ("Trim, collapse inner spaces, remove invisible characters (NBSP, zero-width) and Latin/Cyrillic "
+               "look-alike letters inside a word of the other alphabet.")
     roles = ()
     order = 10
     reads_roles = ()
@@ -94,6 +100,7 @@ class Whitespace(ColumnRule):
         Example("ООО\u00a0«Ромашка»", "ООО «Ромашка»", "non-breaking space"),
         Example("john\u200b.smith@acme.com", "john.smith@acme.com", "zero-width space"),
         Example("   ", "", "only spaces: emptied"),
+        Example("Сeмёнов", "Семёнов", "a Latin e inside a Cyrillic word"),
     )
 
     def target_columns(self, ctx: RuleContext) -> list[str]:
@@ -108,12 +115,21 @@ class Whitespace(ColumnRule):
         multiline = role in opts.multiline_roles
         # one cheap scan finds the few values that need work; only those go through the replacements
         dirty = values.str.contains(_DIRTY_RE).fill_null(False)
-        if not dirty.any():
-            return StdResult()
-        sub = values.filter(dirty)
-        cleaned = pl.DataFrame({"v": sub}).select(clean_whitespace_expr(pl.col("v"), multiline=multiline)).to_series()
-        after = values.clone().scatter(dirty.arg_true(), cleaned)
-        return StdResult(edits=[ColumnEdit(column, after.alias(column), "whitespace cleaned")])
+        edits = []
+        after = values
+        if dirty.any():
+            sub = values.filter(dirty)
+            cleaned = pl.DataFrame({"v": sub}).select(clean_whitespace_expr(pl.col("v"),
+                                                                            multiline=multiline)).to_series()
+            after = values.clone().scatter(dirty.arg_true(), cleaned)
+            edits.append(ColumnEdit(column, after.alias(column), "whitespace cleaned"))
+        # letters that look alike but are not ("Сeмёнов" with a Latin e): the same trap as a non-breaking space
+        mixed = mixed_script_mask(after)
+        if mixed.any():
+            fixed = map_unique_fast(after.filter(mixed), fix_mixed_script, pl.String)
+            edits.append(ColumnEdit(column, after.clone().scatter(mixed.arg_true(), fixed).alias(column),
+                                    "look-alike letters of the other alphabet inside a word replaced"))
+        return StdResult(edits=edits)
 
 
 def _role_of(ctx: RuleContext, column: str) -> str | None:
