@@ -110,3 +110,18 @@ def test_free_text_a_word_more_is_no_typo() -> None:
     f = _findings(frame, ["FREETEXT001"])
     assert set(zip(f.get_column("column"), f.get_column("value"), strict=True)) == {
         ("City", "Новосибриск"), ("City", "г. Москва")}
+
+
+def test_a_repeated_record_id_fails_the_gate() -> None:
+    # a Salesforce contact export with one Id on two rows passed the gate silently (the table fell back to row
+    # numbers); several contacts of one AccountId, and new records without an Id, are no repeat
+    frame = pl.DataFrame({
+        "Id": ["0035g00000Ab1AAA", "0035g00000Ab2AAA", "0035g00000Ab2AAA", "", ""],
+        "AccountId": ["0015g00000Xy6AAA"] * 5, "LastName": ["Garcia", "Lee", "Lee", "Kim", "Park"],
+        "Email": ["maria@acme-corp.com", "david@acme-corp.com", "dlee@acme-corp.com", "kim@acme-corp.com",
+                  "park@acme-corp.com"],
+    })
+    table = finalize_table(frame, source="t.csv", kind="csv", id_column=None)
+    f = validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["UNIQUE001"]).findings
+    assert f.select("record_id", "column", "value").rows() == [("2", "Id", "0035g00000Ab2AAA"),
+                                                               ("3", "Id", "0035g00000Ab2AAA")]

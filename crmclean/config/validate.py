@@ -79,7 +79,8 @@ class ValidateSettings(BaseModel):
         default_factory=dict, description="Column or role -> regex / length / allowed characters."
     )
     unique: list[str] | None = Field(
-        None, description="Columns or roles whose non-empty values must be unique (default: inn for companies)."
+        None,
+        description="Columns or roles whose non-empty values must be unique (default: id, and inn for companies).",
     )
     dates: dict[str, DateRange] = Field(
         default_factory=dict,

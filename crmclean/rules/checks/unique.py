@@ -16,16 +16,19 @@ from crmclean.rules.checks._common import (
     severity_of,
 )
 
-DEFAULT_UNIQUE: dict[str, list[str]] = {"companies": ["inn"], "contacts": [], "leads": [], "deals": []}
+# a record's own id (Id, Record ID, Код, External ID: the id role) names one record: the same id on two rows is one
+# record twice (an import would overwrite the first or fail), whatever the object; empty ids (new records) never repeat
+DEFAULT_UNIQUE: dict[str, list[str]] = {"companies": ["id", "inn"], "contacts": ["id"], "leads": ["id"],
+                                        "deals": ["id"], "activities": ["id"]}
 
 
 @register
 class UniqueValue(BaseCheck):
     """A value that must be unique appears in more than one record.
 
-    **What it does.** For each column or role in ``validate.unique`` (default: ``inn`` for
-    companies) flags every record whose value (trimmed, case-insensitive) is shared with
-    another record; the hint names up to three other record ids.
+    **What it does.** For each column or role in ``validate.unique`` (default: the record id
+    columns, role ``id``, and ``inn`` for companies) flags every record whose value (trimmed,
+    case-insensitive) is shared with another record; the hint names up to three other record ids.
 
     **Why.** Two companies with one INN are the same counterparty entered twice; a unique
     external key that repeats breaks integrations. (Fuzzy duplicates are the dedupe step's job.)
@@ -55,7 +58,7 @@ class UniqueValue(BaseCheck):
     def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
         specs = ctx.validate.unique
         if specs is None:
-            specs = DEFAULT_UNIQUE.get(ctx.object_type, [])
+            specs = DEFAULT_UNIQUE.get(ctx.object_type, ["id"])
         parts = []
         ids = ctx.frame.get_column(ctx.id_column)
         kpp_column = ctx.first_column("kpp")
