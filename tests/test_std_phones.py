@@ -161,3 +161,13 @@ def test_vectorized_cells_agree_with_the_python_normalizer(values, region):
     for value, row in zip(values, frame.to_dicts(), strict=True):
         slow = normalize_phone(value, region)
         assert (row["phone"], row["ext"], row["extra"]) == (slow.phone, slow.ext, "; ".join(slow.extra) or None), value
+
+
+def test_a_number_a_spreadsheet_stored_as_a_float_is_read_back_exactly_or_flagged():
+    # probe (session 10): 7.9161234567E+10 (every digit kept) was "invalid phone: not a phone number", and
+    # 7.91E+10 (digits lost) got the same message, which does not say what happened
+    result = run({"Телефон": ["7.9161234567E+10", "7,9161234567E+10", "79161234567.0", "7.91E+10"]},
+                 "PHONE001", "PHONE002")
+    assert column(result, "Телефон") == ["+79161234567", "+79161234567", "+79161234567", "7.91E+10"]
+    messages = result.findings.get_column("message").to_list()
+    assert len(messages) == 1 and "scientific notation and dropped its last digits" in messages[0]

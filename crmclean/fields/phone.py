@@ -544,6 +544,7 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
     once its label and extension are taken off: ``_second_chance``) is not read again by phonenumbers for the
     message only; its ``error`` stays null (every other column is the same).
     """
+    values, lost = _from_spreadsheet_numbers(values)
     e164, ptype, error, invalid = _fast_scan_rows(values, regions) if distinct else _fast_scan(values, regions)
     n = len(values)
     region_col = regions if isinstance(regions, pl.Series) else pl.Series("region", [regions] * n, dtype=pl.String)
@@ -568,7 +569,33 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
         for name in ("phone", "e164", "type", "ext", "extra", "extra_e164", "error", "suggestion"):
             cols[name] = out.get_column(name).scatter(idx, slow.get_column(name))
         out = pl.DataFrame(cols)
+    if lost is not None:
+        out = out.with_columns(
+            pl.when(pl.lit(lost)).then(None).otherwise(pl.col(c)).alias(c) for c in ("phone", "e164", "type")
+        ).with_columns(pl.when(pl.lit(lost)).then(pl.lit(_LOST_DIGITS)).otherwise(pl.col("error")).alias("error"))
     return out.select("phone", "e164", "ext", "type", "extra", "extra_e164", "error", "suggestion")
+
+
+_SPREADSHEET_NUMBER_RS = r"^\s*(?:\d(?:[.,]\d+)?[eE]\+?\d{1,2}|\d+\.0+)\s*$"
+_LOST_DIGITS = ("a spreadsheet wrote the number in scientific notation and dropped its last digits; "
+                "take it from the source")
+
+
+def _from_spreadsheet_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series | None]:
+    """Cells a spreadsheet stored as a number, read back as their digits: 7.9161234567E+10 and 79161234567.0 are
+    79161234567 (then read like any cell of digits); 7.91E+10 lost its last digits and is never completed
+    (the mask of those, or None). The float spellings are the tax ids' (fields.taxid: one reading of them)."""
+    from crmclean.fields.taxid import _from_float
+
+    spelled = values.str.contains(_SPREADSHEET_NUMBER_RS).fill_null(False)
+    if not spelled.any():
+        return values, None
+    idx = spelled.arg_true()
+    raw = values.gather(idx)
+    digits = map_unique_fast(raw.str.strip_chars().str.replace(",", ".", literal=True), _from_float, pl.String)
+    restored = values.scatter(idx, digits.fill_null(raw))
+    lost = pl.repeat(False, len(values), eager=True).scatter(idx, digits.is_null())
+    return restored, (lost if lost.any() else None)
 
 
 # Rust-regex forms of _LABEL_RE / _EXT_RE / _SPLIT_RE (no look-around): used before giving up on the fast path
