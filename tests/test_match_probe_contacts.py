@@ -63,3 +63,30 @@ def test_colleagues_sharing_sales_mailbox_and_switchboard_are_not_merged() -> No
     cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
     assert cluster["003A06"] != cluster["003A07"]
     assert cluster["003A08"] == cluster["003A09"]
+
+
+def test_one_woman_before_and_after_marriage_shares_her_personal_mailbox_and_mobile() -> None:
+    # the same given name and patronymic under two surnames, with her own gmail (spelled from the old surname) and
+    # mobile: read as a shared mailbox and a shared line (two surnames = two people), p 0.66, not even asked
+    rows = [
+        {"Contact ID": "16", "ФИО": "Новикова Екатерина Андреевна", "Email": "e.novikova@gmail.com",
+         "Мобильный": "+7 915 222-33-44", "Компания": "ООО «Медиа Плюс»", "Должность": "Маркетолог", "Город": "Москва"},
+        {"Contact ID": "17", "ФИО": "Сидорова Екатерина Андреевна", "Email": "e.novikova@gmail.com",
+         "Мобильный": "+7 915 222-33-44", "Компания": "ООО «Брендлаб»", "Должность": "Директор по маркетингу",
+         "Город": "Москва"},
+        # spouses: one family mailbox and home line, two given names
+        {"Contact ID": "3", "ФИО": "Иванов Сергей Александрович", "Email": "ivanovy.family@yandex.ru",
+         "Мобильный": "+7 916 987-65-43", "Город": "Москва"},
+        {"Contact ID": "4", "ФИО": "Иванова Светлана Викторовна", "Email": "ivanovy.family@yandex.ru",
+         "Мобильный": "+7 916 987-65-43", "Город": "Москва"},
+        # two Annas at one company sharing a work mailbox: a surname change lifts only a free-mail address's veto
+        {"Contact ID": "5", "ФИО": "Кузнецова Анна Сергеевна", "Email": "anna@vektor.ru", "Компания": "ООО «Вектор»"},
+        {"Contact ID": "6", "ФИО": "Смирнова Анна Сергеевна", "Email": "anna@vektor.ru", "Компания": "ООО «Вектор»"},
+    ]
+    got = _levels(rows, [(0, 1), (4, 5)], ("email", "phone"))
+    assert got["email"] == ["exact", "shared_mailbox"]
+    assert got["phone"][0] == "exact"
+    result = dedupe(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
+    cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cluster["16"] == cluster["17"]
+    assert cluster["3"] != cluster["4"]

@@ -376,6 +376,8 @@ def _email_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     return pl.select(
         emails.alias("emails"),
         emails.list.eval(pl.element().filter(~role_address)).alias("personal_emails"),
+        emails.list.eval(pl.element().filter(~role_address & pl.element().str.split("@").list.last().is_in(list(free)))
+                         ).alias("free_emails"),
         email.alias("email"),
         pl.when(local.is_in(list(role)) | (local.str.len_chars() < 4)).then(None).otherwise(local).alias(
             "email_local"),

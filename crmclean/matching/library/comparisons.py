@@ -146,6 +146,13 @@ def _surnames_differ() -> Condition:
     return AllOf((Not(Missing("ln")), Not(Exact("ln")), Not(_jw("ln", 0.85))))
 
 
+def _surname_changed(shares: str) -> Condition:
+    """Two surnames under one given name and patronymic (or none on a side), sharing a personal address or mobile
+    (``shares``): one woman before and after marriage (Новикова / Сидорова Екатерина Андреевна, e.novikova@gmail.com),
+    not two people who share a mailbox or line (they differ in given name: spouses, colleagues)."""
+    return AllOf((Exact("fn"), AnyOf((Missing("mn"), Exact("mn"))), Shares(shares)))
+
+
 def _given_names_differ() -> Condition:
     """Both given names known with different initials and no nickname group in common (Леонид vs Иван)."""
     return AllOf((Not(Missing("fn")), Not(Exact("fi")), Not(Predicate("groups_overlap", ("fn_groups",)))))
@@ -162,7 +169,8 @@ def _email_conditions(people: bool = False) -> list[Condition]:
     personal: Condition = Not(shared_line)
     if people:
         # and a role mailbox (sales@, info@, buh@) is the team's: two people at one company share it
-        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_emails")))
+        personal = AllOf((Not(shared_line), Shares("personal_emails"),
+                          AnyOf((Not(_surnames_differ()), _surname_changed("free_emails")))))
     similar_local: list[Condition] = [_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
                                       Not(Predicate("numbered_mailbox", ("email_local",)))]
     if people:
@@ -235,7 +243,8 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
                                   Predicate("first_initial", ("fn", "fn_groups")))))))
     if people:
         # and a landline (an office desk or switchboard by the numbering plan) is never one person's number
-        personal = AllOf((Not(shared_line), Not(_surnames_differ()), Shares("personal_phones"), Not(own_desks)))
+        personal = AllOf((Not(shared_line), Shares("personal_phones"), Not(own_desks),
+                          AnyOf((Not(_surnames_differ()), _surname_changed("mobiles")))))
     conds: list[Condition] = [AllOf((Shares("phones"), personal))]
     if people:
         # an office line in common and each their own other number (mobile) or desk: two colleagues, not one person
