@@ -107,3 +107,10 @@ def test_look_alike_letters_of_the_other_alphabet_are_replaced_when_the_script_i
     result = run({"Фамилия": values}, "TEXT001")
     assert column(result, "Фамилия") == ["Семёнов", "ООО «Ромашка»", "Ivanov", "ivanov@mail.ru", "Сoc", "Пaul",
                                          "IT-директор", "А123ВС", None]
+
+
+def test_a_cyrillic_acronym_the_dictionary_lacks_is_never_proposed_in_lower_case():
+    # probe (session 10): 'ФГБУ «ЦНИИ»' got the suggestion 'ФГБУ «Цнии»'
+    result = run({"Компания": ["ФГБУ «ЦНИИ»", "ООО «ДОМ»", "ООО РОМАШКА"]}, "TEXT002")
+    assert column(result, "Компания") == ["ФГБУ «ЦНИИ»", "ООО «Дом»", "ООО Ромашка"]
+    assert result.changes.filter(pl.col("record_id") == "1").is_empty()

@@ -253,6 +253,11 @@ def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
         is_fixed = fold(word) in fixed_tokens() or (last and fold(word) in _latin_form_tokens())
         out.append(gap)
         new = _case_word(word, first=first, style=style, in_caps_value=caps, last=last)
+        if caps and not is_fixed and len(word) <= 4 and has_cyrillic(word) and new != word:
+            from crmclean.fields._morph import is_common_word
+
+            if not is_common_word(word):
+                new = word  # ЦНИИ, ГМК, НК: an acronym the dictionary lacks keeps its capitals (never "Цнии")
         out.append(new)
         if caps and not is_fixed:
             low = word.lower()
