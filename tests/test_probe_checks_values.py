@@ -125,3 +125,31 @@ def test_a_repeated_record_id_fails_the_gate() -> None:
     f = validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["UNIQUE001"]).findings
     assert f.select("record_id", "column", "value").rows() == [("2", "Id", "0035g00000Ab2AAA"),
                                                                ("3", "Id", "0035g00000Ab2AAA")]
+
+
+def test_rules_file_validate_typos_are_one_line_errors() -> None:
+    # each of these checked nothing, silently (exit 0): the steward believed the file was gated
+    import pytest
+
+    from crmclean.config import check_columns
+    from crmclean.errors import ConfigError
+
+    headers = ["Lead ID", "Last Name", "Email", "Phone", "Employees", "Lead Source"]
+    roles = {"id": ["Lead ID"], "last_name": ["Last Name"], "email": ["Email"], "phone": ["Phone"],
+             "employees": ["Employees"], "lead_source": ["Lead Source"]}
+    cases = {
+        "validate:\n  unique: [emial]\n": "'emial' is not a column of the source nor a role; did you mean `email`?",
+        "validate:\n  free_text: [lead_sorce]\n": "did you mean `lead_source`?",
+        "validate:\n  ranges:\n    Employes: {min: 0}\n": "`validate.ranges.Employes`: not a column",
+        "validate:\n  dates:\n    Birth Date: {min: 1920-01-01}\n": "did you mean `birthdate`?",
+        "validate:\n  required:\n    leads: ['email|phne']\n": "required field 'phne' is neither",
+    }
+    for text, expected in cases.items():
+        with pytest.raises(ConfigError) as info:
+            check_columns(parse_rules("version: 1\n" + text, "rules.yaml"), headers, roles=roles, object_type="leads")
+        assert str(info.value).startswith("rules.yaml:") and expected in str(info.value), text
+    with pytest.raises(ConfigError, match=r"validate\.required\.lead.*'contacts', 'leads'"):
+        parse_rules("version: 1\nvalidate:\n  required:\n    lead: [email]\n", "rules.yaml")
+    # a role the source lacks is fine (one rules file for several exports)
+    check_columns(parse_rules("version: 1\nvalidate:\n  unique: [inn]\n  dates:\n    birthdate: {}\n", "rules.yaml"),
+                  headers, roles=roles, object_type="leads")

@@ -218,23 +218,34 @@ def _check_column_specs(rules: RulesFile, headers: Sequence[str], roles: Mapping
     def parts(spec: str) -> list[str]:
         return [p.strip() for p in spec.split("|") if p.strip()]
 
-    def resolves(spec: str) -> bool:  # at least one part is a column, or a role some column has
-        return any(p in headers or roles.get(p) for p in parts(spec))
-
     def error(loc: tuple[Any, ...], message: str, spec: str) -> ConfigError:
         line, col = closest_mark(rules._marks, loc)
         guess = suggest(parts(spec)[-1] if parts(spec) else spec, [*headers, *ROLES])
         return ConfigError(message, path=path, line=line, column=col,
                            hint=f"did you mean `{guess}`?" if guess else None)
 
+    def known(spec: str) -> str | None:  # the first part that is neither a column nor a role (a typo), else None
+        if spec in headers:
+            return None
+        return next((p for p in parts(spec) if p not in headers and p not in ROLES), None)
+
     settings = rules.validate_
-    for name in ("picklists", "formats"):
+    # every key or item that names columns: a part that is neither a column nor a role would silently check nothing
+    for name in ("picklists", "formats", "ranges", "dates"):
         for key in getattr(settings, name):
-            if not resolves(key) and key not in headers and key not in ROLES:
+            bad = known(key)
+            if bad is not None:
                 raise error(("validate", name, key), f"`validate.{name}.{key}`: not a column of the source nor a role",
-                            key)
+                            bad)
+    for name in ("unique", "free_text"):
+        for i, spec in enumerate(getattr(settings, name) or []):
+            bad = known(spec)
+            if bad is not None:
+                raise error(("validate", name, i), f"`validate.{name}`: {bad!r} is not a column of the source nor a role",
+                            bad)
     if settings.required and object_type in settings.required:
         for i, spec in enumerate(settings.required[object_type]):
-            if not resolves(spec) and not all(p in headers or p in ROLES for p in parts(spec)):
+            bad = known(spec)
+            if bad is not None:
                 raise error(("validate", "required", object_type, i),
-                            f"required field {spec!r} is neither a column of the source nor a role", spec)
+                            f"required field {bad!r} is neither a column of the source nor a role", bad)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warning", "info"]
+ObjectType = Literal["contacts", "leads", "companies", "deals", "activities"]  # roles.OBJECT_TYPES
 
 
 class FormatSpec(BaseModel):
@@ -62,7 +63,7 @@ class ValidateSettings(BaseModel):
         default_factory=dict,
         description="Options per check, keyed by code or dotted name (see `crmclean rules explain CODE`).",
     )
-    required: dict[str, list[str]] | None = Field(
+    required: dict[ObjectType, list[str]] | None = Field(
         None,
         description=(
             "Required fields per object type (contacts, leads, companies, deals); `a|b` = one of them."
