@@ -153,3 +153,17 @@ def test_rules_file_validate_typos_are_one_line_errors() -> None:
     # a role the source lacks is fine (one rules file for several exports)
     check_columns(parse_rules("version: 1\nvalidate:\n  unique: [inn]\n  dates:\n    birthdate: {}\n", "rules.yaml"),
                   headers, roles=roles, object_type="leads")
+
+
+def test_activity_before_creation_is_no_date_order_error() -> None:
+    # a Salesforce contact created at lead conversion (2026-03-02) keeps the lead's last closed task
+    # (due 2026-02-20) as its LastActivityDate; a modification before creation is still flagged
+    frame = pl.DataFrame({
+        "ID": ["0035g00000Ab1AAA", "0035g00000Ab2AAA"], "LastName": ["Smith", "Brown"],
+        "Email": ["john.smith@globex.com", "anna.brown@initech.com"],
+        "CreatedDate": ["2026-03-02T10:00:00.000Z", "2026-03-02T10:00:00.000Z"],
+        "LastModifiedDate": ["2026-03-05T10:00:00.000Z", "2026-03-01T10:00:00.000Z"],
+        "LastActivityDate": ["2026-02-20", "2026-03-04"],
+    })
+    f = _findings(frame, ["DATE003"])
+    assert f.select("record_id", "column").rows() == [("0035g00000Ab2AAA", "LastModifiedDate")]

@@ -158,15 +158,21 @@ class DateOutOfRange(BaseCheck):
 
 @register
 class ModifiedBeforeCreated(BaseCheck):
-    """The last-modified (or last-activity) date is earlier than the creation date.
+    """The last-modified date is earlier than the creation date.
 
     **Why.** Usually a day/month swap or an import that overwrote dates; stale-record checks
     then misjudge the record.
+
+    A last-activity date is not compared: it is the date of an activity, which may precede the record. In
+    Salesforce, Contact/Lead ``LastActivityDate`` is the due date of the latest event or closed task
+    (Object Reference, Contact: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/
+    object_reference/sforce_api_objects_contact.htm), a date the user sets, and a lead's activities move to the
+    contact created at conversion; a call logged after the fact is dated when it happened.
     """
 
     code = "DATE003"
     name = "date.order"
-    summary = "Modified or last-activity date is earlier than the created date."
+    summary = "Modified date is earlier than the created date."
     severity = "warning"
     invalidates = False
     examples = (Example("Создан: 2024-05-10, Изменён: 2023-05-10", "flagged: modified before created"),)
@@ -177,7 +183,7 @@ class ModifiedBeforeCreated(BaseCheck):
             return RuleResult()
         created = parsed_column(ctx, created_col).dt.date()
         parts = []
-        for role in ("updated_at", "last_activity"):
+        for role in ("updated_at",):
             for column in ctx.columns_for(role):
                 later = parsed_column(ctx, column).dt.date()
                 bad = (later < created).fill_null(False)
