@@ -167,3 +167,16 @@ def test_activity_before_creation_is_no_date_order_error() -> None:
     })
     f = _findings(frame, ["DATE003"])
     assert f.select("record_id", "column").rows() == [("0035g00000Ab2AAA", "LastModifiedDate")]
+
+
+def test_foreign_registration_numbers_are_no_inn_length_error() -> None:
+    # a Kazakh АО's 12-digit BIN failed the gate as 'legal entity with a 12-digit (person/ИП) INN' while INN002
+    # itself said 'not an INN'; Russian records are checked as before
+    frame = pl.DataFrame({
+        "ID": ["1", "2", "3", "4"],
+        "Название компании": ["АО «Казахтелеком»", "ТОО «Kaspi Магазин»", "ООО «Ромашка»", "ИП Петров А.А."],
+        "ИНН": ["981140001551", "150340016521", "500100732259", "7707083893"],
+        "Страна": ["Казахстан", "Казахстан", "Россия", "Россия"],
+    })
+    f = _findings(frame, ["XFIELD003", "XFIELD004"], object_type="companies")
+    assert f.select("record_id", "rule").sort("record_id").rows() == [("3", "XFIELD004"), ("4", "XFIELD003")]

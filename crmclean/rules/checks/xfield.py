@@ -19,6 +19,19 @@ from crmclean.rules.checks.email import _domain_typo, email_analysis, free_mail_
 from crmclean.rules.checks.phone import calling_code_of, phone_analysis
 
 
+def _russian_inn(ctx: CheckContext, column: str) -> pl.Series:
+    """Cleaned values of a tax-id column, null where the value is read as another country's registration number
+    (fields.taxid.registration_readings: its prefix, the record's country, the EIN shape). A Kazakh АО's 12-digit
+    BIN or a Belarusian ОАО's УНП is not an INN: the INN length rules of XFIELD003/004 are Russian."""
+    from crmclean.fields.country import alpha2_codes
+    from crmclean.fields.taxid import registration_readings
+
+    values = ctx.frame.get_column(column)
+    country = ctx.first_column("country")
+    foreign = registration_readings(values, alpha2_codes(ctx.frame.get_column(country)) if country else None)
+    return clean_taxid(values).set(foreign.get_column("country").is_not_null(), None)
+
+
 def _legal_forms(ctx: CheckContext) -> tuple[pl.Series, pl.Series] | None:
     """(is_sole_trader, is_legal_entity) per row from the profile's legal form, else the company text."""
     column = ctx.first_column("company")
@@ -160,7 +173,7 @@ class SoleTraderInn(BaseCheck):
         sole, _ = forms
         parts = []
         for column in self.target_columns(ctx):
-            inn = clean_taxid(ctx.frame.get_column(column))
+            inn = _russian_inn(ctx, column)
             bad = sole & inn.str.contains(r"^\d{10}$").fill_null(False)
             parts.append(findings_where(bad, column, ctx.frame.get_column(column),
                                         "ИП with a 10-digit (organization) INN",
@@ -193,7 +206,7 @@ class LegalEntityInn(BaseCheck):
         _, entity = forms
         parts = []
         for column in self.target_columns(ctx):
-            inn = clean_taxid(ctx.frame.get_column(column))
+            inn = _russian_inn(ctx, column)
             bad = entity & inn.str.contains(r"^\d{12}$").fill_null(False)
             parts.append(findings_where(bad, column, ctx.frame.get_column(column),
                                         "legal entity with a 12-digit (person/ИП) INN",
