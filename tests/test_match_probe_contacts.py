@@ -90,3 +90,24 @@ def test_one_woman_before_and_after_marriage_shares_her_personal_mailbox_and_mob
     cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
     assert cluster["16"] == cluster["17"]
     assert cluster["3"] != cluster["4"]
+
+
+def test_father_and_son_sr_and_jr_are_never_one_record_nor_joined_through_a_name_without_suffix() -> None:
+    # one family business, one phone: merged all four before (the parsed name drops the suffix, the surname column's
+    # "Smith Sr." / "Smith Jr." keyed alike)
+    phone, company = "+1 (617) 555-0100", "Smith Hardware"
+    rows = [
+        {"Contact ID": "1", "Full Name": "John Smith Sr.", "Phone": phone, "Company": company},
+        {"Contact ID": "2", "Full Name": "John Smith Jr.", "Phone": phone, "Company": company},
+        {"Contact ID": "3", "Full Name": "Mr. John Smith", "Phone": phone, "Company": company},
+        {"Contact ID": "4", "Full Name": "Smith, John Jr.", "Phone": phone, "Company": company},
+        {"Contact ID": "5", "Full Name": "Robert Miller II", "Phone": "+1 (212) 555-0101", "Company": "Miller & Sons"},
+        {"Contact ID": "6", "Full Name": "Robert Miller III", "Phone": "+1 (212) 555-0101", "Company": "Miller & Sons"},
+    ]
+    result = dedupe(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
+    cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cluster["1"] != cluster["2"] and cluster["2"] == cluster["4"]
+    assert cluster["5"] != cluster["6"]
+    setup = result.setup
+    assert setup is not None
+    assert setup.features.get_column("generation").to_list() == ["Sr.", "Jr.", None, "Jr.", "Jr.", "III"]

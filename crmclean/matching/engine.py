@@ -43,6 +43,7 @@ from crmclean.matching.library import (
     companies_comparisons,
     contacts_blocking_keys,
     contacts_comparisons,
+    generation_comparison,
     generic_comparison,
 )
 from crmclean.matching.scoring import (
@@ -232,8 +233,11 @@ def _role_values(table: Any, role: str, kind: str) -> pl.Series | None:
     return None
 
 
-def _comparisons(object_type: str, settings: DedupeSettings) -> list[Comparison]:
+def _comparisons(object_type: str, settings: DedupeSettings, features: pl.DataFrame | None = None) -> list[Comparison]:
     base = contacts_comparisons() if object_type == "people" else companies_comparisons()
+    if (object_type == "people" and features is not None and "generation" in features.columns
+            and features.get_column("generation").null_count() < features.height):
+        base.append(generation_comparison())  # a file where some record writes Sr. / Jr.
     out = []
     for comp in base:
         opts = settings.comparisons.get(comp.name)
@@ -303,7 +307,7 @@ def prepare(
     obj = resolve_object(table, settings, object_type)
     extra, custom = _extra_columns(table, settings)
     feats = _features(table, _profile(table, rules, profile), extra, obj)
-    comps = _comparisons(obj, settings) + custom
+    comps = _comparisons(obj, settings, feats) + custom
     model = MatchModel.default(comps, feats.height, duplicate_pairs_per_record=settings.duplicate_rate)
     tf = backend.term_frequencies(feats)
     return MatchSetup(obj, feats, comps, model, tf, settings, feats.get_column("record_id"), backend)
@@ -904,7 +908,7 @@ def link(
     n_source = fs.height
     feats = pl.concat([fs, fo], how="diagonal_relaxed").with_columns(
         pl.int_range(0, fs.height + fo.height, dtype=pl.UInt32).alias(IDX))
-    comps = _comparisons(obj, settings) + custom
+    comps = _comparisons(obj, settings, feats) + custom
     # prior: each source row has at most one counterpart among the other table's rows
     prior = min(0.5, settings.duplicate_rate * 2 / max(fo.height, 1))
     model = MatchModel.default(comps, feats.height, prior=prior)

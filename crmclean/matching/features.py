@@ -316,12 +316,33 @@ def _with_name_parts(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     return prof
 
 
+# a generational suffix: which of a family's namesakes a record is (John Smith Sr. / Jr., Иванов-старший)
+_GENERATION_WORDS = {"sr": "Sr.", "senior": "Sr.", "старший": "Sr.", "jr": "Jr.", "junior": "Jr.", "младший": "Jr.",
+                     "ii": "Jr.", "iii": "III", "iv": "IV"}
+_GENERATION = "(" + "|".join(_GENERATION_WORDS) + r")\.?"
+_GENERATION_TOKEN = r"(?i)(?:^|[\s,(-])" + _GENERATION + r"\)?(?:$|[\s,])"
+
+
+def _generation(prof: pl.DataFrame, table: Any | None) -> pl.Series:
+    """``generation``: Sr. (senior, старший), Jr. (junior, II, младший), III or IV, from the name columns as typed (the
+    profile's name parts have dropped it); null where none is written."""
+    roles = ("full_name", "last_name", "first_name", "middle_name")
+    texts = ([table.frame.get_column(c) for r in roles for c in table.by_role.get(r, [])[:1]]
+             if table is not None and hasattr(table, "by_role") and table.frame.height == prof.height else [])
+    if not texts:
+        return pl.Series("generation", [None] * prof.height, dtype=pl.String)
+    text = pl.select(pl.concat_str([t.cast(pl.String) for t in texts], separator=" ", ignore_nulls=True)).to_series()
+    word = text.str.extract(_GENERATION_TOKEN, 1).str.to_lowercase()
+    return word.replace_strict(_GENERATION_WORDS, default=None, return_dtype=pl.String).alias("generation")
+
+
 def _name_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
-    """Row position, record id and the name keys."""
+    """Row position, record id and the name keys (a surname's generational suffix is not part of its key)."""
     n = prof.height
     first = prof.get_column("first_name").str.strip_chars()
-    middle = prof.get_column("middle_name").str.strip_chars()
-    last = prof.get_column("last_name").str.strip_chars()
+    suffix = r"(?i)[\s,-]+" + _GENERATION + "$"
+    middle = prof.get_column("middle_name").str.strip_chars().str.replace(suffix, "")
+    last = prof.get_column("last_name").str.strip_chars().str.replace(suffix, "")
     # one unique pass per name part for all its keys
     firsts = _map_many(first, {
         "fn": latin_key, "fn_groups": groups_key, "fn_canon": canonical_first_name, "fn_ph": phonetic_key,
@@ -342,6 +363,7 @@ def _name_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
         "ln_groups": lasts.get_column("ln_groups"),
         "fn_ph": firsts.get_column("fn_ph"),
         "fn_canon_ph": firsts.get_column("fn_canon_ph"),
+        "generation": _generation(prof, table),
     })
     name_display = pl.concat_str(
         [pl.col("last_name"), pl.col("first_name"), pl.col("middle_name")], separator=" ", ignore_nulls=True

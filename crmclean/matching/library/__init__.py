@@ -12,6 +12,7 @@ from crmclean.matching.library.comparisons import (
     Level,
     companies_comparisons,
     contacts_comparisons,
+    generation_comparison,
     generic_comparison,
 )
 from crmclean.matching.library.conditions import (
@@ -38,5 +39,5 @@ __all__ = [
     "NAME_SWAP", "PREDICATES", "AllOf", "AnyOf", "BlockingKey", "Comparison", "Condition", "Else", "Exact", "Fuzzy",
     "Level", "MinLength", "Missing", "NameSwap", "Not", "Predicate", "Shares", "TfDistinct", "TfLeft", "TfShared", "TfSource",
     "companies_blocking_keys", "companies_comparisons", "contacts_blocking_keys", "contacts_comparisons",
-    "generic_blocking_key", "generic_comparison",
+    "generation_comparison", "generic_blocking_key", "generic_comparison",
 ]

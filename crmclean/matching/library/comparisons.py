@@ -263,6 +263,21 @@ def _with(levels: Sequence[Level], conditions: Sequence[Condition]) -> tuple[Lev
     return tuple(replace(lv, when=c) for lv, c in zip(levels, conditions, strict=True))
 
 
+def generation_comparison() -> Comparison:
+    """A generational suffix on both sides (features.generation): John Smith Sr. / John Smith Jr. are father and son,
+    never one person (a veto); the same suffix says nothing more than the names. Compared only on files where a record
+    writes one (engine._comparisons). m/u a judgement, as the patronymic's: one person's records practically never
+    name two generations."""
+    return Comparison("generation", "Generational suffix (Sr. / Jr. / III)", (
+        Level("same", 0.9, 0.5, neutral=True, estimate=False, description="the same suffix (Jr. = II)",
+              when=Exact("generation")),
+        # written on both records, two generations are two people by definition: never merged, nor joined through
+        # a third record (John Smith, no suffix, fits either)
+        Level("different", 0.003, 0.9, estimate=False, refutes=True, veto=True,
+              description="two generations (Sr. / Jr.: father and son)"),
+    ), Missing("generation"), display=("generation",), corroborates=False)
+
+
 def contacts_comparisons() -> list[Comparison]:
     """People (contacts, leads): names with nicknames/translit, emails, phones, company, INN, city, title."""
     company_levels, company_null = _company_levels(
