@@ -171,3 +171,14 @@ def test_a_number_a_spreadsheet_stored_as_a_float_is_read_back_exactly_or_flagge
     assert column(result, "Телефон") == ["+79161234567", "+79161234567", "+79161234567", "7.91E+10"]
     messages = result.findings.get_column("message").to_list()
     assert len(messages) == 1 and "scientific notation and dropped its last digits" in messages[0]
+
+
+def test_a_label_after_the_number_and_the_00_prefix_are_read():
+    # probe (session 10): "8-916-123-45-67 (моб.)" was "not a phone number", "+7 916 123-45-67 (WhatsApp)" "too
+    # long", and "00 7 916 123 45 67" in a Russian record (Russia dials 810, not 00) "wrong length for RU"
+    values = ["8-916-123-45-67 (моб.)", "+7 916 123-45-67 (WhatsApp)", "8 495 123-45-67 раб.", "00 7 916 123 45 67",
+              "0044 20 7946 0958", "00 999 123"]
+    result = run({"Телефон": values}, "PHONE001", "PHONE002")
+    assert column(result, "Телефон") == ["+79161234567", "+79161234567", "+74951234567", "+79161234567",
+                                         "+442079460958", "00 999 123"]
+    assert result.findings.get_column("value").to_list() == ["00 999 123"]

@@ -52,6 +52,12 @@ _LABEL_RE = re.compile(
     r"tel(?:ephone)?|phone|ph|mob(?:ile)?|cell|work|office|home|fax|t|m|p|w)\s*[.:]?\s*)+(?=[+\d(])",
     re.IGNORECASE,
 )
+# the same labels after the number, bare or in brackets: "8-916-123-45-67 (моб.)", "+7 916 123-45-67 (WhatsApp)"
+_TRAILING_LABEL_RE = re.compile(
+    r"[\s,;\-–—]*\(?\s*(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|раб(?:очий)?|дом(?:ашний)?|гор(?:одской)?|факс|"
+    r"tel(?:ephone)?|phone|mob(?:ile)?|cell|work|office|home|fax|whats\s?app|viber|telegram)\.?\s*\)?\s*$",
+    re.IGNORECASE,
+)
 _SPLIT_RE = re.compile(r"\s*[,;\n]\s*|\s+/\s+|\s+(?:или|либо|or|и|and)\s+|(?<=\d)\s*/\s*(?=\+?\d{5})", re.IGNORECASE)
 _EXT_ONLY_RE = re.compile(r"^(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*\d{1,7}\)?$",
                           re.IGNORECASE)
@@ -108,8 +114,24 @@ def _reason(exc: NumberParseException) -> str:
 
 
 def parse_phone(text: str, region: str | None = "RU") -> PhoneParse:
-    """Parse one number (with an optional extension) in ``region``; never guesses a different number."""
-    raw = _LABEL_RE.sub("", text.strip())
+    """Parse one number (with an optional extension) in ``region``; never guesses a different number.
+
+    A number dialled with the prefix 00 that the region cannot read ("00 7 916 …" in Russia, which dials 810)
+    is read as "+…" when that reading is valid (see :func:`_international_00`).
+    """
+    first = _parse_one(text, region)
+    if first.e164 is None and re.match(_IDD_00_RS, text):
+        again = _parse_one("+" + text.strip()[2:].lstrip(), region)
+        if again.e164 is not None:
+            return PhoneParse(text, again.e164, again.ext, again.type, None)
+    return first
+
+
+_IDD_00_RS = r"^\s*00\s*[1-9]"  # the international prefix 00 before a country code (Rust and Python regex)
+
+
+def _parse_one(text: str, region: str | None) -> PhoneParse:
+    raw = _TRAILING_LABEL_RE.sub("", _LABEL_RE.sub("", text.strip()))
     ext = None
     m = _EXT_RE.search(raw)
     if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
@@ -569,11 +591,31 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
         for name in ("phone", "e164", "type", "ext", "extra", "extra_e164", "error", "suggestion"):
             cols[name] = out.get_column(name).scatter(idx, slow.get_column(name))
         out = pl.DataFrame(cols)
+    out = _international_00(values, region_col, fmt, reasons, out)
     if lost is not None:
         out = out.with_columns(
             pl.when(pl.lit(lost)).then(None).otherwise(pl.col(c)).alias(c) for c in ("phone", "e164", "type")
         ).with_columns(pl.when(pl.lit(lost)).then(pl.lit(_LOST_DIGITS)).otherwise(pl.col("error")).alias("error"))
     return out.select("phone", "e164", "ext", "type", "extra", "extra_e164", "error", "suggestion")
+
+
+def _international_00(values: pl.Series, regions: pl.Series, fmt: PhoneFormat, reasons: bool,
+                      out: pl.DataFrame) -> pl.DataFrame:
+    """A number dialled with the international prefix 00 in a region that dials another one (Russia, Kazakhstan,
+    Belarus: 810; the US: 011): "00 7 916 123 45 67" in a Russian record has no national reading (no national
+    number starts with 0 there) and is +7 916 123-45-67. Read as "+…" only where the region's reading failed and
+    the "+" reading is valid; the regions whose prefix is 00 read it so already."""
+    todo = (out.get_column("e164").is_null() & values.str.contains(_IDD_00_RS).fill_null(False))
+    if not todo.any():
+        return out
+    idx = todo.arg_true()
+    plus = "+" + values.gather(idx).str.strip_chars().str.slice(2).str.strip_chars_start()
+    again = analyze_phones(plus, regions.gather(idx), fmt, reasons=reasons)
+    ok = again.get_column("e164").is_not_null()
+    if not ok.any():
+        return out
+    rows, found = idx.filter(ok), again.filter(ok)
+    return pl.DataFrame({name: out.get_column(name).scatter(rows, found.get_column(name)) for name in out.columns})
 
 
 _SPREADSHEET_NUMBER_RS = r"^\s*(?:\d(?:[.,]\d+)?[eE]\+?\d{1,2}|\d+\.0+)\s*$"
