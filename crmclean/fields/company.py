@@ -261,14 +261,27 @@ def normalize_company(text: str, mode: FormMode = "normalize", quotes: QuoteStyl
         return _requote_keep(text, quotes), parts.legal_form
     if mode == "split":
         return name, parts.legal_form
+    form = parts.legal_form
+    if _is_caps(text):
+        form = form.upper()  # in an ALL-CAPS name the form keeps the name's case: the case is TEXT002's to fix
     if parts.position == "prefix" or (parts.legal_form and _prefix_form(parts.legal_form)):
         if re.match(r"^[А-ЯЁA-Z]{2,5}\s+[\"«„“]", parts.name):
             # ГМК "Норильский никель", НПО "Сатурн": an acronym before the quoted name stays outside the quotes
-            return f"{parts.legal_form} {_requote_keep(parts.name, quotes)}", parts.legal_form
+            return f"{form} {_requote_keep(parts.name, quotes)}", parts.legal_form
+        if parts.name[:1] in _OPEN or parts.name.endswith(")"):
+            # «Ромашка» (ликвидировано), Ромашка (филиал): a quoted name and a note after it, or a note in brackets
+            # after the name: already quoted, or not all name; its own quotes stay the outer ones, nothing wraps
+            return f"{form} {_nest_inner_quotes(parts.name, quotes, cyr, wrapped=False)}", parts.legal_form
         bare = parts.legal_form in _UNQUOTED_FORMS or any(c in name for c in "«»")
         shown = _quote(name, quotes, cyr) if quote_names and not bare else name
-        return f"{parts.legal_form} {shown}", parts.legal_form
-    return f"{name} {parts.legal_form}", parts.legal_form
+        return f"{form} {shown}", parts.legal_form
+    return f"{name} {form}", parts.legal_form
+
+
+def _is_caps(text: str) -> bool:
+    """Every letter upper case, and more than a legal form's worth of them (ACME LIMITED, ООО РОМАШКА)."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) > 4 and all(c.isupper() for c in letters)
 
 
 def _requote_keep(text: str, quotes: QuoteStyle) -> str:

@@ -117,3 +117,14 @@ def test_a_name_without_outer_quotes_keeps_its_quotes_outer():
     assert normalize_company("Фонд «Завод «Прогресс»»") == ("Фонд «Завод „Прогресс“»", None)
     assert normalize_company("ООО Завод «Прогресс»") == ("ООО «Завод „Прогресс“»", "ООО")  # wrapped: inner
     assert normalize_company('Acme "Best" Ltd') == ('Acme "Best" Ltd', "Ltd")
+
+
+def test_a_note_after_the_name_is_not_quoted_and_caps_keep_their_case():
+    # probe (session 10): 'ЗАО «Ромашка» (ликвидировано)' was written 'ЗАО «„Ромашка“ (ликвидировано)»', and an
+    # ALL-CAPS name got a mixed-case form ('APPLE INC' -> 'APPLE Inc.', 'WINDSOR CASTLE LIMITED' -> '... Ltd')
+    assert normalize_company("ЗАО «Ромашка» (ликвидировано)") == ("ЗАО «Ромашка» (ликвидировано)", "ЗАО")
+    assert normalize_company("ООО Ромашка (филиал)") == ("ООО Ромашка (филиал)", "ООО")
+    assert normalize_company("ООО Ромашка") == ("ООО «Ромашка»", "ООО")
+    assert normalize_company("APPLE INC") == ("APPLE INC.", "Inc.")
+    assert normalize_company("WINDSOR CASTLE LIMITED") == ("WINDSOR CASTLE LTD", "Ltd")
+    assert normalize_company("Apple Inc") == ("Apple Inc.", "Inc.")
