@@ -180,3 +180,25 @@ def test_foreign_registration_numbers_are_no_inn_length_error() -> None:
     })
     f = _findings(frame, ["XFIELD003", "XFIELD004"], object_type="companies")
     assert f.select("record_id", "rule").sort("record_id").rows() == [("3", "XFIELD004"), ("4", "XFIELD003")]
+
+
+def test_completeness_weight_typos_are_one_line_errors() -> None:
+    # 'lead:' (object type), 'emial' (field) and a weight of -10 were accepted silently; all-zero weights
+    # scored every record 0
+    import pytest
+
+    from crmclean.config import check_columns
+    from crmclean.errors import ConfigError
+
+    for text, expected in {
+        "    lead:\n      email: 50\n": r"completeness\.weights\.lead.*'contacts', 'leads'",
+        "    leads:\n      email: -10\n      phone: 50\n": "greater than or equal to 0",
+        "    leads:\n      email: 0\n": "leads needs a positive weight",
+    }.items():
+        with pytest.raises(ConfigError, match=expected):
+            parse_rules("version: 1\ncompleteness:\n  weights:\n" + text, "rules.yaml")
+    rules = parse_rules("version: 1\ncompleteness:\n  weights:\n    leads:\n      emial: 50\n      phone: 50\n",
+                        "rules.yaml")
+    with pytest.raises(ConfigError, match="'emial' is not a column of the source nor a role; did you mean `email`"):
+        check_columns(rules, ["Lead ID", "Email", "Phone"], roles={"email": ["Email"], "phone": ["Phone"]},
+                      object_type="leads")

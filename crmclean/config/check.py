@@ -243,6 +243,14 @@ def _check_column_specs(rules: RulesFile, headers: Sequence[str], roles: Mapping
             if bad is not None:
                 raise error(("validate", name, i), f"`validate.{name}`: {bad!r} is not a column of the source nor a role",
                             bad)
+    weights = rules.completeness.weights
+    if object_type in weights:
+        for key in weights[object_type]:  # type: ignore[index]
+            bad = known(key)
+            if bad is not None:
+                raise error(("completeness", "weights", object_type, key),
+                            f"`completeness.weights.{object_type}.{key}`: {bad!r} is not a column of the source "
+                            "nor a role", bad)
     if settings.required and object_type in settings.required:
         for i, spec in enumerate(settings.required[object_type]):
             bad = known(spec)

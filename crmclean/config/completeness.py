@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, field_validator, model_validator
+
+from crmclean.config.validate import ObjectType
 
 # Weights say how much each field matters to the business; keys are roles or column names,
 # `a|b` counts as filled when any of them is filled and valid.
@@ -66,7 +68,7 @@ class CompletenessSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, dict[str, float]] = Field(
+    weights: dict[ObjectType, dict[str, NonNegativeFloat]] = Field(
         default_factory=dict,
         description=(
             "Object type -> {field: weight}; a field is a role or column, `a|b` means either."
@@ -79,6 +81,14 @@ class CompletenessSettings(BaseModel):
         description="A weighted field with no column in the source: `skip` it, or `count` it as empty everywhere.",
     )
     histogram_bins: int = Field(10, ge=2, le=100, description="Bins of the score distribution.")
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for object_type, weights in value.items():
+            if not any(w > 0 for w in weights.values()):
+                raise ValueError(f"{object_type} needs a positive weight (all zero: every score would be 0)")
+        return value
 
     def weights_for(self, object_type: str) -> dict[str, float]:
         if object_type in self.weights:
