@@ -202,3 +202,11 @@ def test_completeness_weight_typos_are_one_line_errors() -> None:
     with pytest.raises(ConfigError, match="'emial' is not a column of the source nor a role; did you mean `email`"):
         check_columns(rules, ["Lead ID", "Email", "Phone"], roles={"email": ["Email"], "phone": ["Phone"]},
                       object_type="leads")
+
+
+def test_email_domain_hint_fits_a_company_record() -> None:
+    # a Bitrix24 company card (pr@yandex-team.ru, site yandex.ru) was told 'check the contact still works there'
+    frame = pl.DataFrame({"ID": ["4"], "Название компании": ["ООО «Яндекс»"], "Корпоративный сайт": ["yandex.ru"],
+                          "Рабочий e-mail": ["pr@yandex-team.ru"]})
+    f = _findings(frame, ["XFIELD002"], object_type="companies")
+    assert f.get_column("hint").to_list() == ["check that the email and the website are both this company's"]

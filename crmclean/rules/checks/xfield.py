@@ -142,9 +142,9 @@ class EmailDomainMismatch(BaseCheck):
             bad = ~same & ~free & domain.is_not_null() & site.is_not_null()
             message = pl.select(pl.format("email domain {} differs from website {}", pl.lit(domain), pl.lit(site))
                                 ).to_series()
-            parts.append(findings_where(bad, column, values, message,
-                                        "check the contact still works there, or link the right company",
-                                        severity_of(self)))
+            hint = ("check the contact still works there, or link the right company" if ctx.object_type in
+                    ("contacts", "leads") else "check that the email and the website are both this company's")
+            parts.append(findings_where(bad, column, values, message, hint, severity_of(self)))
         return RuleResult(findings=concat_findings(parts))
 
 
