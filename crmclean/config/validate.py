@@ -101,7 +101,7 @@ class ValidateSettings(BaseModel):
         None,
         description=(
             "Columns or roles checked for free text that should be a picklist"
-            " (default: city, country, region, industry, lead_source, status, job_title)."
+            " (default: city, country, region, industry, lead_source, status, deal_stage)."
         ),
     )
     today: date | None = Field(None, description="Reference date for staleness and future dates (default: today).")
