@@ -111,3 +111,26 @@ def test_father_and_son_sr_and_jr_are_never_one_record_nor_joined_through_a_name
     setup = result.setup
     assert setup is not None
     assert setup.features.get_column("generation").to_list() == ["Sr.", "Jr.", None, "Jr.", "Jr.", "III"]
+
+
+def test_two_names_of_the_russian_name_list_are_different_given_names_however_alike() -> None:
+    # twins (one birthday, family mailbox and home line, each their own mobile) and a conference list's two women at
+    # one bank: Александр / Алексей read as a weak match (-1 bit), Мария / Марина as a typo (+4.1): both merged
+    rows = [
+        {"Contact ID": "1", "Фамилия": "Иванов", "Имя": "Александр", "Отчество": "Сергеевич", "Email": "ivanovy@mail.ru",
+         "Телефон": "+7 495 111-22-33", "Мобильный": "+7 916 100-00-01", "Город": "Москва"},
+        {"Contact ID": "2", "Фамилия": "Иванов", "Имя": "Алексей", "Отчество": "Сергеевич", "Email": "ivanovy@mail.ru",
+         "Телефон": "+7 495 111-22-33", "Мобильный": "+7 916 100-00-02", "Город": "Москва"},
+        {"Contact ID": "3", "Фамилия": "Кузнецова", "Имя": "Мария", "Компания": "ВТБ"},
+        {"Contact ID": "4", "Фамилия": "Кузнецова", "Имя": "Марина", "Компания": "ВТБ"},
+        # one name typed two ways stays alike: a transliteration, a typo, a nickname
+        {"Contact ID": "5", "Фамилия": "Смирнов", "Имя": "Yury", "Компания": "Нефтегаз"},
+        {"Contact ID": "6", "Фамилия": "Смирнов", "Имя": "Юрий", "Компания": "Нефтегаз"},
+        {"Contact ID": "7", "Фамилия": "Смирнов", "Имя": "Юрй", "Компания": "Нефтегаз"},
+    ]
+    got = _levels(rows, [(0, 1), (2, 3), (4, 5), (5, 6)], ("first_name",))["first_name"]
+    assert got[:2] == ["different", "different"]
+    assert got[2] == "exact" and got[3] != "different"
+    result = dedupe(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
+    cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cluster["1"] != cluster["2"] and cluster["3"] != cluster["4"]

@@ -522,4 +522,13 @@ def known_first_names() -> frozenset[str]:
     return _known_first_names()
 
 
+@lru_cache(maxsize=1)
+def russian_given_name_keys() -> dict[str, str]:
+    """Each Russian given name of the name list (Мария, Марина, Александр, Алексей ...) by its Latin key: its
+    canonical form (the key of the name it is a form of)."""
+    from crmclean.fields._data import data_set
+
+    return {latin_key(n): canonical_first_name(latin_key(n)) for n in data_set("first_names_ru.txt")}
+
+
 __all__: Sequence[str] = ("FEATURE_COLUMNS", "IDX", "build_features", "extra_column_values", "split_full_name")

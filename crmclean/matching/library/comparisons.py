@@ -286,6 +286,9 @@ def contacts_comparisons() -> list[Comparison]:
          "token similarity ≥ 0.75", "one side's work-email domain names the other's company",
          "different companies (people change jobs)"), _ORG)
     company_levels = (*company_levels[:-1], replace(company_levels[-1], job_change="employer"))
+    # Мария / Марина, Александр / Алексей, Евгений / Евгения: two names of the Russian name list, alike in spelling
+    # only, are different given names (a small file has no counts for two_spellings to see it): never a typo level
+    two_russian_names = Predicate("two_russian_names", ("fn",))
     return [
         Comparison("first_name", "First name", (
             Level("exact", 0.72, 0.02, tf=True, description="same given name", when=Exact("fn")),
@@ -293,14 +296,15 @@ def contacts_comparisons() -> list[Comparison]:
                   when=Predicate("groups_overlap", ("fn_groups",))),
             # Stefan / Stefanie, Ralf / Rolf: alike, but each spelling is a name many records of the file hold
             Level("two_names", 0.005, 0.01, description="two alike names, each held by several records",
-                  when=AllOf((_jw("fn", 0.80), Predicate("two_spellings", ("fn",)),
+                  when=AllOf((_jw("fn", 0.80), Predicate("two_spellings", ("fn",)), Not(two_russian_names),
                               Not(Predicate("first_initial", ("fn", "fn_groups")))))),
             Level("similar", 0.07, 0.004, description="Jaro-Winkler ≥ 0.92 (typo, transliteration)",
-                  when=_jw("fn", 0.92)),
+                  when=AllOf((_jw("fn", 0.92), Not(two_russian_names)))),
             # "И." matches Иван and also Ваня (whose canonical form is ivan)
             Level("initial", 0.06, 0.06, description="one side is only the initial",
                   when=Predicate("first_initial", ("fn", "fn_groups"))),
-            Level("weak", 0.03, 0.06, description="Jaro-Winkler ≥ 0.80", when=_jw("fn", 0.80)),
+            Level("weak", 0.03, 0.06, description="Jaro-Winkler ≥ 0.80", when=AllOf((_jw("fn", 0.80),
+                                                                                     Not(two_russian_names)))),
             Level("different", 0.02, 0.85, description="different given names"),
         ), Missing("fn"), tf=TfLeft("fn", on_swap="ln"), display=("fn",), corroborates=False),
         Comparison("last_name", "Last name", (

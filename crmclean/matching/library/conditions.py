@@ -118,6 +118,8 @@ PREDICATES: dict[str, str] = {
     "other_day": "(YYYYMMDD dates) agree on year and month, not on the day",
     "two_spellings": "each side's (name) is held by several records of the file, the rarer by at least a tenth as "
                      "many as the commoner: two established spellings (Schmidt / Schmitt), not a typo",
+    "two_russian_names": "both sides' (given name) are names of the Russian name list with different canonical forms "
+                         "(Мария / Марина, Александр / Алексей): two names, not a typo",
     "digits_transposed": "(column) equals the other side with two neighbouring characters swapped (1940 / 1490)",
     "domain_names_company": "(company key, org domain): equal domains or one side's domain stem contains the "
                             "other's company key",

@@ -345,6 +345,20 @@ def _groups_overlap_predicate(ev: ChunkEvaluator, column: str) -> pl.Series:
     return same.scatter(idx, _groups_overlap(*decode))
 
 
+def _two_russian_names(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Both sides' (given name key) are names of the Russian name list with different canonical forms (Мария /
+    Марина, Александр / Алексей, Евгений / Евгения): two names, however alike their spelling. Read per distinct
+    value (a name's canonical form, null when the list does not hold it)."""
+    from crmclean.matching.features import russian_given_name_keys
+
+    names = russian_given_name_keys()
+
+    def canonical(values: pl.Series) -> pl.Series:
+        return values.replace_strict(names, default=None, return_dtype=pl.String)
+    a, b = (ev.view.derived(column, side, "ru_canonical", canonical) for side in ("l", "r"))
+    return (a != b).fill_null(False)
+
+
 def _is_initial(column: str) -> pl.Expr:
     # the keys a name typed as one letter can have (Ю. -> iu): translit.is_initial_key
     return is_initial_key(pl.col(column))
@@ -594,6 +608,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "other_day": _other_date_part("day"),
     "digits_transposed": _pairwise(_digits_transposed),
     "two_spellings": _two_spellings,
+    "two_russian_names": _two_russian_names,
     "one_side_only": _one_side_only,
 }
 
