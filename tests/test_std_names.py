@@ -42,3 +42,20 @@ def test_a_split_the_record_contradicts_fills_nothing():
                   "Отчество": [None, None, None, None, None]}, "NAME003")
     assert column(result, "Отчество") == [None, None, "И.", "Гусейн оглы", "Алексеевич"]
     assert column(result, "Имя") == ["Ен Чер", "Ахмед", "Иван", "Рашид", "Петр"]
+
+
+def test_stacked_and_couples_salutations_transliterated_fio_and_two_people():
+    # probe (session 10): 'Prof. Dr. Hans-Peter Müller' kept 'Dr.' in the name; 'Mr. & Mrs. John Smith' became
+    # '& Mrs. John Smith'; 'John and Jane Smith' became 'John And Jane Smith' with first name 'and Jane' proposed;
+    # 'Ivanov Ivan Ivanovich' filled First Name 'Ivanov', Last Name 'Ivanovich'; 'Ivanov I.I.' first name 'Ivanov'
+    names = ["Prof. Dr. Hans-Peter Müller", "Mr. & Mrs. John Smith", "John and Jane Smith", "Ivanov Ivan Ivanovich",
+             "Ivanov I.I.", "John Paul Jovanovich"]
+    empty: list[str | None] = [None] * len(names)
+    result = run({"Name": names, "First Name": empty, "Last Name": empty}, "NAME001", "NAME002", "NAME003",
+                 roles={"Name": "full_name", "First Name": "first_name", "Last Name": "last_name"})
+    assert column(result, "Name") == ["Hans-Peter Müller", "John Smith", "John and Jane Smith",
+                                      "Ivanov Ivan Ivanovich", "Ivanov I.I.", "John Paul Jovanovich"]
+    assert result.derived.get_column("Name__salutation").to_list()[:2] == ["Prof. Dr.", "Mr. & Mrs."]
+    assert column(result, "First Name") == ["Hans-Peter", "John", None, "Ivan", "I.", "John"]
+    assert column(result, "Last Name") == ["Müller", "Smith", None, "Ivanov", "Ivanov", "Jovanovich"]
+    assert result.changes.filter(pl.col("record_id") == "3").is_empty()

@@ -34,15 +34,23 @@ _MAC_NAMES = frozenset({"macdonald", "macleod", "mackenzie", "macgregor", "macar
                         "macfarlane", "maclaren", "macnamara", "macrae", "macdonnell", "macintosh", "mackintosh"})
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii"})
 
-SALUTATION_RE = (
-    r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
-    r"проф|уважаемый|уважаемая|mme|mlle|herr|frau)\.?(?:\s+|$)"
+_SALUTATION_WORD = (
+    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
+    r"проф|уважаемый|уважаемая|mme|mlle|herr|frau)\.?"
 )
+# one salutation, or several ("Prof. Dr."), or a couple's ("Mr. & Mrs.", "Mr and Mrs"): all of them move
+SALUTATION_RE = (
+    rf"(?i)^{_SALUTATION_WORD}(?:(?:\s*&\s*|\s+and\s+|\s+и\s+|\s+){_SALUTATION_WORD})*(?:\s+|$)"
+)
+# words that join two people's names ("John and Jane Smith"): never a name, never capitalized
+_JOINERS = frozenset({"and", "und", "et", "и"})
 SUFFIX_RE = (
     r"(?i)(?:,?\s+)(?:jr|sr|ii|iii|iv|phd|ph\.d|md|m\.d|mba|esq|cpa|dds|к\.т\.н|д\.т\.н|к\.э\.н|д\.э\.н|"
     r"к\.ю\.н|к\.ф\.-м\.н|к\.м\.н|д\.м\.н|мл|ст)\.?$"
 )
 _PATRONYMIC_RE = r"(?:ович|евич|ёвич|ьич|овна|евна|ёвна|ична|инична|ьинична)$"
+# the same endings transliterated (Ivanovich, Sergeyevna, Ilyinichna); "-ich" alone is left out (Ulrich, Aldrich)
+_LATIN_PATRONYMIC_RS = r"(?i)^[a-z]{2,}(?:ovich|evich|ovna|evna|ichna)$"
 _SURNAME_RE = (
     r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ской|ных|ных|ых|их|енко|ко|ук|юк|чук|ян|янц|дзе|"
     r"швили|ой|ая|ий)$"
@@ -99,7 +107,7 @@ def proper_case_token(token: str, *, alone: bool = False) -> str:
     low = token.lower()
     if token.isupper() and fold(token).replace(".", "") in _SOLE_TRADER_WORDS:
         return token  # ИП Лебедев …: the legal form of a sole trader, not a word of the name
-    if not alone and (low in PARTICLES or fold(low) in TURKIC_PATRONYMIC):
+    if not alone and (low in PARTICLES or low in _JOINERS or fold(low) in TURKIC_PATRONYMIC):
         return low
     if len(letters) == 1 or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", token):
         return token.upper()  # initials: "и." -> "И.", "и.и." -> "И.И."
@@ -167,6 +175,8 @@ def token_class(token: str) -> str:
     """I initial, P patronymic, F known given name, S surname-like, X unknown (same logic as the vectorized path)."""
     if re.fullmatch(r"[^\W\d_]\.?", token):
         return "I"
+    if re.search(_LATIN_PATRONYMIC_RS, token):
+        return "P"
     f = fold(token)
     kinds = _morph_kinds(token)
     if len(f) >= 5 and re.search(_PATRONYMIC_RE.replace("ё", "е"), f):
@@ -195,6 +205,7 @@ def token_classes(tokens: pl.Series) -> pl.Series:
     out = pl.DataFrame({"t": tokens}).select(
         pl.when(~ascii_only).then(None)
         .when(t.str.contains(r"^[A-Za-z]\.?$")).then(pl.lit("I"))
+        .when(t.str.contains(_LATIN_PATRONYMIC_RS)).then(pl.lit("P"))
         .when(t.str.to_lowercase().is_in(names)).then(pl.lit("F"))
         .otherwise(pl.lit("X")).alias("c")
     ).get_column("c")
@@ -288,6 +299,8 @@ def _assign_latin(pattern: str) -> tuple[int, int, int, bool]:
     n = len(pattern)
     if n == 1:
         return (0, -1, -1, True) if pattern in ("F", "I") else (-1, -1, 0, pattern != "X")
+    if n == 3 and pattern[1:] == "FP" and pattern[0] != "F":
+        return 1, 2, 0, True  # "Ivanov Ivan Ivanovich": a transliterated ФИО, surname first ("John Paul Jovanovich": no)
     unsure = pattern[-1] == "F" and "F" not in pattern[:-1] and pattern[0] != "I"
     if n == 2:
         # "Smith John": the only known given name is last; read it as first name, but only as a guess
@@ -333,6 +346,10 @@ def _needs_parser(value: str) -> bool:
     )
 
 
+_TWO_PEOPLE_RS = r"(?i)(?:^|\s)(?:and|und|et|и|&)(?:\s|$)"  # a joiner between two people's names (Rust and Python)
+_SURNAME_INITIALS = re.compile(r"([^\W\d_]{2,}(?:-[^\W\d_]{2,})?),?\s+([^\W\d_])\.\s*(?:([^\W\d_])\.)?")
+
+
 def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
     """Split a full name into first / middle / last; never adds a word that is not in the value.
 
@@ -340,6 +357,13 @@ def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
     "Smith, John", "Dr. John A. Smith Jr.", "Jan van der Berg", "Алиев Рашид Гусейн оглы".
     """
     value = re.sub(_SOLE_TRADER_RE, "", value.strip())
+    if re.search(_TWO_PEOPLE_RS, split_salutation(value)[0]):
+        return NameParts(None, None, None, confident=False)  # "John and Jane Smith": two people, no one's parts
+    initials = _SURNAME_INITIALS.fullmatch(value)
+    if initials and not re.search(r"[А-Яа-яЁё]", value) and not is_given_name(initials.group(1)):
+        # "Ivanov I.I.", "Smith J.": a surname and its initials, as "Иванов И.И." (nameparser reads a first name)
+        middle = f"{initials.group(3)}." if initials.group(3) else None
+        return NameParts(f"{initials.group(2)}.", middle, initials.group(1), None, None, True)
     if not re.search(r"[А-Яа-яЁё]", value) and order != "last_first" and _needs_parser(value):
         latin = parse_latin_name(value)
         if latin is not None:
@@ -494,7 +518,7 @@ def _split_rows(values: pl.Series, order: NameOrder) -> pl.DataFrame:
     out = frame.select(
         pick(1).alias("first"), pick(10).alias("middle"), pick(100).alias("last"),
         ((pl.col("code") // 1000) == 1).alias("sure"),
-        (pl.col("slow") | (pl.col("n") == 4)).alias("slow"),
+        (pl.col("slow") | (pl.col("n") == 4) | pl.col("v").str.contains(_TWO_PEOPLE_RS).fill_null(False)).alias("slow"),
     )
     slow = out.get_column("slow") & values.is_not_null()
     if slow.any():
