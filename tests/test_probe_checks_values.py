@@ -125,6 +125,12 @@ def test_a_repeated_record_id_fails_the_gate() -> None:
     f = validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["UNIQUE001"]).findings
     assert f.select("record_id", "column", "value").rows() == [("2", "Id", "0035g00000Ab2AAA"),
                                                                ("3", "Id", "0035g00000Ab2AAA")]
+    # a report's reference beside the record's own id may repeat: one contact on two opportunities
+    deals = pl.DataFrame({"Opportunity ID": ["0065g00000Op1AAA", "0065g00000Op2AAA"],
+                          "Opportunity Name": ["Acme renewal", "Acme upsell"], "Stage": ["Closed Won", "Prospecting"],
+                          "Amount": ["12000", "5000"], "Contact ID": ["0035g00000Ab1AAA", "0035g00000Ab1AAA"]})
+    table = finalize_table(deals, source="t.csv", kind="csv", id_column=None, object_type="deals")
+    assert validate_table(table, parse_rules("version: 1\n"), today=TODAY, select=["UNIQUE001"]).findings.height == 0
 
 
 def test_rules_file_validate_typos_are_one_line_errors() -> None:

@@ -81,7 +81,7 @@ class ValidateSettings(BaseModel):
     )
     unique: list[str] | None = Field(
         None,
-        description="Columns or roles whose non-empty values must be unique (default: id, and inn for companies).",
+        description="Columns or roles whose non-empty values must be unique (default: the record id column, and inn for companies).",
     )
     dates: dict[str, DateRange] = Field(
         default_factory=dict,

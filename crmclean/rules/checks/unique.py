@@ -16,18 +16,28 @@ from crmclean.rules.checks._common import (
     severity_of,
 )
 
-# a record's own id (Id, Record ID, Код, External ID: the id role) names one record: the same id on two rows is one
-# record twice (an import would overwrite the first or fail), whatever the object; empty ids (new records) never repeat
-DEFAULT_UNIQUE: dict[str, list[str]] = {"companies": ["id", "inn"], "contacts": ["id"], "leads": ["id"],
-                                        "deals": ["id"], "activities": ["id"]}
+DEFAULT_UNIQUE: dict[str, list[str]] = {"companies": ["inn"], "contacts": [], "leads": [], "deals": [], "activities": []}
+
+
+def own_id_column(ctx: CheckContext) -> str | None:
+    """The column holding the record's own id (Id, Record ID, Код …): the table's id column, or, when the table fell
+    back to row numbers because that column repeats or has blanks, the column it would have taken
+    (:func:`crmclean.table.detect_id_column` without the uniqueness test). Not a reference such as a report's
+    Contact ID beside its Opportunity ID, which may repeat."""
+    from crmclean.table import detect_id_column
+
+    if not ctx.id_column.startswith("__"):
+        return ctx.id_column
+    headers = [c for c in ctx.frame.columns if not c.startswith("__")]
+    return detect_id_column(headers)
 
 
 @register
 class UniqueValue(BaseCheck):
     """A value that must be unique appears in more than one record.
 
-    **What it does.** For each column or role in ``validate.unique`` (default: the record id
-    columns, role ``id``, and ``inn`` for companies) flags every record whose value (trimmed,
+    **What it does.** For each column or role in ``validate.unique`` (default: the record's own
+    id column, and ``inn`` for companies) flags every record whose value (trimmed,
     case-insensitive) is shared with another record; the hint names up to three other record ids.
 
     **Why.** Two companies with one INN are the same counterparty entered twice; a unique
@@ -58,7 +68,10 @@ class UniqueValue(BaseCheck):
     def apply(self, ctx: CheckContext) -> RuleResult:  # type: ignore[override]
         specs = ctx.validate.unique
         if specs is None:
-            specs = DEFAULT_UNIQUE.get(ctx.object_type, ["id"])
+            # a record's own id names one record: the same id on two rows is one record twice (an import would
+            # overwrite the first or fail); empty ids (new records) never repeat
+            own = own_id_column(ctx)
+            specs = [*([own] if own else []), *DEFAULT_UNIQUE.get(ctx.object_type, [])]
         parts = []
         ids = ctx.frame.get_column(ctx.id_column)
         kpp_column = ctx.first_column("kpp")
