@@ -117,3 +117,10 @@ def test_analysis_without_suggestions_differs_only_in_the_suggestion(values):
     assert full.drop("suggestion").equals(quick.drop("suggestion"))
     kept = quick.get_column("suggestion").is_not_null()
     assert full.get_column("suggestion").filter(kept).equals(quick.get_column("suggestion").filter(kept))
+
+
+def test_a_bracket_in_a_cell_without_an_at_sign_is_no_comment():
+    # probe (session 10): 'ivan(at)mail.ru' was written 'ivanmail.ru' as a fix: "(at)" was dropped as an RFC comment
+    result = run({"Email": ["ivan(at)mail.ru", "ivan@x.ru (Иван)"]}, "EMAIL001", "EMAIL002")
+    assert column(result, "Email") == ["ivan(at)mail.ru", "ivan@x.ru"]
+    assert result.findings.get_column("value").to_list() == ["ivan(at)mail.ru"]

@@ -115,7 +115,8 @@ def clean_email_text(text: str) -> list[str]:
     if bracketed:
         candidates = bracketed
     else:
-        t = re.sub(r"\([^()]*\)", _drop_comment, t)  # "ivan@x.ru (Иван)", "john(work)@x.org" comments
+        if "@" in t:  # without an @, a bracket is no comment: "ivan(at)mail.ru" hides the @ itself
+            t = re.sub(r"\([^()]*\)", _drop_comment, t)  # "ivan@x.ru (Иван)", "john(work)@x.org" comments
         if t.count("@") > 1:
             candidates = [p for p in _SPLIT_RE.split(t) if "@" in p]
         elif t.count("@") == 1:
