@@ -216,3 +216,19 @@ def test_email_domain_hint_fits_a_company_record() -> None:
                           "Рабочий e-mail": ["pr@yandex-team.ru"]})
     f = _findings(frame, ["XFIELD002"], object_type="companies")
     assert f.get_column("hint").to_list() == ["check that the email and the website are both this company's"]
+
+
+def test_amounts_in_european_and_cis_spellings_are_numbers() -> None:
+    # deal amounts of a Russian CRM with EU/KZ/UA counterparties were 'not a number' (RANGE002)
+    values = ["1.200,50 €", "1.200.000", "1 200 000,50 ₽", "1500 ₸", "1500 грн", "CHF 1,200.00", "$1,200.50",
+              "12,5", "около 50", "-100 EUR"]
+    frame = pl.DataFrame({"ID": [str(i) for i in range(len(values))], "Название сделки": ["Поставка"] * len(values),
+                          "Этап сделки": ["Переговоры"] * len(values), "Бюджет": values})
+    f = _findings(frame, ["RANGE001", "RANGE002"], object_type="deals")
+    assert _ids(f, "RANGE002") == {"8"}
+    assert _ids(f, "RANGE001") == {"9"}  # below the minimum 0
+    from crmclean.rules.checks.ranges import number_bounds, parse_numbers
+
+    assert parse_numbers(pl.Series(values[:8])).to_list() == [1200.5, 1_200_000, 1_200_000.5, 1500, 1500, 1200,
+                                                               1200.5, 12.5]
+    assert number_bounds(pl.Series(["120 сотрудников"])).row(0) == (120.0, 120.0, True)

@@ -21,18 +21,35 @@ DEFAULT_RANGES: dict[str, NumberRange] = {
 }
 
 
+# a currency before or after the amount: a symbol, an ISO 4217 code (three Latin letters: usd, kzt, chf) or the
+# Russian/CIS abbreviations (руб., р., грн, тг, сум)
+_CURRENCY = r"[$€₽£¥₸₴₹₺₩₪₫₦₱฿]|[a-z]{3}\.?|руб\.?|р\.|грн\.?|тг\.?|тенге|сум"
+
+
 def parse_numbers(values: pl.Series) -> pl.Series:
-    """Float for '1 200', '1200,50', '1,200.50', '$1200', '500 руб.' (null when not a number)."""
+    """Float for '1 200', '1200,50', '1,200.50', '1.200,50 €', '1.200.000', '$1200', '500 руб.', '1500 ₸', 'CHF 1,200'
+    (null when not a number).
+
+    Separators: with both a dot and a comma the later one is the decimal mark (1,200.50 / 1.200,50); a comma alone
+    groups thousands in '1,200' / '12,345,678' and is the decimal mark otherwise ('12,5'); dots alone group
+    thousands when there are several ('1.200.000'), one dot is the decimal mark ('1.5', and the ambiguous '1.200').
+    """
     cleaned = (
         values.str.strip_chars()
         .str.to_lowercase()
         .str.replace_all(r"[\s\u00a0\u202f'’]", "")
-        .str.replace_all(r"^[$€₽£]|(руб\.?|р\.|rub|usd|eur|₽|\$|€)$", "")
+        .str.replace(rf"^(?:{_CURRENCY})", "")
+        .str.replace(rf"(?:{_CURRENCY})$", "")
     )
-    # "1,200" and "1,200.50" use commas for thousands; otherwise a comma is the decimal mark
-    thousands = cleaned.str.contains(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$").fill_null(False)
-    out = pl.DataFrame({"c": cleaned, "t": thousands}).select(
-        pl.when(pl.col("t")).then(pl.col("c").str.replace_all(",", "")).otherwise(pl.col("c").str.replace(",", "."))
+    c = pl.col("c")
+    comma_last = c.str.reverse().str.find(",") < c.str.reverse().str.find(r"\.")
+    out = pl.DataFrame({"c": cleaned}).select(
+        pl.when(c.str.contains(",") & c.str.contains(r"\."))
+        .then(pl.when(comma_last).then(c.str.replace_all(r"\.", "").str.replace(",", "."))
+              .otherwise(c.str.replace_all(",", "")))
+        .when(c.str.contains(r"^-?\d{1,3}(,\d{3})+$")).then(c.str.replace_all(",", ""))
+        .when(c.str.contains(r"^-?\d{1,3}(\.\d{3}){2,}$")).then(c.str.replace_all(r"\.", ""))
+        .otherwise(c.str.replace(",", "."))
     )
     return out.to_series().cast(pl.Float64, strict=False).alias(values.name)
 
@@ -54,9 +71,9 @@ def number_bounds(values: pl.Series) -> pl.DataFrame:
     "менее 50", "50-250", "250-500", "более 500"; LinkedIn-style "Company size" reads "51-200 employees",
     "10,001+". Neither bound read: both null (not a number).
     """
-    number = parse_numbers(values)
     text = (values.str.strip_chars().str.to_lowercase().str.replace_all(r"[–—−]", "-")
             .str.replace(_UNIT, "").str.strip_chars())
+    number = parse_numbers(text)  # '120 сотрудников' is 120
     lo, hi = number, number
     for pattern, lo_group, hi_group in _BANDS:
         hit = text.str.contains(pattern).fill_null(False) & number.is_null()
