@@ -59,3 +59,16 @@ def test_stacked_and_couples_salutations_transliterated_fio_and_two_people():
     assert column(result, "First Name") == ["Hans-Peter", "John", None, "Ivan", "I.", "John"]
     assert column(result, "Last Name") == ["Müller", "Smith", None, "Ivanov", "Ivanov", "Jovanovich"]
     assert result.changes.filter(pl.col("record_id") == "3").is_empty()
+
+
+def test_titles_and_suffixes_nameparser_lacks_and_a_first_name_with_a_last_initial():
+    # probablepeople's labeled person names (tests/data/precision/names_pp_public.tsv, tune part): 'Congressman
+    # Peter Roskam' had first name Congressman, 'edwin belz attorney' last name 'attorney'; 'Jim B.' is Jim B.
+    from crmclean.fields.names import parse_full_name
+
+    cases = {"Congressman Peter Roskam": ("Peter", None, "Roskam"), "Reverend David Jeremiah": ("David", None, "Jeremiah"),
+             "edwin belz attorney": ("edwin", None, "belz"), "richard a. shapiro attorney at law": ("richard", "a.", "shapiro"),
+             "Jim B.": ("Jim", None, "B."), "Ivanov I.I.": ("I.", "I.", "Ivanov")}
+    for value, parts in cases.items():
+        p = parse_full_name(value)
+        assert (p.first, p.middle, p.last) == parts, value

@@ -35,7 +35,8 @@ _MAC_NAMES = frozenset({"macdonald", "macleod", "mackenzie", "macgregor", "macar
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii"})
 
 _SALUTATION_WORD = (
-    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|fr|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
+    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|reverend|fr|hon|honorable|senator|congressman|congresswoman|"
+    r"representative|mayor|judge|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
     r"проф|уважаемый|уважаемая|mme|mlle|herr|frau)\.?"
 )
 # one salutation, or several ("Prof. Dr."), or a couple's ("Mr. & Mrs.", "Mr and Mrs"): all of them move
@@ -45,7 +46,8 @@ SALUTATION_RE = (
 # words that join two people's names ("John and Jane Smith"): never a name, never capitalized
 _JOINERS = frozenset({"and", "und", "et", "и"})
 SUFFIX_RE = (
-    r"(?i)(?:,?\s+)(?:jr|sr|ii|iii|iv|phd|ph\.d|md|m\.d|mba|esq|cpa|dds|к\.т\.н|д\.т\.н|к\.э\.н|д\.э\.н|"
+    r"(?i)(?:,?\s+)(?:jr|sr|ii|iii|iv|phd|ph\.d|md|m\.d|mba|esq|cpa|dds|attorney at law|attorney|atty at law|atty|"
+    r"к\.т\.н|д\.т\.н|к\.э\.н|д\.э\.н|"
     r"к\.ю\.н|к\.ф\.-м\.н|к\.м\.н|д\.м\.н|мл|ст)\.?$"
 )
 _PATRONYMIC_RE = r"(?:ович|евич|ёвич|ьич|овна|евна|ёвна|ична|инична|ьинична)$"
@@ -314,6 +316,13 @@ def parse_latin_name(value: str) -> NameParts | None:
     from nameparser import HumanName
 
     h = HumanName(value)
+    rest, own_title, own_suffix = split_salutation(value)
+    if (own_title and not h.title) or (own_suffix and not h.suffix):
+        # a title or suffix of ours nameparser lacks (Congressman, Reverend, "attorney at law") would be read as a
+        # name: taken off first, the rest read by nameparser
+        h = HumanName(rest)
+        h.title = " ".join(t for t in (own_title, h.title) if t)
+        h.suffix = ", ".join(t for t in (h.suffix, own_suffix) if t)
     first, middle, last = h.first or None, h.middle or None, h.last or None
     if first is None and last is None:
         return None  # only a title or a suffix ("Jr."): the general path decides, as the vectorized one does
@@ -347,7 +356,8 @@ def _needs_parser(value: str) -> bool:
 
 
 _TWO_PEOPLE_RS = r"(?i)(?:^|\s)(?:and|und|et|и|&)(?:\s|$)"  # a joiner between two people's names (Rust and Python)
-_SURNAME_INITIALS = re.compile(r"([^\W\d_]{2,}(?:-[^\W\d_]{2,})?),?\s+([^\W\d_])\.\s*(?:([^\W\d_])\.)?")
+# two initials: a first name with one last initial ("Jim B.") is as common in English lists as "Smith J." is
+_SURNAME_INITIALS = re.compile(r"([^\W\d_]{2,}(?:-[^\W\d_]{2,})?),?\s+([^\W\d_])\.\s*([^\W\d_])\.")
 
 
 def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
@@ -362,8 +372,7 @@ def parse_full_name(value: str, order: NameOrder = "auto") -> NameParts:
     initials = _SURNAME_INITIALS.fullmatch(value)
     if initials and not re.search(r"[А-Яа-яЁё]", value) and not is_given_name(initials.group(1)):
         # "Ivanov I.I.", "Smith J.": a surname and its initials, as "Иванов И.И." (nameparser reads a first name)
-        middle = f"{initials.group(3)}." if initials.group(3) else None
-        return NameParts(f"{initials.group(2)}.", middle, initials.group(1), None, None, True)
+        return NameParts(f"{initials.group(2)}.", f"{initials.group(3)}.", initials.group(1), None, None, True)
     if not re.search(r"[А-Яа-яЁё]", value) and order != "last_first" and _needs_parser(value):
         latin = parse_latin_name(value)
         if latin is not None:
