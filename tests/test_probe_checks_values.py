@@ -232,3 +232,23 @@ def test_amounts_in_european_and_cis_spellings_are_numbers() -> None:
     assert parse_numbers(pl.Series(values[:8])).to_list() == [1200.5, 1_200_000, 1_200_000.5, 1500, 1500, 1200,
                                                                1200.5, 12.5]
     assert number_bounds(pl.Series(["120 сотрудников"])).row(0) == (120.0, 120.0, True)
+
+
+def test_an_open_deal_without_amount_is_no_required_field_error() -> None:
+    # a Salesforce opportunities export (Amount is optional there) failed the gate: 'required field
+    # `deal_amount` is empty' on every early-stage opportunity; a deal without a stage still fails
+    frame = pl.DataFrame({"ID": ["0065g00000Op1AAA", "0065g00000Op2AAA", "0065g00000Op3AAA"],
+                          "Opportunity Name": ["Globex - Renewal 2027", "Initech - 200 seats", "Bosch - Pilot"],
+                          "Stage": ["Prospecting", "Negotiation/Review", ""], "Amount": ["", "48000", "15000"]})
+    f = _findings(frame, ["REQ001"], object_type="deals")
+    assert f.select("record_id", "column").rows() == [("0065g00000Op3AAA", "Stage")]
+
+
+def test_a_salesforce_report_close_date_witnesses_month_first() -> None:
+    # a Salesforce opportunity report (en_US: M/D/YYYY): Created Date 8/12/2026 was read as 8 December, 'after
+    # today'; its Close Date 3/31/2027 (no date role) shows the export writes month-first
+    frame = pl.DataFrame({"ID": ["0065g00000Op1AAA", "0065g00000Op2AAA"],
+                          "Opportunity Name": ["Globex - Renewal 2027", "Initech - 200 seats"],
+                          "Stage": ["Prospecting", "Negotiation/Review"], "Close Date": ["3/31/2027", "12/20/2026"],
+                          "Created Date": ["10/1/2026", "8/12/2026"]})
+    assert _findings(frame, ["DATE001", "DATE002", "DATE003", "REQ001"], object_type="deals").height == 0

@@ -53,13 +53,22 @@ def date_region(ctx: CheckContext) -> str | None:
     return ctx.default_region
 
 
+def _slash_dates(values: pl.Series) -> bool:
+    """True when every filled cell (of the first thousand) is a numeric date with slashes and a 4-digit year
+    (3/31/2027, 25/03/2026): a date column with no date role. No phone, version or amount looks like one."""
+    sample = values.drop_nulls().head(1000).str.strip_chars()
+    sample = sample.filter(sample != "")
+    return sample.len() > 0 and bool(sample.str.contains(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?:[ T]|$)").all())
+
+
 def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
     """Parsed dates of a column, cached on the context (several checks and staleness read the same column).
 
     Read by :func:`crmclean.fields.dates.parse_dates`, the reader survivorship uses too. The text date columns
     of the file are read as one series, so an export's one date format decides the order of ambiguous values
-    in every column (a 12/25/2026 in Created Date makes Last Modified's 11/02/2026 month-first too); with no
-    such value anywhere, :func:`date_region` decides.
+    in every column (a 12/25/2026 in Created Date makes Last Modified's 11/02/2026 month-first too), with the
+    file's other columns of slash dates as witnesses (a Salesforce report's Close Date 3/31/2027); with no such
+    value anywhere, :func:`date_region` decides.
     """
     cache: dict[str, pl.Series] = ctx.__dict__.setdefault("_parsed_dates", {})
     if column not in cache:
@@ -67,8 +76,10 @@ def parsed_column(ctx: CheckContext, column: str) -> pl.Series:
         names = [c for c, _ in date_columns(ctx)] + ctx.columns_for("updated_at") + ctx.columns_for("last_activity")
         names = list(dict.fromkeys([*names, column]))
         text = [c for c in names if ctx.frame.schema[c] == pl.String]
+        witnesses = [c for c in ctx.frame.columns if c not in names and not c.startswith("__")
+                     and ctx.frame.schema[c] == pl.String and _slash_dates(ctx.frame.get_column(c))]
         if text:
-            together = parse_dates(pl.concat([ctx.frame.get_column(c) for c in text]), region=region)
+            together = parse_dates(pl.concat([ctx.frame.get_column(c) for c in text + witnesses]), region=region)
             for i, c in enumerate(text):
                 cache[c] = together.slice(i * ctx.height, ctx.height).alias(c)
         for c in names:

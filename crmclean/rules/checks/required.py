@@ -26,7 +26,9 @@ DEFAULT_REQUIRED: dict[str, list[str]] = {
     "contacts": ["last_name|full_name|first_name", "email|email2|phone|mobile"],
     "leads": ["last_name|full_name|first_name|company", "email|email2|phone|mobile"],
     "companies": ["company"],
-    "deals": ["deal_stage", "deal_amount"],
+    # a stage only: an open deal often has no amount yet, and no CRM requires one (Salesforce Opportunity requires
+    # Name, StageName, CloseDate; HubSpot a deal's name, pipeline and stage): the amount weighs in completeness
+    "deals": ["deal_stage|status"],  # a deals report's "Stage" / "Этап" column reads as status
 }
 
 
@@ -82,8 +84,8 @@ class RequiredFieldMissing(BaseCheck):
     """A required field is empty.
 
     **What it does.** For each field listed under ``validate.required.<object type>`` (default:
-    contacts and leads need a name and an email or phone; companies a name; deals a stage and an
-    amount) flags records where the field is empty. ``email|phone`` means "at least one of".
+    contacts and leads need a name and an email or phone; companies a name; deals a stage)
+    flags records where the field is empty. ``email|phone`` means "at least one of".
 
     **Why.** A record without a way to reach the person (or without a name) cannot be worked;
     1C:CRM and Salesforce make such fields mandatory at entry, imports bypass that.
