@@ -134,3 +134,24 @@ def test_two_names_of_the_russian_name_list_are_different_given_names_however_al
     result = dedupe(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
     cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
     assert cluster["1"] != cluster["2"] and cluster["3"] != cluster["4"]
+
+
+def test_spouses_joint_mailbox_and_home_line_are_the_familys_not_one_persons() -> None:
+    # John and Jane Smith, one gmail and one home number: read as one person's address and number, merged at p 0.97
+    rows = [
+        {"Contact ID": "1", "First Name": "John", "Last Name": "Smith", "Email": "thesmiths@gmail.com",
+         "Phone": "(617) 555-0190", "Mailing City": "Boston"},
+        {"Contact ID": "2", "First Name": "Jane", "Last Name": "Smith", "Email": "thesmiths@gmail.com",
+         "Phone": "(617) 555-0190", "Mailing City": "Boston"},
+        # one person: a nickname beside a misspelled full name, a typo the name lists do not know
+        {"Contact ID": "3", "First Name": "Tony", "Last Name": "Gibson", "Email": "gibson1978@yahoo.com",
+         "Phone": "617-327-2103"},
+        {"Contact ID": "4", "First Name": "Anthoy", "Last Name": "Gibson", "Email": "gibson1978@yahoo.com",
+         "Phone": "+1 (617) 327-2103"},
+    ]
+    got = _levels(rows, [(0, 1), (2, 3)], ("email", "phone"))
+    assert got["email"] == ["shared_mailbox", "exact"]
+    assert got["phone"] == ["shared_line", "exact"]
+    result = dedupe(table_from_rows(rows, id_column="Contact ID", object_type="contacts"))
+    cluster = dict(zip(result.clusters["record_id"].to_list(), result.clusters["cluster_id"].to_list(), strict=True))
+    assert cluster["1"] != cluster["2"] and cluster["3"] == cluster["4"]

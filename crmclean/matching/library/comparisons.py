@@ -153,6 +153,16 @@ def _surname_changed(shares: str) -> Condition:
     return AllOf((Exact("fn"), AnyOf((Missing("mn"), Exact("mn"))), Shares(shares)))
 
 
+def _two_peoples_given_names() -> Condition:
+    """Two given names the name lists know (not a typo, not an initial: Оксаа, Л.), not one name typed two ways (a
+    nickname, a transliteration, spellings alike: Eric / Erik, or canonical forms alike): John / Jane, Сергей /
+    Светлана, Александр / Алексей. An address or number such a pair shares is a family's or a team's (spouses' joint
+    mailbox and home line), never one person's."""
+    alike = AnyOf((_jw("fn", 0.80), _jw("fn_canon", 0.85)))
+    return AllOf((Predicate("known_names", ("fn",)), Not(Exact("fn")), Not(Predicate("groups_overlap", ("fn_groups",))),
+                  AnyOf((Not(alike), Predicate("two_russian_names", ("fn",))))))
+
+
 def _given_names_differ() -> Condition:
     """Both given names known with different initials and no nickname group in common (Леонид vs Иван)."""
     return AllOf((Not(Missing("fn")), Not(Exact("fi")), Not(Predicate("groups_overlap", ("fn_groups",)))))
@@ -169,7 +179,7 @@ def _email_conditions(people: bool = False) -> list[Condition]:
     personal: Condition = Not(shared_line)
     if people:
         # and a role mailbox (sales@, info@, buh@) is the team's: two people at one company share it
-        personal = AllOf((Not(shared_line), Shares("personal_emails"),
+        personal = AllOf((Not(shared_line), Shares("personal_emails"), Not(_two_peoples_given_names()),
                           AnyOf((Not(_surnames_differ()), _surname_changed("free_emails")))))
     similar_local: list[Condition] = [_jw("email_local", 0.93), MinLength("email_local", 6), same_or_free,
                                       Not(Predicate("numbered_mailbox", ("email_local",)))]
@@ -243,7 +253,7 @@ def _phone_conditions(people: bool = False) -> list[Condition]:
                                   Predicate("first_initial", ("fn", "fn_groups")))))))
     if people:
         # and a landline (an office desk or switchboard by the numbering plan) is never one person's number
-        personal = AllOf((Not(shared_line), Shares("personal_phones"), Not(own_desks),
+        personal = AllOf((Not(shared_line), Shares("personal_phones"), Not(own_desks), Not(_two_peoples_given_names()),
                           AnyOf((Not(_surnames_differ()), _surname_changed("mobiles")))))
     conds: list[Condition] = [AllOf((Shares("phones"), personal))]
     if people:

@@ -118,6 +118,7 @@ PREDICATES: dict[str, str] = {
     "other_day": "(YYYYMMDD dates) agree on year and month, not on the day",
     "two_spellings": "each side's (name) is held by several records of the file, the rarer by at least a tenth as "
                      "many as the commoner: two established spellings (Schmidt / Schmitt), not a typo",
+    "known_names": "both sides' (given name) are names the name lists know (not a typo, not an initial)",
     "two_russian_names": "both sides' (given name) are names of the Russian name list with different canonical forms "
                          "(Мария / Марина, Александр / Алексей): two names, not a typo",
     "digits_transposed": "(column) equals the other side with two neighbouring characters swapped (1940 / 1490)",

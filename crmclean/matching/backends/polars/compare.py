@@ -359,6 +359,19 @@ def _two_russian_names(ev: ChunkEvaluator, column: str) -> pl.Series:
     return (a != b).fill_null(False)
 
 
+def _known_names(ev: ChunkEvaluator, column: str) -> pl.Series:
+    """Both sides' (given name key) are names the name lists know (features.known_first_names): not a typo, not an
+    initial."""
+    from crmclean.matching.features import known_first_names
+
+    known = list(known_first_names())
+
+    def is_known(values: pl.Series) -> pl.Series:
+        return values.is_in(known)
+    a, b = (ev.view.derived(column, side, "known_name", is_known) for side in ("l", "r"))
+    return (a & b).fill_null(False)
+
+
 def _is_initial(column: str) -> pl.Expr:
     # the keys a name typed as one letter can have (Ю. -> iu): translit.is_initial_key
     return is_initial_key(pl.col(column))
@@ -609,6 +622,7 @@ PREDICATES: dict[str, Callable[..., pl.Series]] = {
     "digits_transposed": _pairwise(_digits_transposed),
     "two_spellings": _two_spellings,
     "two_russian_names": _two_russian_names,
+    "known_names": _known_names,
     "one_side_only": _one_side_only,
 }
 
