@@ -182,3 +182,13 @@ def test_a_label_after_the_number_and_the_00_prefix_are_read():
     assert column(result, "Телефон") == ["+79161234567", "+79161234567", "+74951234567", "+79161234567",
                                          "+442079460958", "00 999 123"]
     assert result.findings.get_column("value").to_list() == ["00 999 123"]
+
+
+def test_numbers_on_two_lines_and_an_area_code_before_a_slash():
+    # probe (session 10): two numbers on two lines of one cell became one "too long" number (TEXT001 made the line
+    # break a space), and the German '030/1234567' (area code, slash, number) was "no such number range in DE"
+    result = run({"Phone": ["8 (916) 123-45-67\n8 (495) 123-45-67", "030/1234567", "8 916 123-45-67 / 8 495 123-45-67"],
+                  "Country": ["RU", "DE", "RU"]}, "TEXT001", "PHONE001", "PHONE002",
+                 roles={"Phone": "phone", "Country": "country"})
+    assert column(result, "Phone")[:2] == ["+79161234567\n+74951234567", "+49301234567"]
+    assert result.findings.is_empty()

@@ -100,6 +100,9 @@ def split_phones(text: str) -> list[str]:
             out[-1] = f"{out[-1]} {part}"  # a fragment such as "(495)" or "123" belongs to the previous number
         else:
             out.append(part)
+    if len(out) > 1 and sum(c.isdigit() for c in out[0]) < 5 and not out[0].lstrip().startswith("+"):
+        out[1] = f"{out[0]} {out[1]}"  # "030/1234567", "030 / 1234567": an area code before a slash (DIN 5008)
+        out.pop(0)
     return out
 
 

@@ -63,8 +63,9 @@ def clean_whitespace_expr(col: pl.Expr, *, multiline: bool = False) -> pl.Expr:
 
 class WhitespaceOptions(RuleOptions):
     multiline_roles: list[str] = Field(
-        default_factory=lambda: ["notes", "address"],
-        description="Roles whose line breaks are kept (only spaces inside each line are collapsed).",
+        default_factory=lambda: ["notes", "address", "phone", "mobile", "phone2", "email", "email2"],
+        description="Roles whose line breaks are kept (only spaces inside each line are collapsed): free text, and "
+        "the columns whose cells may hold one value per line (phones, e-mails: the line break is their separator).",
     )
 
 
