@@ -57,3 +57,14 @@ def test_a_neighbours_own_spelling_of_its_name_is_that_country():
     for raw, code in {"Қазақстан": "KZ", "Қазақстан Республикасы": "KZ", "Україна": "UA", "O'zbekiston": "UZ",
                       "Кыргыз Республикасы": "KG", "Рэспубліка Беларусь": "BY", "საქართველო": "GE"}.items():
         assert country_alpha2(raw) == code, raw
+
+
+def test_a_name_two_countries_share_is_flagged_with_both():
+    # probe (session 10): 'Congo' was written CG (Brazzaville) as a fix, though DR Congo (CD) goes by it too;
+    # CD's Russian name was English; 'Republic of Korea', 'Ivory Coast', 'Eswatini', 'Burma' were not countries
+    result = run({"Country": ["Congo", "Конго", "DR Congo", "Republic of Korea", "Ivory Coast", "Burma"]}, "COUNTRY001")
+    assert column(result, "Country") == ["Congo", "Конго", "CD", "KR", "CI", "MM"]
+    assert result.findings.get_column("message").to_list() == ["one name of two countries"] * 2
+    assert "(CG) or" in result.findings.get_column("hint").to_list()[0]
+    named = run({"Country": ["CD"]}, "COUNTRY001", extra="  rules:\n    COUNTRY001: {output: name_ru}\n")
+    assert column(named, "Country") == ["Демократическая Республика Конго"]

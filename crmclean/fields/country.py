@@ -91,10 +91,20 @@ def country_alpha2(value: str) -> str | None:
     return None
 
 
+# Names two countries share: never read as either ("Congo" is Brazzaville's or Kinshasa's), the finding names both
+_AMBIGUOUS = {"congo": ("CG", "CD"), "конго": ("CG", "CD"), "virgin islands": ("VG", "VI"),
+              "виргинские острова": ("VG", "VI")}
+
+
+def ambiguous_country(value: str) -> tuple[str, ...] | None:
+    """The countries a name shared by several stands for ("Congo" -> CG, CD), or None."""
+    return _AMBIGUOUS.get(_key(value))
+
+
 def country_suggestion(value: str, min_score: float = 90) -> str | None:
     """A likely country for a misspelled name ("Росиия" -> RU), or None."""
     key = _key(value)
-    if len(key) < 5:
+    if len(key) < 5 or key in _AMBIGUOUS:
         return None
     keys, codes = _fuzzy_choices()
     best = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=min_score)

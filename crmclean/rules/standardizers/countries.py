@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from crmclean._lazy import polars as pl
-from crmclean.fields.country import CountryOutput, country_alpha2, country_display, country_suggestion
+from crmclean.fields.country import (
+    CountryOutput,
+    ambiguous_country,
+    country_alpha2,
+    country_display,
+    country_suggestion,
+)
 from crmclean.rules.base import ColumnEdit, Example, RuleContext, map_unique, register
 from crmclean.rules.standardizers._common import (
     ColumnRule,
@@ -27,6 +33,10 @@ class CountryOptions(FlagOptions):
 
 
 def _country_hint(value: str) -> str:
+    both = ambiguous_country(value)
+    if both:
+        names = " or ".join(f"{country_display(a2, 'name_en')} ({a2})" for a2 in both)
+        return f"the name of two countries: {names}; write the code"
     guess = country_suggestion(value, 80)
     if guess:
         return f"did you mean {country_display(guess, 'name_en')}?"
@@ -90,6 +100,9 @@ class CountryIso(ColumnRule):
             # the hint looks further than the suggestion (score 80): a hint may be wrong, an edit should not
             hint = map_unique(values.set(~unknown, None), _country_hint, pl.String)
             # a misspelling close enough for a suggested edit is reported by that edit (change log), not twice
+            shared = map_unique(values.set(~unknown, None), lambda v: ambiguous_country(v) is not None, pl.Boolean)
+            message = pl.select(pl.when(pl.lit(shared.fill_null(False))).then(pl.lit("one name of two countries"))
+                                .otherwise(pl.lit("not a recognizable country"))).to_series()
             findings = findings_where(unknown & full_guess.is_null(), values, column, severity=flag_severity(self),  # type: ignore[arg-type]
-                                      message="not a recognizable country", hint=hint)
+                                      message=message, hint=hint)
         return StdResult(edits=edits, findings=findings, derived={derived_name(column, "iso2"): code})
