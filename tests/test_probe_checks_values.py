@@ -252,3 +252,18 @@ def test_a_salesforce_report_close_date_witnesses_month_first() -> None:
                           "Stage": ["Prospecting", "Negotiation/Review"], "Close Date": ["3/31/2027", "12/20/2026"],
                           "Created Date": ["10/1/2026", "8/12/2026"]})
     assert _findings(frame, ["DATE001", "DATE002", "DATE003", "REQ001"], object_type="deals").height == 0
+
+
+def test_unique_phone_and_email_compare_what_they_mean() -> None:
+    # validate.unique: [phone, email] missed '+7 (916) 123-45-67' = '8 916 123 45 67' and
+    # 'mailto:petrov@romashka.ru' = 'Petrov <petrov@romashka.ru>'; two extensions of one switchboard are two lines
+    frame = pl.DataFrame({
+        "ID": ["1", "2", "3", "4", "5"], "ФИО": ["Иванов Иван", "Иванов И.", "Петров Пётр", "Ким В.", "Ли А."],
+        "Телефон": ["+7 (916) 123-45-67", "8 916 123 45 67", "+7 495 000 11 22", "+7 (343) 310-15-15 доб. 204",
+                    "+7 (343) 310-15-15 доб. 205"],
+        "E-mail": ["Ivanov@Romashka.ru", "ivanov@romashka.ru ", "mailto:petrov@romashka.ru",
+                   "Petrov <petrov@romashka.ru>", ""],
+    })
+    f = _findings(frame, ["UNIQUE001"], rules="version: 1\nvalidate:\n  unique: [phone, email]\n")
+    assert set(f.select("record_id", "column").rows()) == {
+        ("1", "Телефон"), ("2", "Телефон"), ("1", "E-mail"), ("2", "E-mail"), ("3", "E-mail"), ("4", "E-mail")}

@@ -32,6 +32,29 @@ def own_id_column(ctx: CheckContext) -> str | None:
     return detect_id_column(headers)
 
 
+def _key(ctx: CheckContext, column: str, values: pl.Series) -> pl.Series:
+    """What a value means, for comparing: a phone its number (E.164, and its extension: '8 916 123 45 67' repeats
+    '+7 (916) 123-45-67', доб. 204 and доб. 205 are two lines), an email its address as EMAIL001 cleans it
+    ('mailto:Ivanov@Romashka.ru'); else the text trimmed and case-folded. A value neither parser reads keeps its text.
+    """
+    text = norm_text(values)
+    if column in ctx.columns_for("phone") + ctx.columns_for("mobile"):
+        from crmclean.fields.phone import analyze_phones
+        from crmclean.rules.checks.phone import row_regions
+
+        info = analyze_phones(values, row_regions(ctx))
+        number = pl.select(pl.concat_str([pl.lit(info.get_column("e164")),
+                                          pl.lit(" x" + info.get_column("ext")).fill_null(""),
+                                          pl.lit("; " + info.get_column("extra_e164")).fill_null("")])).to_series()
+        return pl.select(pl.coalesce(pl.lit(number), pl.lit(text))).to_series()
+    if column in ctx.columns_for("email") + ctx.columns_for("email2"):
+        from crmclean.fields.email import analyze_emails
+
+        address = analyze_emails(values, suggestions=False).get_column("email").str.to_lowercase()
+        return pl.select(pl.coalesce(pl.lit(address), pl.lit(text))).to_series()
+    return text
+
+
 @register
 class UniqueValue(BaseCheck):
     """A value that must be unique appears in more than one record.
@@ -78,7 +101,7 @@ class UniqueValue(BaseCheck):
         for spec in specs:
             for column in resolve_columns(ctx, spec):
                 values = ctx.frame.get_column(column)
-                key = norm_text(values).set(empty_mask(ctx, values), None)
+                key = _key(ctx, column, values).set(empty_mask(ctx, values), None)
                 kpp = pl.repeat(None, len(ids), dtype=pl.String, eager=True)
                 if column in ctx.columns_for("inn"):
                     key = clean_tax_ids(values).set(key.is_null(), None)  # 'ИНН 7707 083 893' repeats 7707083893
