@@ -72,3 +72,12 @@ def test_titles_and_suffixes_nameparser_lacks_and_a_first_name_with_a_last_initi
     for value, parts in cases.items():
         p = parse_full_name(value)
         assert (p.first, p.middle, p.last) == parts, value
+
+
+def test_three_cyrillic_words_without_a_patronymic_are_split_only_as_a_guess():
+    # probe (session 10): 'Ким Ен Чер' with empty part columns was filled First Ким, Middle Ен, Last Чер as a fix
+    result = run({"ФИО": ["Ким Ен Чер", "Иванов Иван Иванович"], "Имя": [None, None], "Фамилия": [None, None]},
+                 "NAME003")
+    assert column(result, "Имя") == [None, "Иван"]
+    suggested = result.changes.filter(pl.col("confidence") == "suggest")
+    assert set(suggested.get_column("record_id").to_list()) == {"1"}

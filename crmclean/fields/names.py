@@ -286,7 +286,9 @@ def assign_parts(pattern: str, cyrillic: bool, order: NameOrder = "auto") -> tup
         if pattern[:2] == "II":
             return 0, 1, 2, True  # И. И. Иванов
         if pattern[0] in "FI" or pattern[1] == "I":
-            return 0, 1, 2, pattern[0] == "F"  # John F. Kennedy / Mary Ann Smith
+            # John F. Kennedy / Mary Ann Smith; three Cyrillic words with no patronymic and no initial are no
+            # Russian shape: "Ким Ен Чер" is Ким's given name "Ен Чер" as often as a first name Ким
+            return 0, 1, 2, pattern[0] == "F" and (not cyrillic or pattern[1] == "I")
         if pattern[1] == "F" and pattern[0] in "SX":
             return 1, 2, 0, False  # Смит Джон Пол: surname first
         return (1, 2, 0, False) if default_last_first else (0, 1, 2, False)
