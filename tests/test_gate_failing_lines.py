@@ -53,3 +53,14 @@ def test_failing_findings_worst_first_then_file_order() -> None:
     assert list(zip(shown.get_column("record_id"), shown.get_column("rule"), strict=True)) == [
         ("L02", "REQ001"), ("L03", "EMAIL002"), ("L06", "OWNER001")]
     assert failing_findings(findings, "never")[1] == 0
+
+
+def test_audit_fail_on_names_the_records_and_masks_pii(leads: Path) -> None:
+    # `audit --fail-on error` exited 1 with no word of why; under --mask-pii the values stay out
+    out = leads.parent / "report"
+    result = CliRunner().invoke(app, ["audit", str(leads), "--out", str(out), "--fail-on", "error", "--mask-pii"],
+                                terminal_width=200)
+    assert result.exit_code == 1
+    assert "audit: findings at or above `error`" in result.output
+    assert "L03  Email: EMAIL002 error" in result.output
+    assert "ashley.lopez" not in result.output

@@ -54,16 +54,19 @@ def print_summary(report: dict[str, Any], files: dict[str, str] | None = None, *
         ui.out.print("report: " + escape(files.get("html") or next(iter(files.values()))), highlight=False)
 
 
-def print_failing(findings: Any, fail_on: str, *, written: bool) -> None:
+def print_failing(findings: Any, fail_on: str, *, written: bool, values: bool = True) -> None:
     """The findings that failed the gate (the first ten, worst first), one line each on stderr: record id,
-    column, rule, value and message, so the records that stopped the import are named without --out."""
+    column, rule, value and message, so the records that stopped the import are named without --out.
+    ``values=False`` (audit --mask-pii) leaves the cell values out and masks emails and phones in the messages."""
+    from crmclean.reports.content import mask_free_text
     from crmclean.validate import failing_findings
 
     shown, total = failing_findings(findings, fail_on)
     for f in shown.iter_rows(named=True):
-        value = "" if f["value"] is None else f" {str(f['value'])[:60]!r}"
+        value = "" if f["value"] is None or not values else f" {str(f['value'])[:60]!r}"
+        message = str(f["message"]) if values else str(mask_free_text(str(f["message"])))
         ui.err.print(f"  {escape(str(f['record_id']))}  {escape(str(f['column']))}{escape(value)}: "
-                     f"{escape(str(f['rule']))} {f['severity']}: {escape(str(f['message']))}", highlight=False)
+                     f"{escape(str(f['rule']))} {f['severity']}: {escape(message)}", highlight=False)
     if total > shown.height:
         more = "findings.csv lists every one" if written else "--out DIR writes findings.csv with every one"
         ui.err.print(f"  … {total - shown.height:,} more ({more})", highlight=False)

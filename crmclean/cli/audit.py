@@ -8,7 +8,7 @@ import typer
 
 from crmclean import ui
 from crmclean.cli import app
-from crmclean.cli._report_output import print_summary, step_printer
+from crmclean.cli._report_output import print_failing, print_summary, step_printer
 from crmclean.cli.options import FailOn, Json, Out, Rules, Source, Store, source_options
 
 if TYPE_CHECKING:
@@ -49,5 +49,8 @@ def audit_command(
     else:
         print_summary(written.report, written.as_dict())
     code = result.exit_code(fail_on)
+    if code and not json_out:
+        ui.err.print(f"[red]audit:[/] findings at or above `{fail_on}`", highlight=False)
+        print_failing(result.findings, fail_on, written=True, values=not mask_pii)
     if code:
         raise typer.Exit(code)
