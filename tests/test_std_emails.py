@@ -124,3 +124,10 @@ def test_a_bracket_in_a_cell_without_an_at_sign_is_no_comment():
     result = run({"Email": ["ivan(at)mail.ru", "ivan@x.ru (Иван)"]}, "EMAIL001", "EMAIL002")
     assert column(result, "Email") == ["ivan(at)mail.ru", "ivan@x.ru"]
     assert result.findings.get_column("value").to_list() == ["ivan(at)mail.ru"]
+
+
+def test_a_filler_address_with_a_trailing_dot_is_still_a_filler():
+    # probe (session 10): 'mary@example.com.' was cleaned to mary@example.com while 'mary@example.com' was a filler
+    result = run({"Email": ["mary@example.com.", "ivan@mail.ru."]}, "PLACEHOLDER001", "EMAIL001")
+    suggested = result.changes.filter(pl.col("rule") == "PLACEHOLDER001").get_column("before").to_list()
+    assert suggested == ["mary@example.com."]

@@ -83,7 +83,9 @@ def placeholder_expr(col: pl.Expr, role: str | None, extra: frozenset[str] = fro
     if role in ("email", "email2"):
         # judge the address itself, as the email rules will see it: no mailto:, display name or brackets
         inner = folded.str.extract(r"<\s*([^<>\s]+@[^<>\s]+)\s*>", 1)
-        address = pl.coalesce(inner, folded.str.replace(r"^mailto:\s*", "")).str.strip_chars("\"'«»<>[](){} ")
+        # a trailing dot or comma is typing noise EMAIL001 removes ("mary@example.com."): judged without it too
+        address = (pl.coalesce(inner, folded.str.replace(r"^mailto:\s*", "")).str.strip_chars("\"'«»<>[](){} ")
+                   .str.strip_chars_end(".,;:"))
         hit = hit | address.str.contains(_FILLER_EMAIL)
     elif role in ("phone", "mobile"):
         digits = folded.str.replace_all(r"[^\d+]", "")
