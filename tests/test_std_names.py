@@ -81,3 +81,9 @@ def test_three_cyrillic_words_without_a_patronymic_are_split_only_as_a_guess():
     assert column(result, "Имя") == [None, "Иван"]
     suggested = result.changes.filter(pl.col("confidence") == "suggest")
     assert set(suggested.get_column("record_id").to_list()) == {"1"}
+
+
+def test_saint_keeps_its_capital():
+    # probe (session 10): 'ST. JOHN' was re-cased 'st. John' ("st." is a particle for the split, not a small word)
+    result = run({"Last Name": ["ST. JOHN", "st. clair", "VAN DER BERG"]}, "NAME001")
+    assert column(result, "Last Name") == ["St. John", "St. Clair", "van der Berg"]

@@ -109,6 +109,8 @@ def proper_case_token(token: str, *, alone: bool = False) -> str:
     low = token.lower()
     if token.isupper() and fold(token).replace(".", "") in _SOLE_TRADER_WORDS:
         return token  # ИП Лебедев …: the legal form of a sole trader, not a word of the name
+    if low in ("st.", "st"):
+        return "St." if low.endswith(".") else "St"  # Saint: St. John, St Clair (a particle that keeps its capital)
     if not alone and (low in PARTICLES or low in _JOINERS or fold(low) in TURKIC_PATRONYMIC):
         return low
     if len(letters) == 1 or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", token):
