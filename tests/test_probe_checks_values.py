@@ -267,3 +267,14 @@ def test_unique_phone_and_email_compare_what_they_mean() -> None:
     f = _findings(frame, ["UNIQUE001"], rules="version: 1\nvalidate:\n  unique: [phone, email]\n")
     assert set(f.select("record_id", "column").rows()) == {
         ("1", "Телефон"), ("2", "Телефон"), ("1", "E-mail"), ("2", "E-mail"), ("3", "E-mail"), ("4", "E-mail")}
+
+
+def test_an_impossible_date_in_the_rules_file_is_a_config_error() -> None:
+    # 'today: 2026-13-01' was 'internal error: ValueError: month must be in 1..12' (exit 4)
+    import pytest
+
+    from crmclean.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rules\.yaml:3:10: .*'2026-13-01' is not a date"):
+        parse_rules("version: 1\nvalidate:\n  today: 2026-13-01\n", "rules.yaml")
+    assert parse_rules("version: 1\nvalidate:\n  today: 2026-11-30\n").validate_.today == date(2026, 11, 30)

@@ -180,6 +180,23 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+def _construct_timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    """A date the YAML shape accepts but the calendar does not (``today: 2026-13-01``) is a marked error, not a
+    ValueError out of PyYAML (an internal error, exit 4)."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+        ) from None
+
+
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _construct_timestamp,  # type: ignore[arg-type]
+)
+
+
 def _collect_marks(node: yaml.Node, path: tuple[Any, ...], marks: Marks) -> None:
     if len(marks) > MAX_YAML_NODES:
         return
