@@ -114,3 +114,13 @@ def test_a_cyrillic_acronym_the_dictionary_lacks_is_never_proposed_in_lower_case
     result = run({"Компания": ["ФГБУ «ЦНИИ»", "ООО «ДОМ»", "ООО РОМАШКА"]}, "TEXT002")
     assert column(result, "Компания") == ["ФГБУ «ЦНИИ»", "ООО «Дом»", "ООО Ромашка"]
     assert result.changes.filter(pl.col("record_id") == "1").is_empty()
+
+
+def test_a_place_is_cased_as_a_place():
+    # probe (session 10): in a city column 'Г. МОСКВА' was written 'Г. Москва', 'ST. PETERSBURG' 'ST. Petersburg',
+    # and (this session's acronym rule, meant for company names) 'РОСТОВ-НА-ДОНУ' 'Ростов-на-ДОНУ', 'НУР-СУЛТАН'
+    # 'НУР-Султан'; 'СОЧИ' was kept as if an acronym
+    values = ["Г. МОСКВА", "ST. PETERSBURG", "РОСТОВ-НА-ДОНУ", "НУР-СУЛТАН", "КНЯЖПОГОСТСКИЙ Р-Н", "СОЧИ", "СПБ"]
+    result = run({"Город": values}, "TEXT002", roles={"Город": "city"})
+    assert column(result, "Город") == ["г. Москва", "St. Petersburg", "Ростов-на-Дону", "Нур-Султан",
+                                       "Княжпогостский р-н", "Сочи", "СПБ"]

@@ -231,8 +231,17 @@ def _business_words_en() -> frozenset[str]:
     return frozenset(data_lines("business_words_en.txt"))
 
 
-def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
-    """(re-cased value, sure): sure unless a word might be an unknown acronym or a proper noun made lower case."""
+# a settlement's type before its name ("г. Москва", "пос. Лесной", "Княжпогостский р-н"): lower case in a place
+_PLACE_ABBREVIATIONS = frozenset({"г", "гор", "п", "пос", "пгт", "рп", "с", "д", "дер", "ст", "ст-ца", "х", "р", "н",
+                                  "р-н", "обл", "мкр", "ул", "пр", "наб"})
+
+
+def _recase(value: str, style: CaseStyle, caps: bool, place: bool = False) -> tuple[str, bool]:
+    """(re-cased value, sure): sure unless a word might be an unknown acronym or a proper noun made lower case.
+
+    ``place``: a city or region: its type abbreviations stay lower case (г., пос., р-н), "ST." is Saint, and a short
+    Cyrillic word is no acronym ("РОСТОВ-НА-ДОНУ", "НУР-СУЛТАН").
+    """
     m = _SOLE_TRADER_RE.match(value)
     if m and not any(q in value for q in "«\"„“"):
         # ИП ЛЕБЕДЕВ АНДРЕЙ НИКОЛАЕВИЧ: a sole trader's name is a person's name, cased as one
@@ -254,7 +263,13 @@ def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
         is_fixed = fold(word) in fixed_tokens() or (last and fold(word) in _latin_form_tokens())
         out.append(gap)
         new = _case_word(word, first=first, style=style, in_caps_value=caps, last=last)
-        if caps and not is_fixed and len(word) <= 4 and has_cyrillic(word) and new != word:
+        if place and fold(word) in _PLACE_ABBREVIATIONS and value[m.end():m.end() + 1] in (".", "-", " ", ""):
+            out.append(word.lower())  # г. Москва: the next word still starts the name
+            pos = m.end()
+            continue
+        if place and fold(word) == "st" and value[m.end():m.end() + 1] == ".":
+            new = "St"  # ST. PETERSBURG: Saint, no acronym
+        elif caps and not place and not is_fixed and len(word) <= 4 and has_cyrillic(word) and new != word:
             from crmclean.fields._morph import is_common_word
 
             if not is_common_word(word):
@@ -289,14 +304,16 @@ def _recase(value: str, style: CaseStyle, caps: bool) -> tuple[str, bool]:
     return "".join(out), sure
 
 
-def fix_case_sure(value: str, style: CaseStyle = "title") -> tuple[str, bool]:
-    """:func:`fix_case` and whether the result is certain (an ALL CAPS value can hide acronyms and proper nouns)."""
+def fix_case_sure(value: str, style: CaseStyle = "title", *, place: bool = False) -> tuple[str, bool]:
+    """:func:`fix_case` and whether the result is certain (an ALL CAPS value can hide acronyms and proper nouns).
+
+    ``place``: the value is a city or region (see :func:`_recase`)."""
     if not is_shouting_or_flat(value):
         return value, True
     caps = value == value.upper()
-    if caps and _WORD.fullmatch(value) and len(value) <= 4:
-        return value, True
-    return _recase(value, style, caps)
+    if caps and _WORD.fullmatch(value) and len(value) <= 4 and not (place and _VOWELS & set(value.lower())):
+        return value, True  # IBM, ВТБ; a place with a vowel is a word: СОЧИ, УФА, ОМСК (СПБ, МСК stay)
+    return _recase(value, style, caps, place)
 
 
 def _fix_title(value: str) -> dict[str, object]:
@@ -306,6 +323,11 @@ def _fix_title(value: str) -> dict[str, object]:
 
 def _fix_sentence(value: str) -> dict[str, object]:
     after, sure = fix_case_sure(value, "sentence")
+    return {"value": after, "sure": sure}
+
+
+def _fix_place(value: str) -> dict[str, object]:
+    after, sure = fix_case_sure(value, "title", place=True)
     return {"value": after, "sure": sure}
 
 
@@ -368,9 +390,11 @@ class ShoutingCase(ColumnRule):
         if not candidate.any():
             return StdResult()
         cyr = values.str.contains(r"[А-Яа-яЁё]").fill_null(False)
-        fn = _fix_sentence if style == "sentence" else _fix_title
+        place = role in ("city", "region")
+        fn = _fix_sentence if style == "sentence" else (_fix_place if place else _fix_title)
         sentence = map_unique_fast(values.filter(candidate & cyr), fn, _CASE_STRUCT()).struct.unnest()
-        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_title, _CASE_STRUCT()).struct.unnest()
+        title = map_unique_fast(values.filter(candidate & ~cyr), _fix_place if place else _fix_title,
+                                _CASE_STRUCT()).struct.unnest()
         after = values.clone()
         sure = pl.repeat(True, len(values), eager=True)
         idx_c = (candidate & cyr).arg_true()
