@@ -35,7 +35,7 @@ _MAC_NAMES = frozenset({"macdonald", "macleod", "mackenzie", "macgregor", "macar
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii"})
 
 _SALUTATION_WORD = (
-    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|reverend|fr|hon|honorable|senator|congressman|congresswoman|"
+    r"(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|reverend|fr|honorable|senator|congressman|congresswoman|"
     r"representative|mayor|judge|г-н|г-жа|гн|гжа|господин|госпожа|тов|товарищ|д-р|"
     r"проф|уважаемый|уважаемая|mme|mlle|herr|frau)\.?"
 )
