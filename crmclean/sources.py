@@ -88,7 +88,20 @@ def open_source(
     if opts.output_encoding:
         table.output_encoding = check_output_encoding(opts.output_encoding)
     check_columns(rules, table.data_columns, roles=table.by_role, object_type=table.object_type)
+    _check_mapped_columns(parse_column_map(opts.column_map), table.data_columns)
     return table, rules, connector
+
+
+def _check_mapped_columns(mapped: dict[str, str], headers: list[str]) -> None:
+    """A --map header the source lacks is a usage error: the mapping would silently do nothing."""
+    from crmclean.config.positions import suggest
+    from crmclean.errors import UsageError
+
+    for header, role in mapped.items():
+        if header not in headers:
+            guess = suggest(header, headers)
+            raise UsageError(f"--map {header}={role}: no column {header!r} in the source",
+                             hint=f"did you mean `{guess}`?" if guess else f"columns: {', '.join(headers)[:200]}")
 
 
 def check_output_encoding(name: str) -> str:

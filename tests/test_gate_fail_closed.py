@@ -74,3 +74,6 @@ def test_map_option_names_roles_and_unmapped_file_then_passes(tmp_path: Path) ->
     assert code == 0, out
     code, out = run("validate", str(path), "--map", "Куда писать=nonsense")
     assert code == 2 and "unknown role" in out
+    # a header the file lacks: the mapping would do nothing, silently (it exited 0)
+    code, out = run("validate", str(path), "--map", "Куда писат=email", "--map", "Куда писать=email")
+    assert code == 2 and "no column 'Куда писат' in the source" in out and "did you mean `Куда писать`?" in out
