@@ -119,8 +119,9 @@ def _reason(exc: NumberParseException) -> str:
 def parse_phone(text: str, region: str | None = "RU") -> PhoneParse:
     """Parse one number (with an optional extension) in ``region``; never guesses a different number.
 
-    A number dialled with the prefix 00 that the region cannot read ("00 7 916 …" in Russia, which dials 810)
-    is read as "+…" when that reading is valid (see :func:`_international_00`).
+    A number dialled with the prefix 00 that the region cannot read ("00 7 916 …" in Russia, Kazakhstan and Belarus,
+    which dial 810; the US, 011: no national number there starts with 0) is read as "+…" when that reading is
+    valid; regions that dial 00 read it so already. The fast path leaves such cells to this one.
     """
     first = _parse_one(text, region)
     if first.e164 is None and re.match(_IDD_00_RS, text):
@@ -485,7 +486,8 @@ def _fast_scan_rows(values: pl.Series, regions: pl.Series | str
         # invalid for sure: every region of the calling code was tried, or the length fits none of them
         certain = pl.lit(True) if every_region else ~nat_len.is_in(sorted(_cc_lengths(r.cc)))
         invalid = (pl.col("t").is_null() & certain & (nat_len >= 2)
-                   & ~pl.col("v").str.strip_chars().str.starts_with("+8"))  # "+8…": the slow path suggests +7
+                   & ~pl.col("v").str.strip_chars().str.starts_with("+8")  # "+8…": the slow path suggests +7
+                   & ~pl.col("v").str.contains(_IDD_00_RS))  # "00 7 916 …": parse_phone reads it as "+7 916 …"
         none = sub.filter(invalid)
         if none.height:
             out_invalid = out_invalid.scatter(none.get_column("i"), True)
@@ -594,31 +596,11 @@ def analyze_phones(values: pl.Series, regions: pl.Series | str, fmt: PhoneFormat
         for name in ("phone", "e164", "type", "ext", "extra", "extra_e164", "error", "suggestion"):
             cols[name] = out.get_column(name).scatter(idx, slow.get_column(name))
         out = pl.DataFrame(cols)
-    out = _international_00(values, region_col, fmt, reasons, out)
     if lost is not None:
         out = out.with_columns(
             pl.when(pl.lit(lost)).then(None).otherwise(pl.col(c)).alias(c) for c in ("phone", "e164", "type")
         ).with_columns(pl.when(pl.lit(lost)).then(pl.lit(_LOST_DIGITS)).otherwise(pl.col("error")).alias("error"))
     return out.select("phone", "e164", "ext", "type", "extra", "extra_e164", "error", "suggestion")
-
-
-def _international_00(values: pl.Series, regions: pl.Series, fmt: PhoneFormat, reasons: bool,
-                      out: pl.DataFrame) -> pl.DataFrame:
-    """A number dialled with the international prefix 00 in a region that dials another one (Russia, Kazakhstan,
-    Belarus: 810; the US: 011): "00 7 916 123 45 67" in a Russian record has no national reading (no national
-    number starts with 0 there) and is +7 916 123-45-67. Read as "+…" only where the region's reading failed and
-    the "+" reading is valid; the regions whose prefix is 00 read it so already."""
-    todo = (out.get_column("e164").is_null() & values.str.contains(_IDD_00_RS).fill_null(False))
-    if not todo.any():
-        return out
-    idx = todo.arg_true()
-    plus = "+" + values.gather(idx).str.strip_chars().str.slice(2).str.strip_chars_start()
-    again = analyze_phones(plus, regions.gather(idx), fmt, reasons=reasons)
-    ok = again.get_column("e164").is_not_null()
-    if not ok.any():
-        return out
-    rows, found = idx.filter(ok), again.filter(ok)
-    return pl.DataFrame({name: out.get_column(name).scatter(rows, found.get_column(name)) for name in out.columns})
 
 
 _SPREADSHEET_NUMBER_RS = r"^\s*(?:\d(?:[.,]\d+)?[eE]\+?\d{1,2}|\d+\.0+)\s*$"
