@@ -75,6 +75,7 @@ def open_source(
     if not isinstance(rules, RulesFile):
         rules = load_rules(rules)
     opts = opts or SourceOptions()
+    _check_object_type(opts.object_type)
     connector = open_connector(spec, connector_options(rules, opts))
     if progress is not None and hasattr(connector, "progress"):
         connector.progress = progress  # type: ignore[attr-defined]
@@ -90,6 +91,18 @@ def open_source(
     check_columns(rules, table.data_columns, roles=table.by_role, object_type=table.object_type)
     _check_mapped_columns(parse_column_map(opts.column_map), table.data_columns)
     return table, rules, connector
+
+
+def _check_object_type(object_type: str | None) -> None:
+    """--object names one of the object types, before the source is read (a slip surfaced late, from dedupe)."""
+    from crmclean.config.positions import suggest
+    from crmclean.errors import UsageError
+    from crmclean.roles import OBJECT_TYPES
+
+    if object_type is not None and object_type not in OBJECT_TYPES:
+        guess = suggest(object_type, list(OBJECT_TYPES))
+        raise UsageError(f"--object {object_type}: not an object type ({', '.join(OBJECT_TYPES)})",
+                         hint=f"did you mean `{guess}`?" if guess else None)
 
 
 def _check_mapped_columns(mapped: dict[str, str], headers: list[str]) -> None:

@@ -77,3 +77,6 @@ def test_map_option_names_roles_and_unmapped_file_then_passes(tmp_path: Path) ->
     # a header the file lacks: the mapping would do nothing, silently (it exited 0)
     code, out = run("validate", str(path), "--map", "Куда писат=email", "--map", "Куда писать=email")
     assert code == 2 and "no column 'Куда писат' in the source" in out and "did you mean `Куда писать`?" in out
+    # --object misspelt: was 'dedupe compares contacts, leads or companies, not 'contact'' after the whole run
+    code, out = run("validate", str(path), "--map", "Куда писать=email", "--object", "contact")
+    assert code == 2 and "--object contact: not an object type" in out and "did you mean `contacts`?" in out
