@@ -169,6 +169,10 @@ def test_inn002_a_country_without_a_validator_is_not_checked_and_says_so() -> No
     assert got["0"][0] == "info" and got["0"][1].startswith("not checked: no validator for Kazakhstan")
     assert got["2"][0] == "error" and "Belarus" in got["2"][1]
     assert got["3"][0] == "error" and got["3"][1].startswith("invalid INN: ")
+    # the unchecked number is no invalid tax id in the audit's KPI
+    from crmclean.rules.standardizers.taxids import InnChecksum
+
+    assert set(found.filter(InnChecksum.kpi_findings()).get_column("record_id").to_list()) == {"2", "3"}
 
 
 def test_validate_cli_gates_only_the_bad_russian_inn_of_an_eu_us_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
