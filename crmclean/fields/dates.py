@@ -32,6 +32,8 @@ Decisions, documented because they change which record survives a merge:
   calendar day a steward sees in the CRM is the day crmclean uses (``2023-01-15T01:30:00+03:00``
   is 15 January, not 14 January in UTC).
 * Impossible dates (``31.02.2024``, month 13, hour 25) and words (``вчера``) are null.
+* "No date" spellings are blank, not unreadable: 1C's empty date ``01.01.0001 0:00:00`` and MySQL's
+  ``0000-00-00 00:00:00``.
 
 Speed: each distinct spelling is parsed once, and families of spellings are tried in turn only on
 what is still unread (a column is almost always in one format), all in polars expressions.
@@ -125,6 +127,9 @@ def parse_dates(values: pl.Series, *, region: str | None = None, order: Order = 
             return values.dt.replace_time_zone(None).cast(DATETIME()).alias(values.name)
         return values.cast(DATETIME()).alias(values.name)
     text = values if values.dtype == pl.String else values.cast(pl.String)
+    empty = _empty_dates(text)
+    if empty.any():
+        text = text.zip_with(~empty, pl.Series([None] * text.len(), dtype=pl.String))
     out = pl.Series(values.name, [None] * text.len(), dtype=DATETIME())
     todo = text.is_not_null()
     # fixed-width spellings most exports use are read over the whole column by polars' own strptime;
@@ -177,7 +182,17 @@ def unreadable_dates(values: pl.Series, parsed: pl.Series | None = None, **optio
     if parsed is None:
         parsed = parse_dates(values, **options)  # type: ignore[arg-type]
     text = values.cast(pl.String).str.strip_chars()
-    return (text.is_not_null() & (text != "") & parsed.is_null()).alias(values.name)
+    return (text.is_not_null() & (text != "") & parsed.is_null() & ~_empty_dates(text)).alias(values.name)
+
+
+# the spellings systems write for "no date": 1C's empty date (01.01.0001 0:00:00, 0001-01-01T00:00:00) and
+# MySQL's zero date (0000-00-00 00:00:00): blank, neither a date nor an unreadable one
+_EMPTY_DATE = (r"^\s*(?:0?1[./-]0?1[./-]0001|0001[./-]0?1[./-]0?1|0?0[./-]0?0[./-]0000|0000[./-]0?0[./-]0?0)"
+               r"(?:[ T]0?0:00(?::00(?:\.0+)?)?)?\s*$")
+
+
+def _empty_dates(text: pl.Series) -> pl.Series:
+    return text.str.contains(_EMPTY_DATE).fill_null(False)
 
 
 def to_dates(values: pl.Series, **options: object) -> pl.Series:
@@ -298,8 +313,11 @@ def _assemble(frame: pl.DataFrame, year: pl.Expr, month: pl.Expr, day: pl.Expr, 
 
 
 def _full_year(year: pl.Expr) -> pl.Expr:
-    """Two-digit years pivot like Excel: 00–29 → 2000s, 30–99 → 1900s."""
-    return pl.when(year < 30).then(year + 2000).when(year < 100).then(year + 1900).otherwise(year)
+    """Two-digit years pivot like Excel: 00–29 → 2000s, 30–99 → 1900s; a year written with four digits is that year
+    (0001 is not 2001)."""
+    two = year.cast(pl.String).str.len_chars() <= 2
+    value = year.cast(pl.Int64)
+    return pl.when(two & (value < 30)).then(value + 2000).when(two & (value < 100)).then(value + 1900).otherwise(value)
 
 
 def _year_first(frame: pl.DataFrame, **_: object) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -329,3 +329,16 @@ def test_survivorship_without_date_columns_falls_through_to_the_next_rule() -> N
                        data_columns=table.data_columns, roles=table.by_role,
                        settings=SurvivorshipSettings(master=["oldest", "most_complete"]))
     assert g.frame.get_column("master_id").to_list() == ["2"]
+
+
+def test_no_date_spellings_are_blank_and_a_four_digit_year_is_that_year() -> None:
+    # 1C writes an empty date as 01.01.0001 0:00:00, MySQL as 0000-00-00: blank, not 2001-01-01, not unreadable
+    import polars as pl
+
+    from crmclean.fields.dates import parse_dates, unreadable_dates
+
+    values = pl.Series(["01.01.0001 0:00:00", "0001-01-01T00:00:00", "0000-00-00 00:00:00", "0000-00-00",
+                        "15.01.2023 0:00:00", "01.01.01", "вчера"])
+    parsed = parse_dates(values).to_list()
+    assert parsed[:4] == [None] * 4 and parsed[4].year == 2023 and parsed[5].year == 2001 and parsed[6] is None
+    assert unreadable_dates(values).to_list() == [False] * 6 + [True]
