@@ -50,6 +50,20 @@ SUFFIX_RE = (
     r"к\.т\.н|д\.т\.н|к\.э\.н|д\.э\.н|"
     r"к\.ю\.н|к\.ф\.-м\.н|к\.м\.н|д\.м\.н|мл|ст)\.?$"
 )
+# generational suffixes: which of a family's namesakes a person is (John Smith Sr. / Jr., Иванов-старший), each
+# spelling by the generation it names (II is a junior)
+GENERATION_WORDS = {"sr": "Sr.", "senior": "Sr.", "старший": "Sr.", "jr": "Jr.", "junior": "Jr.", "младший": "Jr.",
+                    "ii": "Jr.", "iii": "III", "iv": "IV"}
+GENERATION_RE = "(" + "|".join(GENERATION_WORDS) + r")\.?"
+
+
+def generations(text: pl.Series) -> pl.Series:
+    """The generation a name as typed writes (:data:`GENERATION_WORDS`: "Sr.", "Jr.", "III", "IV"), else null:
+    "John Smith Jr." / "Smith, John Jr." / "Иванов Иван (младший)" -> "Jr."."""
+    word = text.str.extract(r"(?i)(?:^|[\s,(-])" + GENERATION_RE + r"\)?(?:$|[\s,])", 1).str.to_lowercase()
+    return word.replace_strict(GENERATION_WORDS, default=None, return_dtype=pl.String)
+
+
 _PATRONYMIC_RE = r"(?:ович|евич|ёвич|ьич|овна|евна|ёвна|ична|инична|ьинична)$"
 # the same endings transliterated (Ivanovich, Sergeyevna, Ilyinichna); "-ich" alone is left out (Ulrich, Aldrich)
 _LATIN_PATRONYMIC_RS = r"(?i)^[a-z]{2,}(?:ovich|evich|ovna|evna|ichna)$"

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.fields._unique import in_threads
-from crmclean.fields.names import given_names, parse_full_name
+from crmclean.fields.names import GENERATION_RE, generations, given_names, parse_full_name
 from crmclean.fields.phone import _EXT_RE as EXTENSION_RE
 from crmclean.matching.nicknames import canonical_first_name, groups_key
 from crmclean.matching.translit import is_initial_key, latin_key, latin_text, phonetic_key
@@ -316,13 +316,6 @@ def _with_name_parts(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     return prof
 
 
-# a generational suffix: which of a family's namesakes a record is (John Smith Sr. / Jr., Иванов-старший)
-_GENERATION_WORDS = {"sr": "Sr.", "senior": "Sr.", "старший": "Sr.", "jr": "Jr.", "junior": "Jr.", "младший": "Jr.",
-                     "ii": "Jr.", "iii": "III", "iv": "IV"}
-_GENERATION = "(" + "|".join(_GENERATION_WORDS) + r")\.?"
-_GENERATION_TOKEN = r"(?i)(?:^|[\s,(-])" + _GENERATION + r"\)?(?:$|[\s,])"
-
-
 def _generation(prof: pl.DataFrame, table: Any | None) -> pl.Series:
     """``generation``: Sr. (senior, старший), Jr. (junior, II, младший), III or IV, from the name columns as typed (the
     profile's name parts have dropped it); null where none is written."""
@@ -332,15 +325,14 @@ def _generation(prof: pl.DataFrame, table: Any | None) -> pl.Series:
     if not texts:
         return pl.Series("generation", [None] * prof.height, dtype=pl.String)
     text = pl.select(pl.concat_str([t.cast(pl.String) for t in texts], separator=" ", ignore_nulls=True)).to_series()
-    word = text.str.extract(_GENERATION_TOKEN, 1).str.to_lowercase()
-    return word.replace_strict(_GENERATION_WORDS, default=None, return_dtype=pl.String).alias("generation")
+    return generations(text).alias("generation")
 
 
 def _name_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
     """Row position, record id and the name keys (a surname's generational suffix is not part of its key)."""
     n = prof.height
     first = prof.get_column("first_name").str.strip_chars()
-    suffix = r"(?i)[\s,-]+" + _GENERATION + "$"
+    suffix = r"(?i)[\s,-]+" + GENERATION_RE + "$"
     middle = prof.get_column("middle_name").str.strip_chars().str.replace(suffix, "")
     last = prof.get_column("last_name").str.strip_chars().str.replace(suffix, "")
     # one unique pass per name part for all its keys
