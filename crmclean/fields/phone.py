@@ -43,7 +43,7 @@ _TYPE_NAMES = {
 }
 
 # "доб. 123", "вн. 45", "ext 45", "x45", "#12", "(доб.123)" at the end of a number
-_EXT_RE = re.compile(
+EXT_RE = re.compile(
     r"[\s,;(]*(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*(\d{1,7})\s*\)?\s*$",
     re.IGNORECASE,
 )
@@ -137,7 +137,7 @@ _IDD_00_RS = r"^\s*00\s*[1-9]"  # the international prefix 00 before a country c
 def _parse_one(text: str, region: str | None) -> PhoneParse:
     raw = _TRAILING_LABEL_RE.sub("", _LABEL_RE.sub("", text.strip()))
     ext = None
-    m = _EXT_RE.search(raw)
+    m = EXT_RE.search(raw)
     if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
         ext = m.group(1)
         raw = raw[: m.start()]
@@ -612,20 +612,20 @@ def _from_spreadsheet_numbers(values: pl.Series) -> tuple[pl.Series, pl.Series |
     """Cells a spreadsheet stored as a number, read back as their digits: 7.9161234567E+10 and 79161234567.0 are
     79161234567 (then read like any cell of digits); 7.91E+10 lost its last digits and is never completed
     (the mask of those, or None). The float spellings are the tax ids' (fields.taxid: one reading of them)."""
-    from crmclean.fields.taxid import _from_float
+    from crmclean.fields.taxid import float_digits
 
     spelled = values.str.contains(_SPREADSHEET_NUMBER_RS).fill_null(False)
     if not spelled.any():
         return values, None
     idx = spelled.arg_true()
     raw = values.gather(idx)
-    digits = map_unique_fast(raw.str.strip_chars().str.replace(",", ".", literal=True), _from_float, pl.String)
+    digits = map_unique_fast(raw.str.strip_chars().str.replace(",", ".", literal=True), float_digits, pl.String)
     restored = values.scatter(idx, digits.fill_null(raw))
     lost = pl.repeat(False, len(values), eager=True).scatter(idx, digits.is_null())
     return restored, (lost if lost.any() else None)
 
 
-# Rust-regex forms of _LABEL_RE / _EXT_RE / _SPLIT_RE (no look-around): used before giving up on the fast path
+# Rust-regex forms of _LABEL_RE / EXT_RE / _SPLIT_RE (no look-around): used before giving up on the fast path
 _LABEL_RS = (r"(?i)^\s*(?:(?:тел(?:ефон)?|моб(?:ильный)?|сот(?:овый)?|раб(?:очий)?|дом(?:ашний)?|гор(?:одской)?|факс|"
              r"tel(?:ephone)?|phone|ph|mob(?:ile)?|cell|work|office|home|fax|t|m|p|w)\s*[.:]?\s*)+([+\d(].*)$")
 _EXT_RS = (r"(?i)^(.*?)[\s,;(]*(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|доп|ext(?:ension)?|extn|x|#)\.?\s*[:.№#]?\s*"
@@ -805,7 +805,7 @@ def foreign_reading(text: str, region: str = "RU") -> ForeignReading | None:
 def _foreign_typed(text: str) -> tuple[str, str] | None:
     """(the number as typed without label and extension, its digits) when foreign_reading reads it, else None."""
     raw = _LABEL_RE.sub("", text.strip())
-    m = _EXT_RE.search(raw)
+    m = EXT_RE.search(raw)
     if m and sum(c.isdigit() for c in raw[: m.start()]) >= 5:
         raw = raw[: m.start()]
     raw = raw.strip()

@@ -39,7 +39,7 @@ _FLOAT = re.compile(r"^(\d+)\.0+$")  # 7707083893.0 (pandas/Excel read the colum
 _SCIENTIFIC = re.compile(r"^(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")  # 7.707083893E9
 
 
-def _from_float(text: str) -> str | None:
+def float_digits(text: str) -> str | None:
     """Digits of an Excel/pandas float spelling of an integer, or None (never adds a digit)."""
     m = _FLOAT.match(text)
     if m:
@@ -61,7 +61,7 @@ def clean_tax_id(text: str) -> str:
     """
     stripped = text.strip()
     t = _LABEL.sub("", stripped).strip().strip("'’‘`\"")
-    number = _from_float(t)
+    number = float_digits(t)
     if number is not None:
         return number
     compact = _SEPARATORS.sub("", t)

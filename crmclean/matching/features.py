@@ -20,7 +20,7 @@ import polars as pl
 
 from crmclean.fields._unique import in_threads
 from crmclean.fields.names import GENERATION_RE, generations, given_names, parse_full_name
-from crmclean.fields.phone import _EXT_RE as EXTENSION_RE
+from crmclean.fields.phone import EXT_RE
 from crmclean.matching.nicknames import canonical_first_name, groups_key
 from crmclean.matching.translit import is_initial_key, latin_key, latin_text, phonetic_key
 
@@ -408,7 +408,7 @@ def _phone_features(prof: pl.DataFrame, table: Any | None) -> pl.DataFrame:
                                  "p": prof.get_column("phones")}).explode("p")]
     desk_parts = []
     if table is not None:
-        ext_re = "(?i)" + EXTENSION_RE.pattern
+        ext_re = "(?i)" + EXT_RE.pattern
         for col in table.by_role.get("phone", []) + table.by_role.get("mobile", []):
             text = table.frame.get_column(col)
             raw = text.str.replace(ext_re, "")
